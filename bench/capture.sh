@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Capture benchmark: the shared news corpus x10 under different paths (~1,700 URLs) served by
+# nginx on 127.0.0.1 (compression off on the wire). In one run, side by side:
+#   - vellum archive --no-extract --concurrency 64
+#   - wget --warc-file (the archivist's everyday peer)
+#   - the work's own limit: the longer of curl --parallel (64) to /dev/null and compressing each
+#     page separately with zstd at the default level on all cores
+#   - bytes on disk against wget's .warc.gz
+#   - bytes added by re-archiving the same, unchanged URLs
+#   - `vellum restore URL --format html` wall time (process start included) at 1,000 and
+#     20,000 captures
+#
+#   bench/capture.sh [BUILD_DIR]        (default: build)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${1:-$here/build}
+vellum=$build/core/vellum
+corpus=$here/../shared/corpus
+[ -x "$vellum" ] || { echo "capture.sh: build first (scripts/dev.sh build)" >&2; exit 2; }
+for t in nginx wget curl zstd python3; do
+  command -v $t >/dev/null || [ -x /usr/sbin/$t ] || { echo "capture.sh: needs $t" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/vellum-bench-XXXXXX)
+trap 'kill $(cat $work/nginx.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/site/site"
+
+# The site: every corpus page decompressed, and nine more copies under other prefixes.
+find "$corpus" -name '*.html.gz' | sort | while read -r f; do
+  rel=${f#"$corpus"/}
+  mkdir -p "$work/site/site/$(dirname "$rel")"
+  gzip -dc "$f" >"$work/site/site/${rel%.gz}"
+done
+for c in 1 2 3 4 5 6 7 8 9; do ln -s site "$work/site/copy$c"; done
+(cd "$work/site/site" && find . -name '*.html' | sort | sed 's|^\./||') >"$work/pages.txt"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=""; [ "$(id -u)" -eq 0 ] && user="user root;"
+cat >"$work/nginx.conf" <<CONF
+$user
+daemon on; worker_processes 2; pid $work/nginx.pid; error_log $work/error.log warn;
+events { worker_connections 4096; }
+http { access_log off; gzip off; sendfile on; keepalive_requests 100000; default_type text/html;
+  client_body_temp_path $work/t1; proxy_temp_path $work/t2; fastcgi_temp_path $work/t3;
+  uwsgi_temp_path $work/t4; scgi_temp_path $work/t5;
+  server { listen 127.0.0.1:$port; root $work/site; } }
+CONF
+/usr/sbin/nginx -c "$work/nginx.conf" -p "$work"
+base=http://127.0.0.1:$port
+
+urls=$work/urls.txt
+: >"$urls"
+for prefix in site copy1 copy2 copy3 copy4 copy5 copy6 copy7 copy8 copy9; do
+  sed "s|^|$base/$prefix/|" "$work/pages.txt" >>"$urls"
+done
+n=$(wc -l <"$urls")
+page_bytes=$(cat "$work/site/site"/*/*.html "$work/site/site"/*/*/*.html 2>/dev/null | wc -c)
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+dir_bytes() { du -sb --apparent-size "$@" | awk '{s+=$1} END {print s}'; }
+
+echo "workload: $n URLs, $((page_bytes * 10 / 1048576)) MiB of HTML, nginx on 127.0.0.1, $(nproc) cores"
+
+# curl: the network part alone.
+sed 's|.*|url = "&"\noutput = "/dev/null"|' "$urls" >"$work/curl.cfg"
+t0=$(now); curl -s --parallel --parallel-max 64 -K "$work/curl.cfg"; t1=$(now)
+curl_s=$(elapsed "$t0" "$t1")
+
+# zstd: compressing each page on its own, on all cores.
+t0=$(now)
+for prefix in site copy1 copy2 copy3 copy4 copy5 copy6 copy7 copy8 copy9; do
+  sed "s|^|$work/site/site/|" "$work/pages.txt"
+done | xargs -d '\n' -P "$(nproc)" -n 1 zstd -q -3 -f -o /dev/null
+t1=$(now)
+zstd_s=$(elapsed "$t0" "$t1")
+
+# wget.
+mkdir -p "$work/wget"
+t0=$(now)
+(cd "$work/wget" && wget -q --warc-file=bench --no-warc-keep-log -i "$urls" -O /dev/null) || true
+t1=$(now)
+wget_s=$(elapsed "$t0" "$t1")
+wget_bytes=$(dir_bytes "$work/wget/bench.warc.gz")
+
+# vellum.
+t0=$(now)
+"$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$urls" >/dev/null
+t1=$(now)
+vellum_s=$(elapsed "$t0" "$t1")
+vellum_bytes=$(dir_bytes "$work/vellum/warc")
+index_bytes=$(dir_bytes "$work/vellum"/index.sqlite3*)
+
+# Re-archive, unchanged.
+"$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$urls" >/dev/null
+again_bytes=$(dir_bytes "$work/vellum/warc")
+per_page_added=$(((again_bytes - vellum_bytes) / n))
+
+"$vellum" -q --archive "$work/vellum" verify >/dev/null && verify=ok || verify=FAILED
+
+# Restore latency: 30 restores of random URLs, median, at ~1,700 (x2 with revisits) captures.
+restore_median() {
+  local archive=$1
+  shuf -n 31 --random-source=<(yes) "$urls" | while read -r u; do
+    s=$(now); "$vellum" --archive "$archive" restore "$u" --format html >/dev/null; e=$(now)
+    elapsed "$s" "$e"
+  done | sort -n | sed -n 16p
+}
+restore_small=$(restore_median "$work/vellum")
+small_captures=$((2 * n))
+
+# Grow to ~20,000 captures and measure again.
+for round in 1 2 3 4 5 6 7 8 9 10; do
+  sed "s|\$|?r=$round|" "$urls"
+done >"$work/more.txt"
+"$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$work/more.txt" >/dev/null
+big_captures=$((small_captures + 10 * n))
+restore_big=$(restore_median "$work/vellum")
+
+limit=$(python3 -c "print(max($curl_s, $zstd_s))")
+python3 - <<PY
+n=$n; v=$vellum_s; w=$wget_s; c=$curl_s; z=$zstd_s; lim=$limit
+print(f"{'':28}{'seconds':>9}{'pages/s':>10}")
+for name, s in [("vellum archive (c=64)", v), ("wget --warc-file", w), ("curl --parallel 64", c), ("zstd -3 per page", z)]:
+    print(f"{name:28}{s:9.3f}{n/s:10.0f}")
+print(f"vellum vs wget:        {w/v:6.1f}x faster   (target >= 12x)")
+print(f"vellum vs limit ({lim:.3f}s): {v/lim:6.2f}x   (target <= 1.5x)")
+vb=$vellum_bytes; wb=$wget_bytes
+print(f"bytes on disk: vellum {vb} (+ index $index_bytes), wget {wb}: {vb/wb:.3f}x   (target <= 1.0x)")
+print(f"re-archive unchanged: {$per_page_added} bytes added per page   (target <= 2048)")
+print(f"restore median: {float('$restore_small')*1000:.1f} ms at {$small_captures} captures, {float('$restore_big')*1000:.1f} ms at {$big_captures} captures   (target <= 10 ms)")
+print(f"verify: $verify")
+PY

@@ -1,0 +1,99 @@
+#include "archive/ArchiveReader.h"
+
+#include <cctype>
+#include <stdexcept>
+
+#include "util/Digest.h"
+#include "util/Time.h"
+#include "util/Url.h"
+#include "warc/WarcReader.h"
+
+namespace vellum::archive {
+
+Reference parse_reference(const std::string& text) {
+  Reference ref;
+  if (text.find("://") == std::string::npos) {
+    ref.capture_id = text;
+    return ref;
+  }
+  ref.url = text;
+  auto at = text.rfind('@');
+  if (at != std::string::npos) {
+    if (auto t = util::parse_ref_time(std::string_view(text).substr(at + 1))) {
+      ref.url = text.substr(0, at);
+      ref.at_or_before = util::warc_date(*t);
+    }
+  }
+  return ref;
+}
+
+ArchiveReader::ArchiveReader(std::filesystem::path dir) : dir_(std::move(dir)) {
+  if (!std::filesystem::is_directory(dir_.root()))
+    throw std::runtime_error("no archive at " + dir_.root().string() +
+                             " (use --archive DIR to name one)");
+  index_ = index::Index::open(dir_.index_file(), false);
+}
+
+ArchiveReader::~ArchiveReader() = default;
+
+index::CaptureRow ArchiveReader::resolve(const std::string& text) {
+  Reference ref = parse_reference(text);
+  if (!ref.capture_id.empty()) {
+    if (auto row = index_->by_capture_id(ref.capture_id)) return *row;
+    throw std::runtime_error("no capture with id '" + ref.capture_id +
+                             "' (expected a capture id, a unique prefix of one of at least 8 "
+                             "characters, a URL, or URL@TIMESTAMP)");
+  }
+  if (auto row = index_->latest(util::surt(ref.url), ref.at_or_before)) return *row;
+  if (!ref.at_or_before.empty())
+    throw std::runtime_error("no capture of " + ref.url + " at or before " + ref.at_or_before);
+  throw std::runtime_error("no capture of " + ref.url + " in " + dir_.root().string());
+}
+
+warc::WarcRecord ArchiveReader::read_response(const index::CaptureRow& row) {
+  auto path = dir_.warc_path(row.file);
+  warc::WarcRecord rec = warc::read_record_at(path, {row.offset, row.length});
+  if (rec.record_id() != row.record_id)
+    throw std::runtime_error(path.string() + ": offset " + std::to_string(row.offset) +
+                             ": found record " + rec.record_id() + ", expected " + row.record_id +
+                             "; the index is out of date: run `vellum reindex`");
+  return rec;
+}
+
+std::optional<warc::WarcRecord> ArchiveReader::read_request(const index::CaptureRow& row) {
+  if (row.request_length == 0) return std::nullopt;
+  return warc::read_record_at(dir_.warc_path(row.file), {row.request_offset, row.request_length});
+}
+
+RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
+  warc::WarcRecord rec = read_response(row);
+  auto head = warc::parse_http_head(rec.block);
+  if (!head)
+    throw std::runtime_error("capture " + row.capture_id +
+                             ": the stored response has no HTTP head");
+  RestoredPayload out;
+  out.head = *head;
+  const warc::WarcRecord* source = &rec;
+  warc::WarcRecord original;
+  if (row.record_type == "revisit") {
+    auto target = index_->by_record_id(row.refers_to);
+    if (!target)
+      throw std::runtime_error("capture " + row.capture_id + " is a revisit of " + row.refers_to +
+                               ", which is not in the index");
+    original = read_response(*target);
+    source = &original;
+  }
+  auto source_head = warc::parse_http_head(source->block);
+  if (!source_head) throw std::runtime_error("record " + source->record_id() + " has no HTTP head");
+  warc::Payload p = warc::http_payload(source->block, *source_head);
+  std::string expected = rec.field_or("WARC-Payload-Digest");
+  std::string actual = util::warc_sha1(p.bytes);
+  if (!expected.empty() && expected != actual)
+    throw std::runtime_error("capture " + row.capture_id + ": payload digest is " + actual +
+                             ", the record says " + expected + "; the stored data is damaged");
+  out.entity = std::move(p.bytes);
+  out.complete = p.complete && !row.truncated;
+  return out;
+}
+
+}  // namespace vellum::archive

@@ -1,0 +1,57 @@
+// Reading an archive: resolving references, reading records, restoring payloads. Readers take
+// no lock and work while a writer is active.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "archive/ArchiveDir.h"
+#include "index/Index.h"
+#include "warc/HttpMessage.h"
+#include "warc/WarcRecord.h"
+
+namespace vellum::archive {
+
+// What the user asked for, in `vellum restore REF`: a capture id (or a unique prefix of one), a
+// URL (its latest capture) or URL@TIMESTAMP (the nearest capture at or before the time).
+struct Reference {
+  std::string capture_id;
+  std::string url;
+  std::string at_or_before;  // WARC-Date text; empty: latest
+};
+Reference parse_reference(const std::string& text);
+
+// The payload of a capture as served.
+struct RestoredPayload {
+  warc::HttpHead head;   // the response head of the capture itself
+  std::string entity;    // entity body as served (transfer coding removed, content coding kept)
+  bool complete = true;  // false for a capture cut at the size limit
+};
+
+class ArchiveReader {
+ public:
+  explicit ArchiveReader(std::filesystem::path dir);
+  ~ArchiveReader();
+
+  index::Index& index() { return *index_; }
+  const ArchiveDir& dir() const { return dir_; }
+
+  // Throws std::runtime_error saying what was looked for when nothing matches.
+  index::CaptureRow resolve(const std::string& ref);
+
+  // The stored response/revisit record of a capture, checked to be the one the index names.
+  warc::WarcRecord read_response(const index::CaptureRow& row);
+  std::optional<warc::WarcRecord> read_request(const index::CaptureRow& row);
+
+  // The payload, taken from the record a revisit refers to when needed, checked against
+  // WARC-Payload-Digest (throws std::runtime_error on a mismatch).
+  RestoredPayload payload(const index::CaptureRow& row);
+
+ private:
+  ArchiveDir dir_;
+  std::unique_ptr<index::Index> index_;
+};
+
+}  // namespace vellum::archive

@@ -1,0 +1,372 @@
+#include "archive/ArchiveWriter.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <system_error>
+
+#include "archive/RecordBuilder.h"
+#include "util/Time.h"
+#include "util/Url.h"
+#include "warc/WarcReader.h"
+
+namespace vellum::archive {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Takes the archive's writer lock, waiting for another writer to finish.
+int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw std::system_error(errno, std::generic_category(), "cannot open lock " + path.string());
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) {
+      int e = errno;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
+    }
+    char pid[32] = {};
+    ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+    std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "?";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    if (log)
+      log("archive " + path.parent_path().string() + " is being written by process " + holder +
+          "; waiting for it to finish");
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        int e = errno;
+        ::close(fd);
+        throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
+      }
+    }
+  }
+  std::string me = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
+  return fd;
+}
+
+void fsync_path(const fs::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+struct ArchiveWriter::OpenFile {
+  std::string name;  // final name
+  std::unique_ptr<warc::WarcFile> file;
+  std::uint64_t indexed_to = 0;
+};
+
+struct ArchiveWriter::Pending {
+  std::shared_ptr<OpenFile> file;
+  std::vector<index::CaptureRow> rows;
+  std::uint64_t end = 0;
+  bool done = false;
+  std::exception_ptr error;
+};
+
+std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std::string& name,
+                              std::uint64_t from, std::uint64_t* captures) {
+  warc::WarcReader reader(path);
+  std::map<std::string, warc::RecordLocation> requests;  // response id -> request location
+  std::uint64_t end = reader.data_start();
+  while (auto rec = reader.next()) {
+    warc::RecordLocation loc = reader.last_location();
+    end = loc.offset + loc.length;
+    if (loc.offset < from) continue;
+    std::string type = rec->type();
+    if (type == "request") {
+      if (const std::string* to = rec->field("WARC-Concurrent-To")) requests[*to] = loc;
+      continue;
+    }
+    auto row = row_from_record(*rec);
+    if (!row) continue;
+    row->file = name;
+    row->offset = loc.offset;
+    row->length = loc.length;
+    if (auto it = requests.find(row->record_id); it != requests.end()) {
+      row->request_offset = it->second.offset;
+      row->request_length = it->second.length;
+      requests.erase(it);
+    }
+    idx.add_capture(*row);
+    if (captures) ++*captures;
+  }
+  return end;
+}
+
+ArchiveWriter::ArchiveWriter(WriterOptions options, Logger log)
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      dir_(options_.dir),
+      encoder_(options_.encoder) {}
+
+std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger log) {
+  std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
+  fs::create_directories(w->dir_.warc_dir());
+  w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
+  w->index_ = index::Index::open(w->dir_.index_file(), true);
+  w->recover();
+  return w;
+}
+
+ArchiveWriter::~ArchiveWriter() {
+  try {
+    close();
+  } catch (const std::exception& e) {
+    if (log_) log_(std::string("closing the archive failed: ") + e.what());
+  }
+}
+
+void ArchiveWriter::recover() {
+  auto entries = dir_.warc_files();
+  next_serial_ = static_cast<unsigned>(entries.size());
+  for (const auto& e : entries) {
+    auto known = index_->file(e.name);
+    std::uint64_t from = known ? known->indexed_to : 0;
+    if (e.open) {
+      // Left behind by a process that died: cut a torn tail, index what is there, close it.
+      warc::ScanResult scan = warc::scan_valid_prefix(e.path);
+      if (scan.valid_end < scan.file_size) {
+        if (::truncate(e.path.c_str(), static_cast<off_t>(scan.valid_end)) != 0)
+          throw std::system_error(errno, std::generic_category(),
+                                  "cannot truncate torn tail of " + e.path.string());
+        fsync_path(e.path, O_RDONLY);
+        recovery_.bytes_cut += scan.file_size - scan.valid_end;
+        recovery_.messages.push_back(e.path.filename().string() + ": removed a torn tail of " +
+                                     std::to_string(scan.file_size - scan.valid_end) +
+                                     " bytes at offset " + std::to_string(scan.valid_end) + " (" +
+                                     scan.error.value_or("incomplete record") + ")");
+      }
+      index_->begin();
+      try {
+        index_->remove_from(e.name, scan.valid_end);
+        if (scan.records == 0) {
+          index_->remove_file(e.name);
+          fs::remove(e.path);
+          recovery_.messages.push_back(e.path.filename().string() +
+                                       ": removed (no complete record)");
+        } else {
+          std::uint64_t n = 0;
+          index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n);
+          recovery_.captures_indexed += n;
+          fs::rename(e.path, dir_.warc_dir() / e.name);
+          fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+          index_->set_file({e.name, scan.valid_end, true});
+          recovery_.messages.push_back(e.path.filename().string() + ": closed as " + e.name + " (" +
+                                       std::to_string(n) + " captures re-indexed)");
+        }
+        index_->commit();
+      } catch (...) {
+        index_->rollback();
+        throw;
+      }
+      ++recovery_.files_recovered;
+      continue;
+    }
+    std::uint64_t size = fs::file_size(e.path);
+    if (known && known->closed && known->indexed_to == size) continue;
+    // A closed file the index does not (fully) know: index the rest of it.
+    index_->begin();
+    try {
+      std::uint64_t n = 0;
+      std::uint64_t end = index_warc_file(*index_, e.path, e.name, from, &n);
+      index_->set_file({e.name, end, true});
+      index_->commit();
+      recovery_.captures_indexed += n;
+      if (n) recovery_.messages.push_back(e.name + ": " + std::to_string(n) + " captures indexed");
+    } catch (...) {
+      index_->rollback();
+      throw;
+    }
+  }
+  if (log_)
+    for (const auto& m : recovery_.messages) log_(m);
+}
+
+std::shared_ptr<ArchiveWriter::OpenFile> ArchiveWriter::current_file_locked() {
+  if (current_) return current_;
+  auto f = std::make_shared<OpenFile>();
+  f->name = warc_file_name(options_.prefix, util::file_stamp(util::now()), next_serial_++,
+                           local_host_name(), warc::file_extension(options_.encoder.compression));
+  fs::path path = dir_.warc_dir() / (f->name + std::string(kOpenSuffix));
+  f->file = warc::WarcFile::create(path, encoder_.file_preamble());
+  f->file->append(encoder_.encode(build_warcinfo(f->name).serialize()));
+  f->indexed_to = f->file->size();
+  fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+  current_ = f;
+  return f;
+}
+
+StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
+  StoreResult out;
+  if (result.hops.empty()) return out;
+
+  // Build and compress every record of the capture on this thread.
+  std::string bytes;
+  std::vector<index::CaptureRow> rows;
+  std::vector<std::uint64_t> rel_offsets;
+  for (const fetch::Exchange& hop : result.hops) {
+    std::optional<index::CaptureRow> previous;
+    if (options_.dedup) {
+      std::lock_guard lk(index_mu_);
+      previous = index_->latest(util::surt(hop.url));
+    }
+    ExchangeRecords recs = build_exchange_records(hop, previous);
+    std::string req = encoder_.encode(recs.request.serialize());
+    std::string resp = encoder_.encode(recs.response.serialize());
+    recs.row.request_offset = bytes.size();
+    recs.row.request_length = req.size();
+    bytes += req;
+    recs.row.offset = bytes.size();
+    recs.row.length = resp.size();
+    bytes += resp;
+    out.hops.push_back({recs.row.capture_id, hop.url, recs.row.status,
+                        recs.row.record_type == "revisit", hop.truncated});
+    rows.push_back(std::move(recs.row));
+  }
+
+  Pending pending;
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) throw std::runtime_error("archive writer is closed");
+    pending.file = current_file_locked();
+    std::uint64_t base = pending.file->file->append(bytes);
+    pending.end = base + bytes.size();
+    for (auto& r : rows) {
+      r.file = pending.file->name;
+      r.offset += base;
+      r.request_offset += base;
+    }
+    pending.rows = std::move(rows);
+    queue_.push_back(&pending);
+    if (pending.file->file->size() >= options_.rotate_bytes) {
+      retired_.push_back(std::move(current_));
+      current_.reset();
+    }
+  }
+  commit(pending);
+  return out;
+}
+
+void ArchiveWriter::commit(Pending& pending) {
+  std::unique_lock lk(mu_);
+  while (!pending.done) {
+    if (leader_busy_) {
+      cv_.wait(lk);
+      continue;
+    }
+    // Become the leader: make everything queued so far durable and indexed in one go.
+    leader_busy_ = true;
+    std::deque<Pending*> batch;
+    batch.swap(queue_);
+    std::vector<std::shared_ptr<OpenFile>> retired;
+    retired.swap(retired_);
+    lk.unlock();
+    std::exception_ptr error;
+    try {
+      std::set<OpenFile*> files;
+      for (Pending* p : batch) files.insert(p->file.get());
+      if (options_.sync == SyncPolicy::always)
+        for (OpenFile* f : files) f->file->sync();
+      std::lock_guard ilk(index_mu_);
+      index_->begin();
+      try {
+        for (Pending* p : batch) {
+          for (const auto& r : p->rows) index_->add_capture(r);
+          p->file->indexed_to = p->end;
+        }
+        for (OpenFile* f : files) index_->set_file({f->name, f->indexed_to, false});
+        index_->commit();
+      } catch (...) {
+        index_->rollback();
+        throw;
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    // Files that rotated out: every record they hold was in this batch or an earlier one.
+    for (auto& f : retired) {
+      try {
+        close_file(*f);
+      } catch (...) {
+        if (!error) error = std::current_exception();
+      }
+    }
+    lk.lock();
+    for (Pending* p : batch) {
+      p->done = true;
+      p->error = error;
+    }
+    leader_busy_ = false;
+    cv_.notify_all();
+  }
+  if (pending.error) std::rethrow_exception(pending.error);
+}
+
+void ArchiveWriter::close_file(OpenFile& f) {
+  f.file->close_and_rename(dir_.warc_dir() / f.name);
+  std::lock_guard ilk(index_mu_);
+  index_->set_file({f.name, f.indexed_to, true});
+}
+
+void ArchiveWriter::close() {
+  std::unique_lock lk(mu_);
+  if (closed_) return;
+  cv_.wait(lk, [&] { return !leader_busy_ && queue_.empty(); });
+  closed_ = true;
+  std::vector<std::shared_ptr<OpenFile>> files;
+  files.swap(retired_);
+  if (current_) files.push_back(std::move(current_));
+  lk.unlock();
+  for (auto& f : files) close_file(*f);
+  index_.reset();
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+}
+
+ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log) {
+  ArchiveDir layout(dir);
+  if (!fs::is_directory(layout.warc_dir()))
+    throw std::runtime_error("no archive at " + dir.string() + " (missing " +
+                             layout.warc_dir().string() + ")");
+  int lock = take_lock(layout.lock_file(), log);
+  ReindexReport report;
+  try {
+    auto idx = index::Index::open(layout.index_file(), true);
+    idx->begin();
+    idx->clear();
+    for (const auto& e : layout.warc_files()) {
+      ++report.files;
+      std::uint64_t end = 0;
+      try {
+        end = index_warc_file(*idx, e.path, e.name, 0, &report.captures);
+      } catch (const warc::WarcFormatError& err) {
+        // Keep what was readable; the rest is reported, never silently dropped.
+        report.problems.push_back(err.what());
+        end = err.offset();
+      }
+      idx->set_file({e.name, end, !e.open});
+    }
+    idx->commit();
+  } catch (...) {
+    ::close(lock);
+    throw;
+  }
+  ::close(lock);
+  return report;
+}
+
+}  // namespace vellum::archive

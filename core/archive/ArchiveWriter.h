@@ -1,0 +1,126 @@
+// Writing captures into an archive directory: one writer per archive at a time (lock file),
+// group-committed appends (records are durable before a capture is reported done), file
+// rotation, re-capture dedup, and recovery of files a killed process left behind.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "archive/ArchiveDir.h"
+#include "fetch/Fetcher.h"
+#include "index/Index.h"
+#include "warc/WarcWriter.h"
+
+namespace vellum::archive {
+
+enum class SyncPolicy {
+  // fdatasync the WARC file before any capture in it is reported done; concurrent captures
+  // share one sync (group commit). The default.
+  always,
+  // Leave flushing to the kernel: a process crash loses nothing, a power failure may lose the
+  // last seconds. For bulk imports and benchmarks only.
+  never,
+};
+
+struct WriterOptions {
+  std::filesystem::path dir = "vellum-archive";
+  warc::EncoderOptions encoder;
+  std::uint64_t rotate_bytes = 1ull << 30;  // start a new file once one reaches this size
+  std::string prefix = "vellum";
+  bool dedup = true;  // revisit records for unchanged payloads
+  SyncPolicy sync = SyncPolicy::always;
+};
+
+// One stored exchange (a redirect chain stores several).
+struct StoredHop {
+  std::string capture_id;
+  std::string url;
+  int status = 0;
+  bool revisit = false;
+  bool truncated = false;
+};
+
+struct StoreResult {
+  std::vector<StoredHop> hops;
+};
+
+struct RecoveryReport {
+  unsigned files_recovered = 0;        // ".open" files closed on open
+  std::uint64_t bytes_cut = 0;         // torn tails removed
+  std::uint64_t captures_indexed = 0;  // captures added to the index while catching up
+  std::vector<std::string> messages;   // one line per action taken
+};
+
+class ArchiveWriter {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+
+  // Creates the layout when missing, takes the writer lock (waiting for another writer, after
+  // telling `log`), recovers files left open and brings the index in line with the WARC files.
+  static std::unique_ptr<ArchiveWriter> open(WriterOptions options, Logger log = {});
+  ~ArchiveWriter();
+  ArchiveWriter(const ArchiveWriter&) = delete;
+  ArchiveWriter& operator=(const ArchiveWriter&) = delete;
+
+  // Writes the records of every hop of a fetch and indexes them. Thread-safe; compression runs
+  // on the calling thread. Returns once the records are durable (per SyncPolicy). Throws
+  // std::system_error / std::runtime_error when they could not be written.
+  StoreResult store(const fetch::FetchResult& result);
+
+  // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
+  void close();
+
+  const RecoveryReport& recovery() const { return recovery_; }
+  const ArchiveDir& dir() const { return dir_; }
+
+ private:
+  struct OpenFile;
+  struct Pending;
+  ArchiveWriter(WriterOptions options, Logger log);
+  void recover();
+  std::shared_ptr<OpenFile> current_file_locked();
+  void commit(Pending& pending);
+  void close_file(OpenFile& file);
+
+  WriterOptions options_;
+  Logger log_;
+  ArchiveDir dir_;
+  warc::RecordEncoder encoder_;
+  int lock_fd_ = -1;
+  unsigned next_serial_ = 0;
+  RecoveryReport recovery_;
+
+  std::mutex index_mu_;  // guards index_
+  std::unique_ptr<index::Index> index_;
+
+  std::mutex mu_;  // guards everything below
+  std::condition_variable cv_;
+  std::shared_ptr<OpenFile> current_;
+  std::vector<std::shared_ptr<OpenFile>> retired_;
+  std::deque<Pending*> queue_;
+  bool leader_busy_ = false;
+  bool closed_ = false;
+};
+
+// Rebuilds the index of an archive from its WARC files (takes the writer lock).
+struct ReindexReport {
+  unsigned files = 0;
+  std::uint64_t captures = 0;
+  std::vector<std::string> problems;  // files or records that could not be read
+};
+ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger log = {});
+
+// Indexes the captures of one WARC file whose records start at or after `from`; returns the
+// offset just past the last record read. Throws warc::WarcFormatError on a bad record.
+std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
+                              const std::string& name, std::uint64_t from,
+                              std::uint64_t* captures = nullptr);
+
+}  // namespace vellum::archive

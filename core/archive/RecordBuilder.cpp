@@ -1,0 +1,117 @@
+#include "archive/RecordBuilder.h"
+
+#include "archive/ArchiveDir.h"
+#include "util/Digest.h"
+#include "util/Url.h"
+#include "util/Uuid.h"
+#include "warc/HttpMessage.h"
+
+namespace vellum::archive {
+
+namespace {
+
+void set_common(warc::WarcRecord& r, std::string_view type, const std::string& id,
+                const std::string& date, const std::string& uri) {
+  r.fields.clear();
+  r.set("WARC-Type", std::string(type));
+  r.set("WARC-Record-ID", id);
+  r.set("WARC-Date", date);
+  r.set("WARC-Target-URI", uri);
+}
+
+}  // namespace
+
+ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
+                                       const std::optional<index::CaptureRow>& previous) {
+  ExchangeRecords out;
+  const std::string date = util::warc_date(hop.started);
+  const std::string response_id = util::new_record_id();
+  const std::string request_id = util::new_record_id();
+
+  std::string block = hop.response_head + hop.response_body;
+  auto head = warc::parse_http_head(hop.response_head);
+  std::string payload_digest;
+  if (head) payload_digest = util::warc_sha1(warc::http_payload(block, *head).bytes);
+
+  // Revisit when the payload is the one already stored for this URL.
+  std::string refers_to;
+  if (previous && head && !hop.truncated && !previous->truncated &&
+      previous->payload_digest == payload_digest) {
+    refers_to = previous->record_type == "revisit" ? previous->refers_to : previous->record_id;
+  }
+
+  warc::WarcRecord& resp = out.response;
+  if (!refers_to.empty()) {
+    set_common(resp, "revisit", response_id, date, hop.url);
+    resp.set("WARC-Profile", std::string(kRevisitProfile));
+    resp.set("WARC-Refers-To", refers_to);
+    resp.set("WARC-Refers-To-Target-URI", previous->url);
+    resp.set("WARC-Refers-To-Date", previous->date);
+    resp.block = hop.response_head;
+  } else {
+    set_common(resp, "response", response_id, date, hop.url);
+    resp.block = std::move(block);
+  }
+  if (!hop.ip.empty()) resp.set("WARC-IP-Address", hop.ip);
+  resp.set("Content-Type", "application/http;msgtype=response");
+  resp.set("WARC-Block-Digest", util::warc_sha1(resp.block));
+  if (!payload_digest.empty()) resp.set("WARC-Payload-Digest", payload_digest);
+  if (hop.truncated) resp.set("WARC-Truncated", "length");
+
+  warc::WarcRecord& req = out.request;
+  set_common(req, "request", request_id, date, hop.url);
+  if (!hop.ip.empty()) req.set("WARC-IP-Address", hop.ip);
+  req.set("WARC-Concurrent-To", response_id);
+  req.set("Content-Type", "application/http;msgtype=request");
+  req.block = hop.request;
+  req.set("WARC-Block-Digest", util::warc_sha1(req.block));
+
+  auto row = row_from_record(resp);
+  if (row) out.row = std::move(*row);
+  return out;
+}
+
+warc::WarcRecord build_warcinfo(const std::string& file_name) {
+  warc::WarcRecord r;
+  r.set("WARC-Type", "warcinfo");
+  r.set("WARC-Record-ID", util::new_record_id());
+  r.set("WARC-Date", util::warc_date(util::now()));
+  r.set("WARC-Filename", file_name);
+  r.set("Content-Type", "application/warc-fields");
+  r.block = "software: Vellum/" VELLUM_VERSION
+            " (+https://github.com/vellum-archive/vellum)\r\n"
+            "format: WARC File Format 1.1\r\n"
+            "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/"
+            "warc-1.1/\r\n"
+            "hostname: " +
+            local_host_name() + "\r\n";
+  r.set("WARC-Block-Digest", util::warc_sha1(r.block));
+  return r;
+}
+
+std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record) {
+  std::string type = record.type();
+  if (type != "response" && type != "revisit") return std::nullopt;
+  index::CaptureRow row;
+  row.record_type = type;
+  row.record_id = record.record_id();
+  row.capture_id = util::record_id_uuid(row.record_id);
+  row.url = record.field_or("WARC-Target-URI");
+  row.surt = util::surt(row.url);
+  row.date = record.field_or("WARC-Date");
+  row.payload_digest = record.field_or("WARC-Payload-Digest");
+  row.refers_to = record.field_or("WARC-Refers-To");
+  row.ip = record.field_or("WARC-IP-Address");
+  row.truncated = record.field("WARC-Truncated") != nullptr;
+  if (auto head = warc::parse_http_head(record.block)) {
+    row.status = head->status;
+    row.mime = head->media_type();
+    if (row.status >= 300 && row.status < 400) {
+      if (const std::string* loc = head->header("Location"))
+        row.location = util::resolve_url(row.url, *loc);
+    }
+  }
+  return row;
+}
+
+}  // namespace vellum::archive

@@ -1,0 +1,37 @@
+// Builds the WARC records for captures, and reads index rows back out of stored records. Both
+// directions live together so that a capture indexed while writing and one indexed by
+// `vellum reindex` give the same row.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "fetch/Fetcher.h"
+#include "index/Index.h"
+#include "warc/WarcRecord.h"
+
+namespace vellum::archive {
+
+inline constexpr std::string_view kRevisitProfile =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+// The records of one HTTP exchange: request + response, or request + revisit.
+struct ExchangeRecords {
+  warc::WarcRecord request;
+  warc::WarcRecord response;  // WARC-Type response or revisit
+  index::CaptureRow row;      // everything but file and offsets
+};
+
+// `previous` is the latest stored capture of the same canonical URL; when its payload digest
+// equals this one's (and it was complete), a revisit record replaces the response.
+ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
+                                       const std::optional<index::CaptureRow>& previous);
+
+// The warcinfo record that opens every file.
+warc::WarcRecord build_warcinfo(const std::string& file_name);
+
+// Index row for a response or revisit record (file/offset/length left for the caller);
+// nullopt for other record types.
+std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record);
+
+}  // namespace vellum::archive

@@ -1,0 +1,139 @@
+#include "archive/Verifier.h"
+
+#include <unordered_map>
+
+#include "util/Digest.h"
+#include "warc/WarcReader.h"
+
+namespace vellum::archive {
+
+namespace {
+
+struct Seen {
+  std::string file;
+  std::uint64_t offset;
+  std::string type;
+  std::string payload_digest;
+};
+
+// Checks the digests a record declares; appends problems naming `where`.
+void check_record(const warc::WarcRecord& rec, const std::string& where,
+                  std::vector<std::string>& problems) {
+  if (const std::string* bd = rec.field("WARC-Block-Digest"); bd && bd->starts_with("sha1:")) {
+    std::string actual = util::warc_sha1(rec.block);
+    if (actual != *bd)
+      problems.push_back(where + ": block digest is " + actual + ", the record says " + *bd);
+  }
+  if (rec.type() != "response") return;
+  const std::string* pd = rec.field("WARC-Payload-Digest");
+  if (!pd || !pd->starts_with("sha1:")) return;
+  auto head = warc::parse_http_head(rec.block);
+  if (!head) {
+    problems.push_back(where + ": response block has no HTTP head");
+    return;
+  }
+  std::string actual = util::warc_sha1(warc::http_payload(rec.block, *head).bytes);
+  if (actual != *pd)
+    problems.push_back(where + ": payload digest is " + actual + ", the record says " + *pd);
+}
+
+}  // namespace
+
+VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progress) {
+  VerifyReport report;
+  auto entries = reader.dir().warc_files();
+  std::uint64_t total = 0, done = 0;
+  for (const auto& e : entries) total += std::filesystem::file_size(e.path);
+  std::unordered_map<std::string, Seen> seen;
+
+  for (const auto& e : entries) {
+    ++report.files;
+    std::uint64_t size = std::filesystem::file_size(e.path);
+    // A file being written may end in a record still on its way: check up to what is indexed.
+    std::uint64_t limit = size;
+    if (e.open) {
+      auto known = reader.index().file(e.name);
+      limit = known ? known->indexed_to : 0;
+    }
+    try {
+      warc::WarcReader r(e.path);
+      while (true) {
+        auto rec = r.next();
+        if (!rec) break;
+        auto loc = r.last_location();
+        if (loc.offset >= limit) break;
+        ++report.records;
+        std::string where = e.path.filename().string() + ": offset " + std::to_string(loc.offset);
+        check_record(*rec, where, report.problems);
+        std::string type = rec->type();
+        if (type == "response" || type == "revisit") {
+          auto [it, fresh] =
+              seen.emplace(rec->record_id(),
+                           Seen{e.name, loc.offset, type, rec->field_or("WARC-Payload-Digest")});
+          if (!fresh)
+            report.problems.push_back(where + ": record id " + rec->record_id() + " also used at " +
+                                      it->second.file + ": offset " +
+                                      std::to_string(it->second.offset));
+        }
+        if (progress) progress(done + loc.offset + loc.length, total);
+      }
+    } catch (const warc::WarcFormatError& err) {
+      if (err.offset() < limit) report.problems.push_back(err.what());
+    }
+    done += size;
+    if (progress) progress(done, total);
+  }
+
+  // Index <-> WARC.
+  auto rows = reader.index().list({});
+  std::unordered_map<std::string, bool> indexed;
+  for (const auto& row : rows) {
+    ++report.captures;
+    indexed[row.record_id] = true;
+    auto it = seen.find(row.record_id);
+    if (it == seen.end()) {
+      report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
+                                row.file + ": offset " + std::to_string(row.offset) +
+                                ", but no such record is in the WARC files");
+      continue;
+    }
+    const Seen& s = it->second;
+    if (s.file != row.file || s.offset != row.offset)
+      report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
+                                ": offset " + std::to_string(s.offset) + ", the index says " +
+                                row.file + ": offset " + std::to_string(row.offset));
+    if (s.payload_digest != row.payload_digest)
+      report.problems.push_back("index: capture " + row.capture_id + " has payload digest " +
+                                row.payload_digest + ", the record says " + s.payload_digest);
+    if (row.record_type == "revisit" && !seen.count(row.refers_to))
+      report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
+                                ", which is in no WARC file");
+  }
+  for (const auto& [id, s] : seen)
+    if (!indexed.count(id))
+      report.problems.push_back(s.file + ": offset " + std::to_string(s.offset) + ": " + s.type +
+                                " record " + id + " is not in the index; run `vellum reindex`");
+  return report;
+}
+
+VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row) {
+  VerifyReport report;
+  report.files = 1;
+  report.captures = 1;
+  auto where = [&](std::uint64_t off) { return row.file + ": offset " + std::to_string(off); };
+  try {
+    warc::WarcRecord resp = reader.read_response(row);
+    ++report.records;
+    check_record(resp, where(row.offset), report.problems);
+    if (auto req = reader.read_request(row)) {
+      ++report.records;
+      check_record(*req, where(row.request_offset), report.problems);
+    }
+    reader.payload(row);  // checks the payload digest, through revisits
+  } catch (const std::exception& e) {
+    report.problems.push_back(e.what());
+  }
+  return report;
+}
+
+}  // namespace vellum::archive

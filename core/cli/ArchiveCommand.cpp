@@ -1,0 +1,173 @@
+// `vellum archive`: fetch URLs on an Asio loop, store each capture on a worker thread.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include "archive/ArchiveWriter.h"
+#include "cli/Cli.h"
+#include "fetch/Fetcher.h"
+#include "util/Url.h"
+#include "warc/Compression.h"
+
+namespace vellum::cli {
+
+namespace {
+
+namespace asio = boost::asio;
+
+void read_urls(std::istream& in, std::vector<std::string>& out) {
+  std::string line;
+  while (std::getline(in, line)) {
+    auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    auto e = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(b, e - b + 1));
+  }
+}
+
+struct Outcome {
+  std::string url;
+  std::string final_url;
+  std::string capture_id;
+  int status = 0;
+  bool revisit = false;
+  bool truncated = false;
+  std::string error;
+};
+
+void report(const GlobalOptions& g, const Outcome& o) {
+  if (g.json) {
+    nlohmann::json j;
+    j["url"] = o.url;
+    j["capture_id"] = o.capture_id.empty() ? nlohmann::json() : nlohmann::json(o.capture_id);
+    j["status"] = o.status ? nlohmann::json(o.status) : nlohmann::json();
+    if (!o.final_url.empty() && o.final_url != o.url) j["final_url"] = o.final_url;
+    if (o.revisit) j["revisit"] = true;
+    if (o.truncated) j["truncated"] = true;
+    if (!o.error.empty()) j["error"] = o.error;
+    print_json_line(j);
+    return;
+  }
+  if (!o.error.empty()) {
+    std::cout << "failed  " << o.url << "  " << o.error << "\n";
+  } else {
+    std::cout << o.capture_id << "  " << o.status << "  " << o.url;
+    if (!o.final_url.empty() && o.final_url != o.url) std::cout << " -> " << o.final_url;
+    if (o.revisit) std::cout << "  (unchanged: revisit)";
+    if (o.truncated) std::cout << "  (cut at --max-size)";
+    std::cout << "\n";
+  }
+  std::cout.flush();
+}
+
+}  // namespace
+
+int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
+  std::vector<std::string> urls = o.urls;
+  if (!o.input.empty()) {
+    if (o.input == "-") {
+      read_urls(std::cin, urls);
+    } else {
+      std::ifstream in(o.input);
+      if (!in) throw std::runtime_error("cannot read URL list " + o.input);
+      read_urls(in, urls);
+    }
+  }
+  if (urls.empty()) throw std::runtime_error("no URLs given (name them, or use -i FILE)");
+
+  archive::WriterOptions wo;
+  wo.dir = g.archive;
+  wo.encoder.compression = *warc::parse_compression(o.compression);
+  wo.encoder.level = o.level;
+  wo.rotate_bytes = o.rotate_size;
+  auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
+
+  fetch::FetchOptions fo;
+  fo.concurrency = o.concurrency;
+  fo.connect_timeout = std::chrono::milliseconds(static_cast<long>(o.connect_timeout * 1000));
+  fo.total_timeout = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+  fo.max_body_bytes = o.max_size;
+  fo.max_redirects = o.max_redirects;
+  fo.resolve = o.resolve;
+  fo.user_agent = o.user_agent;
+
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  fetch::Fetcher fetcher(io, fo);
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  asio::thread_pool pool(workers);
+
+  std::size_t outstanding = urls.size(), failed = 0, stored = 0;
+  bool stopping = false;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  auto all_done = [&] {
+    guard.reset();
+    signals.cancel();
+  };
+  auto finish_one = [&](const Outcome& out) {
+    report(g, out);
+    if (out.error.empty())
+      ++stored;
+    else
+      ++failed;
+    if (--outstanding == 0) all_done();
+  };
+
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::warn("signal {}: finishing captures in flight and closing the archive", sig);
+    stopping = true;
+    io.stop();
+  });
+
+  for (const std::string& url : urls) {
+    if (!util::parse_url(url)) {
+      finish_one({url, {}, {}, 0, false, false, "not an http(s) URL"});
+      continue;
+    }
+    fetcher.fetch(url, [&, url](fetch::FetchResult r) {
+      asio::post(pool, [&, r = std::move(r)]() {
+        Outcome out;
+        out.url = r.url;
+        out.final_url = r.final_url;
+        if (!r.hops.empty()) out.status = r.hops.back().status;
+        try {
+          archive::StoreResult s = writer->store(r);
+          if (!s.hops.empty()) {
+            out.capture_id = s.hops.back().capture_id;
+            out.revisit = s.hops.back().revisit;
+            out.truncated = s.hops.back().truncated;
+          }
+          out.error = r.error;
+        } catch (const std::exception& e) {
+          out.error = std::string("could not store the capture: ") + e.what();
+        }
+        asio::post(io, [&, out = std::move(out)]() { finish_one(out); });
+      });
+    });
+  }
+  if (outstanding == 0) all_done();
+  io.run();
+  pool.join();
+  writer->close();
+  if (stopping) {
+    spdlog::warn("stopped: {} stored, {} failed, {} not done", stored, failed,
+                 urls.size() - stored - failed);
+    return 1;
+  }
+  if (g.verbosity >= 0 && !g.json)
+    spdlog::info("{} of {} URLs archived in {}{}", stored, urls.size(), g.archive.string(),
+                 failed ? ", " + std::to_string(failed) + " failed" : std::string());
+  return failed ? 1 : 0;
+}
+
+}  // namespace vellum::cli

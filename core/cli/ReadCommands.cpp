@@ -1,0 +1,240 @@
+// `vellum restore|list|show|verify|reindex`.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <system_error>
+
+#include "archive/ArchiveReader.h"
+#include "archive/ArchiveWriter.h"
+#include "archive/Verifier.h"
+#include "cli/Cli.h"
+#include "util/Time.h"
+#include "warc/HttpMessage.h"
+
+namespace vellum::cli {
+
+namespace {
+
+constexpr std::uint64_t kMaxDecoded = 4ull << 30;
+
+// Writes `data` to PATH atomically (temporary file beside it, fsync, rename), or to stdout.
+void write_output(const std::string& path, std::string_view data) {
+  if (path.empty() || path == "-") {
+    std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+    std::cout.flush();
+    if (!std::cout) throw std::runtime_error("cannot write to standard output");
+    return;
+  }
+  std::string tmp = path + ".vellum-tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp);
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::system_error(e, std::generic_category(), "cannot write " + tmp);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(e, std::generic_category(), "cannot rename " + tmp + " to " + path);
+  }
+}
+
+nlohmann::json row_json(const index::CaptureRow& r) {
+  nlohmann::json j;
+  j["capture_id"] = r.capture_id;
+  j["url"] = r.url;
+  j["date"] = r.date;
+  j["status"] = r.status;
+  j["mime"] = r.mime;
+  j["type"] = r.record_type;
+  j["payload_digest"] = r.payload_digest;
+  if (!r.refers_to.empty()) j["refers_to"] = r.refers_to;
+  if (!r.location.empty()) j["location"] = r.location;
+  if (!r.ip.empty()) j["ip"] = r.ip;
+  if (r.truncated) j["truncated"] = true;
+  j["warc"] = {
+      {"file", r.file}, {"offset", r.offset}, {"length", r.length}, {"record_id", r.record_id}};
+  return j;
+}
+
+std::string time_bound(const std::string& text, bool upper) {
+  if (text.empty()) return {};
+  std::optional<util::TimePoint> t;
+  if (upper) {
+    t = util::parse_ref_time(text);
+  } else {
+    t = util::parse_warc_date(text);
+    if (!t && text.size() >= 4 && text.find_first_not_of("0123456789") == std::string::npos) {
+      // Lower bound from digits: the start of the period named.
+      std::string full = text + std::string("00000101000000000").substr(text.size());
+      t = util::parse_warc_date(full.substr(0, 4) + "-" + full.substr(4, 2) + "-" +
+                                full.substr(6, 2) + "T" + full.substr(8, 2) + ":" +
+                                full.substr(10, 2) + ":" + full.substr(12, 2) + "Z");
+    }
+  }
+  if (!t)
+    throw std::runtime_error("cannot read time '" + text +
+                             "': expected YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ");
+  return util::warc_date(*t);
+}
+
+}  // namespace
+
+void print_json_line(const nlohmann::json& j) {
+  std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::cout.flush();
+}
+
+ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(isatty(2)) {}
+
+ProgressBar::~ProgressBar() {
+  if (tty_ && last_permille_ >= 0) std::fputs("\r\033[K", stderr);
+}
+
+void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
+  if (!tty_ || total == 0) return;
+  int permille = static_cast<int>(done * 1000 / total);
+  if (permille == last_permille_) return;
+  last_permille_ = permille;
+  constexpr int kWidth = 30;
+  int fill = permille * kWidth / 1000;
+  std::fprintf(stderr, "\r%s [%.*s%*s] %5.1f%%", label_.c_str(), fill,
+               "##############################", kWidth - fill, "", permille / 10.0);
+  std::fflush(stderr);
+}
+
+int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
+  archive::ArchiveReader reader(g.archive);
+  index::CaptureRow row = reader.resolve(o.ref);
+  if (o.format == "warc") {
+    std::string out;
+    if (auto req = reader.read_request(row)) out += req->serialize();
+    out += reader.read_response(row).serialize();
+    write_output(o.output, out);
+    return 0;
+  }
+  archive::RestoredPayload p = reader.payload(row);
+  std::string body = std::move(p.entity);
+  if (const std::string* ce = p.head.header("Content-Encoding")) {
+    std::string error;
+    auto decoded = warc::decode_content(body, *ce, kMaxDecoded, &error);
+    if (!decoded)
+      throw std::runtime_error("capture " + row.capture_id + ": cannot decode Content-Encoding '" +
+                               *ce + "': " + error);
+    body = std::move(*decoded);
+  }
+  if (!p.complete)
+    spdlog::warn("capture {} was cut at the size limit when captured; this is its first {} bytes",
+                 row.capture_id, body.size());
+  write_output(o.output, body);
+  return 0;
+}
+
+int run_list(const GlobalOptions& g, const ListOptions& o) {
+  archive::ArchiveReader reader(g.archive);
+  index::ListFilter f;
+  f.domain = o.domain;
+  f.since = time_bound(o.since, false);
+  f.until = time_bound(o.until, true);
+  f.limit = o.limit;
+  for (const auto& r : reader.index().list(f)) {
+    if (g.json) {
+      print_json_line(row_json(r));
+    } else {
+      std::cout << r.date.substr(0, 19) << "Z  " << r.status << "  " << r.capture_id << "  "
+                << r.url << (r.record_type == "revisit" ? "  (revisit)" : "") << "\n";
+    }
+  }
+  return 0;
+}
+
+int run_show(const GlobalOptions& g, const std::string& ref) {
+  archive::ArchiveReader reader(g.archive);
+  index::CaptureRow row = reader.resolve(ref);
+  warc::WarcRecord rec = reader.read_response(row);
+  nlohmann::json j = row_json(row);
+  auto head = warc::parse_http_head(rec.block);
+  if (head) {
+    nlohmann::json headers = nlohmann::json::array();
+    for (const auto& [k, v] : head->headers) headers.push_back({k, v});
+    j["http_headers"] = headers;
+  }
+  if (g.json) {
+    print_json_line(j);
+    return 0;
+  }
+  std::cout << "capture_id:     " << row.capture_id << "\n"
+            << "url:            " << row.url << "\n"
+            << "date:           " << row.date << "\n"
+            << "status:         " << row.status << "\n"
+            << "type:           " << row.record_type << "\n"
+            << "content type:   " << row.mime << "\n"
+            << "payload digest: " << row.payload_digest << "\n";
+  if (!row.refers_to.empty()) std::cout << "refers to:      " << row.refers_to << "\n";
+  if (!row.location.empty()) std::cout << "redirects to:   " << row.location << "\n";
+  if (!row.ip.empty()) std::cout << "server address: " << row.ip << "\n";
+  if (row.truncated) std::cout << "truncated:      yes (cut at the size limit)\n";
+  std::cout << "warc:           " << row.file << " offset " << row.offset << " length "
+            << row.length << "\n"
+            << "record id:      " << row.record_id << "\n";
+  if (head) {
+    std::cout << "http headers:\n";
+    for (const auto& [k, v] : head->headers) std::cout << "  " << k << ": " << v << "\n";
+  }
+  return 0;
+}
+
+int run_verify(const GlobalOptions& g, const std::string& ref) {
+  archive::ArchiveReader reader(g.archive);
+  archive::VerifyReport report;
+  if (!ref.empty()) {
+    report = archive::verify_capture(reader, reader.resolve(ref));
+  } else {
+    ProgressBar bar("verifying");
+    report = archive::verify_archive(
+        reader, [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+  }
+  for (const auto& p : report.problems) std::cerr << "vellum: verify: " << p << "\n";
+  if (g.json) {
+    print_json_line({{"ok", report.ok()},
+                     {"files", report.files},
+                     {"records", report.records},
+                     {"captures", report.captures},
+                     {"problems", report.problems}});
+  } else if (g.verbosity >= 0) {
+    std::cout << (report.ok() ? "ok" : "FAILED") << ": " << report.records << " records in "
+              << report.files << " files, " << report.captures << " captures checked";
+    if (!report.ok()) std::cout << ", " << report.problems.size() << " problems";
+    std::cout << "\n";
+  }
+  return report.ok() ? 0 : 1;
+}
+
+int run_reindex(const GlobalOptions& g) {
+  auto report = archive::reindex(g.archive, [](const std::string& m) { spdlog::info(m); });
+  for (const auto& p : report.problems) std::cerr << "vellum: reindex: " << p << "\n";
+  if (g.json)
+    print_json_line(
+        {{"files", report.files}, {"captures", report.captures}, {"problems", report.problems}});
+  else if (g.verbosity >= 0)
+    std::cout << "indexed " << report.captures << " captures from " << report.files
+              << " WARC files\n";
+  return report.problems.empty() ? 0 : 1;
+}
+
+}  // namespace vellum::cli

@@ -1,0 +1,104 @@
+// vellum: capture, restore and check archived web pages.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/Cli.h"
+
+using namespace vellum::cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"vellum — archive web pages as WARC, find them, restore them byte for byte"};
+  app.set_version_flag("--version", "vellum " VELLUM_VERSION);
+  app.require_subcommand(1);
+  GlobalOptions g;
+  bool verbose = false, quiet = false;
+  app.add_option("--archive", g.archive, "Archive directory")->capture_default_str();
+  app.add_flag("--json", g.json, "Machine-readable output: one JSON object per line");
+  app.add_flag("-v,--verbose", verbose, "More detail on stderr");
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+
+  ArchiveOptions ao;
+  auto* archive = app.add_subcommand("archive", "Capture URLs now, without the daemon");
+  archive->add_option("urls", ao.urls, "URLs to capture");
+  archive->add_option("-i,--input", ao.input, "Read URLs from FILE, one per line ('-': stdin)");
+  archive->add_option("--concurrency", ao.concurrency, "Transfers at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  archive->add_flag("--no-extract", ao.no_extract,
+                    "Store the captures without extracting articles");
+  archive->add_option("--resolve", ao.resolve, "HOST:PORT:ADDR, as curl's --resolve");
+  archive->add_option("--connect-timeout", ao.connect_timeout, "Seconds to connect")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  archive->add_option("--timeout", ao.timeout, "Seconds for each request in all")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  archive
+      ->add_option("--max-size", ao.max_size,
+                   "Largest body kept, in bytes; longer ones are cut and marked truncated")
+      ->capture_default_str();
+  archive->add_option("--max-redirects", ao.max_redirects, "Redirects followed")
+      ->check(CLI::Range(0, 50))
+      ->capture_default_str();
+  archive->add_option("--compression", ao.compression, "WARC compression")
+      ->check(CLI::IsMember({"zstd", "gzip", "none"}))
+      ->capture_default_str();
+  archive->add_option("--level", ao.level, "Compression level")->capture_default_str();
+  archive->add_option("--rotate-size", ao.rotate_size, "Start a new WARC file at this size")
+      ->capture_default_str();
+  archive->add_option("--user-agent", ao.user_agent, "User-Agent header to send");
+
+  RestoreOptions ro;
+  auto* restore = app.add_subcommand("restore", "Write out an archived capture");
+  restore->add_option("ref", ro.ref, "Capture id, URL, or URL@TIMESTAMP")->required();
+  restore->add_option("--format", ro.format, "html: the payload as served; warc: the records")
+      ->check(CLI::IsMember({"html", "warc"}))
+      ->capture_default_str();
+  restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout");
+
+  ListOptions lo;
+  auto* list = app.add_subcommand("list", "List captures, newest first");
+  list->add_option("--domain", lo.domain, "Only this host and its subdomains");
+  list->add_option("--since", lo.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
+  list->add_option("--until", lo.until, "Captured at or before");
+  list->add_option("--limit", lo.limit, "At most N captures");
+
+  std::string show_ref;
+  auto* show = app.add_subcommand("show", "Show what is stored for a capture");
+  show->add_option("ref", show_ref, "Capture id, URL, or URL@TIMESTAMP")->required();
+
+  std::string verify_ref;
+  auto* verify = app.add_subcommand("verify", "Recompute digests and check the index");
+  verify->add_option("ref", verify_ref, "Check only this capture");
+
+  auto* reindex = app.add_subcommand("reindex", "Rebuild the index from the WARC files");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  g.verbosity = quiet ? -1 : (verbose ? 1 : 0);
+  auto logger = spdlog::stderr_color_mt("vellum");
+  logger->set_pattern("vellum: %^%l%$: %v");
+  logger->set_level(g.verbosity < 0   ? spdlog::level::err
+                    : g.verbosity > 0 ? spdlog::level::debug
+                                      : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+
+  try {
+    if (*archive) return run_archive(g, ao);
+    if (*restore) return run_restore(g, ro);
+    if (*list) return run_list(g, lo);
+    if (*show) return run_show(g, show_ref);
+    if (*verify) return run_verify(g, verify_ref);
+    if (*reindex) return run_reindex(g);
+  } catch (const std::exception& e) {
+    std::cerr << "vellum: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,298 @@
+#include "index/Index.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "util/Url.h"
+
+namespace vellum::index {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS captures (
+  capture_id     TEXT PRIMARY KEY,
+  record_id      TEXT NOT NULL UNIQUE,
+  record_type    TEXT NOT NULL,
+  url            TEXT NOT NULL,
+  surt           TEXT NOT NULL,
+  host           TEXT NOT NULL,
+  date           TEXT NOT NULL,
+  status         INTEGER NOT NULL,
+  mime           TEXT NOT NULL,
+  payload_digest TEXT NOT NULL,
+  refers_to      TEXT NOT NULL,
+  location       TEXT NOT NULL,
+  ip             TEXT NOT NULL,
+  truncated      INTEGER NOT NULL,
+  file           TEXT NOT NULL,
+  offset         INTEGER NOT NULL,
+  length         INTEGER NOT NULL,
+  request_offset INTEGER NOT NULL,
+  request_length INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS captures_by_surt ON captures(surt, date);
+CREATE INDEX IF NOT EXISTS captures_by_date ON captures(date);
+CREATE INDEX IF NOT EXISTS captures_by_file ON captures(file, offset);
+CREATE TABLE IF NOT EXISTS files (
+  name       TEXT PRIMARY KEY,
+  indexed_to INTEGER NOT NULL,
+  closed     INTEGER NOT NULL
+);
+)sql";
+
+const char* kColumns =
+    "capture_id, record_id, record_type, url, surt, date, status, mime, payload_digest, "
+    "refers_to, location, ip, truncated, file, offset, length, request_offset, request_length";
+
+// Finalises a prepared statement when it goes out of scope.
+struct Stmt {
+  sqlite3_stmt* st;
+  ~Stmt() { sqlite3_finalize(st); }
+  operator sqlite3_stmt*() const { return st; }
+};
+
+std::string text(sqlite3_stmt* st, int col) {
+  auto p = sqlite3_column_text(st, col);
+  return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+}
+
+void bind(sqlite3_stmt* st, int i, const std::string& s) {
+  sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+void bind(sqlite3_stmt* st, int i, std::int64_t v) {
+  sqlite3_bind_int64(st, i, v);
+}
+
+// Lower-case host of a URL, for domain filters; empty when the URL does not parse.
+std::string host_of(const std::string& url) {
+  auto u = util::parse_url(url);
+  return u ? u->host : std::string();
+}
+
+}  // namespace
+
+std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writable) {
+  if (!writable && !std::filesystem::exists(file))
+    throw std::runtime_error("no index at " + file.string() +
+                             "; run `vellum reindex` to rebuild it from the WARC files");
+  sqlite3* db = nullptr;
+  int flags = writable ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READWRITE;
+  flags |= SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open index " + file.string() + ": " + msg);
+  }
+  std::unique_ptr<Index> idx(new Index(db));
+  sqlite3_busy_timeout(db, 10000);
+  if (writable) {
+    idx->exec("PRAGMA journal_mode=WAL");
+    idx->exec("PRAGMA synchronous=NORMAL");
+    idx->exec(kSchema);
+    idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+  } else {
+    Stmt st{idx->prepare("PRAGMA user_version")};
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    if (version != kSchemaVersion)
+      throw std::runtime_error("index " + file.string() + " has schema version " +
+                               std::to_string(version) + ", expected " +
+                               std::to_string(kSchemaVersion) + "; run `vellum reindex`");
+  }
+  return idx;
+}
+
+Index::Index(sqlite3* db) : db_(db) {}
+
+Index::~Index() {
+  sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Index::prepare(const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+    throw std::runtime_error(std::string("index: ") + sqlite3_errmsg(db_) + " in: " + sql);
+  return st;
+}
+
+void Index::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error("index: " + msg);
+  }
+}
+
+void Index::begin() {
+  exec("BEGIN IMMEDIATE");
+}
+void Index::commit() {
+  exec("COMMIT");
+}
+void Index::rollback() {
+  exec("ROLLBACK");
+}
+
+void Index::add_capture(const CaptureRow& r) {
+  Stmt st{prepare(
+      "INSERT OR REPLACE INTO captures(capture_id, record_id, record_type, url, surt, host, date, "
+      "status, mime, payload_digest, refers_to, location, ip, truncated, file, offset, length, "
+      "request_offset, request_length) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")};
+  bind(st, 1, r.capture_id);
+  bind(st, 2, r.record_id);
+  bind(st, 3, r.record_type);
+  bind(st, 4, r.url);
+  bind(st, 5, r.surt);
+  bind(st, 6, host_of(r.url));
+  bind(st, 7, r.date);
+  bind(st, 8, std::int64_t{r.status});
+  bind(st, 9, r.mime);
+  bind(st, 10, r.payload_digest);
+  bind(st, 11, r.refers_to);
+  bind(st, 12, r.location);
+  bind(st, 13, r.ip);
+  bind(st, 14, std::int64_t{r.truncated ? 1 : 0});
+  bind(st, 15, r.file);
+  bind(st, 16, static_cast<std::int64_t>(r.offset));
+  bind(st, 17, static_cast<std::int64_t>(r.length));
+  bind(st, 18, static_cast<std::int64_t>(r.request_offset));
+  bind(st, 19, static_cast<std::int64_t>(r.request_length));
+  if (sqlite3_step(st) != SQLITE_DONE)
+    throw std::runtime_error(std::string("index: cannot add capture: ") + sqlite3_errmsg(db_));
+}
+
+void Index::remove_from(const std::string& file, std::uint64_t offset) {
+  Stmt st{prepare("DELETE FROM captures WHERE file = ? AND offset >= ?")};
+  bind(st, 1, file);
+  bind(st, 2, static_cast<std::int64_t>(offset));
+  sqlite3_step(st);
+}
+
+void Index::remove_file(const std::string& file) {
+  remove_from(file, 0);
+  Stmt st{prepare("DELETE FROM files WHERE name = ?")};
+  bind(st, 1, file);
+  sqlite3_step(st);
+}
+
+void Index::clear() {
+  exec("DELETE FROM captures; DELETE FROM files;");
+}
+
+std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {
+  std::vector<CaptureRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    CaptureRow r;
+    r.capture_id = text(st, 0);
+    r.record_id = text(st, 1);
+    r.record_type = text(st, 2);
+    r.url = text(st, 3);
+    r.surt = text(st, 4);
+    r.date = text(st, 5);
+    r.status = sqlite3_column_int(st, 6);
+    r.mime = text(st, 7);
+    r.payload_digest = text(st, 8);
+    r.refers_to = text(st, 9);
+    r.location = text(st, 10);
+    r.ip = text(st, 11);
+    r.truncated = sqlite3_column_int(st, 12) != 0;
+    r.file = text(st, 13);
+    r.offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, 14));
+    r.length = static_cast<std::uint64_t>(sqlite3_column_int64(st, 15));
+    r.request_offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, 16));
+    r.request_length = static_cast<std::uint64_t>(sqlite3_column_int64(st, 17));
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE)
+    throw std::runtime_error(std::string("index: query failed: ") + sqlite3_errmsg(db_));
+  return rows;
+}
+
+std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
+  if (id.size() < 8) return std::nullopt;
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM captures WHERE capture_id >= ? AND capture_id < ? LIMIT 2";
+  Stmt st{prepare(sql.c_str())};
+  bind(st, 1, id);
+  bind(st, 2, id + "\xff");
+  auto rows = query_rows(st);
+  if (rows.size() != 1) return std::nullopt;
+  return rows.front();
+}
+
+std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE record_id = ?";
+  Stmt st{prepare(sql.c_str())};
+  bind(st, 1, record_id);
+  auto rows = query_rows(st);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::optional<CaptureRow> Index::latest(const std::string& surt, const std::string& at_or_before) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE surt = ?" +
+                    (at_or_before.empty() ? "" : " AND date <= ?") +
+                    " ORDER BY date DESC, rowid DESC LIMIT 1";
+  Stmt st{prepare(sql.c_str())};
+  bind(st, 1, surt);
+  if (!at_or_before.empty()) bind(st, 2, at_or_before);
+  auto rows = query_rows(st);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::vector<CaptureRow> Index::list(const ListFilter& f) {
+  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE 1";
+  if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";
+  if (!f.since.empty()) sql += " AND date >= ?2";
+  if (!f.until.empty()) sql += " AND date <= ?3";
+  if (!f.surt.empty()) sql += " AND surt = ?4";
+  sql += f.newest_first ? " ORDER BY date DESC, rowid DESC" : " ORDER BY date, rowid";
+  if (f.limit >= 0) sql += " LIMIT ?5";
+  Stmt st{prepare(sql.c_str())};
+  if (!f.domain.empty()) bind(st, 1, f.domain);
+  if (!f.since.empty()) bind(st, 2, f.since);
+  if (!f.until.empty()) bind(st, 3, f.until);
+  if (!f.surt.empty()) bind(st, 4, f.surt);
+  if (f.limit >= 0) bind(st, 5, f.limit);
+  return query_rows(st);
+}
+
+std::uint64_t Index::capture_count() {
+  Stmt st{prepare("SELECT count(*) FROM captures")};
+  sqlite3_step(st);
+  return static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+}
+
+std::optional<FileRow> Index::file(const std::string& name) {
+  Stmt st{prepare("SELECT name, indexed_to, closed FROM files WHERE name = ?")};
+  bind(st, 1, name);
+  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  return FileRow{text(st, 0), static_cast<std::uint64_t>(sqlite3_column_int64(st, 1)),
+                 sqlite3_column_int(st, 2) != 0};
+}
+
+std::vector<FileRow> Index::files() {
+  Stmt st{prepare("SELECT name, indexed_to, closed FROM files ORDER BY name")};
+  std::vector<FileRow> out;
+  while (sqlite3_step(st) == SQLITE_ROW)
+    out.push_back({text(st, 0), static_cast<std::uint64_t>(sqlite3_column_int64(st, 1)),
+                   sqlite3_column_int(st, 2) != 0});
+  return out;
+}
+
+void Index::set_file(const FileRow& row) {
+  Stmt st{prepare("INSERT OR REPLACE INTO files(name, indexed_to, closed) VALUES(?,?,?)")};
+  bind(st, 1, row.name);
+  bind(st, 2, static_cast<std::int64_t>(row.indexed_to));
+  bind(st, 3, std::int64_t{row.closed ? 1 : 0});
+  if (sqlite3_step(st) != SQLITE_DONE)
+    throw std::runtime_error(std::string("index: cannot record file: ") + sqlite3_errmsg(db_));
+}
+
+}  // namespace vellum::index

@@ -1,0 +1,94 @@
+// The capture index: SQLite (WAL), derived data only. Everything in it can be rebuilt from the
+// WARC files (`vellum reindex`). This is the seam where another index (PostgreSQL) plugs in
+// later, so it speaks in rows, not SQL.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace vellum::index {
+
+// One capture: a response or revisit record, with the request record sent for it.
+struct CaptureRow {
+  std::string capture_id;      // UUID of the response/revisit record
+  std::string record_id;       // "<urn:uuid:...>"
+  std::string record_type;     // "response" or "revisit"
+  std::string url;             // WARC-Target-URI
+  std::string surt;            // canonical key (util::surt)
+  std::string date;            // WARC-Date, "YYYY-MM-DDThh:mm:ss.ffffffZ" (sorts as text)
+  int status = 0;              // HTTP status
+  std::string mime;            // media type of the payload ("text/html")
+  std::string payload_digest;  // "sha1:..."
+  std::string refers_to;       // revisits: record id of the record holding the payload
+  std::string location;        // absolute redirect target of a 3xx, else empty
+  std::string ip;
+  bool truncated = false;
+  std::string file;          // WARC file name in warc/ (final name, without ".open")
+  std::uint64_t offset = 0;  // stored bytes of the response/revisit record
+  std::uint64_t length = 0;
+  std::uint64_t request_offset = 0;  // stored bytes of its request record (length 0: none)
+  std::uint64_t request_length = 0;
+};
+
+struct FileRow {
+  std::string name;              // final name
+  std::uint64_t indexed_to = 0;  // every record ending at or before this offset is indexed
+  bool closed = false;
+};
+
+struct ListFilter {
+  std::string domain;        // host or any parent domain ("example.com" matches www.example.com)
+  std::string since, until;  // WARC-Date bounds (inclusive), same text form
+  std::string surt;          // exact canonical key
+  std::int64_t limit = -1;
+  bool newest_first = true;
+};
+
+class Index {
+ public:
+  // Opens (creating when writable) the index file. Read-only opening never creates anything
+  // and fails with a message that says to run `vellum reindex` when the file is missing.
+  static std::unique_ptr<Index> open(const std::filesystem::path& file, bool writable);
+  ~Index();
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  void begin();
+  void commit();
+  void rollback();
+
+  void add_capture(const CaptureRow& row);  // replaces a row with the same record_id
+  // Removes rows of `file` whose records start at or past `offset` (torn tail cut away).
+  void remove_from(const std::string& file, std::uint64_t offset);
+  void remove_file(const std::string& file);
+  void clear();
+
+  // By capture id, or by a unique prefix of at least 8 characters of one.
+  std::optional<CaptureRow> by_capture_id(const std::string& id_or_prefix);
+  std::optional<CaptureRow> by_record_id(const std::string& record_id);
+  // Latest capture with this canonical key at or before `at_or_before` (WARC-Date text; empty:
+  // no bound).
+  std::optional<CaptureRow> latest(const std::string& surt, const std::string& at_or_before = {});
+  std::vector<CaptureRow> list(const ListFilter& filter);
+  std::uint64_t capture_count();
+
+  std::optional<FileRow> file(const std::string& name);
+  std::vector<FileRow> files();
+  void set_file(const FileRow& row);
+
+ private:
+  explicit Index(sqlite3* db);
+  sqlite3_stmt* prepare(const char* sql);
+  void exec(const char* sql);
+  std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
+  sqlite3* db_;
+};
+
+}  // namespace vellum::index

@@ -1,0 +1,64 @@
+#include "util/Digest.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace vellum::util {
+
+struct Sha1::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+Sha1::Sha1() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha1(), nullptr) != 1)
+    throw std::runtime_error("SHA-1: libcrypto could not initialise a digest context");
+}
+
+Sha1::~Sha1() {
+  EVP_MD_CTX_free(impl_->ctx);
+}
+
+void Sha1::update(std::string_view data) {
+  if (!data.empty()) EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
+
+std::array<std::uint8_t, 20> Sha1::finish() {
+  std::array<std::uint8_t, 20> out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, out.data(), &len);
+  EVP_DigestInit_ex(impl_->ctx, EVP_sha1(), nullptr);
+  return out;
+}
+
+std::string base32(std::span<const std::uint8_t> bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  out.reserve((bytes.size() + 4) / 5 * 8);
+  std::uint64_t buffer = 0;
+  int bits = 0;
+  for (std::uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kAlphabet[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 31]);
+  while (out.size() % 8 != 0) out.push_back('=');
+  return out;
+}
+
+std::string warc_sha1(std::string_view data) {
+  Sha1 sha;
+  sha.update(data);
+  return warc_sha1(sha.finish());
+}
+
+std::string warc_sha1(const std::array<std::uint8_t, 20>& digest) {
+  return "sha1:" + base32(digest);
+}
+
+}  // namespace vellum::util

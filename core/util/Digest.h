@@ -1,0 +1,38 @@
+// SHA-1 digests in the WARC "sha1:<base32>" form.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace vellum::util {
+
+// Incremental SHA-1 (OpenSSL's libcrypto underneath).
+class Sha1 {
+ public:
+  Sha1();
+  ~Sha1();
+  Sha1(const Sha1&) = delete;
+  Sha1& operator=(const Sha1&) = delete;
+
+  void update(std::string_view data);
+  std::array<std::uint8_t, 20> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// RFC 4648 base32 (upper case, with '=' padding when the input is not a multiple of 5 bytes).
+std::string base32(std::span<const std::uint8_t> bytes);
+
+// "sha1:" + base32(SHA-1(data)), the form WARC-Block-Digest and WARC-Payload-Digest use.
+std::string warc_sha1(std::string_view data);
+
+// Same, for a digest already computed.
+std::string warc_sha1(const std::array<std::uint8_t, 20>& digest);
+
+}  // namespace vellum::util

@@ -1,0 +1,135 @@
+#include "util/Time.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace vellum::util {
+
+namespace {
+
+struct Fields {
+  int year, month, day, hour, minute, second;
+  long micros;
+};
+
+Fields split(TimePoint t) {
+  using namespace std::chrono;
+  auto days = floor<std::chrono::days>(t);
+  year_month_day ymd{days};
+  auto rest = t - days;
+  auto h = duration_cast<hours>(rest);
+  rest -= h;
+  auto m = duration_cast<minutes>(rest);
+  rest -= m;
+  auto s = duration_cast<seconds>(rest);
+  rest -= s;
+  return {int(ymd.year()),          int(unsigned(ymd.month())),
+          int(unsigned(ymd.day())), int(h.count()),
+          int(m.count()),           int(s.count()),
+          long(rest.count())};
+}
+
+std::optional<TimePoint> make(int y, int mo, int d, int h, int mi, int s, long us) {
+  using namespace std::chrono;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return TimePoint{sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} +
+                   microseconds{us}};
+}
+
+int digits(std::string_view s, std::size_t pos, std::size_t n) {
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+}  // namespace
+
+TimePoint now() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now());
+}
+
+std::string warc_date(TimePoint t) {
+  Fields f = split(t);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", f.year, f.month, f.day,
+                f.hour, f.minute, f.second, f.micros);
+  return buf;
+}
+
+std::string file_stamp(TimePoint t) {
+  Fields f = split(t);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03ld", f.year, f.month, f.day, f.hour,
+                f.minute, f.second, f.micros / 1000);
+  return buf;
+}
+
+std::string stamp14(TimePoint t) {
+  return file_stamp(t).substr(0, 14);
+}
+
+std::optional<TimePoint> parse_warc_date(std::string_view s) {
+  // YYYY-MM-DD[Thh:mm[:ss[.f+]]][Z]
+  auto is_d = [&](std::size_t i) { return i < s.size() && std::isdigit((unsigned char)s[i]); };
+  if (s.size() < 10 || !is_d(0) || !is_d(3) || s[4] != '-' || s[7] != '-' || !is_d(5) || !is_d(6) ||
+      !is_d(8) || !is_d(9))
+    return std::nullopt;
+  int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2), h = 0, mi = 0, sec = 0;
+  long us = 0;
+  std::size_t i = 10;
+  if (i < s.size() && (s[i] == 'T' || s[i] == ' ')) {
+    if (s.size() < i + 6 || !is_d(i + 1) || !is_d(i + 2) || s[i + 3] != ':' || !is_d(i + 4) ||
+        !is_d(i + 5))
+      return std::nullopt;
+    h = digits(s, i + 1, 2);
+    mi = digits(s, i + 4, 2);
+    i += 6;
+    if (i < s.size() && s[i] == ':') {
+      if (!is_d(i + 1) || !is_d(i + 2)) return std::nullopt;
+      sec = digits(s, i + 1, 2);
+      i += 3;
+      if (i < s.size() && s[i] == '.') {
+        ++i;
+        long scale = 100000;
+        while (is_d(i)) {
+          us += (s[i] - '0') * scale;
+          scale /= 10;
+          ++i;
+        }
+      }
+    }
+  }
+  if (i < s.size() && s[i] == 'Z') ++i;
+  if (i != s.size()) return std::nullopt;
+  return make(y, mo, d, h, mi, sec, us);
+}
+
+std::optional<TimePoint> parse_ref_time(std::string_view s) {
+  bool all_digits = !s.empty();
+  for (char c : s) all_digits = all_digits && std::isdigit((unsigned char)c);
+  if (!all_digits) return parse_warc_date(s);
+  if (s.size() < 4 || s.size() > 17) return std::nullopt;
+  // Fill the missing tail with the latest value each field allows.
+  std::string full(s);
+  static const std::string kMax = "99991231235959999";
+  full += kMax.substr(full.size());
+  int y = digits(full, 0, 4), mo = digits(full, 4, 2), d = digits(full, 6, 2);
+  int h = digits(full, 8, 2), mi = digits(full, 10, 2), sec = digits(full, 12, 2);
+  long ms = digits(full, 14, 3);
+  if (s.size() < 6) mo = 12;
+  if (mo < 1 || mo > 12) return std::nullopt;
+  if (s.size() < 8) {
+    using namespace std::chrono;
+    d = int(unsigned(year_month_day_last{year{y}, month_day_last{month{unsigned(mo)}}}.day()));
+  }
+  if (s.size() < 10) h = 23;
+  if (s.size() < 12) mi = 59;
+  if (s.size() < 14) sec = 59;
+  // The end of the last field given: a 17-digit stamp names one millisecond.
+  long us = s.size() == 17 ? ms * 1000 + 999 : 999999;
+  return make(y, mo, d, h, mi, sec, us);
+}
+
+}  // namespace vellum::util

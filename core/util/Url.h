@@ -1,0 +1,42 @@
+// URL parsing, normalisation and SURT keys for the index.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vellum::util {
+
+struct Url {
+  std::string scheme;  // lower case
+  std::string host;    // lower case; IPv6 literals keep their brackets
+  int port = -1;       // -1 when the URL names none
+  std::string path;    // "/" when empty
+  std::string query;   // without '?'; empty when absent
+  bool has_query = false;
+
+  int effective_port() const;
+  std::string str() const;  // normalised form, without fragment
+};
+
+// Parses an absolute http(s) URL; nullopt for anything else (no scheme, other scheme, no host).
+std::optional<Url> parse_url(std::string_view text);
+
+// The host without a leading "www." (Source Domain in article records).
+std::string source_domain(std::string_view host);
+
+// Sort-friendly URI Reordering Transform, as used by CDX indexes:
+// "https://www.Example.com:443/a/b?z=1&a=2#frag" -> "com,example)/a/b?a=2&z=1".
+// Scheme, "www." prefixes, default ports and fragments are dropped; query parameters sorted.
+// Text that is not an http(s) URL is returned lower-cased.
+std::string surt(std::string_view url);
+
+}  // namespace vellum::util
+
+namespace vellum::util {
+
+// Resolves `ref` (absolute or relative, as in a Location header) against `base`; empty when
+// the result is not a valid URL.
+std::string resolve_url(const std::string& base, const std::string& ref);
+
+}  // namespace vellum::util

@@ -1,0 +1,381 @@
+#include "warc/HttpMessage.h"
+
+#include <brotli/decode.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <memory>
+
+namespace vellum::warc {
+
+namespace {
+
+constexpr std::size_t kChunk = 64 << 10;
+
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool is_token(std::string_view s) {
+  static constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={}";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && kSeparators.find(c) == std::string_view::npos;
+  });
+}
+
+// "1.1", "1.0", "2", "3": a digit, optionally a dot and a digit.
+bool is_http_version(std::string_view v) {
+  if (v.size() == 1) return is_digit(v[0]);
+  return v.size() == 3 && is_digit(v[0]) && v[1] == '.' && is_digit(v[2]);
+}
+
+// Splits `text` at the next line end (LF, optionally preceded by CR). False when there is none.
+bool next_line(std::string_view text, std::size_t& pos, std::string_view& line) {
+  std::size_t lf = text.find('\n', pos);
+  if (lf == std::string_view::npos) return false;
+  line = text.substr(pos, lf - pos);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  pos = lf + 1;
+  return true;
+}
+
+// Splits a comma-separated header value into trimmed, lower-case, non-empty items.
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    std::size_t comma = value.find(',', pos);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view item = trim(value.substr(pos, comma - pos));
+    if (!item.empty()) out.push_back(to_lower(item));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// Appends `n` decoded bytes to `out` unless that passes `max_output`.
+bool append_capped(std::string& out, const char* data, std::size_t n, std::uint64_t max_output,
+                   std::string* error) {
+  if (n > max_output || out.size() > max_output - n) {
+    if (error)
+      *error = "decoded content exceeds the limit of " + std::to_string(max_output) + " bytes";
+    return false;
+  }
+  out.append(data, n);
+  return true;
+}
+
+bool set_error(std::string* error, std::string message) {
+  if (error) *error = std::move(message);
+  return false;
+}
+
+// zlib formats: gzip (several members allowed) or zlib/raw deflate.
+bool inflate_all(std::string_view in, bool gzip, std::uint64_t max_output, std::string& out,
+                 std::string* error) {
+  const char* name = gzip ? "gzip" : "deflate";
+  int window_bits = 15 + 32;  // gzip or zlib header, detected
+  if (!gzip) {
+    // "deflate" is the zlib format, yet many servers send raw deflate data.
+    bool zlib =
+        in.size() >= 2 && (static_cast<unsigned char>(in[0]) & 0x0f) == 8 &&
+        ((static_cast<unsigned char>(in[0]) << 8) | static_cast<unsigned char>(in[1])) % 31 == 0;
+    window_bits = zlib ? 15 : -15;
+  }
+  z_stream zs{};
+  if (inflateInit2(&zs, window_bits) != Z_OK) return set_error(error, "zlib: inflateInit2 failed");
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+  char buf[kChunk];
+  std::size_t pos = 0;
+  for (;;) {
+    constexpr std::size_t kMax = UINT_MAX;
+    const uInt in_now = static_cast<uInt>(std::min(in.size() - pos, kMax));
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data() + pos));
+    zs.avail_in = in_now;
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    pos += in_now - zs.avail_in;
+    if (!append_capped(out, buf, sizeof buf - zs.avail_out, max_output, error)) return false;
+    if (rc == Z_STREAM_END) {
+      // Another gzip member may follow; anything else after the data is ignored.
+      if (gzip && in.size() - pos >= 2 && in[pos] == '\x1f' && in[pos + 1] == '\x8b') {
+        inflateReset(&zs);
+        continue;
+      }
+      return true;
+    }
+    if (rc == Z_BUF_ERROR && pos == in.size() && zs.avail_out != 0)
+      return set_error(error, std::string(name) + " data ends early");
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      return set_error(error, std::string(name) + " data is corrupt (" +
+                                  (zs.msg ? zs.msg : "inflate failed") + ")");
+  }
+}
+
+bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out,
+                std::string* error) {
+  std::unique_ptr<BrotliDecoderState, void (*)(BrotliDecoderState*)> state(
+      BrotliDecoderCreateInstance(nullptr, nullptr, nullptr), BrotliDecoderDestroyInstance);
+  if (!state) return set_error(error, "br: cannot create a decoder");
+  const auto* next_in = reinterpret_cast<const std::uint8_t*>(in.data());
+  std::size_t avail_in = in.size();
+  char buf[kChunk];
+  for (;;) {
+    auto* next_out = reinterpret_cast<std::uint8_t*>(buf);
+    std::size_t avail_out = sizeof buf;
+    BrotliDecoderResult rc = BrotliDecoderDecompressStream(state.get(), &avail_in, &next_in,
+                                                           &avail_out, &next_out, nullptr);
+    if (!append_capped(out, buf, sizeof buf - avail_out, max_output, error)) return false;
+    switch (rc) {
+      case BROTLI_DECODER_RESULT_SUCCESS:
+        return true;
+      case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
+        break;
+      case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+        return set_error(error, "br data ends early");
+      case BROTLI_DECODER_RESULT_ERROR:
+        return set_error(
+            error, std::string("br data is corrupt (") +
+                       BrotliDecoderErrorString(BrotliDecoderGetErrorCode(state.get())) + ")");
+    }
+  }
+}
+
+bool zstd_all(std::string_view in, std::uint64_t max_output, std::string& out, std::string* error) {
+  std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!dctx) return set_error(error, "zstd: cannot create a decoder");
+  // HTTP's zstd coding limits the window to 8 MiB (RFC 9659); so does the decoder's memory.
+  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, 23);
+  ZSTD_inBuffer ib{in.data(), in.size(), 0};
+  char buf[kChunk];
+  std::size_t rc = 0;
+  while (ib.pos < ib.size || rc != 0) {
+    ZSTD_outBuffer ob{buf, sizeof buf, 0};
+    std::size_t before = ib.pos;
+    rc = ZSTD_decompressStream(dctx.get(), &ob, &ib);
+    if (ZSTD_isError(rc))
+      return set_error(error, std::string("zstd data is corrupt (") + ZSTD_getErrorName(rc) + ")");
+    if (!append_capped(out, buf, ob.pos, max_output, error)) return false;
+    if (rc != 0 && ib.pos == before && ob.pos < ob.size)
+      return set_error(error, "zstd data ends early");
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::string* HttpHead::header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (iequals(n, name)) return &v;
+  return nullptr;
+}
+
+std::string HttpHead::media_type() const {
+  const std::string* ct = header("Content-Type");
+  if (!ct) return {};
+  std::string_view v = *ct;
+  return to_lower(trim(v.substr(0, v.find(';'))));
+}
+
+std::string HttpHead::charset() const {
+  const std::string* ct = header("Content-Type");
+  if (!ct) return {};
+  std::string_view v = *ct;
+  std::size_t pos = v.find(';');
+  while (pos != std::string_view::npos) {
+    std::size_t next = v.find(';', pos + 1);
+    std::string_view param = trim(v.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1));
+    std::size_t eq = param.find('=');
+    if (eq != std::string_view::npos && iequals(trim(param.substr(0, eq)), "charset")) {
+      std::string_view value = trim(param.substr(eq + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      return to_lower(trim(value));
+    }
+    pos = next;
+  }
+  return {};
+}
+
+std::optional<HttpHead> parse_http_head(std::string_view block) {
+  HttpHead head;
+  std::size_t pos = 0;
+  std::string_view line;
+  if (!next_line(block, pos, line)) return std::nullopt;
+  head.start_line = std::string(line);
+  if (line.starts_with("HTTP/")) {
+    // "HTTP/1.1 200 OK", "HTTP/2 200", "HTTP/1.1 404"
+    std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) return std::nullopt;
+    std::string_view version = line.substr(5, sp - 5);
+    std::string_view rest = line.substr(sp + 1);
+    if (!is_http_version(version) || rest.size() < 3 || !is_digit(rest[0]) || !is_digit(rest[1]) ||
+        !is_digit(rest[2]) || (rest.size() > 3 && rest[3] != ' '))
+      return std::nullopt;
+    head.http_version = std::string(version);
+    head.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+    if (head.status < 100) return std::nullopt;
+    head.reason = rest.size() > 4 ? std::string(trim(rest.substr(4))) : std::string();
+  } else {
+    // "GET /path HTTP/1.1"
+    std::size_t sp1 = line.find(' ');
+    std::size_t sp2 = line.rfind(' ');
+    if (sp1 == std::string_view::npos || sp2 == sp1) return std::nullopt;
+    std::string_view method = line.substr(0, sp1);
+    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string_view version = line.substr(sp2 + 1);
+    if (!is_token(method) || target.empty() || !version.starts_with("HTTP/") ||
+        !is_http_version(version.substr(5)))
+      return std::nullopt;
+    head.http_version = std::string(version.substr(5));
+  }
+  for (;;) {
+    if (!next_line(block, pos, line)) return std::nullopt;  // no blank line: not a whole head
+    if (line.empty()) break;
+    if (line.front() == ' ' || line.front() == '\t') {
+      // obs-fold: continues the previous header's value.
+      if (!head.headers.empty()) {
+        std::string_view more = trim(line);
+        std::string& value = head.headers.back().second;
+        if (!more.empty()) {
+          if (!value.empty()) value += ' ';
+          value += more;
+        }
+      }
+      continue;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;  // not a header line; ignored as browsers do
+    std::string_view name = trim(line.substr(0, colon));
+    if (!is_token(name)) continue;
+    head.headers.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
+  }
+  head.head_length = pos;
+  return head;
+}
+
+Payload dechunk(std::string_view body) {
+  Payload out;
+  out.complete = false;
+  std::size_t pos = 0;
+  std::string_view line;
+  for (;;) {
+    if (!next_line(body, pos, line)) return out;
+    // chunk-size [ BWS ; chunk-ext ]
+    std::string_view size_text = trim(line.substr(0, line.find(';')));
+    if (size_text.empty() || size_text.size() > 15) return out;
+    std::uint64_t size = 0;
+    for (char c : size_text) {
+      int d;
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else
+        return out;
+      size = size * 16 + static_cast<std::uint64_t>(d);
+    }
+    if (size == 0) break;
+    if (size > body.size() - pos) {
+      out.bytes.append(body.substr(pos));  // truncated inside a chunk
+      return out;
+    }
+    out.bytes.append(body.substr(pos, size));
+    pos += size;
+    // The chunk's data ends with CRLF (or a bare LF).
+    if (body.substr(pos, 2) == "\r\n")
+      pos += 2;
+    else if (body.substr(pos, 1) == "\n")
+      pos += 1;
+    else
+      return out;
+  }
+  // Trailer fields, then the blank line that ends the message.
+  for (;;) {
+    if (!next_line(body, pos, line)) return out;
+    if (line.empty()) break;
+  }
+  out.complete = true;
+  return out;
+}
+
+Payload http_payload(std::string_view block, const HttpHead& head) {
+  std::string_view body = block.substr(std::min(head.head_length, block.size()));
+  std::string codings;
+  for (const auto& [n, v] : head.headers) {
+    if (!iequals(n, "Transfer-Encoding")) continue;
+    if (!codings.empty()) codings += ',';
+    codings += v;
+  }
+  std::vector<std::string> list = split_list(codings);
+  if (!list.empty() && list.back() == "chunked") return dechunk(body);
+  return Payload{std::string(body), true};
+}
+
+std::optional<std::string> decode_content(std::string_view payload,
+                                          std::string_view content_encoding,
+                                          std::uint64_t max_output, std::string* error) {
+  std::vector<std::string> codings = split_list(content_encoding);
+  for (const std::string& c : codings) {
+    if (c != "gzip" && c != "x-gzip" && c != "deflate" && c != "br" && c != "zstd" &&
+        c != "identity") {
+      set_error(error, "unknown content coding '" + c + "'");
+      return std::nullopt;
+    }
+  }
+  std::string current(payload);
+  if (current.empty()) return current;  // nothing to decode (HEAD, 204, 304)
+  if (current.size() > max_output) {
+    set_error(error, "content exceeds the limit of " + std::to_string(max_output) + " bytes");
+    return std::nullopt;
+  }
+  // Codings are listed in the order they were applied: undo the last one first.
+  for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
+    const std::string& c = *it;
+    if (c == "identity") continue;
+    std::string next;
+    bool ok;
+    if (c == "gzip" || c == "x-gzip")
+      ok = inflate_all(current, true, max_output, next, error);
+    else if (c == "deflate")
+      ok = inflate_all(current, false, max_output, next, error);
+    else if (c == "br")
+      ok = brotli_all(current, max_output, next, error);
+    else
+      ok = zstd_all(current, max_output, next, error);
+    if (!ok) return std::nullopt;
+    current = std::move(next);
+  }
+  return current;
+}
+
+}  // namespace vellum::warc

@@ -1,0 +1,53 @@
+// HTTP messages as stored in WARC request/response blocks: parsing the head, removing chunked
+// transfer coding, payload digests, and decoding Content-Encoding when the content is read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vellum::warc {
+
+struct HttpHead {
+  std::string start_line;    // "HTTP/1.1 200 OK" or "GET /x HTTP/1.1"
+  std::string http_version;  // "1.1", "2"
+  int status = 0;            // responses only
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, names as written
+  std::size_t head_length = 0;  // bytes up to and including the blank line
+
+  const std::string* header(std::string_view name) const;  // case-insensitive, first match
+  // Content-Type's media type, lower case, without parameters ("text/html").
+  std::string media_type() const;
+  // Content-Type's charset parameter, lower case; empty when absent.
+  std::string charset() const;
+};
+
+// Parses the head of an HTTP message block (status or request line and header lines, ending at
+// CRLF CRLF or LF LF). nullopt when `block` does not start with a well-formed head.
+std::optional<HttpHead> parse_http_head(std::string_view block);
+
+struct Payload {
+  std::string bytes;     // entity body with chunked transfer coding removed
+  bool complete = true;  // false when the chunked framing ended early (truncated capture)
+};
+
+// The entity body of a response block: everything after the head, with chunked transfer coding
+// removed when Transfer-Encoding says chunked. Malformed chunking keeps what decoded cleanly
+// and sets complete = false.
+Payload http_payload(std::string_view block, const HttpHead& head);
+
+// Removes chunked transfer coding from `body`.
+Payload dechunk(std::string_view body);
+
+// Decodes Content-Encoding (gzip, x-gzip, deflate, br, zstd, identity, in the order the header
+// lists them). Output is capped at `max_output` bytes; returns nullopt with `error` set when an
+// encoding is unknown, the data is corrupt, or the cap is reached.
+std::optional<std::string> decode_content(std::string_view payload,
+                                          std::string_view content_encoding,
+                                          std::uint64_t max_output, std::string* error);
+
+}  // namespace vellum::warc

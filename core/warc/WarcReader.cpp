@@ -1,0 +1,730 @@
+#include "warc/WarcReader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+namespace vellum::warc {
+
+namespace {
+
+constexpr std::size_t kReadSize = 1 << 20;        // file bytes read at a time
+constexpr std::size_t kChunk = 256 << 10;         // decoded bytes produced at a time
+constexpr std::size_t kBlockStep = 4 << 20;       // block bytes decoded at a time
+constexpr std::size_t kMaxHeader = 4 << 20;       // longest record header accepted
+constexpr std::size_t kMaxDictionary = 64 << 20;  // largest dictionary accepted
+constexpr std::uint64_t kNoOffset = std::numeric_limits<std::uint64_t>::max();
+
+std::uint32_t le32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return std::uint32_t{u[0]} | std::uint32_t{u[1]} << 8 | std::uint32_t{u[2]} << 16 |
+         std::uint32_t{u[3]} << 24;
+}
+
+bool is_skippable(std::uint32_t magic) {
+  return (magic & 0xFFFFFFF0u) == 0x184D2A50u;
+}
+
+// Quotes up to `max` bytes for an error message, escaping anything not printable.
+std::string quote(std::string_view s, std::size_t max = 40) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > max) out += "...";
+  out += "'";
+  return out;
+}
+
+std::string hex_bytes(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (!out.empty()) out += ' ';
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string zstd_problem(std::size_t rc) {
+  switch (ZSTD_getErrorCode(rc)) {
+    case ZSTD_error_checksum_wrong:
+      return "found data that does not match its checksum (zstd frame checksum mismatch), "
+             "expected an intact zstd frame";
+    case ZSTD_error_dictionary_wrong:
+      return "found a zstd frame compressed with another dictionary, expected one compressed "
+             "with the file's dictionary";
+    default:
+      return std::string("found corrupt zstd data (") + ZSTD_getErrorName(rc) +
+             "), expected a valid zstd frame";
+  }
+  return {};
+}
+
+// Buffered reading of a byte range of a file with pread.
+class RawInput {
+ public:
+  RawInput(int fd, std::uint64_t start, std::uint64_t limit)
+      : fd_(fd), limit_(limit), buf_off_(start) {}
+
+  std::uint64_t pos() const { return buf_off_ + begin_; }
+  std::uint64_t limit() const { return limit_; }
+  std::size_t avail() const { return end_ - begin_; }
+  const char* data() const { return buf_.data() + begin_; }
+  void consume(std::size_t n) { begin_ += n; }
+
+  void seek(std::uint64_t offset, std::uint64_t limit) {
+    buf_off_ = offset;
+    begin_ = end_ = 0;
+    limit_ = limit;
+  }
+
+  // Reads more bytes after the available ones; false when the range has none left.
+  bool fill() {
+    std::uint64_t next = buf_off_ + end_;
+    if (next >= limit_) return false;
+    if (begin_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + begin_, avail());
+      buf_off_ += begin_;
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == buf_.size()) buf_.resize(std::max(buf_.size() * 2, kReadSize));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size() - end_, limit_ - next));
+    std::size_t got = read_at(buf_.data() + end_, want, next);
+    if (got == 0) {
+      limit_ = next;  // the file is shorter than it was
+      return false;
+    }
+    end_ += got;
+    return true;
+  }
+
+  bool ensure(std::size_t n) {
+    while (avail() < n)
+      if (!fill()) return false;
+    return true;
+  }
+
+  // Skips n bytes; false when the range ends first.
+  bool skip(std::uint64_t n) {
+    if (n <= avail()) {
+      begin_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    std::uint64_t target = buf_off_ + end_ + (n - avail());
+    buf_off_ = std::min(target, limit_);
+    begin_ = end_ = 0;
+    return target <= limit_;
+  }
+
+  // Copies up to n bytes into dst, reading past the buffer when it is empty.
+  std::size_t read(char* dst, std::size_t n) {
+    if (avail() == 0 && n >= kReadSize) {
+      std::uint64_t at = pos();
+      if (at >= limit_) return 0;
+      std::size_t got =
+          read_at(dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, limit_ - at)), at);
+      if (got == 0) limit_ = at;
+      buf_off_ += got;
+      return got;
+    }
+    if (avail() == 0 && !fill()) return 0;
+    std::size_t k = std::min(n, avail());
+    std::memcpy(dst, data(), k);
+    begin_ += k;
+    return k;
+  }
+
+ private:
+  std::size_t read_at(char* dst, std::size_t n, std::uint64_t offset) {
+    for (;;) {
+      ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(offset));
+      if (got >= 0) return static_cast<std::size_t>(got);
+      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "read");
+    }
+  }
+
+  int fd_;
+  std::uint64_t limit_;
+  std::vector<char> buf_;
+  std::size_t begin_ = 0, end_ = 0;
+  std::uint64_t buf_off_;  // file offset of buf_[0]
+};
+
+// Decodes the units a file is made of (zstd frames, gzip members, or for plain files the rest
+// of the file) one after another.
+class UnitDecoder {
+ public:
+  UnitDecoder(Compression c, RawInput& in, const std::string& name)
+      : comp_(c), in_(in), name_(name) {
+    if (c == Compression::zstd) {
+      dctx_ = ZSTD_createDCtx();
+      if (!dctx_) throw std::bad_alloc();
+    } else if (c == Compression::gzip) {
+      if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw std::bad_alloc();
+      zs_ready_ = true;
+    }
+  }
+  ~UnitDecoder() {
+    ZSTD_freeDCtx(dctx_);
+    if (zs_ready_) inflateEnd(&zs_);
+  }
+  UnitDecoder(const UnitDecoder&) = delete;
+  UnitDecoder& operator=(const UnitDecoder&) = delete;
+
+  void set_dictionary(const ZstdDictionary* dict) {
+    dict_ = dict;
+    if (dctx_ && dict) ZSTD_DCtx_refDDict(dctx_, static_cast<const ZSTD_DDict*>(dict->ddict()));
+  }
+  bool in_unit() const { return in_unit_; }
+  std::uint64_t unit_start() const { return unit_start_; }
+  void abandon_unit() { in_unit_ = false; }
+
+  // Errors name this offset: the start of the record being read.
+  std::uint64_t error_offset = 0;
+  // What the readable range is called in errors.
+  std::string range_name = "the file";
+
+  [[noreturn]] void fail(const std::string& message) const {
+    throw WarcFormatError(name_, error_offset, message);
+  }
+
+  // Starts the next unit at the current position, skipping skippable frames. Returns false at
+  // the end of the range. When `fresh`, the unit starts a record: errors name its offset.
+  bool start_unit(bool fresh) {
+    for (;;) {
+      if (!in_.ensure(1)) return false;
+      const std::uint64_t at = in_.pos();
+      if (fresh) error_offset = at;
+      if (comp_ == Compression::none) {
+        begin(at);
+        return true;
+      }
+      if (comp_ == Compression::gzip) {
+        if (!in_.ensure(2) || static_cast<unsigned char>(in_.data()[0]) != 0x1f ||
+            static_cast<unsigned char>(in_.data()[1]) != 0x8b)
+          fail("found bytes " +
+               hex_bytes(std::string_view(in_.data(), std::min<std::size_t>(in_.avail(), 4))) +
+               ", expected a gzip member (1f 8b)");
+        inflateReset(&zs_);
+        begin(at);
+        return true;
+      }
+      if (!in_.ensure(4))
+        fail("found the end of " + range_name + " after " + std::to_string(in_.avail()) +
+             " bytes, expected a zstd frame (28 b5 2f fd)");
+      std::uint32_t magic = le32(in_.data());
+      if (magic == kZstdFrameMagic) {
+        check_dictionary_id();
+        ZSTD_DCtx_reset(dctx_, ZSTD_reset_session_only);
+        begin(at);
+        return true;
+      }
+      if (is_skippable(magic)) {
+        bool whole = in_.ensure(8);
+        if (whole) {
+          std::uint32_t size = le32(in_.data() + 4);
+          in_.consume(8);
+          whole = in_.skip(size);
+        }
+        if (!whole)
+          fail("found the end of " + range_name +
+               " inside a skippable frame, expected the whole frame");
+        continue;
+      }
+      fail("found bytes " + hex_bytes(std::string_view(in_.data(), 4)) +
+           ", expected a zstd frame (28 b5 2f fd)");
+    }
+  }
+
+  // Decodes up to `cap` (> 0) bytes of the current unit into dst. Returns how many; 0 only when
+  // the unit has ended.
+  std::size_t decode(char* dst, std::size_t cap) {
+    switch (comp_) {
+      case Compression::none: {
+        std::size_t n = in_.read(dst, cap);
+        if (n == 0) in_unit_ = false;
+        return n;
+      }
+      case Compression::zstd:
+        return decode_zstd(dst, cap);
+      case Compression::gzip:
+        return decode_gzip(dst, cap);
+    }
+    return 0;
+  }
+
+ private:
+  void begin(std::uint64_t at) {
+    in_unit_ = true;
+    unit_start_ = at;
+  }
+
+  void check_dictionary_id() {
+    in_.ensure(18);  // the longest frame header
+    const unsigned id = ZSTD_getDictID_fromFrame(in_.data(), in_.avail());
+    if (id == 0) return;
+    if (!dict_)
+      fail("found a zstd frame that needs dictionary " + std::to_string(id) +
+           ", expected the file to start with a dictionary frame (5d 2a 4d 18)");
+    if (dict_->id() != 0 && dict_->id() != id)
+      fail("found a zstd frame that needs dictionary " + std::to_string(id) +
+           ", expected the file's dictionary " + std::to_string(dict_->id()));
+  }
+
+  [[noreturn]] void fail_truncated(const char* what) const {
+    fail("found the end of " + range_name + " " + std::to_string(in_.pos() - unit_start_) +
+         " bytes into a " + what + ", expected the rest of it");
+  }
+
+  std::size_t decode_zstd(char* dst, std::size_t cap) {
+    bool need_input = in_.avail() == 0;
+    for (;;) {
+      if (need_input && !in_.fill()) fail_truncated("zstd frame");
+      ZSTD_inBuffer ib{in_.data(), in_.avail(), 0};
+      ZSTD_outBuffer ob{dst, cap, 0};
+      std::size_t rc = ZSTD_decompressStream(dctx_, &ob, &ib);
+      in_.consume(ib.pos);
+      if (ZSTD_isError(rc)) fail(zstd_problem(rc));
+      if (rc == 0) {
+        in_unit_ = false;
+        return ob.pos;
+      }
+      if (ob.pos > 0) return ob.pos;
+      need_input = true;
+    }
+  }
+
+  std::size_t decode_gzip(char* dst, std::size_t cap) {
+    constexpr std::size_t kMax = UINT_MAX;
+    bool need_input = in_.avail() == 0;
+    for (;;) {
+      if (need_input && !in_.fill()) fail_truncated("gzip member");
+      const uInt in_now = static_cast<uInt>(std::min(in_.avail(), kMax));
+      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in_.data()));
+      zs_.avail_in = in_now;
+      zs_.next_out = reinterpret_cast<Bytef*>(dst);
+      zs_.avail_out = static_cast<uInt>(std::min(cap, kMax));
+      const uInt out_before = zs_.avail_out;
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      in_.consume(in_now - zs_.avail_in);
+      std::size_t produced = out_before - zs_.avail_out;
+      if (rc == Z_STREAM_END) {
+        in_unit_ = false;
+        return produced;
+      }
+      if (rc != Z_OK && rc != Z_BUF_ERROR)
+        fail(std::string("found corrupt gzip data (") + (zs_.msg ? zs_.msg : "inflate failed") +
+             "), expected a valid gzip member");
+      if (produced > 0) return produced;
+      need_input = true;
+    }
+  }
+
+  Compression comp_;
+  RawInput& in_;
+  const std::string& name_;
+  const ZstdDictionary* dict_ = nullptr;
+  ZSTD_DCtx* dctx_ = nullptr;
+  z_stream zs_{};
+  bool zs_ready_ = false;
+  bool in_unit_ = false;
+  std::uint64_t unit_start_ = 0;
+};
+
+std::string decompress_dictionary(std::string_view frame, const std::string& name) {
+  auto fail = [&](const std::string& m) { throw WarcFormatError(name, 0, m); };
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  if (!dctx) throw std::bad_alloc();
+  std::string out;
+  ZSTD_inBuffer ib{frame.data(), frame.size(), 0};
+  std::size_t rc = 1;
+  while (rc != 0) {
+    if (out.size() >= kMaxDictionary) break;
+    std::size_t old = out.size();
+    out.resize(std::min(old + kChunk, kMaxDictionary));
+    ZSTD_outBuffer ob{out.data() + old, out.size() - old, 0};
+    rc = ZSTD_decompressStream(dctx, &ob, &ib);
+    out.resize(old + ob.pos);
+    if (ZSTD_isError(rc)) {
+      ZSTD_freeDCtx(dctx);
+      fail("found a compressed dictionary that does not decompress: " + zstd_problem(rc));
+    }
+    if (rc != 0 && ib.pos == ib.size && ob.pos < ob.size) break;  // input ended early
+  }
+  ZSTD_freeDCtx(dctx);
+  if (rc != 0)
+    fail("found a dictionary frame whose zstd frame is truncated or larger than " +
+         std::to_string(kMaxDictionary) + " bytes, expected one complete dictionary");
+  if (ib.pos != ib.size)
+    fail("found " + std::to_string(ib.size - ib.pos) +
+         " bytes after the compressed dictionary, expected one zstd frame alone");
+  return out;
+}
+
+// Prepared dictionaries of the files read lately: preparing one costs far more than reading it,
+// and read_record_at reads the file's dictionary on every call.
+std::shared_ptr<const ZstdDictionary> shared_dictionary(std::string raw) {
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<const ZstdDictionary>> recent;  // most recent first
+  constexpr std::size_t kKeep = 8;
+  std::lock_guard lock(mutex);
+  for (std::size_t i = 0; i < recent.size(); ++i) {
+    if (recent[i]->bytes() != raw) continue;
+    auto found = recent[i];
+    recent.erase(recent.begin() + static_cast<std::ptrdiff_t>(i));
+    recent.insert(recent.begin(), found);
+    return found;
+  }
+  auto made = std::make_shared<const ZstdDictionary>(std::move(raw));
+  recent.insert(recent.begin(), made);
+  if (recent.size() > kKeep) recent.pop_back();
+  return made;
+}
+
+// The reading machinery shared by WarcReader and read_record_at.
+struct ReaderCore {
+  std::string name;
+  int fd = -1;
+  std::uint64_t file_size = 0;
+  RawInput in;
+  Compression comp = Compression::none;
+  std::shared_ptr<const ZstdDictionary> dict;
+  std::uint64_t data_start = 0;
+  std::unique_ptr<UnitDecoder> dec;
+
+  std::vector<char> pending;  // decoded bytes; [pending_pos, pending_end) not yet parsed
+  std::size_t pending_pos = 0, pending_end = 0;
+  std::uint64_t plain_next = 0;  // plain files: offset of the next record
+  RecordLocation last;
+  std::optional<WarcFormatError> failure;
+  std::uint64_t measured_start = kNoOffset, measured_end = 0;
+
+  explicit ReaderCore(const std::filesystem::path& file) : name(file.string()), in(-1, 0, 0) {
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + name);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      throw std::system_error(err, std::generic_category(), "stat " + name);
+    }
+    file_size = static_cast<std::uint64_t>(st.st_size);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    in = RawInput(fd, 0, file_size);
+    try {
+      detect(file);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  ~ReaderCore() {
+    dec.reset();
+    if (fd >= 0) ::close(fd);
+  }
+
+  [[noreturn]] void fail_at(std::uint64_t offset, const std::string& message) const {
+    throw WarcFormatError(name, offset, message);
+  }
+
+  void detect(const std::filesystem::path& file) {
+    in.ensure(4);
+    std::string_view head(in.data(), in.avail());
+    if (head.size() >= 4 && le32(head.data()) == kZstdDictionaryFrameMagic) {
+      comp = Compression::zstd;
+      read_dictionary();
+    } else if (head.size() >= 4 &&
+               (le32(head.data()) == kZstdFrameMagic || is_skippable(le32(head.data())))) {
+      comp = Compression::zstd;  // (the format wants no extension frame first; tolerated)
+    } else if (head.size() >= 2 && head[0] == '\x1f' && head[1] == '\x8b') {
+      comp = Compression::gzip;
+    } else if (head.empty()) {
+      // An empty file: trust its name.
+      std::string n = file.filename().string();
+      if (n.ends_with(".gz"))
+        comp = Compression::gzip;
+      else if (n.ends_with(".zst"))
+        comp = Compression::zstd;
+    }
+    data_start = in.pos();
+    plain_next = data_start;
+    dec = std::make_unique<UnitDecoder>(comp, in, name);
+    dec->set_dictionary(dict.get());
+  }
+
+  void read_dictionary() {
+    if (!in.ensure(8))
+      fail_at(0, "found the end of the file inside the dictionary frame header, expected 8 bytes");
+    std::uint32_t size = le32(in.data() + 4);
+    if (size > kMaxDictionary)
+      fail_at(0, "found a dictionary frame of " + std::to_string(size) +
+                     " bytes, expected at most " + std::to_string(kMaxDictionary));
+    if (!in.ensure(8 + std::size_t{size}))
+      fail_at(0, "found the end of the file after " + std::to_string(in.avail()) +
+                     " bytes of the dictionary frame, expected " + std::to_string(8 + size));
+    std::string_view payload(in.data() + 8, size);
+    std::string raw;
+    if (payload.size() >= 4 && le32(payload.data()) == kZstdFrameMagic)
+      raw = decompress_dictionary(payload, name);
+    else
+      raw.assign(payload);
+    try {
+      dict = shared_dictionary(std::move(raw));
+    } catch (const std::invalid_argument& e) {
+      fail_at(0, std::string("found a dictionary zstd cannot load (") + e.what() +
+                     "), expected a zstd dictionary");
+    }
+    in.consume(8 + std::size_t{size});
+  }
+
+  std::size_t pending_left() const { return pending_end - pending_pos; }
+  std::string_view pending_view() const {
+    return std::string_view(pending.data() + pending_pos, pending_left());
+  }
+  void compact() {
+    if (pending_pos == 0) return;
+    std::memmove(pending.data(), pending.data() + pending_pos, pending_left());
+    pending_end -= pending_pos;
+    pending_pos = 0;
+  }
+
+  // Appends decoded bytes to `pending`, starting a new unit when the current one has ended.
+  // `fresh`: no byte of the record has been seen yet. False when the data has ended.
+  bool pull(bool fresh) {
+    if (!dec->in_unit() && !dec->start_unit(fresh)) return false;
+    compact();
+    if (pending.size() - pending_end < kChunk) pending.resize(pending_end + kChunk);
+    pending_end += dec->decode(pending.data() + pending_end, kChunk);
+    return true;
+  }
+
+  // Ends of the unit starting at `start`, found by decoding it again (a unit holding several
+  // records: other tools write whole files as one gzip member).
+  std::uint64_t unit_end(std::uint64_t start, std::uint64_t error_offset) {
+    if (start == measured_start) return measured_end;
+    RawInput again(fd, start, in.limit());
+    UnitDecoder d(comp, again, name);
+    d.set_dictionary(dict.get());
+    d.range_name = dec->range_name;
+    d.error_offset = error_offset;
+    d.start_unit(false);
+    std::vector<char> scratch(kChunk);
+    while (d.in_unit()) d.decode(scratch.data(), scratch.size());
+    measured_start = start;
+    measured_end = again.pos();
+    return measured_end;
+  }
+
+  // Reads one record. `single`: the range must hold exactly this record.
+  std::optional<WarcRecord> read_next(bool single) {
+    compact();
+    std::uint64_t& rec_start = dec->error_offset;
+    bool fresh = pending_left() == 0 && !(comp != Compression::none && dec->in_unit());
+    if (comp == Compression::none)
+      rec_start = plain_next;
+    else if (!fresh)
+      rec_start = dec->unit_start();
+
+    // Header.
+    std::size_t head = 0;
+    while ((head = header_length(pending_view())) == 0) {
+      check_version_line(pending_view());
+      if (pending_left() > kMaxHeader)
+        dec->fail("found no blank line in the first " + std::to_string(kMaxHeader) +
+                  " bytes of the record, expected a header ending with CRLF CRLF");
+      if (!pull(fresh && pending_left() == 0)) {
+        if (pending_left() == 0) return std::nullopt;
+        dec->fail("found the end of " + dec->range_name + " after " +
+                  std::to_string(pending_left()) +
+                  " bytes of the record header, expected a header ending with CRLF CRLF");
+      }
+    }
+    WarcRecord record;
+    const std::uint64_t length =
+        parse_header(pending_view().substr(0, head), record, name, rec_start);
+    pending_pos += head;
+    if (comp == Compression::none) {
+      std::uint64_t room = in.limit() - rec_start - head;
+      if (length > room || room - length < 4)
+        dec->fail("found the end of " + dec->range_name + " after " +
+                  std::to_string(std::min(room, length)) + " bytes of the block, expected " +
+                  std::to_string(length) + " bytes and CRLF CRLF (record declares Content-Length " +
+                  std::to_string(length) + ")");
+    }
+
+    // Block.
+    std::string& block = record.block;
+    block.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, 64 << 20)));
+    std::size_t from_pending =
+        static_cast<std::size_t>(std::min<std::uint64_t>(length, pending_left()));
+    block.assign(pending_view().substr(0, from_pending));
+    pending_pos += from_pending;
+    while (block.size() < length) {
+      if (!dec->in_unit() && !dec->start_unit(false))
+        dec->fail("found the end of " + dec->range_name + " after " + std::to_string(block.size()) +
+                  " bytes of the block, expected " + std::to_string(length) +
+                  " bytes (record declares Content-Length " + std::to_string(length) + ")");
+      std::size_t old = block.size();
+      std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(length - old, kBlockStep));
+      block.resize(old + want);
+      block.resize(old + dec->decode(block.data() + old, want));
+    }
+
+    // CRLF CRLF.
+    while (pending_left() < 4) {
+      if (!pull(false))
+        dec->fail("found the end of " + dec->range_name + " after the block and " +
+                  quote(pending_view()) +
+                  ", expected CRLF CRLF (record not followed by CRLF CRLF)");
+    }
+    if (pending_view().substr(0, 4) != "\r\n\r\n")
+      dec->fail("found " + quote(pending_view().substr(0, 4)) +
+                " after the block, expected CRLF CRLF (record not followed by CRLF CRLF)");
+    pending_pos += 4;
+
+    // Location.
+    if (comp == Compression::none) {
+      last = {rec_start, head + length + 4};
+      plain_next = rec_start + last.length;
+      if (single && pending_left() + (in.limit() - in.pos()) > 0) dec->fail(extra_bytes_message());
+      return record;
+    }
+    // Decode on to the end of the unit (verifying its checksum) unless it holds more data.
+    while (pending_left() == 0 && dec->in_unit()) pull(false);
+    std::uint64_t end;
+    if (pending_left() == 0) {
+      end = in.pos();
+    } else {
+      if (single) dec->fail(extra_bytes_message());
+      end = unit_end(dec->unit_start(), rec_start);
+    }
+    last = {rec_start, end - rec_start};
+    if (single && end != in.limit()) dec->fail(extra_bytes_message());
+    return record;
+  }
+
+  std::string extra_bytes_message() const {
+    return "found more data after the record in " + dec->range_name +
+           ", expected exactly one record";
+  }
+
+  void check_version_line(std::string_view data) const {
+    static constexpr std::string_view kV11 = "WARC/1.1\r\n", kV10 = "WARC/1.0\r\n";
+    std::size_t n = std::min(data.size(), kV11.size());
+    if (data.substr(0, n) == kV11.substr(0, n) || data.substr(0, n) == kV10.substr(0, n)) return;
+    std::string_view line = data.substr(0, data.find_first_of("\r\n"));
+    dec->fail("found " + quote(line) + ", expected a version line 'WARC/1.1' or 'WARC/1.0'");
+  }
+
+  std::optional<WarcRecord> next() {
+    if (failure) throw *failure;
+    try {
+      return read_next(false);
+    } catch (const WarcFormatError& e) {
+      failure = e;
+      throw;
+    }
+  }
+};
+
+}  // namespace
+
+struct WarcReader::Impl : ReaderCore {
+  using ReaderCore::ReaderCore;
+};
+
+WarcReader::WarcReader(const std::filesystem::path& file) : impl_(std::make_unique<Impl>(file)) {}
+WarcReader::~WarcReader() = default;
+
+std::optional<WarcRecord> WarcReader::next() {
+  return impl_->next();
+}
+RecordLocation WarcReader::last_location() const {
+  return impl_->last;
+}
+Compression WarcReader::compression() const {
+  return impl_->comp;
+}
+std::uint64_t WarcReader::data_start() const {
+  return impl_->data_start;
+}
+std::shared_ptr<const ZstdDictionary> WarcReader::dictionary() const {
+  return impl_->dict;
+}
+
+WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc) {
+  ReaderCore impl(file);
+  if (loc.length == 0 || loc.offset < impl.data_start || loc.offset > impl.file_size ||
+      loc.length > impl.file_size - loc.offset)
+    throw WarcFormatError(impl.name, loc.offset,
+                          "found a file of " + std::to_string(impl.file_size) +
+                              " bytes (data from " + std::to_string(impl.data_start) +
+                              "), expected it to hold the " + std::to_string(loc.length) +
+                              " bytes of the record's location");
+  impl.in.seek(loc.offset, loc.offset + loc.length);
+  impl.plain_next = loc.offset;
+  impl.dec->error_offset = loc.offset;
+  impl.dec->range_name = "the record's " + std::to_string(loc.length) + " stored bytes";
+  std::optional<WarcRecord> record = impl.read_next(true);
+  if (!record)
+    throw WarcFormatError(impl.name, loc.offset, "found no record, expected one at this location");
+  return std::move(*record);
+}
+
+ScanResult scan_valid_prefix(const std::filesystem::path& file) {
+  ScanResult result;
+  result.file_size = std::filesystem::file_size(file);
+  std::unique_ptr<WarcReader> reader;
+  try {
+    reader = std::make_unique<WarcReader>(file);
+  } catch (const WarcFormatError& e) {
+    result.error = e.what();
+    return result;
+  }
+  result.valid_end = reader->data_start();
+  for (;;) {
+    try {
+      if (!reader->next()) break;
+    } catch (const WarcFormatError& e) {
+      result.error = e.what();
+      break;
+    }
+    RecordLocation loc = reader->last_location();
+    result.valid_end = loc.offset + loc.length;
+    ++result.records;
+  }
+  return result;
+}
+
+}  // namespace vellum::warc

@@ -1,0 +1,61 @@
+// Reading WARC files record by record (plain, gzip per record, zstd per record with or without
+// dictionary) and single records by location.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "warc/Compression.h"
+#include "warc/WarcRecord.h"
+
+namespace vellum::warc {
+
+// Where a record's stored bytes lie in its file (compressed bytes for gzip/zstd files).
+struct RecordLocation {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+class WarcReader {
+ public:
+  // Opens the file and detects its compression from the first bytes (zstd frame or dictionary
+  // frame, gzip member, "WARC/"); reads the dictionary when there is one. Throws WarcFormatError.
+  explicit WarcReader(const std::filesystem::path& file);
+  ~WarcReader();
+  WarcReader(const WarcReader&) = delete;
+  WarcReader& operator=(const WarcReader&) = delete;
+
+  // The next record, or nullopt at a clean end of file. A torn, corrupt or malformed record
+  // throws WarcFormatError naming the file and the offset where that record starts.
+  std::optional<WarcRecord> next();
+  // Location of the record the last next() returned.
+  RecordLocation last_location() const;
+  Compression compression() const;
+  // Offset of the first record (after any dictionary frame).
+  std::uint64_t data_start() const;
+  std::shared_ptr<const ZstdDictionary> dictionary() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads the one record stored at `loc` (reads the file's dictionary frame when needed).
+// Throws WarcFormatError when the bytes there are not one complete record.
+WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc);
+
+// Result of checking a file from the start: where the last complete, valid record ends.
+struct ScanResult {
+  std::uint64_t valid_end = 0;  // offset just past the last good record (or the preamble)
+  std::uint64_t records = 0;    // good records before valid_end
+  std::uint64_t file_size = 0;
+  std::optional<std::string> error;  // what stopped the scan early, if anything
+};
+// Scans a file record by record, stopping at the first torn or invalid record; never throws
+// for bad content (an unreadable file still throws std::system_error).
+ScanResult scan_valid_prefix(const std::filesystem::path& file);
+
+}  // namespace vellum::warc

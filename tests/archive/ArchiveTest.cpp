@@ -1,0 +1,348 @@
+// ArchiveWriter / ArchiveReader / Verifier on real files: store, restore, dedup, rotation,
+// recovery after a writer died, reindex, and damage detection.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "archive/ArchiveReader.h"
+#include "archive/ArchiveWriter.h"
+#include "archive/RecordBuilder.h"
+#include "archive/Verifier.h"
+#include "support/TempDir.h"
+#include "util/Digest.h"
+#include "util/Url.h"
+#include "warc/WarcReader.h"
+
+using namespace vellum;
+namespace fs = std::filesystem;
+
+namespace {
+
+fetch::Exchange make_hop(
+    const std::string& url, int status, const std::string& body,
+    const std::string& extra_headers = "Content-Type: text/html; charset=utf-8\r\n",
+    bool chunked = false) {
+  fetch::Exchange h;
+  h.url = url;
+  h.status = status;
+  h.ip = "127.0.0.1";
+  h.started = util::now();
+  auto u = util::parse_url(url);
+  h.request = "GET " + u->path + " HTTP/1.1\r\nHost: " + u->host + "\r\nUser-Agent: test\r\n\r\n";
+  h.response_head = "HTTP/1.1 " + std::to_string(status) + " X\r\n" + extra_headers;
+  if (chunked) {
+    h.response_head += "Transfer-Encoding: chunked\r\n\r\n";
+    std::string raw;
+    for (std::size_t i = 0; i < body.size(); i += 7) {
+      std::string part = body.substr(i, 7);
+      char len[16];
+      std::snprintf(len, sizeof len, "%zx;ext=1\r\n", part.size());
+      raw += len + part + "\r\n";
+    }
+    h.response_body = raw + "0\r\nX-Trailer: y\r\n\r\n";
+  } else {
+    h.response_head += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    h.response_body = body;
+  }
+  return h;
+}
+
+fetch::FetchResult one(fetch::Exchange h) {
+  fetch::FetchResult r;
+  r.url = h.url;
+  r.final_url = h.url;
+  r.hops.push_back(std::move(h));
+  return r;
+}
+
+archive::WriterOptions opts(const fs::path& dir) {
+  archive::WriterOptions o;
+  o.dir = dir;
+  return o;
+}
+
+std::string restore_html(const fs::path& dir, const std::string& ref) {
+  archive::ArchiveReader reader(dir);
+  return reader.payload(reader.resolve(ref)).entity;
+}
+
+}  // namespace
+
+TEST(Archive, StoresAndRestoresPayloadByteForByte) {
+  test::TempDir tmp("arch");
+  std::string body("<html><title>t</title>\0binary\xff\r\n</html>", 39);
+  std::string id;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto s = w->store(one(make_hop("http://example.test/a", 200, body)));
+    ASSERT_EQ(s.hops.size(), 1u);
+    id = s.hops[0].capture_id;
+    EXPECT_FALSE(s.hops[0].revisit);
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_FALSE(files[0].open);
+  EXPECT_TRUE(files[0].name.ends_with(".warc.zst"));
+  EXPECT_TRUE(files[0].name.starts_with("vellum-"));
+
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/a"), body);
+  EXPECT_EQ(restore_html(tmp.path(), id), body);
+  EXPECT_EQ(restore_html(tmp.path(), id.substr(0, 8)), body);
+
+  // The file: warcinfo, request, response, with the fields the format requires.
+  warc::WarcReader r(files[0].path);
+  auto info = r.next();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->type(), "warcinfo");
+  auto req = r.next();
+  auto resp = r.next();
+  ASSERT_TRUE(req && resp);
+  EXPECT_EQ(req->type(), "request");
+  EXPECT_EQ(resp->type(), "response");
+  EXPECT_EQ(req->field_or("WARC-Concurrent-To"), resp->record_id());
+  EXPECT_EQ(resp->field_or("WARC-Target-URI"), "http://example.test/a");
+  EXPECT_EQ(resp->field_or("WARC-IP-Address"), "127.0.0.1");
+  EXPECT_EQ(resp->field_or("WARC-Payload-Digest"), util::warc_sha1(body));
+  EXPECT_EQ(resp->field_or("WARC-Block-Digest"), util::warc_sha1(resp->block));
+  EXPECT_FALSE(r.next());
+}
+
+TEST(Archive, ChunkedBodyStoredRawRestoredDechunked) {
+  test::TempDir tmp("arch");
+  std::string body = "hello chunked world, more than seven bytes";
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store(
+        one(make_hop("http://example.test/c", 200, body, "Content-Type: text/html\r\n", true)));
+  }
+  archive::ArchiveReader reader(tmp.path());
+  auto row = reader.resolve("http://example.test/c");
+  EXPECT_EQ(row.payload_digest, util::warc_sha1(body));
+  auto rec = reader.read_response(row);
+  EXPECT_NE(rec.block.find(";ext=1\r\n"), std::string::npos) << "chunk framing must be kept";
+  EXPECT_EQ(reader.payload(row).entity, body);
+}
+
+TEST(Archive, UnchangedRecaptureBecomesRevisit) {
+  test::TempDir tmp("arch");
+  std::string first_id, second_id, third_id;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    first_id = w->store(one(make_hop("http://example.test/p", 200, "same"))).hops[0].capture_id;
+  }
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto s = w->store(one(make_hop("http://www.example.test/p", 200, "same")));
+    EXPECT_TRUE(s.hops[0].revisit);
+    second_id = s.hops[0].capture_id;
+    auto s3 = w->store(one(make_hop("http://example.test/p", 200, "changed")));
+    EXPECT_FALSE(s3.hops[0].revisit);
+    third_id = s3.hops[0].capture_id;
+  }
+  archive::ArchiveReader reader(tmp.path());
+  auto second = reader.resolve(second_id);
+  EXPECT_EQ(second.record_type, "revisit");
+  EXPECT_EQ(second.refers_to, reader.resolve(first_id).record_id);
+  auto rec = reader.read_response(second);
+  EXPECT_EQ(rec.field_or("WARC-Profile"), archive::kRevisitProfile);
+  EXPECT_EQ(rec.field_or("WARC-Refers-To-Target-URI"), "http://example.test/p");
+  EXPECT_EQ(rec.block.find("same"), std::string::npos) << "a revisit holds no payload";
+  EXPECT_EQ(reader.payload(second).entity, "same");
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/p"), "changed");
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+TEST(Archive, UrlAtTimestampPicksNearestEarlierCapture) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto h1 = make_hop("http://example.test/t", 200, "v1");
+    h1.started = *util::parse_warc_date("2025-01-01T00:00:00Z");
+    auto h2 = make_hop("http://example.test/t", 200, "v2");
+    h2.started = *util::parse_warc_date("2026-01-01T00:00:00Z");
+    w->store(one(h1));
+    w->store(one(h2));
+  }
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/t@2025"), "v1");
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/t@20260101000000"), "v2");
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/t"), "v2");
+  EXPECT_THROW(restore_html(tmp.path(), "http://example.test/t@2024"), std::runtime_error);
+  EXPECT_THROW(restore_html(tmp.path(), "http://example.test/none"), std::runtime_error);
+}
+
+TEST(Archive, RedirectHopsAreSeparateCaptures) {
+  test::TempDir tmp("arch");
+  fetch::FetchResult r;
+  r.url = "http://example.test/old";
+  r.hops.push_back(make_hop("http://example.test/old", 301, "", "Location: /new\r\n"));
+  r.hops.push_back(make_hop("http://example.test/new", 200, "new page"));
+  r.final_url = "http://example.test/new";
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto s = w->store(r);
+    ASSERT_EQ(s.hops.size(), 2u);
+    EXPECT_EQ(s.hops[0].status, 301);
+  }
+  archive::ArchiveReader reader(tmp.path());
+  auto old_row = reader.resolve("http://example.test/old");
+  EXPECT_EQ(old_row.status, 301);
+  EXPECT_EQ(old_row.location, "http://example.test/new");
+  EXPECT_EQ(reader.payload(reader.resolve("http://example.test/new")).entity, "new page");
+}
+
+TEST(Archive, TruncatedCaptureIsMarked) {
+  test::TempDir tmp("arch");
+  auto h = make_hop("http://example.test/big", 200, "partial");
+  h.truncated = true;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    EXPECT_TRUE(w->store(one(h)).hops[0].truncated);
+  }
+  archive::ArchiveReader reader(tmp.path());
+  auto row = reader.resolve("http://example.test/big");
+  EXPECT_TRUE(row.truncated);
+  EXPECT_EQ(reader.read_response(row).field_or("WARC-Truncated"), "length");
+  EXPECT_FALSE(reader.payload(row).complete);
+}
+
+TEST(Archive, RotatesAndEveryFileStartsWithWarcinfo) {
+  for (auto c : {warc::Compression::zstd, warc::Compression::gzip, warc::Compression::none}) {
+    test::TempDir tmp("arch");
+    auto o = opts(tmp.path());
+    o.encoder.compression = c;
+    o.rotate_bytes = 2000;
+    {
+      auto w = archive::ArchiveWriter::open(o);
+      for (int i = 0; i < 20; ++i)
+        w->store(one(make_hop("http://example.test/" + std::to_string(i), 200,
+                              std::string(600 + i, char('a' + i)))));
+    }
+    auto files = archive::ArchiveDir(tmp.path()).warc_files();
+    EXPECT_GT(files.size(), 3u);
+    for (const auto& f : files) {
+      EXPECT_FALSE(f.open);
+      EXPECT_TRUE(f.name.ends_with(warc::file_extension(c))) << f.name;
+      warc::WarcReader r(f.path);
+      EXPECT_EQ(r.next()->type(), "warcinfo");
+    }
+    archive::ArchiveReader reader(tmp.path());
+    EXPECT_EQ(reader.index().capture_count(), 20u);
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(restore_html(tmp.path(), "http://example.test/" + std::to_string(i)),
+                std::string(600 + i, char('a' + i)));
+    EXPECT_TRUE(archive::verify_archive(reader).ok());
+  }
+}
+
+TEST(Archive, ConcurrentStoresAreAllDurableAndIndexed) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          std::string u = "http://example.test/" + std::to_string(t) + "/" + std::to_string(i);
+          w->store(one(make_hop(u, 200, "body " + u)));
+        }
+      });
+    for (auto& th : threads) th.join();
+  }
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_EQ(reader.index().capture_count(), 100u);
+  auto report = archive::verify_archive(reader);
+  EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems[0]);
+  EXPECT_EQ(report.records, 201u);
+}
+
+TEST(Archive, RecoversFilesLeftByAKilledWriter) {
+  test::TempDir tmp("arch");
+  // A child process stores captures and dies without closing anything.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 10; ++i)
+      w->store(one(
+          make_hop("http://example.test/k" + std::to_string(i), 200, "page " + std::to_string(i))));
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  ASSERT_TRUE(files[0].open);
+  // A record that was being written when the process died: half a zstd frame.
+  auto size = fs::file_size(files[0].path);
+  {
+    std::ofstream out(files[0].path, std::ios::binary | std::ios::app);
+    out.write("\x28\xb5\x2f\xfd\x64\x00\x01", 7);
+  }
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    EXPECT_EQ(w->recovery().files_recovered, 1u);
+    EXPECT_EQ(w->recovery().bytes_cut, 7u);
+  }
+  files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_FALSE(files[0].open);
+  EXPECT_EQ(fs::file_size(files[0].path), size);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/k" + std::to_string(i)),
+              "page " + std::to_string(i));
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+TEST(Archive, ReindexRebuildsADeletedIndex) {
+  test::TempDir tmp("arch");
+  std::vector<std::string> ids;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 5; ++i)
+      ids.push_back(w->store(one(make_hop("http://example.test/r" + std::to_string(i), 200,
+                                          "r" + std::to_string(i))))
+                        .hops[0]
+                        .capture_id);
+  }
+  fs::remove(tmp / "index.sqlite3");
+  fs::remove(tmp / "index.sqlite3-wal");
+  fs::remove(tmp / "index.sqlite3-shm");
+  EXPECT_THROW(archive::ArchiveReader{tmp.path()}, std::runtime_error);
+  auto report = archive::reindex(tmp.path());
+  EXPECT_EQ(report.captures, 5u);
+  EXPECT_TRUE(report.problems.empty());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(restore_html(tmp.path(), ids[i]), "r" + std::to_string(i));
+  archive::ArchiveReader reader(tmp.path());
+  auto row = reader.resolve(ids[0]);
+  EXPECT_GT(row.request_length, 0u) << "reindex pairs requests with responses";
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.encoder.compression = warc::Compression::none;
+  {
+    auto w = archive::ArchiveWriter::open(o);
+    w->store(one(make_hop("http://example.test/d", 200, "precious words")));
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  std::string data = test::read_file(files[0].path);
+  auto pos = data.find("precious");
+  ASSERT_NE(pos, std::string::npos);
+  data[pos] = 'P';
+  test::write_file(files[0].path, data);
+  archive::ArchiveReader reader(tmp.path());
+  auto report = archive::verify_archive(reader);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.problems[0].find(files[0].name + ": offset "), std::string::npos)
+      << report.problems[0];
+  EXPECT_NE(report.problems[0].find("digest"), std::string::npos) << report.problems[0];
+  EXPECT_THROW(reader.payload(reader.resolve("http://example.test/d")), std::runtime_error);
+}

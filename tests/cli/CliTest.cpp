@@ -1,0 +1,169 @@
+// The `vellum` CLI end to end against nginx on 127.0.0.1 serving the shared news corpus.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/Corpus.h"
+#include "support/Nginx.h"
+#include "support/Subprocess.h"
+#include "support/TempDir.h"
+
+using namespace vellum::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) v.push_back(json::parse(line));
+  return v;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!Nginx::available()) GTEST_SKIP() << "nginx is not installed";
+    pages_ = build_corpus_site(site_.path());
+    ASSERT_GT(pages_.size(), 100u);
+    nginx_ = std::make_unique<Nginx>(site_.path());
+  }
+  std::string archive_dir() const { return (tmp_ / "archive").string(); }
+
+  TempDir site_{"site"};
+  TempDir tmp_{"cli"};
+  std::vector<SitePage> pages_;
+  std::unique_ptr<Nginx> nginx_;
+};
+
+}  // namespace
+
+TEST_F(CliTest, ArchiveRestoreVerifyCorpusByteIdentical) {
+  fs::path list = tmp_ / "urls.txt";
+  std::string urls;
+  for (const auto& p : pages_) urls += nginx_->url(p.path) + "\n";
+  write_file(list, urls);
+
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "archive", "-i", list.string(),
+                        "--concurrency", "8"},
+                       &out),
+            0)
+      << out;
+  auto lines = json_lines(out);
+  ASSERT_EQ(lines.size(), pages_.size());
+  std::map<std::string, std::string> ids;
+  for (const auto& j : lines) {
+    EXPECT_EQ(j["status"], 200) << j.dump();
+    EXPECT_FALSE(j.contains("error")) << j.dump();
+    ids[j["url"]] = j["capture_id"];
+  }
+  for (const auto& p : pages_) {
+    std::string url = nginx_->url(p.path);
+    ASSERT_TRUE(ids.count(url)) << url;
+    std::string html;
+    ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", url, "--format", "html"}, &html),
+              0);
+    ASSERT_EQ(html, read_file(p.file)) << url;
+  }
+  // By capture id, into a file.
+  fs::path outfile = tmp_ / "restored.html";
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", ids.begin()->second, "-o",
+                        outfile.string()}),
+            0);
+  EXPECT_FALSE(read_file(outfile).empty());
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
+  EXPECT_NE(out.find("ok:"), std::string::npos) << out;
+
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "list", "--limit", "5"}, &out), 0);
+  EXPECT_EQ(json_lines(out).size(), 5u);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "show", ids.begin()->first}, &out), 0);
+  EXPECT_NE(out.find(ids.begin()->second), std::string::npos);
+}
+
+TEST_F(CliTest, UnchangedRecaptureAddsLittle) {
+  std::vector<std::string> args{"--archive", archive_dir(), "--json", "archive"};
+  for (std::size_t i = 0; i < 20; ++i) args.push_back(nginx_->url(pages_[i].path));
+  ASSERT_EQ(run_vellum(args), 0);
+  auto size_of = [&] {
+    std::uintmax_t n = 0;
+    for (const auto& de : fs::directory_iterator(fs::path(archive_dir()) / "warc"))
+      n += fs::file_size(de.path());
+    return n;
+  };
+  auto before = size_of();
+  std::string out;
+  ASSERT_EQ(run_vellum(args, &out), 0);
+  for (const auto& j : json_lines(out)) EXPECT_EQ(j.value("revisit", false), true) << j.dump();
+  auto added = size_of() - before;
+  EXPECT_LT(added, 20u * 2048u) << "re-capturing unchanged pages must add < 2 KiB each";
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}), 0);
+}
+
+TEST_F(CliTest, FailuresAreReportedPerUrlAndDoNotStopOthers) {
+  int dead_port = free_port();
+  std::string out;
+  int rc = run_vellum({"--archive", archive_dir(), "--json", "archive", nginx_->url(pages_[0].path),
+                       "http://127.0.0.1:" + std::to_string(dead_port) + "/nothing", "not a url",
+                       nginx_->url("/missing.html"), nginx_->url(pages_[1].path)},
+                      &out);
+  EXPECT_NE(rc, 0);
+  auto lines = json_lines(out);
+  ASSERT_EQ(lines.size(), 5u);
+  int ok = 0, failed = 0;
+  for (const auto& j : lines) {
+    if (j.contains("error")) {
+      ++failed;
+      EXPECT_FALSE(j["error"].get<std::string>().empty());
+    } else {
+      ++ok;
+    }
+  }
+  EXPECT_EQ(failed, 2);  // refused connection, not a URL
+  EXPECT_EQ(ok, 3);      // the 404 is a capture too
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}), 0);
+}
+
+TEST_F(CliTest, KillDuringArchiveLosesNothingReported) {
+  // ~1,700 URLs: the corpus under ten path prefixes.
+  TempDir big("big");
+  auto pages = build_corpus_site(big.path(), 10);
+  Nginx nginx(big.path());
+  fs::path list = tmp_ / "urls.txt";
+  std::string urls;
+  std::map<std::string, fs::path> files;
+  for (const auto& p : pages) {
+    urls += nginx.url(p.path) + "\n";
+    files[nginx.url(p.path)] = p.file;
+  }
+  write_file(list, urls);
+
+  Subprocess proc({VELLUM_CLI_PATH, "--archive", archive_dir(), "--json", "archive", "-i",
+                   list.string(), "--concurrency", "16"});
+  std::vector<json> reported;
+  std::string line;
+  while (reported.size() < 400 && proc.read_line(line)) reported.push_back(json::parse(line));
+  proc.kill(SIGKILL);
+  EXPECT_EQ(proc.wait(), 128 + SIGKILL);
+  ASSERT_EQ(reported.size(), 400u);
+
+  std::string out;
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
+  for (const auto& j : reported) {
+    std::string html;
+    ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", j["capture_id"]}, &html), 0);
+    ASSERT_EQ(html, read_file(files[j["url"]])) << j.dump();
+  }
+  // The next writer closes what the killed one left open, and the archive still verifies.
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "archive", nginx.url(pages[0].path)}), 0);
+  for (const auto& de : fs::directory_iterator(fs::path(archive_dir()) / "warc"))
+    EXPECT_FALSE(de.path().string().ends_with(".open")) << de.path();
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
+}

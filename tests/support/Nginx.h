@@ -1,0 +1,37 @@
+// A private nginx on 127.0.0.1 serving a directory, started for a test and stopped after it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+
+namespace vellum::test {
+
+class Nginx {
+ public:
+  // Serves `root` on 127.0.0.1 on a free port, gzip off, keep-alive on. Throws when nginx is
+  // not installed or does not come up within a few seconds.
+  explicit Nginx(const std::filesystem::path& root, const std::string& extra_config = {});
+  ~Nginx();
+  Nginx(const Nginx&) = delete;
+  Nginx& operator=(const Nginx&) = delete;
+
+  int port() const { return port_; }
+  std::string url(const std::string& path) const;  // "http://127.0.0.1:PORT" + path
+
+  static bool available();
+
+ private:
+  std::filesystem::path work_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A free TCP port on 127.0.0.1 (bound and released).
+int free_port();
+
+// Runs a shell command, returning its exit status and collecting stdout.
+int run_command(const std::string& command, std::string* output = nullptr);
+
+}  // namespace vellum::test

@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "util/Time.h"
+#include "util/Url.h"
+#include "util/Uuid.h"
+
+using namespace vellum::util;
+
+TEST(Surt, CanonicalisesHostPortQueryAndFragment) {
+  EXPECT_EQ(surt("https://www.Example.com:443/a/B?z=1&a=2#frag"), "com,example)/a/b?a=2&z=1");
+  EXPECT_EQ(surt("http://example.com"), "com,example)/");
+  EXPECT_EQ(surt("http://news.example.co.uk:8080/x"), "uk,co,example,news:8080)/x");
+  EXPECT_EQ(surt("http://EXAMPLE.com/"), surt("https://www.example.com/"));
+  EXPECT_NE(surt("http://example.com/a"), surt("http://example.com/b"));
+  EXPECT_EQ(surt("http://[::1]:8080/x"), "[::1]:8080)/x");
+}
+
+TEST(Url, ParsesAndRejects) {
+  auto u = parse_url("HTTP://User@Host.Example:81/p?q#f");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->scheme, "http");
+  EXPECT_EQ(u->host, "host.example");
+  EXPECT_EQ(u->port, 81);
+  EXPECT_EQ(u->path, "/p");
+  EXPECT_EQ(u->query, "q");
+  EXPECT_FALSE(parse_url("ftp://example.com/"));
+  EXPECT_FALSE(parse_url("example.com/page"));
+  EXPECT_FALSE(parse_url("http:///nohost"));
+  EXPECT_FALSE(parse_url("http://host:99999/"));
+  EXPECT_EQ(source_domain("WWW.TheNextWeb.com"), "thenextweb.com");
+}
+
+TEST(Url, ResolvesRelativeLocations) {
+  EXPECT_EQ(resolve_url("http://a.example/x/y?q", "../z"), "http://a.example/z");
+  EXPECT_EQ(resolve_url("http://a.example/x", "https://b.example/"), "https://b.example/");
+  EXPECT_EQ(resolve_url("http://a.example/x", "/abs"), "http://a.example/abs");
+}
+
+TEST(Time, WarcDateHasMicrosecondsAndRoundTrips) {
+  TimePoint t = now();
+  std::string s = warc_date(t);
+  ASSERT_EQ(s.size(), 27u) << s;
+  EXPECT_EQ(s[10], 'T');
+  EXPECT_EQ(s.back(), 'Z');
+  auto back = parse_warc_date(s);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, t);
+  EXPECT_EQ(file_stamp(*parse_warc_date("2026-04-08T16:09:31.123456Z")), "20260408160931123");
+  EXPECT_FALSE(parse_warc_date("2026-13-01T00:00:00Z"));
+  EXPECT_FALSE(parse_warc_date("yesterday"));
+}
+
+TEST(Time, ReferenceTimesMeanTheEndOfThePeriodNamed) {
+  EXPECT_EQ(warc_date(*parse_ref_time("2026")), "2026-12-31T23:59:59.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("202602")), "2026-02-28T23:59:59.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("20260408160931")), "2026-04-08T16:09:31.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31Z")), "2026-04-08T16:09:31.000000Z");
+  EXPECT_FALSE(parse_ref_time("123"));
+  EXPECT_FALSE(parse_ref_time("20261301"));
+}
+
+TEST(Uuid, RecordIdsAreUniqueVersion4Urns) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = new_record_id();
+    ASSERT_TRUE(id.starts_with("<urn:uuid:")) << id;
+    ASSERT_EQ(id.size(), 47u);
+    EXPECT_EQ(id[24], '4');
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_EQ(record_id_uuid("<urn:uuid:abc>"), "abc");
+}
