@@ -54,7 +54,7 @@ for prefix in site copy1 copy2 copy3 copy4 copy5 copy6 copy7 copy8 copy9; do
   sed "s|^|$base/$prefix/|" "$work/pages.txt" >>"$urls"
 done
 n=$(wc -l <"$urls")
-page_bytes=$(cat "$work/site/site"/*/*.html "$work/site/site"/*/*/*.html 2>/dev/null | wc -c)
+page_bytes=$(find "$work/site/site" -name "*.html" -exec cat {} + | wc -c)
 
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }

@@ -224,7 +224,8 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);
     std::string req = encoder_.encode(recs.request.serialize());
-    std::string resp = encoder_.encode(recs.response.serialize());
+    std::string header;
+    std::string resp = encoder_.encode_parts(recs.response_parts(header));
     recs.row.request_offset = bytes.size();
     recs.row.request_length = req.size();
     bytes += req;

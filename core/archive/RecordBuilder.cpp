@@ -28,10 +28,9 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
   const std::string response_id = util::new_record_id();
   const std::string request_id = util::new_record_id();
 
-  std::string block = hop.response_head + hop.response_body;
   auto head = warc::parse_http_head(hop.response_head);
   std::string payload_digest;
-  if (head) payload_digest = util::warc_sha1(warc::http_payload(block, *head).bytes);
+  if (head) payload_digest = warc::payload_digest(hop.response_body, *head);
 
   // Revisit when the payload is the one already stored for this URL.
   std::string refers_to;
@@ -41,20 +40,23 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
   }
 
   warc::WarcRecord& resp = out.response;
+  util::Sha1 block_digest;
+  block_digest.update(hop.response_head);
   if (!refers_to.empty()) {
     set_common(resp, "revisit", response_id, date, hop.url);
     resp.set("WARC-Profile", std::string(kRevisitProfile));
     resp.set("WARC-Refers-To", refers_to);
     resp.set("WARC-Refers-To-Target-URI", previous->url);
     resp.set("WARC-Refers-To-Date", previous->date);
-    resp.block = hop.response_head;
+    out.response_block = {hop.response_head};
   } else {
     set_common(resp, "response", response_id, date, hop.url);
-    resp.block = std::move(block);
+    block_digest.update(hop.response_body);
+    out.response_block = {hop.response_head, hop.response_body};
   }
   if (!hop.ip.empty()) resp.set("WARC-IP-Address", hop.ip);
   resp.set("Content-Type", "application/http;msgtype=response");
-  resp.set("WARC-Block-Digest", util::warc_sha1(resp.block));
+  resp.set("WARC-Block-Digest", util::warc_sha1(block_digest.finish()));
   if (!payload_digest.empty()) resp.set("WARC-Payload-Digest", payload_digest);
   if (hop.truncated) resp.set("WARC-Truncated", "length");
 
@@ -66,9 +68,19 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
   req.block = hop.request;
   req.set("WARC-Block-Digest", util::warc_sha1(req.block));
 
-  auto row = row_from_record(resp);
+  auto row = row_from_record(resp, hop.response_head);
   if (row) out.row = std::move(*row);
   return out;
+}
+
+std::vector<std::string_view> ExchangeRecords::response_parts(std::string& header_storage) const {
+  std::uint64_t length = 0;
+  for (auto p : response_block) length += p.size();
+  header_storage = response.serialize_header(length);
+  std::vector<std::string_view> parts{header_storage};
+  parts.insert(parts.end(), response_block.begin(), response_block.end());
+  parts.push_back("\r\n\r\n");
+  return parts;
 }
 
 warc::WarcRecord build_warcinfo(const std::string& file_name) {
@@ -90,6 +102,11 @@ warc::WarcRecord build_warcinfo(const std::string& file_name) {
 }
 
 std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record) {
+  return row_from_record(record, record.block);
+}
+
+std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
+                                                 std::string_view block) {
   std::string type = record.type();
   if (type != "response" && type != "revisit") return std::nullopt;
   index::CaptureRow row;
@@ -103,7 +120,7 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record)
   row.refers_to = record.field_or("WARC-Refers-To");
   row.ip = record.field_or("WARC-IP-Address");
   row.truncated = record.field("WARC-Truncated") != nullptr;
-  if (auto head = warc::parse_http_head(record.block)) {
+  if (auto head = warc::parse_http_head(block)) {
     row.status = head->status;
     row.mime = head->media_type();
     if (row.status >= 300 && row.status < 400) {

@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "fetch/Fetcher.h"
 #include "index/Index.h"
@@ -16,10 +18,16 @@ inline constexpr std::string_view kRevisitProfile =
     "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 
 // The records of one HTTP exchange: request + response, or request + revisit.
+// A response's block is not copied together: `response.block` stays empty and
+// `response_block` lists its pieces (views into the Exchange, which must outlive this).
 struct ExchangeRecords {
   warc::WarcRecord request;
   warc::WarcRecord response;  // WARC-Type response or revisit
-  index::CaptureRow row;      // everything but file and offsets
+  std::vector<std::string_view> response_block;
+  index::CaptureRow row;  // everything but file and offsets
+
+  // The pieces of the serialised response record, for RecordEncoder::encode_parts.
+  std::vector<std::string_view> response_parts(std::string& header_storage) const;
 };
 
 // `previous` is the latest stored capture of the same canonical URL; when its payload digest
@@ -33,5 +41,8 @@ warc::WarcRecord build_warcinfo(const std::string& file_name);
 // Index row for a response or revisit record (file/offset/length left for the caller);
 // nullopt for other record types.
 std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record);
+// The same for a record whose block (or at least its HTTP head) is given separately.
+std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
+                                                 std::string_view block);
 
 }  // namespace vellum::archive

@@ -32,7 +32,8 @@ void check_record(const warc::WarcRecord& rec, const std::string& where,
     problems.push_back(where + ": response block has no HTTP head");
     return;
   }
-  std::string actual = util::warc_sha1(warc::http_payload(rec.block, *head).bytes);
+  std::string actual =
+      warc::payload_digest(std::string_view(rec.block).substr(head->head_length), *head);
   if (actual != *pd)
     problems.push_back(where + ": payload digest is " + actual + ", the record says " + *pd);
 }

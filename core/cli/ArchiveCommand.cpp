@@ -8,6 +8,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -103,7 +104,9 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   asio::io_context io;
   auto guard = asio::make_work_guard(io);
   fetch::Fetcher fetcher(io, fo);
-  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  // Storing blocks while a capture is made durable; more threads than cores keep compressing
+  // while others wait for the disk.
+  unsigned workers = 2 * std::max(1u, std::thread::hardware_concurrency()) + 2;
   asio::thread_pool pool(workers);
 
   std::size_t outstanding = urls.size(), failed = 0, stored = 0;
@@ -129,32 +132,45 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
     io.stop();
   });
 
-  for (const std::string& url : urls) {
-    if (!util::parse_url(url)) {
-      finish_one({url, {}, {}, 0, false, false, "not an http(s) URL"});
-      continue;
-    }
-    fetcher.fetch(url, [&, url](fetch::FetchResult r) {
-      asio::post(pool, [&, r = std::move(r)]() {
-        Outcome out;
-        out.url = r.url;
-        out.final_url = r.final_url;
-        if (!r.hops.empty()) out.status = r.hops.back().status;
-        try {
-          archive::StoreResult s = writer->store(r);
-          if (!s.hops.empty()) {
-            out.capture_id = s.hops.back().capture_id;
-            out.revisit = s.hops.back().revisit;
-            out.truncated = s.hops.back().truncated;
+  // URLs are handed to the fetcher as earlier ones finish, so that at most `window` pages are
+  // held in memory at once (fetching or waiting to be stored).
+  const std::size_t window = static_cast<std::size_t>(o.concurrency) + workers;
+  std::size_t next = 0, active = 0;
+  std::function<void()> feed = [&] {
+    while (!stopping && next < urls.size() && active < window) {
+      const std::string& url = urls[next++];
+      if (!util::parse_url(url)) {
+        finish_one({url, {}, {}, 0, false, false, "not an http(s) URL"});
+        continue;
+      }
+      ++active;
+      fetcher.fetch(url, [&](fetch::FetchResult r) {
+        asio::post(pool, [&, r = std::move(r)]() {
+          Outcome out;
+          out.url = r.url;
+          out.final_url = r.final_url;
+          if (!r.hops.empty()) out.status = r.hops.back().status;
+          try {
+            archive::StoreResult s = writer->store(r);
+            if (!s.hops.empty()) {
+              out.capture_id = s.hops.back().capture_id;
+              out.revisit = s.hops.back().revisit;
+              out.truncated = s.hops.back().truncated;
+            }
+            out.error = r.error;
+          } catch (const std::exception& e) {
+            out.error = std::string("could not store the capture: ") + e.what();
           }
-          out.error = r.error;
-        } catch (const std::exception& e) {
-          out.error = std::string("could not store the capture: ") + e.what();
-        }
-        asio::post(io, [&, out = std::move(out)]() { finish_one(out); });
+          asio::post(io, [&, out = std::move(out)]() {
+            --active;
+            finish_one(out);
+            feed();
+          });
+        });
       });
-    });
-  }
+    }
+  };
+  feed();
   if (outstanding == 0) all_done();
   io.run();
   pool.join();

@@ -731,12 +731,22 @@ struct Fetcher::Impl {
     }
   }
 
+  // Sizes the body buffer once from Content-Length (bounded by the cap) instead of growing it.
+  static void reserve_body(Hop& hop, std::uint64_t cap) {
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(hop.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0)
+      hop.ex.response_body.reserve(static_cast<std::size_t>(
+          std::min<std::uint64_t>({static_cast<std::uint64_t>(length), cap, 64ull << 20})));
+  }
+
   static std::size_t write_cb(char* data, std::size_t size, std::size_t n, void* userp) {
     auto* hop = static_cast<Hop*>(userp);
     const std::size_t len = size * n;
     try {
       std::string& body = hop->ex.response_body;
       const std::uint64_t cap = hop->impl->opts.max_body_bytes;
+      if (body.empty()) reserve_body(*hop, cap);
       if (body.size() + len > cap) {
         body.append(data, static_cast<std::size_t>(cap - body.size()));
         hop->ex.truncated = true;

@@ -1,5 +1,7 @@
 #include "warc/HttpMessage.h"
 
+#include "util/Digest.h"
+
 #include <brotli/decode.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -328,8 +330,7 @@ Payload dechunk(std::string_view body) {
   return out;
 }
 
-Payload http_payload(std::string_view block, const HttpHead& head) {
-  std::string_view body = block.substr(std::min(head.head_length, block.size()));
+bool is_chunked(const HttpHead& head) {
   std::string codings;
   for (const auto& [n, v] : head.headers) {
     if (!iequals(n, "Transfer-Encoding")) continue;
@@ -337,8 +338,18 @@ Payload http_payload(std::string_view block, const HttpHead& head) {
     codings += v;
   }
   std::vector<std::string> list = split_list(codings);
-  if (!list.empty() && list.back() == "chunked") return dechunk(body);
+  return !list.empty() && list.back() == "chunked";
+}
+
+Payload http_payload(std::string_view block, const HttpHead& head) {
+  std::string_view body = block.substr(std::min(head.head_length, block.size()));
+  if (is_chunked(head)) return dechunk(body);
   return Payload{std::string(body), true};
+}
+
+std::string payload_digest(std::string_view body, const HttpHead& head) {
+  if (is_chunked(head)) return util::warc_sha1(dechunk(body).bytes);
+  return util::warc_sha1(body);
 }
 
 std::optional<std::string> decode_content(std::string_view payload,

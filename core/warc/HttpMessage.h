@@ -40,6 +40,13 @@ struct Payload {
 // and sets complete = false.
 Payload http_payload(std::string_view block, const HttpHead& head);
 
+// True when the last transfer coding is chunked.
+bool is_chunked(const HttpHead& head);
+
+// WARC-Payload-Digest ("sha1:...") of a response body (the bytes after the head), without
+// copying it unless chunked coding has to be removed first.
+std::string payload_digest(std::string_view body, const HttpHead& head);
+
 // Removes chunked transfer coding from `body`.
 Payload dechunk(std::string_view body);
 

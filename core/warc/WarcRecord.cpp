@@ -94,13 +94,17 @@ void WarcRecord::set(std::string_view name, std::string value) {
 }
 
 std::string WarcRecord::serialize_header() const {
+  return serialize_header(block.size());
+}
+
+std::string WarcRecord::serialize_header(std::uint64_t content_length) const {
   std::string out;
   std::size_t size = version.size() + 40;
   for (const auto& [n, v] : fields) size += n.size() + v.size() + 4;
   out.reserve(size);
   out += version;
   out += "\r\n";
-  const std::string length = std::to_string(block.size());
+  const std::string length = std::to_string(content_length);
   bool wrote_length = false;
   for (const auto& [n, v] : fields) {
     if (iequals(n, "Content-Length")) {

@@ -42,6 +42,8 @@ class WarcRecord {
   // Version line, every field, "Content-Length" (always taken from block.size(), replacing any
   // stored value) and the blank line: exactly the bytes that precede the block.
   std::string serialize_header() const;
+  // The same with Content-Length given, for a block kept elsewhere (see RecordEncoder).
+  std::string serialize_header(std::uint64_t content_length) const;
   // Header + block + "\r\n\r\n".
   std::string serialize() const;
 };

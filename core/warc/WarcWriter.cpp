@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
@@ -48,9 +50,31 @@ void zstd_check(std::size_t rc, const char* what) {
     throw std::runtime_error(std::string("zstd: ") + what + ": " + ZSTD_getErrorName(rc));
 }
 
+// Per-thread scratch space, reused from record to record so that encoding neither zero-fills
+// nor page-faults fresh memory each time.
+struct Scratch {
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+  char* get(std::size_t n) {
+    if (n > size) {
+      data.reset(new char[n]);
+      size = n;
+    }
+    return data.get();
+  }
+  // Large buffers are not kept after a large record.
+  void trim() {
+    if (size > (16u << 20)) {
+      data.reset();
+      size = 0;
+    }
+  }
+};
+
 // One zstd frame with content size and checksum.
 std::string zstd_frame(std::string_view data, int level, const ZSTD_CDict* cdict) {
   thread_local ZstdCompressor z;
+  thread_local Scratch out;
   if (!z.cctx) throw std::runtime_error("zstd: cannot allocate a compression context");
   ZSTD_CCtx* cctx = z.cctx;
   zstd_check(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters), "reset");
@@ -60,13 +84,29 @@ std::string zstd_frame(std::string_view data, int level, const ZSTD_CDict* cdict
   zstd_check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 1), "dictionary id flag");
   if (cdict) zstd_check(ZSTD_CCtx_refCDict(cctx, cdict), "dictionary");
   zstd_check(ZSTD_CCtx_setPledgedSrcSize(cctx, data.size()), "pledged size");
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  std::size_t n = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
+  std::size_t bound = ZSTD_compressBound(data.size());
+  char* buf = out.get(bound);
+  std::size_t n = ZSTD_compress2(cctx, buf, bound, data.data(), data.size());
   zstd_check(n, "compress");
-  out.resize(n);
+  std::string result(buf, n);
+  out.trim();
   // Drop the dictionary reference so the thread does not keep it alive in its context.
   if (cdict) ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-  return out;
+  return result;
+}
+
+// The pieces of a record laid end to end in per-thread scratch space.
+std::string_view join(std::span<const std::string_view> parts) {
+  thread_local Scratch joined;
+  std::size_t total = 0;
+  for (auto p : parts) total += p.size();
+  joined.trim();
+  char* at = joined.get(total);
+  for (auto p : parts) {
+    if (!p.empty()) std::memcpy(at, p.data(), p.size());
+    at += p.size();
+  }
+  return {joined.data.get(), total};
 }
 
 std::string gzip_member(std::string_view data, int level) {
@@ -135,6 +175,10 @@ std::string RecordEncoder::encode(std::string_view serialized_record) const {
     }
   }
   throw std::logic_error("unknown compression");
+}
+
+std::string RecordEncoder::encode_parts(std::span<const std::string_view> parts) const {
+  return encode(join(parts));
 }
 
 std::string RecordEncoder::file_preamble() const {

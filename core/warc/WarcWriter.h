@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,9 @@ class RecordEncoder {
  public:
   explicit RecordEncoder(EncoderOptions options);
   std::string encode(std::string_view serialized_record) const;
+  // The same for a record given in consecutive pieces (header, block parts, trailer), so that
+  // large blocks are compressed where they lie instead of being copied together first.
+  std::string encode_parts(std::span<const std::string_view> parts) const;
   // Bytes every file starts with: the dictionary's skippable frame (magic 0x184D2A5D, 4-byte
   // little-endian length, dictionary raw or as one zstd frame); empty without a dictionary.
   std::string file_preamble() const;

@@ -1,4 +1,5 @@
 // Records written with every compression read back identical, at the offsets the writer reported.
+#include <zstd.h>
 #include <thread>
 
 #include "warc/WarcReader.h"
@@ -214,6 +215,30 @@ TEST(RoundTrip, ParsesWarc10AndFieldNamesInAnyCase) {
   EXPECT_EQ(r.field_or("warc-target-uri"), "http://example.com/ continued");
   EXPECT_EQ(header_length(data), data.size() - 9);
   EXPECT_EQ(header_length("WARC/1.1\r\nA: b\r\n"), 0u);
+}
+
+TEST(RecordEncoderParts, PiecesEncodeLikeTheWholeRecord) {
+  for (auto c : {Compression::none, Compression::gzip, Compression::zstd}) {
+    EncoderOptions o;
+    o.compression = c;
+    RecordEncoder enc(o);
+    std::string header = "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 11\r\n\r\n";
+    std::string a = "hello ", b = "world";
+    std::vector<std::string_view> parts{header, a, b, "\r\n\r\n"};
+    std::string whole = header + a + b + "\r\n\r\n";
+    std::string encoded = enc.encode_parts(parts);
+    if (c == Compression::none) {
+      EXPECT_EQ(encoded, whole);
+    } else if (c == Compression::zstd) {
+      std::string out(whole.size(), '\0');
+      EXPECT_EQ(ZSTD_getFrameContentSize(encoded.data(), encoded.size()), whole.size());
+      std::size_t n = ZSTD_decompress(out.data(), out.size(), encoded.data(), encoded.size());
+      ASSERT_FALSE(ZSTD_isError(n));
+      EXPECT_EQ(out, whole);
+    } else {
+      EXPECT_EQ(static_cast<unsigned char>(encoded[0]), 0x1f);
+    }
+  }
 }
 
 }  // namespace
