@@ -16,7 +16,7 @@ packages=(
   libbrotli-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev libxml2-dev libsqlite3-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
   # used by the tests: loopback web server, peer tools for interop checks
-  nginx-light zstd wget curl nodejs npm
+  nginx-light zstd wget curl openssl
 )
 
 install_packages() {
@@ -24,6 +24,8 @@ install_packages() {
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # Node.js runs warcio.js in the interoperability tests; any installed node and npm will do.
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "dev.sh: installing ${missing[*]}" >&2
   local sudo=""
@@ -49,7 +51,7 @@ install_warcio() {
       return 1
     }
   fi
-  export VELLUM_NODE_MODULES=$dir/node_modules
+  export VELLUM_NPM_PREFIX=$dir
 }
 
 cmd=${1:-}
@@ -66,9 +68,14 @@ case "$cmd" in
     [ ${#urls[@]} -gt 0 ] || urls=(https://thenextweb.com/news/meta-muse-spark-msl-first-model)
     status=0
     ./build/core/vellum archive "${urls[@]}" || status=$?
-    ./build/core/vellum restore "${urls[0]}" --format html -o vellum-archive/restored.html
-    echo "restored ${urls[0]} to vellum-archive/restored.html ($(wc -c <vellum-archive/restored.html) bytes)"
-    ./build/core/vellum list --limit 10
+    # Restore the first URL that was captured.
+    for u in "${urls[@]}"; do
+      if ./build/core/vellum -q restore "$u" --format html -o vellum-archive/restored.html 2>/dev/null; then
+        echo "restored $u to vellum-archive/restored.html ($(wc -c <vellum-archive/restored.html) bytes)"
+        break
+      fi
+    done
+    [ -f vellum-archive/index.sqlite3 ] && ./build/core/vellum list --limit 10
     exit $status
     ;;
   test)

@@ -100,6 +100,7 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   fo.max_redirects = o.max_redirects;
   fo.resolve = o.resolve;
   fo.user_agent = o.user_agent;
+  fo.ca_file = o.cacert;
 
   asio::io_context io;
   auto guard = asio::make_work_guard(io);

@@ -30,6 +30,7 @@ struct ArchiveOptions {
   int level = 3;
   std::uint64_t rotate_size = 1ull << 30;
   std::string user_agent;
+  std::string cacert;
 };
 
 struct RestoreOptions {

@@ -29,7 +29,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   archive->add_flag("--no-extract", ao.no_extract,
                     "Store the captures without extracting articles");
-  archive->add_option("--resolve", ao.resolve, "HOST:PORT:ADDR, as curl's --resolve");
+  archive
+      ->add_option("--resolve", ao.resolve,
+                   "HOST:PORT:ADDR, as curl's --resolve (repeat for more than one)")
+      ->allow_extra_args(false)
+      ->check(
+          [](const std::string& v) -> std::string {
+            auto a = v.find(':'), b = v.find(':', a == std::string::npos ? a : a + 1);
+            if (a == std::string::npos || b == std::string::npos || a == 0 || b == a + 1 ||
+                b + 1 == v.size())
+              return "found '" + v + "', expected HOST:PORT:ADDR (e.g. example.com:443:127.0.0.1)";
+            return {};
+          },
+          "HOST:PORT:ADDR");
   archive->add_option("--connect-timeout", ao.connect_timeout, "Seconds to connect")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -50,6 +62,9 @@ int main(int argc, char** argv) {
   archive->add_option("--rotate-size", ao.rotate_size, "Start a new WARC file at this size")
       ->capture_default_str();
   archive->add_option("--user-agent", ao.user_agent, "User-Agent header to send");
+  archive
+      ->add_option("--cacert", ao.cacert, "Verify servers with the CA certificates in FILE (PEM)")
+      ->check(CLI::ExistingFile);
 
   RestoreOptions ro;
   auto* restore = app.add_subcommand("restore", "Write out an archived capture");

@@ -321,6 +321,7 @@ struct Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     if (resolve) curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
+    if (!opts.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.total_timeout.count()));
     if (opts.low_speed_window.count() > 0) {

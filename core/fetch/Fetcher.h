@@ -29,6 +29,7 @@ struct FetchOptions {
   std::vector<std::string> resolve;  // "HOST:PORT:ADDR" entries, curl's --resolve meaning
   bool http2 = true;                 // offer HTTP/2 over TLS (ALPN)
   std::vector<std::pair<std::string, std::string>> extra_headers;
+  std::string ca_file;  // PEM bundle to verify servers with; empty: the system's
   // Called with each address before connecting; returning false refuses the connection
   // (the private-network guard). Null: every address is allowed.
   std::function<bool(const struct sockaddr*)> address_filter;

@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "archive/ArchiveDir.h"
 #include "support/Corpus.h"
 #include "support/Nginx.h"
 #include "support/Subprocess.h"
 #include "support/TempDir.h"
+#include "support/Tools.h"
 
 using namespace vellum::test;
 namespace fs = std::filesystem;
@@ -166,4 +168,42 @@ TEST_F(CliTest, KillDuringArchiveLosesNothingReported) {
   for (const auto& de : fs::directory_iterator(fs::path(archive_dir()) / "warc"))
     EXPECT_FALSE(de.path().string().ends_with(".open")) << de.path();
   EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
+}
+
+// What `vellum archive` writes is read by an independent WARC implementation (warcio.js), as
+// .warc.gz and as .warc.zst decompressed with the plain zstd tool.
+TEST_F(CliTest, WarcioIndexesEveryCaptureWeWrote) {
+  if (!on_path("node")) GTEST_SKIP() << "node is not on PATH: warcio.js cannot run";
+  ASSERT_EQ(install_warcio(), "");
+  std::vector<std::string> urls;
+  for (std::size_t i = 0; i < 15; ++i) urls.push_back(nginx_->url(pages_[i * 5].path));
+  for (std::string compression : {"gzip", "zstd"}) {
+    std::string dir = archive_dir() + "-" + compression;
+    std::vector<std::string> args{"--archive", dir, "archive", "--compression", compression};
+    args.insert(args.end(), urls.begin(), urls.end());
+    ASSERT_EQ(run_vellum(args), 0);
+    auto files = vellum::archive::ArchiveDir(dir).warc_files();
+    ASSERT_EQ(files.size(), 1u);
+    fs::path file = files[0].path;
+    if (compression == "zstd") {
+      fs::path plain = tmp_ / "plain.warc";
+      auto [rc, out] = shell("zstd -d -q -f " + shell_quote(file.string()) + " -o " +
+                             shell_quote(plain.string()) + " 2>&1");
+      ASSERT_EQ(rc, 0) << out;
+      file = plain;
+    }
+    std::string error;
+    auto rows = warcio_cdx(file, &error);
+    ASSERT_EQ(error, "");
+    for (const auto& url : urls) {
+      auto it = std::find_if(rows.begin(), rows.end(), [&](const json& r) {
+        return r.value("url", "") == url && r.value("mime", "") != "warc/request";
+      });
+      ASSERT_NE(it, rows.end()) << compression << ": warcio did not index " << url;
+      EXPECT_EQ(
+          std::to_string((*it)["status"].is_string() ? std::stoi((*it)["status"].get<std::string>())
+                                                     : (*it)["status"].get<int>()),
+          "200");
+    }
+  }
 }

@@ -48,22 +48,12 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-int run_command(const std::string& command, std::string* output) {
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return -1;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    if (output) output->append(buf, n);
-  int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 bool Nginx::available() {
   return access(kNginx, X_OK) == 0;
 }
 
-Nginx::Nginx(const std::filesystem::path& root, const std::string& extra_config) {
+Nginx::Nginx(const std::filesystem::path& root, const std::string& extra_config,
+             const std::string& listen_options) {
   if (!available())
     throw std::runtime_error("nginx is not installed (apt-get install nginx-light)");
   char templ[] = "/tmp/vellum-nginx-XXXXXX";
@@ -101,7 +91,7 @@ Nginx::Nginx(const std::filesystem::path& root, const std::string& extra_config)
                      ";\n"
                      "  server {\n"
                      "    listen 127.0.0.1:" +
-                     std::to_string(port_) +
+                     std::to_string(port_) + " " + listen_options +
                      ";\n"
                      "    root " +
                      std::filesystem::absolute(root).string() + ";\n" + extra_config +

@@ -12,7 +12,9 @@ class Nginx {
  public:
   // Serves `root` on 127.0.0.1 on a free port, gzip off, keep-alive on. Throws when nginx is
   // not installed or does not come up within a few seconds.
-  explicit Nginx(const std::filesystem::path& root, const std::string& extra_config = {});
+  // `listen_options` follow the address in the listen directive (e.g. "ssl http2").
+  explicit Nginx(const std::filesystem::path& root, const std::string& extra_config = {},
+                 const std::string& listen_options = {});
   ~Nginx();
   Nginx(const Nginx&) = delete;
   Nginx& operator=(const Nginx&) = delete;
@@ -30,8 +32,5 @@ class Nginx {
 
 // A free TCP port on 127.0.0.1 (bound and released).
 int free_port();
-
-// Runs a shell command, returning its exit status and collecting stdout.
-int run_command(const std::string& command, std::string* output = nullptr);
 
 }  // namespace vellum::test

@@ -7,19 +7,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/Tools.h"
 #include "warc/WarcTestSupport.h"
 
 namespace vellum::warc {
 namespace {
 
+using test::on_path;
 using test::read_file;
 using test::TempDir;
 using test::write_file;
 using namespace testing;
-
-bool on_path(const std::string& program) {
-  return run_command("command -v " + shell_quote(program) + " >/dev/null 2>&1").first == 0;
-}
 
 std::uint32_t le32(const std::string& s, std::size_t at) {
   std::uint32_t v = 0;
@@ -94,47 +92,10 @@ TEST(Interop, ZstdCliDecompressesFileWithRawDictionary) {
   check_with_zstd_cli(dir, w, true);
 }
 
-// The npm prefix warcio is installed under: $VELLUM_NODE_MODULES, else $TMP/vellum-npm.
-std::filesystem::path npm_prefix() {
-  if (const char* env = std::getenv("VELLUM_NODE_MODULES"); env && *env) return env;
-  const char* tmp = std::getenv("TMP");
-  std::filesystem::path base = tmp && *tmp ? tmp : std::filesystem::temp_directory_path().string();
-  return base / "vellum-npm";
-}
-
-// Installs warcio once (serialised with a lock: test processes may run in parallel).
-void install_warcio(const std::filesystem::path& prefix) {
-  std::filesystem::create_directories(prefix);
-  int lock = ::open((prefix / ".install-lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  ASSERT_GE(lock, 0) << "cannot create a lock file in " << prefix;
-  ::flock(lock, LOCK_EX);
-  std::string output;
-  int rc = 0;
-  if (!std::filesystem::exists(prefix / "node_modules" / "warcio" / "package.json")) {
-    std::tie(rc, output) = run_command("npm install --prefix " + shell_quote(prefix.string()) +
-                                       " --no-audit --no-fund --loglevel=error warcio 2>&1");
-  }
-  ::flock(lock, LOCK_UN);
-  ::close(lock);
-  ASSERT_EQ(rc, 0) << "npm install warcio failed:\n" << output;
-}
-
-std::vector<nlohmann::json> warcio_cdx(const std::filesystem::path& prefix,
-                                       const std::filesystem::path& file) {
-  auto [rc, out] =
-      run_command("cd " + shell_quote(file.parent_path().string()) + " && npx --prefix " +
-                  shell_quote(prefix.string()) + " --no warcio cdx-index --format json " +
-                  shell_quote(file.filename().string()) + " 2>&1");
-  EXPECT_EQ(rc, 0) << out;
-  std::vector<nlohmann::json> rows;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty()) continue;
-    auto row = nlohmann::json::parse(line, nullptr, false);
-    EXPECT_FALSE(row.is_discarded()) << "not JSON: " << line;
-    if (!row.is_discarded()) rows.push_back(row);
-  }
+std::vector<nlohmann::json> warcio_cdx(const std::filesystem::path& file) {
+  std::string error;
+  auto rows = test::warcio_cdx(file, &error);
+  EXPECT_EQ(error, "");
   return rows;
 }
 
@@ -170,8 +131,7 @@ void expect_indexed(const std::vector<nlohmann::json>& rows, const std::vector<W
 
 TEST(Interop, WarcioIndexesGzipAndDecompressedZstdFiles) {
   if (!on_path("node")) GTEST_SKIP() << "node is not on PATH: warcio.js cannot run";
-  const auto prefix = npm_prefix();
-  ASSERT_NO_FATAL_FAILURE(install_warcio(prefix));
+  ASSERT_EQ(test::install_warcio(), "");
 
   TempDir dir("warc-interop");
   auto records = sample_records(4);
@@ -180,7 +140,7 @@ TEST(Interop, WarcioIndexesGzipAndDecompressedZstdFiles) {
   EncoderOptions gz;
   gz.compression = Compression::gzip;
   WrittenFile g = write_warc(dir / "crawl.warc.gz", gz, records);
-  expect_indexed(warcio_cdx(prefix, g.path), records, g.locations, true);
+  expect_indexed(warcio_cdx(g.path), records, g.locations, true);
 
   EncoderOptions zst;
   zst.dictionary = std::make_shared<const ZstdDictionary>(trained_dictionary());
@@ -203,7 +163,7 @@ TEST(Interop, WarcioIndexesGzipAndDecompressedZstdFiles) {
     plain_locations.push_back({at, n});
     at += n;
   }
-  expect_indexed(warcio_cdx(prefix, plain), records, plain_locations, false);
+  expect_indexed(warcio_cdx(plain), records, plain_locations, false);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Records, files and helpers shared by the WARC tests.
 #pragma once
 
+#include "support/Tools.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -136,29 +138,11 @@ inline std::string trained_dictionary() {
   return ZstdDictionary::train(samples, 8 << 10);
 }
 
+using test::shell_quote;
+
 // Runs a shell command; returns its exit status and standard output.
 inline std::pair<int, std::string> run_command(const std::string& command) {
-  std::string output;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return {-1, output};
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) output.append(buf, n);
-  int status = ::pclose(pipe);
-  int code = status == -1 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return {code, output};
-}
-
-// Quotes a word for /bin/sh.
-inline std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
+  return test::shell(command);
 }
 
 }  // namespace vellum::warc::testing
