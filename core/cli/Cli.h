@@ -51,6 +51,9 @@ int run_show(const GlobalOptions& g, const std::string& ref);
 int run_verify(const GlobalOptions& g, const std::string& ref);
 int run_reindex(const GlobalOptions& g);
 
+// The command line as given to main().
+std::vector<char*>& original_argv();
+
 // Output helpers shared by the commands.
 void print_json_line(const nlohmann::json& j);
 // A one-line progress bar on stderr, only when stderr is a terminal.

@@ -9,7 +9,13 @@
 
 using namespace vellum::cli;
 
+std::vector<char*>& vellum::cli::original_argv() {
+  static std::vector<char*> argv;
+  return argv;
+}
+
 int main(int argc, char** argv) {
+  original_argv().assign(argv, argv + argc);
   CLI::App app{"vellum — archive web pages as WARC, find them, restore them byte for byte"};
   app.set_version_flag("--version", "vellum " VELLUM_VERSION);
   app.require_subcommand(1);

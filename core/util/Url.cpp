@@ -149,22 +149,88 @@ std::string surt(std::string_view url) {
 
 }  // namespace vellum::util
 
-#include <curl/curl.h>
-
 namespace vellum::util {
 
-std::string resolve_url(const std::string& base, const std::string& ref) {
-  CURLU* h = curl_url();
-  if (!h) return {};
+namespace {
+
+// RFC 3986 section 5.2.4: removes "." and ".." segments.
+std::string remove_dot_segments(std::string_view in) {
   std::string out;
-  if (curl_url_set(h, CURLUPART_URL, base.c_str(), 0) == CURLUE_OK &&
-      curl_url_set(h, CURLUPART_URL, ref.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
-    char* full = nullptr;
-    if (curl_url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK) out = full;
-    curl_free(full);
+  while (!in.empty()) {
+    if (in.starts_with("../")) {
+      in.remove_prefix(3);
+    } else if (in.starts_with("./")) {
+      in.remove_prefix(2);
+    } else if (in.starts_with("/./")) {
+      in.remove_prefix(2);
+    } else if (in == "/.") {
+      in = "/";
+    } else if (in.starts_with("/../") || in == "/..") {
+      in = in.size() == 3 ? std::string_view("/") : in.substr(3);
+      auto slash = out.rfind('/');
+      out.erase(slash == std::string::npos ? 0 : slash);
+    } else if (in == "." || in == "..") {
+      in = {};
+    } else {
+      auto next = in.find('/', in.front() == '/' ? 1 : 0);
+      out += in.substr(0, next);
+      in = next == std::string_view::npos ? std::string_view() : in.substr(next);
+    }
   }
-  curl_url_cleanup(h);
   return out;
+}
+
+}  // namespace
+
+std::string resolve_url(const std::string& base, const std::string& ref_text) {
+  std::string_view ref = ref_text;
+  while (!ref.empty() && std::isspace(static_cast<unsigned char>(ref.front())))
+    ref.remove_prefix(1);
+  while (!ref.empty() && std::isspace(static_cast<unsigned char>(ref.back()))) ref.remove_suffix(1);
+  if (auto hash = ref.find('#'); hash != std::string_view::npos) ref = ref.substr(0, hash);
+  auto b = parse_url(base);
+  // A reference with a scheme stands alone.
+  auto colon = ref.find(':');
+  auto first_delim = ref.find_first_of("/?#");
+  if (colon != std::string_view::npos && colon > 0 &&
+      (first_delim == std::string_view::npos || colon < first_delim)) {
+    auto u = parse_url(ref);
+    return u ? u->str() : std::string();
+  }
+  if (!b) return {};
+  if (ref.starts_with("//")) {
+    auto u = parse_url(b->scheme + ":" + std::string(ref));
+    return u ? u->str() : std::string();
+  }
+  Url out = *b;
+  if (ref.empty()) return out.str();
+  std::string_view path = ref, query;
+  bool has_query = false;
+  if (auto q = ref.find('?'); q != std::string_view::npos) {
+    path = ref.substr(0, q);
+    query = ref.substr(q + 1);
+    has_query = true;
+  }
+  if (path.empty()) {
+    if (has_query) {
+      out.query = std::string(query);
+      out.has_query = true;
+    }
+    return out.str();
+  }
+  std::string merged;
+  if (path.front() == '/') {
+    merged = std::string(path);
+  } else {
+    auto slash = b->path.rfind('/');
+    merged = (slash == std::string::npos ? std::string("/") : b->path.substr(0, slash + 1)) +
+             std::string(path);
+  }
+  out.path = remove_dot_segments(merged);
+  if (out.path.empty() || out.path.front() != '/') out.path.insert(0, "/");
+  out.query = std::string(query);
+  out.has_query = has_query;
+  return out.str();
 }
 
 }  // namespace vellum::util

@@ -73,3 +73,21 @@ TEST(Uuid, RecordIdsAreUniqueVersion4Urns) {
   EXPECT_EQ(ids.size(), 1000u);
   EXPECT_EQ(record_id_uuid("<urn:uuid:abc>"), "abc");
 }
+
+TEST(Url, ResolvesLikeRfc3986) {
+  const std::string base = "http://a.example/b/c/d;p?q";
+  EXPECT_EQ(resolve_url(base, "g"), "http://a.example/b/c/g");
+  EXPECT_EQ(resolve_url(base, "./g"), "http://a.example/b/c/g");
+  EXPECT_EQ(resolve_url(base, "g/"), "http://a.example/b/c/g/");
+  EXPECT_EQ(resolve_url(base, "//g.example/x"), "http://g.example/x");
+  EXPECT_EQ(resolve_url(base, "?y"), "http://a.example/b/c/d;p?y");
+  EXPECT_EQ(resolve_url(base, "g?y"), "http://a.example/b/c/g?y");
+  EXPECT_EQ(resolve_url(base, "#s"), "http://a.example/b/c/d;p?q");
+  EXPECT_EQ(resolve_url(base, ".."), "http://a.example/b/");
+  EXPECT_EQ(resolve_url(base, "../.."), "http://a.example/");
+  EXPECT_EQ(resolve_url(base, "../../../g"), "http://a.example/g");
+  EXPECT_EQ(resolve_url(base, "/./g"), "http://a.example/g");
+  EXPECT_EQ(resolve_url(base, "g/../h"), "http://a.example/b/c/h");
+  EXPECT_EQ(resolve_url(base, "HTTPS://Other.Example:443/z"), "https://other.example/z");
+  EXPECT_EQ(resolve_url(base, "mailto:x@y"), "");
+}
