@@ -1,20 +1,12 @@
 #include "util/Url.h"
 
+#include "util/Text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
 namespace vellum::util {
-
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 int Url::effective_port() const {
   if (port >= 0) return port;
@@ -37,7 +29,7 @@ std::optional<Url> parse_url(std::string_view text) {
   auto colon = text.find("://");
   if (colon == std::string_view::npos) return std::nullopt;
   Url u;
-  u.scheme = lower(text.substr(0, colon));
+  u.scheme = to_lower(text.substr(0, colon));
   if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
   std::string_view rest = text.substr(colon + 3);
   auto hash = rest.find('#');
@@ -79,7 +71,7 @@ std::optional<Url> parse_url(std::string_view text) {
     }
   }
   if (host.empty()) return std::nullopt;
-  u.host = lower(host);
+  u.host = to_lower(host);
   while (!u.host.empty() && u.host.back() == '.') u.host.pop_back();
   if (u.host.empty()) return std::nullopt;
   auto q = tail.find('?');
@@ -93,14 +85,14 @@ std::optional<Url> parse_url(std::string_view text) {
 }
 
 std::string source_domain(std::string_view host) {
-  std::string h = lower(host);
+  std::string h = to_lower(host);
   if (h.starts_with("www.")) h.erase(0, 4);
   return h;
 }
 
 std::string surt(std::string_view url) {
   auto parsed = parse_url(url);
-  if (!parsed) return lower(url);
+  if (!parsed) return to_lower(url);
   Url& u = *parsed;
   std::string host = u.host;
   // Drop any number of leading "www" labels ("www.", "www2." stay: only the plain form is noise).
@@ -126,14 +118,14 @@ std::string surt(std::string_view url) {
   if (u.port >= 0 && u.port != (u.scheme == "https" ? 443 : 80))
     key += ":" + std::to_string(u.port);
   key += ")";
-  key += lower(u.path);
+  key += to_lower(u.path);
   if (u.has_query && !u.query.empty()) {
     std::vector<std::string> params;
     std::size_t start = 0;
     while (start <= u.query.size()) {
       auto amp = u.query.find('&', start);
       std::string p = u.query.substr(start, amp == std::string::npos ? amp : amp - start);
-      if (!p.empty()) params.push_back(lower(p));
+      if (!p.empty()) params.push_back(to_lower(p));
       if (amp == std::string::npos) break;
       start = amp + 1;
     }

@@ -1,5 +1,7 @@
 #include "warc/Compression.h"
 
+#include "util/Text.h"
+
 #include <zdict.h>
 #include <zstd.h>
 
@@ -35,9 +37,7 @@ std::string_view compression_name(Compression c) {
 }
 
 std::optional<Compression> parse_compression(std::string_view name) {
-  std::string n(name);
-  std::transform(n.begin(), n.end(), n.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string n = util::to_lower(name);
   if (n == "none" || n == "plain" || n == "warc") return Compression::none;
   if (n == "gzip" || n == "gz" || n == "warc.gz") return Compression::gzip;
   if (n == "zstd" || n == "zst" || n == "warc.zst") return Compression::zstd;

@@ -1,6 +1,7 @@
 #include "warc/HttpMessage.h"
 
 #include "util/Digest.h"
+#include "util/Text.h"
 
 #include <brotli/decode.h>
 #include <zlib.h>
@@ -17,20 +18,8 @@ namespace {
 
 constexpr std::size_t kChunk = 64 << 10;
 
-char lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
+using util::iequals;
+using util::to_lower;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

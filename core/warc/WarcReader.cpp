@@ -1,5 +1,7 @@
 #include "warc/WarcReader.h"
 
+#include "util/Text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +22,8 @@ namespace vellum::warc {
 
 namespace {
 
+using util::quote;
+
 constexpr std::size_t kReadSize = 1 << 20;        // file bytes read at a time
 constexpr std::size_t kChunk = 256 << 10;         // decoded bytes produced at a time
 constexpr std::size_t kBlockStep = 4 << 20;       // block bytes decoded at a time
@@ -35,31 +39,6 @@ std::uint32_t le32(const char* p) {
 
 bool is_skippable(std::uint32_t magic) {
   return (magic & 0xFFFFFFF0u) == 0x184D2A50u;
-}
-
-// Quotes up to `max` bytes for an error message, escaping anything not printable.
-std::string quote(std::string_view s, std::size_t max = 40) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c == '\\')
-      out += "\\\\";
-    else if (c < 0x20 || c >= 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > max) out += "...";
-  out += "'";
-  return out;
 }
 
 std::string hex_bytes(std::string_view s) {

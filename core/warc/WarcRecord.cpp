@@ -1,5 +1,7 @@
 #include "warc/WarcRecord.h"
 
+#include "util/Text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -9,37 +11,8 @@ namespace vellum::warc {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Quotes up to `max` bytes of `s` for an error message, escaping anything not printable.
-std::string quote(std::string_view s, std::size_t max = 40) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c == '\\')
-      out += "\\\\";
-    else if (c < 0x20 || c >= 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > max) out += "...";
-  out += "'";
-  return out;
-}
+using util::iequals;
+using util::quote;
 
 // RFC 2616 token characters, which WARC field names are made of.
 bool is_token_char(unsigned char c) {

@@ -1,0 +1,20 @@
+// Small text helpers shared across the core.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace vellum::util {
+
+// ASCII lower case (locale-independent).
+std::string to_lower(std::string_view s);
+
+// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b);
+
+// Up to `max` bytes of `s` in single quotes for an error message, with CR, LF, backslash and
+// other unprintable bytes escaped ("\r", "\x00"), and "..." when cut.
+std::string quote(std::string_view s, std::size_t max = 40);
+
+}  // namespace vellum::util
