@@ -64,7 +64,7 @@ echo "workload: $n URLs, $((page_bytes * 10 / 1048576)) MiB of HTML, nginx on 12
 
 # curl: the network part alone.
 sed 's|.*|url = "&"\noutput = "/dev/null"|' "$urls" >"$work/curl.cfg"
-t0=$(now); curl -s --parallel --parallel-max 64 -K "$work/curl.cfg"; t1=$(now)
+t0=$(now); curl -s --no-progress-meter --parallel --parallel-max 64 -K "$work/curl.cfg"; t1=$(now)
 curl_s=$(elapsed "$t0" "$t1")
 
 # zstd: compressing each page on its own, on all cores.
@@ -99,12 +99,21 @@ per_page_added=$(((again_bytes - vellum_bytes) / n))
 "$vellum" -q --archive "$work/vellum" verify >/dev/null && verify=ok || verify=FAILED
 
 # Restore latency: 30 restores of random URLs, median, at ~1,700 (x2 with revisits) captures.
+# Median wall time of 31 `vellum restore URL --format html` runs (process start included),
+# timed around each exec by one Python process.
 restore_median() {
-  local archive=$1
-  shuf -n 31 --random-source=<(yes) "$urls" | while read -r u; do
-    s=$(now); "$vellum" --archive "$archive" restore "$u" --format html >/dev/null; e=$(now)
-    elapsed "$s" "$e"
-  done | sort -n | sed -n 16p
+  shuf -n 31 --random-source=<(yes) "$urls" >"$work/sample.txt"
+  python3 - "$vellum" "$1" "$work/sample.txt" <<'PY'
+import subprocess, sys, time
+vellum, archive, sample = sys.argv[1:4]
+times = []
+for url in open(sample).read().split():
+    t = time.perf_counter()
+    subprocess.run([vellum, "--archive", archive, "restore", url, "--format", "html"],
+                   stdout=subprocess.DEVNULL, check=True)
+    times.append(time.perf_counter() - t)
+print(f"{sorted(times)[len(times) // 2]:.4f}")
+PY
 }
 restore_small=$(restore_median "$work/vellum")
 small_captures=$((2 * n))
