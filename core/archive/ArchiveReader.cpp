@@ -50,6 +50,20 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
   throw std::runtime_error("no capture of " + ref.url + " in " + dir_.root().string());
 }
 
+index::CaptureRow ArchiveReader::follow_redirects(const index::CaptureRow& start, int max_hops) {
+  index::CaptureRow row = start;
+  for (int hop = 0; hop < max_hops; ++hop) {
+    if (row.status < 300 || row.status >= 400 || row.location.empty()) break;
+    std::string key = util::surt(row.location);
+    if (key == row.surt) break;
+    auto next = index_->first_after(key, row.date);
+    if (!next) next = index_->latest(key, row.date);
+    if (!next) break;
+    row = std::move(*next);
+  }
+  return row;
+}
+
 warc::WarcRecord ArchiveReader::read_response(const index::CaptureRow& row) {
   auto path = dir_.warc_path(row.file);
   warc::WarcRecord rec = warc::read_record_at(path, {row.offset, row.length});

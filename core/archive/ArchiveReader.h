@@ -41,6 +41,12 @@ class ArchiveReader {
   // Throws std::runtime_error saying what was looked for when nothing matches.
   index::CaptureRow resolve(const std::string& ref);
 
+  // The capture a redirect leads to: for a 3xx capture whose Location was captured too, the
+  // first capture of that URL made at or after it (else the latest before it). Follows up to
+  // `max_hops` redirects; returns the row itself when it is no redirect or the target is not
+  // in the archive.
+  index::CaptureRow follow_redirects(const index::CaptureRow& row, int max_hops = 10);
+
   // The stored response/revisit record of a capture, checked to be the one the index names.
   warc::WarcRecord read_response(const index::CaptureRow& row);
   std::optional<warc::WarcRecord> read_request(const index::CaptureRow& row);

@@ -36,7 +36,8 @@ struct ArchiveOptions {
 struct RestoreOptions {
   std::string ref;
   std::string format = "html";
-  std::string output;  // -o PATH; empty: stdout
+  std::string output;      // -o PATH; empty: stdout
+  bool no_follow = false;  // html: restore a 3xx capture itself, not where it leads
 };
 
 struct ListOptions {

@@ -128,6 +128,14 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     write_output(o.output, out);
     return 0;
   }
+  if (!o.no_follow) {
+    index::CaptureRow target = reader.follow_redirects(row);
+    if (target.capture_id != row.capture_id) {
+      spdlog::info("{} redirected ({}); restoring {} captured {}", row.url, row.status, target.url,
+                   target.date);
+      row = std::move(target);
+    }
+  }
   archive::RestoredPayload p = reader.payload(row);
   std::string body = std::move(p.entity);
   if (const std::string* ce = p.head.header("Content-Encoding")) {

@@ -79,6 +79,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"html", "warc"}))
       ->capture_default_str();
   restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout");
+  restore->add_flag("--no-follow", ro.no_follow,
+                    "For a redirect, restore the redirect itself, not the page it leads to");
 
   ListOptions lo;
   auto* list = app.add_subcommand("list", "List captures, newest first");

@@ -246,6 +246,18 @@ std::optional<CaptureRow> Index::latest(const std::string& surt, const std::stri
   return rows.front();
 }
 
+std::optional<CaptureRow> Index::first_after(const std::string& surt,
+                                             const std::string& at_or_after) {
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid LIMIT 1";
+  Stmt st{prepare(sql.c_str())};
+  bind(st, 1, surt);
+  bind(st, 2, at_or_after);
+  auto rows = query_rows(st);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
 std::vector<CaptureRow> Index::list(const ListFilter& f) {
   std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE 1";
   if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";

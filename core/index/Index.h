@@ -76,6 +76,8 @@ class Index {
   // Latest capture with this canonical key at or before `at_or_before` (WARC-Date text; empty:
   // no bound).
   std::optional<CaptureRow> latest(const std::string& surt, const std::string& at_or_before = {});
+  // Earliest capture with this canonical key at or after `at_or_after` (WARC-Date text).
+  std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after);
   std::vector<CaptureRow> list(const ListFilter& filter);
   std::uint64_t capture_count();
 

@@ -192,6 +192,11 @@ TEST(Archive, RedirectHopsAreSeparateCaptures) {
   EXPECT_EQ(old_row.status, 301);
   EXPECT_EQ(old_row.location, "http://example.test/new");
   EXPECT_EQ(reader.payload(reader.resolve("http://example.test/new")).entity, "new page");
+  auto followed = reader.follow_redirects(old_row);
+  EXPECT_EQ(followed.url, "http://example.test/new");
+  EXPECT_EQ(reader.payload(followed).entity, "new page");
+  auto plain = reader.resolve("http://example.test/new");
+  EXPECT_EQ(reader.follow_redirects(plain).capture_id, plain.capture_id);
 }
 
 TEST(Archive, TruncatedCaptureIsMarked) {
