@@ -46,10 +46,9 @@ install_warcio() {
   local dir=$1/npm
   if [ ! -d "$dir/node_modules/warcio" ]; then
     mkdir -p "$dir"
-    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error warcio >&2 || {
-      echo "dev.sh: npm install warcio failed" >&2
-      return 1
-    }
+    # A failure here is reported again, precisely, by the interoperability tests.
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error warcio >&2 ||
+      echo "dev.sh: npm install warcio failed; the warcio.js interop tests will fail" >&2
   fi
   export VELLUM_NPM_PREFIX=$dir
 }

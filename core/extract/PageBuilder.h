@@ -1,0 +1,38 @@
+// Turns a captured response into the Page extractors receive: decodes the body (content
+// coding, charset from the header, BOM or <meta charset>, invalid bytes replaced), parses it,
+// and collects JSON-LD objects and meta tags.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "vellum/page.h"
+
+namespace vellum::extract {
+
+struct PageInput {
+  std::string url;
+  std::string final_url;  // empty: same as url
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // entity body as served (content coding still applied)
+};
+
+// Why a capture gets no article ("not HTML: application/pdf"), or empty when it is HTML.
+std::string skip_reason(const PageInput& in);
+
+// Builds the page. Throws std::runtime_error with a clear reason when the body cannot be
+// decoded (unknown content coding, corrupt compressed data).
+Page build_page(const PageInput& in);
+
+// For a page file on disk (`vellum extract PAGE.html`): no headers, charset from BOM or meta.
+Page build_page_from_html(std::string html, const std::string& url);
+
+// Converts bytes in `charset` to UTF-8, replacing invalid sequences with U+FFFD; bytes that
+// claim to be UTF-8 are validated the same way.
+std::string to_utf8(std::string_view bytes, const std::string& charset);
+
+}  // namespace vellum::extract

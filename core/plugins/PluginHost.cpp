@@ -1,0 +1,287 @@
+#include "plugins/PluginHost.h"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+
+#include "util/Text.h"
+#include "util/Url.h"
+
+namespace vellum::plugins {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kEntry = "vellum_plugin_v1";
+
+std::vector<std::string> string_list(const char* const* items) {
+  std::vector<std::string> out;
+  for (; items && *items; ++items) out.emplace_back(*items);
+  return out;
+}
+
+// Refuses anything that is not an ELF shared object exporting the entry point, without
+// running any of its code.
+void check_file(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw PluginError(file.string() + ": found " +
+                      (fs::exists(file, ec) ? "no regular file" : "nothing") +
+                      ", expected a plugin library (.so)");
+  char magic[4] = {};
+  std::ifstream in(file, std::ios::binary);
+  in.read(magic, 4);
+  if (in.gcount() != 4 || std::memcmp(magic,
+                                      "\x7f"
+                                      "ELF",
+                                      4) != 0)
+    throw PluginError(file.string() + ": found " +
+                      util::quote(std::string_view(magic, in.gcount())) +
+                      " at the start, expected an ELF shared library");
+  std::vector<std::string> symbols;
+  try {
+    boost::dll::library_info info(file, /*throw_if_not_native=*/true);
+    symbols = info.symbols();
+  } catch (const std::exception& e) {
+    throw PluginError(file.string() + ": cannot read its symbol table (" + e.what() +
+                      "), expected an ELF shared library built for this machine");
+  }
+  bool found = false;
+  for (const auto& s : symbols) found = found || s == kEntry;
+  if (!found)
+    throw PluginError(file.string() + ": found no exported symbol '" + kEntry +
+                      "', expected a plugin built with VELLUM_PLUGIN() from <vellum/plugin.h>");
+}
+
+class Plugin final : public LoadedPlugin {
+ public:
+  Plugin(std::shared_ptr<boost::dll::shared_library> lib, const PluginDescriptor* d,
+         PluginInfo info, std::shared_ptr<Extractor> extractor)
+      : lib_(std::move(lib)), desc_(d), info_(std::move(info)), extractor_(std::move(extractor)) {
+    for (const auto& p : info_.url_patterns) patterns_.emplace_back(p, std::regex::ECMAScript);
+  }
+
+  const PluginInfo& info() const override { return info_; }
+
+  std::optional<Article> extract(const Page& page) override {
+    std::lock_guard lk(mu_);
+    try {
+      return extractor_->extract(page);
+    } catch (const std::exception& e) {
+      throw PluginError(failure("extract", e.what()));
+    } catch (...) {
+      throw PluginError(failure("extract", "an exception that is not a std::exception"));
+    }
+  }
+
+  std::vector<std::string> find_links(const Page& page) override {
+    std::lock_guard lk(mu_);
+    try {
+      return extractor_->find_links(page);
+    } catch (const std::exception& e) {
+      throw PluginError(failure("find_links", e.what()));
+    } catch (...) {
+      throw PluginError(failure("find_links", "an exception that is not a std::exception"));
+    }
+  }
+
+  int match(const std::string& url) const override {
+    int best = 0;
+    for (std::size_t i = 0; i < patterns_.size(); ++i)
+      if (std::regex_match(url, patterns_[i]))
+        best = std::max(best, 3000 + static_cast<int>(info_.url_patterns[i].size()));
+    auto u = util::parse_url(url);
+    if (!u) return best;
+    for (const auto& h : info_.hosts) {
+      std::string host = util::to_lower(h);
+      if (u->host == host || u->host == "www." + host)
+        best = std::max(best, 2000 + static_cast<int>(host.size()));
+      else if (u->host.size() > host.size() && u->host.ends_with("." + host))
+        best = std::max(best, 1000 + static_cast<int>(host.size()));
+    }
+    return best;
+  }
+
+ private:
+  std::string failure(const char* call, const std::string& what) const {
+    return "plugin '" + info_.name + "' (" + info_.file.string() + ") threw from " + call + ": " +
+           what;
+  }
+
+  std::shared_ptr<boost::dll::shared_library> lib_;  // declared first: destroyed last
+  const PluginDescriptor* desc_;
+  PluginInfo info_;
+  std::shared_ptr<Extractor> extractor_;
+  std::vector<std::regex> patterns_;
+  std::mutex mu_;  // a plugin's extractor is not required to be thread-safe
+};
+
+}  // namespace
+
+struct PluginHost::Impl {
+  HostOptions options;
+  mutable std::mutex mu;
+  std::vector<std::shared_ptr<LoadedPlugin>> plugins;
+};
+
+PluginHost::PluginHost(HostOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+PluginHost::~PluginHost() = default;
+
+std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool from_anywhere) {
+  fs::path file = fs::absolute(given);
+  if (!from_anywhere) {
+    bool inside = false;
+    for (const auto& d : impl_->options.dirs) {
+      std::error_code ec;
+      fs::path dir = fs::weakly_canonical(d, ec);
+      fs::path f = fs::weakly_canonical(file, ec);
+      inside = inside || (!ec && f.parent_path() == dir);
+    }
+    if (!inside)
+      throw PluginError(file.string() + ": found a file outside the plugin directories, expected " +
+                        "one in a configured plugin directory");
+  }
+  check_file(file);
+
+  auto lib = std::make_shared<boost::dll::shared_library>();
+  try {
+    lib->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    throw PluginError(file.string() + ": cannot be loaded: " + e.what() +
+                      " (use ldd(1) to check its dependencies)");
+  }
+  using EntryFn = const PluginDescriptor*();
+  const PluginDescriptor* d = nullptr;
+  try {
+    d = lib->get<EntryFn>(kEntry)();
+  } catch (const std::exception& e) {
+    throw PluginError(file.string() + ": " + kEntry + " failed: " + e.what());
+  } catch (...) {
+    throw PluginError(file.string() + ": " + kEntry + " threw");
+  }
+  if (!d) throw PluginError(file.string() + ": found a null descriptor, expected one");
+  if (d->abi_version != kPluginAbiVersion)
+    throw PluginError(file.string() + ": found plugin ABI version " +
+                      std::to_string(d->abi_version) + ", expected " +
+                      std::to_string(kPluginAbiVersion) +
+                      "; rebuild the plugin against this Vellum's SDK");
+  if (d->struct_size != sizeof(PluginDescriptor))
+    throw PluginError(file.string() + ": found a descriptor of " + std::to_string(d->struct_size) +
+                      " bytes, expected " + std::to_string(sizeof(PluginDescriptor)) +
+                      "; rebuild the plugin against this Vellum's SDK");
+  std::string tag = d->build_tag ? d->build_tag : "";
+  if (tag != VELLUM_BUILD_TAG)
+    throw PluginError(file.string() + ": found build tag '" + tag + "', expected '" +
+                      VELLUM_BUILD_TAG + "'; rebuild the plugin with the same compiler and SDK");
+  if (!d->name || !*d->name || !d->version || !d->create || !d->destroy)
+    throw PluginError(file.string() + ": found an incomplete descriptor (name, version, create " +
+                      "and destroy are required)");
+
+  PluginInfo info{d->name, d->version, file, string_list(d->hosts), string_list(d->url_patterns)};
+  for (const auto& p : info.url_patterns) {
+    try {
+      std::regex check(p, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw PluginError(file.string() + ": URL pattern " + util::quote(p, 200) +
+                        " is not a valid regular expression: " + e.what());
+    }
+  }
+
+  auto services = std::make_shared<HostServices>();
+  std::string logger = "plugin." + info.name;
+  if (impl_->options.log) {
+    auto log = impl_->options.log;
+    services->log = [log, logger](LogLevel l, const std::string& m) { log(l, logger, m); };
+  } else {
+    services->log = [](LogLevel, const std::string&) {};
+  }
+  if (impl_->options.config) services->config = impl_->options.config(info.name);
+
+  Extractor* raw = nullptr;
+  try {
+    raw = d->create(services.get());
+  } catch (const std::exception& e) {
+    throw PluginError("plugin '" + info.name + "' (" + file.string() +
+                      ") threw from create: " + e.what());
+  } catch (...) {
+    throw PluginError("plugin '" + info.name + "' (" + file.string() +
+                      ") threw from create something that is not a std::exception");
+  }
+  if (!raw)
+    throw PluginError("plugin '" + info.name + "' (" + file.string() +
+                      "): create returned no extractor");
+  // The deleter holds the library and the services: the extractor's code and everything it
+  // was lent stay alive as long as the extractor does.
+  auto destroy = d->destroy;
+  std::shared_ptr<Extractor> extractor(raw, [lib, services, destroy](Extractor* e) { destroy(e); });
+  return std::make_shared<Plugin>(lib, d, std::move(info), std::move(extractor));
+}
+
+std::vector<std::string> PluginHost::load_all() {
+  std::vector<std::string> problems;
+  std::vector<std::shared_ptr<LoadedPlugin>> loaded;
+  for (const auto& dir : impl_->options.dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& de : fs::directory_iterator(dir, ec))
+      if (de.path().extension() == ".so") files.push_back(de.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      try {
+        auto p = load_file(f);
+        bool duplicate = false;
+        for (const auto& q : loaded) {
+          if (q->info().name == p->info().name) {
+            problems.push_back(f.string() + ": found plugin name '" + p->info().name +
+                               "' already loaded from " + q->info().file.string() +
+                               ", expected each name once; this file is skipped");
+            duplicate = true;
+          }
+        }
+        if (!duplicate) loaded.push_back(std::move(p));
+      } catch (const std::exception& e) {
+        problems.push_back(e.what());
+      }
+    }
+  }
+  std::lock_guard lk(impl_->mu);
+  impl_->plugins = std::move(loaded);
+  return problems;
+}
+
+std::vector<std::shared_ptr<LoadedPlugin>> PluginHost::plugins() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->plugins;
+}
+
+std::shared_ptr<LoadedPlugin> PluginHost::by_name(const std::string& name) const {
+  std::lock_guard lk(impl_->mu);
+  for (const auto& p : impl_->plugins)
+    if (p->info().name == name) return p;
+  return nullptr;
+}
+
+std::shared_ptr<LoadedPlugin> PluginHost::route(const std::string& url) const {
+  std::lock_guard lk(impl_->mu);
+  std::shared_ptr<LoadedPlugin> best;
+  int best_score = 0;
+  for (const auto& p : impl_->plugins) {
+    int s = p->match(url);
+    if (s > best_score) {
+      best = p;
+      best_score = s;
+    }
+  }
+  return best;
+}
+
+}  // namespace vellum::plugins

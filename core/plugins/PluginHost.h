@@ -1,0 +1,81 @@
+// Loading extractor plugins (Boost.DLL) and running them safely.
+//
+// A file is checked before any of its code runs (ELF, exports vellum_plugin_v1), loaded with
+// RTLD_NOW, and its descriptor compared with the host's ABI version, descriptor size and build
+// tag; a mismatch is refused with "found X, expected Y". Every call into a plugin is wrapped:
+// what it throws becomes a message naming plugin, file and call. Each extractor keeps its
+// library loaded for as long as it lives.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vellum/plugin.h"
+
+namespace vellum::plugins {
+
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct PluginInfo {
+  std::string name;
+  std::string version;
+  std::filesystem::path file;
+  std::vector<std::string> hosts;
+  std::vector<std::string> url_patterns;
+};
+
+// One loaded plugin library with its extractor.
+class LoadedPlugin {
+ public:
+  virtual ~LoadedPlugin() = default;
+  virtual const PluginInfo& info() const = 0;
+  // Runs the plugin's extract(); throws PluginError (with plugin, file and call named) when it
+  // throws. nullopt: the plugin declined the page.
+  virtual std::optional<Article> extract(const Page& page) = 0;
+  virtual std::vector<std::string> find_links(const Page& page) = 0;
+  // How specifically this plugin claims `url`: 0 no claim; higher wins (URL pattern > exact
+  // host > parent domain, longer host names beating shorter ones).
+  virtual int match(const std::string& url) const = 0;
+};
+
+struct HostOptions {
+  std::vector<std::filesystem::path> dirs;  // plugin directories, searched in order
+  std::function<void(LogLevel, const std::string& logger, const std::string& message)> log;
+  // Per-plugin configuration tables by plugin name.
+  std::function<nlohmann::json(const std::string& name)> config;
+};
+
+class PluginHost {
+ public:
+  explicit PluginHost(HostOptions options);
+  ~PluginHost();
+
+  // Loads every *.so in the plugin directories; returns one line per file refused (the others
+  // load). A later plugin with the same name as an earlier one is refused.
+  std::vector<std::string> load_all();
+
+  // Loads one file; throws PluginError saying what was found and what was expected.
+  // `from_anywhere` lifts the plugin-directory restriction (vellum extract --plugin,
+  // vellum plugins --check).
+  std::shared_ptr<LoadedPlugin> load_file(const std::filesystem::path& file,
+                                          bool from_anywhere = false);
+
+  std::vector<std::shared_ptr<LoadedPlugin>> plugins() const;
+  std::shared_ptr<LoadedPlugin> by_name(const std::string& name) const;
+  // The plugin that claims `url` most specifically; null when none does.
+  std::shared_ptr<LoadedPlugin> route(const std::string& url) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vellum::plugins

@@ -1,0 +1,180 @@
+// The plugin host with real .so files: the template plugin loads and runs; deliberately broken
+// plugins are each refused or contained with their own message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "plugins/PluginHost.h"
+#include "support/TempDir.h"
+
+using namespace vellum;
+using namespace vellum::plugins;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fixture(const std::string& name) {
+  return fs::path(VELLUM_TEST_PLUGIN_DIR) / (name + ".so");
+}
+
+Page page_for(const std::string& url, const std::string& html) {
+  Page p;
+  p.url = p.final_url = url;
+  p.status = 200;
+  p.html = html;
+  p.document = Document::parse(html, url);
+  for (const auto& m : p.document->select("meta[content]")) {
+    std::string key = m.has_attr("name") ? m.attr("name") : m.attr("property");
+    if (!key.empty()) p.meta.emplace(key, m.attr("content"));
+  }
+  return p;
+}
+
+std::string refusal(PluginHost& host, const fs::path& file) {
+  try {
+    host.load_file(file, true);
+  } catch (const PluginError& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+}  // namespace
+
+TEST(PluginHost, LoadsAndRunsTheTemplatePlugin) {
+  PluginHost host({});
+  auto p = host.load_file(fixture("hello"), true);
+  EXPECT_EQ(p->info().name, "hello");
+  EXPECT_EQ(p->info().version, "1.0.0");
+  ASSERT_EQ(p->info().hosts, std::vector<std::string>{"hello.example"});
+  auto article = p->extract(page_for(
+      "http://hello.example/a",
+      "<html><head><meta name=author content='Ada Lovelace'>"
+      "<meta property='article:published_time' content='2026-04-08T16:09:31Z'></head>"
+      "<body><h1>Hello  world</h1><article><p>First.</p><p>Second <b>part</b>.</p></article>"
+      "</body></html>"));
+  ASSERT_TRUE(article);
+  EXPECT_EQ(article->title, "Hello world");
+  EXPECT_EQ(article->authors, std::vector<std::string>{"Ada Lovelace"});
+  EXPECT_EQ(article->body_text(), "First.\n\nSecond part.");
+}
+
+TEST(PluginHost, ExtractorKeepsItsLibraryAlive) {
+  std::shared_ptr<LoadedPlugin> p;
+  {
+    PluginHost host({});
+    p = host.load_file(fixture("hello"), true);
+  }  // the host is gone; the plugin's code must still be mapped
+  auto article = p->extract(page_for("http://hello.example/", "<h1>Still here</h1>"));
+  ASSERT_TRUE(article);
+  EXPECT_EQ(article->title, "Still here");
+}
+
+TEST(PluginHost, RefusesAFileWithoutEntryPoint) {
+  PluginHost host({});
+  std::string msg = refusal(host, fixture("no_entry"));
+  EXPECT_NE(msg.find("found no exported symbol 'vellum_plugin_v1'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected"), std::string::npos) << msg;
+}
+
+TEST(PluginHost, RefusesAWrongAbiVersion) {
+  PluginHost host({});
+  std::string msg = refusal(host, fixture("wrong_abi"));
+  EXPECT_NE(msg.find("found plugin ABI version 99, expected 1"), std::string::npos) << msg;
+}
+
+TEST(PluginHost, RefusesAWrongBuildTag) {
+  PluginHost host({});
+  std::string msg = refusal(host, fixture("wrong_tag"));
+  EXPECT_NE(
+      msg.find("found build tag 'gcc-4/libstdc++-old/sdk-0.1', expected '" VELLUM_BUILD_TAG "'"),
+      std::string::npos)
+      << msg;
+}
+
+TEST(PluginHost, ContainsAThrowingFactory) {
+  PluginHost host({});
+  std::string msg = refusal(host, fixture("create_throws"));
+  EXPECT_NE(msg.find("plugin 'create_throws'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("threw from create: cannot start: missing resource"), std::string::npos)
+      << msg;
+}
+
+TEST(PluginHost, ContainsAThrowingExtract) {
+  PluginHost host({});
+  auto p = host.load_file(fixture("extract_throws"), true);
+  try {
+    p->extract(page_for("http://throws.example/", "<p>x</p>"));
+    FAIL() << "expected a PluginError";
+  } catch (const PluginError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("plugin 'extract_throws'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(fixture("extract_throws").string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("threw from extract: boom: layout changed"), std::string::npos) << msg;
+  }
+}
+
+TEST(PluginHost, RefusesAFileThatIsNotElf) {
+  test::TempDir tmp("plug");
+  fs::path fake = tmp / "fake.so";
+  test::write_file(fake, "#!/bin/sh\necho not a library\n");
+  PluginHost host({});
+  std::string msg = refusal(host, fake);
+  EXPECT_NE(msg.find("expected an ELF shared library"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'#!/b"), std::string::npos) << msg;
+  EXPECT_NE(refusal(host, tmp / "missing.so").find("found nothing"), std::string::npos);
+}
+
+TEST(PluginHost, LoadsOnlyFromPluginDirectories) {
+  PluginHost host({{fs::path(VELLUM_TEST_PLUGIN_DIR) / "elsewhere"}, {}, {}});
+  try {
+    host.load_file(fixture("hello"));
+    FAIL() << "loaded a plugin from outside the plugin directories";
+  } catch (const PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("outside the plugin directories"), std::string::npos);
+  }
+}
+
+TEST(PluginHost, LoadAllReportsEachBadFileAndKeepsTheGoodOnes) {
+  test::TempDir dir("plugdir");
+  for (std::string n : {"hello", "no_entry", "wrong_abi", "wrong_tag", "create_throws", "general"})
+    fs::copy_file(fixture(n), dir / (n + ".so"));
+  test::write_file(dir / "notes.txt", "ignored: not a .so");
+  std::vector<std::string> logged;
+  HostOptions o;
+  o.dirs = {dir.path()};
+  PluginHost host(o);
+  auto problems = host.load_all();
+  EXPECT_EQ(problems.size(), 4u);
+  std::vector<std::string> names;
+  for (const auto& p : host.plugins()) names.push_back(p->info().name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"general", "hello"}));
+}
+
+TEST(PluginHost, MostSpecificClaimWins) {
+  HostOptions o;
+  o.dirs = {VELLUM_TEST_PLUGIN_DIR};
+  std::vector<std::string> logs;
+  o.log = [&](LogLevel, const std::string& logger, const std::string& m) {
+    logs.push_back(logger + ": " + m);
+  };
+  o.config = [](const std::string& name) {
+    return name == "specific" ? nlohmann::json{{"title_prefix", "S:"}} : nlohmann::json::object();
+  };
+  PluginHost host(o);
+  host.load_all();
+  ASSERT_TRUE(host.route("https://www.example.com/news/1"));
+  EXPECT_EQ(host.route("https://www.example.com/news/1")->info().name, "general");
+  EXPECT_EQ(host.route("https://sub.example.com/x")->info().name, "general");
+  EXPECT_EQ(host.route("https://example.com/special/2")->info().name, "specific");
+  EXPECT_EQ(host.route("http://hello.example/")->info().name, "hello");
+  EXPECT_FALSE(host.route("https://unrelated.test/"));
+  EXPECT_FALSE(host.route("https://notexample.com/"));
+  // Host services reach the plugin: its config table and a logger named after it.
+  auto a = host.by_name("specific")->extract(page_for("https://example.com/special/2", "<p/>"));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->title, "S:https://example.com/special/2");
+  ASSERT_FALSE(logs.empty());
+  EXPECT_EQ(logs.back(), "plugin.specific: extracting https://example.com/special/2");
+}
