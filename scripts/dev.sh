@@ -70,7 +70,9 @@ case "$cmd" in
     # Restore the first URL that was captured.
     for u in "${urls[@]}"; do
       if ./build/core/vellum -q restore "$u" --format html -o vellum-archive/restored.html 2>/dev/null; then
-        echo "restored $u to vellum-archive/restored.html ($(wc -c <vellum-archive/restored.html) bytes)"
+        echo "restored $u to vellum-archive/restored.html ($(wc -c <vellum-archive/restored.html) bytes); its article:"
+        echo
+        ./build/core/vellum restore "$u" --format text
         break
       fi
     done

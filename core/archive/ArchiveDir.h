@@ -17,6 +17,7 @@ class ArchiveDir {
   std::filesystem::path warc_dir() const { return root_ / "warc"; }
   std::filesystem::path index_file() const { return root_ / "index.sqlite3"; }
   std::filesystem::path lock_file() const { return root_ / "lock"; }
+  std::filesystem::path articles_dir() const { return root_ / "articles"; }
 
   // Path of a WARC file by its final name: the closed file, or the ".open" one while it is
   // still being written (or was left behind by a process that died).

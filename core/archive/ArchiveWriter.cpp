@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 #include <system_error>
@@ -70,6 +71,7 @@ struct ArchiveWriter::OpenFile {
 struct ArchiveWriter::Pending {
   std::shared_ptr<OpenFile> file;
   std::vector<index::CaptureRow> rows;
+  std::vector<index::ArticleRow> articles;
   std::uint64_t end = 0;
   bool done = false;
   std::exception_ptr error;
@@ -87,6 +89,20 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     std::string type = rec->type();
     if (type == "request") {
       if (const std::string* to = rec->field("WARC-Concurrent-To")) requests[*to] = loc;
+      continue;
+    }
+    if (auto article = article_row_from_record(*rec)) {
+      article->file = name;
+      article->offset = loc.offset;
+      article->length = loc.length;
+      idx.add_article(*article);
+      if (auto response = idx.by_capture_id(article->capture_id)) {
+        try {
+          write_article_sidecar(ArchiveDir(path.parent_path().parent_path()), *article, *response);
+        } catch (const std::exception&) {
+          // Sidecars are a convenience copy; the record in the WARC file is what counts.
+        }
+      }
       continue;
     }
     auto row = row_from_record(*rec);
@@ -215,7 +231,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
   // Build and compress every record of the capture on this thread.
   std::string bytes;
   std::vector<index::CaptureRow> rows;
-  std::vector<std::uint64_t> rel_offsets;
+  std::vector<index::ArticleRow> articles;
   for (const fetch::Exchange& hop : result.hops) {
     std::optional<index::CaptureRow> previous;
     if (options_.dedup) {
@@ -232,11 +248,45 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     recs.row.offset = bytes.size();
     recs.row.length = resp.size();
     bytes += resp;
-    out.hops.push_back({recs.row.capture_id, hop.url, recs.row.status,
-                        recs.row.record_type == "revisit", hop.truncated});
+    StoredHop stored{recs.row.capture_id, hop.url,
+                     recs.row.status,     recs.row.record_type == "revisit",
+                     hop.truncated,       {}};
+    // The article, as a metadata record right after its response.
+    if (options_.extract && recs.row.record_type == "response") {
+      if (auto json = options_.extract(hop, recs.row)) {
+        warc::WarcRecord meta = build_article_record(recs.row, json->dump());
+        if (auto article = article_row_from_record(meta)) {
+          std::string encoded = encoder_.encode(meta.serialize());
+          article->offset = bytes.size();
+          article->length = encoded.size();
+          bytes += encoded;
+          stored.title = article->title;
+          articles.push_back(std::move(*article));
+        }
+      }
+    }
+    out.hops.push_back(std::move(stored));
     rows.push_back(std::move(recs.row));
   }
 
+  append_and_commit(bytes, std::move(rows), std::move(articles));
+  return out;
+}
+
+void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {
+  warc::WarcRecord meta = build_article_record(response, j.dump());
+  auto article = article_row_from_record(meta);
+  if (!article) throw std::runtime_error("not an article record for " + response.capture_id);
+  std::string bytes = encoder_.encode(meta.serialize());
+  article->offset = 0;
+  article->length = bytes.size();
+  std::vector<index::ArticleRow> articles{std::move(*article)};
+  append_and_commit(bytes, {}, std::move(articles), &response);
+}
+
+void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<index::CaptureRow> rows,
+                                      std::vector<index::ArticleRow> articles,
+                                      const index::CaptureRow* known_response) {
   Pending pending;
   {
     std::lock_guard lk(mu_);
@@ -249,7 +299,12 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
       r.offset += base;
       r.request_offset += base;
     }
+    for (auto& a : articles) {
+      a.file = pending.file->name;
+      a.offset += base;
+    }
     pending.rows = std::move(rows);
+    pending.articles = std::move(articles);
     queue_.push_back(&pending);
     if (pending.file->file->size() >= options_.rotate_bytes) {
       retired_.push_back(std::move(current_));
@@ -257,7 +312,53 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     }
   }
   commit(pending);
-  return out;
+  if (known_response) pending.rows.push_back(*known_response);
+  write_sidecars(pending.articles, pending.rows);
+}
+
+void ArchiveWriter::write_sidecars(const std::vector<index::ArticleRow>& articles,
+                                   const std::vector<index::CaptureRow>& rows) {
+  for (const auto& a : articles) {
+    for (const auto& r : rows) {
+      if (r.capture_id != a.capture_id) continue;
+      try {
+        write_article_sidecar(dir_, a, r);
+      } catch (const std::exception& e) {
+        // The article is safe in the WARC file; `vellum reindex` writes the sidecar again.
+        if (log_) log_(std::string("cannot write the article sidecar: ") + e.what());
+      }
+    }
+  }
+}
+
+void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
+                           const index::CaptureRow& response) {
+  auto j = nlohmann::json::parse(article.json, nullptr, false);
+  if (j.is_discarded()) return;
+  j["warc"] = {{"file", response.file},
+               {"offset", response.offset},
+               {"length", response.length},
+               {"record_id", response.record_id},
+               {"payload_digest", response.payload_digest},
+               {"article_record",
+                {{"file", article.file},
+                 {"offset", article.offset},
+                 {"length", article.length},
+                 {"record_id", article.record_id}}}};
+  std::string domain = article.source_domain.empty() ? "unknown" : article.source_domain;
+  for (char& c : domain)
+    if (c == '/' || c == '\\' || c == '\0') c = '_';
+  if (domain == "." || domain == "..") domain = "_";
+  fs::path folder = dir.articles_dir() / domain;
+  fs::create_directories(folder);
+  fs::path target = folder / (article.capture_id + ".json");
+  fs::path tmp = folder / (article.capture_id + ".json.tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, target);
 }
 
 void ArchiveWriter::commit(Pending& pending) {
@@ -285,6 +386,7 @@ void ArchiveWriter::commit(Pending& pending) {
       try {
         for (Pending* p : batch) {
           for (const auto& r : p->rows) index_->add_capture(r);
+          for (const auto& a : p->articles) index_->add_article(a);
           p->file->indexed_to = p->end;
         }
         for (OpenFile* f : files) index_->set_file({f->name, f->indexed_to, false});

@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <optional>
+
 #include "archive/ArchiveDir.h"
 #include "fetch/Fetcher.h"
 #include "index/Index.h"
@@ -29,6 +32,11 @@ enum class SyncPolicy {
   never,
 };
 
+// Turns a stored response into its article JSON (capture_id, url, ... as in
+// extract::article_json); nullopt when the capture has no article. Runs on the storing thread.
+using ArticleHook =
+    std::function<std::optional<nlohmann::json>(const fetch::Exchange&, const index::CaptureRow&)>;
+
 struct WriterOptions {
   std::filesystem::path dir = "vellum-archive";
   warc::EncoderOptions encoder;
@@ -36,6 +44,7 @@ struct WriterOptions {
   std::string prefix = "vellum";
   bool dedup = true;  // revisit records for unchanged payloads
   SyncPolicy sync = SyncPolicy::always;
+  ArticleHook extract;  // null: no articles (--no-extract)
 };
 
 // One stored exchange (a redirect chain stores several).
@@ -45,6 +54,7 @@ struct StoredHop {
   int status = 0;
   bool revisit = false;
   bool truncated = false;
+  std::string title;  // of the article extracted, when there is one
 };
 
 struct StoreResult {
@@ -74,6 +84,11 @@ class ArchiveWriter {
   // std::system_error / std::runtime_error when they could not be written.
   StoreResult store(const fetch::FetchResult& result);
 
+  // Stores a (new) article for a capture already in the archive: a metadata record referring
+  // to its response, indexed and written as a sidecar; it supersedes older ones. Durable on
+  // return, like store().
+  void store_article(const index::CaptureRow& response, const nlohmann::json& article);
+
   // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
   void close();
 
@@ -87,7 +102,14 @@ class ArchiveWriter {
   void recover();
   std::shared_ptr<OpenFile> current_file_locked();
   void commit(Pending& pending);
+  // Appends `bytes` (records whose rows carry offsets relative to its start), makes them
+  // durable and indexes them; then writes the article sidecars.
+  void append_and_commit(const std::string& bytes, std::vector<index::CaptureRow> rows,
+                         std::vector<index::ArticleRow> articles,
+                         const index::CaptureRow* known_response = nullptr);
   void close_file(OpenFile& file);
+  void write_sidecars(const std::vector<index::ArticleRow>& articles,
+                      const std::vector<index::CaptureRow>& rows);
 
   WriterOptions options_;
   Logger log_;
@@ -117,8 +139,14 @@ struct ReindexReport {
 };
 ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger log = {});
 
-// Indexes the captures of one WARC file whose records start at or after `from`; returns the
-// offset just past the last record read. Throws warc::WarcFormatError on a bad record.
+// Writes a capture's article JSON as a plain file, articles/<domain>/<capture id>.json,
+// with its WARC location added (atomically: temporary file, then rename).
+void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
+                           const index::CaptureRow& response);
+
+// Indexes the captures (and articles) of one WARC file whose records start at or after
+// `from`, rewriting article sidecars; returns the offset just past the last record read.
+// Throws warc::WarcFormatError on a bad record.
 std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
                               const std::string& name, std::uint64_t from,
                               std::uint64_t* captures = nullptr);

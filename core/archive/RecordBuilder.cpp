@@ -1,6 +1,8 @@
 #include "archive/RecordBuilder.h"
 
 #include "archive/ArchiveDir.h"
+
+#include <nlohmann/json.hpp>
 #include "util/Digest.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
@@ -81,6 +83,39 @@ std::vector<std::string_view> ExchangeRecords::response_parts(std::string& heade
   parts.insert(parts.end(), response_block.begin(), response_block.end());
   parts.push_back("\r\n\r\n");
   return parts;
+}
+
+warc::WarcRecord build_article_record(const index::CaptureRow& response, const std::string& json) {
+  warc::WarcRecord r;
+  set_common(r, "metadata", util::new_record_id(), util::warc_date(util::now()), response.url);
+  r.set("WARC-Refers-To", response.record_id);
+  r.set("Content-Type", std::string(kArticleContentType));
+  r.block = json;
+  r.set("WARC-Block-Digest", util::warc_sha1(r.block));
+  return r;
+}
+
+std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record) {
+  if (record.type() != "metadata" || record.field_or("Content-Type") != kArticleContentType)
+    return std::nullopt;
+  auto j = nlohmann::json::parse(record.block, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  auto str = [&](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  index::ArticleRow row;
+  row.capture_id = str("capture_id");
+  if (row.capture_id.empty()) return std::nullopt;
+  row.record_id = record.record_id();
+  row.date = record.field_or("WARC-Date");
+  row.title = str("title");
+  row.published = str("published");
+  row.source_domain = str("source_domain");
+  if (auto e = j.find("extractor"); e != j.end() && e->is_object())
+    row.extractor = e->value("name", "") + "/" + e->value("version", "");
+  row.json = record.block;
+  return row;
 }
 
 warc::WarcRecord build_warcinfo(const std::string& file_name) {

@@ -14,6 +14,9 @@
 
 namespace vellum::archive {
 
+// Content-Type of the metadata records that hold article JSON.
+inline constexpr std::string_view kArticleContentType = "application/vnd.vellum.article+json";
+
 inline constexpr std::string_view kRevisitProfile =
     "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 
@@ -34,6 +37,13 @@ struct ExchangeRecords {
 // equals this one's (and it was complete), a revisit record replaces the response.
 ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
                                        const std::optional<index::CaptureRow>& previous);
+
+// The metadata record holding a capture's article JSON; refers to the response record.
+warc::WarcRecord build_article_record(const index::CaptureRow& response, const std::string& json);
+
+// Index row for an article metadata record (file/offset/length left for the caller); nullopt
+// for any other record.
+std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record);
 
 // The warcinfo record that opens every file.
 warc::WarcRecord build_warcinfo(const std::string& file_name);

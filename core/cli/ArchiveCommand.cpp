@@ -15,9 +15,12 @@
 
 #include "archive/ArchiveWriter.h"
 #include "cli/Cli.h"
+#include "extract/Extraction.h"
 #include "fetch/Fetcher.h"
+#include "plugins/PluginHost.h"
 #include "util/Url.h"
 #include "warc/Compression.h"
+#include "warc/HttpMessage.h"
 
 namespace vellum::cli {
 
@@ -43,6 +46,7 @@ struct Outcome {
   bool revisit = false;
   bool truncated = false;
   std::string error;
+  std::string title;
 };
 
 void report(const GlobalOptions& g, const Outcome& o) {
@@ -54,6 +58,7 @@ void report(const GlobalOptions& g, const Outcome& o) {
     if (!o.final_url.empty() && o.final_url != o.url) j["final_url"] = o.final_url;
     if (o.revisit) j["revisit"] = true;
     if (o.truncated) j["truncated"] = true;
+    if (!o.title.empty()) j["title"] = o.title;
     if (!o.error.empty()) j["error"] = o.error;
     print_json_line(j);
     return;
@@ -65,6 +70,7 @@ void report(const GlobalOptions& g, const Outcome& o) {
     if (!o.final_url.empty() && o.final_url != o.url) std::cout << " -> " << o.final_url;
     if (o.revisit) std::cout << "  (unchanged: revisit)";
     if (o.truncated) std::cout << "  (cut at --max-size)";
+    if (!o.title.empty()) std::cout << "  " << o.title;
     std::cout << "\n";
   }
   std::cout.flush();
@@ -90,6 +96,40 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   wo.encoder.compression = *warc::parse_compression(o.compression);
   wo.encoder.level = o.level;
   wo.rotate_bytes = o.rotate_size;
+  // Articles: plugins from the plugin directories, the generic extractor for everything else.
+  std::unique_ptr<plugins::PluginHost> host;
+  if (!o.no_extract) {
+    plugins::HostOptions ho;
+    ho.dirs = plugin_dirs(g);
+    ho.log = [](LogLevel level, const std::string& logger, const std::string& message) {
+      auto l = level == LogLevel::error  ? spdlog::level::err
+               : level == LogLevel::warn ? spdlog::level::warn
+               : level == LogLevel::info ? spdlog::level::info
+                                         : spdlog::level::debug;
+      spdlog::log(l, "{}: {}", logger, message);
+    };
+    host = std::make_unique<plugins::PluginHost>(ho);
+    for (const auto& problem : host->load_all()) spdlog::warn("plugin refused: {}", problem);
+    wo.extract = [&host](const fetch::Exchange& hop,
+                         const index::CaptureRow& row) -> std::optional<nlohmann::json> {
+      if (row.status < 200 || row.status >= 300) return std::nullopt;
+      auto head = warc::parse_http_head(hop.response_head);
+      if (!head) return std::nullopt;
+      auto payload = warc::http_payload(hop.response_head + hop.response_body, *head);
+      auto input =
+          extract::page_input_from_response(hop.url, hop.response_head, std::move(payload.bytes));
+      extract::ExtractionResult r = extract::run_extraction(input, host.get());
+      if (!r.article) {
+        spdlog::debug("{}: no article: {}", hop.url, r.skipped);
+        return std::nullopt;
+      }
+      if (!r.extractor.plugin_error.empty())
+        spdlog::warn("{}: {}; used the generic extractor", hop.url, r.extractor.plugin_error);
+      extract::CaptureFacts facts{row.capture_id, hop.url,       hop.url,           row.date,
+                                  row.status,     row.record_id, row.payload_digest};
+      return extract::article_json(*r.article, facts, r.extractor);
+    };
+  }
   auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
 
   fetch::FetchOptions fo;
@@ -141,7 +181,7 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
     while (!stopping && next < urls.size() && active < window) {
       const std::string& url = urls[next++];
       if (!util::parse_url(url)) {
-        finish_one({url, {}, {}, 0, false, false, "not an http(s) URL"});
+        finish_one({url, {}, {}, 0, false, false, "not an http(s) URL", {}});
         continue;
       }
       ++active;
@@ -157,6 +197,7 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
               out.capture_id = s.hops.back().capture_id;
               out.revisit = s.hops.back().revisit;
               out.truncated = s.hops.back().truncated;
+              out.title = s.hops.back().title;
             }
             out.error = r.error;
           } catch (const std::exception& e) {

@@ -12,6 +12,7 @@ namespace vellum::cli {
 
 struct GlobalOptions {
   std::filesystem::path archive = "vellum-archive";
+  std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir; empty: the default ones
   bool json = false;
   int verbosity = 0;  // -1 quiet, 0 normal, 1+ verbose
 };
@@ -35,7 +36,7 @@ struct ArchiveOptions {
 
 struct RestoreOptions {
   std::string ref;
-  std::string format = "html";
+  std::string format = "text";
   std::string output;      // -o PATH; empty: stdout
   bool no_follow = false;  // html: restore a 3xx capture itself, not where it leads
 };
@@ -51,6 +52,25 @@ int run_list(const GlobalOptions& g, const ListOptions& o);
 int run_show(const GlobalOptions& g, const std::string& ref);
 int run_verify(const GlobalOptions& g, const std::string& ref);
 int run_reindex(const GlobalOptions& g);
+
+struct ExtractOptions {
+  std::string file;    // PAGE.html ("-": stdin)
+  std::string url;     // the URL the page came from (routing, relative links, domain)
+  std::string plugin;  // FILE.so to use instead of routing
+  std::string format = "json";
+};
+int run_extract(const GlobalOptions& g, const ExtractOptions& o);
+int run_plugins(const GlobalOptions& g, const std::string& check_file);
+
+struct ReextractOptions {
+  std::string domain;  // only captures of this host and its subdomains
+  std::string plugin;  // force this plugin (by name) instead of routing
+};
+int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
+
+// The plugin directories in effect: --plugin-dir values, else $VELLUM_PLUGIN_PATH (':'-separated),
+// else the installed directory and, in a build tree, <build>/plugins.
+std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g);
 
 // The command line as given to main().
 std::vector<char*>& original_argv();

@@ -11,6 +11,9 @@
 #include "archive/ArchiveWriter.h"
 #include "archive/Verifier.h"
 #include "cli/Cli.h"
+#include "extract/ArticleJson.h"
+#include "extract/Extraction.h"
+#include "plugins/PluginHost.h"
 #include "util/Time.h"
 #include "warc/HttpMessage.h"
 
@@ -118,9 +121,52 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
   std::fflush(stderr);
 }
 
+// The article of a capture: the one stored at capture time, else extracted now from the
+// stored payload (nothing is written).
+nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
+                               const index::CaptureRow& row) {
+  if (auto a = reader.index().article(row.capture_id)) {
+    auto j = nlohmann::json::parse(a->json, nullptr, false);
+    if (!j.is_discarded()) {
+      j["warc"]["file"] = row.file;
+      j["warc"]["offset"] = row.offset;
+      j["warc"]["length"] = row.length;
+      return j;
+    }
+  }
+  archive::RestoredPayload p = reader.payload(row);
+  std::string head = p.head.start_line + "\r\n";
+  for (const auto& [k, v] : p.head.headers) head += k + ": " + v + "\r\n";
+  auto input = extract::page_input_from_response(row.url, head + "\r\n", std::move(p.entity));
+  plugins::PluginHost host({plugin_dirs(g), {}, {}});
+  host.load_all();
+  extract::ExtractionResult r = extract::run_extraction(input, &host);
+  if (!r.article)
+    throw std::runtime_error("capture " + row.capture_id + " has no article: " + r.skipped);
+  spdlog::info("capture {} was stored without an article; extracted it now with {}", row.capture_id,
+               r.extractor.name);
+  extract::CaptureFacts facts{row.capture_id, row.url,       row.url,           row.date,
+                              row.status,     row.record_id, row.payload_digest};
+  auto j = extract::article_json(*r.article, facts, r.extractor);
+  j["warc"]["file"] = row.file;
+  j["warc"]["offset"] = row.offset;
+  j["warc"]["length"] = row.length;
+  return j;
+}
+
 int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   archive::ArchiveReader reader(g.archive);
   index::CaptureRow row = reader.resolve(o.ref);
+  if (o.format == "text" || o.format == "markdown" || o.format == "json") {
+    index::CaptureRow target = o.no_follow ? row : reader.follow_redirects(row);
+    nlohmann::json j = capture_article(g, reader, target);
+    std::string out = o.format == "text" ? extract::article_text(j)
+                      : o.format == "markdown"
+                          ? extract::article_markdown(j) + "\n"
+                          : j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    write_output(o.output, out);
+    return 0;
+  }
   if (o.format == "warc") {
     std::string out;
     if (auto req = reader.read_request(row)) out += req->serialize();

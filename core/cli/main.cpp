@@ -19,12 +19,16 @@ int main(int argc, char** argv) {
   CLI::App app{"vellum — archive web pages as WARC, find them, restore them byte for byte"};
   app.set_version_flag("--version", "vellum " VELLUM_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command
   GlobalOptions g;
   bool verbose = false, quiet = false;
   app.add_option("--archive", g.archive, "Archive directory")->capture_default_str();
   app.add_flag("--json", g.json, "Machine-readable output: one JSON object per line");
   app.add_flag("-v,--verbose", verbose, "More detail on stderr");
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  app.add_option("--plugin-dir", g.plugin_dirs,
+                 "Load extractor plugins from DIR (repeatable; default: the installed directory)")
+      ->allow_extra_args(false);
 
   ArchiveOptions ao;
   auto* archive = app.add_subcommand("archive", "Capture URLs now, without the daemon");
@@ -75,8 +79,11 @@ int main(int argc, char** argv) {
   RestoreOptions ro;
   auto* restore = app.add_subcommand("restore", "Write out an archived capture");
   restore->add_option("ref", ro.ref, "Capture id, URL, or URL@TIMESTAMP")->required();
-  restore->add_option("--format", ro.format, "html: the payload as served; warc: the records")
-      ->check(CLI::IsMember({"html", "warc"}))
+  restore
+      ->add_option("--format", ro.format,
+                   "text, markdown, json: the article; html: the payload as served; warc: the "
+                   "records")
+      ->check(CLI::IsMember({"text", "markdown", "json", "html", "warc"}))
       ->capture_default_str();
   restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout");
   restore->add_flag("--no-follow", ro.no_follow,
@@ -99,6 +106,27 @@ int main(int argc, char** argv) {
 
   auto* reindex = app.add_subcommand("reindex", "Rebuild the index from the WARC files");
 
+  ExtractOptions eo;
+  auto* extract = app.add_subcommand("extract", "Extract the article from a saved page");
+  extract->add_option("page", eo.file, "PAGE.html ('-': standard input)")->required();
+  extract->add_option("--url", eo.url, "The URL the page was served at");
+  extract->add_option("--plugin", eo.plugin, "Use this plugin file (.so) instead of routing")
+      ->check(CLI::ExistingFile);
+  extract->add_option("--format", eo.format, "Output format")
+      ->check(CLI::IsMember({"json", "text", "markdown"}))
+      ->capture_default_str();
+
+  ReextractOptions xo;
+  auto* reextract =
+      app.add_subcommand("reextract", "Run extraction again on stored captures (no refetch)");
+  reextract->add_option("--domain", xo.domain, "Only this host and its subdomains");
+  reextract->add_option("--plugin", xo.plugin, "Use the plugin of this name for every capture");
+
+  std::string check_file;
+  auto* plugins_cmd =
+      app.add_subcommand("plugins", "List the extractor plugins, or check one file");
+  plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -119,6 +147,9 @@ int main(int argc, char** argv) {
     if (*show) return run_show(g, show_ref);
     if (*verify) return run_verify(g, verify_ref);
     if (*reindex) return run_reindex(g);
+    if (*extract) return run_extract(g, eo);
+    if (*plugins_cmd) return run_plugins(g, check_file);
+    if (*reextract) return run_reextract(g, xo);
   } catch (const std::exception& e) {
     std::cerr << "vellum: " << e.what() << "\n";
     return 1;

@@ -10,7 +10,7 @@ namespace vellum::index {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS captures (
@@ -37,6 +37,20 @@ CREATE TABLE IF NOT EXISTS captures (
 CREATE INDEX IF NOT EXISTS captures_by_surt ON captures(surt, date);
 CREATE INDEX IF NOT EXISTS captures_by_date ON captures(date);
 CREATE INDEX IF NOT EXISTS captures_by_file ON captures(file, offset);
+CREATE TABLE IF NOT EXISTS articles (
+  capture_id    TEXT PRIMARY KEY,
+  record_id     TEXT NOT NULL,
+  file          TEXT NOT NULL,
+  offset        INTEGER NOT NULL,
+  length        INTEGER NOT NULL,
+  date          TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  published     TEXT NOT NULL,
+  source_domain TEXT NOT NULL,
+  extractor     TEXT NOT NULL,
+  json          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_by_file ON articles(file, offset);
 CREATE TABLE IF NOT EXISTS files (
   name       TEXT PRIMARY KEY,
   indexed_to INTEGER NOT NULL,
@@ -166,10 +180,58 @@ void Index::add_capture(const CaptureRow& r) {
 }
 
 void Index::remove_from(const std::string& file, std::uint64_t offset) {
-  Stmt st{prepare("DELETE FROM captures WHERE file = ? AND offset >= ?")};
-  bind(st, 1, file);
-  bind(st, 2, static_cast<std::int64_t>(offset));
-  sqlite3_step(st);
+  for (const char* sql : {"DELETE FROM captures WHERE file = ? AND offset >= ?",
+                          "DELETE FROM articles WHERE file = ? AND offset >= ?"}) {
+    Stmt st{prepare(sql)};
+    bind(st, 1, file);
+    bind(st, 2, static_cast<std::int64_t>(offset));
+    sqlite3_step(st);
+  }
+}
+
+void Index::add_article(const ArticleRow& r) {
+  Stmt st{prepare(
+      "INSERT INTO articles(capture_id, record_id, file, offset, length, date, title, published, "
+      "source_domain, extractor, json) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT(capture_id) DO UPDATE SET record_id = excluded.record_id, file = excluded.file, "
+      "offset = excluded.offset, length = excluded.length, date = excluded.date, "
+      "title = excluded.title, published = excluded.published, "
+      "source_domain = excluded.source_domain, extractor = excluded.extractor, "
+      "json = excluded.json WHERE excluded.date >= articles.date")};
+  bind(st, 1, r.capture_id);
+  bind(st, 2, r.record_id);
+  bind(st, 3, r.file);
+  bind(st, 4, static_cast<std::int64_t>(r.offset));
+  bind(st, 5, static_cast<std::int64_t>(r.length));
+  bind(st, 6, r.date);
+  bind(st, 7, r.title);
+  bind(st, 8, r.published);
+  bind(st, 9, r.source_domain);
+  bind(st, 10, r.extractor);
+  bind(st, 11, r.json);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    throw std::runtime_error(std::string("index: cannot add article: ") + sqlite3_errmsg(db_));
+}
+
+std::optional<ArticleRow> Index::article(const std::string& capture_id) {
+  Stmt st{prepare(
+      "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
+      "extractor, json FROM articles WHERE capture_id = ?")};
+  bind(st, 1, capture_id);
+  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  ArticleRow r;
+  r.capture_id = text(st, 0);
+  r.record_id = text(st, 1);
+  r.file = text(st, 2);
+  r.offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, 3));
+  r.length = static_cast<std::uint64_t>(sqlite3_column_int64(st, 4));
+  r.date = text(st, 5);
+  r.title = text(st, 6);
+  r.published = text(st, 7);
+  r.source_domain = text(st, 8);
+  r.extractor = text(st, 9);
+  r.json = text(st, 10);
+  return r;
 }
 
 void Index::remove_file(const std::string& file) {
@@ -180,7 +242,7 @@ void Index::remove_file(const std::string& file) {
 }
 
 void Index::clear() {
-  exec("DELETE FROM captures; DELETE FROM files;");
+  exec("DELETE FROM captures; DELETE FROM articles; DELETE FROM files;");
 }
 
 std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {

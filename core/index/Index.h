@@ -37,6 +37,21 @@ struct CaptureRow {
   std::uint64_t request_length = 0;
 };
 
+// The article extracted from a capture: where its metadata record is, and its JSON.
+struct ArticleRow {
+  std::string capture_id;
+  std::string record_id;  // of the metadata record
+  std::string file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  std::string date;  // WARC-Date of the metadata record (the newest one wins)
+  std::string title;
+  std::string published;
+  std::string source_domain;
+  std::string extractor;
+  std::string json;  // the article JSON as stored in the record
+};
+
 struct FileRow {
   std::string name;              // final name
   std::uint64_t indexed_to = 0;  // every record ending at or before this offset is indexed
@@ -80,6 +95,10 @@ class Index {
   std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after);
   std::vector<CaptureRow> list(const ListFilter& filter);
   std::uint64_t capture_count();
+
+  // Replaces the article of the same capture when this one is at least as new.
+  void add_article(const ArticleRow& row);
+  std::optional<ArticleRow> article(const std::string& capture_id);
 
   std::optional<FileRow> file(const std::string& name);
   std::vector<FileRow> files();

@@ -77,8 +77,8 @@ TEST_F(CliTest, ArchiveRestoreVerifyCorpusByteIdentical) {
   }
   // By capture id, into a file.
   fs::path outfile = tmp_ / "restored.html";
-  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", ids.begin()->second, "-o",
-                        outfile.string()}),
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", ids.begin()->second, "--format",
+                        "html", "-o", outfile.string()}),
             0);
   EXPECT_FALSE(read_file(outfile).empty());
   EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
@@ -160,7 +160,10 @@ TEST_F(CliTest, KillDuringArchiveLosesNothingReported) {
   EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
   for (const auto& j : reported) {
     std::string html;
-    ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", j["capture_id"]}, &html), 0);
+    ASSERT_EQ(
+        run_vellum({"--archive", archive_dir(), "restore", j["capture_id"], "--format", "html"},
+                   &html),
+        0);
     ASSERT_EQ(html, read_file(files[j["url"]])) << j.dump();
   }
   // The next writer closes what the killed one left open, and the archive still verifies.

@@ -63,15 +63,24 @@ TEST(CliFaults, EachFailureHasItsReasonAndGoodCapturesAreKept) {
                  &out),
       0);
   EXPECT_NE(out.find("WARC-Truncated: length"), std::string::npos);
-  ASSERT_EQ(run_vellum({"--archive", archive, "restore", server.url("/endless")}, &out), 0);
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "restore", server.url("/endless"), "--format", "html"},
+                 &out),
+      0);
   EXPECT_EQ(out.size(), 100000u);
-  ASSERT_EQ(run_vellum({"--archive", archive, "restore", server.url("/good")}, &out), 0);
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "restore", server.url("/good"), "--format", "html"}, &out),
+      0);
   EXPECT_EQ(out, "<html>fine</html>");
   // A redirect restores as the page it leads to, or as itself with --no-follow.
-  ASSERT_EQ(run_vellum({"--archive", archive, "restore", server.url("/moved")}, &out), 0);
-  EXPECT_EQ(out, "<html>fine</html>");
   ASSERT_EQ(
-      run_vellum({"--archive", archive, "restore", server.url("/moved"), "--no-follow"}, &out), 0);
+      run_vellum({"--archive", archive, "restore", server.url("/moved"), "--format", "html"}, &out),
+      0);
+  EXPECT_EQ(out, "<html>fine</html>");
+  ASSERT_EQ(run_vellum({"--archive", archive, "restore", server.url("/moved"), "--no-follow",
+                        "--format", "html"},
+                       &out),
+            0);
   EXPECT_EQ(out, "");
   EXPECT_EQ(run_vellum({"--archive", archive, "verify"}), 0);
 }

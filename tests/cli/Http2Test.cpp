@@ -40,7 +40,10 @@ TEST(Http2, CapturesOverHttp2AndRestoresByteIdentical) {
   EXPECT_NE(out.find("\r\n\r\nHTTP/2 200"), std::string::npos) << out.substr(0, 2000);
   EXPECT_NE(out.find("WARC-IP-Address: 127.0.0.1"), std::string::npos);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(run_vellum({"--archive", archive, "restore", base + pages[i].path}, &out), 0);
+    ASSERT_EQ(
+        run_vellum({"--archive", archive, "restore", base + pages[i].path, "--format", "html"},
+                   &out),
+        0);
     EXPECT_EQ(out, read_file(pages[i].file)) << pages[i].path;
   }
   EXPECT_EQ(run_vellum({"--archive", archive, "verify"}), 0);

@@ -1,0 +1,194 @@
+// `vellum extract` (a saved page, no archive touched) and `vellum plugins`.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "archive/ArchiveReader.h"
+#include "archive/ArchiveWriter.h"
+#include "cli/Cli.h"
+#include "extract/ArticleJson.h"
+#include "extract/Extraction.h"
+#include "plugins/PluginHost.h"
+
+namespace vellum::cli {
+
+namespace {
+
+std::string read_input(const std::string& file) {
+  std::ostringstream ss;
+  if (file == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file);
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
+  if (!g.plugin_dirs.empty()) return g.plugin_dirs;
+  std::vector<std::filesystem::path> dirs;
+  if (const char* env = std::getenv("VELLUM_PLUGIN_PATH"); env && *env) {
+    std::string s = env;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      auto colon = s.find(':', start);
+      std::string part = s.substr(start, colon == std::string::npos ? colon : colon - start);
+      if (!part.empty()) dirs.emplace_back(part);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    return dirs;
+  }
+  dirs.emplace_back(VELLUM_PLUGIN_INSTALL_DIR);
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto build_plugins = self.parent_path().parent_path() / "plugins";
+    if (std::filesystem::is_directory(build_plugins / ".." / "CMakeFiles", ec))
+      dirs.push_back(build_plugins);
+  }
+  return dirs;
+}
+
+int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
+  std::string html = read_input(o.file);
+  std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
+  Page page = extract::build_page_from_html(std::move(html), url);
+
+  plugins::PluginHost host({plugin_dirs(g), {}, {}});
+  std::shared_ptr<plugins::LoadedPlugin> plugin;
+  if (!o.plugin.empty()) {
+    plugin = host.load_file(o.plugin, true);  // throws with the reason
+  } else {
+    for (const auto& problem : host.load_all()) std::cerr << "vellum: plugin: " << problem << "\n";
+    plugin = host.route(url);
+  }
+  extract::ExtractionResult r = extract::run_extraction(page, plugin.get());
+  if (!r.extractor.plugin_error.empty())
+    std::cerr << "vellum: " << r.extractor.plugin_error << "; used the generic extractor\n";
+  extract::CaptureFacts facts;
+  facts.url = facts.final_url = url;
+  nlohmann::json j = extract::article_json(*r.article, facts, r.extractor);
+  j.erase("capture_id");
+  j.erase("warc");
+  if (o.format == "text")
+    std::cout << extract::article_text(j);
+  else if (o.format == "markdown")
+    std::cout << extract::article_markdown(j) << "\n";
+  else
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  return 0;
+}
+
+int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
+  plugins::PluginHost host({plugin_dirs(g), {}, {}});
+  for (const auto& problem : host.load_all())
+    std::cerr << "vellum: plugin refused: " << problem << "\n";
+  if (!o.plugin.empty() && !host.by_name(o.plugin))
+    throw std::runtime_error("no plugin named '" + o.plugin + "' in the plugin directories");
+
+  archive::ArchiveReader reader(g.archive);
+  index::ListFilter f;
+  f.domain = o.domain;
+  f.newest_first = false;
+  std::vector<index::CaptureRow> rows;
+  for (auto& r : reader.index().list(f))
+    if (r.record_type == "response" && r.status >= 200 && r.status < 300)
+      rows.push_back(std::move(r));
+
+  archive::WriterOptions wo;
+  wo.dir = g.archive;
+  auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
+  ProgressBar bar("re-extracting");
+  std::size_t done = 0, stored = 0, skipped = 0, failed = 0;
+  for (const auto& row : rows) {
+    bar.update(done++, rows.size());
+    try {
+      archive::RestoredPayload p = reader.payload(row);
+      std::string head = p.head.start_line + "\r\n";
+      for (const auto& [k, v] : p.head.headers) head += k + ": " + v + "\r\n";
+      auto input = extract::page_input_from_response(row.url, head + "\r\n", std::move(p.entity));
+      extract::ExtractionResult r = extract::run_extraction(input, &host, o.plugin);
+      if (!r.article) {
+        ++skipped;
+        continue;
+      }
+      extract::CaptureFacts facts{row.capture_id, row.url,       row.url,           row.date,
+                                  row.status,     row.record_id, row.payload_digest};
+      auto j = extract::article_json(*r.article, facts, r.extractor);
+      writer->store_article(row, j);
+      ++stored;
+      if (g.json)
+        print_json_line({{"capture_id", row.capture_id},
+                         {"url", row.url},
+                         {"extractor", r.extractor.name},
+                         {"title", r.article->title}});
+      else if (g.verbosity > 0)
+        std::cout << row.capture_id << "  " << r.extractor.name << "  " << r.article->title << "\n";
+    } catch (const std::exception& e) {
+      ++failed;
+      std::cerr << "vellum: reextract: " << row.capture_id << " (" << row.url << "): " << e.what()
+                << "\n";
+    }
+  }
+  bar.update(rows.size(), rows.size());
+  writer->close();
+  if (!g.json && g.verbosity >= 0)
+    std::cout << "re-extracted " << stored << " of " << rows.size() << " captures (" << skipped
+              << " without an article, " << failed << " failed)\n";
+  return failed ? 1 : 0;
+}
+
+int run_plugins(const GlobalOptions& g, const std::string& check_file) {
+  if (!check_file.empty()) {
+    plugins::PluginHost host({});
+    auto p = host.load_file(check_file, true);
+    const auto& i = p->info();
+    if (g.json) {
+      print_json_line({{"ok", true},
+                       {"name", i.name},
+                       {"version", i.version},
+                       {"file", i.file.string()},
+                       {"hosts", i.hosts},
+                       {"url_patterns", i.url_patterns}});
+    } else {
+      std::cout << "ok: " << i.name << " " << i.version << " (" << i.file.string() << ")\n";
+    }
+    return 0;
+  }
+  auto dirs = plugin_dirs(g);
+  plugins::PluginHost host({dirs, {}, {}});
+  auto problems = host.load_all();
+  for (const auto& p : host.plugins()) {
+    const auto& i = p->info();
+    if (g.json) {
+      print_json_line({{"name", i.name},
+                       {"version", i.version},
+                       {"file", i.file.string()},
+                       {"hosts", i.hosts},
+                       {"url_patterns", i.url_patterns}});
+    } else {
+      std::string hosts;
+      for (const auto& h : i.hosts) hosts += (hosts.empty() ? "" : ", ") + h;
+      for (const auto& h : i.url_patterns) hosts += (hosts.empty() ? "" : ", ") + h;
+      std::cout << i.name << "  " << i.version << "  " << i.file.string() << "  " << hosts << "\n";
+    }
+  }
+  for (const auto& p : problems) std::cerr << "vellum: plugin refused: " << p << "\n";
+  if (host.plugins().empty() && !g.json) {
+    std::cerr << "vellum: no plugins in";
+    for (const auto& d : dirs) std::cerr << " " << d.string();
+    std::cerr << "\n";
+  }
+  return problems.empty() ? 0 : 1;
+}
+
+}  // namespace vellum::cli

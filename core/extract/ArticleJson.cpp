@@ -1,0 +1,141 @@
+#include "extract/ArticleJson.h"
+
+#include "util/Url.h"
+
+namespace vellum::extract {
+
+namespace {
+
+nlohmann::json or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json() : nlohmann::json(s);
+}
+
+std::string str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// "2026-04-08T16:09:31Z" -> "2026-04-08 16:09:31"
+std::string publish_date_text(const std::string& iso) {
+  if (iso.size() < 19) return iso;
+  return iso.substr(0, 10) + " " + iso.substr(11, 8);
+}
+
+}  // namespace
+
+nlohmann::json article_json(const Article& a, const CaptureFacts& c, const ExtractorFacts& e) {
+  nlohmann::json j;
+  j["schema_version"] = kArticleSchemaVersion;
+  j["capture_id"] = c.capture_id;
+  j["url"] = c.url;
+  j["final_url"] = or_null(c.final_url.empty() ? c.url : c.final_url);
+  j["canonical_url"] = or_null(a.canonical_url);
+  j["fetched_at"] = or_null(c.fetched_at);
+  j["http_status"] = c.http_status ? nlohmann::json(c.http_status) : nlohmann::json();
+  auto u = util::parse_url(c.final_url.empty() ? c.url : c.final_url);
+  j["source_domain"] = u ? nlohmann::json(util::source_domain(u->host)) : nlohmann::json();
+  j["title"] = or_null(a.title);
+  j["authors"] = a.authors;
+  j["published"] = or_null(a.published);
+  j["modified"] = or_null(a.modified);
+  j["language"] = or_null(a.language);
+  j["lead"] = or_null(a.lead);
+  j["key_points"] = a.key_points;
+  j["body_text"] = a.body_text();
+  nlohmann::json sections = nlohmann::json::array();
+  for (const auto& s : a.sections)
+    sections.push_back({{"heading", or_null(s.heading)}, {"paragraphs", s.paragraphs}});
+  j["sections"] = sections;
+  nlohmann::json images = nlohmann::json::array();
+  for (const auto& i : a.images)
+    images.push_back(
+        {{"url", i.url}, {"caption", or_null(i.caption)}, {"credit", or_null(i.credit)}});
+  j["images"] = images;
+  j["tags"] = a.tags;
+  j["extractor"] = {{"name", e.name}, {"version", e.version}};
+  if (!e.plugin_error.empty()) j["extractor"]["plugin_error"] = e.plugin_error;
+  j["warc"] = {{"record_id", c.record_id}, {"payload_digest", or_null(c.payload_digest)}};
+  return j;
+}
+
+Article article_from_json(const nlohmann::json& j) {
+  Article a;
+  a.title = str(j, "title");
+  a.authors = strings(j, "authors");
+  a.published = str(j, "published");
+  a.modified = str(j, "modified");
+  a.language = str(j, "language");
+  a.canonical_url = str(j, "canonical_url");
+  a.lead = str(j, "lead");
+  a.key_points = strings(j, "key_points");
+  a.tags = strings(j, "tags");
+  if (auto it = j.find("sections"); it != j.end() && it->is_array()) {
+    for (const auto& s : *it) {
+      ArticleSection sec;
+      sec.heading = str(s, "heading");
+      sec.paragraphs = strings(s, "paragraphs");
+      a.sections.push_back(std::move(sec));
+    }
+  }
+  if (auto it = j.find("images"); it != j.end() && it->is_array()) {
+    for (const auto& i : *it)
+      a.images.push_back({str(i, "url"), str(i, "caption"), str(i, "credit")});
+  }
+  return a;
+}
+
+std::string article_text(const nlohmann::json& j) {
+  Article a = article_from_json(j);
+  std::string out;
+  out += a.title + "\n\n";
+  std::string url = str(j, "final_url");
+  if (url.empty()) url = str(j, "url");
+  out += url + "\n\n";
+  if (!a.published.empty()) out += "Publish Date: " + publish_date_text(a.published) + "\n\n";
+  std::string domain = str(j, "source_domain");
+  if (!domain.empty()) out += "Source Domain: " + domain + "\n\n";
+  std::string body = a.body_text();
+  if (!body.empty()) out += body + "\n";
+  if (!a.key_points.empty()) {
+    out += "\nKey Points:\n";
+    for (const auto& k : a.key_points) out += "\u2013 " + k + "\n";
+  }
+  return out;
+}
+
+std::string article_markdown(const nlohmann::json& j) {
+  Article a = article_from_json(j);
+  std::string out = "# " + a.title + "\n\n";
+  std::string url = str(j, "final_url");
+  if (url.empty()) url = str(j, "url");
+  std::string meta = "<" + url + ">";
+  if (!a.authors.empty()) {
+    meta += " · ";
+    for (std::size_t i = 0; i < a.authors.size(); ++i) meta += (i ? ", " : "") + a.authors[i];
+  }
+  if (!a.published.empty()) meta += " · " + publish_date_text(a.published) + " UTC";
+  out += meta + "\n\n";
+  if (!a.lead.empty()) out += "> " + a.lead + "\n\n";
+  for (const auto& s : a.sections) {
+    if (!s.heading.empty()) out += "## " + s.heading + "\n\n";
+    for (const auto& p : s.paragraphs) out += p + "\n\n";
+  }
+  if (!a.key_points.empty()) {
+    out += "## Key Points\n\n";
+    for (const auto& k : a.key_points) out += "- " + k + "\n";
+    out += "\n";
+  }
+  while (out.size() > 1 && out.ends_with("\n\n")) out.pop_back();
+  return out;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,133 @@
+#include "extract/AuthorCleaner.h"
+
+#include <cctype>
+
+#include "extract/TextUtil.h"
+#include "util/Text.h"
+
+namespace vellum::extract {
+
+namespace {
+
+bool is_url(std::string_view s) {
+  return s.find("://") != std::string_view::npos || istarts_with(s, "www.") ||
+         (s.find('/') != std::string_view::npos && s.find(' ') == std::string_view::npos) ||
+         s.find('@') != std::string_view::npos;
+}
+
+// Removes a leading "By" / "Written by" / "Author:".
+std::string strip_by(std::string s) {
+  static const char* prefixes[] = {"written by ", "posted by ", "reported by ", "words by ",
+                                   "by: ",        "by ",        "author: ",     "authors: ",
+                                   "von ",        "par "};
+  bool again = true;
+  while (again) {
+    again = false;
+    for (const char* p : prefixes)
+      if (istarts_with(s, p)) {
+        s = trim_ascii(std::string_view(s).substr(std::string_view(p).size()));
+        again = true;
+      }
+  }
+  return s;
+}
+
+// Cuts " | Agency", " - Agency", " – Agency", " — Agency".
+std::string strip_suffix(std::string s) {
+  static const char* seps[] = {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " / "};
+  for (const char* sep : seps) {
+    auto pos = s.find(sep);
+    if (pos != std::string::npos && pos > 0) s = trim_ascii(std::string_view(s).substr(0, pos));
+  }
+  return s;
+}
+
+void split_into(const std::string& s, std::vector<std::string>& out) {
+  // Split on ",", ";", " and ", " & ".
+  std::vector<std::string> parts;
+  std::string cur;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == ',' || s[i] == ';' || s[i] == '\n') {
+      parts.push_back(cur);
+      cur.clear();
+      ++i;
+      continue;
+    }
+    std::string_view rest = std::string_view(s).substr(i);
+    if (istarts_with(rest, " and ")) {
+      parts.push_back(cur);
+      cur.clear();
+      i += 5;
+      continue;
+    }
+    if (istarts_with(rest, " & ")) {
+      parts.push_back(cur);
+      cur.clear();
+      i += 3;
+      continue;
+    }
+    cur += s[i++];
+  }
+  parts.push_back(cur);
+  for (auto& p : parts) {
+    std::string t = strip_by(trim_ascii(p));
+    if (istarts_with(t, "and ")) t = trim_ascii(std::string_view(t).substr(4));
+    out.push_back(std::move(t));
+  }
+}
+
+bool all_upper(std::string_view s) {
+  for (char c : s)
+    if (std::islower(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+bool has_letter(std::string_view s) {
+  for (char c : s)
+    if (std::isalpha(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0xC0)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  std::vector<std::string> seen;
+  for (const auto& r : raw) {
+    std::string s = clean_text(r);
+    if (s.empty() || is_url(s)) continue;
+    s = strip_by(s);
+    s = strip_suffix(s);
+    // "Doe, Jane" -> "Jane Doe"
+    auto comma = s.find(',');
+    if (comma != std::string::npos && s.find(',', comma + 1) == std::string::npos) {
+      std::string last = trim_ascii(std::string_view(s).substr(0, comma));
+      std::string first = trim_ascii(std::string_view(s).substr(comma + 1));
+      if (!last.empty() && !first.empty() && last.find(' ') == std::string::npos &&
+          first.find(' ') == std::string::npos &&
+          std::isupper(static_cast<unsigned char>(last[0])) &&
+          std::isupper(static_cast<unsigned char>(first[0])) && util::to_lower(first) != "jr" &&
+          !(last.size() > 2 && all_upper(last)))
+        s = first + " " + last;
+    }
+    std::vector<std::string> parts;
+    split_into(s, parts);
+    for (auto& p : parts) {
+      p = strip_suffix(p);
+      while (!p.empty() && (p.back() == '.' || p.back() == ':')) p.pop_back();
+      if (p.empty() || is_url(p) || !has_letter(p) || char_count(p) > 80 || p[0] == '(' ||
+          p.find(':') != std::string::npos)
+        continue;
+      std::string key = util::to_lower(p);
+      bool dup = false;
+      for (const auto& k : seen) dup = dup || k == key;
+      if (dup) continue;
+      seen.push_back(key);
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,819 @@
+#include "extract/ContentExtractor.h"
+
+#include <libxml/uri.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "extract/DateParser.h"
+#include "extract/TextUtil.h"
+#include "util/Text.h"
+
+namespace vellum::extract {
+
+namespace {
+
+enum class Kind { Para, Heading, Item, Quote, Pre, Run };
+
+struct Block {
+  xmlNodePtr node;       // the element (for runs: the container holding the run)
+  xmlNodePtr container;  // the element whose score the block feeds first
+  Kind kind;
+  int level = 0;              // heading level
+  xmlNodePtr list = nullptr;  // the list an item belongs to
+  std::string text;
+  std::size_t chars = 0;
+  std::size_t link_chars = 0;
+};
+
+struct Stats {
+  double score = 0;
+  bool initialised = false;
+  std::size_t chars = 0;
+  std::size_t link_chars = 0;
+};
+
+const char* name_of(xmlNodePtr n) {
+  return reinterpret_cast<const char*>(n->name);
+}
+
+bool tag_is(xmlNodePtr n, const char* t) {
+  return n && n->type == XML_ELEMENT_NODE && std::strcmp(name_of(n), t) == 0;
+}
+
+std::string attr_of(xmlNodePtr n, const char* a) {
+  xmlChar* v = xmlGetProp(n, reinterpret_cast<const xmlChar*>(a));
+  if (!v) return {};
+  std::string out(reinterpret_cast<const char*>(v));
+  xmlFree(v);
+  return out;
+}
+
+bool in_set(const char* t, std::initializer_list<const char*> set) {
+  for (const char* s : set)
+    if (std::strcmp(t, s) == 0) return true;
+  return false;
+}
+
+bool is_skipped_tag(const char* t) {
+  return in_set(
+      t, {"script", "style",  "noscript", "nav",    "footer", "aside",    "form",     "header",
+          "iframe", "svg",    "button",   "select", "input",  "textarea", "template", "menu",
+          "dialog", "canvas", "object",   "embed",  "link",   "meta",     "head",     "title",
+          "label",  "option", "video",    "audio",  "map",    "math"});
+}
+
+bool is_block_tag(const char* t) {
+  return in_set(
+      t,
+      {"p",      "div",     "ul",      "ol",       "li",     "table",  "tr",    "td",  "th",
+       "tbody",  "thead",   "h1",      "h2",       "h3",     "h4",     "h5",    "h6",  "blockquote",
+       "pre",    "section", "article", "figure",   "main",   "dl",     "dt",    "dd",  "hr",
+       "center", "address", "details", "fieldset", "header", "footer", "aside", "nav", "form"});
+}
+
+bool is_heading(const char* t) {
+  return t[0] == 'h' && t[1] >= '1' && t[1] <= '6' && t[2] == 0;
+}
+
+// Words in class/id that mark page furniture.
+const char* const kNegative[] = {"share",
+                                 "sharing",
+                                 "social",
+                                 "related",
+                                 "comment",
+                                 "cookie",
+                                 "consent",
+                                 "newsletter",
+                                 "promo",
+                                 "advert",
+                                 "subscribe",
+                                 "breadcrumb",
+                                 "sidebar",
+                                 "footer",
+                                 "masthead",
+                                 "banner",
+                                 "popup",
+                                 "modal",
+                                 "signup",
+                                 "sign-up",
+                                 "paywall",
+                                 "recommend",
+                                 "trending",
+                                 "most-read",
+                                 "mostread",
+                                 "most-popular",
+                                 "outbrain",
+                                 "taboola",
+                                 "sponsor",
+                                 "disqus",
+                                 "pagination",
+                                 "pager",
+                                 "byline",
+                                 "author-bio",
+                                 "tags",
+                                 "tag-list",
+                                 "toolbar",
+                                 "skip-link",
+                                 "skiplink",
+                                 "nav-",
+                                 "navbar",
+                                 "menu",
+                                 "read-more",
+                                 "readmore",
+                                 "more-stories",
+                                 "also-read",
+                                 "gdpr",
+                                 "print-only",
+                                 "visually-hidden",
+                                 "sr-only",
+                                 "screen-reader",
+                                 "caption-credit",
+                                 "dateline",
+                                 "timestamp",
+                                 "meta-data",
+                                 "article-meta",
+                                 "post-meta",
+                                 "widget",
+                                 "donate",
+                                 "next-article",
+                                 "prev-article",
+                                 "jump-link",
+                                 "inline-ad",
+                                 "ad-slot",
+                                 "ad-container",
+                                 "ad-wrapper",
+                                 "adslot",
+                                 "advertisement",
+                                 "dfp",
+                                 "teaser",
+                                 "skyscraper",
+                                 "shoutbox",
+                                 "supplemental",
+                                 "login",
+                                 "follow",
+                                 "topics",
+                                 "caption",
+                                 "gallery",
+                                 "slideshow",
+                                 "carousel",
+                                 "credit"};
+
+const char* const kPositive[] = {"article", "story", "content", "entry", "post-body",
+                                 "main",    "text",  "body",    "blog",  "hentry"};
+
+// A class token exactly "ad", "ads", or starting "ad-"/"ads-".
+bool has_ad_token(const std::string& cls) {
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    while (i < cls.size() && cls[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < cls.size() && cls[j] != ' ') ++j;
+    std::string_view tok = std::string_view(cls).substr(i, j - i);
+    if (tok == "ad" || tok == "ads" || tok == "hidden" || tok == "hide" || tok == "d-none" ||
+        tok == "element-hidden" || tok == "is-hidden" || tok.rfind("ad-", 0) == 0 ||
+        tok.rfind("ads-", 0) == 0 || tok.rfind("ad_", 0) == 0)
+      return true;
+    i = j;
+  }
+  return false;
+}
+
+bool hidden(xmlNodePtr n) {
+  if (xmlHasProp(n, reinterpret_cast<const xmlChar*>("hidden"))) return true;
+  std::string style = attr_of(n, "style");
+  if (!style.empty()) {
+    std::string s = util::to_lower(style);
+    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+    if (s.find("display:none") != std::string::npos ||
+        s.find("visibility:hidden") != std::string::npos)
+      return true;
+  }
+  std::string role = attr_of(n, "role");
+  if (!role.empty() && in_set(util::to_lower(role).c_str(),
+                              {"navigation", "complementary", "banner", "contentinfo", "dialog",
+                               "menu", "menubar", "toolbar", "search", "alertdialog"}))
+    return true;
+  return false;
+}
+
+class Walker {
+ public:
+  std::vector<Block> blocks;
+  std::unordered_map<xmlNodePtr, Stats> stats;
+  std::vector<xmlNodePtr> figures;
+
+  // Class/id score used both for removal and as a candidate bonus.
+  static std::string class_id(xmlNodePtr n) {
+    return util::to_lower(attr_of(n, "class") + " " + attr_of(n, "id"));
+  }
+
+  bool boilerplate(xmlNodePtr n) {
+    const char* t = name_of(n);
+    if (is_skipped_tag(t)) {
+      // ASP.NET pages wrap everything in one <form>; some sites put the article in <header>.
+      if (in_set(t, {"form", "header", "aside"})) return !holds_much_text(n);
+      return true;
+    }
+    if (hidden(n)) return true;
+    if (in_set(t, {"body", "html", "article", "main", "p", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+                   "td", "th", "tbody"}))
+      return false;
+    std::string ci = class_id(n);
+    if (ci.size() <= 1) return false;
+    bool neg = has_ad_token(ci);
+    for (const char* w : kNegative)
+      if (!neg && ci.find(w) != std::string::npos) neg = true;
+    if (!neg) return false;
+    for (const char* w : kPositive)
+      if (ci.find(w) != std::string::npos) return !holds_much_text(n, 4);
+    return !holds_much_text(n, 2);
+  }
+
+  // Does the element hold at least 1/`share` of the page's plain (non-link) text: a wrapper
+  // whose class happens to contain a furniture word?
+  bool holds_much_text(xmlNodePtr n, std::size_t share = 2) {
+    if (total_chars_ == 0) return false;
+    std::size_t c = plain_chars(n);
+    return c > 200 && c * share > total_chars_;
+  }
+
+  static std::size_t plain_chars(xmlNodePtr n) {
+    std::size_t c = 0;
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (k->type == XML_TEXT_NODE) {
+        if (k->content)
+          for (const xmlChar* p = k->content; *p; ++p)
+            if (*p > ' ') ++c;
+      } else if (k->type == XML_ELEMENT_NODE && !tag_is(k, "a") &&
+                 !(is_skipped_tag(name_of(k)) && !tag_is(k, "form"))) {
+        c += plain_chars(k);
+      }
+    }
+    return c;
+  }
+
+  void count_total(xmlNodePtr body) { total_chars_ = plain_chars(body); }
+
+  // Whether the subtree holds a block-level element (memoised).
+  bool has_block(xmlNodePtr n) {
+    auto it = has_block_.find(n);
+    if (it != has_block_.end()) return it->second;
+    bool r = false;
+    for (xmlNodePtr k = n->children; k && !r; k = k->next) {
+      if (k->type != XML_ELEMENT_NODE || tag_is(k, "br")) continue;
+      if (is_block_tag(name_of(k)) || has_block(k)) r = true;
+    }
+    has_block_[n] = r;
+    return r;
+  }
+
+  // Appends the visible text below `n`, counting link text.
+  void gather(xmlNodePtr n, std::string& out, std::size_t& link, bool in_link) {
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
+        if (!k->content) continue;
+        const char* s = reinterpret_cast<const char*>(k->content);
+        out += s;
+        if (in_link) link += std::strlen(s);
+      } else if (k->type == XML_ELEMENT_NODE) {
+        const char* t = name_of(k);
+        if (std::strcmp(t, "br") == 0) {
+          out += '\n';
+          continue;
+        }
+        if (is_skipped_tag(t) && std::strcmp(t, "label") != 0) continue;
+        if (hidden(k)) continue;
+        if (std::strcmp(t, "figure") == 0) {
+          figures.push_back(k);
+          continue;
+        }
+
+        bool block = is_block_tag(t);
+        if (block) out += ' ';
+        gather(k, out, link, in_link || std::strcmp(t, "a") == 0);
+        if (block) out += ' ';
+      }
+    }
+  }
+
+  void emit(xmlNodePtr node, xmlNodePtr container, Kind kind, int level, std::string raw,
+            std::size_t link) {
+    std::string text = clean_text(raw);
+    if (text.empty()) return;
+    Block b;
+    b.node = node;
+    b.container = container;
+    b.kind = kind;
+    b.level = level;
+    b.chars = char_count(text);
+    b.link_chars = std::min(link, text.size());
+    // link counted in bytes of raw text; scale to the cleaned text
+    if (!raw.empty())
+      b.link_chars = std::min(b.chars, link * b.chars / std::max<std::size_t>(1, char_count(raw)));
+    b.text = std::move(text);
+    if (kind == Kind::Item && node->parent) b.list = node->parent;
+    blocks.push_back(std::move(b));
+  }
+
+  // Is `n` inside a link (block elements wrapped in <a>, as in teaser cards)?
+  static bool inside_link(xmlNodePtr n) {
+    for (xmlNodePtr a = n->parent; a && a->type == XML_ELEMENT_NODE; a = a->parent)
+      if (tag_is(a, "a")) return true;
+    return false;
+  }
+
+  void leaf(xmlNodePtr n, Kind kind, int level) {
+    std::string raw;
+    std::size_t link = 0;
+    gather(n, raw, link, inside_link(n));
+    emit(n, n->parent ? n->parent : n, kind, level, std::move(raw), link);
+  }
+
+  void visit(xmlNodePtr n) {
+    if (boilerplate(n)) return;
+    const char* t = name_of(n);
+    if (std::strcmp(t, "figure") == 0) {
+      figures.push_back(n);
+      return;
+    }
+    if (std::strcmp(t, "p") == 0) return leaf(n, Kind::Para, 0);
+    if (is_heading(t)) return leaf(n, Kind::Heading, t[1] - '0');
+    if (std::strcmp(t, "pre") == 0) return leaf(n, Kind::Pre, 0);
+    if (!has_block(n)) {
+      Kind k = Kind::Run;
+      if (std::strcmp(t, "li") == 0 || std::strcmp(t, "dd") == 0) k = Kind::Item;
+      if (std::strcmp(t, "blockquote") == 0) k = Kind::Quote;
+      std::string raw;
+      std::size_t link = 0;
+      gather(n, raw, link, inside_link(n));
+      // runs split at blank lines (<br><br>)
+      if (k == Kind::Run && raw.find("\n") != std::string::npos) {
+        std::size_t start = 0;
+        while (start <= raw.size()) {
+          auto pos = raw.find('\n', start);
+          std::string piece =
+              raw.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+          std::size_t piece_link = raw.empty() ? 0 : link * piece.size() / raw.size();
+          emit(n, n, k, 0, std::move(piece), piece_link);
+          if (pos == std::string::npos) break;
+          start = pos + 1;
+        }
+        return;
+      }
+      emit(n, k == Kind::Run ? n : n->parent, k, 0, std::move(raw), link);
+      return;
+    }
+    // Mixed content: inline runs between block children become blocks of their own.
+    std::string run;
+    std::size_t run_link = 0;
+    auto flush = [&] {
+      if (!run.empty())
+        emit(n, n, std::strcmp(t, "li") == 0 ? Kind::Item : Kind::Run, 0, run, run_link);
+      run.clear();
+      run_link = 0;
+    };
+    for (xmlNodePtr k = n->children; k; k = k->next) {
+      if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
+        if (k->content) run += reinterpret_cast<const char*>(k->content);
+      } else if (k->type == XML_ELEMENT_NODE) {
+        const char* kt = name_of(k);
+        if (std::strcmp(kt, "br") == 0) {
+          // a second <br> in a row ends the run
+          if (!run.empty() && run.back() == '\n')
+            flush();
+          else
+            run += '\n';
+        } else if (is_block_tag(kt) || has_block(k)) {
+          flush();
+          visit(k);
+        } else if (!boilerplate(k)) {
+          std::string piece;
+          std::size_t l = 0;
+          gather(k, piece, l, std::strcmp(kt, "a") == 0);
+          if (std::strcmp(kt, "a") == 0) l = piece.size();
+          run += piece;
+          run_link += l;
+        }
+      }
+    }
+    flush();
+  }
+
+ private:
+  std::size_t total_chars_ = 0;
+  std::unordered_map<xmlNodePtr, bool> has_block_;
+};
+
+double class_weight(xmlNodePtr n) {
+  std::string ci = Walker::class_id(n);
+  double w = 0;
+  static const char* neg[] = {"comment", "meta",   "foot",  "footer", "related", "share",
+                              "sidebar", "widget", "promo", "tags",   "social",  "hidden",
+                              "banner",  "menu",   "nav",   "sponsor"};
+  static const char* pos[] = {"article", "body",  "content", "entry", "main",
+                              "post",    "story", "text",    "blog",  "hentry"};
+  for (const char* s : neg)
+    if (ci.find(s) != std::string::npos) {
+      w -= 25;
+      break;
+    }
+  for (const char* s : pos)
+    if (ci.find(s) != std::string::npos) {
+      w += 25;
+      break;
+    }
+  return w;
+}
+
+double tag_weight(xmlNodePtr n) {
+  const char* t = name_of(n);
+  if (in_set(t, {"div", "article", "section", "main"}))
+    return std::strcmp(t, "article") == 0 ? 8 : 5;
+  if (in_set(t, {"pre", "td", "blockquote"})) return 3;
+  if (in_set(t, {"address", "ol", "ul", "dl", "dd", "dt", "li", "form"})) return -3;
+  if (is_heading(t) || std::strcmp(t, "th") == 0) return -5;
+  return 0;
+}
+
+bool contains(xmlNodePtr ancestor, xmlNodePtr n) {
+  for (; n; n = n->parent)
+    if (n == ancestor) return true;
+  return false;
+}
+
+const char* const kKeyPointHeadings[] = {
+    "key points", "key takeaways", "takeaways", "highlights",      "summary",
+    "key facts",  "at a glance",   "in brief",  "the big picture", "what you need to know",
+    "tl;dr"};
+
+bool is_key_point_heading(const std::string& text) {
+  std::string l = util::to_lower(text);
+  while (!l.empty() && (l.back() == ':' || l.back() == '.' || l.back() == ' ')) l.pop_back();
+  for (const char* k : kKeyPointHeadings)
+    if (l == k) return true;
+  return false;
+}
+
+// "– text", "• text", "- text" -> "text"; `text` itself when it has no bullet.
+std::string strip_bullet(const std::string& text) {
+  for (const char* b : {"\xE2\x80\x93 ", "\xE2\x80\x94 ", "\xE2\x80\xA2 ", "\xC2\xB7 ", "- ", "* ",
+                        "\xE2\x80\x93", "\xE2\x80\xA2"})
+    if (text.rfind(b, 0) == 0) return clean_text(std::string_view(text).substr(std::strlen(b)));
+  return text;
+}
+
+}  // namespace
+
+std::string resolve_url(const std::string& base, const std::string& href) {
+  std::string h = trim_ascii(href);
+  if (h.empty() || base.empty()) return h;
+  xmlChar* r = xmlBuildURI(reinterpret_cast<const xmlChar*>(h.c_str()),
+                           reinterpret_cast<const xmlChar*>(base.c_str()));
+  if (!r) return h;
+  std::string out(reinterpret_cast<const char*>(r));
+  xmlFree(r);
+  return out;
+}
+
+bool is_ui_text(const std::string& text) {
+  if (char_count(text) > 80) return false;
+  std::string l = util::to_lower(text);
+  while (!l.empty() && (l.back() == ':' || l.back() == '.' || l.back() == ' ' || l.back() == '>' ||
+                        l.back() == '!'))
+    l.pop_back();
+  static const char* exact[] = {"advertisement",
+                                "advertising",
+                                "ad",
+                                "sponsored",
+                                "read more",
+                                "continue reading",
+                                "share",
+                                "share this",
+                                "share this article",
+                                "share this story",
+                                "share on facebook",
+                                "share on twitter",
+                                "tweet",
+                                "email",
+                                "print",
+                                "comments",
+                                "related",
+                                "related articles",
+                                "related stories",
+                                "more",
+                                "loading",
+                                "click here",
+                                "subscribe",
+                                "sign up",
+                                "log in",
+                                "follow us",
+                                "recommended",
+                                "most read",
+                                "most popular",
+                                "copy link",
+                                "link copied",
+                                "see more",
+                                "show more",
+                                "view comments",
+                                "skip advertisement",
+                                "story continues below",
+                                "article continues below",
+                                "continue reading below",
+                                "scroll to continue",
+                                "image",
+                                "photo",
+                                "video",
+                                "listen",
+                                "listen to this article",
+                                "save",
+                                "play",
+                                "close"};
+  for (const char* e : exact)
+    if (l == e) return true;
+  static const char* prefixes[] = {"read more:",
+                                   "read more about",
+                                   "also read:",
+                                   "read also:",
+                                   "related:",
+                                   "see also:",
+                                   "click here to",
+                                   "sign up for",
+                                   "subscribe to",
+                                   "follow us on",
+                                   "download the",
+                                   "advertisement",
+                                   "this article was originally published",
+                                   "share this"};
+  for (const char* p : prefixes)
+    if (istarts_with(l, p)) return true;
+  return false;
+}
+
+std::string split_credit(std::string& caption) {
+  static const char* markers[] = {
+      "photo:",   "photograph:",   "image:",       "picture:",      "credit:",  "photo credit:",
+      "photos:",  "illustration:", "source:",      "image credit:", "(photo:",  "(image:",
+      "(credit:", "(picture:",     "(photograph:", "(photo by",     "photo by", "(source:"};
+  std::string l = util::to_lower(caption);
+  std::size_t best = std::string::npos;
+  std::size_t mlen = 0;
+  bool paren = false;
+  for (const char* m : markers) {
+    auto pos = l.find(m);
+    if (pos != std::string::npos && (pos < best || (pos == best && std::strlen(m) > mlen))) {
+      best = pos;
+      mlen = std::strlen(m);
+      paren = m[0] == '(';
+    }
+  }
+  if (best == std::string::npos) return {};
+  std::size_t start = best + mlen;
+  std::size_t end = caption.size();
+  if (paren) {
+    auto close = caption.find(')', start);
+    if (close != std::string::npos) end = close;
+  }
+  std::string credit = clean_text(std::string_view(caption).substr(start, end - start));
+  std::string rest = caption.substr(0, best);
+  if (paren && end < caption.size()) rest += caption.substr(end + 1);
+  caption = clean_text(rest);
+  return credit;
+}
+
+ExtractedContent ContentExtractor::extract(const Document& doc, const std::string& base_url,
+                                           const std::string& title) const {
+  ExtractedContent out;
+  Node root = doc.root();
+  if (!root) return out;
+  xmlNodePtr body = nullptr;
+  for (xmlNodePtr k = root.raw()->children; k; k = k->next)
+    if (tag_is(k, "body")) body = k;
+  if (!body) body = root.raw();
+
+  Walker w;
+  w.count_total(body);
+  w.visit(body);
+  if (w.blocks.empty()) return out;
+
+  // Score containers from the paragraphs they hold.
+  auto init = [&](xmlNodePtr n) -> Stats& {
+    Stats& s = w.stats[n];
+    if (!s.initialised) {
+      s.initialised = true;
+      s.score = tag_weight(n) + class_weight(n) * std::min(1.0, static_cast<double>(s.chars) / 500);
+    }
+    return s;
+  };
+  for (const Block& b : w.blocks) {
+    for (xmlNodePtr a = b.container; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+      Stats& s = w.stats[a];
+      s.chars += b.chars;
+      s.link_chars += b.link_chars;
+    }
+  }
+  for (const Block& b : w.blocks) {
+    if (b.kind == Kind::Heading || b.chars < 25) continue;
+    double sc = 1 + static_cast<double>(std::count(b.text.begin(), b.text.end(), ',')) +
+                std::min(3.0, static_cast<double>(b.chars / 100));
+    if (b.kind == Kind::Item) sc *= 0.5;
+    sc *= 1 - static_cast<double>(b.link_chars) / static_cast<double>(b.chars);
+    int level = 0;
+    for (xmlNodePtr a = b.container; a && a->type == XML_ELEMENT_NODE && level < 5;
+         a = a->parent, ++level) {
+      double div = level == 0 ? 1 : level == 1 ? 2 : level * 3;
+      init(a).score += sc / div;
+    }
+  }
+  xmlNodePtr top = nullptr;
+  double best = -1e9;
+  for (auto& [n, s] : w.stats) {
+    if (!s.initialised) continue;
+    double ld = s.chars ? static_cast<double>(s.link_chars) / static_cast<double>(s.chars) : 0;
+    double fs = s.score * (1 - ld);
+    if (fs > best || (fs == best && top && contains(n, top))) {
+      best = fs;
+      top = n;
+    }
+  }
+  if (!top) top = body;
+  auto final_score = [&](xmlNodePtr n) {
+    auto it = w.stats.find(n);
+    if (it == w.stats.end() || !it->second.initialised) return 0.0;
+    const Stats& s = it->second;
+    double ld = s.chars ? static_cast<double>(s.link_chars) / static_cast<double>(s.chars) : 0;
+    return s.score * (1 - ld);
+  };
+  // Climb while the parent holds this candidate alone or scores comparably.
+  double top_score = final_score(top);
+  while (top != body && top->parent && top->parent->type == XML_ELEMENT_NODE) {
+    xmlNodePtr p = top->parent;
+    auto& ps = w.stats[p];
+    auto& ts = w.stats[top];
+    if (ps.chars == ts.chars) {
+      top = p;
+      continue;
+    }
+    if (final_score(p) >= top_score * 0.9 && ps.chars < ts.chars * 2) {
+      top = p;
+      continue;
+    }
+    break;
+  }
+
+  // The chosen container and the siblings that look like content.
+  std::vector<xmlNodePtr> regions{top};
+  if (top->parent && top != body) {
+    double threshold = std::max(10.0, top_score * 0.2);
+    for (xmlNodePtr s = top->parent->children; s; s = s->next) {
+      if (s == top || s->type != XML_ELEMENT_NODE) continue;
+      auto it = w.stats.find(s);
+      if (it == w.stats.end()) continue;
+      const Stats& st = it->second;
+      double ld = st.chars ? static_cast<double>(st.link_chars) / static_cast<double>(st.chars) : 1;
+      bool take = final_score(s) >= threshold;
+      if (!take && tag_is(s, "p")) take = st.chars > 80 && ld < 0.25;
+      if (take) regions.push_back(s);
+    }
+  }
+  auto in_region = [&](xmlNodePtr n) {
+    for (xmlNodePtr r : regions)
+      if (contains(r, n)) return true;
+    return false;
+  };
+
+  // Teaser cards and link lists: a small container mostly made of link text.
+  auto in_link_cluster = [&](const Block& b) {
+    for (xmlNodePtr a = b.container; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+      bool is_region = false;
+      for (xmlNodePtr r : regions) is_region = is_region || r == a;
+      if (is_region) break;
+      auto it = w.stats.find(a);
+      if (it == w.stats.end()) continue;
+      const Stats& s = it->second;
+      if (s.chars >= 400) break;
+      if (s.chars > 0 && static_cast<double>(s.link_chars) > 0.4 * static_cast<double>(s.chars))
+        return true;
+    }
+    return false;
+  };
+  auto in_quote = [&](xmlNodePtr n) {
+    for (xmlNodePtr a = n; a && a->type == XML_ELEMENT_NODE; a = a->parent)
+      if (tag_is(a, "blockquote")) return true;
+    return false;
+  };
+
+  // Paragraphs in document order.
+  std::string title_l = util::to_lower(clean_text(title));
+  out.sections.emplace_back();
+  std::string last;
+  bool seen_para = false;
+  for (std::size_t i = 0; i < w.blocks.size(); ++i) {
+    const Block& b = w.blocks[i];
+    if (!in_region(b.node)) continue;
+    double ld = b.chars ? static_cast<double>(b.link_chars) / static_cast<double>(b.chars) : 0;
+    // "Key points" (as a heading or a short paragraph) followed by a list, or by paragraphs
+    // that start with a bullet character.
+    if ((b.kind == Kind::Heading || b.chars < 40) && is_key_point_heading(b.text) &&
+        i + 1 < w.blocks.size()) {
+      const Block& next = w.blocks[i + 1];
+      std::size_t j = i + 1;
+      if (next.kind == Kind::Item) {
+        for (;
+             j < w.blocks.size() && w.blocks[j].kind == Kind::Item && w.blocks[j].list == next.list;
+             ++j)
+          out.key_points.push_back(w.blocks[j].text);
+      } else {
+        for (; j < w.blocks.size(); ++j) {
+          std::string rest = strip_bullet(w.blocks[j].text);
+          if (rest.size() == w.blocks[j].text.size() || rest.empty()) break;
+          out.key_points.push_back(rest);
+        }
+      }
+      if (j > i + 1) {
+        i = j - 1;
+        continue;
+      }
+    }
+    if (b.kind == Kind::Heading) {
+      if (b.level == 1 || util::to_lower(b.text) == title_l) continue;
+      if (ld > 0.5 || b.chars > 200) continue;
+      if (is_ui_text(b.text)) continue;
+      if (out.sections.back().paragraphs.empty() && !out.sections.back().heading.empty())
+        out.sections.back().heading = b.text;
+      else
+        out.sections.push_back(ArticleSection{b.text, {}});
+      continue;
+    }
+    bool quoted = in_quote(b.node);
+    if (!quoted && (b.kind == Kind::Item ? ld > 0.35 : ld > 0.5)) continue;
+    if (quoted && ld > 0.9) continue;
+    if (!quoted && in_link_cluster(b)) continue;
+    if (is_ui_text(b.text)) continue;
+    if (b.text == last) continue;
+    // Bylines and datelines above the text.
+    if (!seen_para && b.chars < 60 &&
+        (istarts_with(b.text, "by ") || (b.chars < 45 && !normalize_date(b.text).empty())))
+      continue;
+    if (b.kind == Kind::Run && b.chars < 25 && b.text.find('.') == std::string::npos &&
+        b.text.find('"') == std::string::npos)
+      continue;
+    last = b.text;
+    seen_para = true;
+    out.sections.back().paragraphs.push_back(b.text);
+  }
+  // Drop sections left without text (trailing "Related" headings and the like).
+  std::vector<ArticleSection> kept;
+  for (auto& s : out.sections)
+    if (!s.paragraphs.empty()) kept.push_back(std::move(s));
+  out.sections = std::move(kept);
+
+  // Figures inside the content.
+  for (xmlNodePtr f : w.figures) {
+    if (!in_region(f)) continue;
+    Node fig(f);
+    Node img = fig.xpath_first(".//img");
+    if (!img) continue;
+    std::string src = img.attr("src");
+    for (const char* a : {"data-src", "data-original", "data-lazy-src"})
+      if (src.empty() || src.rfind("data:", 0) == 0) src = img.attr(a);
+    if (src.empty() || src.rfind("data:", 0) == 0) {
+      std::string set = img.attr("srcset");
+      if (set.empty()) set = img.attr("data-srcset");
+      src = set.substr(0, set.find(' '));
+    }
+    if (src.empty() || src.rfind("data:", 0) == 0) continue;
+    ArticleImage im;
+    im.url = resolve_url(base_url, src);
+    std::string credit;
+    for (const Node& c : fig.xpath(".//*[@class]")) {
+      std::string cls = util::to_lower(c.attr("class"));
+      if (cls.find("credit") != std::string::npos || cls.find("copyright") != std::string::npos) {
+        credit = clean_text(c.raw_text());
+        break;
+      }
+    }
+    Node cap = fig.xpath_first(".//figcaption");
+    if (cap) {
+      std::string t = clean_text(cap.raw_text());
+      if (!credit.empty()) {
+        auto pos = t.find(credit);
+        if (pos != std::string::npos)
+          t = clean_text(t.substr(0, pos) + t.substr(pos + credit.size()));
+      } else {
+        credit = split_credit(t);
+      }
+      im.caption = t;
+    }
+    if (im.caption.empty()) im.caption = clean_text(img.attr("alt"));
+    im.credit = credit;
+    bool dup = false;
+    for (const auto& e : out.images) dup = dup || e.url == im.url;
+    if (!dup) out.images.push_back(std::move(im));
+  }
+  return out;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,36 @@
+// Finds the main text of an article page by content scoring (in the spirit of readability):
+// boilerplate subtrees are skipped, text blocks score their ancestors, the best container and
+// its well-scoring siblings give the paragraphs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vellum/article.h"
+#include "vellum/dom.h"
+
+namespace vellum::extract {
+
+struct ExtractedContent {
+  std::vector<ArticleSection> sections;
+  std::vector<std::string> key_points;
+  std::vector<ArticleImage> images;  // figures inside the content, in order
+};
+
+class ContentExtractor {
+ public:
+  // `title` (may be empty) is left out of the body when it reappears there as a heading.
+  ExtractedContent extract(const Document& doc, const std::string& base_url,
+                           const std::string& title) const;
+};
+
+// Resolves `href` against `base`; `href` itself when that fails.
+std::string resolve_url(const std::string& base, const std::string& href);
+
+// Is `text` a short piece of page furniture ("Advertisement", "Read more", "Share this")?
+bool is_ui_text(const std::string& text);
+
+// Splits "Photo: Jane Doe" / "(Image: Reuters)" off a caption; returns the credit.
+std::string split_credit(std::string& caption);
+
+}  // namespace vellum::extract

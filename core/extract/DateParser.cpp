@@ -1,0 +1,297 @@
+#include "extract/DateParser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+namespace vellum::extract {
+
+namespace {
+
+struct Parts {
+  int year = -1, month = -1, day = -1, hour = 0, minute = 0, second = 0;
+  int offset_minutes = 0;  // local time = UTC + offset
+};
+
+// Days since 1970-01-01 of a proleptic Gregorian date.
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::string format_epoch(std::int64_t t) {
+  std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+  std::int64_t secs = t - days * 86400;
+  // civil_from_days
+  std::int64_t z = days + 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
+                d, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                static_cast<int>(secs % 60));
+  return buf;
+}
+
+bool valid(const Parts& p) {
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return p.year >= 1900 && p.year <= 2200 && p.month >= 1 && p.month <= 12 && p.day >= 1 &&
+         p.day <= mdays[p.month - 1] && p.hour >= 0 && p.hour <= 24 && p.minute >= 0 &&
+         p.minute < 60 && p.second >= 0 && p.second <= 60;
+}
+
+std::string finish(const Parts& p) {
+  if (!valid(p)) return {};
+  std::int64_t t =
+      days_from_civil(p.year, static_cast<unsigned>(p.month), static_cast<unsigned>(p.day)) *
+          86400 +
+      p.hour * 3600 + p.minute * 60 + std::min(p.second, 59);
+  t -= static_cast<std::int64_t>(p.offset_minutes) * 60;
+  return format_epoch(t);
+}
+
+int month_from_name(std::string_view w) {
+  static const char* names[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (w.size() < 3) return -1;
+  std::string l;
+  for (char c : w) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (int i = 0; i < 12; ++i)
+    if (l.compare(0, 3, names[i]) == 0) {
+      // the full name or an abbreviation ("Sept" too)
+      static const char* full[] = {"january",   "february", "march",    "april",
+                                   "may",       "june",     "july",     "august",
+                                   "september", "october",  "november", "december"};
+      std::string_view f = full[i];
+      if (l.size() <= f.size() && f.compare(0, l.size(), l) == 0) return i + 1;
+    }
+  return -1;
+}
+
+// Offsets of common zone abbreviations, in minutes.
+std::optional<int> zone_offset(std::string_view w) {
+  std::string u;
+  for (char c : w) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  struct Z {
+    const char* n;
+    int off;
+  };
+  static const Z zones[] = {
+      {"Z", 0},      {"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"EST", -300}, {"EDT", -240},
+      {"CST", -360}, {"CDT", -300}, {"MST", -420}, {"MDT", -360}, {"PST", -480}, {"PDT", -420},
+      {"BST", 60},   {"CET", 60},   {"CEST", 120}, {"EET", 120},  {"EEST", 180}, {"WET", 0},
+      {"WEST", 60},  {"IST", 330},  {"AEST", 600}, {"AEDT", 660}, {"ACST", 570}, {"AWST", 480},
+      {"NZST", 720}, {"NZDT", 780}, {"SAST", 120}, {"JST", 540},  {"HKT", 480},  {"SGT", 480},
+      {"ET", -300},  {"PT", -480}};
+  for (const auto& z : zones)
+    if (u == z.n) return z.off;
+  return std::nullopt;
+}
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n) {
+  if (pos + n > s.size()) return false;
+  for (std::size_t i = pos; i < pos + n; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+int num(std::string_view s, std::size_t pos, std::size_t n) {
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) v = v * 10 + (s[i] - '0');
+  return v;
+}
+
+// "+05:30", "+0530", "+05", "-0400" at `pos`; advances `pos`.
+bool parse_offset(std::string_view s, std::size_t& pos, int& out) {
+  if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) return false;
+  int sign = s[pos] == '-' ? -1 : 1;
+  std::size_t p = pos + 1;
+  if (!digits(s, p, 2)) return false;
+  int h = num(s, p, 2), m = 0;
+  p += 2;
+  if (p < s.size() && s[p] == ':') ++p;
+  if (digits(s, p, 2)) {
+    m = num(s, p, 2);
+    p += 2;
+  }
+  if (h > 14 || m > 59) return false;
+  out = sign * (h * 60 + m);
+  pos = p;
+  return true;
+}
+
+// ISO 8601 and the close variants ("2026-04-08 16:09:31+00:00", "2026/04/08").
+std::optional<std::string> parse_iso(std::string_view s) {
+  if (!digits(s, 0, 4) || s.size() < 10 || (s[4] != '-' && s[4] != '/') || !digits(s, 5, 2) ||
+      s[7] != s[4] || !digits(s, 8, 2))
+    return std::nullopt;
+  Parts p;
+  p.year = num(s, 0, 4);
+  p.month = num(s, 5, 2);
+  p.day = num(s, 8, 2);
+  std::size_t pos = 10;
+  if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') &&
+      digits(s, pos + 1, 2) && pos + 3 < s.size() && s[pos + 3] == ':' && digits(s, pos + 4, 2)) {
+    p.hour = num(s, pos + 1, 2);
+    p.minute = num(s, pos + 4, 2);
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':' && digits(s, pos + 1, 2)) {
+      p.second = num(s, pos + 1, 2);
+      pos += 3;
+    }
+    if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+      ++pos;
+      while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) ++pos;
+    }
+    while (pos < s.size() && s[pos] == ' ') ++pos;
+    if (pos < s.size()) {
+      if (s[pos] == 'Z' || s[pos] == 'z') {
+        p.offset_minutes = 0;
+      } else if (!parse_offset(s, pos, p.offset_minutes)) {
+        std::size_t e = pos;
+        while (e < s.size() && std::isalpha(static_cast<unsigned char>(s[e]))) ++e;
+        if (auto z = zone_offset(s.substr(pos, e - pos))) p.offset_minutes = *z;
+      }
+    }
+  }
+  std::string r = finish(p);
+  if (r.empty()) return std::nullopt;
+  return r;
+}
+
+// Free-form dates: "Tue, 08 Apr 2026 16:09:31 GMT", "April 8, 2026 at 4:09 p.m. ET",
+// "8 April 2026", "08.04.2026 16:09".
+std::string parse_free(std::string_view s) {
+  Parts p;
+  bool have_time = false, pm = false, am = false;
+  std::vector<int> nums;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (std::isdigit(c)) {
+      std::size_t j = i;
+      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
+      // time hh:mm[:ss]
+      if (!have_time && j < s.size() && s[j] == ':' && j - i <= 2 && digits(s, j + 1, 2)) {
+        p.hour = num(s, i, j - i);
+        p.minute = num(s, j + 1, 2);
+        j += 3;
+        if (j < s.size() && s[j] == ':' && digits(s, j + 1, 2)) {
+          p.second = num(s, j + 1, 2);
+          j += 3;
+        }
+        have_time = true;
+        i = j;
+        continue;
+      }
+      // dotted or slashed numeric date d.m.yyyy / m/d/yyyy
+      if (j - i <= 2 && j < s.size() && (s[j] == '.' || s[j] == '/') && p.year < 0) {
+        char sep = s[j];
+        std::size_t k = j + 1, k2 = k;
+        while (k2 < s.size() && std::isdigit(static_cast<unsigned char>(s[k2]))) ++k2;
+        if (k2 - k >= 1 && k2 - k <= 2 && k2 < s.size() && s[k2] == sep && digits(s, k2 + 1, 4)) {
+          int a = num(s, i, j - i), b = num(s, k, k2 - k);
+          p.year = num(s, k2 + 1, 4);
+          // dots: day first (European); slashes: month first unless impossible
+          if (sep == '.' || a > 12) {
+            p.day = a;
+            p.month = b;
+          } else {
+            p.month = a;
+            p.day = b;
+          }
+          i = k2 + 5;
+          continue;
+        }
+      }
+      if (j - i == 4) {
+        if (p.year < 0) p.year = num(s, i, 4);
+      } else if (j - i <= 2) {
+        nums.push_back(num(s, i, j - i));
+      }
+      i = j;
+      continue;
+    }
+    if ((c == '+' || c == '-') && have_time) {
+      std::size_t pos = i;
+      int off;
+      if (parse_offset(s, pos, off)) {
+        p.offset_minutes = off;
+        i = pos;
+        continue;
+      }
+    }
+    if (std::isalpha(c)) {
+      std::size_t j = i;
+      while (j < s.size() && (std::isalpha(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+      std::string w(s.substr(i, j - i));
+      std::string bare;
+      for (char ch : w)
+        if (ch != '.') bare += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      int m = month_from_name(bare);
+      if (m > 0 && p.month < 0) {
+        p.month = m;
+      } else if (bare == "pm") {
+        pm = true;
+      } else if (bare == "am") {
+        am = true;
+      } else if (auto z = zone_offset(bare); z && have_time) {
+        p.offset_minutes = *z;
+        // "GMT+2"
+        std::size_t pos = j;
+        int off;
+        if (parse_offset(s, pos, off)) {
+          p.offset_minutes = off;
+          j = pos;
+        }
+      }
+      i = j;
+      continue;
+    }
+    ++i;
+  }
+  if (p.month < 0 || p.year < 0) {
+    if (p.day < 0) return {};
+  }
+  if (p.day < 0) {
+    if (nums.empty()) return {};
+    p.day = nums.front();
+  }
+  if (pm && p.hour < 12) p.hour += 12;
+  if (am && p.hour == 12) p.hour = 0;
+  return finish(p);
+}
+
+}  // namespace
+
+std::string normalize_date(std::string_view text) {
+  std::size_t a = 0, b = text.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(text[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(text[b - 1]))) --b;
+  std::string_view s = text.substr(a, b - a);
+  if (s.empty() || s.size() > 200) return {};
+  if (auto r = parse_iso(s)) return *r;
+  // Unix time in seconds or milliseconds.
+  if (digits(s, 0, s.size()) && (s.size() == 10 || s.size() == 13)) {
+    std::int64_t v = std::stoll(std::string(s));
+    if (s.size() == 13) v /= 1000;
+    return format_epoch(v);
+  }
+  return parse_free(s);
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,67 @@
+#include "extract/Extraction.h"
+
+#include "extract/GenericExtractor.h"
+#include "warc/HttpMessage.h"
+
+namespace vellum::extract {
+
+PageInput page_input_from_response(const std::string& url, std::string_view http_head,
+                                   std::string payload) {
+  PageInput in;
+  in.url = in.final_url = url;
+  if (auto head = warc::parse_http_head(http_head)) {
+    in.status = head->status;
+    in.headers = head->headers;
+  }
+  in.body = std::move(payload);
+  return in;
+}
+
+ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin) {
+  ExtractionResult r;
+  if (plugin) {
+    try {
+      if (auto a = plugin->extract(page)) {
+        r.article = std::move(*a);
+        r.extractor = {plugin->info().name, plugin->info().version, {}};
+        return r;
+      }
+      r.extractor.plugin_error = "plugin '" + plugin->info().name + "' declined the page";
+    } catch (const std::exception& e) {
+      r.extractor.plugin_error = e.what();
+    }
+  }
+  r.article = GenericExtractor().extract(page);
+  r.extractor.name = kGenericExtractorName;
+  r.extractor.version = kGenericExtractorVersion;
+  return r;
+}
+
+ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plugins,
+                                const std::string& forced) {
+  ExtractionResult r;
+  r.skipped = skip_reason(input);
+  if (!r.skipped.empty()) return r;
+  Page page;
+  try {
+    page = build_page(input);
+  } catch (const std::exception& e) {
+    r.skipped = std::string("cannot decode the page: ") + e.what();
+    return r;
+  }
+  std::shared_ptr<plugins::LoadedPlugin> plugin;
+  std::string missing;
+  if (plugins) {
+    if (!forced.empty()) {
+      plugin = plugins->by_name(forced);
+      if (!plugin) missing = "plugin '" + forced + "' is not loaded";
+    } else {
+      plugin = plugins->route(page.final_url.empty() ? page.url : page.final_url);
+    }
+  }
+  r = run_extraction(page, plugin.get());
+  if (!missing.empty() && r.extractor.plugin_error.empty()) r.extractor.plugin_error = missing;
+  return r;
+}
+
+}  // namespace vellum::extract

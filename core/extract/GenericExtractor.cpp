@@ -1,0 +1,66 @@
+#include "extract/GenericExtractor.h"
+
+#include "extract/ContentExtractor.h"
+#include "extract/MetadataExtractor.h"
+#include "extract/TextUtil.h"
+#include "util/Text.h"
+
+namespace vellum::extract {
+
+namespace {
+
+// Words of `s` in lower case, for loose comparison of a description with a paragraph.
+std::string squash(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80) out += static_cast<char>(std::tolower(u));
+  }
+  return out;
+}
+
+}  // namespace
+
+Article GenericExtractor::extract(const Page& page) const {
+  Article a;
+  ArticleMetadata m = MetadataExtractor().extract(page);
+  a.title = m.title;
+  a.authors = m.authors;
+  a.published = m.published;
+  a.modified = m.modified;
+  a.language = m.language;
+  a.canonical_url = m.canonical_url;
+  a.tags = m.tags;
+  a.images = m.images;
+  if (!page.document) return a;
+
+  ExtractedContent c = ContentExtractor().extract(*page.document, page.final_url, a.title);
+  a.sections = std::move(c.sections);
+  a.key_points = std::move(c.key_points);
+  for (auto& im : c.images) {
+    bool merged = false;
+    for (auto& e : a.images)
+      if (e.url == im.url) {
+        if (e.caption.empty()) e.caption = im.caption;
+        if (e.credit.empty()) e.credit = im.credit;
+        merged = true;
+      }
+    if (!merged) a.images.push_back(std::move(im));
+  }
+
+  // The standfirst, unless it merely repeats the opening paragraph.
+  if (!m.description.empty()) {
+    std::string d = squash(m.description);
+    bool repeated = false;
+    if (!a.sections.empty() && !a.sections.front().paragraphs.empty()) {
+      std::string p = squash(a.sections.front().paragraphs.front());
+      // descriptions are often the first paragraph cut short ("...")
+      std::string dcut = d.substr(0, std::min<std::size_t>(d.size(), 60));
+      repeated = !dcut.empty() && p.rfind(dcut, 0) == 0;
+    }
+    if (!repeated) a.lead = m.description;
+  }
+  return a;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,472 @@
+#include "extract/MetadataExtractor.h"
+
+#include <cstring>
+
+#include "extract/AuthorCleaner.h"
+#include "extract/ContentExtractor.h"
+#include "extract/DateParser.h"
+#include "extract/TextUtil.h"
+#include "util/Text.h"
+
+namespace vellum::extract {
+
+namespace {
+
+using nlohmann::json;
+
+void append_utf8(std::string& out, unsigned long cp) {
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool type_matches(const json& obj, std::initializer_list<const char*> names) {
+  auto it = obj.find("@type");
+  if (it == obj.end()) return false;
+  auto check = [&](const json& t) {
+    if (!t.is_string()) return false;
+    std::string s = t.get<std::string>();
+    auto slash = s.rfind('/');  // "http://schema.org/NewsArticle"
+    if (slash != std::string::npos) s = s.substr(slash + 1);
+    for (const char* n : names)
+      if (s == n) return true;
+    return false;
+  };
+  if (it->is_array()) {
+    for (const auto& t : *it)
+      if (check(t)) return true;
+    return false;
+  }
+  return check(*it);
+}
+
+const std::initializer_list<const char*> kArticleTypes = {
+    "NewsArticle",         "Article",
+    "BlogPosting",         "ReportageNewsArticle",
+    "AnalysisNewsArticle", "OpinionNewsArticle",
+    "ReviewNewsArticle",   "BackgroundNewsArticle",
+    "LiveBlogPosting",     "TechArticle",
+    "ScholarlyArticle",    "Report",
+    "SocialMediaPosting",  "AdvertiserContentArticle",
+    "SatiricalArticle",    "MedicalScholarlyArticle"};
+
+std::string str(const json& j) {
+  if (j.is_string()) return clean_text(decode_entities(j.get<std::string>()));
+  if (j.is_number_integer()) return std::to_string(j.get<long long>());
+  return {};
+}
+
+std::string field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return {};
+  if (it->is_array() && !it->empty()) return str(it->front());
+  return str(*it);
+}
+
+// A name, URL or @id of a nested object or string.
+std::string object_value(const json& j, const char* key) {
+  if (j.is_string()) return str(j);
+  if (j.is_object()) return field(j, key);
+  if (j.is_array() && !j.empty()) return object_value(j.front(), key);
+  return {};
+}
+
+class Collector {
+ public:
+  explicit Collector(const Page& p) : page_(p) {}
+
+  const json* find_by_id(const std::string& id) const {
+    if (id.empty()) return nullptr;
+    for (const auto& o : page_.json_ld)
+      if (o.is_object() && field(o, "@id") == id && o.contains("name")) return &o;
+    return nullptr;
+  }
+
+  void authors_from(const json& a, std::vector<std::string>& out) const {
+    if (a.is_string()) {
+      out.push_back(str(a));
+    } else if (a.is_array()) {
+      for (const auto& e : a) authors_from(e, out);
+    } else if (a.is_object()) {
+      std::string name = field(a, "name");
+      if (name.empty()) {
+        if (const json* ref = find_by_id(field(a, "@id"))) name = field(*ref, "name");
+      }
+      if (name.empty()) {
+        std::string g = field(a, "givenName"), f = field(a, "familyName");
+        name = clean_text(g + " " + f);
+      }
+      if (!name.empty()) out.push_back(name);
+    }
+  }
+
+  void images_from(const json& j, std::vector<ArticleImage>& out) const {
+    if (j.is_string()) {
+      out.push_back({resolve_url(page_.final_url, str(j)), {}, {}});
+    } else if (j.is_array()) {
+      for (const auto& e : j) images_from(e, out);
+    } else if (j.is_object()) {
+      std::string u = field(j, "url");
+      if (u.empty()) u = field(j, "contentUrl");
+      if (!u.empty())
+        out.push_back({resolve_url(page_.final_url, u), field(j, "caption"),
+                       field(j, "creditText").empty() ? field(j, "copyrightHolder")
+                                                      : field(j, "creditText")});
+    }
+  }
+
+ private:
+  const Page& page_;
+};
+
+std::string first_meta(const Page& page, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    auto v = clean_text(decode_entities(page.meta_value(k)));
+    if (!v.empty()) return v;
+  }
+  return {};
+}
+
+std::string first_date(const Page& page, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    for (const auto& v : page.meta_values(k)) {
+      std::string d = normalize_date(v);
+      if (!d.empty()) return d;
+    }
+  }
+  return {};
+}
+
+std::string strip_sep_suffix(const std::string& t, const std::string& site) {
+  static const char* seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                               " :: ", " \xC2\xB7 ", " \xE2\x80\xA2 ", ": "};
+  std::string ls = util::to_lower(site);
+  std::string lt = util::to_lower(t);
+  for (const char* sep : seps) {
+    std::string suffix = std::string(sep) + ls;
+    if (lt.size() > suffix.size() &&
+        lt.compare(lt.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return clean_text(t.substr(0, t.size() - suffix.size()));
+    std::string prefix = ls + sep;
+    if (lt.size() > prefix.size() && lt.compare(0, prefix.size(), prefix) == 0 &&
+        std::strcmp(sep, ": ") != 0)
+      return clean_text(t.substr(prefix.size()));
+  }
+  return t;
+}
+
+std::string host_of(const std::string& url) {
+  auto p = url.find("://");
+  if (p == std::string::npos) return {};
+  p += 3;
+  auto e = url.find_first_of("/:?#", p);
+  std::string h = util::to_lower(url.substr(p, e == std::string::npos ? std::string::npos : e - p));
+  if (h.rfind("www.", 0) == 0) h = h.substr(4);
+  return h;
+}
+
+}  // namespace
+
+std::string decode_entities(std::string_view s) {
+  if (s.find('&') == std::string_view::npos) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  static const struct {
+    const char* name;
+    unsigned long cp;
+  } named[] = {{"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+               {"apos", '\''},     {"nbsp", 0xA0},    {"rsquo", 0x2019}, {"lsquo", 0x2018},
+               {"rdquo", 0x201D},  {"ldquo", 0x201C}, {"ndash", 0x2013}, {"mdash", 0x2014},
+               {"hellip", 0x2026}, {"eacute", 0xE9},  {"copy", 0xA9}};
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == '&') {
+      auto semi = s.find(';', i);
+      if (semi != std::string_view::npos && semi - i <= 10) {
+        std::string_view ent = s.substr(i + 1, semi - i - 1);
+        bool done = false;
+        if (!ent.empty() && ent[0] == '#') {
+          unsigned long cp = 0;
+          bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
+          std::string digits(ent.substr(hex ? 2 : 1));
+          if (!digits.empty() && digits.size() <= 7) {
+            char* end = nullptr;
+            cp = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
+            if (end && *end == 0) {
+              append_utf8(out, cp);
+              done = true;
+            }
+          }
+        } else {
+          for (const auto& n : named)
+            if (ent == n.name) {
+              append_utf8(out, n.cp);
+              done = true;
+              break;
+            }
+        }
+        if (done) {
+          i = semi + 1;
+          continue;
+        }
+      }
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+std::string strip_site_name(const std::string& title, const std::string& site_name) {
+  if (site_name.empty() || title.empty()) return title;
+  std::string t = strip_sep_suffix(title, site_name);
+  return t.empty() ? title : t;
+}
+
+ArticleMetadata MetadataExtractor::extract(const Page& page) const {
+  ArticleMetadata m;
+  Collector c(page);
+  const Document* doc = page.document.get();
+
+  // The article object of JSON-LD (else a WebPage).
+  const json* art = nullptr;
+  for (const auto& o : page.json_ld)
+    if (o.is_object() && type_matches(o, kArticleTypes)) {
+      art = &o;
+      break;
+    }
+  const json* web = nullptr;
+  for (const auto& o : page.json_ld)
+    if (o.is_object() && type_matches(o, {"WebPage", "ItemPage", "NewsMediaOrganization"}) &&
+        o.contains("headline")) {
+      web = &o;
+      break;
+    }
+  const json* ld = art ? art : web;
+
+  std::string site = first_meta(page, {"og:site_name", "application-name", "twitter:site"});
+  if (site.rfind('@', 0) == 0) site.clear();
+
+  // Title: the candidate most of the page's title sources agree on ("Headline | Site" counts
+  // for "Headline"); ties go to JSON-LD, then OpenGraph, then <h1>.
+  std::vector<std::string> cands;
+  cands.push_back(ld ? field(*ld, "headline") : std::string());
+  if (cands.back().empty() && art) cands.back() = field(*art, "name");
+  cands.push_back(first_meta(page, {"og:title"}));
+  std::string h1_text;
+  if (doc) {
+    Node h1 = doc->xpath_first("//h1[@itemprop='headline']");
+    if (!h1) h1 = doc->xpath_first("//h1");
+    if (h1) h1_text = clean_text(h1.raw_text());
+  }
+  cands.push_back(h1_text);
+  cands.push_back(first_meta(
+      page, {"twitter:title", "title", "headline", "dc.title", "sailthru.title", "parsely-title"}));
+  std::string html_title;
+  if (doc) {
+    Node t = doc->xpath_first("/html/head/title|//title");
+    if (t) html_title = clean_text(t.raw_text());
+  }
+  cands.push_back(html_title);
+  std::string host = host_of(page.final_url);
+  auto dot = host.find('.');
+  std::string brand = dot == std::string::npos ? host : host.substr(0, dot);
+  for (auto& t : cands) {
+    t = strip_site_name(t, site);
+    if (!host.empty()) t = strip_site_name(strip_site_name(t, host), brand);
+    if (!site.empty() && util::iequals(t, site)) t.clear();
+  }
+  auto supports = [](const std::string& d, const std::string& c) {
+    if (d == c) return true;
+    if (d.size() <= c.size() + 2 || d.compare(0, c.size(), c) != 0) return false;
+    std::string_view rest = std::string_view(d).substr(c.size());
+    for (const char* sep : {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " * ", " : ",
+                            " \xC2\xB7 ", " \xE2\x80\xA2 "})
+      if (rest.rfind(sep, 0) == 0) return true;
+    return false;
+  };
+  int best_votes = 0;
+  for (std::size_t i = 0; i + 1 < cands.size(); ++i) {
+    if (cands[i].empty()) continue;
+    int votes = 0;
+    for (const auto& d : cands)
+      if (!d.empty() && supports(d, cands[i])) ++votes;
+    if (votes > best_votes) {
+      best_votes = votes;
+      m.title = cands[i];
+    }
+  }
+  if (m.title.empty()) m.title = cands.back();
+
+  // Authors.
+  std::vector<std::string> raw;
+  if (art) {
+    auto it = art->find("author");
+    if (it != art->end()) c.authors_from(*it, raw);
+    if (raw.empty()) {
+      auto cr = art->find("creator");
+      if (cr != art->end()) c.authors_from(*cr, raw);
+    }
+  }
+  m.authors = clean_authors(raw);
+  if (m.authors.empty()) {
+    for (const char* k :
+         {"author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
+          "dcterms.creator", "dcsext.author", "byl", "citation_author"}) {
+      raw.clear();
+      for (const auto& v : page.meta_values(k)) raw.push_back(decode_entities(v));
+      m.authors = clean_authors(raw);
+      if (!m.authors.empty()) break;
+    }
+  }
+  if (m.authors.empty() && doc) {
+    // Microdata: the first author element and the ones next to it (not those of teasers).
+    raw.clear();
+    xmlNodePtr group = nullptr;
+    for (const Node& n : doc->xpath("//*[@itemprop='author']")) {
+      xmlNodePtr p = n.raw()->parent;
+      if (group && p != group && (!p || p->parent != group)) continue;
+      if (!group) group = p;
+      Node name = n.xpath_first(".//*[@itemprop='name']");
+      std::string v = name ? (name.has_attr("content") ? name.attr("content") : name.text())
+                           : (n.has_attr("content") ? n.attr("content") : n.text());
+      if (!v.empty()) raw.push_back(v);
+    }
+    m.authors = clean_authors(raw);
+  }
+  if (m.authors.empty() && doc) {
+    raw.clear();
+    for (const Node& n : doc->xpath("//a[@rel='author']")) raw.push_back(n.text());
+    m.authors = clean_authors(raw);
+  }
+  if (!site.empty()) {
+    // "By Jane Doe, Example News" -> the site name is not an author when people are named.
+    std::vector<std::string> people;
+    for (const auto& a : m.authors)
+      if (!util::iequals(a, site)) people.push_back(a);
+    if (!people.empty()) m.authors = std::move(people);
+  }
+
+  // Dates.
+  if (ld) {
+    m.published = normalize_date(field(*ld, "datePublished"));
+    if (m.published.empty()) m.published = normalize_date(field(*ld, "dateCreated"));
+    m.modified = normalize_date(field(*ld, "dateModified"));
+  }
+  if (m.published.empty())
+    m.published = first_date(
+        page, {"article:published_time", "og:published_time", "datepublished", "pubdate",
+               "publishdate", "publish-date", "published_time", "article.published",
+               "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created", "dc.date",
+               "date", "publication_date", "citation_publication_date", "og:updated_time"});
+  if (m.modified.empty())
+    m.modified = first_date(page, {"article:modified_time", "og:updated_time", "datemodified",
+                                   "dcterms.modified", "last-modified"});
+  if (m.published.empty() && doc) {
+    for (const Node& n : doc->xpath("//*[@itemprop='datePublished']")) {
+      std::string v = n.attr("content");
+      if (v.empty()) v = n.attr("datetime");
+      if (v.empty()) v = n.text();
+      m.published = normalize_date(v);
+      if (!m.published.empty()) break;
+    }
+  }
+  if (m.published.empty() && doc) {
+    for (const Node& n : doc->xpath("//time[@datetime]")) {
+      m.published = normalize_date(n.attr("datetime"));
+      if (!m.published.empty()) break;
+    }
+  }
+
+  // Language.
+  if (ld) m.language = field(*ld, "inLanguage");
+  if (m.language.empty() && doc) m.language = trim_ascii(doc->root().attr("lang"));
+  if (m.language.empty() && doc) m.language = trim_ascii(doc->root().attr("xml:lang"));
+  if (m.language.empty())
+    m.language = first_meta(page, {"og:locale", "content-language", "language"});
+  for (char& ch : m.language)
+    if (ch == '_') ch = '-';
+  if (m.language.size() > 35) m.language.clear();
+
+  // Canonical URL.
+  if (doc) {
+    for (const Node& l : doc->xpath("//link[@href]")) {
+      if (util::to_lower(trim_ascii(l.attr("rel"))) == "canonical") {
+        m.canonical_url = resolve_url(page.final_url, l.attr("href"));
+        break;
+      }
+    }
+  }
+  if (m.canonical_url.empty()) m.canonical_url = first_meta(page, {"og:url", "twitter:url"});
+  if (m.canonical_url.empty() && ld) {
+    auto it = ld->find("mainEntityOfPage");
+    if (it != ld->end()) m.canonical_url = object_value(*it, "@id");
+    if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url = field(*ld, "url");
+  }
+  if (!m.canonical_url.empty()) m.canonical_url = resolve_url(page.final_url, m.canonical_url);
+  if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url = page.final_url;
+
+  // Description.
+  if (ld) m.description = field(*ld, "description");
+  if (m.description.empty())
+    m.description = first_meta(page, {"og:description", "twitter:description", "description"});
+
+  // Tags.
+  auto add_tags = [&](const std::string& v) {
+    std::size_t s = 0;
+    while (s <= v.size()) {
+      auto e = v.find(',', s);
+      std::string t = clean_text(v.substr(s, e == std::string::npos ? std::string::npos : e - s));
+      if (!t.empty()) {
+        bool dup = false;
+        for (const auto& x : m.tags) dup = dup || util::iequals(x, t);
+        if (!dup) m.tags.push_back(t);
+      }
+      if (e == std::string::npos) break;
+      s = e + 1;
+    }
+  };
+  if (art) {
+    auto it = art->find("keywords");
+    if (it != art->end()) {
+      if (it->is_array())
+        for (const auto& k : *it) add_tags(str(k));
+      else
+        add_tags(str(*it));
+    }
+  }
+  if (m.tags.empty())
+    for (const auto& v : page.meta_values("article:tag")) add_tags(v);
+  if (m.tags.empty()) add_tags(first_meta(page, {"news_keywords", "keywords"}));
+
+  // Lead image.
+  std::string og =
+      first_meta(page, {"og:image", "og:image:url", "twitter:image", "twitter:image:src"});
+  if (!og.empty()) {
+    ArticleImage im;
+    im.url = resolve_url(page.final_url, og);
+    im.caption = first_meta(page, {"og:image:alt", "twitter:image:alt"});
+    m.images.push_back(std::move(im));
+  } else if (art) {
+    auto it = art->find("image");
+    if (it != art->end()) {
+      std::vector<ArticleImage> v;
+      c.images_from(*it, v);
+      if (!v.empty()) m.images.push_back(v.front());
+    }
+  }
+  return m;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,332 @@
+#include "extract/PageBuilder.h"
+
+#include <errno.h>
+#include <iconv.h>
+
+#include <cstdint>
+#include <stdexcept>
+
+#include "util/Text.h"
+#include "warc/HttpMessage.h"
+
+namespace vellum::extract {
+
+namespace {
+
+constexpr std::uint64_t kMaxDecoded = 64ull << 20;
+constexpr std::size_t kSniffBytes = 4096;
+constexpr const char* kReplacement = "\xEF\xBF\xBD";
+
+std::string header_value(const PageInput& in, std::string_view name) {
+  for (const auto& [k, v] : in.headers)
+    if (util::iequals(k, name)) return v;
+  return {};
+}
+
+std::string trim(std::string_view s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+    --b;
+  return std::string(s.substr(a, b - a));
+}
+
+// "text/html; charset=UTF-8" -> "text/html".
+std::string media_type(const std::string& content_type) {
+  return util::to_lower(trim(std::string_view(content_type).substr(0, content_type.find(';'))));
+}
+
+// The value of `charset=` in a header or attribute text; empty when absent.
+std::string charset_param(std::string_view text) {
+  std::string lower = util::to_lower(text);
+  auto pos = lower.find("charset");
+  if (pos == std::string::npos) return {};
+  pos += 7;
+  while (pos < lower.size() && (lower[pos] == ' ' || lower[pos] == '\t')) ++pos;
+  if (pos >= lower.size() || lower[pos] != '=') return {};
+  ++pos;
+  while (pos < lower.size() && (lower[pos] == ' ' || lower[pos] == '"' || lower[pos] == '\''))
+    ++pos;
+  std::size_t end = pos;
+  while (end < lower.size() &&
+         (std::isalnum(static_cast<unsigned char>(lower[end])) || lower[end] == '-' ||
+          lower[end] == '_' || lower[end] == ':' || lower[end] == '.'))
+    ++end;
+  return lower.substr(pos, end - pos);
+}
+
+// Charset from a byte-order mark; `bom_len` receives its length.
+std::string bom_charset(std::string_view b, std::size_t& bom_len) {
+  bom_len = 0;
+  if (b.size() >= 3 && b.substr(0, 3) == "\xEF\xBB\xBF") {
+    bom_len = 3;
+    return "utf-8";
+  }
+  if (b.size() >= 2 && b.substr(0, 2) == "\xFF\xFE") {
+    bom_len = 2;
+    return "utf-16le";
+  }
+  if (b.size() >= 2 && b.substr(0, 2) == "\xFE\xFF") {
+    bom_len = 2;
+    return "utf-16be";
+  }
+  return {};
+}
+
+// Charset declared by <meta charset> or <meta http-equiv content="...charset=..."> near the top.
+std::string meta_charset(std::string_view b) {
+  std::string head = util::to_lower(b.substr(0, kSniffBytes));
+  std::size_t pos = 0;
+  while ((pos = head.find("<meta", pos)) != std::string::npos) {
+    auto end = head.find('>', pos);
+    if (end == std::string::npos) end = head.size();
+    std::string cs = charset_param(std::string_view(head).substr(pos, end - pos));
+    if (!cs.empty()) return cs;
+    pos = end;
+  }
+  return {};
+}
+
+// Names browsers treat as windows-1252 (a superset that never rejects a byte in the range).
+std::string canonical_charset(const std::string& cs) {
+  std::string c = util::to_lower(trim(cs));
+  if (c == "utf8" || c == "unicode-1-1-utf-8" || c == "x-unicode20utf8") return "utf-8";
+  if (c == "iso-8859-1" || c == "latin1" || c == "latin-1" || c == "us-ascii" || c == "ascii" ||
+      c == "iso8859-1" || c == "l1" || c == "cp1252" || c == "x-cp1252")
+    return "windows-1252";
+  if (c == "gb2312" || c == "x-gbk") return "gbk";
+  if (c == "utf-16") return "utf-16le";
+  return c;
+}
+
+std::size_t utf8_sequence_length(const unsigned char* p, std::size_t n) {
+  unsigned char c = p[0];
+  std::size_t len;
+  std::uint32_t min;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (n < len) return 0;
+  std::uint32_t cp = c & (0xFF >> (len + 1));
+  for (std::size_t i = 1; i < len; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+std::string validate_utf8(std::string_view in) {
+  std::string out;
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  std::size_t i = 0, n = in.size(), run = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80 && c != 0) {
+      ++i;
+      continue;
+    }
+    // A NUL byte would cut the document short in libxml2: replace it too.
+    std::size_t len = c == 0 ? 0 : utf8_sequence_length(p + i, n - i);
+    if (len) {
+      i += len;
+      continue;
+    }
+    if (out.empty()) out.reserve(n + 16);
+    out.append(in.data() + run, i - run);
+    out += kReplacement;
+    run = ++i;
+  }
+  if (run == 0) return std::string(in);
+  out.append(in.data() + run, n - run);
+  return out;
+}
+
+std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string& charset) {
+  iconv_t cd = iconv_open("UTF-8", charset.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() + in.size() / 2 + 16);
+  char buf[16384];
+  char* src = const_cast<char*>(in.data());
+  std::size_t left = in.size();
+  while (left > 0) {
+    char* dst = buf;
+    std::size_t room = sizeof buf;
+    std::size_t r = iconv(cd, &src, &left, &dst, &room);
+    out.append(buf, static_cast<std::size_t>(dst - buf));
+    if (r != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) continue;
+    // EILSEQ or EINVAL: skip one byte and mark it.
+    out += kReplacement;
+    ++src;
+    --left;
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
+  }
+  iconv_close(cd);
+  return validate_utf8(out);
+}
+
+bool looks_like_html(std::string_view body) {
+  std::string head = util::to_lower(body.substr(0, 1024));
+  return head.find("<!doctype html") != std::string::npos ||
+         head.find("<html") != std::string::npos || head.find("<head") != std::string::npos ||
+         head.find("<body") != std::string::npos || head.find("<meta") != std::string::npos ||
+         head.find("<title") != std::string::npos;
+}
+
+// Strips HTML comment / CDATA wrappers some sites put around JSON-LD.
+std::string clean_json_text(std::string s) {
+  s = trim(s);
+  auto strip_prefix = [&](std::string_view p) {
+    if (s.rfind(p, 0) == 0) s = trim(std::string_view(s).substr(p.size()));
+  };
+  auto strip_suffix = [&](std::string_view p) {
+    if (s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0)
+      s = trim(std::string_view(s).substr(0, s.size() - p.size()));
+  };
+  strip_prefix("<!--");
+  strip_prefix("//<![CDATA[");
+  strip_prefix("<![CDATA[");
+  strip_suffix("-->");
+  strip_suffix("//]]>");
+  strip_suffix("]]>");
+  return s;
+}
+
+void collect_json_ld(const nlohmann::json& j, std::vector<nlohmann::json>& out, int depth = 0) {
+  if (depth > 8) return;
+  if (j.is_array()) {
+    for (const auto& e : j) collect_json_ld(e, out, depth + 1);
+    return;
+  }
+  if (!j.is_object()) return;
+  auto g = j.find("@graph");
+  if (g != j.end()) {
+    if (j.contains("@type")) {
+      nlohmann::json self = j;
+      self.erase("@graph");
+      out.push_back(std::move(self));
+    }
+    collect_json_ld(*g, out, depth + 1);
+    return;
+  }
+  out.push_back(j);
+}
+
+void fill_from_document(Page& page) {
+  const Document& doc = *page.document;
+  for (const Node& s : doc.xpath("//script[@type]")) {
+    std::string type = util::to_lower(s.attr("type"));
+    if (type.find("ld+json") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(clean_json_text(s.raw_text()), nullptr, false);
+    if (j.is_discarded()) continue;
+    collect_json_ld(j, page.json_ld);
+  }
+  for (const Node& m : doc.xpath("//meta[@content]")) {
+    std::string key = m.attr("property");
+    if (key.empty()) key = m.attr("name");
+    if (key.empty()) key = m.attr("itemprop");
+    key = util::to_lower(trim(key));
+    if (key.empty()) continue;
+    page.meta.emplace(std::move(key), trim(m.attr("content")));
+  }
+}
+
+Page finish(Page page) {
+  page.document = Document::parse(page.html, page.final_url);
+  if (page.document && page.document->raw()) fill_from_document(page);
+  return page;
+}
+
+// Decodes `bytes` to UTF-8 with the charset from the header (may be empty), BOM or meta tag.
+std::string decode_charset(std::string_view bytes, const std::string& header_charset) {
+  std::size_t bom_len = 0;
+  std::string bom = bom_charset(bytes, bom_len);
+  std::string cs = canonical_charset(header_charset);
+  if (!bom.empty() && (cs.empty() || bom.rfind("utf-16", 0) == 0 || cs == "utf-8")) {
+    cs = bom;
+  }
+  if (cs.empty()) cs = canonical_charset(meta_charset(bytes));
+  // A page declaring UTF-16 in a meta tag cannot have been read as ASCII: ignore it.
+  if (cs.rfind("utf-16", 0) == 0 && bom.empty()) cs.clear();
+  if (cs.empty()) cs = "utf-8";
+  if (bom == cs) bytes.remove_prefix(bom_len);
+  return to_utf8(bytes, cs);
+}
+
+}  // namespace
+
+std::string to_utf8(std::string_view bytes, const std::string& charset) {
+  std::string cs = canonical_charset(charset);
+  if (cs.empty() || cs == "utf-8") return validate_utf8(bytes);
+  auto out = iconv_to_utf8(bytes, cs);
+  if (!out) return validate_utf8(bytes);  // unknown charset: best effort
+  return std::move(*out);
+}
+
+std::string skip_reason(const PageInput& in) {
+  std::string type = media_type(header_value(in, "Content-Type"));
+  if (type == "text/html" || type == "application/xhtml+xml") return {};
+  if (type.empty()) {
+    std::string_view body = in.body;
+    std::string decoded;
+    std::string coding = header_value(in, "Content-Encoding");
+    if (!coding.empty()) {
+      std::string err;
+      auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
+      if (!d) return "undecodable body: " + err;
+      decoded = std::move(*d);
+      body = decoded;
+    }
+    std::size_t bom_len = 0;
+    bom_charset(body, bom_len);
+    if (looks_like_html(body.substr(bom_len))) return {};
+    return "not HTML: no content type and no HTML markup";
+  }
+  return "not HTML: " + type;
+}
+
+Page build_page(const PageInput& in) {
+  Page page;
+  page.url = in.url;
+  page.final_url = in.final_url.empty() ? in.url : in.final_url;
+  page.status = in.status;
+  page.headers = in.headers;
+  std::string coding = trim(header_value(in, "Content-Encoding"));
+  std::string decoded;
+  std::string_view body = in.body;
+  if (!coding.empty() && !util::iequals(coding, "identity")) {
+    std::string err;
+    auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
+    if (!d) throw std::runtime_error("cannot decode content coding '" + coding + "': " + err);
+    decoded = std::move(*d);
+    body = decoded;
+  } else if (body.size() > kMaxDecoded) {
+    body = body.substr(0, kMaxDecoded);
+  }
+  page.html = decode_charset(body, charset_param(header_value(in, "Content-Type")));
+  return finish(std::move(page));
+}
+
+Page build_page_from_html(std::string html, const std::string& url) {
+  Page page;
+  page.url = url;
+  page.final_url = url;
+  page.status = 200;
+  if (html.size() > kMaxDecoded) html.resize(kMaxDecoded);
+  page.html = decode_charset(html, {});
+  return finish(std::move(page));
+}
+
+}  // namespace vellum::extract

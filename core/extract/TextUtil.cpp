@@ -1,0 +1,87 @@
+#include "extract/TextUtil.h"
+
+namespace vellum::extract {
+
+namespace {
+
+// Length of a Unicode space or invisible character at `i`, or 0.
+std::size_t unicode_space(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  if (b(i) == 0xC2 && i + 1 < s.size() && b(i + 1) == 0xA0) return 2;  // NBSP
+  if (b(i) == 0xE2 && i + 2 < s.size() && b(i + 1) == 0x80) {
+    unsigned char c = b(i + 2);
+    // U+2000..U+200B spaces and zero width space, U+202F narrow NBSP
+    if ((c >= 0x80 && c <= 0x8B) || c == 0xAF) return 3;
+    if (c == 0x8C || c == 0x8D) return 3;  // ZWNJ/ZWJ: drop
+  }
+  if (b(i) == 0xEF && i + 2 < s.size() && b(i + 1) == 0xBB && b(i + 2) == 0xBF) return 3;
+  return 0;
+}
+
+}  // namespace
+
+std::string clean_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;
+  for (std::size_t i = 0; i < s.size();) {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = true;
+      ++i;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) >= 0xC2) {
+      std::size_t n = unicode_space(s, i);
+      if (n) {
+        // zero-width characters vanish, others are spaces
+        bool zero_width = n == 3 && static_cast<unsigned char>(s[i]) == 0xE2 &&
+                          (static_cast<unsigned char>(s[i + 2]) >= 0x8B &&
+                           static_cast<unsigned char>(s[i + 2]) <= 0x8D);
+        if (!zero_width && !(static_cast<unsigned char>(s[i]) == 0xEF)) space = true;
+        i += n;
+        continue;
+      }
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+std::string trim_ascii(std::string_view s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+    --b;
+  return std::string(s.substr(a, b - a));
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = s[i], b = prefix[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+bool icontains(std::string_view s, std::string_view needle) {
+  if (needle.empty()) return true;
+  for (std::size_t i = 0; i + needle.size() <= s.size(); ++i)
+    if (istarts_with(s.substr(i), needle)) return true;
+  return false;
+}
+
+std::size_t char_count(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s)
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+}  // namespace vellum::extract

@@ -1,0 +1,184 @@
+// Articles end to end: extracted at capture, stored as WARC metadata records and sidecar files,
+// indexed, restored as text/markdown/json, rebuilt by reindex, redone by reextract; plugins
+// routed, forced, and contained when they fail.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "archive/ArchiveDir.h"
+#include "archive/RecordBuilder.h"
+#include "support/Corpus.h"
+#include "support/Nginx.h"
+#include "support/Subprocess.h"
+#include "support/TempDir.h"
+#include "warc/WarcReader.h"
+
+using namespace vellum;
+using namespace vellum::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+class ArticleCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!Nginx::available()) GTEST_SKIP() << "nginx is not installed";
+    pages_ = build_corpus_site(site_.path());
+    nginx_ = std::make_unique<Nginx>(site_.path());
+    for (const auto& p : pages_)
+      if (p.path.find("fundus/us/APNews_2023") != std::string::npos) page_ = p;
+    ASSERT_FALSE(page_.path.empty());
+    url_ = nginx_->url(page_.path);
+  }
+  std::vector<std::string> base() const {
+    return {"--archive", (tmp_ / "archive").string(), "--plugin-dir", VELLUM_TEST_PLUGIN_DIR};
+  }
+  int vellum(std::vector<std::string> args, std::string* out = nullptr) {
+    auto all = base();
+    all.insert(all.end(), args.begin(), args.end());
+    return run_vellum(all, out);
+  }
+  json restore_json(const std::string& ref) {
+    std::string out;
+    EXPECT_EQ(vellum({"restore", ref, "--format", "json"}, &out), 0) << out;
+    return json::parse(out);
+  }
+
+  TempDir site_{"site"};
+  TempDir tmp_{"articles"};
+  std::vector<SitePage> pages_;
+  SitePage page_;
+  std::string url_;
+  std::unique_ptr<Nginx> nginx_;
+};
+
+}  // namespace
+
+TEST_F(ArticleCliTest, ArticleIsStoredInWarcSidecarAndIndex) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", url_}, &out), 0) << out;
+  json line = json::parse(out);
+  std::string id = line["capture_id"];
+  ASSERT_TRUE(line.contains("title")) << out;
+  std::string title = line["title"];
+  EXPECT_FALSE(title.empty());
+
+  // The WARC file: request, response, then the metadata record that refers to the response.
+  auto files = archive::ArchiveDir(tmp_ / "archive").warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  warc::WarcReader reader(files[0].path);
+  std::vector<warc::WarcRecord> records;
+  while (auto r = reader.next()) records.push_back(*r);
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[3].type(), "metadata");
+  EXPECT_EQ(records[3].field_or("WARC-Refers-To"), records[2].record_id());
+  EXPECT_EQ(records[3].field_or("Content-Type"), archive::kArticleContentType);
+  json in_warc = json::parse(records[3].block);
+  EXPECT_EQ(in_warc["capture_id"], id);
+  EXPECT_EQ(in_warc["title"], title);
+
+  // The sidecar: readable without Vellum, with the WARC location of the response.
+  fs::path sidecar = tmp_ / "archive" / "articles" / "127.0.0.1" / (id + ".json");
+  ASSERT_TRUE(fs::exists(sidecar));
+  json side = json::parse(read_file(sidecar));
+  EXPECT_EQ(side["title"], title);
+  EXPECT_EQ(side["warc"]["file"], files[0].name);
+  EXPECT_EQ(side["warc"]["record_id"], records[2].record_id());
+  for (const char* key :
+       {"schema_version", "capture_id",    "url",        "final_url", "canonical_url", "fetched_at",
+        "http_status",    "source_domain", "title",      "authors",   "published",     "modified",
+        "language",       "lead",          "key_points", "body_text", "sections",      "images",
+        "tags",           "extractor",     "warc"})
+    EXPECT_TRUE(side.contains(key)) << key;
+  EXPECT_EQ(side["extractor"]["name"], "generic");
+
+  // Restore as text in the layout of the seed article.
+  ASSERT_EQ(vellum({"restore", url_, "--format", "text"}, &out), 0);
+  std::istringstream text(out);
+  std::string l1, l2, l3, l4, l5, l6, l7;
+  std::getline(text, l1);
+  std::getline(text, l2);
+  std::getline(text, l3);
+  std::getline(text, l4);
+  std::getline(text, l5);
+  std::getline(text, l6);
+  std::getline(text, l7);
+  EXPECT_EQ(l1, title);
+  EXPECT_EQ(l2, "");
+  EXPECT_EQ(l3, url_);
+  EXPECT_EQ(l4, "");
+  EXPECT_EQ(l5.rfind("Publish Date: 2023-04-28 ", 0), 0u) << l5;
+  EXPECT_EQ(l7, "Source Domain: 127.0.0.1");
+  EXPECT_NE(out.find(side["sections"][0]["paragraphs"][0].get<std::string>()), std::string::npos);
+
+  ASSERT_EQ(vellum({"restore", id, "--format", "markdown"}, &out), 0);
+  EXPECT_EQ(out.rfind("# " + title, 0), 0u) << out.substr(0, 200);
+  EXPECT_EQ(vellum({"verify"}), 0);
+
+  // Deleting index and sidecars loses nothing: reindex brings both back from the WARC file.
+  fs::remove(sidecar);
+  for (auto f : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
+    fs::remove(tmp_ / "archive" / f);
+  ASSERT_EQ(vellum({"reindex"}), 0);
+  EXPECT_TRUE(fs::exists(sidecar));
+  EXPECT_EQ(restore_json(id)["title"], title);
+}
+
+TEST_F(ArticleCliTest, NoExtractStoresNoArticleButRestoreStillExtracts) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", "--no-extract", url_}, &out), 0) << out;
+  EXPECT_FALSE(json::parse(out).contains("title"));
+  EXPECT_FALSE(fs::exists(tmp_ / "archive" / "articles"));
+  json j = restore_json(url_);
+  EXPECT_FALSE(j["title"].get<std::string>().empty());
+  EXPECT_FALSE(fs::exists(tmp_ / "archive" / "articles")) << "restore writes nothing";
+}
+
+TEST_F(ArticleCliTest, ReextractWithAForcedPluginSupersedesTheArticle) {
+  ASSERT_EQ(vellum({"archive", url_}), 0);
+  EXPECT_EQ(restore_json(url_)["extractor"]["name"], "generic");
+  std::string out;
+  ASSERT_EQ(vellum({"reextract", "--plugin", "hello"}, &out), 0) << out;
+  json j = restore_json(url_);
+  EXPECT_EQ(j["extractor"]["name"], "hello");
+  EXPECT_EQ(j["extractor"]["version"], "1.0.0");
+  EXPECT_EQ(vellum({"verify"}), 0);
+  EXPECT_NE(vellum({"reextract", "--plugin", "no_such_plugin"}, &out), 0);
+}
+
+TEST_F(ArticleCliTest, FailingPluginFallsBackAndTheCaptureIsKept) {
+  // throws.example is routed to the plugin that throws from extract().
+  std::string host = "throws.example:" + std::to_string(nginx_->port());
+  std::string url = "http://" + host + page_.path;
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", "--resolve", host + ":127.0.0.1", url}, &out), 0) << out;
+  json j = restore_json(url);
+  EXPECT_EQ(j["extractor"]["name"], "generic");
+  std::string why = j["extractor"]["plugin_error"];
+  EXPECT_NE(why.find("extract_throws"), std::string::npos) << why;
+  EXPECT_NE(why.find("boom: layout changed"), std::string::npos) << why;
+  ASSERT_EQ(vellum({"restore", url, "--format", "html"}, &out), 0);
+  EXPECT_EQ(out, read_file(page_.file));
+}
+
+TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {
+  std::string out;
+  ASSERT_EQ(vellum({"extract", page_.file.string(), "--url", "https://apnews.com/article/x",
+                    "--format", "text"},
+                   &out),
+            0);
+  EXPECT_NE(out.find("Source Domain: apnews.com"), std::string::npos) << out.substr(0, 400);
+  EXPECT_FALSE(fs::exists(tmp_ / "archive"));
+  ASSERT_EQ(vellum({"extract", page_.file.string(), "--plugin",
+                    (fs::path(VELLUM_TEST_PLUGIN_DIR) / "hello.so").string()},
+                   &out),
+            0);
+  EXPECT_EQ(json::parse(out)["extractor"]["name"], "hello");
+  EXPECT_NE(vellum({"extract", page_.file.string(), "--plugin",
+                    (fs::path(VELLUM_TEST_PLUGIN_DIR) / "wrong_abi.so").string()},
+                   &out),
+            0);
+}

@@ -1,0 +1,46 @@
+// The text layout of `vellum restore --format text` against the seed article.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "extract/ArticleJson.h"
+#include "support/TempDir.h"
+
+using namespace vellum;
+
+TEST(ArticleText, MatchesTheSeedLayoutWithTheTitleOnce) {
+  std::string seed = test::read_file(std::filesystem::path(VELLUM_SHARED_DIR) / "seed-article.txt");
+  // The seed repeats its title three times (blank lines between); Vellum prints it once.
+  std::istringstream in(seed);
+  std::string title, line;
+  std::getline(in, title);
+  std::string rest = seed.substr(seed.find("https://"));
+
+  Article a;
+  a.title = title;
+  a.published = "2026-04-08T16:09:31Z";
+  std::vector<std::string> body_and_points;
+  std::istringstream r(rest);
+  std::getline(r, line);  // URL
+  std::vector<std::string> lines;
+  while (std::getline(r, line)) lines.push_back(line);
+  ArticleSection section;
+  for (const auto& l : lines) {
+    if (l.empty() || l.starts_with("Publish Date:") || l.starts_with("Source Domain:") ||
+        l == "Key Points:")
+      continue;
+    if (l.starts_with("\u2013 "))
+      a.key_points.push_back(l.substr(std::string("\u2013 ").size()));
+    else
+      section.paragraphs.push_back(l);
+  }
+  a.sections.push_back(section);
+  extract::CaptureFacts facts;
+  facts.url = facts.final_url = "https://thenextweb.com/news/meta-muse-spark-msl-first-model";
+  auto j = extract::article_json(a, facts, {"generic", "1.0.0", {}});
+  EXPECT_EQ(j["source_domain"], "thenextweb.com");
+
+  std::string expected = title + "\n\n" + rest;
+  if (!expected.ends_with("\n")) expected += "\n";
+  EXPECT_EQ(extract::article_text(j), expected);
+}

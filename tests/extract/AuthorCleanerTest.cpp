@@ -1,0 +1,31 @@
+#include <gtest/gtest.h>
+
+#include "extract/AuthorCleaner.h"
+
+namespace vellum::extract {
+namespace {
+
+using V = std::vector<std::string>;
+
+TEST(AuthorCleaner, Table) {
+  const std::pair<V, V> cases[] = {
+      {{"By Jane Doe"}, {"Jane Doe"}},
+      {{"by  JANE DOE "}, {"JANE DOE"}},
+      {{"Jane Doe and John Smith"}, {"Jane Doe", "John Smith"}},
+      {{"Jane Doe, John Smith & Ann Lee"}, {"Jane Doe", "John Smith", "Ann Lee"}},
+      {{"Jane Doe | Reuters"}, {"Jane Doe"}},
+      {{"Jane Doe - Associated Press"}, {"Jane Doe"}},
+      {{"https://example.com/authors/jane-doe", "Jane Doe"}, {"Jane Doe"}},
+      {{"Jane Doe", "jane doe", "Jane Doe"}, {"Jane Doe"}},
+      {{"Doe, Jane"}, {"Jane Doe"}},
+      {{"Written by Mary-Ann O'Neil"}, {"Mary-Ann O'Neil"}},
+      {{"", "  ", "www.example.com"}, {}},
+      {{"(Image: Getty Images)"}, {}},
+  };
+  for (const auto& [in, want] : cases) {
+    EXPECT_EQ(clean_authors(in), want) << "first input: " << (in.empty() ? "" : in.front());
+  }
+}
+
+}  // namespace
+}  // namespace vellum::extract

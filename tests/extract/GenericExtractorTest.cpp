@@ -1,0 +1,220 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "extract/ContentExtractor.h"
+#include "extract/GenericExtractor.h"
+#include "extract/MetadataExtractor.h"
+#include "extract/PageBuilder.h"
+
+namespace vellum::extract {
+namespace {
+
+const char* kPara1 =
+    "The city council voted on Tuesday to approve the new transit plan, which adds three bus "
+    "lines, extends the tram to the airport, and raises parking fees in the centre.";
+const char* kPara2 =
+    "Supporters said the plan would cut commuting times by a quarter, while opponents warned "
+    "that shop owners, already hit by roadworks, would lose customers.";
+const char* kPara3 =
+    "Work on the tram extension is expected to begin next spring, and the first new bus line "
+    "should open in the autumn, according to the transport department.";
+const char* kPara4 =
+    "The council will review the parking fees after one year, officials said, adding that "
+    "revenue would be spent on cycle lanes, pavements and street lighting.";
+
+std::string article_page() {
+  return std::string(R"(<!DOCTYPE html><html lang="en-GB"><head>
+<title>Council approves transit plan | Example News</title>
+<meta property="og:site_name" content="Example News">
+<meta property="og:title" content="Council approves transit plan | Example News">
+<meta property="og:image" content="/img/lead.jpg">
+<meta property="og:description" content="Three new bus lines and a longer tram.">
+<meta property="article:published_time" content="2026-04-08T18:09:31+02:00">
+<link rel="canonical" href="/news/transit-plan">
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+ {"@type":"WebPage","name":"ignored"},
+ {"@type":["NewsArticle"],"headline":"Council approves transit plan",
+  "author":[{"@type":"Person","name":"By Jane Doe"},{"@type":"Person","name":"John Smith"}],
+  "datePublished":"2026-04-08T16:09:31Z","dateModified":"Wed, 09 Apr 2026 10:00:00 GMT",
+  "keywords":"transport, council"}]}</script>
+</head><body>
+<header class="site-header"><nav><a href="/">Home</a> <a href="/news">News</a></nav></header>
+<div class="cookie-banner"><p>We use cookies to improve your experience on this website, please accept them all.</p></div>
+<main><article class="article">
+ <h1>Council approves transit plan</h1>
+ <div class="byline">By Jane Doe and John Smith</div>
+ <div class="article-body">
+  <h2>Key points</h2>
+  <ul><li>Three new bus lines</li><li>Tram extended to the airport</li></ul>
+  <p>)") +
+         kPara1 + R"(</p>
+  <figure><img src="/img/tram.jpg" alt="A tram"><figcaption>A tram in the centre. Photo: Ann Lee</figcaption></figure>
+  <p>)" + kPara2 +
+         R"(</p>
+  <div class="share-tools"><p>Share this article on Facebook, Twitter, LinkedIn, email or WhatsApp with friends</p></div>
+  <p>Advertisement</p>
+  <h2>What happens next</h2>
+  <p>)" + kPara3 +
+         R"(</p>
+  <blockquote><p>)" +
+         kPara4 + R"(</p></blockquote>
+  <figure><img data-src="https://cdn.example/map.png" src="data:image/gif;base64,R0l"><figcaption>The new network <span class="credit">City of Example</span></figcaption></figure>
+ </div>
+ <section class="related-articles"><h3>Related</h3><ul>
+  <li><a href="/a">Another story about the council and its many plans for the city</a></li>
+  <li><a href="/b">Yet another story about buses and trams and the people who ride them</a></li></ul></section>
+</article>
+<aside class="sidebar"><p>Most read: a long list of other things that are popular on this site today.</p></aside>
+</main>
+<footer><p>Copyright 2026 Example News. All rights reserved. Contact us for licensing.</p></footer>
+</body></html>)";
+}
+
+TEST(GenericExtractor, Metadata) {
+  auto page = build_page_from_html(article_page(), "https://news.example/news/transit-plan?x=1");
+  auto a = GenericExtractor().extract(page);
+  EXPECT_EQ(a.title, "Council approves transit plan");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe", "John Smith"}));
+  EXPECT_EQ(a.published, "2026-04-08T16:09:31Z");
+  EXPECT_EQ(a.modified, "2026-04-09T10:00:00Z");
+  EXPECT_EQ(a.language, "en-GB");
+  EXPECT_EQ(a.canonical_url, "https://news.example/news/transit-plan");
+  EXPECT_EQ(a.tags, (std::vector<std::string>{"transport", "council"}));
+  EXPECT_EQ(a.lead, "Three new bus lines and a longer tram.");
+}
+
+TEST(GenericExtractor, BodySectionsKeyPointsAndBoilerplate) {
+  auto page = build_page_from_html(article_page(), "https://news.example/news/transit-plan");
+  auto a = GenericExtractor().extract(page);
+  EXPECT_EQ(a.key_points,
+            (std::vector<std::string>{"Three new bus lines", "Tram extended to the airport"}));
+  ASSERT_EQ(a.sections.size(), 2u);
+  EXPECT_EQ(a.sections[0].heading, "");
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2}));
+  EXPECT_EQ(a.sections[1].heading, "What happens next");
+  EXPECT_EQ(a.sections[1].paragraphs, (std::vector<std::string>{kPara3, kPara4}));
+  std::string body = a.body_text();
+  for (const char* junk : {"cookies", "Share this", "Advertisement", "Another story", "Most read",
+                           "Copyright", "Home", "A tram in the centre"})
+    EXPECT_EQ(body.find(junk), std::string::npos) << junk;
+}
+
+TEST(GenericExtractor, ImagesWithCaptionsAndCredits) {
+  auto page = build_page_from_html(article_page(), "https://news.example/news/transit-plan");
+  auto a = GenericExtractor().extract(page);
+  ASSERT_EQ(a.images.size(), 3u);
+  EXPECT_EQ(a.images[0].url, "https://news.example/img/lead.jpg");
+  EXPECT_EQ(a.images[1].url, "https://news.example/img/tram.jpg");
+  EXPECT_EQ(a.images[1].caption, "A tram in the centre.");
+  EXPECT_EQ(a.images[1].credit, "Ann Lee");
+  EXPECT_EQ(a.images[2].url, "https://cdn.example/map.png");
+  EXPECT_EQ(a.images[2].caption, "The new network");
+  EXPECT_EQ(a.images[2].credit, "City of Example");
+}
+
+TEST(GenericExtractor, DivTextWithLineBreaksAndNoMetadata) {
+  std::string html = std::string(
+                         "<html><body><div id=menu><a href=/>Home</a></div>"
+                         "<div class=post>") +
+                     kPara1 + "<br><br>" + kPara2 + "<br><br>" + kPara3 +
+                     "</div><div class=footer-links><a href=/x>About</a></div></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://blog.example/p"));
+  EXPECT_EQ(a.title, "");
+  EXPECT_EQ(a.published, "");
+  EXPECT_TRUE(a.authors.empty());
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+}
+
+TEST(GenericExtractor, EmptyAndDegeneratePages) {
+  GenericExtractor ex;
+  EXPECT_TRUE(ex.extract(build_page_from_html("", "https://x.example/")).sections.empty());
+  EXPECT_TRUE(ex.extract(build_page_from_html("<html><body></body></html>", "")).sections.empty());
+  auto a = ex.extract(build_page_from_html("<p>Just one short line.</p>", ""));
+  EXPECT_LE(a.sections.size(), 1u);
+}
+
+TEST(GenericExtractor, TitleSourcesAndSiteSuffix) {
+  auto t = [](const std::string& head, const std::string& body = "") {
+    return GenericExtractor()
+        .extract(
+            build_page_from_html("<html><head>" + head + "</head><body>" + body + "</body></html>",
+                                 "https://www.paper.example/a"))
+        .title;
+  };
+  EXPECT_EQ(t("<title>Rain expected - The Paper</title><meta property=og:site_name "
+              "content='The Paper'>"),
+            "Rain expected");
+  EXPECT_EQ(t("<meta property=og:title content='Storm warning | paper.example'>"), "Storm warning");
+  // Two sources agreeing beat a third.
+  EXPECT_EQ(t("<meta property=og:title content='Short'><meta name=twitter:title content='Long "
+              "headline'>",
+              "<h1>Long headline</h1>"),
+            "Long headline");
+}
+
+TEST(GenericExtractor, MicrodataAndTimeFallbacks) {
+  std::string html = R"(<html lang="fr"><body><article>
+<span itemprop="author" itemscope><span itemprop="name">Marie Curie</span></span>
+<time datetime="2026-03-01T08:30:00+01:00">1 mars</time>
+<h1>Un titre</h1></article></body></html>)";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://fr.example/x"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Marie Curie"}));
+  EXPECT_EQ(a.published, "2026-03-01T07:30:00Z");
+  EXPECT_EQ(a.language, "fr");
+  EXPECT_EQ(a.title, "Un titre");
+}
+
+TEST(ContentHelpers, UiTextAndCredits) {
+  EXPECT_TRUE(is_ui_text("Advertisement"));
+  EXPECT_TRUE(is_ui_text("Read more: council news"));
+  EXPECT_TRUE(is_ui_text("SHARE THIS"));
+  EXPECT_FALSE(is_ui_text("Read the full report before the vote, the mayor urged."));
+  std::string cap = "Crowds gather outside (Image: Reuters)";
+  EXPECT_EQ(split_credit(cap), "Reuters");
+  EXPECT_EQ(cap, "Crowds gather outside");
+  std::string none = "No credit here";
+  EXPECT_EQ(split_credit(none), "");
+  EXPECT_EQ(none, "No credit here");
+  EXPECT_EQ(decode_entities("Tom &amp; Jerry&#8217;s &#x27;show&#39; &bogus;"),
+            "Tom & Jerry\xE2\x80\x99s 'show' &bogus;");
+}
+
+}  // namespace
+}  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+TEST(GenericExtractor, DeepNestingDoesNotCrash) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 5000; ++i) html += "<div class=a>";
+  html += "<p>Deep text, with commas, and enough words to be scored as a paragraph.</p>";
+  for (int i = 0; i < 5000; ++i) html += "</div>";
+  html += "</body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/"));
+  EXPECT_LE(a.sections.size(), 1u);
+}
+
+}  // namespace
+}  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+TEST(GenericExtractor, KeyPointsAsBulletParagraphs) {
+  std::string html = std::string("<html><body><article><p>") + kPara1 + "</p><p>" + kPara2 +
+                     "</p><p><strong>Key Points:</strong></p>"
+                     "<p>\xE2\x80\x93 The plan adds three bus lines.</p>"
+                     "<p>\xE2\x80\x93 The tram reaches the airport.</p><p>" +
+                     kPara3 + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/"));
+  EXPECT_EQ(a.key_points, (std::vector<std::string>{"The plan adds three bus lines.",
+                                                    "The tram reaches the airport."}));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+}
+
+}  // namespace
+}  // namespace vellum::extract

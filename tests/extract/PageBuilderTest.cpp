@@ -1,0 +1,171 @@
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <stdexcept>
+
+#include "extract/PageBuilder.h"
+
+namespace vellum::extract {
+namespace {
+
+std::string gzip(const std::string& in) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&z, in.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+PageInput input(std::string body, std::string content_type = "text/html") {
+  PageInput in;
+  in.url = "https://news.example/a/1";
+  if (!content_type.empty()) in.headers.emplace_back("Content-Type", std::move(content_type));
+  in.body = std::move(body);
+  return in;
+}
+
+std::string h1_of(const Page& p) {
+  return p.document->xpath_first("//h1").text();
+}
+
+TEST(PageBuilder, Latin1FromHeader) {
+  auto p = build_page(input("<html><body><h1>Caf\xE9 cr\xE8me</h1></body></html>",
+                            "text/html; charset=ISO-8859-1"));
+  EXPECT_EQ(h1_of(p), "Caf\xC3\xA9 cr\xC3\xA8me");
+}
+
+TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
+  auto p =
+      build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
+                       "</body></html>",
+                       "text/html;charset=windows-1252"));
+  EXPECT_EQ(h1_of(p), "\xC3\xA9t\xC3\xA9");
+}
+
+TEST(PageBuilder, Utf8Bom) {
+  auto p = build_page(input("\xEF\xBB\xBF<html><body><h1>na\xC3\xAFve</h1></body></html>", ""));
+  EXPECT_EQ(h1_of(p), "na\xC3\xAFve");
+  EXPECT_NE(p.html.substr(0, 3), "\xEF\xBB\xBF");
+}
+
+TEST(PageBuilder, Utf16LeBom) {
+  std::string ascii = "<html><body><h1>Hi \xE9</h1></body></html>";
+  std::string body = "\xFF\xFE";
+  for (char c : ascii) {
+    body += c;
+    body += '\0';
+  }
+  auto p = build_page(input(body));
+  EXPECT_EQ(h1_of(p), "Hi \xC3\xA9");
+}
+
+TEST(PageBuilder, MetaCharsetAndHttpEquiv) {
+  auto a = build_page_from_html(
+      "<html><head><meta charset='iso-8859-1'></head><body><h1>Z\xFCrich</h1></body></html>",
+      "https://x.example/");
+  EXPECT_EQ(h1_of(a), "Z\xC3\xBCrich");
+  auto b = build_page_from_html(
+      "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=koi8-r\">"
+      "</head><body><h1>\xF0\xD2\xC9\xD7\xC5\xD4</h1></body></html>",
+      "https://x.example/");
+  EXPECT_EQ(h1_of(b), "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // "Привет"
+}
+
+TEST(PageBuilder, InvalidUtf8IsReplaced) {
+  auto p =
+      build_page(input("<html><body><h1>a\xFF"
+                       "b\xC3(c\xED\xA0\x80</h1></body></html>",
+                       "text/html; charset=utf-8"));
+  EXPECT_EQ(h1_of(p),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD(c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(to_utf8("ok\x80", "utf-8"), "ok\xEF\xBF\xBD");
+  // A byte undefined in the declared charset does not stop the conversion.
+  EXPECT_EQ(to_utf8("a\x81z", "windows-1252").back(), 'z');
+  EXPECT_EQ(to_utf8("\x82\xA0z", "shift_jis"), "\xE3\x81\x82z");  // HIRAGANA A
+  // Unknown charsets fall back to UTF-8 validation.
+  EXPECT_EQ(to_utf8("x\xC3\xA9", "no-such-charset"), "x\xC3\xA9");
+}
+
+TEST(PageBuilder, GzipContentEncoding) {
+  std::string html = "<html><body><h1>Compressed \xC3\xA9</h1></body></html>";
+  auto in = input(gzip(html), "text/html; charset=utf-8");
+  in.headers.emplace_back("Content-Encoding", "gzip");
+  auto p = build_page(in);
+  EXPECT_EQ(p.html, html);
+  EXPECT_EQ(h1_of(p), "Compressed \xC3\xA9");
+}
+
+TEST(PageBuilder, CorruptContentEncodingThrows) {
+  auto in = input("definitely not gzip");
+  in.headers.emplace_back("Content-Encoding", "gzip");
+  EXPECT_THROW(build_page(in), std::runtime_error);
+  in.headers.back().second = "x-unknown-coding";
+  EXPECT_THROW(build_page(in), std::runtime_error);
+}
+
+TEST(PageBuilder, CollectsJsonLdFlatteningGraphs) {
+  std::string html = R"(<html><head>
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+  {"@type":"WebSite","name":"Example"},
+  {"@type":"NewsArticle","headline":"Graph headline"}]}</script>
+<script type="application/ld+json">[{"@type":"Person","name":"A"},{"@type":"Organization","name":"B"}]</script>
+<script type="application/ld+json">{ this is : not json </script>
+<script type="application/ld+json"><!-- {"@type":"BreadcrumbList"} --></script>
+<script type="text/javascript">{"@type":"Ignored"}</script>
+</head><body></body></html>)";
+  auto p = build_page_from_html(html, "https://x.example/");
+  ASSERT_EQ(p.json_ld.size(), 5u);
+  EXPECT_EQ(p.json_ld[0]["@type"], "WebSite");
+  EXPECT_EQ(p.json_ld[1]["headline"], "Graph headline");
+  EXPECT_EQ(p.json_ld[2]["name"], "A");
+  EXPECT_EQ(p.json_ld[3]["name"], "B");
+  EXPECT_EQ(p.json_ld[4]["@type"], "BreadcrumbList");
+}
+
+TEST(PageBuilder, CollectsMetaTags) {
+  std::string html = R"(<html><head>
+<meta property="og:title" content="OG title">
+<meta name="Description" content="  A page.  ">
+<meta property="article:tag" content="one"><meta property="article:tag" content="two">
+<meta itemprop="datePublished" content="2026-04-08">
+<meta http-equiv="refresh" content="30">
+</head><body></body></html>)";
+  auto p = build_page_from_html(html, "https://x.example/");
+  EXPECT_EQ(p.meta_value("og:title"), "OG title");
+  EXPECT_EQ(p.meta_value("description"), "A page.");
+  EXPECT_EQ(p.meta_values("article:tag"), (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(p.meta_value("datepublished"), "2026-04-08");
+  EXPECT_EQ(p.meta.count("refresh"), 0u);
+  EXPECT_EQ(p.url, "https://x.example/");
+}
+
+TEST(PageBuilder, SkipReason) {
+  EXPECT_EQ(skip_reason(input("<html></html>", "text/html; charset=utf-8")), "");
+  EXPECT_EQ(skip_reason(input("<html></html>", "application/xhtml+xml")), "");
+  EXPECT_EQ(skip_reason(input("%PDF-1.7", "application/pdf")), "not HTML: application/pdf");
+  EXPECT_EQ(skip_reason(input("\x89PNG", "image/png")), "not HTML: image/png");
+  EXPECT_EQ(skip_reason(input("{}", "Application/JSON; charset=utf-8")),
+            "not HTML: application/json");
+  EXPECT_EQ(skip_reason(input("<!DOCTYPE html><html><body>x</body></html>", "")), "");
+  EXPECT_NE(skip_reason(input("just some bytes", "")), "");
+}
+
+TEST(PageBuilder, EmptyAndBinaryBodiesDoNotCrash) {
+  auto a = build_page(input(""));
+  EXPECT_TRUE(a.json_ld.empty());
+  std::string junk;
+  for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 131) & 0xFF);
+  auto b = build_page(input(junk));
+  EXPECT_FALSE(b.html.empty());
+}
+
+}  // namespace
+}  // namespace vellum::extract
