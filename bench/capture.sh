@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Capture benchmark: the shared news corpus x10 under different paths (~1,700 URLs) served by
 # nginx on 127.0.0.1 (compression off on the wire). In one run, side by side:
-#   - vellum archive --no-extract --concurrency 64
+#   - vellum archive --no-extract --concurrency 64, and the same with article extraction on
 #   - wget --warc-file (the archivist's everyday peer)
 #   - the work's own limit: the longer of curl --parallel (64) to /dev/null and compressing each
 #     page separately with zstd at the default level on all cores
@@ -91,6 +91,13 @@ vellum_s=$(elapsed "$t0" "$t1")
 vellum_bytes=$(dir_bytes "$work/vellum/warc")
 index_bytes=$(dir_bytes "$work/vellum"/index.sqlite3*)
 
+# vellum with article extraction on (the default), into a fresh archive.
+t0=$(now)
+"$vellum" -q --archive "$work/vellum-extract" archive --concurrency 64 -i "$urls" >/dev/null
+t1=$(now)
+extract_s=$(elapsed "$t0" "$t1")
+articles=$(find "$work/vellum-extract/articles" -name '*.json' | wc -l)
+
 # Re-archive, unchanged.
 "$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$urls" >/dev/null
 again_bytes=$(dir_bytes "$work/vellum/warc")
@@ -130,7 +137,7 @@ limit=$(python3 -c "print(max($curl_s, $zstd_s))")
 python3 - <<PY
 n=$n; v=$vellum_s; w=$wget_s; c=$curl_s; z=$zstd_s; lim=$limit
 print(f"{'':28}{'seconds':>9}{'pages/s':>10}")
-for name, s in [("vellum archive (c=64)", v), ("wget --warc-file", w), ("curl --parallel 64", c), ("zstd -3 per page", z)]:
+for name, s in [("vellum archive (c=64)", v), ("vellum with extraction", $extract_s), ("wget --warc-file", w), ("curl --parallel 64", c), ("zstd -3 per page", z)]:
     print(f"{name:28}{s:9.3f}{n/s:10.0f}")
 print(f"vellum vs wget:        {w/v:6.1f}x faster   (target >= 12x)")
 print(f"vellum vs limit ({lim:.3f}s): {v/lim:6.2f}x   (target <= 1.5x)")
@@ -138,5 +145,6 @@ vb=$vellum_bytes; wb=$wget_bytes
 print(f"bytes on disk: vellum {vb} (+ index $index_bytes), wget {wb}: {vb/wb:.3f}x   (target <= 1.0x)")
 print(f"re-archive unchanged: {$per_page_added} bytes added per page   (target <= 2048)")
 print(f"restore median: {float('$restore_small')*1000:.1f} ms at {$small_captures} captures, {float('$restore_big')*1000:.1f} ms at {$big_captures} captures   (target <= 10 ms)")
+print(f"with extraction: {n/$extract_s:.0f} pages/s, {$articles} articles written")
 print(f"verify: $verify")
 PY

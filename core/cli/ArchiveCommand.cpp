@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "archive/ArchiveWriter.h"
+#include "archive/CaptureArticle.h"
 #include "cli/Cli.h"
-#include "extract/Extraction.h"
 #include "fetch/Fetcher.h"
 #include "plugins/PluginHost.h"
 #include "util/Url.h"
@@ -115,19 +115,14 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
       if (row.status < 200 || row.status >= 300) return std::nullopt;
       auto head = warc::parse_http_head(hop.response_head);
       if (!head) return std::nullopt;
-      auto payload = warc::http_payload(hop.response_head + hop.response_body, *head);
-      auto input =
-          extract::page_input_from_response(hop.url, hop.response_head, std::move(payload.bytes));
-      extract::ExtractionResult r = extract::run_extraction(input, host.get());
-      if (!r.article) {
-        spdlog::debug("{}: no article: {}", hop.url, r.skipped);
-        return std::nullopt;
-      }
+      std::string payload =
+          warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
+      extract::ExtractionResult r;
+      auto json = archive::capture_article(row, *head, std::move(payload), host.get(), {}, r);
+      if (!json) spdlog::debug("{}: no article: {}", hop.url, r.skipped);
       if (!r.extractor.plugin_error.empty())
         spdlog::warn("{}: {}; used the generic extractor", hop.url, r.extractor.plugin_error);
-      extract::CaptureFacts facts{row.capture_id, hop.url,       hop.url,           row.date,
-                                  row.status,     row.record_id, row.payload_digest};
-      return extract::article_json(*r.article, facts, r.extractor);
+      return json;
     };
   }
   auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });

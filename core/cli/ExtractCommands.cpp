@@ -9,6 +9,7 @@
 
 #include "archive/ArchiveReader.h"
 #include "archive/ArchiveWriter.h"
+#include "archive/CaptureArticle.h"
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "extract/Extraction.h"
@@ -112,18 +113,13 @@ int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
   for (const auto& row : rows) {
     bar.update(done++, rows.size());
     try {
-      archive::RestoredPayload p = reader.payload(row);
-      std::string head = p.head.start_line + "\r\n";
-      for (const auto& [k, v] : p.head.headers) head += k + ": " + v + "\r\n";
-      auto input = extract::page_input_from_response(row.url, head + "\r\n", std::move(p.entity));
-      extract::ExtractionResult r = extract::run_extraction(input, &host, o.plugin);
-      if (!r.article) {
+      extract::ExtractionResult r;
+      auto found = archive::stored_capture_article(reader, row, &host, o.plugin, r);
+      if (!found) {
         ++skipped;
         continue;
       }
-      extract::CaptureFacts facts{row.capture_id, row.url,       row.url,           row.date,
-                                  row.status,     row.record_id, row.payload_digest};
-      auto j = extract::article_json(*r.article, facts, r.extractor);
+      const nlohmann::json& j = *found;
       writer->store_article(row, j);
       ++stored;
       if (g.json)

@@ -9,10 +9,10 @@
 
 #include "archive/ArchiveReader.h"
 #include "archive/ArchiveWriter.h"
+#include "archive/CaptureArticle.h"
 #include "archive/Verifier.h"
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
-#include "extract/Extraction.h"
 #include "plugins/PluginHost.h"
 #include "util/Time.h"
 #include "warc/HttpMessage.h"
@@ -134,20 +134,15 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
       return j;
     }
   }
-  archive::RestoredPayload p = reader.payload(row);
-  std::string head = p.head.start_line + "\r\n";
-  for (const auto& [k, v] : p.head.headers) head += k + ": " + v + "\r\n";
-  auto input = extract::page_input_from_response(row.url, head + "\r\n", std::move(p.entity));
   plugins::PluginHost host({plugin_dirs(g), {}, {}});
   host.load_all();
-  extract::ExtractionResult r = extract::run_extraction(input, &host);
-  if (!r.article)
+  extract::ExtractionResult r;
+  auto found = archive::stored_capture_article(reader, row, &host, {}, r);
+  if (!found)
     throw std::runtime_error("capture " + row.capture_id + " has no article: " + r.skipped);
   spdlog::info("capture {} was stored without an article; extracted it now with {}", row.capture_id,
                r.extractor.name);
-  extract::CaptureFacts facts{row.capture_id, row.url,       row.url,           row.date,
-                              row.status,     row.record_id, row.payload_digest};
-  auto j = extract::article_json(*r.article, facts, r.extractor);
+  nlohmann::json j = std::move(*found);
   j["warc"]["file"] = row.file;
   j["warc"]["offset"] = row.offset;
   j["warc"]["length"] = row.length;

@@ -1,21 +1,8 @@
 #include "extract/Extraction.h"
 
 #include "extract/GenericExtractor.h"
-#include "warc/HttpMessage.h"
 
 namespace vellum::extract {
-
-PageInput page_input_from_response(const std::string& url, std::string_view http_head,
-                                   std::string payload) {
-  PageInput in;
-  in.url = in.final_url = url;
-  if (auto head = warc::parse_http_head(http_head)) {
-    in.status = head->status;
-    in.headers = head->headers;
-  }
-  in.body = std::move(payload);
-  return in;
-}
 
 ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin) {
   ExtractionResult r;

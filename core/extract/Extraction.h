@@ -19,11 +19,6 @@ struct ExtractionResult {
   std::string skipped;  // why there is no article ("not HTML: image/png")
 };
 
-// The extractor's input for a stored response: its URL, HTTP head and payload (entity body with
-// chunked coding removed, content coding still applied).
-PageInput page_input_from_response(const std::string& url, std::string_view http_head,
-                                   std::string payload);
-
 // `plugins` may be null (generic extractor only); `forced` names a plugin to use regardless of
 // routing (empty: route by URL).
 ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plugins,

@@ -1,0 +1,31 @@
+#include "archive/CaptureArticle.h"
+
+namespace vellum::archive {
+
+std::optional<nlohmann::json> capture_article(const index::CaptureRow& row,
+                                              const warc::HttpHead& head, std::string payload,
+                                              plugins::PluginHost* plugins,
+                                              const std::string& forced_plugin,
+                                              extract::ExtractionResult& result) {
+  extract::PageInput input;
+  input.url = input.final_url = row.url;
+  input.status = head.status;
+  input.headers = head.headers;
+  input.body = std::move(payload);
+  result = extract::run_extraction(input, plugins, forced_plugin);
+  if (!result.article) return std::nullopt;
+  extract::CaptureFacts facts{row.capture_id, row.url,       row.url,           row.date,
+                              row.status,     row.record_id, row.payload_digest};
+  return extract::article_json(*result.article, facts, result.extractor);
+}
+
+std::optional<nlohmann::json> stored_capture_article(ArchiveReader& reader,
+                                                     const index::CaptureRow& row,
+                                                     plugins::PluginHost* plugins,
+                                                     const std::string& forced_plugin,
+                                                     extract::ExtractionResult& result) {
+  RestoredPayload p = reader.payload(row);
+  return capture_article(row, p.head, std::move(p.entity), plugins, forced_plugin, result);
+}
+
+}  // namespace vellum::archive
