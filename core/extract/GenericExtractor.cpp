@@ -1,5 +1,8 @@
 #include "extract/GenericExtractor.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "extract/ContentExtractor.h"
 #include "extract/MetadataExtractor.h"
 #include "extract/TextUtil.h"

@@ -282,7 +282,7 @@ std::string skip_reason(const PageInput& in) {
     std::string_view body = in.body;
     std::string decoded;
     std::string coding = header_value(in, "Content-Encoding");
-    if (!coding.empty()) {
+    if (!coding.empty() && !in.body.empty()) {
       std::string err;
       auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
       if (!d) return "undecodable body: " + err;
@@ -306,7 +306,7 @@ Page build_page(const PageInput& in) {
   std::string coding = trim(header_value(in, "Content-Encoding"));
   std::string decoded;
   std::string_view body = in.body;
-  if (!coding.empty() && !util::iequals(coding, "identity")) {
+  if (!coding.empty() && !util::iequals(coding, "identity") && !in.body.empty()) {
     std::string err;
     auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
     if (!d) throw std::runtime_error("cannot decode content coding '" + coding + "': " + err);

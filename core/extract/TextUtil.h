@@ -1,6 +1,7 @@
 // Small string helpers shared by the extractors.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

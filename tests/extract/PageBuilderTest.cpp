@@ -161,6 +161,9 @@ TEST(PageBuilder, SkipReason) {
 TEST(PageBuilder, EmptyAndBinaryBodiesDoNotCrash) {
   auto a = build_page(input(""));
   EXPECT_TRUE(a.json_ld.empty());
+  auto gz = input("");
+  gz.headers.emplace_back("Content-Encoding", "gzip");
+  EXPECT_TRUE(build_page(gz).html.empty());
   std::string junk;
   for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 131) & 0xFF);
   auto b = build_page(input(junk));
