@@ -255,7 +255,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     if (options_.extract && recs.row.record_type == "response") {
       if (auto json = options_.extract(hop, recs.row)) {
         warc::WarcRecord meta = build_article_record(recs.row, json->dump());
-        if (auto article = article_row_from_record(meta)) {
+        if (auto article = article_row_from_record(meta, *json)) {
           std::string encoded = encoder_.encode(meta.serialize());
           article->offset = bytes.size();
           article->length = encoded.size();
@@ -275,7 +275,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
 
 void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {
   warc::WarcRecord meta = build_article_record(response, j.dump());
-  auto article = article_row_from_record(meta);
+  auto article = article_row_from_record(meta, j);
   if (!article) throw std::runtime_error("not an article record for " + response.capture_id);
   std::string bytes = encoder_.encode(meta.serialize());
   article->offset = 0;

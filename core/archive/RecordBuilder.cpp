@@ -100,6 +100,11 @@ std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord&
     return std::nullopt;
   auto j = nlohmann::json::parse(record.block, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return article_row_from_record(record, j);
+}
+
+std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record,
+                                                         const nlohmann::json& j) {
   auto str = [&](const char* k) {
     auto it = j.find(k);
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();

@@ -3,6 +3,7 @@
 // `vellum reindex` give the same row.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +45,9 @@ warc::WarcRecord build_article_record(const index::CaptureRow& response, const s
 // Index row for an article metadata record (file/offset/length left for the caller); nullopt
 // for any other record.
 std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record);
+// The same when the record's JSON is already at hand (parsed, or about to be written).
+std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record,
+                                                         const nlohmann::json& article);
 
 // The warcinfo record that opens every file.
 warc::WarcRecord build_warcinfo(const std::string& file_name);

@@ -315,6 +315,7 @@ struct Fetcher::Impl {
                      opts.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
                                 : static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);  // fewer reads and callbacks per page
     curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
