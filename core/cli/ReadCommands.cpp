@@ -77,19 +77,7 @@ nlohmann::json row_json(const index::CaptureRow& r) {
 
 std::string time_bound(const std::string& text, bool upper) {
   if (text.empty()) return {};
-  std::optional<util::TimePoint> t;
-  if (upper) {
-    t = util::parse_ref_time(text);
-  } else {
-    t = util::parse_warc_date(text);
-    if (!t && text.size() >= 4 && text.find_first_not_of("0123456789") == std::string::npos) {
-      // Lower bound from digits: the start of the period named.
-      std::string full = text + std::string("00000101000000000").substr(text.size());
-      t = util::parse_warc_date(full.substr(0, 4) + "-" + full.substr(4, 2) + "-" +
-                                full.substr(6, 2) + "T" + full.substr(8, 2) + ":" +
-                                full.substr(10, 2) + ":" + full.substr(12, 2) + "Z");
-    }
-  }
+  auto t = upper ? util::parse_ref_time(text) : util::parse_ref_time_start(text);
   if (!t)
     throw std::runtime_error("cannot read time '" + text +
                              "': expected YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ");

@@ -106,30 +106,40 @@ std::optional<TimePoint> parse_warc_date(std::string_view s) {
   return make(y, mo, d, h, mi, sec, us);
 }
 
-std::optional<TimePoint> parse_ref_time(std::string_view s) {
+namespace {
+
+// A 4- to 17-digit stamp as the first (end = false) or last (end = true) moment of the period
+// it names; other text as parse_warc_date.
+std::optional<TimePoint> parse_stamp(std::string_view s, bool end) {
   bool all_digits = !s.empty();
   for (char c : s) all_digits = all_digits && std::isdigit((unsigned char)c);
   if (!all_digits) return parse_warc_date(s);
   if (s.size() < 4 || s.size() > 17) return std::nullopt;
-  // Fill the missing tail with the latest value each field allows.
+  // Fill the missing fields with the earliest or latest value each allows.
+  static const std::string kFirst = "00000101000000000", kLast = "99991231235959999";
   std::string full(s);
-  static const std::string kMax = "99991231235959999";
-  full += kMax.substr(full.size());
+  full += (end ? kLast : kFirst).substr(full.size());
   int y = digits(full, 0, 4), mo = digits(full, 4, 2), d = digits(full, 6, 2);
   int h = digits(full, 8, 2), mi = digits(full, 10, 2), sec = digits(full, 12, 2);
   long ms = digits(full, 14, 3);
-  if (s.size() < 6) mo = 12;
   if (mo < 1 || mo > 12) return std::nullopt;
-  if (s.size() < 8) {
+  if (end && s.size() < 8) {
     using namespace std::chrono;
     d = int(unsigned(year_month_day_last{year{y}, month_day_last{month{unsigned(mo)}}}.day()));
   }
-  if (s.size() < 10) h = 23;
-  if (s.size() < 12) mi = 59;
-  if (s.size() < 14) sec = 59;
-  // The end of the last field given: a 17-digit stamp names one millisecond.
-  long us = s.size() == 17 ? ms * 1000 + 999 : 999999;
+  // A 17-digit stamp names one millisecond.
+  long us = end ? (s.size() == 17 ? ms * 1000 + 999 : 999999) : ms * 1000;
   return make(y, mo, d, h, mi, sec, us);
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_ref_time(std::string_view s) {
+  return parse_stamp(s, true);
+}
+
+std::optional<TimePoint> parse_ref_time_start(std::string_view s) {
+  return parse_stamp(s, false);
 }
 
 }  // namespace vellum::util

@@ -29,4 +29,8 @@ std::optional<TimePoint> parse_warc_date(std::string_view s);
 // moment they allow, so "2026" means the end of 2026) or an ISO 8601 date as parse_warc_date.
 std::optional<TimePoint> parse_ref_time(std::string_view s);
 
+// The same, taking the first moment of the period named ("2026" is 2026-01-01T00:00:00Z): for
+// lower bounds such as `vellum list --since`.
+std::optional<TimePoint> parse_ref_time_start(std::string_view s);
+
 }  // namespace vellum::util

@@ -61,6 +61,16 @@ TEST(Time, ReferenceTimesMeanTheEndOfThePeriodNamed) {
   EXPECT_FALSE(parse_ref_time("20261301"));
 }
 
+TEST(Time, StartReferenceTimesMeanTheStartOfThePeriodNamed) {
+  EXPECT_EQ(warc_date(*parse_ref_time_start("2026")), "2026-01-01T00:00:00.000000Z");
+  EXPECT_EQ(warc_date(*parse_ref_time_start("202602")), "2026-02-01T00:00:00.000000Z");
+  EXPECT_EQ(warc_date(*parse_ref_time_start("20260408160931123")), "2026-04-08T16:09:31.123000Z");
+  EXPECT_EQ(warc_date(*parse_ref_time_start("2026-04-08T16:09:31Z")),
+            "2026-04-08T16:09:31.000000Z");
+  EXPECT_FALSE(parse_ref_time_start("20260230"));
+  EXPECT_FALSE(parse_ref_time_start("12"));
+}
+
 TEST(Uuid, RecordIdsAreUniqueVersion4Urns) {
   std::set<std::string> ids;
   for (int i = 0; i < 1000; ++i) {
