@@ -331,20 +331,23 @@ void ArchiveWriter::write_sidecars(const std::vector<index::ArticleRow>& article
   }
 }
 
-void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
-                           const index::CaptureRow& response) {
-  auto j = nlohmann::json::parse(article.json, nullptr, false);
-  if (j.is_discarded()) return;
+void add_response_location(nlohmann::json& j, const index::CaptureRow& response) {
   j["warc"] = {{"file", response.file},
                {"offset", response.offset},
                {"length", response.length},
                {"record_id", response.record_id},
-               {"payload_digest", response.payload_digest},
-               {"article_record",
-                {{"file", article.file},
-                 {"offset", article.offset},
-                 {"length", article.length},
-                 {"record_id", article.record_id}}}};
+               {"payload_digest", response.payload_digest}};
+}
+
+void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
+                           const index::CaptureRow& response) {
+  auto j = nlohmann::json::parse(article.json, nullptr, false);
+  if (j.is_discarded()) return;
+  add_response_location(j, response);
+  j["warc"]["article_record"] = {{"file", article.file},
+                                 {"offset", article.offset},
+                                 {"length", article.length},
+                                 {"record_id", article.record_id}};
   std::string domain = article.source_domain.empty() ? "unknown" : article.source_domain;
   for (char& c : domain)
     if (c == '/' || c == '\\' || c == '\0') c = '_';

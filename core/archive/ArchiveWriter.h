@@ -139,6 +139,10 @@ struct ReindexReport {
 };
 ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger log = {});
 
+// Sets the article JSON's "warc" object to where the capture's response lies: file, offset,
+// length, record_id, payload_digest.
+void add_response_location(nlohmann::json& article, const index::CaptureRow& response);
+
 // Writes a capture's article JSON as a plain file, articles/<domain>/<capture id>.json,
 // with its WARC location added (atomically: temporary file, then rename).
 void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,

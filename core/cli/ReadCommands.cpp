@@ -116,9 +116,7 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
   if (auto a = reader.index().article(row.capture_id)) {
     auto j = nlohmann::json::parse(a->json, nullptr, false);
     if (!j.is_discarded()) {
-      j["warc"]["file"] = row.file;
-      j["warc"]["offset"] = row.offset;
-      j["warc"]["length"] = row.length;
+      archive::add_response_location(j, row);
       return j;
     }
   }
@@ -131,9 +129,7 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
   spdlog::info("capture {} was stored without an article; extracted it now with {}", row.capture_id,
                r.extractor.name);
   nlohmann::json j = std::move(*found);
-  j["warc"]["file"] = row.file;
-  j["warc"]["offset"] = row.offset;
-  j["warc"]["length"] = row.length;
+  archive::add_response_location(j, row);
   return j;
 }
 
