@@ -37,9 +37,14 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
     ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
     std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "?";
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    if (log)
-      log("archive " + path.parent_path().string() + " is being written by process " + holder +
-          "; waiting for it to finish");
+    if (log) {
+      // The holder wrote "PID PROGRAM" into the lock file.
+      std::string msg = "archive " + path.parent_path().string() + " is being written by process " +
+                        holder + "; waiting for it to finish";
+      if (holder.find("vellumd") != std::string::npos)
+        msg += " (`vellum enqueue URL...` hands URLs to the running daemon instead)";
+      log(msg);
+    }
     while (flock(fd, LOCK_EX) != 0) {
       if (errno != EINTR) {
         int e = errno;
@@ -48,7 +53,7 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
       }
     }
   }
-  std::string me = std::to_string(getpid()) + "\n";
+  std::string me = std::to_string(getpid()) + " " + program_invocation_short_name + "\n";
   if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
   return fd;
 }

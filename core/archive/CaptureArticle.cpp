@@ -1,5 +1,7 @@
 #include "archive/CaptureArticle.h"
 
+#include "warc/HttpMessage.h"
+
 namespace vellum::archive {
 
 std::optional<nlohmann::json> capture_article(const index::CaptureRow& row,
@@ -26,6 +28,25 @@ std::optional<nlohmann::json> stored_capture_article(ArchiveReader& reader,
                                                      extract::ExtractionResult& result) {
   RestoredPayload p = reader.payload(row);
   return capture_article(row, p.head, std::move(p.entity), plugins, forced_plugin, result);
+}
+
+std::optional<nlohmann::json> exchange_article(const fetch::Exchange& hop,
+                                               const index::CaptureRow& row,
+                                               plugins::PluginHost* plugins,
+                                               const std::string& forced_plugin,
+                                               extract::ExtractionResult& result) {
+  if (row.status < 200 || row.status >= 300) {
+    result.skipped = "HTTP status " + std::to_string(row.status);
+    return std::nullopt;
+  }
+  auto head = warc::parse_http_head(hop.response_head);
+  if (!head) {
+    result.skipped = "the response head does not parse";
+    return std::nullopt;
+  }
+  std::string payload =
+      warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
+  return capture_article(row, *head, std::move(payload), plugins, forced_plugin, result);
 }
 
 }  // namespace vellum::archive

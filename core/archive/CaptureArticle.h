@@ -8,6 +8,7 @@
 
 #include "archive/ArchiveReader.h"
 #include "extract/Extraction.h"
+#include "fetch/Fetcher.h"
 #include "index/Index.h"
 #include "plugins/PluginHost.h"
 
@@ -21,6 +22,14 @@ std::optional<nlohmann::json> capture_article(const index::CaptureRow& row,
                                               plugins::PluginHost* plugins,
                                               const std::string& forced_plugin,
                                               extract::ExtractionResult& result);
+
+// The same for an exchange just fetched (at capture time): nullopt for non-2xx responses and
+// heads that do not parse.
+std::optional<nlohmann::json> exchange_article(const fetch::Exchange& hop,
+                                               const index::CaptureRow& row,
+                                               plugins::PluginHost* plugins,
+                                               const std::string& forced_plugin,
+                                               extract::ExtractionResult& result);
 
 // The same, reading the payload from the archive.
 std::optional<nlohmann::json> stored_capture_article(ArchiveReader& reader,

@@ -28,16 +28,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-void read_urls(std::istream& in, std::vector<std::string>& out) {
-  std::string line;
-  while (std::getline(in, line)) {
-    auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
-    auto e = line.find_last_not_of(" \t\r");
-    out.push_back(line.substr(b, e - b + 1));
-  }
-}
-
 struct Outcome {
   std::string url;
   std::string final_url;
@@ -80,15 +70,7 @@ void report(const GlobalOptions& g, const Outcome& o) {
 
 int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   std::vector<std::string> urls = o.urls;
-  if (!o.input.empty()) {
-    if (o.input == "-") {
-      read_urls(std::cin, urls);
-    } else {
-      std::ifstream in(o.input);
-      if (!in) throw std::runtime_error("cannot read URL list " + o.input);
-      read_urls(in, urls);
-    }
-  }
+  if (!o.input.empty()) read_url_list(o.input, urls);
   if (urls.empty()) throw std::runtime_error("no URLs given (name them, or use -i FILE)");
 
   archive::WriterOptions wo;
@@ -101,24 +83,13 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   if (!o.no_extract) {
     plugins::HostOptions ho;
     ho.dirs = plugin_dirs(g);
-    ho.log = [](LogLevel level, const std::string& logger, const std::string& message) {
-      auto l = level == LogLevel::error  ? spdlog::level::err
-               : level == LogLevel::warn ? spdlog::level::warn
-               : level == LogLevel::info ? spdlog::level::info
-                                         : spdlog::level::debug;
-      spdlog::log(l, "{}: {}", logger, message);
-    };
+    ho.log = plugins::log_to_spdlog;
     host = std::make_unique<plugins::PluginHost>(ho);
     for (const auto& problem : host->load_all()) spdlog::warn("plugin refused: {}", problem);
     wo.extract = [&host](const fetch::Exchange& hop,
                          const index::CaptureRow& row) -> std::optional<nlohmann::json> {
-      if (row.status < 200 || row.status >= 300) return std::nullopt;
-      auto head = warc::parse_http_head(hop.response_head);
-      if (!head) return std::nullopt;
-      std::string payload =
-          warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
       extract::ExtractionResult r;
-      auto json = archive::capture_article(row, *head, std::move(payload), host.get(), {}, r);
+      auto json = archive::exchange_article(hop, row, host.get(), {}, r);
       if (!json) spdlog::debug("{}: no article: {}", hop.url, r.skipped);
       if (!r.extractor.plugin_error.empty())
         spdlog::warn("{}: {}; used the generic extractor", hop.url, r.extractor.plugin_error);

@@ -14,7 +14,9 @@ struct GlobalOptions {
   std::filesystem::path archive = "vellum-archive";
   std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir; empty: the default ones
   bool json = false;
-  int verbosity = 0;  // -1 quiet, 0 normal, 1+ verbose
+  int verbosity = 0;             // -1 quiet, 0 normal, 1+ verbose
+  std::filesystem::path config;  // --config: a vellumd configuration to take defaults from
+  std::filesystem::path socket;  // the running daemon's control socket
 };
 
 struct ArchiveOptions {
@@ -67,6 +69,19 @@ struct ReextractOptions {
   std::string plugin;  // force this plugin (by name) instead of routing
 };
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
+
+// Talking to the running daemon over its control socket.
+struct EnqueueOptions {
+  std::vector<std::string> urls;
+  std::string input;   // -i FILE or "-"
+  std::string plugin;  // force this plugin for these URLs
+};
+int run_status(const GlobalOptions& g);
+int run_sources(const GlobalOptions& g);
+int run_enqueue(const GlobalOptions& g, const EnqueueOptions& o);
+
+// Reads URLs, one per line (blank lines and '#' comments skipped), from FILE or "-" (stdin).
+void read_url_list(const std::string& input, std::vector<std::string>& out);
 
 // The plugin directories in effect: --plugin-dir values, else $VELLUM_PLUGIN_PATH (':'-separated),
 // else the installed directory and, in a build tree, <build>/plugins.

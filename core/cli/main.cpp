@@ -6,12 +6,22 @@
 #include <iostream>
 
 #include "cli/Cli.h"
+#include "config/ConfigLoader.h"
+#include "daemon/DaemonPaths.h"
 
 using namespace vellum::cli;
 
 std::vector<char*>& vellum::cli::original_argv() {
   static std::vector<char*> argv;
   return argv;
+}
+
+// --config: the daemon's archive directory, plugin directories and socket become the defaults.
+static void apply_config(GlobalOptions& g, bool archive_given) {
+  auto cfg = vellum::config::load_config(g.config);
+  if (!archive_given) g.archive = cfg.archive.dir;
+  if (g.plugin_dirs.empty()) g.plugin_dirs = cfg.plugins.dirs;
+  if (g.socket.empty()) g.socket = vellum::daemon::control_socket_path(cfg);
 }
 
 int main(int argc, char** argv) {
@@ -26,6 +36,14 @@ int main(int argc, char** argv) {
   app.add_flag("--json", g.json, "Machine-readable output: one JSON object per line");
   app.add_flag("-v,--verbose", verbose, "More detail on stderr");
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  auto* archive_opt = app.get_option("--archive");
+  app.add_option("--config", g.config,
+                 "vellumd configuration: its archive.dir, plugin dirs and control socket become "
+                 "the defaults")
+      ->check(CLI::ExistingFile);
+  app.add_option("--socket", g.socket,
+                 "The daemon's control socket (default: from --config, $VELLUM_SOCKET, "
+                 "/run/vellum/vellumd.sock, or vellumd.sock in the archive directory)");
   app.add_option("--plugin-dir", g.plugin_dirs,
                  "Load extractor plugins from DIR (repeatable; default: the installed directory)")
       ->allow_extra_args(false);
@@ -127,6 +145,14 @@ int main(int argc, char** argv) {
       app.add_subcommand("plugins", "List the extractor plugins, or check one file");
   plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?");
 
+  auto* status = app.add_subcommand("status", "Ask the running daemon what it is doing");
+  auto* sources = app.add_subcommand("sources", "List the running daemon's sources");
+  EnqueueOptions qo;
+  auto* enqueue = app.add_subcommand("enqueue", "Hand URLs to the running daemon to capture");
+  enqueue->add_option("urls", qo.urls, "URLs to capture");
+  enqueue->add_option("-i,--input", qo.input, "Read URLs from FILE, one per line ('-': stdin)");
+  enqueue->add_option("--plugin", qo.plugin, "Extract these pages with the plugin of this name");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -141,6 +167,10 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   try {
+    if (!g.config.empty()) apply_config(g, archive_opt->count() > 0);
+    if (*status) return run_status(g);
+    if (*sources) return run_sources(g);
+    if (*enqueue) return run_enqueue(g, qo);
     if (*archive) return run_archive(g, ao);
     if (*restore) return run_restore(g, ro);
     if (*list) return run_list(g, lo);

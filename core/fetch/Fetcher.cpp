@@ -164,7 +164,11 @@ struct Fetcher::Impl {
 
   // One fetch() call: the URL, its redirect hops and the callback.
   struct Job {
+    ~Job() { curl_slist_free_all(headers); }
     std::string url;
+    RequestOptions request;
+    std::string origin;             // scheme://host:port of `url`: where request.headers go
+    curl_slist* headers = nullptr;  // the fetcher's headers + request.headers; null: none extra
     std::function<void(FetchResult)> done;
     FetchResult result;
     std::vector<std::string> chain;  // normalised URLs requested, for loop detection
@@ -240,12 +244,21 @@ struct Fetcher::Impl {
 
   // ---- queue ----
 
-  void enqueue(std::string url, std::function<void(FetchResult)> done) {
+  void enqueue(std::string url, RequestOptions request, std::function<void(FetchResult)> done) {
     auto job = std::make_unique<Job>();
     job->result.url = url;
     job->result.final_url = url;
     job->url = std::move(url);
     job->done = std::move(done);
+    if (!request.headers.empty()) {
+      job->origin = origin_of(job->url);
+      job->headers = append(job->headers, kAcceptEncoding);
+      for (const auto& [name, value] : opts.extra_headers)
+        job->headers = append(job->headers, value.empty() ? name + ";" : name + ": " + value);
+      for (const auto& [name, value] : request.headers)
+        job->headers = append(job->headers, value.empty() ? name + ";" : name + ": " + value);
+    }
+    job->request = std::move(request);
     queue.push_back(std::move(job));
     schedule_pump();
   }
@@ -303,6 +316,13 @@ struct Fetcher::Impl {
     }
   }
 
+  // "scheme://host:port" of a URL, empty when it does not parse.
+  static std::string origin_of(const std::string& url) {
+    auto u = util::parse_url(url);
+    if (!u) return {};
+    return u->scheme + "://" + u->host + ":" + std::to_string(u->effective_port());
+  }
+
   void configure(CURL* e, Hop* hop) {
     curl_easy_setopt(e, CURLOPT_URL, hop->ex.url.c_str());
     curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<void*>(hop));
@@ -320,7 +340,13 @@ struct Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    const Job& job = *hop->job;
+    bool own_origin = job.headers && origin_of(hop->ex.url) == job.origin;
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, own_origin ? job.headers : headers);
+    if (!job.request.cookie_file.empty()) {
+      // Read-only: the cookie engine starts from the file for each hop and writes nothing back.
+      curl_easy_setopt(e, CURLOPT_COOKIEFILE, job.request.cookie_file.c_str());
+    }
     if (resolve) curl_easy_setopt(e, CURLOPT_RESOLVE, resolve);
     if (!opts.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
@@ -747,7 +773,8 @@ struct Fetcher::Impl {
     const std::size_t len = size * n;
     try {
       std::string& body = hop->ex.response_body;
-      const std::uint64_t cap = hop->impl->opts.max_body_bytes;
+      const std::uint64_t cap = hop->job->request.max_body_bytes ? hop->job->request.max_body_bytes
+                                                                 : hop->impl->opts.max_body_bytes;
       if (body.empty()) reserve_body(*hop, cap);
       if (body.size() + len > cap) {
         body.append(data, static_cast<std::size_t>(cap - body.size()));
@@ -809,7 +836,12 @@ Fetcher::Fetcher(boost::asio::io_context& io, FetchOptions options)
 Fetcher::~Fetcher() = default;
 
 void Fetcher::fetch(std::string url, std::function<void(FetchResult)> done) {
-  impl_->enqueue(std::move(url), std::move(done));
+  impl_->enqueue(std::move(url), {}, std::move(done));
+}
+
+void Fetcher::fetch(std::string url, RequestOptions request,
+                    std::function<void(FetchResult)> done) {
+  impl_->enqueue(std::move(url), std::move(request), std::move(done));
 }
 
 std::size_t Fetcher::in_flight() const {

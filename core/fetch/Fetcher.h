@@ -35,6 +35,16 @@ struct FetchOptions {
   std::function<bool(const struct sockaddr*)> address_filter;
 };
 
+// Options for one fetch() that differ from the fetcher's: what a daemon source adds.
+struct RequestOptions {
+  // Extra request headers (e.g. If-None-Match, an account's token). Sent only to the URL's own
+  // origin (scheme, host and port): a redirect to another site does not receive them.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string
+      cookie_file;  // Netscape cookie file (curl's format), read for every hop; never written
+  std::uint64_t max_body_bytes = 0;  // 0: FetchOptions::max_body_bytes
+};
+
 // "Vellum/<version> (+https://github.com/vellum-archive/vellum)"
 std::string default_user_agent();
 
@@ -73,6 +83,7 @@ class Fetcher {
   // been fetched or has failed. Never throws for network or protocol failures.
   // Call it on the io_context's thread (or while the io_context is not running).
   void fetch(std::string url, std::function<void(FetchResult)> done);
+  void fetch(std::string url, RequestOptions request, std::function<void(FetchResult)> done);
 
   std::size_t in_flight() const;
   std::size_t queued() const;

@@ -1,5 +1,7 @@
 #include "plugins/PluginHost.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
@@ -282,6 +284,14 @@ std::shared_ptr<LoadedPlugin> PluginHost::route(const std::string& url) const {
     }
   }
   return best;
+}
+
+void log_to_spdlog(LogLevel level, const std::string& logger, const std::string& message) {
+  auto l = level == LogLevel::error  ? spdlog::level::err
+           : level == LogLevel::warn ? spdlog::level::warn
+           : level == LogLevel::info ? spdlog::level::info
+                                     : spdlog::level::debug;
+  spdlog::log(l, "{}: {}", logger, message);
 }
 
 }  // namespace vellum::plugins

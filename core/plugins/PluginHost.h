@@ -53,6 +53,9 @@ struct HostOptions {
   std::function<nlohmann::json(const std::string& name)> config;
 };
 
+// HostOptions::log that writes to spdlog's default logger as "<logger>: <message>".
+void log_to_spdlog(LogLevel level, const std::string& logger, const std::string& message);
+
 class PluginHost {
  public:
   explicit PluginHost(HostOptions options);

@@ -55,7 +55,7 @@ enum class LogLevel { debug, info, warn, error };
 struct HostServices {
   // Logs under "plugin.<name>".
   std::function<void(LogLevel, const std::string&)> log;
-  // The plugin's own configuration table ([plugins.<name>] in the configuration), as JSON.
+  // The plugin's own configuration table ([plugins.config.<name>] in the configuration), as JSON.
   nlohmann::json config = nlohmann::json::object();
 };
 

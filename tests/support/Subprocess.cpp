@@ -85,6 +85,18 @@ int Subprocess::wait() {
   return status_;
 }
 
+bool Subprocess::running() {
+  if (waited_) return false;
+  int st = 0;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    waited_ = true;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return false;
+  }
+  return true;
+}
+
 int run_vellum(const std::vector<std::string>& args, std::string* out) {
   std::vector<std::string> argv{VELLUM_CLI_PATH};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -21,6 +21,8 @@ class Subprocess {
   std::string read_all();
   void kill(int sig);
   int wait();  // exit status, or 128 + signal
+  // False once the child has exited (its status is then kept for wait()).
+  bool running();
   pid_t pid() const { return pid_; }
 
  private:

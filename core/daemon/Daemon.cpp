@@ -1,0 +1,1155 @@
+#include "daemon/Daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <random>
+#include <regex>
+#include <unordered_map>
+
+#include "archive/ArchiveWriter.h"
+#include "archive/CaptureArticle.h"
+#include "config/ConfigLoader.h"
+#include "config/Units.h"
+#include "daemon/ControlServer.h"
+#include "daemon/DaemonPaths.h"
+#include "daemon/Frontier.h"
+#include "daemon/MetricsServer.h"
+#include "daemon/NetworkGuard.h"
+#include "daemon/Notifier.h"
+#include "daemon/RetryPolicy.h"
+#include "daemon/StateStore.h"
+#include "fetch/Fetcher.h"
+#include "plugins/PluginHost.h"
+#include "sources/FeedParser.h"
+#include "sources/LinkFinder.h"
+#include "sources/Robots.h"
+#include "util/Time.h"
+#include "util/Url.h"
+#include "warc/Compression.h"
+#include "warc/HttpMessage.h"
+
+namespace vellum::daemon {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Frontier priorities: discovery documents first, then new articles, then revisits.
+constexpr int kDiscovery = 2;
+constexpr int kNewPage = 1;
+constexpr int kRevisit = 0;
+
+constexpr std::size_t kRefillLow = 2'000;        // refill the frontier below this many queued
+constexpr std::size_t kRefillBatch = 5'000;      // URLs taken from the state store at once
+constexpr std::uint64_t kRobotsCap = 512 << 10;  // robots.txt bytes read (RFC 9309: >= 500 KiB)
+constexpr const char* kRobotsToken = "vellum";
+
+// "scheme://host" with the port only when it is not the scheme's default.
+std::string origin_of(const util::Url& u) {
+  std::string o = u.scheme + "://" + u.host;
+  if (u.port > 0 && u.port != (u.scheme == "https" ? 443 : 80)) o += ":" + std::to_string(u.port);
+  return o;
+}
+
+std::string host_key(const util::Url& u) {
+  return u.host + ":" + std::to_string(u.effective_port());
+}
+
+std::string path_and_query(const util::Url& u) {
+  return u.has_query ? u.path + "?" + u.query : u.path;
+}
+
+// A duration for people: whole seconds once it is longer than ten.
+std::string ms_text(milliseconds d) {
+  if (d > milliseconds(10'000))
+    d = std::chrono::duration_cast<std::chrono::seconds>(d + milliseconds(500));
+  return config::format_duration(d);
+}
+
+// The entity body of the last hop, transfer and content coding removed; nullopt with `error`
+// set when it cannot be decoded within `cap` bytes.
+std::optional<std::string> decoded_body(const fetch::Exchange& hop, std::uint64_t cap,
+                                        std::string& error) {
+  auto head = warc::parse_http_head(hop.response_head);
+  if (!head) {
+    error = "the response head does not parse";
+    return std::nullopt;
+  }
+  std::string payload =
+      warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
+  const std::string* ce = head->header("Content-Encoding");
+  if (!ce || ce->empty()) return payload;
+  return warc::decode_content(payload, *ce, cap, &error);
+}
+
+std::string header_of(const fetch::Exchange& hop, std::string_view name) {
+  auto head = warc::parse_http_head(hop.response_head);
+  if (!head) return {};
+  const std::string* v = head->header(name);
+  return v ? *v : std::string();
+}
+
+Millis to_millis(util::TimePoint t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+// One configured source and the run in progress, if any.
+struct SourceRun {
+  SourceRun(asio::io_context& io, config::SourceConfig c) : cfg(std::move(c)), timer(io) {}
+  config::SourceConfig cfg;
+  asio::steady_timer timer;
+  bool running = false;
+  int pending_docs = 0;             // discovery documents of this run not finished yet
+  std::int64_t new_links = 0;       // URLs added by this run
+  std::int64_t listed = 0;          // links the run's documents listed
+  std::string error;                // first problem of this run
+  int status = 0;                   // HTTP status of the source URL in this run
+  std::string etag, last_modified;  // validators to keep when the run succeeds
+  Millis next_run = 0;
+  int failing = 0;  // runs in a row that failed: the next try comes sooner than the interval
+};
+
+struct RobotsEntry {
+  sources::RobotsRules rules;
+  Millis expires = 0;
+};
+
+struct Daemon::Impl {
+  explicit Impl(DaemonOptions o) : opts(std::move(o)), cfg(config::load_config(opts.config_file)) {}
+
+  DaemonOptions opts;
+  config::Config cfg;
+
+  asio::io_context io;
+  asio::signal_set signals{io};
+  asio::steady_timer wake{io};          // the frontier's next ready time
+  asio::steady_timer refill_timer{io};  // the state store's next due URL
+  asio::steady_timer drain_timer{io};
+  std::unique_ptr<asio::thread_pool> pool;
+  std::size_t pool_threads = 2;
+
+  std::unique_ptr<archive::ArchiveWriter> writer;
+  std::unique_ptr<StateStore> state;
+
+  std::mutex host_mu;  // guards `host` (swapped on reload, used by storing threads)
+  std::shared_ptr<plugins::PluginHost> host;
+  std::mutex forced_mu;                                 // guards `forced`
+  std::unordered_map<std::string, std::string> forced;  // URL -> plugin forced by its source
+
+  std::unique_ptr<fetch::Fetcher> fetcher;
+  std::vector<std::unique_ptr<fetch::Fetcher>> retired_fetchers;  // draining after a reload
+  Frontier frontier;
+  std::map<std::string, std::unique_ptr<SourceRun>> sources;
+  std::unordered_map<std::string, RobotsEntry> robots;
+  std::unordered_map<std::string, std::vector<FrontierItem>> robots_waiting;  // by origin
+
+  std::unique_ptr<ControlServer> control;
+  std::unique_ptr<MetricsServer> metrics;
+  std::unique_ptr<Notifier> notifier;
+
+  std::mt19937_64 rng{std::random_device{}()};
+  SteadyClock::time_point started = SteadyClock::now();
+  bool draining = false;
+  bool finished = false;
+  std::size_t stores_pending = 0;
+  std::size_t fetches = 0;  // requests in flight (pages, documents, robots.txt)
+
+  // Counters for status and metrics.
+  std::uint64_t captures = 0, revisits = 0, capture_errors = 0, robots_refused = 0, discovered = 0,
+                source_runs = 0, source_failures = 0, reloads = 0, reload_failures = 0;
+
+  // ---- start-up ----
+
+  void start() {
+    const auto& c = cfg;
+    fs::create_directories(c.archive.dir);
+
+    archive::WriterOptions wo;
+    wo.dir = c.archive.dir;
+    auto compression = warc::parse_compression(c.archive.compression);
+    wo.encoder.compression = *compression;  // the loader checked the name
+    wo.encoder.level = c.archive.level;
+    wo.rotate_bytes = c.archive.rotate_size;
+    wo.prefix = c.archive.prefix;
+    wo.sync = c.archive.sync == "never" ? archive::SyncPolicy::never : archive::SyncPolicy::always;
+    if (c.archive.extract) {
+      wo.extract = [this](const fetch::Exchange& hop,
+                          const index::CaptureRow& row) -> std::optional<json> {
+        std::shared_ptr<plugins::PluginHost> h;
+        {
+          std::lock_guard lk(host_mu);
+          h = host;
+        }
+        std::string plugin;
+        {
+          std::lock_guard lk(forced_mu);
+          if (auto it = forced.find(hop.url); it != forced.end()) plugin = it->second;
+        }
+        extract::ExtractionResult r;
+        auto article = archive::exchange_article(hop, row, h.get(), plugin, r);
+        if (!article) spdlog::debug("{}: no article: {}", hop.url, r.skipped);
+        if (!r.extractor.plugin_error.empty())
+          spdlog::warn("{}: {}; used the generic extractor", hop.url, r.extractor.plugin_error);
+        return article;
+      };
+    }
+    load_plugins();
+    writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info("{}", m); });
+    state = std::make_unique<StateStore>(state_file_path(c));
+    reconcile_with_index();
+
+    pool_threads = std::max(2u, std::thread::hardware_concurrency());
+    pool = std::make_unique<asio::thread_pool>(pool_threads);
+    fetcher = std::make_unique<fetch::Fetcher>(io, fetch_options());
+    frontier.set_limits(frontier_limits());
+
+    signals.add(SIGTERM);
+    signals.add(SIGINT);
+    signals.add(SIGHUP);
+    wait_signal();
+
+    control = std::make_unique<ControlServer>(
+        io, control_socket_path(c),
+        [this](const json& req, const PeerCredentials&, ControlServer::Reply reply) {
+          handle_control(req, std::move(reply));
+        });
+    control->start();
+    start_metrics();
+
+    for (const auto& s : c.sources) add_source(s);
+    notifier = std::make_unique<Notifier>(io);
+    refill();
+    std::string summary = std::to_string(sources.size()) + " sources, archive " +
+                          c.archive.dir.string() + ", control socket " + control->path().string();
+    spdlog::info("vellumd {} ready: {}", VELLUM_VERSION, summary);
+    notifier->ready(summary);
+    notifier->start_watchdog();
+  }
+
+  fetch::FetchOptions fetch_options() const {
+    const auto& f = cfg.fetch;
+    fetch::FetchOptions fo;
+    fo.concurrency = f.concurrency;
+    fo.connect_timeout = f.connect_timeout;
+    fo.total_timeout = f.timeout;
+    fo.max_body_bytes = f.max_size;
+    fo.max_redirects = f.max_redirects;
+    fo.user_agent = f.user_agent;
+    fo.resolve = f.resolve;
+    fo.ca_file = f.ca_file.string();
+    if (!f.allow_private_networks) {
+      fo.address_filter = [](const struct sockaddr* sa) { return non_public_reason(sa).empty(); };
+    }
+    return fo;
+  }
+
+  FrontierLimits frontier_limits() const {
+    FrontierLimits l;
+    l.concurrency = cfg.fetch.concurrency;
+    l.per_host_concurrency = cfg.fetch.per_host_concurrency;
+    l.per_host_delay = cfg.fetch.per_host_delay;
+    return l;
+  }
+
+  RetryLimits retry_limits() const {
+    return {cfg.fetch.retries, cfg.fetch.backoff_initial, cfg.fetch.backoff_max};
+  }
+
+  void load_plugins() {
+    plugins::HostOptions ho;
+    ho.dirs = cfg.plugins.dirs;
+    if (ho.dirs.empty()) ho.dirs.push_back(VELLUM_PLUGIN_INSTALL_DIR);
+    ho.log = plugins::log_to_spdlog;
+    auto tables = cfg.plugins.config;
+    ho.config = [tables](const std::string& name) {
+      auto it = tables.find(name);
+      return it == tables.end() ? json::object() : it->second;
+    };
+    auto h = std::make_shared<plugins::PluginHost>(ho);
+    for (const auto& problem : h->load_all())
+      spdlog::warn("plugin refused: {} (pages it would handle use the generic extractor)", problem);
+    std::string names;
+    for (const auto& p : h->plugins())
+      names += (names.empty() ? "" : ", ") + p->info().name + " " + p->info().version;
+    spdlog::info("plugins: {}", names.empty() ? std::string("none") : names);
+    std::lock_guard lk(host_mu);
+    host = std::move(h);
+  }
+
+  // A capture stored just before a crash may not have reached the state store: find it in the
+  // index so that it is not captured again before it is due.
+  void reconcile_with_index() {
+    fs::path file = cfg.archive.dir / "index.sqlite3";
+    if (!fs::exists(file)) return;
+    auto idx = index::Index::open(file, false);
+    auto now = unix_millis_now();
+    std::size_t fixed = 0;
+    StateStore::Transaction tx(*state);
+    for (const auto& u : state->due_urls(now, std::numeric_limits<std::int64_t>::max())) {
+      auto row = idx->latest(util::surt(u.url));
+      if (!row) continue;
+      auto at = util::parse_warc_date(row->date);
+      if (!at) continue;
+      Millis when = to_millis(*at);
+      if (when <= std::max(u.last_capture, u.discovered)) continue;
+      state->mark_captured(u.url, when, next_visit_after(u, when));
+      ++fixed;
+    }
+    tx.commit();
+    if (fixed) spdlog::info("{} captures stored before the last stop are now marked done", fixed);
+  }
+
+  void start_metrics() {
+    if (!cfg.metrics.enabled) return;
+    metrics = std::make_unique<MetricsServer>(io, cfg.metrics.listen,
+                                              [this] { return render_metrics(); });
+    metrics->start();
+    spdlog::info("metrics on http://{}/metrics", cfg.metrics.listen);
+  }
+
+  // ---- signals, reload, drain ----
+
+  void wait_signal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        reload();
+      } else if (!draining) {
+        spdlog::info("signal {}: draining (no new fetches; finishing {} in flight)", sig,
+                     fetches + stores_pending);
+        drain();
+      } else {
+        spdlog::warn("signal {} again: stopping now", sig);
+        finish();
+      }
+      if (!finished) wait_signal();
+    });
+  }
+
+  void reload() {
+    notifier->reloading();
+    spdlog::info("reloading {}", opts.config_file.string());
+    config::Config next;
+    try {
+      next = config::load_config(opts.config_file);
+    } catch (const std::exception& e) {
+      ++reload_failures;
+      spdlog::error("the new configuration is not valid; keeping the running one:\n{}", e.what());
+      notifier->ready("reload failed; running with the previous configuration");
+      return;
+    }
+    if (next.archive.dir != cfg.archive.dir || next.daemon.state_file != cfg.daemon.state_file ||
+        next.daemon.socket != cfg.daemon.socket)
+      spdlog::warn("archive.dir, daemon.state_file and daemon.socket change on restart only");
+    next.archive.dir = cfg.archive.dir;
+    next.daemon.state_file = cfg.daemon.state_file;
+    next.daemon.socket = cfg.daemon.socket;
+    cfg = std::move(next);
+    ++reloads;
+
+    spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+    load_plugins();
+    // New requests go to a fetcher with the new options; the old one finishes what it has.
+    retired_fetchers.push_back(std::move(fetcher));
+    fetcher = std::make_unique<fetch::Fetcher>(io, fetch_options());
+    prune_fetchers();
+    frontier.set_limits(frontier_limits());
+
+    // Sources: keep the timers of unchanged ones, start new ones, drop removed ones.
+    std::map<std::string, const config::SourceConfig*> wanted;
+    for (const auto& s : cfg.sources) wanted[s.name] = &s;
+    for (auto it = sources.begin(); it != sources.end();) {
+      if (!wanted.count(it->first)) {
+        it->second->timer.cancel();
+        spdlog::info("source {} removed", it->first);
+        it = sources.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [name, s] : wanted) {
+      auto it = sources.find(name);
+      if (it == sources.end()) {
+        add_source(*s);
+      } else {
+        bool moved = it->second->cfg.url != s->url || it->second->cfg.kind != s->kind ||
+                     it->second->cfg.interval != s->interval;
+        it->second->cfg = *s;
+        if (moved && !it->second->running) arm_source(*it->second, unix_millis_now());
+      }
+    }
+    metrics.reset();
+    try {
+      start_metrics();
+    } catch (const std::exception& e) {
+      spdlog::error("metrics: {}", e.what());
+    }
+    spdlog::info("reloaded: {} sources", sources.size());
+    notifier->ready("reloaded: " + std::to_string(sources.size()) + " sources");
+    refill();
+  }
+
+  void prune_fetchers() {
+    std::erase_if(retired_fetchers,
+                  [](const auto& f) { return f->in_flight() == 0 && f->queued() == 0; });
+  }
+
+  void drain() {
+    draining = true;
+    notifier->stopping();
+    for (auto& [name, s] : sources) s->timer.cancel();
+    wake.cancel();
+    refill_timer.cancel();
+    if (control) control->close();
+    drain_timer.expires_after(cfg.daemon.drain_timeout);
+    drain_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || finished) return;
+      spdlog::warn(
+          "drain timeout ({}) reached with {} fetches and {} stores in flight; they "
+          "stay due and are fetched again after the restart",
+          ms_text(cfg.daemon.drain_timeout), fetches, stores_pending);
+      finish();
+    });
+    check_drained();
+  }
+
+  void check_drained() {
+    if (draining && !finished && fetches == 0 && stores_pending == 0) finish();
+  }
+
+  void finish() {
+    if (finished) return;
+    finished = true;
+    boost::system::error_code ec;
+    signals.cancel(ec);
+    drain_timer.cancel();
+    wake.cancel();
+    refill_timer.cancel();
+    for (auto& [name, s] : sources) s->timer.cancel();
+    if (control) control->close();
+    metrics.reset();
+    io.stop();
+  }
+
+  // ---- sources ----
+
+  void add_source(const config::SourceConfig& s) {
+    auto run = std::make_unique<SourceRun>(io, s);
+    auto st = state->source(s.name);
+    Millis due = st ? st->next_run : 0;
+    auto& ref = *run;
+    sources[s.name] = std::move(run);
+    if (!s.enabled) return;
+    arm_source(ref, due);
+  }
+
+  void arm_source(SourceRun& s, Millis due) {
+    s.next_run = due;
+    Millis wait = std::max<Millis>(0, due - unix_millis_now());
+    s.timer.expires_after(milliseconds(wait));
+    s.timer.async_wait([this, &s](const boost::system::error_code& ec) {
+      if (ec || draining) return;
+      run_source(s);
+    });
+  }
+
+  Millis jittered(milliseconds interval) {
+    double j = cfg.schedule.jitter;
+    std::uniform_real_distribution<double> d(1.0 - j, 1.0 + j);
+    return static_cast<Millis>(static_cast<double>(interval.count()) * d(rng));
+  }
+
+  bool respects_robots(const std::string& source) const {
+    if (!cfg.fetch.robots) return false;
+    auto it = sources.find(source);
+    if (it == sources.end()) return true;
+    return it->second->cfg.robots.value_or(true);
+  }
+
+  void run_source(SourceRun& s) {
+    if (s.running || draining || !s.cfg.enabled) return;
+    s.running = true;
+    s.pending_docs = 0;
+    s.new_links = 0;
+    s.listed = 0;
+    s.error.clear();
+    s.status = 0;
+    ++source_runs;
+    spdlog::debug("source {}: run ({})", s.cfg.name, s.cfg.url);
+    if (s.cfg.kind == "url") {
+      // The URL itself is captured on every run.
+      Millis now = unix_millis_now();
+      if (!state->add_url(s.cfg.url, s.cfg.name, now, now, s.cfg.plugin))
+        state->set_next_visit(s.cfg.url, now);
+      s.listed = 1;
+      s.pending_docs = 1;
+      source_doc_done(s, {});
+      refill();
+      return;
+    }
+    s.pending_docs = 1;
+    push_document(s, s.cfg.url);
+  }
+
+  void push_document(SourceRun& s, const std::string& url) {
+    auto u = util::parse_url(url);
+    if (!u) {
+      source_doc_done(s, "not an http(s) URL: " + url);
+      return;
+    }
+    FrontierItem item;
+    item.url = url;
+    item.host = host_key(*u);
+    item.source = s.cfg.name;
+    item.priority = kDiscovery;
+    item.respect_robots = respects_robots(s.cfg.name);
+    if (!frontier.push(item, SteadyClock::now())) {
+      source_doc_done(s, {});  // already queued or being fetched
+      return;
+    }
+    pump();
+  }
+
+  // One discovery document of a run is finished (error empty: fine).
+  void source_doc_done(SourceRun& s, const std::string& error) {
+    if (!error.empty() && s.error.empty()) s.error = error;
+    if (--s.pending_docs > 0) return;
+    s.running = false;
+    Millis now = unix_millis_now();
+    SourceState st = state->source(s.cfg.name).value_or(SourceState{});
+    st.name = s.cfg.name;
+    st.last_run = now;
+    if (s.error.empty()) {
+      s.failing = 0;
+      st.next_run = now + jittered(s.cfg.interval);
+    } else {
+      // Try again sooner than the interval: backoff_initial, doubling, up to the interval.
+      auto retry = cfg.fetch.backoff_initial * (1LL << std::min(s.failing, 16));
+      ++s.failing;
+      st.next_run = now + jittered(std::min<milliseconds>(retry, s.cfg.interval));
+    }
+    st.last_status = s.status;
+    st.last_error = s.error;
+    st.runs += 1;
+    st.links_found += s.new_links;
+    if (s.error.empty()) {
+      if (!s.etag.empty() || !s.last_modified.empty()) {
+        st.etag = s.etag;
+        st.last_modified = s.last_modified;
+      }
+    } else {
+      st.failures += 1;
+      ++source_failures;
+    }
+    state->put_source(st);
+    std::string next = ms_text(milliseconds(st.next_run - now));
+    if (!s.error.empty()) {
+      spdlog::warn("source {}: {}; next try in {}", s.cfg.name, s.error, next);
+    } else if (s.cfg.kind == "url") {
+      spdlog::info("source {}: page queued for capture; next run in {}", s.cfg.name, next);
+    } else if (s.status == 304) {
+      spdlog::info("source {}: not modified since the last run; next run in {}", s.cfg.name, next);
+    } else {
+      spdlog::info("source {}: {} new URLs ({} listed); next run in {}", s.cfg.name, s.new_links,
+                   s.listed, next);
+    }
+    s.etag.clear();
+    s.last_modified.clear();
+    if (!draining && s.cfg.enabled) arm_source(s, st.next_run);
+  }
+
+  void on_document(const FrontierItem& item, fetch::FetchResult r) {
+    auto it = sources.find(item.source);
+    if (it == sources.end()) return;  // removed by a reload
+    SourceRun& s = *it->second;
+    const bool root = item.url == s.cfg.url;
+    int status = r.hops.empty() ? 0 : r.hops.back().status;
+    if (root) s.status = status;
+    if (!r.ok()) {
+      source_doc_done(s, "fetching " + item.url + " failed: " + explain(r.error));
+      return;
+    }
+    if (status == 304 && root) {
+      source_doc_done(s, {});
+      return;
+    }
+    const auto& hop = r.hops.back();
+    if (status == 429 || status == 503) {
+      auto d = decide(status, header_of(hop, "Retry-After"), 0, retry_limits(),
+                      std::chrono::system_clock::now());
+      frontier.defer_host(item.host, SteadyClock::now() + d.delay);
+    }
+    if (status < 200 || status >= 300) {
+      source_doc_done(s, item.url + " answered HTTP " + std::to_string(status));
+      return;
+    }
+    std::string error;
+    auto body = decoded_body(hop, cfg.fetch.max_document_size, error);
+    if (!body) {
+      source_doc_done(s, item.url + ": " + error);
+      return;
+    }
+    if (hop.truncated) {
+      source_doc_done(s, item.url + " is larger than fetch.max_document_size (" +
+                             config::format_size(cfg.fetch.max_document_size) + ")");
+      return;
+    }
+    if (root) {
+      s.etag = header_of(hop, "ETag");
+      s.last_modified = header_of(hop, "Last-Modified");
+    }
+    // Parsing a large document runs on the pool; its links come back to the loop.
+    ++stores_pending;
+    asio::post(*pool, [this, name = s.cfg.name, kind = s.cfg.kind, pattern = s.cfg.link_pattern,
+                       url = r.final_url, body = std::move(*body),
+                       cap = cfg.fetch.max_document_size]() mutable {
+      sources::Discovery found;
+      std::string problem;
+      try {
+        if (kind == "page") {
+          std::regex re(pattern, std::regex::ECMAScript);
+          for (auto& l : sources::find_links(body, url, re)) found.links.push_back({l, {}, {}});
+        } else {
+          found = sources::parse_discovery(body, url, cap);
+        }
+      } catch (const std::exception& e) {
+        problem = url + ": " + e.what();
+      }
+      asio::post(io, [this, name, found = std::move(found), problem]() mutable {
+        --stores_pending;
+        on_links(name, std::move(found), problem);
+      });
+    });
+  }
+
+  void on_links(const std::string& name, sources::Discovery found, const std::string& problem) {
+    auto it = sources.find(name);
+    if (it == sources.end()) {
+      check_drained();
+      return;
+    }
+    SourceRun& s = *it->second;
+    for (const auto& w : found.warnings) spdlog::warn("source {}: {}", name, w);
+    Millis now = unix_millis_now();
+    s.listed += static_cast<std::int64_t>(found.links.size());
+    {
+      StateStore::Transaction tx(*state);
+      for (const auto& link : found.links) {
+        if (s.new_links >= cfg.schedule.max_new_per_run) break;
+        if (state->add_url(link.url, name, now, now, s.cfg.plugin)) {
+          ++s.new_links;
+          ++discovered;
+        }
+      }
+      tx.commit();
+    }
+    // A sitemap index lists sitemaps: each is a document of this run.
+    for (const auto& child : found.sitemaps) {
+      if (draining) break;
+      ++s.pending_docs;
+      push_document(s, child);
+    }
+    source_doc_done(s, problem);
+    refill();
+    check_drained();
+  }
+
+  // ---- the frontier ----
+
+  void refill() {
+    if (draining) return;
+    Millis now = unix_millis_now();
+    if (frontier.queued() < kRefillLow) {
+      std::size_t want = frontier.queued() + frontier.in_flight() + kRefillBatch;
+      for (const auto& u : state->due_urls(now, want)) push_page(u);
+    }
+    auto next = state->next_due();
+    refill_timer.cancel();
+    // Due URLs beyond what the frontier holds are picked up as it empties (see on_stored); the
+    // timer covers URLs that become due later.
+    if (next && *next > now) {
+      refill_timer.expires_after(milliseconds(*next - now));
+      refill_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) refill();
+      });
+    }
+    pump();
+  }
+
+  void push_page(const UrlState& u) {
+    auto url = util::parse_url(u.url);
+    if (!url) {
+      state->mark_failed(u.url, "not an http(s) URL", std::nullopt);
+      return;
+    }
+    FrontierItem item;
+    item.url = u.url;
+    item.host = host_key(*url);
+    item.source = u.source;
+    item.priority = u.visits == 0 ? kNewPage : kRevisit;
+    item.attempt = u.attempts;
+    item.respect_robots = respects_robots(u.source);
+    item.plugin = u.plugin;
+    frontier.push(std::move(item), SteadyClock::now());
+  }
+
+  std::size_t max_pending_stores() const {
+    return 2 * pool_threads + static_cast<std::size_t>(cfg.fetch.concurrency);
+  }
+
+  void pump() {
+    if (draining) return;
+    auto now = SteadyClock::now();
+    while (stores_pending < max_pending_stores()) {
+      auto item = frontier.pop(now);
+      if (!item) break;
+      start_item(std::move(*item));
+    }
+    auto next = frontier.next_ready(now);
+    wake.cancel();
+    if (next) {
+      wake.expires_at(*next);
+      wake.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pump();
+      });
+    }
+  }
+
+  void item_done(const FrontierItem& item) {
+    frontier.done(item, SteadyClock::now());
+    if (frontier.queued() < kRefillLow / 2 && !draining) {
+      refill();
+    } else {
+      pump();
+    }
+    check_drained();
+  }
+
+  void start_item(FrontierItem item) {
+    if (draining) {  // still due in the state store: fetched after the restart
+      frontier.done(item, SteadyClock::now());
+      check_drained();
+      return;
+    }
+    auto u = util::parse_url(item.url);
+    if (item.respect_robots && u) {
+      std::string origin = origin_of(*u);
+      auto it = robots.find(origin);
+      if (it == robots.end() || it->second.expires <= unix_millis_now()) {
+        if (!load_cached_robots(origin)) {
+          auto& waiting = robots_waiting[origin];
+          waiting.push_back(std::move(item));
+          if (waiting.size() == 1) fetch_robots(origin);
+          return;
+        }
+        it = robots.find(origin);
+      }
+      if (!it->second.rules.allowed(path_and_query(*u))) {
+        refuse_by_robots(item);
+        return;
+      }
+    }
+    fetch_item(std::move(item));
+  }
+
+  bool load_cached_robots(const std::string& origin) {
+    auto st = state->robots(origin);
+    if (!st || st->fetched + cfg.fetch.robots_cache.count() <= unix_millis_now()) return false;
+    install_robots(origin, *st);
+    return true;
+  }
+
+  void install_robots(const std::string& origin, const RobotsState& st) {
+    RobotsEntry e{sources::RobotsRules::from_response(st.status, st.body, kRobotsToken),
+                  st.fetched + cfg.fetch.robots_cache.count()};
+    // A Crawl-delay raises the host's delay; a robots.txt without one clears an older one.
+    if (auto u = util::parse_url(origin + "/"))
+      frontier.set_host_delay(host_key(*u), e.rules.crawl_delay().value_or(milliseconds(0)));
+    robots[origin] = std::move(e);
+  }
+
+  void fetch_robots(const std::string& origin) {
+    fetch::RequestOptions req;
+    req.max_body_bytes = kRobotsCap;
+    ++fetches;
+    fetcher->fetch(origin + "/robots.txt", req, [this, origin](fetch::FetchResult r) {
+      --fetches;
+      auto waiting = std::move(robots_waiting[origin]);
+      robots_waiting.erase(origin);
+      int status = r.ok() && !r.hops.empty() ? r.hops.back().status : 0;
+      std::string body, error;
+      if (status >= 200 && status < 300) {
+        auto decoded = decoded_body(r.hops.back(), kRobotsCap * 4, error);
+        if (decoded) body = std::move(*decoded);
+      }
+      if (status == 0 || status >= 500 || status == 429) {
+        // Unreachable robots.txt means "disallow everything" for now (RFC 9309): the pages
+        // wait and are tried again later, like any other failed fetch.
+        std::string why = "robots.txt of " + origin + " could not be fetched: " +
+                          (status ? "HTTP " + std::to_string(status) : explain(r.error));
+        for (auto& item : waiting) on_failure(std::move(item), status, {}, why);
+        return;
+      }
+      RobotsState st{origin, status, body, unix_millis_now()};
+      state->put_robots(st);
+      install_robots(origin, st);
+      for (auto& item : waiting) start_item(std::move(item));
+    });
+  }
+
+  void refuse_by_robots(const FrontierItem& item) {
+    ++robots_refused;
+    std::string why = "disallowed by robots.txt (set robots = false on the source to override)";
+    spdlog::info("{}: {}", item.url, why);
+    if (item.priority == kDiscovery) {
+      auto it = sources.find(item.source);
+      frontier.done(item, SteadyClock::now());
+      if (it != sources.end()) source_doc_done(*it->second, item.url + ": " + why);
+      pump();
+      check_drained();
+      return;
+    }
+    state->mark_failed(item.url, why, std::nullopt);
+    item_done(item);
+  }
+
+  void fetch_item(FrontierItem item) {
+    fetch::RequestOptions req;
+    auto sit = sources.find(item.source);
+    if (sit != sources.end()) {
+      const auto& sc = sit->second->cfg;
+      req.headers = sc.headers;
+      req.cookie_file = sc.cookie_file.string();
+      if (item.priority == kDiscovery) {
+        req.max_body_bytes = cfg.fetch.max_document_size;
+        if (item.url == sc.url) {  // conditional GET of the source document
+          if (auto st = state->source(sc.name); st) {
+            if (!st->etag.empty()) req.headers.emplace_back("If-None-Match", st->etag);
+            if (!st->last_modified.empty())
+              req.headers.emplace_back("If-Modified-Since", st->last_modified);
+          }
+        }
+      }
+    }
+    ++fetches;
+    fetcher->fetch(item.url, std::move(req), [this, item](fetch::FetchResult r) mutable {
+      --fetches;
+      prune_fetchers();
+      if (item.priority == kDiscovery) {
+        frontier.done(item, SteadyClock::now());
+        on_document(item, std::move(r));
+        pump();
+        check_drained();
+        return;
+      }
+      on_page(std::move(item), std::move(r));
+    });
+  }
+
+  // A fetcher error with the private-network guard's refusal explained.
+  std::string explain(const std::string& error) const {
+    if (error.find("address not allowed") == std::string::npos) return error;
+    return error +
+           " (private, loopback and link-local addresses are refused; set "
+           "fetch.allow_private_networks = true to allow them)";
+  }
+
+  static bool retryable_error(const std::string& error) {
+    for (const char* permanent : {"address not allowed", "redirect loop", "not an http",
+                                  "malformed URL", "too many redirects"})
+      if (error.find(permanent) != std::string::npos) return false;
+    return true;
+  }
+
+  void on_page(FrontierItem item, fetch::FetchResult r) {
+    int status = r.hops.empty() ? 0 : r.hops.back().status;
+    if (!r.ok() && r.hops.empty()) {
+      if (!retryable_error(r.error)) {
+        ++capture_errors;
+        spdlog::warn("{}: {}", item.url, explain(r.error));
+        state->mark_failed(item.url, explain(r.error), std::nullopt);
+        item_done(item);
+        return;
+      }
+      on_failure(std::move(item), 0, {}, r.error);
+      return;
+    }
+    if (r.ok() && (status == 429 || status >= 500)) {
+      on_failure(std::move(item), status, header_of(r.hops.back(), "Retry-After"),
+                 "HTTP " + std::to_string(status));
+      return;
+    }
+    store(std::move(item), std::move(r));
+  }
+
+  void on_failure(FrontierItem item, int status, const std::string& retry_after,
+                  const std::string& reason) {
+    auto d =
+        decide(status, retry_after, item.attempt, retry_limits(), std::chrono::system_clock::now());
+    auto now = SteadyClock::now();
+    if (d.defer_host) frontier.defer_host(item.host, now + d.delay);
+    ++capture_errors;
+    if (item.priority == kDiscovery) {
+      frontier.done(item, now);
+      auto it = sources.find(item.source);
+      if (it != sources.end()) source_doc_done(*it->second, reason);
+      pump();
+      check_drained();
+      return;
+    }
+    frontier.done(item, now);
+    if (d.retry) {
+      spdlog::warn("{}: {}; retry {} in {}", item.url, explain(reason), item.attempt + 1,
+                   ms_text(d.delay));
+      state->mark_failed(item.url, explain(reason), unix_millis_now() + d.delay.count());
+      item.attempt += 1;
+      frontier.push(item, now, now + d.delay);
+    } else {
+      spdlog::warn("{}: {}; giving up ({})", item.url, explain(reason), d.reason);
+      auto u = state->url(item.url);
+      std::optional<Millis> later;
+      if (u && u->visits > 0) later = next_visit_after(*u, u->last_capture);
+      state->mark_failed(item.url, explain(reason) + "; " + d.reason, later);
+    }
+    pump();
+    check_drained();
+  }
+
+  std::vector<milliseconds> revisit_plan(const std::string& source) const {
+    auto it = sources.find(source);
+    if (it == sources.end()) return {};            // enqueued by hand: captured once
+    if (it->second->cfg.kind == "url") return {};  // the source's own interval re-captures it
+    return it->second->cfg.revisit.value_or(cfg.schedule.revisit);
+  }
+
+  // When to capture a URL again after a capture at `when` (its visits not yet counted).
+  std::optional<Millis> next_visit_after(const UrlState& u, Millis when) const {
+    auto plan = revisit_plan(u.source);
+    std::size_t done = static_cast<std::size_t>(u.visits);  // captures before this one
+    if (done >= plan.size()) return std::nullopt;
+    Millis first = u.first_capture ? u.first_capture : when;
+    return first + plan[done].count();
+  }
+
+  void store(FrontierItem item, fetch::FetchResult r) {
+    if (!item.plugin.empty()) {
+      std::lock_guard lk(forced_mu);
+      for (const auto& hop : r.hops) forced[hop.url] = item.plugin;
+    }
+    ++stores_pending;
+    asio::post(*pool, [this, item = std::move(item), r = std::move(r)]() mutable {
+      archive::StoreResult s;
+      std::string error;
+      try {
+        s = writer->store(r);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (!item.plugin.empty()) {
+        std::lock_guard lk(forced_mu);
+        for (const auto& hop : r.hops) forced.erase(hop.url);
+      }
+      asio::post(io, [this, item = std::move(item), s = std::move(s), error,
+                      fetch_error = r.error]() mutable {
+        --stores_pending;
+        on_stored(std::move(item), s, error, fetch_error);
+      });
+    });
+  }
+
+  void on_stored(FrontierItem item, const archive::StoreResult& s, const std::string& error,
+                 const std::string& fetch_error) {
+    Millis now = unix_millis_now();
+    if (!error.empty()) {
+      ++capture_errors;
+      spdlog::error("{}: could not store the capture: {}", item.url, error);
+      state->mark_failed(item.url, "could not store the capture: " + error,
+                         now + cfg.fetch.backoff_initial.count());
+      item_done(item);
+      return;
+    }
+    if (!fetch_error.empty()) {
+      // Redirect hops were stored; the chain then failed.
+      on_failure(std::move(item), 0, {}, fetch_error);
+      return;
+    }
+    auto u = state->url(item.url);
+    if (!u) {  // enqueued by hand before the state knew it
+      state->add_url(item.url, item.source, now, now, item.plugin);
+      u = state->url(item.url);
+    }
+    state->mark_captured(item.url, now, u ? next_visit_after(*u, now) : std::nullopt);
+    if (!s.hops.empty()) {
+      const auto& last = s.hops.back();
+      ++captures;
+      if (last.revisit) ++revisits;
+      spdlog::info("captured {} {} {}{}{}", last.capture_id, last.status, item.url,
+                   last.revisit ? " (unchanged: revisit)" : "",
+                   last.title.empty() ? "" : "  " + last.title);
+    }
+    item_done(item);
+  }
+
+  // ---- control socket ----
+
+  void handle_control(const json& req, ControlServer::Reply reply) {
+    std::string command = req.value("command", "");
+    try {
+      if (command == "status") {
+        reply(status_json());
+      } else if (command == "sources") {
+        reply(sources_json());
+      } else if (command == "enqueue") {
+        reply(enqueue(req));
+      } else {
+        reply({{"ok", false},
+               {"error",
+                "unknown command '" + command + "'; expected one of: status, sources, enqueue"}});
+      }
+    } catch (const std::exception& e) {
+      reply({{"ok", false}, {"error", e.what()}});
+    }
+  }
+
+  json source_json(const SourceRun& s) {
+    json j{{"name", s.cfg.name},       {"kind", s.cfg.kind},
+           {"url", s.cfg.url},         {"interval", ms_text(s.cfg.interval)},
+           {"enabled", s.cfg.enabled}, {"running", s.running}};
+    if (!s.cfg.plugin.empty()) j["plugin"] = s.cfg.plugin;
+    if (!s.cfg.link_pattern.empty()) j["link_pattern"] = s.cfg.link_pattern;
+    if (auto st = state->source(s.cfg.name)) {
+      j["next_run"] = st->next_run
+                          ? json(util::warc_date(util::TimePoint(milliseconds(st->next_run))))
+                          : json();
+      j["last_run"] = st->last_run
+                          ? json(util::warc_date(util::TimePoint(milliseconds(st->last_run))))
+                          : json();
+      j["last_status"] = st->last_status;
+      j["last_error"] = st->last_error;
+      j["runs"] = st->runs;
+      j["failures"] = st->failures;
+      j["urls_found"] = st->links_found;
+    } else {
+      j["next_run"] = s.cfg.enabled ? json("now") : json();
+    }
+    return j;
+  }
+
+  json sources_json() {
+    json list = json::array();
+    for (auto& [name, s] : sources) list.push_back(source_json(*s));
+    return {{"ok", true}, {"sources", list}};
+  }
+
+  json status_json() {
+    auto counts = state->counts(unix_millis_now());
+    json hosts = json::array();
+    for (const auto& h : frontier.host_stats())
+      hosts.push_back({{"host", h.host}, {"queued", h.queued}, {"in_flight", h.in_flight}});
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - started);
+    return {{"ok", true},
+            {"version", VELLUM_VERSION},
+            {"pid", ::getpid()},
+            {"uptime_seconds", uptime.count()},
+            {"archive", cfg.archive.dir.string()},
+            {"draining", draining},
+            {"queue",
+             {{"queued", frontier.queued()},
+              {"in_flight", frontier.in_flight()},
+              {"storing", stores_pending},
+              {"hosts", frontier.hosts()},
+              {"due", counts.due}}},
+            {"urls",
+             {{"known", counts.urls}, {"captured", counts.captured}, {"given_up", counts.failed}}},
+            {"captures", captures},
+            {"revisits", revisits},
+            {"errors", capture_errors},
+            {"robots_refused", robots_refused},
+            {"sources", sources_json()["sources"]},
+            {"busiest_hosts", hosts}};
+  }
+
+  json enqueue(const json& req) {
+    if (draining) return {{"ok", false}, {"error", "vellumd is shutting down"}};
+    if (!req.contains("urls") || !req["urls"].is_array())
+      return {{"ok", false}, {"error", "enqueue needs \"urls\": [...]"}};
+    json accepted = json::array(), rejected = json::array();
+    Millis now = unix_millis_now();
+    std::string plugin = req.value("plugin", "");
+    for (const auto& v : req["urls"]) {
+      std::string url = v.is_string() ? v.get<std::string>() : v.dump();
+      auto u = util::parse_url(url);
+      if (!u) {
+        rejected.push_back({{"url", url}, {"error", "not an absolute http(s) URL"}});
+        continue;
+      }
+      if (!state->add_url(url, "", now, now, plugin)) state->set_next_visit(url, now);
+      accepted.push_back(url);
+      spdlog::info("enqueued {}", url);
+    }
+    refill();
+    return {{"ok", true}, {"queued", accepted}, {"rejected", rejected}};
+  }
+
+  // ---- metrics ----
+
+  std::string render_metrics() {
+    MetricsText m;
+    m.add_counter("vellum_captures_total", "Captures stored.", static_cast<double>(captures));
+    m.add_counter("vellum_revisits_total", "Captures stored as revisit records (unchanged).",
+                  static_cast<double>(revisits));
+    m.add_counter("vellum_capture_errors_total", "Fetches or stores that failed.",
+                  static_cast<double>(capture_errors));
+    m.add_counter("vellum_robots_refused_total", "URLs not fetched because robots.txt forbids.",
+                  static_cast<double>(robots_refused));
+    m.add_counter("vellum_urls_discovered_total", "New URLs found by sources.",
+                  static_cast<double>(discovered));
+    m.add_counter("vellum_source_runs_total", "Source runs started.",
+                  static_cast<double>(source_runs));
+    m.add_counter("vellum_source_failures_total", "Source runs that failed.",
+                  static_cast<double>(source_failures));
+    m.add_counter("vellum_reloads_total", "Configuration reloads applied.",
+                  static_cast<double>(reloads));
+    m.add_gauge("vellum_frontier_queued", "URLs waiting to be fetched.",
+                static_cast<double>(frontier.queued()));
+    m.add_gauge("vellum_frontier_in_flight", "Fetches in flight.",
+                static_cast<double>(frontier.in_flight()));
+    m.add_gauge("vellum_store_pending", "Captures being stored.",
+                static_cast<double>(stores_pending));
+    m.add_gauge("vellum_sources", "Configured sources.", static_cast<double>(sources.size()));
+    return m.str();
+  }
+};
+
+Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Daemon::~Daemon() = default;
+
+const config::Config& Daemon::config() const {
+  return impl_->cfg;
+}
+
+int Daemon::run() {
+  impl_->start();
+  impl_->io.run();
+  impl_->pool->join();
+  impl_->writer->close();
+  spdlog::info("vellumd stopped: {} captures this run", impl_->captures);
+  return 0;
+}
+
+}  // namespace vellum::daemon

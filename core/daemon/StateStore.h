@@ -1,0 +1,115 @@
+// The daemon's own state: what it has seen and what is due, kept in SQLite beside the archive
+// (state.sqlite3) so that a restart neither refetches everything nor forgets what was due.
+// Unlike index.sqlite3 this is not derived from the WARC files: deleting it makes the daemon
+// rediscover its sources' URLs and capture them again.
+//
+// Times are milliseconds since the Unix epoch (UTC). Used from one thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace vellum::daemon {
+
+using Millis = std::int64_t;  // Unix time in milliseconds
+
+Millis unix_millis_now();
+
+struct SourceState {
+  std::string name;
+  Millis next_run = 0;  // 0: run at once
+  Millis last_run = 0;
+  std::string etag;           // validators for a conditional GET of the source URL
+  std::string last_modified;  //
+  int last_status = 0;
+  std::string last_error;  // empty after a successful run
+  std::int64_t runs = 0;
+  std::int64_t failures = 0;
+  std::int64_t links_found = 0;  // new URLs added, all runs
+};
+
+// A URL the daemon captures: found by a source (or enqueued by hand).
+struct UrlState {
+  std::string url;
+  std::string source;
+  Millis discovered = 0;
+  Millis first_capture = 0;  // 0: not captured yet
+  Millis last_capture = 0;
+  std::optional<Millis> next_visit;  // nullopt: nothing more is due
+  int visits = 0;                    // captures stored
+  int attempts = 0;                  // failed tries since the last capture
+  std::string last_error;
+  std::string plugin;  // forced plugin, empty for routing by URL
+};
+
+struct RobotsState {
+  std::string origin;  // "scheme://host:port"
+  int status = 0;      // HTTP status of robots.txt (0: unreachable)
+  std::string body;
+  Millis fetched = 0;
+};
+
+struct StateCounts {
+  std::int64_t urls = 0;
+  std::int64_t due = 0;  // next_visit <= now
+  std::int64_t captured = 0;
+  std::int64_t failed = 0;  // given up on
+};
+
+class StateStore {
+ public:
+  // Opens (creating when missing) the state database; throws std::runtime_error naming the file.
+  explicit StateStore(const std::filesystem::path& file);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Groups the writes made inside it into one transaction (many URLs from one feed).
+  class Transaction {
+   public:
+    explicit Transaction(StateStore& store);
+    ~Transaction();  // rolls back unless committed
+    void commit();
+
+   private:
+    StateStore& store_;
+    bool done_ = false;
+  };
+
+  std::optional<SourceState> source(const std::string& name);
+  void put_source(const SourceState& state);
+
+  // Adds a URL found by `source`, due at `due`; false (nothing changed) when it is known already.
+  bool add_url(const std::string& url, const std::string& source, Millis now, Millis due,
+               const std::string& plugin = {});
+  std::optional<UrlState> url(const std::string& url);
+  // URLs whose next visit is at or before `now`, earliest first, at most `limit`.
+  std::vector<UrlState> due_urls(Millis now, std::size_t limit);
+  // The earliest next visit of any URL; nullopt when nothing is due ever.
+  std::optional<Millis> next_due();
+  // A capture of `url` was stored at `when`; `next_visit` is when to capture it again.
+  void mark_captured(const std::string& url, Millis when, std::optional<Millis> next_visit);
+  // A try failed; `retry_at` is when to try again (nullopt: give up).
+  void mark_failed(const std::string& url, const std::string& error,
+                   std::optional<Millis> retry_at);
+  // Moves a URL's next visit (e.g. to now, for `vellum enqueue` of a known URL).
+  void set_next_visit(const std::string& url, std::optional<Millis> when);
+
+  std::optional<RobotsState> robots(const std::string& origin);
+  void put_robots(const RobotsState& state);
+
+  StateCounts counts(Millis now);
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  void exec(const char* sql);
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace vellum::daemon

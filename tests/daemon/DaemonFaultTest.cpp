@@ -1,0 +1,261 @@
+// vellumd against sources that misbehave, served by the in-process fault server: malformed,
+// huge, slow and endless feeds, robots.txt, 429 with Retry-After, conditional GET, the
+// private-network guard, reloads (good and bad), plugin drop-in, and the notify protocol.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "daemon/DaemonHarness.h"
+#include "support/TestHttpServer.h"
+
+namespace vellum::test {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string page(const std::string& title) {
+  return "<html><head><title>" + title + "</title></head><body><article><h1>" + title +
+         "</h1><p>The first paragraph of " + title +
+         " has enough words in it to be taken for the body of an article.</p></article></body>"
+         "</html>";
+}
+
+std::string rss_of(const std::vector<std::string>& urls) {
+  std::string x = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>";
+  for (const auto& u : urls) x += "<item><link>" + u + "</link></item>";
+  return x + "</channel></rss>";
+}
+
+std::string source(const std::string& name, const std::string& url,
+                   const std::string& kind = "feed", const std::string& extra = {}) {
+  return "[[source]]\nname = \"" + name + "\"\nkind = \"" + kind + "\"\nurl = \"" + url +
+         "\"\ninterval = \"1h\"\n" + extra + "\n";
+}
+
+std::string last_error(const json& status, const std::string& name) {
+  return DaemonHarness::source(status, name).value("last_error", std::string());
+}
+
+int runs(const json& status, const std::string& name) {
+  return DaemonHarness::source(status, name).value("runs", 0);
+}
+
+TEST(DaemonFault, BadFeedsFailAloneWithTheirOwnReasonAndTheDaemonKeepsWorking) {
+  TestHttpServer server;
+  server.on("/good.xml", Reply::ok(rss_of({server.url("/a/good")}), "application/rss+xml"));
+  server.on("/a/good", Reply::ok(page("Good"), "text/html"));
+  server.on("/malformed.xml", Reply::ok("<rss><channel><item><link>", "application/rss+xml"));
+  server.on("/html.xml", Reply::ok(page("Not a feed"), "text/html"));
+  std::string fill;
+  while (fill.size() < (256u << 10)) fill += "<item><title>again</title></item>";
+  server.on("/endless.xml", Reply::endless(fill));
+  Reply slow = Reply::ok(rss_of({server.url("/a/slow")}), "application/rss+xml");
+  slow.drip_bytes = 4;
+  slow.drip_interval = 1000ms;
+  server.on("/slow.xml", slow);
+  // 50 MB: a large description around two items.
+  std::string huge = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>";
+  huge += "<item><link>" + server.url("/a/huge1") + "</link><description>";
+  huge += std::string(50u << 20, 'w');
+  huge += "</description></item><item><link>" + server.url("/a/huge2") + "</link></item>";
+  huge += "</channel></rss>";
+  server.on("/huge.xml", Reply::ok(huge, "application/rss+xml"));
+  server.on("/a/huge1", Reply::ok(page("Huge one"), "text/html"));
+  server.on("/a/huge2", Reply::ok(page("Huge two"), "text/html"));
+
+  DaemonHarness d("vd-faults");
+  std::string sources =
+      source("good", server.url("/good.xml")) + source("malformed", server.url("/malformed.xml")) +
+      source("html", server.url("/html.xml")) + source("endless", server.url("/endless.xml")) +
+      source("slow", server.url("/slow.xml")) + source("huge", server.url("/huge.xml"));
+  d.write_config(d.config(sources, "timeout = \"3s\"\nmax_document_size = \"60MiB\"\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) {
+    for (const char* n : {"good", "malformed", "html", "endless", "slow", "huge"})
+      if (runs(s, n) < 1) return false;
+    return s["captures"].get<int>() >= 3;
+  })) << d.log();
+  json s = d.status();
+  EXPECT_EQ(last_error(s, "good"), "");
+  EXPECT_EQ(last_error(s, "huge"), "");
+  EXPECT_NE(last_error(s, "malformed"), "");
+  EXPECT_NE(last_error(s, "html").find("HTML"), std::string::npos) << last_error(s, "html");
+  EXPECT_NE(last_error(s, "endless").find("max_document_size"), std::string::npos)
+      << last_error(s, "endless");
+  EXPECT_NE(last_error(s, "slow").find("timed out"), std::string::npos) << last_error(s, "slow");
+  EXPECT_EQ(s["captures"].get<int>(), 3) << d.log();  // good, huge1, huge2
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+TEST(DaemonFault, RobotsTxtIsHonouredAndRetryAfterIsWaitedFor) {
+  TestHttpServer server;
+  server.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));
+  server.on("/private/secret", Reply::ok(page("Secret"), "text/html"));
+  server.on("/public/open", Reply::ok(page("Open"), "text/html"));
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> busy_times;
+  server.on("/public/busy", [&](const ReceivedRequest&) {
+    std::lock_guard lk(mu);
+    busy_times.push_back(std::chrono::steady_clock::now());
+    if (busy_times.size() == 1)
+      return Reply::raw(http_response(429, "slow down", {"Retry-After: 2"}));
+    return Reply::ok(page("Busy"), "text/html");
+  });
+  // The feed answers 304 when asked with the validator it handed out.
+  server.on("/feed.xml", [&](const ReceivedRequest& r) {
+    if (r.header("If-None-Match") == "\"v1\"") return Reply::raw(http_response(304, ""));
+    return Reply::ok(rss_of({server.url("/private/secret"), server.url("/public/open"),
+                             server.url("/public/busy")}),
+                     "application/rss+xml", {"ETag: \"v1\""});
+  });
+
+  DaemonHarness d("vd-polite");
+  d.write_config(d.config(source("site", server.url("/feed.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 2; })) << d.log();
+  json s = d.status();
+  EXPECT_EQ(s["robots_refused"].get<int>(), 1);
+  EXPECT_TRUE(server.requests_for("/private/secret").empty());
+  ASSERT_EQ(busy_times.size(), 2u);
+  EXPECT_GE(busy_times[1] - busy_times[0], 2s) << "Retry-After: 2 was not waited for";
+
+  // A restart remembers when the source is due (an hour from now) and what was captured: it
+  // fetches neither the feed nor the pages again.
+  EXPECT_EQ(d.stop(), 0);
+  std::size_t before = server.request_count();
+  d.start();
+  json sources = d.request({{"command", "sources"}});
+  EXPECT_NE(sources["sources"][0].value("next_run", ""), "now");
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(server.request_count(), before) << "a restart fetched again what was not due";
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonFault, ConditionalGetSendsTheFeedsValidators) {
+  TestHttpServer server;
+  std::atomic<int> not_modified{0};
+  server.on("/feed.xml", [&](const ReceivedRequest& r) {
+    if (r.header("If-None-Match") == "\"v1\"" &&
+        r.header("If-Modified-Since") == "Wed, 08 Apr 2026 16:09:31 GMT") {
+      ++not_modified;
+      return Reply::raw(http_response(304, ""));
+    }
+    return Reply::ok(rss_of({server.url("/a")}), "application/rss+xml",
+                     {"ETag: \"v1\"", "Last-Modified: Wed, 08 Apr 2026 16:09:31 GMT"});
+  });
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-cond");
+  // A source that runs every second (tests only: the shortest interval allowed).
+  d.write_config(d.config("[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"" +
+                          server.url("/feed.xml") + "\"\ninterval = \"1s\"\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return runs(s, "f") >= 3; })) << d.log();
+  EXPECT_GE(not_modified.load(), 2);
+  EXPECT_EQ(d.status()["captures"].get<int>(), 1);
+  EXPECT_NE(d.log().find("not modified"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonFault, PrivateAddressesAreRefusedUnlessAllowed) {
+  TestHttpServer server;
+  server.on("/inside", Reply::ok(page("Inside"), "text/html"));
+  DaemonHarness d("vd-guard");
+  d.write_config(d.config("", "", /*allow_private=*/false));
+  d.start();
+  auto r = d.request({{"command", "enqueue"}, {"urls", {server.url("/inside")}}});
+  ASSERT_TRUE(r.value("ok", false)) << r.dump();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["errors"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(server.request_count(), 0u) << "the daemon connected to a loopback address";
+  EXPECT_NE(d.log().find("allow_private_networks"), std::string::npos) << d.log();
+  EXPECT_EQ(d.status()["captures"].get<int>(), 0);
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonFault, SighupKeepsTheOldConfigWhenTheNewOneIsBadAndAppliesAGoodOne) {
+  TestHttpServer server;
+  server.on("/one.xml", Reply::ok(rss_of({}), "application/rss+xml"));
+  server.on("/two.xml", Reply::ok(rss_of({server.url("/two/a")}), "application/rss+xml"));
+  server.on("/two/a", Reply::ok(page("Two A"), "text/html"));
+  DaemonHarness d("vd-reload");
+  d.write_config(d.config(source("one", server.url("/one.xml"))));
+  d.start();
+
+  d.write_config(d.config(source("one", server.url("/one.xml")), "concurency = 3\n"));
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([&](const json&) {
+    return d.log().find("keeping the running one") != std::string::npos;
+  })) << d.log();
+  EXPECT_NE(d.log().find("concurency"), std::string::npos);
+  json s = d.status();
+  ASSERT_EQ(s["sources"].size(), 1u);
+
+  d.write_config(
+      d.config(source("one", server.url("/one.xml")) + source("two", server.url("/two.xml"))));
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([](const json& s) {
+    return s["sources"].size() == 2 && s["captures"].get<int>() >= 1;
+  })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// Receives the datagrams vellumd sends to $NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const fs::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      throw std::runtime_error("bind " + path.string());
+    timeval tv{0, 200'000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  // Messages received until one contains `what` or `timeout` passes; true when it came.
+  bool wait_for(const std::string& what, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      std::string msg(buf, static_cast<std::size_t>(n));
+      messages.push_back(msg);
+      if (msg.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::vector<std::string> messages;
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+};
+
+TEST(DaemonFault, TellsSystemdReadyWatchdogReloadingAndStopping) {
+  DaemonHarness d("vd-notify");
+  NotifySocket notify(d.dir() / "notify.sock");
+  d.write_config(d.config(""));
+  d.start("NOTIFY_SOCKET=" + (d.dir() / "notify.sock").string() + " WATCHDOG_USEC=400000");
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s));
+  int pings = 0;
+  auto until = std::chrono::steady_clock::now() + 1200ms;
+  while (std::chrono::steady_clock::now() < until)
+    if (notify.wait_for("WATCHDOG=1", 300ms)) ++pings;
+  EXPECT_GE(pings, 3) << "expected pings every 200 ms (half of WATCHDOG_USEC)";
+  d.signal(SIGHUP);
+  EXPECT_TRUE(notify.wait_for("RELOADING=1", 5s));
+  EXPECT_TRUE(notify.wait_for("READY=1", 5s));
+  d.signal(SIGTERM);
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", 5s));
+  EXPECT_EQ(d.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vellum::test
