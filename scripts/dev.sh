@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Set up a Debian 12 machine for Vellum, build it, and run it or its tests.
 #
-#   scripts/dev.sh run [URL...]    install, build, archive the URLs, restore the first one
+#   scripts/dev.sh run             install, build, run vellumd in the foreground with
+#                                  examples/vellum.toml (Ctrl-C drains and stops it)
 #   scripts/dev.sh test            install, build, run the whole test suite
 #   scripts/dev.sh test --sanitize the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   scripts/dev.sh archive [URL...] install, build, archive the URLs now, restore the first one
 #   scripts/dev.sh build           install and build only
 set -euo pipefail
 
@@ -63,6 +65,13 @@ case "$cmd" in
   run)
     install_packages
     build build
+    echo "dev.sh: vellumd is starting with examples/vellum.toml; archive in ./vellum-archive;" >&2
+    echo "dev.sh: in another terminal: build/core/vellum --config examples/vellum.toml status" >&2
+    exec ./build/core/vellumd --config examples/vellum.toml "$@"
+    ;;
+  archive)
+    install_packages
+    build build
     urls=("$@")
     [ ${#urls[@]} -gt 0 ] || urls=(https://thenextweb.com/news/meta-muse-spark-msl-first-model)
     status=0
@@ -94,7 +103,7 @@ case "$cmd" in
     ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900
     ;;
   *)
-    sed -n '2,8p' "$0" >&2
+    sed -n '2,10p' "$0" >&2
     exit 2
     ;;
 esac

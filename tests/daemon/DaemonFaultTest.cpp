@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "daemon/DaemonHarness.h"
+#include "support/Nginx.h"
 #include "support/TestHttpServer.h"
 
 namespace vellum::test {
@@ -201,6 +202,110 @@ TEST(DaemonFault, SighupKeepsTheOldConfigWhenTheNewOneIsBadAndAppliesAGoodOne) {
   ASSERT_TRUE(d.wait_for([](const json& s) {
     return s["sources"].size() == 2 && s["captures"].get<int>() >= 1;
   })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonFault, APluginDroppedInAndSighupGoesLiveWithoutARestart) {
+  TestHttpServer server;
+  server.on("/today", Reply::ok("<html><head><title>t</title></head><body><h1>Hello from the "
+                                "template</h1><article><p>Body.</p></article></body></html>",
+                                "text/html"));
+  DaemonHarness d("vd-plugin");
+  fs::path plugins = d.dir() / "plugins";
+  fs::create_directories(plugins);
+  std::string cfg = d.config(
+      "", "resolve = [\"hello.example:" + std::to_string(server.port()) + ":127.0.0.1\"]\n");
+  std::string from = "dirs = [" + DaemonHarness::quoted(VELLUM_PLUGIN_BUILD_DIR) + "]";
+  cfg.replace(cfg.find(from), from.size(), "dirs = [" + DaemonHarness::quoted(plugins) + "]");
+  d.write_config(cfg);
+  d.start();
+  EXPECT_NE(d.log().find("plugins: none"), std::string::npos) << d.log();
+
+  fs::path so = build_template_plugin(d.dir() / "hello");
+  fs::copy_file(so, plugins / "hello.so");
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([&](const json&) {
+    return d.log().find("plugins: hello") != std::string::npos;
+  })) << d.log();
+  std::string url = "http://hello.example:" + std::to_string(server.port()) + "/today";
+  d.request({{"command", "enqueue"}, {"urls", {url}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+
+  std::string out;
+  ASSERT_EQ(
+      run_vellum({"--archive", d.archive().string(), "restore", url, "--format", "json"}, &out), 0)
+      << out;
+  json article = json::parse(out);
+  EXPECT_EQ(article["extractor"]["name"], "hello") << out;
+  EXPECT_EQ(article["title"], "Hello from the template");
+}
+
+TEST(DaemonFault, SigtermFinishesTheCaptureInFlightBeforeExiting) {
+  TestHttpServer server;
+  Reply slow = Reply::ok(page("Slow"), "text/html");
+  slow.drip_bytes = 16;
+  slow.drip_interval = 150ms;  // about two seconds for the whole page
+  server.on("/slow", slow);
+  DaemonHarness d("vd-drain");
+  d.write_config(d.config(""));
+  d.start();
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/slow")}}});
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    return s["queue"]["in_flight"].get<int>() == 1 && !server.requests_for("/slow").empty();
+  })) << d.log();
+  EXPECT_EQ(d.status()["captures"].get<int>(), 0) << "the page arrived before the test could stop";
+  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "restore", server.url("/slow"),
+                        "--format", "html"},
+                       &out),
+            0)
+      << d.log();
+  EXPECT_EQ(out, page("Slow"));
+}
+
+TEST(DaemonFault, SourceHeadersAndCookiesAreSentButNeverLogged) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/member/story")}), "application/rss+xml"));
+  server.on("/member/story", Reply::ok(page("Members only"), "text/html"));
+  DaemonHarness d("vd-secret");
+  fs::path cookies = d.dir() / "cookies.txt";
+  write_file(cookies,
+             "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tc00kie-value\n");
+  d.write_config(d.config(source("members", server.url("/feed.xml"), "feed",
+                                 "headers = { \"X-Token\" = \"s3cret-token\" }\ncookie_file = " +
+                                     DaemonHarness::quoted(cookies) + "\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  for (const char* target : {"/feed.xml", "/member/story"}) {
+    auto reqs = server.requests_for(target);
+    ASSERT_FALSE(reqs.empty()) << target;
+    EXPECT_EQ(reqs[0].header("X-Token"), "s3cret-token") << target;
+    EXPECT_EQ(reqs[0].header("Cookie"), "session=c00kie-value") << target;
+  }
+  EXPECT_EQ(d.log().find("s3cret-token"), std::string::npos) << "a header value was logged";
+  EXPECT_EQ(d.log().find("c00kie-value"), std::string::npos) << "a cookie was logged";
+}
+
+TEST(DaemonFault, ServesPrometheusMetricsOnLoopback) {
+  if (!on_path("curl")) GTEST_SKIP() << "curl is not installed";
+  TestHttpServer server;
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-metrics");
+  int port = free_port();
+  d.write_config(
+      d.config("[metrics]\nenabled = true\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n"));
+  d.start();
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/a")}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  auto [rc, body] = shell("curl -sf http://127.0.0.1:" + std::to_string(port) + "/metrics");
+  ASSERT_EQ(rc, 0);
+  EXPECT_NE(body.find("# TYPE vellum_captures_total counter\nvellum_captures_total 1\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("vellum_frontier_queued 0"), std::string::npos) << body;
   EXPECT_EQ(d.stop(), 0);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/TempDir.h"
 #include "support/TestHttpServer.h"
 
 namespace vellum::fetch {
@@ -502,6 +503,44 @@ TEST(Fetcher, TlsHandshakeFailure) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error.rfind("TLS handshake failed: ", 0), 0u) << r->error;
   EXPECT_GT(r->error.size(), std::string("TLS handshake failed: ").size());
+}
+
+// A source's own headers and cookies go to its site, and not to a site it redirects to; the
+// body cap of one request overrides the fetcher's.
+TEST(Fetcher, RequestHeadersStayOnTheirOriginAndCookiesComeFromTheFile) {
+  TestHttpServer site, other;
+  site.on("/start", Reply::redirect(302, other.url("/elsewhere")));
+  site.on("/big", Reply::ok(std::string(10'000, 'b')));
+  other.on("/elsewhere", Reply::ok("there"));
+  test::TempDir tmp("cookies");
+  auto cookies = tmp / "cookies.txt";
+  test::write_file(cookies, "127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tabc123\n");
+
+  boost::asio::io_context io;
+  Fetcher fetcher(io, quick_options());
+  RequestOptions req;
+  req.headers = {{"X-Token", "t0k"}};
+  req.cookie_file = cookies.string();
+  std::vector<FetchResult> results;
+  fetcher.fetch(site.url("/start"), req, [&](FetchResult r) { results.push_back(std::move(r)); });
+  RequestOptions small;
+  small.max_body_bytes = 1000;
+  fetcher.fetch(site.url("/big"), small, [&](FetchResult r) { results.push_back(std::move(r)); });
+  io.run_for(kFailsafe);
+  ASSERT_EQ(results.size(), 2u);
+
+  auto first = site.requests_for("/start");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].header("X-Token"), "t0k");
+  EXPECT_EQ(first[0].header("Cookie"), "sid=abc123");
+  auto hop = other.requests_for("/elsewhere");
+  ASSERT_EQ(hop.size(), 1u);
+  EXPECT_FALSE(hop[0].has_header("X-Token")) << "a source header leaked to another site";
+
+  const FetchResult& big = results[0].url == site.url("/big") ? results[0] : results[1];
+  ASSERT_EQ(big.hops.size(), 1u);
+  EXPECT_TRUE(big.hops[0].truncated);
+  EXPECT_EQ(big.hops[0].response_body.size(), 1000u);
 }
 
 }  // namespace

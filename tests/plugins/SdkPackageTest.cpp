@@ -31,14 +31,9 @@ TEST(SdkPackage, TemplatePluginBuildsOutOfTreeAgainstTheInstalledSdk) {
     EXPECT_EQ(rc, 0) << de.path().filename() << ":\n" << out;
   }
 
-  fs::path src = fs::path(VELLUM_SOURCE_DIR) / "examples/hello";
-  fs::path build = tmp / "hello-build";
-  std::tie(rc, out) =
-      shell("cmake -S " + shell_quote(src.string()) + " -B " + shell_quote(build.string()) +
-            " -DCMAKE_PREFIX_PATH=" + shell_quote(prefix.string()) + " 2>&1 && cmake --build " +
-            shell_quote(build.string()) + " 2>&1");
-  ASSERT_EQ(rc, 0) << out;
-  ASSERT_TRUE(fs::exists(build / "hello.so"));
+  fs::path so = build_template_plugin(tmp.path());
+  ASSERT_TRUE(fs::exists(so));
+  fs::path build = so.parent_path();
 
   plugins::PluginHost host({{build}, {}, {}});
   EXPECT_TRUE(host.load_all().empty());

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
+#include <tuple>
 
 namespace vellum::test {
 
@@ -83,6 +85,21 @@ std::vector<nlohmann::json> warcio_cdx(const std::filesystem::path& file, std::s
     rows.push_back(row);
   }
   return rows;
+}
+
+std::filesystem::path build_template_plugin(const std::filesystem::path& work) {
+  std::filesystem::path prefix = work / "prefix";
+  auto [rc, out] = shell("cmake --install " + shell_quote(VELLUM_BINARY_DIR) + " --prefix " +
+                         shell_quote(prefix.string()) + " 2>&1");
+  if (rc != 0) throw std::runtime_error("cmake --install failed:\n" + out);
+  std::filesystem::path src = std::filesystem::path(VELLUM_SOURCE_DIR) / "examples/hello";
+  std::filesystem::path build = work / "hello-build";
+  std::tie(rc, out) =
+      shell("cmake -S " + shell_quote(src.string()) + " -B " + shell_quote(build.string()) +
+            " -DCMAKE_PREFIX_PATH=" + shell_quote(prefix.string()) + " 2>&1 && cmake --build " +
+            shell_quote(build.string()) + " 2>&1");
+  if (rc != 0) throw std::runtime_error("building examples/hello failed:\n" + out);
+  return build / "hello.so";
 }
 
 }  // namespace vellum::test

@@ -29,4 +29,9 @@ std::string install_warcio();
 // when warcio fails.
 std::vector<nlohmann::json> warcio_cdx(const std::filesystem::path& file, std::string* error);
 
+// Installs the SDK from the build tree under test into `work`/prefix with `cmake --install`,
+// then builds the template plugin in examples/hello out of tree against it with plain cmake.
+// Returns the built hello.so; throws with the commands' output when a step fails.
+std::filesystem::path build_template_plugin(const std::filesystem::path& work);
+
 }  // namespace vellum::test
