@@ -309,6 +309,92 @@ TEST(DaemonFault, ServesPrometheusMetricsOnLoopback) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(DaemonSources, ListingPagesSitemapIndexesAndSingleUrlsAreFollowed) {
+  TestHttpServer server;
+  // A listing page: only links matching the pattern are articles.
+  server.on("/news/", Reply::ok("<html><body><a href=\"/news/2026/one\">One</a> <a "
+                                "href=\"/about\">About</a> <a href=\"2026/two#top\">Two</a>"
+                                "</body></html>",
+                                "text/html"));
+  server.on("/news/2026/one", Reply::ok(page("One"), "text/html"));
+  server.on("/news/2026/two", Reply::ok(page("Two"), "text/html"));
+  server.on("/about", Reply::ok(page("About"), "text/html"));
+  // A sitemap index with two sitemaps, one of them a Google News sitemap.
+  server.on("/sitemap-index.xml",
+            Reply::ok("<?xml version=\"1.0\"?><sitemapindex "
+                      "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>" +
+                          server.url("/sitemap-a.xml") + "</loc></sitemap><sitemap><loc>" +
+                          server.url("/sitemap-news.xml") + "</loc></sitemap></sitemapindex>",
+                      "application/xml"));
+  server.on("/sitemap-a.xml",
+            Reply::ok("<?xml version=\"1.0\"?><urlset "
+                      "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>" +
+                          server.url("/s/a") + "</loc></url></urlset>",
+                      "application/xml"));
+  server.on("/sitemap-news.xml",
+            Reply::ok("<?xml version=\"1.0\"?><urlset "
+                      "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" "
+                      "xmlns:n=\"http://www.google.com/schemas/sitemap-news/0.9\"><url><loc>" +
+                          server.url("/s/news") +
+                          "</loc><n:news><n:publication_date>2026-04-08T16:09:31Z"
+                          "</n:publication_date><n:title>News</n:title></n:news></url></urlset>",
+                      "application/xml"));
+  server.on("/s/a", Reply::ok(page("Sitemap A"), "text/html"));
+  server.on("/s/news", Reply::ok(page("Sitemap News"), "text/html"));
+  // A single page, captured on every run of its source.
+  server.on("/front", Reply::ok(page("Front"), "text/html"));
+
+  DaemonHarness d("vd-kinds");
+  d.write_config(d.config(
+      source("listing", server.url("/news/"), "page", "link_pattern = \"/news/\\\\d{4}/\"\n") +
+      source("map", server.url("/sitemap-index.xml"), "sitemap") +
+      "[[source]]\nname = \"front\"\nkind = \"url\"\nurl = \"" + server.url("/front") +
+      "\"\ninterval = \"1s\"\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    return s["captures"].get<int>() >= 6 && server.requests_for("/front").size() >= 2;
+  })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_TRUE(server.requests_for("/about").empty()) << "a link outside link_pattern was taken";
+  for (const char* p : {"/news/2026/one", "/news/2026/two", "/s/a", "/s/news"})
+    EXPECT_EQ(server.requests_for(p).size(), 1u) << p;
+  // The single page was captured again, as a revisit record since it did not change.
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "--json", "list"}, &out), 0);
+  int front = 0, front_revisits = 0;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    json row = json::parse(line);
+    if (row.value("url", "") != server.url("/front")) continue;
+    ++front;
+    if (row.value("type", row.value("record_type", "")) == "revisit") ++front_revisits;
+  }
+  EXPECT_GE(front, 2);
+  EXPECT_GE(front_revisits, 1) << out;
+}
+
+TEST(DaemonSources, ArticlesAreRevisitedOnTheirScheduleThenLeftAlone) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/story")}), "application/rss+xml"));
+  std::atomic<int> served{0};
+  server.on("/story", [&](const ReceivedRequest&) {
+    // The second visit finds the story updated; the third finds it unchanged.
+    int n = ++served;
+    return Reply::ok(page(n == 1 ? "Story" : "Story, updated"), "text/html");
+  });
+  DaemonHarness d("vd-revisit");
+  d.write_config(
+      d.config(source("f", server.url("/feed.xml"), "feed", "revisit = [\"1s\", \"2s\"]\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 3; })) << d.log();
+  std::this_thread::sleep_for(2s);  // nothing more is due
+  json s = d.status();
+  EXPECT_EQ(s["captures"].get<int>(), 3);
+  EXPECT_EQ(s["revisits"].get<int>(), 1);  // the third visit found nothing new
+  EXPECT_EQ(served.load(), 3);
+  EXPECT_EQ(d.stop(), 0);
+}
+
 // Receives the datagrams vellumd sends to $NOTIFY_SOCKET.
 class NotifySocket {
  public:
