@@ -86,7 +86,7 @@ file(MAKE_DIRECTORY "$ENV{DESTDIR}${vellum_sysconfdir}/vellum/sources.d")
 ]])
 install(SCRIPT ${PROJECT_BINARY_DIR}/InstallService.cmake)
 
-set(vellum_docs README.md docs/install.md docs/format.md docs/plugins.md)
+set(vellum_docs README.md docs/install.md docs/configuration.md docs/format.md docs/plugins.md)
 list(TRANSFORM vellum_docs PREPEND ${PROJECT_SOURCE_DIR}/)
 foreach(doc ${vellum_docs})
   if(EXISTS ${doc})

@@ -13,6 +13,7 @@
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "extract/Extraction.h"
+#include "plugins/InstalledPluginDir.h"
 #include "plugins/PluginHost.h"
 
 namespace vellum::cli {
@@ -48,7 +49,7 @@ std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
     }
     return dirs;
   }
-  dirs.emplace_back(VELLUM_PLUGIN_INSTALL_DIR);
+  dirs.push_back(plugins::installed_plugin_dir());
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) {

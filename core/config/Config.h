@@ -18,13 +18,13 @@ namespace vellum::config {
 using Duration = std::chrono::milliseconds;
 
 struct ArchiveConfig {
-  std::filesystem::path dir = "vellum-archive";  // relative paths: from the working directory
-  std::string compression = "zstd";              // zstd | gzip | none
-  int level = 3;                                 // compression level
-  std::uint64_t rotate_size = 1ull << 30;        // bytes
-  std::string prefix = "vellum";                 // WARC file name prefix
-  std::string sync = "always";                   // always | never
-  bool extract = true;                           // extract articles at capture
+  std::filesystem::path dir = "/var/lib/vellum";  // relative paths: from the working directory
+  std::string compression = "zstd";               // zstd | gzip | none
+  int level = 3;                                  // compression level
+  std::uint64_t rotate_size = 1ull << 30;         // bytes
+  std::string prefix = "vellum";                  // WARC file name prefix
+  std::string sync = "always";                    // always | never
+  bool extract = true;                            // extract articles at capture
 };
 
 struct PluginsConfig {

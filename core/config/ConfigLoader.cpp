@@ -245,7 +245,9 @@ class Loader {
 
   // The configuration, or a ConfigError with every problem found.
   Config finish() {
-    if (problems_.empty()) return std::move(config_);
+    if (problems_.empty()) {
+      return std::move(config_);
+    }
     std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) {
       return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
     });

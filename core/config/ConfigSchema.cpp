@@ -267,9 +267,10 @@ std::vector<SectionSpec> build_schema() {
   s.back().keys = {
       {.key = "dir",
        .type = K::path,
-       .default_toml = R"("vellum-archive")",
-       .description = "The archive directory: WARC files, index and article files. A relative "
-                      "path is taken from the daemon's working directory.",
+       .default_toml = R"("/var/lib/vellum")",
+       .description = "The archive directory: WARC files, index, article files and the "
+                      "daemon's state. The default is the service's state directory; a "
+                      "relative path is taken from the daemon's working directory.",
        .checks = {not_empty()},
        .store = in(&Config::archive, &ArchiveConfig::dir)},
       {.key = "compression",

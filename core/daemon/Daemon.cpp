@@ -27,6 +27,7 @@
 #include "daemon/RetryPolicy.h"
 #include "daemon/StateStore.h"
 #include "fetch/Fetcher.h"
+#include "plugins/InstalledPluginDir.h"
 #include "plugins/PluginHost.h"
 #include "sources/FeedParser.h"
 #include "sources/LinkFinder.h"
@@ -272,7 +273,7 @@ struct Daemon::Impl {
   void load_plugins() {
     plugins::HostOptions ho;
     ho.dirs = cfg.plugins.dirs;
-    if (ho.dirs.empty()) ho.dirs.push_back(VELLUM_PLUGIN_INSTALL_DIR);
+    if (ho.dirs.empty()) ho.dirs.push_back(plugins::installed_plugin_dir());
     ho.log = plugins::log_to_spdlog;
     auto tables = cfg.plugins.config;
     ho.config = [tables](const std::string& name) {

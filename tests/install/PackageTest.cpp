@@ -262,6 +262,21 @@ TEST(DebianPackage, CpackBuildsACompleteInstallablePackage) {
             shell_quote((root / "etc/vellum/vellum.toml").string()) + " 2>&1");
   EXPECT_EQ(rc, 0) << out;
 
+  // dpkg itself unpacks it into an empty system (its own database under a scratch root; no
+  // maintainer script runs at this stage) and registers the configuration as a conffile.
+  fs::path system = tmp / "system";
+  fs::create_directories(system / "var/lib/dpkg/info");
+  fs::create_directories(system / "var/lib/dpkg/updates");
+  write_file(system / "var/lib/dpkg/status", "");
+  std::tie(rc, out) = shell("dpkg --root=" + shell_quote(system.string()) +
+                            " --force-depends --force-not-root --log=/dev/null --unpack " +
+                            shell_quote(deb.string()) + " 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  std::string status = read_file(system / "var/lib/dpkg/status");
+  EXPECT_NE(status.find("Status: install ok unpacked"), std::string::npos) << status;
+  EXPECT_NE(status.find("Conffiles:\n /etc/vellum/vellum.toml "), std::string::npos) << status;
+  EXPECT_TRUE(fs::is_regular_file(system / "usr/bin/vellumd"));
+
   // ---- Depends covers every library the shipped binaries link ----
   std::vector<fs::path> elves;
   for (const char* dir : {"usr/bin", "usr/libexec/vellum", "usr/lib/vellum/plugins"})
