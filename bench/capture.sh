@@ -13,6 +13,8 @@
 #   bench/capture.sh [BUILD_DIR]        (default: build)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/corpus-site.sh
+. "$here/bench/corpus-site.sh"
 build=${1:-$here/build}
 vellum=$build/core/vellum
 corpus=$here/../shared/corpus
@@ -23,30 +25,9 @@ done
 
 work=$(mktemp -d /tmp/vellum-bench-XXXXXX)
 trap 'kill $(cat $work/nginx.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/site/site"
-
-# The site: every corpus page decompressed, and nine more copies under other prefixes.
-find "$corpus" -name '*.html.gz' | sort | while read -r f; do
-  rel=${f#"$corpus"/}
-  mkdir -p "$work/site/site/$(dirname "$rel")"
-  gzip -dc "$f" >"$work/site/site/${rel%.gz}"
-done
+corpus_site "$corpus" "$work"
 for c in 1 2 3 4 5 6 7 8 9; do ln -s site "$work/site/copy$c"; done
-(cd "$work/site/site" && find . -name '*.html' | sort | sed 's|^\./||') >"$work/pages.txt"
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-user=""; [ "$(id -u)" -eq 0 ] && user="user root;"
-cat >"$work/nginx.conf" <<CONF
-$user
-daemon on; worker_processes 2; pid $work/nginx.pid; error_log $work/error.log warn;
-events { worker_connections 4096; }
-http { access_log off; gzip off; sendfile on; keepalive_requests 100000; default_type text/html;
-  client_body_temp_path $work/t1; proxy_temp_path $work/t2; fastcgi_temp_path $work/t3;
-  uwsgi_temp_path $work/t4; scgi_temp_path $work/t5;
-  server { listen 127.0.0.1:$port; root $work/site; } }
-CONF
-/usr/sbin/nginx -c "$work/nginx.conf" -p "$work"
-base=http://127.0.0.1:$port
+serve_site "$work"
 
 urls=$work/urls.txt
 : >"$urls"

@@ -1,5 +1,6 @@
 #include "daemon/Daemon.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -177,6 +178,9 @@ struct Daemon::Impl {
 
   void start() {
     const auto& c = cfg;
+    // Page bodies (hundreds of KiB each) get their own mappings, returned when freed, instead
+    // of growing the arenas that a long idle daemon would otherwise keep.
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     fs::create_directories(c.archive.dir);
 
     archive::WriterOptions wo;
@@ -667,6 +671,7 @@ struct Daemon::Impl {
     source_doc_done(s, problem);
     refill();
     check_drained();
+    release_memory_when_idle();
   }
 
   // ---- the frontier ----
@@ -738,6 +743,14 @@ struct Daemon::Impl {
       pump();
     }
     check_drained();
+    release_memory_when_idle();
+  }
+
+  // Between runs the daemon sits idle for minutes: hand the memory a backfill left in malloc's
+  // arenas back to the system once nothing is queued, fetched or stored.
+  void release_memory_when_idle() {
+    if (frontier.queued() || frontier.in_flight() || stores_pending || fetches) return;
+    malloc_trim(0);
   }
 
   void start_item(FrontierItem item) {
