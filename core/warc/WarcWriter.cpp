@@ -62,9 +62,10 @@ struct Scratch {
     }
     return data.get();
   }
-  // Large buffers are not kept after a large record.
+  // Buffers larger than most pages are not kept after a large record: an idle daemon would
+  // otherwise hold the largest record it ever wrote, per thread.
   void trim() {
-    if (size > (16u << 20)) {
+    if (size > (256u << 10)) {
       data.reset();
       size = 0;
     }
