@@ -14,25 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 bool type_matches(const json& obj, std::initializer_list<const char*> names) {
   auto it = obj.find("@type");
   if (it == obj.end()) return false;
@@ -205,14 +186,14 @@ std::string decode_entities(std::string_view s) {
             char* end = nullptr;
             cp = std::strtoul(digits.c_str(), &end, hex ? 16 : 10);
             if (end && *end == 0) {
-              append_utf8(out, cp);
+              util::append_utf8(out, cp);
               done = true;
             }
           }
         } else {
           for (const auto& n : named)
             if (ent == n.name) {
-              append_utf8(out, n.cp);
+              util::append_utf8(out, n.cp);
               done = true;
               break;
             }

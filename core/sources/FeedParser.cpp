@@ -725,26 +725,6 @@ class DiscoveryParser {
   int first_bad_date_line_ = 0;
 };
 
-std::string utf8_of(unsigned cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x110000) {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
 // What an entity reference in text stands for. Declarations in the document are never
 // consulted: a reference is either an HTML character entity (&nbsp;, &rsquo; ... which sloppy
 // feeds use without declaring them) or nothing at all. So no entity can pull in a file or expand.
@@ -783,7 +763,8 @@ struct Session {
       slot = std::make_unique<EntityStandIn>();
       slot->name = key;
       if (const htmlEntityDesc* html = htmlEntityLookup(name)) {
-        slot->text = utf8_of(html->value);
+        slot->text.clear();
+        util::append_utf8(slot->text, html->value);
       }
       slot->entity.type = XML_ENTITY_DECL;
       slot->entity.name = reinterpret_cast<const xmlChar*>(slot->name.c_str());

@@ -17,4 +17,7 @@ bool iequals(std::string_view a, std::string_view b);
 // other unprintable bytes escaped ("\r", "\x00"), and "..." when cut.
 std::string quote(std::string_view s, std::size_t max = 40);
 
+// Appends code point `cp` as UTF-8; NUL, surrogates and values past U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, unsigned long cp);
+
 }  // namespace vellum::util
