@@ -763,7 +763,6 @@ struct Session {
       slot = std::make_unique<EntityStandIn>();
       slot->name = key;
       if (const htmlEntityDesc* html = htmlEntityLookup(name)) {
-        slot->text.clear();
         util::append_utf8(slot->text, html->value);
       }
       slot->entity.type = XML_ENTITY_DECL;

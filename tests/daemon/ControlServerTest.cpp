@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "daemon/ControlClient.h"
+#include "daemon/PumpUntil.h"
 #include "support/TempDir.h"
 
 namespace vellum::daemon {
@@ -30,27 +31,9 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kFailsafe = 15s;     // longest any test runs its loop
 constexpr int kClientTimeoutS = 5;  // blocking test clients give up after this
 
-// Runs the loop until `f` is ready (a client on another thread finished), failing the test
-// if that takes longer than kFailsafe; the client's own timeouts make f.get() return anyway.
-template <class T>
-T pump(boost::asio::io_context& io, std::future<T>& f) {
-  const auto deadline = Clock::now() + kFailsafe;
-  while (f.wait_for(0ms) != std::future_status::ready) {
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "failsafe: the client did not finish in time";
-      break;
-    }
-    io.run_for(5ms);
-    if (io.stopped()) {
-      io.restart();
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-  return f.get();
-}
+using test::pump;
 
 // Runs the loop for `d` (for work that needs no client).
 void run_for(boost::asio::io_context& io, std::chrono::milliseconds d) {

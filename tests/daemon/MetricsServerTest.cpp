@@ -1,5 +1,6 @@
 // The metrics endpoint (HTTP on loopback) and the exposition text builder.
 #include "daemon/MetricsServer.h"
+#include "daemon/PumpUntil.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -23,25 +24,9 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kFailsafe = 15s;
 constexpr int kClientTimeoutS = 5;
 
-template <class T>
-T pump(boost::asio::io_context& io, std::future<T>& f) {
-  const auto deadline = Clock::now() + kFailsafe;
-  while (f.wait_for(0ms) != std::future_status::ready) {
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "failsafe: the client did not finish in time";
-      break;
-    }
-    io.run_for(5ms);
-    if (io.stopped()) {
-      io.restart();
-      std::this_thread::sleep_for(1ms);
-    }
-  }
-  return f.get();
-}
+using test::pump;
 
 // Sends `request` to the loopback port and returns everything the server sent until it closed
 // (empty when the connection failed). Blocking, with timeouts: run it on another thread.
