@@ -10,6 +10,12 @@
 
 namespace vellum::cli {
 
+// Exit statuses of `vellum`, documented in vellum(1) and docs/cli.md.
+inline constexpr int kExitOk = 0;        // done
+inline constexpr int kExitFailure = 1;   // the command failed (reason on stderr)
+inline constexpr int kExitUsage = 2;     // the command line was not understood
+inline constexpr int kExitNoDaemon = 3;  // the running daemon could not be reached
+
 struct GlobalOptions {
   std::filesystem::path archive = "vellum-archive";
   std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir; empty: the default ones

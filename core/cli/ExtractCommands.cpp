@@ -81,7 +81,9 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   nlohmann::json j = extract::article_json(*r.article, facts, r.extractor);
   j.erase("capture_id");
   j.erase("warc");
-  if (o.format == "text")
+  if (g.json)  // --json: the article as one line, like every other command's output
+    print_json_line(j);
+  else if (o.format == "text")
     std::cout << extract::article_text(j);
   else if (o.format == "markdown")
     std::cout << extract::article_markdown(j) << "\n";

@@ -133,6 +133,22 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
   return j;
 }
 
+namespace {
+
+// --json with -o: what was written where (the output itself went to the file).
+void report_restored(const GlobalOptions& g, const RestoreOptions& o, const index::CaptureRow& row,
+                     std::size_t bytes) {
+  if (!g.json || o.output.empty() || o.output == "-") return;
+  print_json_line({{"capture_id", row.capture_id},
+                   {"url", row.url},
+                   {"date", row.date},
+                   {"format", o.format},
+                   {"output", o.output},
+                   {"bytes", bytes}});
+}
+
+}  // namespace
+
 int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   archive::ArchiveReader reader(g.archive);
   index::CaptureRow row = reader.resolve(o.ref);
@@ -144,6 +160,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
                           ? extract::article_markdown(j) + "\n"
                           : j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     write_output(o.output, out);
+    report_restored(g, o, target, out.size());
     return 0;
   }
   if (o.format == "warc") {
@@ -151,6 +168,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     if (auto req = reader.read_request(row)) out += req->serialize();
     out += reader.read_response(row).serialize();
     write_output(o.output, out);
+    report_restored(g, o, row, out.size());
     return 0;
   }
   if (!o.no_follow) {
@@ -175,6 +193,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     spdlog::warn("capture {} was cut at the size limit when captured; this is its first {} bytes",
                  row.capture_id, body.size());
   write_output(o.output, body);
+  report_restored(g, o, row, body.size());
   return 0;
 }
 

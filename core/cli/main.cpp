@@ -6,7 +6,9 @@
 #include <iostream>
 
 #include "cli/Cli.h"
+#include "cli/CliDocs.h"
 #include "config/ConfigLoader.h"
+#include "daemon/ControlClient.h"
 #include "daemon/DaemonPaths.h"
 
 using namespace vellum::cli;
@@ -24,15 +26,28 @@ static void apply_config(GlobalOptions& g, bool archive_given) {
   if (g.socket.empty()) g.socket = vellum::daemon::control_socket_path(cfg);
 }
 
+// The one-line reason on stderr; with --json also as an object on stdout, for scripts.
+static void report_error(const GlobalOptions& g, const std::string& what) {
+  std::cerr << "vellum: " << what << "\n";
+  if (g.json) print_json_line({{"error", what}});
+}
+
 int main(int argc, char** argv) {
   original_argv().assign(argv, argv + argc);
   CLI::App app{"vellum — archive web pages as WARC, find them, restore them byte for byte"};
   app.set_version_flag("--version", "vellum " VELLUM_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough();  // global options may also follow the command
+  app.require_subcommand(0, 1);  // none: only with --generate-docs (checked below)
+  app.fallthrough();             // global options may also follow the command
   GlobalOptions g;
+  std::string docs_dir;
+  // Hidden (no group): the build writes the manual pages and bash completion with it.
+  app.add_option("--generate-docs", docs_dir,
+                 "Write man pages and bash completion for this command line under DIR")
+      ->group("");
   bool verbose = false, quiet = false;
-  app.add_option("--archive", g.archive, "Archive directory")->capture_default_str();
+  app.add_option("--archive", g.archive, "Archive directory")
+      ->type_name("DIR")
+      ->capture_default_str();
   app.add_flag("--json", g.json, "Machine-readable output: one JSON object per line");
   app.add_flag("-v,--verbose", verbose, "More detail on stderr");
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
@@ -43,15 +58,18 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--socket", g.socket,
                  "The daemon's control socket (default: from --config, $VELLUM_SOCKET, "
-                 "/run/vellum/vellumd.sock, or vellumd.sock in the archive directory)");
+                 "/run/vellum/vellumd.sock, or vellumd.sock in the archive directory)")
+      ->type_name("PATH");
   app.add_option("--plugin-dir", g.plugin_dirs,
                  "Load extractor plugins from DIR (repeatable; default: the installed directory)")
+      ->type_name("DIR")
       ->allow_extra_args(false);
 
   ArchiveOptions ao;
   auto* archive = app.add_subcommand("archive", "Capture URLs now, without the daemon");
   archive->add_option("urls", ao.urls, "URLs to capture");
-  archive->add_option("-i,--input", ao.input, "Read URLs from FILE, one per line ('-': stdin)");
+  archive->add_option("-i,--input", ao.input, "Read URLs from FILE, one per line ('-': stdin)")
+      ->type_name("FILE");
   archive->add_option("--concurrency", ao.concurrency, "Transfers at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
@@ -103,7 +121,8 @@ int main(int argc, char** argv) {
                    "records")
       ->check(CLI::IsMember({"text", "markdown", "json", "html", "warc"}))
       ->capture_default_str();
-  restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout");
+  restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout")
+      ->type_name("PATH");
   restore->add_flag("--no-follow", ro.no_follow,
                     "For a redirect, restore the redirect itself, not the page it leads to");
 
@@ -150,13 +169,28 @@ int main(int argc, char** argv) {
   EnqueueOptions qo;
   auto* enqueue = app.add_subcommand("enqueue", "Hand URLs to the running daemon to capture");
   enqueue->add_option("urls", qo.urls, "URLs to capture");
-  enqueue->add_option("-i,--input", qo.input, "Read URLs from FILE, one per line ('-': stdin)");
+  enqueue->add_option("-i,--input", qo.input, "Read URLs from FILE, one per line ('-': stdin)")
+      ->type_name("FILE");
   enqueue->add_option("--plugin", qo.plugin, "Extract these pages with the plugin of this name");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!docs_dir.empty()) {
+    try {
+      for (const auto& f : write_vellum_docs(app, docs_dir)) std::cout << f.string() << "\n";
+      return kExitOk;
+    } catch (const std::exception& e) {
+      std::cerr << "vellum: " << e.what() << "\n";
+      return kExitFailure;
+    }
+  }
+  if (app.get_subcommands().empty()) {
+    std::cerr << "vellum: no command given; expected one of the commands `vellum --help` lists\n";
+    return kExitUsage;
   }
   g.verbosity = quiet ? -1 : (verbose ? 1 : 0);
   auto logger = spdlog::stderr_color_mt("vellum");
@@ -180,9 +214,12 @@ int main(int argc, char** argv) {
     if (*extract) return run_extract(g, eo);
     if (*plugins_cmd) return run_plugins(g, check_file);
     if (*reextract) return run_reextract(g, xo);
+  } catch (const vellum::daemon::ControlError& e) {
+    report_error(g, e.what());
+    return kExitNoDaemon;
   } catch (const std::exception& e) {
-    std::cerr << "vellum: " << e.what() << "\n";
-    return 1;
+    report_error(g, e.what());
+    return kExitFailure;
   }
-  return 1;
+  return kExitFailure;
 }

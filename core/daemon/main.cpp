@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/CliDocs.h"
 #include "config/ConfigLoader.h"
 #include "config/ConfigSchema.h"
 #include "daemon/Daemon.h"
@@ -35,6 +36,50 @@ void setup_logging(const vellum::config::LogConfig& log, int verbosity) {
   spdlog::set_default_logger(logger);
 }
 
+// vellumd(8), from the options above and the text here.
+int write_man_page(const CLI::App& app, const std::string& file) {
+  vellum::cli::ManPage page;
+  page.name = "vellumd";
+  page.section = 8;
+  page.version = VELLUM_VERSION;
+  page.summary = "watch sources, capture pages into a WARC archive, extract articles";
+  page.synopsis_prefix = "vellumd";
+  page.before_options = {
+      {"DESCRIPTION",
+       "vellumd is Vellum's service. It reads its configuration, watches the sources it names "
+       "(feeds, sitemaps, listing pages, single URLs) on their intervals, captures new and "
+       "changed pages politely (per-host concurrency and delay, robots.txt, Retry-After and "
+       "backoff), stores them as WARC/1.1 records in the archive directory, extracts an "
+       "article from each page with a site plugin or the generic extractor, and indexes "
+       "everything for vellum(1).\n\nUnder systemd it runs as Type=notify with a watchdog; "
+       "the vellumd.service unit is installed with it."}};
+  page.after_options = {
+      {"SIGNALS",
+       "SIGTERM, SIGINT\nStop scheduling, finish the captures in flight, close the WARC files "
+       "and exit 0.\n\nSIGHUP\nRead the configuration again and rescan the plugin "
+       "directories. When the new configuration is not valid, the old one stays in force and "
+       "the reason is logged."},
+      {"EXIT STATUS",
+       "0 stopped on request, or --check-config found the configuration valid.\n\n1 a "
+       "failure at start-up or while running; the reason is logged.\n\n2 the configuration "
+       "is not valid (each problem at file:line:column), or the command line was not "
+       "understood."},
+      {"FILES",
+       "/etc/vellum/vellum.toml\nThe configuration; every key is listed there at its "
+       "default.\n\n/etc/vellum/sources.d/*.toml\nMore sources, one or more per "
+       "file.\n\n/var/lib/vellum\nThe archive directory (archive.dir) and the daemon's state "
+       "(state.sqlite3).\n\n/run/vellum/vellumd.sock\nThe control socket for vellum status, "
+       "sources and enqueue."},
+      {"SEE ALSO", "vellum(1), systemctl(1), systemd.service(5)"}};
+  try {
+    vellum::cli::write_doc_file(file, vellum::cli::man_page(app, page));
+  } catch (const std::exception& e) {
+    std::cerr << "vellumd: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,7 +97,11 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
   app.add_flag("--version", version, "Print the version and exit");
+  std::string man_file;
+  app.add_option("--generate-man", man_file, "Write the manual page to FILE")->group("");
   CLI11_PARSE(app, argc, argv);
+
+  if (!man_file.empty()) return write_man_page(app, man_file);
 
   if (version) {
     std::cout << "vellumd " << VELLUM_VERSION << "\n";

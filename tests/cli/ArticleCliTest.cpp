@@ -172,6 +172,13 @@ TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {
             0);
   EXPECT_NE(out.find("Source Domain: apnews.com"), std::string::npos) << out.substr(0, 400);
   EXPECT_FALSE(fs::exists(tmp_ / "archive"));
+  // --json: the article as one JSON line, whatever --format says.
+  ASSERT_EQ(vellum({"--json", "extract", page_.file.string(), "--url",
+                    "https://apnews.com/article/x", "--format", "text"},
+                   &out),
+            0);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
+  EXPECT_EQ(json::parse(out)["source_domain"], "apnews.com");
   ASSERT_EQ(vellum({"extract", page_.file.string(), "--plugin",
                     (fs::path(VELLUM_TEST_PLUGIN_DIR) / "hello.so").string()},
                    &out),

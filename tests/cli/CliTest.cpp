@@ -81,6 +81,16 @@ TEST_F(CliTest, ArchiveRestoreVerifyCorpusByteIdentical) {
                         "html", "-o", outfile.string()}),
             0);
   EXPECT_FALSE(read_file(outfile).empty());
+  // With --json, writing to a file reports what was written where.
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "restore", ids.begin()->second,
+                        "--format", "text", "-o", outfile.string()},
+                       &out),
+            0);
+  auto summary = json_lines(out);
+  ASSERT_EQ(summary.size(), 1u) << out;
+  EXPECT_EQ(summary[0]["capture_id"], ids.begin()->second);
+  EXPECT_EQ(summary[0]["bytes"], read_file(outfile).size());
+  EXPECT_EQ(summary[0]["output"], outfile.string());
   EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}, &out), 0) << out;
   EXPECT_NE(out.find("ok:"), std::string::npos) << out;
 

@@ -60,6 +60,13 @@ TEST(Install, PrefixUsrGivesTheLayoutOfADebianSystem) {
   EXPECT_TRUE(fs::is_regular_file(config.parent_path() / "VellumConfigVersion.cmake"));
   EXPECT_TRUE(fs::is_regular_file(config.parent_path() / "VellumTargets.cmake"));
   EXPECT_TRUE(fs::is_regular_file(root / "usr/share/doc/vellum/install.md"));
+
+  // Manual pages for the CLI, each of its commands and the daemon; bash completion.
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/man/man1/vellum.1"));
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/man/man1/vellum-restore.1"));
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/man/man8/vellumd.8"));
+  EXPECT_NE(read_file(root / "usr/share/bash-completion/completions/vellum").find("complete -F"),
+            std::string::npos);
 }
 
 TEST(Install, ShippedConfigurationPassesCheckConfig) {

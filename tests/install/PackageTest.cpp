@@ -249,6 +249,9 @@ TEST(DebianPackage, CpackBuildsACompleteInstallablePackage) {
   for (const auto& entry : fs::directory_iterator(root / "usr/lib", ec))
     cmake_package |= fs::is_regular_file(entry.path() / "cmake/Vellum/VellumConfig.cmake");
   EXPECT_TRUE(cmake_package) << "no cmake/Vellum/VellumConfig.cmake in usr/lib";
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/man/man1/vellum.1"));
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/man/man8/vellumd.8"));
+  EXPECT_TRUE(fs::is_regular_file(root / "usr/share/bash-completion/completions/vellum"));
 
   auto units = find_units(root);
   ASSERT_EQ(units.size(), 1u);
