@@ -86,7 +86,8 @@ file(MAKE_DIRECTORY "$ENV{DESTDIR}${vellum_sysconfdir}/vellum/sources.d")
 ]])
 install(SCRIPT ${PROJECT_BINARY_DIR}/InstallService.cmake)
 
-set(vellum_docs README.md docs/install.md docs/configuration.md docs/format.md docs/plugins.md)
+set(vellum_docs README.md docs/install.md docs/configuration.md docs/format.md docs/plugins.md
+  docs/cli.md docs/daemon.md docs/user-guide.md docs/plugin-guide.md docs/export.md)
 list(TRANSFORM vellum_docs PREPEND ${PROJECT_SOURCE_DIR}/)
 foreach(doc ${vellum_docs})
   if(EXISTS ${doc})

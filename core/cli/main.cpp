@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
   std::string check_file;
   auto* plugins_cmd =
       app.add_subcommand("plugins", "List the extractor plugins, or check one file");
-  plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?");
+  plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?")
+      ->type_name("FILE");
 
   auto* status = app.add_subcommand("status", "Ask the running daemon what it is doing");
   auto* sources = app.add_subcommand("sources", "List the running daemon's sources");
@@ -177,7 +178,14 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (code == 0) return kExitOk;
+    // The option may not have been applied when parsing stopped: look for it by hand.
+    for (int i = 1; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--json") continue;
+      print_json_line({{"error", e.what()}});
+      break;
+    }
+    return kExitUsage;
   }
   if (!docs_dir.empty()) {
     try {

@@ -141,8 +141,16 @@ struct Daemon::Impl {
   asio::steady_timer wake{io};          // the frontier's next ready time
   asio::steady_timer refill_timer{io};  // the state store's next due URL
   asio::steady_timer drain_timer{io};
+  // Storing threads: started when there is work, joined when the daemon goes idle, so that an
+  // idle daemon keeps no per-thread caches (compression contexts, encoding buffers, parser
+  // state) and malloc can give their memory back.
   std::unique_ptr<asio::thread_pool> pool;
   std::size_t pool_threads = 2;
+
+  asio::thread_pool& workers() {
+    if (!pool) pool = std::make_unique<asio::thread_pool>(pool_threads);
+    return *pool;
+  }
 
   std::unique_ptr<archive::ArchiveWriter> writer;
   std::unique_ptr<StateStore> state;
@@ -218,7 +226,6 @@ struct Daemon::Impl {
     reconcile_with_index();
 
     pool_threads = std::max(2u, std::thread::hardware_concurrency());
-    pool = std::make_unique<asio::thread_pool>(pool_threads);
     fetcher = std::make_unique<fetch::Fetcher>(io, fetch_options());
     frontier.set_limits(frontier_limits());
 
@@ -619,9 +626,9 @@ struct Daemon::Impl {
     }
     // Parsing a large document runs on the pool; its links come back to the loop.
     ++stores_pending;
-    asio::post(*pool, [this, name = s.cfg.name, kind = s.cfg.kind, pattern = s.cfg.link_pattern,
-                       url = r.final_url, body = std::move(*body),
-                       cap = cfg.fetch.max_document_size]() mutable {
+    asio::post(workers(), [this, name = s.cfg.name, kind = s.cfg.kind, pattern = s.cfg.link_pattern,
+                           url = r.final_url, body = std::move(*body),
+                           cap = cfg.fetch.max_document_size]() mutable {
       sources::Discovery found;
       std::string problem;
       try {
@@ -750,6 +757,12 @@ struct Daemon::Impl {
   // arenas back to the system once nothing is queued, fetched or stored.
   void release_memory_when_idle() {
     if (frontier.queued() || frontier.in_flight() || stores_pending || fetches) return;
+    if (pool) {
+      // Every task has reported back (stores_pending is 0); the join only waits for the
+      // threads to finish unwinding those tasks and exit.
+      pool->join();
+      pool.reset();
+    }
     malloc_trim(0);
   }
 
@@ -965,7 +978,7 @@ struct Daemon::Impl {
       for (const auto& hop : r.hops) forced[hop.url] = item.plugin;
     }
     ++stores_pending;
-    asio::post(*pool, [this, item = std::move(item), r = std::move(r)]() mutable {
+    asio::post(workers(), [this, item = std::move(item), r = std::move(r)]() mutable {
       archive::StoreResult s;
       std::string error;
       try {
@@ -1160,7 +1173,7 @@ const config::Config& Daemon::config() const {
 int Daemon::run() {
   impl_->start();
   impl_->io.run();
-  impl_->pool->join();
+  if (impl_->pool) impl_->pool->join();
   impl_->writer->close();
   spdlog::info("vellumd stopped: {} captures this run", impl_->captures);
   return 0;

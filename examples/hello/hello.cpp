@@ -3,6 +3,7 @@
 // Build it against an installed Vellum SDK:
 //   cmake -S . -B build && cmake --build build
 // and copy build/hello.so into a plugin directory.
+#include <vellum/helpers.h>
 #include <vellum/plugin.h>
 
 namespace {
@@ -17,7 +18,8 @@ class HelloExtractor : public vellum::Extractor {
     article.title = page.document->select_first("h1").text();
     if (article.title.empty()) article.title = page.meta_value("og:title");
     for (const auto& a : page.meta_values("author")) article.authors.push_back(a);
-    article.published = page.meta_value("article:published_time");
+    // Dates go into the article as ISO 8601 UTC; empty (unknown) when the page has none.
+    article.published = vellum::helpers::iso_utc(page.meta_value("article:published_time"));
     vellum::ArticleSection body;
     for (const auto& p : page.document->select("article p")) {
       std::string text = p.text();

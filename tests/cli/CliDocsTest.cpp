@@ -149,6 +149,11 @@ TEST(CliExitStatus, UsageErrorsAreTwoFailuresOneNoDaemonThree) {
   EXPECT_EQ(shell(vellum_cmd() + " no-such-command 2>/dev/null").first, 2);
   EXPECT_EQ(shell(vellum_cmd() + " 2>/dev/null").first, 2);
   EXPECT_EQ(shell(vellum_cmd() + " restore --format pdf x 2>/dev/null").first, 2);
+  // With --json a usage error is also an object on stdout.
+  auto [urc, uout] = shell(vellum_cmd() + " --json restore --format pdf x 2>/dev/null");
+  EXPECT_EQ(urc, 2);
+  EXPECT_NE(nlohmann::json::parse(uout)["error"].get<std::string>().find("pdf"), std::string::npos)
+      << uout;
 
   // A failure: one line on stderr; with --json also an object on stdout.
   auto [rc, out] = shell(vellum_cmd() + archive + " --json restore https://example.com/ 2>&1 1>" +
