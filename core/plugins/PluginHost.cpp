@@ -1,9 +1,13 @@
 #include "plugins/PluginHost.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -20,6 +24,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kEntry = "vellum_plugin_v1";
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
 
 std::vector<std::string> string_list(const char* const* items) {
   std::vector<std::string> out;
@@ -58,6 +68,24 @@ void check_file(const fs::path& file) {
   if (!found)
     throw PluginError(file.string() + ": found no exported symbol '" + kEntry +
                       "', expected a plugin built with VELLUM_PLUGIN() from <vellum/plugin.h>");
+}
+
+// A plugin runs inside the daemon with its rights, so only its owner may be able to change what
+// gets loaded: the file and its directory must belong to root or to the user this process runs
+// as, and neither may be writable by everyone.
+void check_ownership(const fs::path& path, const char* what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw PluginError(path.string() + ": cannot check the " + what + ": " + std::strerror(errno));
+  uid_t self = ::geteuid();
+  if (st.st_uid != 0 && st.st_uid != self)
+    throw PluginError(path.string() + ": found a " + what + " owned by uid " +
+                      std::to_string(st.st_uid) + ", expected one owned by root or uid " +
+                      std::to_string(self) + " (the user Vellum runs as); refused");
+  if (st.st_mode & S_IWOTH)
+    throw PluginError(path.string() + ": found a " + what + " that every user can write to (mode " +
+                      mode_text(st.st_mode) +
+                      "), expected one only its owner can change; refused (chmod o-w)");
 }
 
 class Plugin final : public LoadedPlugin {
@@ -150,8 +178,12 @@ std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool 
     if (!inside)
       throw PluginError(file.string() + ": found a file outside the plugin directories, expected " +
                         "one in a configured plugin directory");
+    check_file(file);
+    check_ownership(file, "plugin file");
+    check_ownership(file.parent_path(), "plugin directory");
+  } else {
+    check_file(file);
   }
-  check_file(file);
 
   auto lib = std::make_shared<boost::dll::shared_library>();
   try {

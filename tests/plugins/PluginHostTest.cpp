@@ -2,6 +2,8 @@
 // plugins are each refused or contained with their own message.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "plugins/PluginHost.h"
@@ -150,6 +152,52 @@ TEST(PluginHost, LoadAllReportsEachBadFileAndKeepsTheGoodOnes) {
   for (const auto& p : host.plugins()) names.push_back(p->info().name);
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"general", "hello"}));
+}
+
+// Plugins run with the daemon's rights: a file or directory that others can change is refused.
+TEST(PluginHost, RefusesPluginsThatOthersCanReplace) {
+  test::TempDir dir("plugperm");
+  fs::path so = dir / "hello.so";
+  fs::copy_file(fixture("hello"), so);
+  auto load_error = [&]() -> std::string {
+    PluginHost host({{dir.path()}, {}, {}});
+    try {
+      host.load_file(so);
+    } catch (const PluginError& e) {
+      return e.what();
+    }
+    return "(loaded)";
+  };
+  fs::permissions(dir.path(), fs::perms(0755));
+  fs::permissions(so, fs::perms(0644));
+  ASSERT_EQ(load_error(), "(loaded)");
+
+  fs::permissions(so, fs::perms(0666));
+  std::string why = load_error();
+  EXPECT_NE(why.find("plugin file that every user can write to (mode 0666)"), std::string::npos)
+      << why;
+  fs::permissions(so, fs::perms(0644));
+
+  fs::permissions(dir.path(), fs::perms(01777));  // like /tmp: sticky, but open to everyone
+  why = load_error();
+  EXPECT_NE(why.find("plugin directory that every user can write to (mode 1777)"),
+            std::string::npos)
+      << why;
+  fs::permissions(dir.path(), fs::perms(0755));
+
+  // load_all() reports the refusal and loads nothing from such a file.
+  fs::permissions(so, fs::perms(0666));
+  PluginHost host({{dir.path()}, {}, {}});
+  auto problems = host.load_all();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(host.plugins().empty());
+  fs::permissions(so, fs::perms(0644));
+
+  if (::geteuid() != 0) GTEST_SKIP() << "changing a file's owner needs root";
+  ASSERT_EQ(::chown(so.c_str(), 65534, 65534), 0);  // nobody
+  why = load_error();
+  EXPECT_NE(why.find("owned by uid 65534, expected one owned by root or uid 0"), std::string::npos)
+      << why;
 }
 
 TEST(PluginHost, MostSpecificClaimWins) {
