@@ -70,6 +70,14 @@ struct ReextractOptions {
 };
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
 
+// `vellum export`: selected captures as one .warc.gz file or WACZ package.
+struct ExportOptions {
+  std::string format;  // "warc.gz" or "wacz"; empty: from the output file's extension
+  std::string output;  // -o OUT
+  std::string domain, since, until;
+};
+int run_export(const GlobalOptions& g, const ExportOptions& o);
+
 // Talking to the running daemon over its control socket.
 struct EnqueueOptions {
   std::vector<std::string> urls;

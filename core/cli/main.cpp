@@ -145,6 +145,17 @@ int main(int argc, char** argv) {
       app.add_subcommand("plugins", "List the extractor plugins, or check one file");
   plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?");
 
+  ExportOptions exo;
+  auto* export_cmd =
+      app.add_subcommand("export", "Write selected captures to one .warc.gz file or WACZ package");
+  export_cmd->add_option("--format", exo.format, "warc.gz or wacz (default: from OUT's extension)")
+      ->check(CLI::IsMember({"warc.gz", "wacz"}));
+  export_cmd->add_option("-o,--output", exo.output, "The file to write")->required();
+  export_cmd->add_option("--domain", exo.domain, "Only this host and its subdomains");
+  export_cmd->add_option("--since", exo.since,
+                         "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
+  export_cmd->add_option("--until", exo.until, "Captured at or before");
+
   auto* status = app.add_subcommand("status", "Ask the running daemon what it is doing");
   auto* sources = app.add_subcommand("sources", "List the running daemon's sources");
   EnqueueOptions qo;
@@ -180,6 +191,7 @@ int main(int argc, char** argv) {
     if (*extract) return run_extract(g, eo);
     if (*plugins_cmd) return run_plugins(g, check_file);
     if (*reextract) return run_reextract(g, xo);
+    if (*export_cmd) return run_export(g, exo);
   } catch (const std::exception& e) {
     std::cerr << "vellum: " << e.what() << "\n";
     return 1;
