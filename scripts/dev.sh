@@ -18,7 +18,7 @@ packages=(
   libbrotli-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev libxml2-dev libsqlite3-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
   # used by the tests: loopback web server, peer tools for interop checks
-  nginx-light zstd wget curl openssl systemd procps groff-base
+  nginx-light zstd wget curl openssl systemd procps groff-base python3
 )
 
 install_packages() {

@@ -76,6 +76,14 @@ struct ReextractOptions {
 };
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
 
+// `vellum export`: selected captures as one .warc.gz file or WACZ package.
+struct ExportOptions {
+  std::string format;  // "warc.gz" or "wacz"; empty: from the output file's extension
+  std::string output;  // -o OUT
+  std::string domain, since, until;
+};
+int run_export(const GlobalOptions& g, const ExportOptions& o);
+
 // Talking to the running daemon over its control socket.
 struct EnqueueOptions {
   std::vector<std::string> urls;
@@ -95,6 +103,11 @@ std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g);
 
 // The command line as given to main().
 std::vector<char*>& original_argv();
+
+// --since/--until (named by `option` in errors) as WARC-Date text: a lower bound starts at the
+// first moment of the period named (2026 → 2026-01-01T00:00:00Z), an upper bound ends at its
+// last. Empty text: no bound.
+std::string time_bound(const std::string& option, const std::string& text, bool upper);
 
 // Output helpers shared by the commands.
 void print_json_line(const nlohmann::json& j);

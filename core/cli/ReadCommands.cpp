@@ -75,16 +75,16 @@ nlohmann::json row_json(const index::CaptureRow& r) {
   return j;
 }
 
-std::string time_bound(const std::string& text, bool upper) {
+}  // namespace
+
+std::string time_bound(const std::string& option, const std::string& text, bool upper) {
   if (text.empty()) return {};
   auto t = upper ? util::parse_ref_time(text) : util::parse_ref_time_start(text);
   if (!t)
-    throw std::runtime_error("cannot read time '" + text +
+    throw std::runtime_error("cannot read " + option + " '" + text +
                              "': expected YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ");
   return util::warc_date(*t);
 }
-
-}  // namespace
 
 void print_json_line(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -201,8 +201,8 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
   archive::ArchiveReader reader(g.archive);
   index::ListFilter f;
   f.domain = o.domain;
-  f.since = time_bound(o.since, false);
-  f.until = time_bound(o.until, true);
+  f.since = time_bound("--since", o.since, false);
+  f.until = time_bound("--until", o.until, true);
   f.limit = o.limit;
   for (const auto& r : reader.index().list(f)) {
     if (g.json) {

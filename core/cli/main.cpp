@@ -165,6 +165,19 @@ int main(int argc, char** argv) {
   plugins_cmd->add_option("--check", check_file, "Check FILE.so: would it load?")
       ->type_name("FILE");
 
+  ExportOptions exo;
+  auto* export_cmd =
+      app.add_subcommand("export", "Write selected captures to one .warc.gz file or WACZ package");
+  export_cmd->add_option("--format", exo.format, "warc.gz or wacz (default: from OUT's extension)")
+      ->check(CLI::IsMember({"warc.gz", "wacz"}));
+  export_cmd->add_option("-o,--output", exo.output, "The file to write")
+      ->type_name("PATH")
+      ->required();
+  export_cmd->add_option("--domain", exo.domain, "Only this host and its subdomains");
+  export_cmd->add_option("--since", exo.since,
+                         "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
+  export_cmd->add_option("--until", exo.until, "Captured at or before");
+
   auto* status = app.add_subcommand("status", "Ask the running daemon what it is doing");
   auto* sources = app.add_subcommand("sources", "List the running daemon's sources");
   EnqueueOptions qo;
@@ -222,6 +235,7 @@ int main(int argc, char** argv) {
     if (*extract) return run_extract(g, eo);
     if (*plugins_cmd) return run_plugins(g, check_file);
     if (*reextract) return run_reextract(g, xo);
+    if (*export_cmd) return run_export(g, exo);
   } catch (const vellum::daemon::ControlError& e) {
     report_error(g, e.what());
     return kExitNoDaemon;

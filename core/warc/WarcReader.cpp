@@ -662,8 +662,10 @@ std::shared_ptr<const ZstdDictionary> WarcReader::dictionary() const {
   return impl_->dict;
 }
 
-WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc) {
-  ReaderCore impl(file);
+namespace {
+
+// Limits reading to the stored bytes of one record.
+void seek_record(ReaderCore& impl, RecordLocation loc) {
   if (loc.length == 0 || loc.offset < impl.data_start || loc.offset > impl.file_size ||
       loc.length > impl.file_size - loc.offset)
     throw WarcFormatError(impl.name, loc.offset,
@@ -675,10 +677,34 @@ WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc)
   impl.plain_next = loc.offset;
   impl.dec->error_offset = loc.offset;
   impl.dec->range_name = "the record's " + std::to_string(loc.length) + " stored bytes";
+}
+
+}  // namespace
+
+WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc) {
+  ReaderCore impl(file);
+  seek_record(impl, loc);
   std::optional<WarcRecord> record = impl.read_next(true);
   if (!record)
     throw WarcFormatError(impl.name, loc.offset, "found no record, expected one at this location");
   return std::move(*record);
+}
+
+std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocation loc) {
+  ReaderCore impl(file);
+  seek_record(impl, loc);
+  UnitDecoder& dec = *impl.dec;
+  if (!dec.start_unit(true)) dec.fail("found no record, expected one at this location");
+  std::string bytes;
+  while (dec.in_unit()) {
+    const std::size_t old = bytes.size();
+    bytes.resize(old + kBlockStep);
+    bytes.resize(old + dec.decode(bytes.data() + old, kBlockStep));
+  }
+  if (impl.in.ensure(1)) dec.fail(impl.extra_bytes_message());
+  // Exactly one whole record: header, the block its Content-Length declares, CRLF CRLF.
+  parse_record(bytes, impl.name, loc.offset);
+  return bytes;
 }
 
 ScanResult scan_valid_prefix(const std::filesystem::path& file) {

@@ -47,6 +47,11 @@ class WarcReader {
 // Throws WarcFormatError when the bytes there are not one complete record.
 WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc);
 
+// The same record as the bytes that were written for it (decompressed, not re-serialised), for
+// copying records unchanged into another file. Checked to be exactly one complete record; throws
+// WarcFormatError otherwise.
+std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocation loc);
+
 // Result of checking a file from the start: where the last complete, valid record ends.
 struct ScanResult {
   std::uint64_t valid_end = 0;  // offset just past the last good record (or the preamble)

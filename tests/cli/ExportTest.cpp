@@ -1,0 +1,415 @@
+// `vellum export` end to end: a real archive captured from nginx (two hosts, a re-capture that
+// becomes a revisit), exported as .warc.gz and as WACZ, read back by Vellum's WarcReader, by
+// warcio.js and by an independent WACZ check in plain Python.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "support/Corpus.h"
+#include "support/Nginx.h"
+#include "support/Subprocess.h"
+#include "support/TempDir.h"
+#include "support/Tools.h"
+#include "util/Digest.h"
+#include "warc/HttpMessage.h"
+#include "warc/WarcReader.h"
+
+using namespace vellum;
+using namespace vellum::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) v.push_back(json::parse(line));
+  return v;
+}
+
+std::string stamp14(const std::string& warc_date) {
+  std::string digits;
+  for (char c : warc_date)
+    if (c >= '0' && c <= '9') digits += c;
+  return digits.substr(0, 14);
+}
+
+// Runs the CLI with stdout and stderr together.
+std::pair<int, std::string> vellum_all(const std::vector<std::string>& args) {
+  std::string cmd = shell_quote(VELLUM_CLI_PATH);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  return shell(cmd + " 2>&1");
+}
+
+struct ExportedRecord {
+  warc::WarcRecord record;
+  warc::RecordLocation location;
+};
+
+// Reads an exported .warc.gz with Vellum's reader and checks what every file must satisfy:
+// gzip, warcinfo first, one member per record and members back to back, digests valid.
+std::vector<ExportedRecord> read_export(const fs::path& file) {
+  std::vector<ExportedRecord> out;
+  warc::WarcReader reader(file);
+  EXPECT_EQ(reader.compression(), warc::Compression::gzip);
+  std::uint64_t expected_offset = 0;
+  while (auto r = reader.next()) {
+    auto loc = reader.last_location();
+    EXPECT_EQ(loc.offset, expected_offset) << "members must follow each other";
+    expected_offset = loc.offset + loc.length;
+    // Exactly one record in exactly this member: read_record_bytes_at refuses anything else.
+    EXPECT_NO_THROW(warc::read_record_bytes_at(file, loc));
+    EXPECT_EQ(r->field_or("WARC-Block-Digest"), util::warc_sha1(r->block)) << r->record_id();
+    if (r->type() == "response") {
+      auto head = warc::parse_http_head(r->block);
+      EXPECT_TRUE(head.has_value());
+      if (head) {
+        EXPECT_EQ(r->field_or("WARC-Payload-Digest"),
+                  util::warc_sha1(warc::http_payload(r->block, *head).bytes))
+            << r->record_id();
+      }
+    }
+    out.push_back({std::move(*r), loc});
+  }
+  EXPECT_EQ(expected_offset, fs::file_size(file));
+  EXPECT_FALSE(out.empty());
+  if (!out.empty()) {
+    EXPECT_EQ(out.front().record.type(), "warcinfo");
+  }
+  return out;
+}
+
+// The archive every test reads: captured once for the whole suite.
+class ExportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!Nginx::available()) return;
+    site_ = new TempDir("export-site");
+    work_ = new TempDir("export-archive");
+    auto pages = build_corpus_site(site_->path());
+    nginx_ = new Nginx(site_->path());
+    const std::string port = std::to_string(nginx_->port());
+    auto url = [&](const std::string& host, std::size_t i) {
+      return "http://" + host + ":" + port + pages[i].path;
+    };
+    auto capture = [&](const std::vector<std::string>& urls, bool second_run) {
+      std::vector<std::string> args{"--archive",     archive(),
+                                    "--json",        "archive",
+                                    "--resolve",     "news-a.test:" + port + ":127.0.0.1",
+                                    "--resolve",     "news-b.test:" + port + ":127.0.0.1",
+                                    "--concurrency", "1"};
+      args.insert(args.end(), urls.begin(), urls.end());
+      std::string out;
+      int rc = run_vellum(args, &out);
+      EXPECT_EQ(rc, 0) << out;
+      for (const auto& j : json_lines(out)) {
+        if (!j["capture_id"].is_string()) continue;
+        if (second_run) second_run_.insert(j["capture_id"]);
+        if (j.contains("title")) titles_[j["capture_id"]] = j["title"];
+      }
+    };
+    // First run: four pages on one host, two on another.
+    capture({url("news-a.test", 0), url("news-a.test", 1), url("news-a.test", 2),
+             url("news-a.test", 3), url("news-b.test", 4), url("news-b.test", 5)},
+            false);
+    // Second run: one page again, unchanged (a revisit), and a new page.
+    capture({url("news-a.test", 0), url("news-b.test", 6)}, true);
+    std::string out;
+    EXPECT_EQ(run_vellum({"--archive", archive(), "--json", "list"}, &out), 0);
+    for (auto& j : json_lines(out)) rows_.push_back(j);
+    std::sort(rows_.begin(), rows_.end(),
+              [](const json& a, const json& b) { return a["date"] < b["date"]; });
+  }
+  static void TearDownTestSuite() {
+    delete nginx_;
+    delete work_;
+    delete site_;
+    nginx_ = nullptr;
+    work_ = nullptr;
+    site_ = nullptr;
+  }
+  void SetUp() override {
+    if (!Nginx::available()) GTEST_SKIP() << "nginx is not installed";
+    ASSERT_EQ(rows_.size(), 8u) << "the archive should hold 8 captures";
+    ASSERT_EQ(second_run_.size(), 2u);
+    ASSERT_EQ(revisit()["type"], "revisit");
+  }
+
+  static std::string archive() { return (work_->path() / "archive").string(); }
+  // The re-capture of the second run.
+  static const json& revisit() {
+    for (const auto& r : rows_)
+      if (r["type"] == "revisit") return r;
+    return rows_.front();
+  }
+  static std::vector<json> rows_where(const std::function<bool(const json&)>& keep) {
+    std::vector<json> v;
+    for (const auto& r : rows_)
+      if (keep(r)) v.push_back(r);
+    return v;
+  }
+
+  // Runs `vellum export` with --json; returns its summary.
+  json export_ok(const std::vector<std::string>& args) {
+    std::vector<std::string> all{"--archive", archive(), "--json", "export"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::string out;
+    int rc = run_vellum(all, &out);
+    EXPECT_EQ(rc, 0) << out;
+    auto lines = json_lines(out);
+    EXPECT_EQ(lines.size(), 1u) << out;
+    return lines.empty() ? json() : lines.front();
+  }
+
+  // Every capture in `expected` (request, response or revisit, article) is in the export with
+  // its stored bytes; nothing else but the warcinfo and `extra_responses`.
+  void expect_captures(const fs::path& file, const std::vector<json>& expected,
+                       const std::set<std::string>& extra_responses = {}) {
+    const std::vector<ExportedRecord> records = read_export(file);
+    std::map<std::string, const ExportedRecord*> responses;
+    std::map<std::string, const ExportedRecord*> requests_for;  // by WARC-Concurrent-To
+    std::map<std::string, const ExportedRecord*> articles_for;  // by WARC-Refers-To
+    for (const auto& r : records) {
+      const std::string type = r.record.type();
+      if (type == "response" || type == "revisit")
+        responses[r.record.record_id()] = &r;
+      else if (type == "request")
+        requests_for[r.record.field_or("WARC-Concurrent-To")] = &r;
+      else if (type == "metadata")
+        articles_for[r.record.field_or("WARC-Refers-To")] = &r;
+      else
+        EXPECT_EQ(type, "warcinfo");
+    }
+    EXPECT_EQ(responses.size(), expected.size() + extra_responses.size());
+    for (const auto& row : expected) {
+      const std::string id = row["warc"]["record_id"];
+      SCOPED_TRACE(row.dump());
+      ASSERT_TRUE(responses.count(id)) << "capture missing from the export";
+      EXPECT_TRUE(requests_for.count(id)) << "its request is missing";
+      // The record's bytes are those stored in the archive.
+      auto stored = warc::read_record_bytes_at(
+          fs::path(archive()) / "warc" / row["warc"]["file"].get<std::string>(),
+          {row["warc"]["offset"].get<std::uint64_t>(), row["warc"]["length"].get<std::uint64_t>()});
+      EXPECT_TRUE(stored == warc::read_record_bytes_at(file, responses[id]->location))
+          << "record bytes changed";
+      if (row["type"] == "response" && row["status"] == 200) {
+        EXPECT_TRUE(articles_for.count(id)) << "its article record is missing";
+      }
+    }
+    for (const auto& id : extra_responses) {
+      EXPECT_TRUE(responses.count(id)) << id;
+      EXPECT_FALSE(articles_for.count(id)) << "an added original brings no article: " << id;
+    }
+  }
+
+  TempDir out_{"export-out"};
+  static TempDir* site_;
+  static TempDir* work_;
+  static Nginx* nginx_;
+  static std::vector<json> rows_;
+  static std::map<std::string, std::string> titles_;
+  static std::set<std::string> second_run_;  // capture ids
+};
+
+TempDir* ExportTest::site_ = nullptr;
+TempDir* ExportTest::work_ = nullptr;
+Nginx* ExportTest::nginx_ = nullptr;
+std::vector<json> ExportTest::rows_;
+std::map<std::string, std::string> ExportTest::titles_;
+std::set<std::string> ExportTest::second_run_;
+
+}  // namespace
+
+TEST_F(ExportTest, WarcGzHoldsEveryCaptureAndReadsWithWarcio) {
+  fs::path file = out_ / "all.warc.gz";
+  json s = export_ok({"--format", "warc.gz", "-o", file.string()});
+  EXPECT_EQ(s["captures"], rows_.size());
+  EXPECT_EQ(s["referenced"], 0);
+  EXPECT_EQ(s["file"], file.string());
+  EXPECT_EQ(s["bytes"], fs::file_size(file));
+  auto records = read_export(file);
+  EXPECT_EQ(s["records"], records.size());
+  EXPECT_EQ(records.front().record.field_or("WARC-Filename"), "all.warc.gz");
+  expect_captures(file, rows_);
+  // Nothing but the export is left in the directory.
+  EXPECT_EQ(std::distance(fs::directory_iterator(out_.path()), fs::directory_iterator()), 1);
+
+  if (!on_path("node")) GTEST_SKIP() << "node is not on PATH: warcio.js cannot run";
+  ASSERT_EQ(install_warcio(), "");
+  std::string error;
+  auto cdx = warcio_cdx(file, &error);
+  ASSERT_EQ(error, "");
+  std::map<std::string, std::uint64_t> offsets;  // record id -> offset in the export
+  for (const auto& r : records) offsets[r.record.record_id()] = r.location.offset;
+  for (const auto& row : rows_) {
+    SCOPED_TRACE(row.dump());
+    auto it = std::find_if(cdx.begin(), cdx.end(), [&](const json& c) {
+      return c.value("url", "") == row["url"] && c.value("timestamp", "") == stamp14(row["date"]) &&
+             c.value("offset", std::uint64_t{0}) == offsets[row["warc"]["record_id"]];
+    });
+    EXPECT_NE(it, cdx.end()) << "warcio cdx-index does not list this capture";
+  }
+}
+
+TEST_F(ExportTest, WaczPassesAnIndependentCheck) {
+  ASSERT_TRUE(on_path("python3")) << "python3 is needed for this test (scripts/dev.sh installs it)";
+  fs::path file = out_ / "all.wacz";
+  json s = export_ok({"-o", file.string()});  // the format from the name
+  EXPECT_EQ(s["format"], "wacz");
+  EXPECT_EQ(s["captures"], rows_.size());
+  auto [rc, out] = shell("python3 " + shell_quote(VELLUM_SOURCE_DIR "/tests/cli/check_wacz.py") +
+                         " " + shell_quote(file.string()) + " 2>&1");
+  ASSERT_EQ(rc, 0) << out;
+  json found = json::parse(out);
+
+  // The CDXJ lists every capture once, at its time.
+  std::set<std::tuple<std::string, std::string, std::string>> want, got;
+  for (const auto& row : rows_)
+    want.emplace(row["url"].get<std::string>(), stamp14(row["date"]),
+                 row["warc"]["record_id"].get<std::string>());
+  for (const auto& c : found["cdxj"])
+    got.emplace(c["url"].get<std::string>(), c["timestamp"].get<std::string>(),
+                c["record_id"].get<std::string>());
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(found["cdxj"].size(), rows_.size());
+
+  // pages.jsonl: every page, with the title of its article.
+  EXPECT_EQ(s["pages"], found["pages"].size());
+  std::map<std::string, json> pages;
+  for (const auto& p : found["pages"]) pages[p["id"]] = p;
+  std::size_t titled = 0;
+  for (const auto& row : rows_) {
+    SCOPED_TRACE(row.dump());
+    ASSERT_TRUE(pages.count(row["capture_id"])) << "capture not listed as a page";
+    const json& p = pages[row["capture_id"]];
+    EXPECT_EQ(p["url"], row["url"]);
+    EXPECT_EQ(p["ts"], row["date"]);
+    auto t = titles_.find(row["capture_id"]);
+    if (t != titles_.end()) {
+      EXPECT_EQ(p.value("title", ""), t->second);
+      ++titled;
+    }
+  }
+  EXPECT_GE(titled, 7u) << "every first capture of a corpus page has a title";
+  // A revisit stored without an article is named by the article of the capture it refers to.
+  std::string original = revisit()["refers_to"];
+  original = original.substr(original.find("uuid:") + 5);
+  original.pop_back();
+  ASSERT_TRUE(titles_.count(original));
+  EXPECT_EQ(pages[revisit()["capture_id"]].value("title", ""), titles_[original]);
+  std::set<std::string> paths;
+  for (const auto& r : found["resources"]) paths.insert(r["path"]);
+  EXPECT_EQ(paths, (std::set<std::string>{"archive/data.warc.gz", "indexes/index.cdxj",
+                                          "pages/pages.jsonl"}));
+}
+
+TEST_F(ExportTest, DomainFilterSelectsThatHostOnly) {
+  fs::path file = out_ / "b.warc.gz";
+  json s = export_ok({"--domain", "news-b.test", "-o", file.string()});
+  auto expected = rows_where(
+      [](const json& r) { return r["url"].get<std::string>().starts_with("http://news-b.test:"); });
+  ASSERT_EQ(expected.size(), 3u);
+  EXPECT_EQ(s["captures"], expected.size());
+  expect_captures(file, expected);
+}
+
+TEST_F(ExportTest, TimeFilterKeepsRevisitsResolvable) {
+  // --since the second run: the revisit and the new page; the response the revisit refers to
+  // comes along (request and response, no article, no page).
+  auto expected = rows_where([](const json& r) { return second_run_.count(r["capture_id"]); });
+  ASSERT_EQ(expected.size(), 2u);
+  const std::string since = expected.front()["date"];
+  fs::path file = out_ / "late.warc.gz";
+  json s = export_ok({"--since", since, "-o", file.string()});
+  EXPECT_EQ(s["captures"], 2);
+  EXPECT_EQ(s["referenced"], 1);
+  const std::string original = revisit()["refers_to"];
+  expect_captures(file, expected, {original});
+
+  // The same as WACZ: the original is indexed, so the revisit resolves; it is no page.
+  ASSERT_TRUE(on_path("python3")) << "python3 is needed for this test (scripts/dev.sh installs it)";
+  fs::path wacz = out_ / "late.wacz";
+  s = export_ok({"--since", since, "-o", wacz.string()});
+  auto [rc, out] = shell("python3 " + shell_quote(VELLUM_SOURCE_DIR "/tests/cli/check_wacz.py") +
+                         " " + shell_quote(wacz.string()) + " 2>&1");
+  ASSERT_EQ(rc, 0) << out;
+  json found = json::parse(out);
+  std::set<std::string> ids;
+  for (const auto& c : found["cdxj"]) ids.insert(c["record_id"]);
+  EXPECT_EQ(ids, (std::set<std::string>{original, expected[0]["warc"]["record_id"],
+                                        expected[1]["warc"]["record_id"]}));
+  EXPECT_EQ(found["pages"].size(), 2u);
+
+  // --until the end of the first run: its six captures, nothing referenced.
+  auto first_run = rows_where([&](const json& r) { return r["date"] < since; });
+  ASSERT_EQ(first_run.size(), 6u);
+  fs::path early = out_ / "early.warc.gz";
+  s = export_ok({"--until", first_run.back()["date"], "-o", early.string()});
+  EXPECT_EQ(s["captures"], 6);
+  EXPECT_EQ(s["referenced"], 0);
+  expect_captures(early, first_run);
+}
+
+TEST_F(ExportTest, EmptySelectionIsAnErrorAndWritesNothing) {
+  fs::path file = out_ / "none.wacz";
+  auto [rc, out] = vellum_all(
+      {"--archive", archive(), "export", "--domain", "nowhere.test", "-o", file.string()});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("nothing to export"), std::string::npos) << out;
+  EXPECT_NE(out.find("domain nowhere.test"), std::string::npos) << out;
+  EXPECT_TRUE(fs::is_empty(out_.path()));
+}
+
+TEST_F(ExportTest, MissingOutputDirectoryIsAnError) {
+  fs::path file = out_ / "missing" / "out.wacz";
+  auto [rc, out] = vellum_all({"--archive", archive(), "export", "-o", file.string()});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("does not exist"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(out_ / "missing"));
+  EXPECT_TRUE(fs::is_empty(out_.path()));
+}
+
+TEST_F(ExportTest, FormatAndNameMustAgree) {
+  auto [rc, out] = vellum_all(
+      {"--archive", archive(), "export", "--format", "warc.gz", "-o", (out_ / "x.wacz").string()});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("expected a name ending in .warc.gz"), std::string::npos) << out;
+  std::tie(rc, out) =
+      vellum_all({"--archive", archive(), "export", "-o", (out_ / "x.zip").string()});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("--format"), std::string::npos) << out;
+  EXPECT_TRUE(fs::is_empty(out_.path()));
+}
+
+TEST_F(ExportTest, DamagedRecordFailsTheExportAndLeavesNoFile) {
+  // A copy of the archive with one response's stored bytes damaged.
+  fs::path copy = out_ / "damaged";
+  fs::copy(archive(), copy, fs::copy_options::recursive);
+  const json& victim = rows_[2];
+  fs::path warc = copy / "warc" / victim["warc"]["file"].get<std::string>();
+  std::string data = read_file(warc);
+  const std::uint64_t at = victim["warc"]["offset"].get<std::uint64_t>() +
+                           victim["warc"]["length"].get<std::uint64_t>() / 2;
+  for (std::uint64_t i = at; i < at + 16; ++i) data[i] = static_cast<char>(~data[i]);
+  write_file(warc, data);
+
+  fs::path dir = out_ / "exports";
+  fs::create_directory(dir);
+  for (const char* name : {"out.wacz", "out.warc.gz"}) {
+    auto [rc, out] =
+        vellum_all({"--archive", copy.string(), "export", "-o", (dir / name).string()});
+    EXPECT_EQ(rc, 1) << out;
+    EXPECT_NE(out.find(victim["warc"]["file"].get<std::string>()), std::string::npos) << out;
+    EXPECT_TRUE(fs::is_empty(dir)) << "a failed export must leave nothing behind";
+  }
+}
