@@ -1,6 +1,7 @@
 // `vellum restore|list|show|verify|reindex`.
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,7 +24,10 @@ namespace {
 
 constexpr std::uint64_t kMaxDecoded = 4ull << 30;
 
-// Writes `data` to PATH atomically (temporary file beside it, fsync, rename), or to stdout.
+// Writes `data` to PATH atomically, or to stdout. The temporary file is created beside PATH
+// under a fresh name that nobody can have prepared (mkostemp: O_EXCL, no symlink followed),
+// then renamed over PATH: if PATH is a symbolic link, the link itself is replaced and whatever
+// it pointed to is left alone. Nothing is ever written anywhere but PATH.
 void write_output(const std::string& path, std::string_view data) {
   if (path.empty() || path == "-") {
     std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
@@ -31,24 +35,34 @@ void write_output(const std::string& path, std::string_view data) {
     if (!std::cout) throw std::runtime_error("cannot write to standard output");
     return;
   }
-  std::string tmp = path + ".vellum-tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create " + tmp);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error("-o " + path + ": found a directory, expected a file name");
+  std::string tmp = path + ".vellum-XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0)
+    throw std::system_error(errno, std::generic_category(), "cannot create a file beside " + path);
+  auto fail = [&](const std::string& what) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::system_error(e, std::generic_category(), what);
+  };
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set the mode of " + tmp);
   std::size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::system_error(e, std::generic_category(), "cannot write " + tmp);
-    }
+    if (n < 0) fail("cannot write " + tmp);
     off += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fsync(fd) != 0) fail("cannot write " + tmp);
+  if (::close(fd) != 0) {
+    int e = errno;
     ::unlink(tmp.c_str());
-    throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
+    throw std::system_error(e, std::generic_category(), "cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;

@@ -220,3 +220,30 @@ TEST_F(CliTest, WarcioIndexesEveryCaptureWeWrote) {
     }
   }
 }
+
+// `restore -o PATH` writes PATH and nothing else: a symbolic link there is replaced, not
+// followed, and a directory is refused.
+TEST_F(CliTest, RestoreOutputNeverWritesOutsideThePathNamed) {
+  std::string url = nginx_->url(pages_[0].path);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "archive", url}), 0);
+  fs::path outside = tmp_ / "outside.txt";
+  write_file(outside, "keep");
+  fs::create_directories(tmp_ / "out");
+  fs::path link = tmp_ / "out" / "page.html";
+  fs::create_symlink(outside, link);
+  ASSERT_EQ(
+      run_vellum({"--archive", archive_dir(), "restore", url, "--format", "html", "-o", link}), 0);
+  EXPECT_FALSE(fs::is_symlink(link));
+  EXPECT_EQ(read_file(link), read_file(pages_[0].file));
+  EXPECT_EQ(read_file(outside), "keep");
+
+  auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_dir()) +
+                         " restore " + shell_quote(url) + " -o " +
+                         shell_quote((tmp_ / "out").string()) + " 2>&1");
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("found a directory, expected a file name"), std::string::npos) << err;
+  // Nothing was left beside the outputs.
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp_ / "out")) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
