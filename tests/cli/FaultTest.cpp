@@ -2,6 +2,8 @@
 // one-line reason, the good ones are stored, nothing stalls, and the archive verifies.
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -83,4 +85,122 @@ TEST(CliFaults, EachFailureHasItsReasonAndGoodCapturesAreKept) {
             0);
   EXPECT_EQ(out, "");
   EXPECT_EQ(run_vellum({"--archive", archive, "verify"}), 0);
+}
+
+namespace {
+
+// A gzip stream that inflates to `megabytes` MiB of spaces inside an HTML page: a small
+// transfer that would become a huge page if decoding were not capped.
+std::string gzip_bomb(int megabytes) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out;
+  char buf[64 * 1024];
+  auto pump = [&](const std::string& in, int flush) {
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    do {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof buf;
+      deflate(&zs, flush);
+      out.append(buf, sizeof buf - zs.avail_out);
+    } while (zs.avail_out == 0);
+  };
+  pump("<html><head><title>bomb</title></head><body><p>", Z_NO_FLUSH);
+  std::string spaces(1 << 20, ' ');
+  for (int i = 0; i < megabytes; ++i) pump(spaces, Z_NO_FLUSH);
+  pump("</p></body></html>", Z_FINISH);
+  deflateEnd(&zs);
+  return out;
+}
+
+}  // namespace
+
+// The rest of the bad-server list: each URL ends with its own one-line error or a stored
+// capture (marked truncated where it was cut), the run neither crashes nor stalls, every
+// output line is valid JSON even when the server sent invalid UTF-8, and the archive verifies.
+TEST(CliFaults, BadServersNeverCrashOrStallTheCapture) {
+  TestHttpServer server;
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n";
+  // Slow-loris: the head arrives one byte every 100 ms and never ends in time.
+  Reply loris = Reply::raw(head + std::string(2000, 'X'), Reply::Then::kStall);
+  loris.drip_bytes = 1;
+  loris.drip_interval = std::chrono::milliseconds(100);
+  server.on("/loris", loris);
+  // More body than Content-Length announces, on a kept-alive connection.
+  server.on("/excess", Reply::raw(head + "Content-Length: 5\r\n\r\nhelloTRAILING GARBAGE\r\n"));
+  // A 2 GB Content-Length and a body that keeps coming: cut at --max-size.
+  server.on("/huge", Reply::partial(2ull << 30, "", Reply::Then::kEndless));
+  server.on("/twolengths", Reply::raw(head + "Content-Length: 5\r\nContent-Length: 7\r\n\r\nhello",
+                                      Reply::Then::kClose));
+  server.on("/negative", Reply::raw(head + "Content-Length: -5\r\n\r\nhello", Reply::Then::kClose));
+  server.on("/badchunk",
+            Reply::raw(head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                       Reply::Then::kClose));
+  server.on("/ftp", Reply::redirect(302, "ftp://127.0.0.1/file"));
+  server.on("/bomb", Reply::ok(gzip_bomb(200), "text/html", {"Content-Encoding: gzip"}));
+  std::string bad = "\xff\xfe\xc3\x28\xed\xa0\x80";  // not UTF-8 in several ways
+  server.on("/utf8", Reply::ok("<html><head><title>T" + bad + "</title></head><body><p>P" + bad +
+                                   " " + std::string(300, 'w') + "</p></body></html>",
+                               "text/html; charset=utf-8", {"X-Odd: v" + bad}));
+  server.on("/badlocation", Reply::raw("HTTP/1.1 302 Found\r\nLocation: /x" + bad +
+                                       "\r\nContent-Length: 0\r\n\r\n"));
+  server.on("/good", Reply::ok("<html><title>fine</title><p>fine</p></html>", "text/html"));
+
+  TempDir tmp("badservers");
+  std::string archive = (tmp / "archive").string();
+  std::vector<std::string> paths{"/loris",    "/excess",      "/huge", "/twolengths",
+                                 "/negative", "/badchunk",    "/ftp",  "/bomb",
+                                 "/utf8",     "/badlocation", "/good"};
+  std::vector<std::string> args{"--archive", archive,      "--json",  "archive",       "--timeout",
+                                "3",         "--max-size", "1000000", "--concurrency", "4"};
+  for (const auto& p : paths) args.push_back(server.url(p));
+  auto t0 = std::chrono::steady_clock::now();
+  std::string out;
+  EXPECT_NE(run_vellum(args, &out), 0) << "failures must give a non-zero exit";
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 20.0) << "a bad server stalled the run";
+
+  std::map<std::string, json> by_path;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    by_path[j["url"].get<std::string>().substr(server.base_url().size())] = j;
+  }
+  ASSERT_EQ(by_path.size(), paths.size()) << out;
+  for (const auto& [p, j] : by_path) {
+    if (j.contains("error")) {
+      std::string e = j["error"];
+      EXPECT_FALSE(e.empty()) << p;
+      EXPECT_EQ(e.find('\n'), std::string::npos) << p << ": " << e;
+    }
+  }
+  auto error_of = [&](const std::string& p) { return by_path[p].value("error", std::string()); };
+  EXPECT_NE(error_of("/loris").find("timed out"), std::string::npos) << by_path["/loris"].dump();
+  EXPECT_TRUE(by_path["/huge"].value("truncated", false)) << by_path["/huge"].dump();
+  EXPECT_FALSE(error_of("/ftp").empty()) << by_path["/ftp"].dump();
+  EXPECT_FALSE(error_of("/badchunk").empty()) << by_path["/badchunk"].dump();
+  EXPECT_EQ(by_path["/good"]["status"], 200) << by_path["/good"].dump();
+  EXPECT_EQ(by_path["/utf8"]["status"], 200) << by_path["/utf8"].dump();
+  EXPECT_EQ(by_path["/bomb"]["status"], 200) << by_path["/bomb"].dump();
+  for (const char* p : {"/twolengths", "/negative", "/loris"})
+    EXPECT_FALSE(error_of(p).empty()) << p << ": " << by_path[p].dump();
+
+  // What was stored restores; the article of the invalid-UTF-8 page is valid JSON.
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "restore", server.url("/utf8"), "--format", "json"}, &out),
+      0);
+  json article = json::parse(out);
+  EXPECT_EQ(article["title"].get<std::string>().substr(0, 1), "T");
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "restore", server.url("/huge"), "--format", "html"}, &out),
+      0);
+  EXPECT_EQ(out.size(), 1000000u);
+  // Only the announced 5 bytes belong to the response; the rest is not taken for it.
+  ASSERT_EQ(run_vellum({"--archive", archive, "restore", server.url("/excess"), "--format", "html"},
+                       &out),
+            0);
+  EXPECT_EQ(out, "hello");
+  EXPECT_EQ(run_vellum({"--archive", archive, "verify"}, &out), 0) << out;
 }
