@@ -61,6 +61,15 @@ int run_show(const GlobalOptions& g, const std::string& ref);
 int run_verify(const GlobalOptions& g, const std::string& ref);
 int run_reindex(const GlobalOptions& g);
 
+// `vellum search` and `vellum history` (SearchCommands.cpp).
+struct SearchOptions {
+  std::vector<std::string> words;  // joined with spaces into the query
+  std::string domain, since, until;
+  std::int64_t limit = 20;
+};
+int run_search(const GlobalOptions& g, const SearchOptions& o);
+int run_history(const GlobalOptions& g, const std::string& ref);
+
 struct ExtractOptions {
   std::string file;    // PAGE.html ("-": stdin)
   std::string url;     // the URL the page came from (routing, relative links, domain)

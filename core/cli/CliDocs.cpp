@@ -219,10 +219,14 @@ const std::map<std::string, CommandNotes>& vellum_notes() {
        {"Hands URLs to the running vellumd, which captures them politely with its frontier.",
         "  vellum enqueue https://example.com/news/story"}},
       {"search",
-       {"Searches the titles and bodies of the archived articles. Words must all occur; "
-        "\"a phrase\" in double quotes must occur as written; word* matches any word starting "
-        "with word. Hits are ranked, one per URL, each with a snippet.",
-        "  vellum search 'solar \"power plant\"' --domain example.com --limit 5"}},
+       {"Searches the titles, leads and bodies of the archived articles; the best matches come "
+        "first, titles weighing most. All words must occur; \"a phrase\" in double quotes "
+        "must occur as written; word* matches every word starting with word; AND, OR, NOT (upper "
+        "case) and parentheses combine them. Case and accents do not matter. Each hit is one "
+        "URL, shown by its latest matching capture, with a snippet in which matched words are "
+        "in [ ]. A query that does not parse is refused with what was found where.",
+        "  vellum search 'solar \"power plant\"' --domain example.com --limit 5\n"
+        "  vellum search 'bridge NOT (ferry OR toll)' --since 2026"}},
       {"history",
        {"Lists every capture of a URL, oldest first, with whether its payload and its "
         "extracted text changed since the capture before.",

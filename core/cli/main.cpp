@@ -133,6 +133,22 @@ int main(int argc, char** argv) {
   list->add_option("--until", lo.until, "Captured at or before");
   list->add_option("--limit", lo.limit, "At most N captures");
 
+  SearchOptions so;
+  auto* search = app.add_subcommand("search", "Full-text search over article titles and bodies");
+  search
+      ->add_option("query", so.words,
+                   "Words (all must occur), \"exact phrase\", prefix*, AND, OR, NOT, ( )")
+      ->required();
+  search->add_option("--limit", so.limit, "At most N hits")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  search->add_option("--domain", so.domain, "Only this host and its subdomains");
+  search->add_option("--since", so.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
+  search->add_option("--until", so.until, "Captured at or before");
+  std::string history_ref;
+  auto* history = app.add_subcommand("history", "Every capture of a URL and what changed");
+  history->add_option("url", history_ref, "URL (or a capture id of it)")->required();
+
   std::string show_ref;
   auto* show = app.add_subcommand("show", "Show what is stored for a capture");
   show->add_option("ref", show_ref, "Capture id, URL, or URL@TIMESTAMP")->required();
@@ -229,6 +245,8 @@ int main(int argc, char** argv) {
     if (*archive) return run_archive(g, ao);
     if (*restore) return run_restore(g, ro);
     if (*list) return run_list(g, lo);
+    if (*search) return run_search(g, so);
+    if (*history) return run_history(g, history_ref);
     if (*show) return run_show(g, show_ref);
     if (*verify) return run_verify(g, verify_ref);
     if (*reindex) return run_reindex(g);

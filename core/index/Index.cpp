@@ -4,13 +4,15 @@
 
 #include <stdexcept>
 
+#include "index/SearchQuery.h"
 #include "util/Url.h"
 
 namespace vellum::index {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+// 3: full-text search (articles_text).
+constexpr int kSchemaVersion = 3;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS captures (
@@ -56,7 +58,38 @@ CREATE TABLE IF NOT EXISTS files (
   indexed_to INTEGER NOT NULL,
   closed     INTEGER NOT NULL
 );
+CREATE VIEW IF NOT EXISTS articles_text_source AS
+  SELECT rowid AS id, title,
+         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.lead'), '') ELSE '' END
+           AS lead,
+         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.body_text'), '') ELSE ''
+           END AS body
+  FROM articles;
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_text USING fts5(
+  title, lead, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS articles_text_insert AFTER INSERT ON articles BEGIN
+  INSERT INTO articles_text(rowid, title, lead, body)
+    SELECT id, title, lead, body FROM articles_text_source WHERE id = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS articles_text_update AFTER UPDATE ON articles BEGIN
+  DELETE FROM articles_text WHERE rowid = old.rowid;
+  INSERT INTO articles_text(rowid, title, lead, body)
+    SELECT id, title, lead, body FROM articles_text_source WHERE id = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS articles_text_delete AFTER DELETE ON articles BEGIN
+  DELETE FROM articles_text WHERE rowid = old.rowid;
+END;
 )sql";
+
+// Fills the full-text table from the stored article JSON (upgrading an index older than it).
+const char* kFillText = R"sql(
+DELETE FROM articles_text;
+INSERT INTO articles_text(rowid, title, lead, body)
+  SELECT id, title, lead, body FROM articles_text_source;
+)sql";
+
+// bm25 weights of the full-text columns: title, lead, body.
+constexpr const char* kTextWeights = "10.0, 3.0, 1.0";
 
 const char* kColumns =
     "capture_id, record_id, record_type, url, surt, date, status, mime, payload_digest, "
@@ -72,6 +105,87 @@ struct Stmt {
 std::string text(sqlite3_stmt* st, int col) {
   auto p = sqlite3_column_text(st, col);
   return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+}
+
+// The kColumns of a capture starting at column `c`.
+CaptureRow capture_at(sqlite3_stmt* st, int c) {
+  CaptureRow r;
+  r.capture_id = text(st, c + 0);
+  r.record_id = text(st, c + 1);
+  r.record_type = text(st, c + 2);
+  r.url = text(st, c + 3);
+  r.surt = text(st, c + 4);
+  r.date = text(st, c + 5);
+  r.status = sqlite3_column_int(st, c + 6);
+  r.mime = text(st, c + 7);
+  r.payload_digest = text(st, c + 8);
+  r.refers_to = text(st, c + 9);
+  r.location = text(st, c + 10);
+  r.ip = text(st, c + 11);
+  r.truncated = sqlite3_column_int(st, c + 12) != 0;
+  r.file = text(st, c + 13);
+  r.offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 14));
+  r.length = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 15));
+  r.request_offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 16));
+  r.request_length = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 17));
+  return r;
+}
+
+// kColumns, each prefixed with `table.`.
+std::string qualified_columns(const std::string& table) {
+  std::string out, cols = kColumns;
+  std::size_t start = 0;
+  while (start < cols.size()) {
+    auto end = cols.find(',', start);
+    if (end == std::string::npos) end = cols.size();
+    auto name = cols.substr(start, end - start);
+    name.erase(0, name.find_first_not_of(' '));
+    out += (out.empty() ? "" : ", ") + table + "." + name;
+    start = end + 1;
+  }
+  return out;
+}
+
+// The FTS5 form of a checked query: every word and phrase quoted (so punctuation inside words
+// is left to the tokenizer), operators and parentheses as they are.
+std::string fts5_match(const std::vector<QueryToken>& tokens) {
+  std::string out;
+  for (const auto& t : tokens) {
+    if (!out.empty()) out += ' ';
+    switch (t.kind) {
+      case QueryToken::Kind::kPhrase:
+        out += '"';
+        for (char c : t.text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+        out += '"';
+        if (t.prefix) out += '*';
+        break;
+      case QueryToken::Kind::kOpen:
+        out += '(';
+        break;
+      case QueryToken::Kind::kClose:
+        out += ')';
+        break;
+      default:
+        out += t.text;
+    }
+  }
+  return out;
+}
+
+// Runs of white space (paragraph breaks in the body) become one space.
+std::string one_line(const std::string& s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
 }
 
 void bind(sqlite3_stmt* st, int i, const std::string& s) {
@@ -103,14 +217,27 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
   }
   std::unique_ptr<Index> idx(new Index(db));
   sqlite3_busy_timeout(db, 10000);
+  auto user_version = [&] {
+    Stmt st{idx->prepare("PRAGMA user_version")};
+    return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+  };
   if (writable) {
     idx->exec("PRAGMA journal_mode=WAL");
     idx->exec("PRAGMA synchronous=NORMAL");
-    idx->exec(kSchema);
-    idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    idx->begin();
+    try {
+      int version = user_version();
+      idx->exec(kSchema);
+      // An older index gains what its version lacked, derived from what it already holds.
+      if (version < kSchemaVersion) idx->exec(kFillText);
+      idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      idx->commit();
+    } catch (...) {
+      idx->rollback();
+      throw;
+    }
   } else {
-    Stmt st{idx->prepare("PRAGMA user_version")};
-    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    int version = user_version();
     if (version != kSchemaVersion)
       throw std::runtime_error("index " + file.string() + " has schema version " +
                                std::to_string(version) + ", expected " +
@@ -242,34 +369,95 @@ void Index::remove_file(const std::string& file) {
 }
 
 void Index::clear() {
-  exec("DELETE FROM captures; DELETE FROM articles; DELETE FROM files;");
+  exec("DELETE FROM captures; DELETE FROM articles_text; DELETE FROM articles; DELETE FROM files;");
+}
+
+std::vector<SearchHit> Index::search(const SearchQuery& q) {
+  std::string match = fts5_match(parse_search_query(q.text));
+  // Every matching article with its score; per canonical URL only the newest matching capture
+  // is kept; the snippets are made afterwards for the hits that are returned.
+  std::string sql =
+      "WITH matched AS (SELECT rowid AS text_id, bm25(articles_text, " + std::string(kTextWeights) +
+      ") AS score FROM articles_text WHERE articles_text MATCH ?1), "
+      "hits AS (SELECT " +
+      qualified_columns("c") +
+      ", a.title AS title, a.published AS published, m.text_id AS text_id, m.score AS score, "
+      "row_number() OVER (PARTITION BY c.surt ORDER BY c.date DESC, c.rowid DESC) AS nth "
+      "FROM matched m JOIN articles a ON a.rowid = m.text_id "
+      "JOIN captures c ON c.capture_id = a.capture_id WHERE 1";
+  if (!q.domain.empty()) sql += " AND (c.host = ?2 OR c.host LIKE '%.' || ?2)";
+  if (!q.since.empty()) sql += " AND c.date >= ?3";
+  if (!q.until.empty()) sql += " AND c.date <= ?4";
+  sql += ") SELECT " + std::string(kColumns) +
+         ", title, published, text_id, score FROM hits WHERE nth = 1 "
+         "ORDER BY score, date DESC, capture_id";
+  if (q.limit >= 0) sql += " LIMIT ?5";
+  auto failed = [&](const char* what) {
+    return std::runtime_error(std::string("search query '") + q.text + "' (" + match + ") " + what +
+                              ": " + sqlite3_errmsg(db_) +
+                              "; expected words, \"phrases\", prefixes such as vacc*, AND, OR, "
+                              "NOT and parentheses");
+  };
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+    throw failed("could not be prepared");
+  Stmt st{raw};
+  bind(st, 1, match);
+  if (!q.domain.empty()) bind(st, 2, q.domain);
+  if (!q.since.empty()) bind(st, 3, q.since);
+  if (!q.until.empty()) bind(st, 4, q.until);
+  if (q.limit >= 0) bind(st, 5, q.limit);
+  std::vector<SearchHit> hits;
+  std::vector<std::int64_t> text_ids;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    SearchHit h;
+    h.capture = capture_at(st, 0);
+    h.title = text(st, 18);
+    h.published = text(st, 19);
+    text_ids.push_back(sqlite3_column_int64(st, 20));
+    h.score = -sqlite3_column_double(st, 21);
+    hits.push_back(std::move(h));
+  }
+  if (rc != SQLITE_DONE) throw failed("failed");
+
+  // The snippet comes from the body when the match is there, else from the lead, else from the
+  // title. Matches are marked with control characters first (which articles do not use) to
+  // tell which column matched, then with the marks asked for.
+  Stmt snip{
+      prepare("SELECT snippet(articles_text, 2, char(1), char(2), '…', 24), "
+              "snippet(articles_text, 1, char(1), char(2), '…', 24), "
+              "snippet(articles_text, 0, char(1), char(2), '…', 24) FROM articles_text "
+              "WHERE articles_text MATCH ?1 AND rowid = ?2")};
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    sqlite3_reset(snip);
+    bind(snip, 1, match);
+    bind(snip, 2, text_ids[i]);
+    if (sqlite3_step(snip) != SQLITE_ROW) continue;
+    std::string best;
+    for (int k = 0; k < 3 && best.empty(); ++k) {  // body, lead, title
+      std::string s = text(snip, k);
+      if (s.find('\x01') != std::string::npos) best = std::move(s);
+    }
+    if (best.empty()) best = text(snip, 0);
+    std::string marked;
+    for (char c : one_line(best)) {
+      if (c == '\x01')
+        marked += q.mark_open;
+      else if (c == '\x02')
+        marked += q.mark_close;
+      else
+        marked += c;
+    }
+    hits[i].snippet = std::move(marked);
+  }
+  return hits;
 }
 
 std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {
   std::vector<CaptureRow> rows;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    CaptureRow r;
-    r.capture_id = text(st, 0);
-    r.record_id = text(st, 1);
-    r.record_type = text(st, 2);
-    r.url = text(st, 3);
-    r.surt = text(st, 4);
-    r.date = text(st, 5);
-    r.status = sqlite3_column_int(st, 6);
-    r.mime = text(st, 7);
-    r.payload_digest = text(st, 8);
-    r.refers_to = text(st, 9);
-    r.location = text(st, 10);
-    r.ip = text(st, 11);
-    r.truncated = sqlite3_column_int(st, 12) != 0;
-    r.file = text(st, 13);
-    r.offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, 14));
-    r.length = static_cast<std::uint64_t>(sqlite3_column_int64(st, 15));
-    r.request_offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, 16));
-    r.request_length = static_cast<std::uint64_t>(sqlite3_column_int64(st, 17));
-    rows.push_back(std::move(r));
-  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) rows.push_back(capture_at(st, 0));
   if (rc != SQLITE_DONE)
     throw std::runtime_error(std::string("index: query failed: ") + sqlite3_errmsg(db_));
   return rows;

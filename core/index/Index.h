@@ -66,6 +66,25 @@ struct ListFilter {
   bool newest_first = true;
 };
 
+// A full-text search over article titles, leads and bodies (see SearchQuery.h for the query
+// language). Filters apply to the capture whose article matched.
+struct SearchQuery {
+  std::string text;                               // as the user typed it
+  std::string domain;                             // host or any parent domain, as in ListFilter
+  std::string since, until;                       // WARC-Date bounds (inclusive)
+  std::int64_t limit = 20;                        // negative: no limit
+  std::string mark_open = "[", mark_close = "]";  // around matched words in the snippet
+};
+
+// One URL that matched: the latest of its captures whose article matches.
+struct SearchHit {
+  CaptureRow capture;
+  std::string title;
+  std::string published;
+  std::string snippet;  // a few words around the best match, on one line, matches marked
+  double score = 0;     // relevance (bm25, title weighted most); higher is better
+};
+
 class Index {
  public:
   // Opens (creating when writable) the index file. Read-only opening never creates anything
@@ -99,6 +118,9 @@ class Index {
   // Replaces the article of the same capture when this one is at least as new.
   void add_article(const ArticleRow& row);
   std::optional<ArticleRow> article(const std::string& capture_id);
+
+  // Best matches first, one per canonical URL. Throws SearchQueryError for a malformed query.
+  std::vector<SearchHit> search(const SearchQuery& query);
 
   std::optional<FileRow> file(const std::string& name);
   std::vector<FileRow> files();

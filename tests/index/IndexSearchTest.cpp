@@ -1,0 +1,285 @@
+// Index::search on a real SQLite file: ranking, phrases, prefixes, one hit per URL, filters, and
+// the full-text rows following the articles they come from (replaced, cut away, cleared,
+// upgraded from an index without them). The query language's checks and their messages.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "index/Index.h"
+#include "index/SearchQuery.h"
+#include "support/TempDir.h"
+#include "util/Url.h"
+
+using namespace vellum::index;
+using vellum::test::TempDir;
+
+namespace {
+
+class IndexSearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { idx_ = Index::open(file(), true); }
+  std::filesystem::path file() const { return tmp_ / "index.sqlite3"; }
+
+  // A capture of `url` at `date` ("2026-01-0xT00:00:00.000000Z") with an article.
+  void add(const std::string& id, const std::string& url, const std::string& date,
+           const std::string& title, const std::string& body, const std::string& lead = {},
+           const std::string& file = "a.warc.zst", std::uint64_t offset = 0) {
+    CaptureRow c;
+    c.capture_id = id;
+    c.record_id = "<urn:uuid:" + id + ">";
+    c.record_type = "response";
+    c.url = url;
+    c.surt = vellum::util::surt(url);
+    c.date = date;
+    c.status = 200;
+    c.mime = "text/html";
+    c.payload_digest = "sha1:" + id;
+    c.file = file;
+    c.offset = offset;
+    c.length = 10;
+    idx_->add_capture(c);
+    add_article(id, date, title, body, lead, file, offset + 10);
+  }
+  void add_article(const std::string& id, const std::string& date, const std::string& title,
+                   const std::string& body, const std::string& lead = {},
+                   const std::string& file = "a.warc.zst", std::uint64_t offset = 10) {
+    ArticleRow a;
+    a.capture_id = id;
+    a.record_id = "<urn:uuid:meta-" + id + date + ">";
+    a.file = file;
+    a.offset = offset;
+    a.length = 10;
+    a.date = date;
+    a.title = title;
+    a.extractor = "generic";
+    nlohmann::json j = {{"title", title}, {"body_text", body}};
+    j["lead"] = lead.empty() ? nlohmann::json(nullptr) : nlohmann::json(lead);
+    a.json = j.dump();
+    idx_->add_article(a);
+  }
+  std::vector<std::string> ids(const std::string& text, SearchQuery q = {}) {
+    q.text = text;
+    std::vector<std::string> out;
+    for (const auto& h : idx_->search(q)) out.push_back(h.capture.capture_id);
+    return out;
+  }
+  using V = std::vector<std::string>;
+
+  TempDir tmp_{"index-search"};
+  std::unique_ptr<Index> idx_;
+};
+
+const char* kDay1 = "2026-01-01T00:00:00.000000Z";
+const char* kDay2 = "2026-01-02T00:00:00.000000Z";
+const char* kDay3 = "2026-01-03T00:00:00.000000Z";
+
+}  // namespace
+
+TEST_F(IndexSearchTest, PhrasesPrefixesAndOperators) {
+  add("c1", "https://news.example/a", kDay1, "Bridge reopens",
+      "The harbour bridge opened again.\n\nTraffic is light.");
+  add("c2", "https://news.example/b", kDay1, "Budget vote",
+      "The council voted on the harbour budget and the bridge repairs.");
+  add("c3", "https://other.example/c", kDay2, "Weather",
+      "Rain all week; the bridge is closed to bicycles.");
+  EXPECT_EQ(ids("\"harbour bridge\""), V{"c1"});
+  EXPECT_EQ(ids("harbour bridge").size(), 2u);
+  EXPECT_EQ(ids("bicycl*"), V{"c3"});
+  EXPECT_EQ(ids("bicycl"), V{});
+  EXPECT_EQ(ids("\"harbour budg\"*"), V{"c2"});
+  EXPECT_EQ(ids("bridge NOT harbour"), V{"c3"});
+  EXPECT_EQ(ids("traffic OR rain").size(), 2u);
+  EXPECT_EQ(ids("(traffic OR council) AND harbour").size(), 2u);
+  // The title weighs most: "bridge" in a title beats "bridge" in bodies.
+  EXPECT_EQ(ids("bridge").front(), "c1");
+  EXPECT_EQ(ids("budget").front(), "c2");
+  // Case and accents do not matter.
+  add("c4", "https://news.example/d", kDay2, "Café society", "Crème brûlée for all.");
+  EXPECT_EQ(ids("CAFE creme"), V{"c4"});
+
+  SearchQuery q;
+  q.text = "traffic";
+  auto hits = idx_->search(q);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].title, "Bridge reopens");
+  EXPECT_EQ(hits[0].capture.url, "https://news.example/a");
+  EXPECT_EQ(hits[0].snippet, "The harbour bridge opened again. [Traffic] is light.");
+  EXPECT_GT(hits[0].score, 0);
+  q.mark_open = "<b>";
+  q.mark_close = "</b>";
+  EXPECT_EQ(idx_->search(q)[0].snippet,
+            "The harbour bridge opened again. <b>Traffic</b> is light.");
+}
+
+TEST_F(IndexSearchTest, LeadIsSearchedToo) {
+  add("c1", "https://news.example/a", kDay1, "Rivers", "Body text.", "A standfirst about otters.");
+  EXPECT_EQ(ids("otters"), V{"c1"});
+  // The snippet shows the body when the match is there, else the lead, else the title.
+  SearchQuery q;
+  q.text = "otters";
+  EXPECT_EQ(idx_->search(q).at(0).snippet, "A standfirst about [otters].");
+  q.text = "rivers";
+  EXPECT_EQ(idx_->search(q).at(0).snippet, "[Rivers]");
+  q.text = "rivers OR body";
+  EXPECT_EQ(idx_->search(q).at(0).snippet, "[Body] text.");
+}
+
+TEST_F(IndexSearchTest, OneHitPerUrlTheLatestThatMatches) {
+  add("c1", "https://news.example/a", kDay1, "Story", "First version mentions otters.");
+  add("c2", "https://www.news.example/a", kDay2, "Story", "Second version mentions otters.");
+  add("c3", "https://news.example/a", kDay3, "Story", "Third version mentions beavers.");
+  EXPECT_EQ(ids("otters"), V{"c2"});
+  EXPECT_EQ(ids("beavers"), V{"c3"});
+  EXPECT_EQ(ids("version"), V{"c3"});
+  EXPECT_EQ(ids("first"), V{"c1"});
+}
+
+TEST_F(IndexSearchTest, DomainTimeAndLimit) {
+  add("c1", "https://news.example/a", kDay1, "Otters", "Otters.");
+  add("c2", "https://www.news.example/b", kDay2, "Otters", "Otters.");
+  add("c3", "https://other.example/c", kDay3, "Otters", "Otters.");
+  SearchQuery q;
+  q.domain = "news.example";
+  EXPECT_EQ(ids("otters", q).size(), 2u);
+  q = {};
+  q.since = kDay2;
+  EXPECT_EQ(ids("otters", q).size(), 2u);
+  q.until = kDay2;
+  EXPECT_EQ(ids("otters", q), V{"c2"});
+  q = {};
+  q.limit = 1;
+  EXPECT_EQ(ids("otters", q).size(), 1u);
+  q.limit = -1;
+  EXPECT_EQ(ids("otters", q).size(), 3u);
+}
+
+TEST_F(IndexSearchTest, TextFollowsItsArticle) {
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.", {}, "a.warc.zst", 0);
+  add("c2", "https://news.example/b", kDay1, "Story", "About beavers.", {}, "b.warc.zst", 0);
+  // A newer article of the same capture replaces the text; an older one is ignored.
+  add_article("c1", kDay2, "Story", "About herons.");
+  EXPECT_EQ(ids("otters"), V{});
+  EXPECT_EQ(ids("herons"), V{"c1"});
+  add_article("c1", kDay1, "Story", "About otters.");
+  EXPECT_EQ(ids("herons"), V{"c1"});
+  // Rows cut away with their file's tail, or with the whole file, take their text along.
+  idx_->remove_from("a.warc.zst", 0);
+  EXPECT_EQ(ids("herons"), V{});
+  EXPECT_EQ(ids("beavers"), V{"c2"});
+  idx_->remove_file("b.warc.zst");
+  EXPECT_EQ(ids("beavers"), V{});
+  add("c3", "https://news.example/c", kDay1, "Story", "About otters.");
+  idx_->clear();
+  EXPECT_EQ(ids("otters"), V{});
+  add("c4", "https://news.example/d", kDay1, "Story", "About otters.");
+  EXPECT_EQ(ids("otters"), V{"c4"});
+}
+
+TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
+  idx_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TRIGGER articles_text_insert; DROP TRIGGER articles_text_update; "
+                           "DROP TRIGGER articles_text_delete; DROP VIEW articles_text_source; "
+                           "DROP TABLE articles_text; PRAGMA user_version = 2;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  try {
+    Index::open(file(), false);
+    FAIL() << "a read-only open of an older index must fail";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("has schema version 2, expected 3; run `vellum reindex`"),
+              std::string::npos)
+        << e.what();
+  }
+  idx_ = Index::open(file(), true);
+  EXPECT_EQ(ids("otters"), V{"c1"});
+  add("c2", "https://news.example/b", kDay1, "Story", "About otters.");
+  EXPECT_EQ(ids("otters").size(), 2u);
+  idx_.reset();
+  auto reader = Index::open(file(), false);
+  SearchQuery q;
+  q.text = "otters";
+  EXPECT_EQ(reader->search(q).size(), 2u);
+}
+
+TEST_F(IndexSearchTest, MalformedQueriesAreRefusedBeforeSqlite) {
+  EXPECT_THROW(ids("\"open"), SearchQueryError);
+  EXPECT_THROW(ids("a OR"), SearchQueryError);
+  EXPECT_THROW(ids(""), SearchQueryError);
+  add("c1", "https://news.example/a", kDay1, "Story", "covid-19 in the U.S. today");
+  EXPECT_EQ(ids("covid-19"), V{"c1"});
+  EXPECT_EQ(ids("U.S."), V{"c1"});
+  EXPECT_EQ(ids("today -"), V{"c1"});
+  EXPECT_EQ(ids("title:today"), V{});  // a phrase "title today", not a column filter
+}
+
+TEST(SearchQueryTest, TokensOfGoodQueries) {
+  auto t = parse_search_query("  apples \"green pears\"* OR (plum* NOT prune) ");
+  ASSERT_EQ(t.size(), 8u);
+  EXPECT_EQ(t[0].text, "apples");
+  EXPECT_EQ(t[0].at, 3u);
+  EXPECT_EQ(t[1].text, "green pears");
+  EXPECT_TRUE(t[1].prefix);
+  EXPECT_EQ(t[2].kind, QueryToken::Kind::kOr);
+  EXPECT_EQ(t[3].kind, QueryToken::Kind::kOpen);
+  EXPECT_EQ(t[4].text, "plum");
+  EXPECT_TRUE(t[4].prefix);
+  EXPECT_EQ(t[5].kind, QueryToken::Kind::kNot);
+  EXPECT_EQ(t[7].kind, QueryToken::Kind::kClose);
+  // Lower-case operators are words.
+  EXPECT_EQ(parse_search_query("rock and roll").size(), 3u);
+  EXPECT_EQ(parse_search_query("or").size(), 1u);
+}
+
+TEST(SearchQueryTest, ErrorsSayWhatWasFoundAndExpected) {
+  auto message = [](const std::string& q) -> std::string {
+    try {
+      parse_search_query(q);
+    } catch (const SearchQueryError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(message("\"climate change"),
+            "search query '\"climate change': found an opening \" at character 1 with no closing "
+            "\", expected a phrase in quotes such as \"climate change\"");
+  EXPECT_EQ(message("apples OR"),
+            "search query 'apples OR': found the end of the query after OR at character 8, "
+            "expected a word, a \"phrase\", a prefix such as vacc* or '(' after it");
+  EXPECT_EQ(message("OR apples"),
+            "search query 'OR apples': found OR at character 1, expected a word, a \"phrase\", a "
+            "prefix such as vacc* or '(' before it");
+  EXPECT_EQ(message("apples AND OR pears"),
+            "search query 'apples AND OR pears': found OR at character 12 after AND at character "
+            "8, expected a word, a \"phrase\", a prefix such as vacc* or '('");
+  EXPECT_EQ(message("NOT pears"),
+            "search query 'NOT pears': found NOT at character 1 with nothing before it, expected "
+            "words to keep before NOT (as in: apples NOT pears)");
+  EXPECT_EQ(message("(apples OR pears"),
+            "search query '(apples OR pears': found the end of the query, expected ')' to close "
+            "the '(' at character 1");
+  EXPECT_EQ(message("apples)"),
+            "search query 'apples)': found ')' at character 7 with no '(' before it");
+  EXPECT_EQ(message("()"),
+            "search query '()': found ')' at character 2 after '(' at character 1, expected a "
+            "word, a \"phrase\", a prefix such as vacc* or '('");
+  EXPECT_EQ(message("pâté *"),
+            "search query 'pâté *': found '*' at character 6 with no word before it, expected a "
+            "prefix such as vacc*");
+  EXPECT_EQ(message("a \"\" b"),
+            "search query 'a \"\" b': found an empty phrase at character 3, expected words "
+            "between the quotes");
+  EXPECT_EQ(message(""),
+            "empty search query: expected a word, a \"phrase\", a prefix such as "
+            "vacc* or '('");
+  EXPECT_EQ(message("- & +"),
+            "search query '- & +': found no words, expected a word, a "
+            "\"phrase\", a prefix such as vacc* or '('");
+}
