@@ -83,13 +83,15 @@ struct ArchiveWriter::Pending {
 };
 
 std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std::string& name,
-                              std::uint64_t from, std::uint64_t* captures) {
+                              std::uint64_t from, std::uint64_t* captures,
+                              const std::function<void(std::uint64_t)>& progress) {
   warc::WarcReader reader(path);
   std::map<std::string, warc::RecordLocation> requests;  // response id -> request location
   std::uint64_t end = reader.data_start();
   while (auto rec = reader.next()) {
     warc::RecordLocation loc = reader.last_location();
     end = loc.offset + loc.length;
+    if (progress) progress(end);
     if (loc.offset < from) continue;
     std::string type = rec->type();
     if (type == "request") {
@@ -448,7 +450,8 @@ void ArchiveWriter::close() {
   }
 }
 
-ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log) {
+ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
+                      const ReindexProgress& progress) {
   ArchiveDir layout(dir);
   if (!fs::is_directory(layout.warc_dir()))
     throw std::runtime_error("no archive at " + dir.string() + " (missing " +
@@ -459,17 +462,30 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log) {
     auto idx = index::Index::open(layout.index_file(), true);
     idx->begin();
     idx->clear();
-    for (const auto& e : layout.warc_files()) {
+    auto files = layout.warc_files();
+    std::uint64_t total = 0, before = 0;
+    for (const auto& e : files) {
+      std::error_code ec;
+      auto size = fs::file_size(e.path, ec);
+      total += ec ? 0 : size;
+    }
+    for (const auto& e : files) {
       ++report.files;
       std::uint64_t end = 0;
+      auto on_record = [&](std::uint64_t offset) {
+        if (progress) progress(before + offset, total);
+      };
       try {
-        end = index_warc_file(*idx, e.path, e.name, 0, &report.captures);
+        end = index_warc_file(*idx, e.path, e.name, 0, &report.captures, on_record);
       } catch (const warc::WarcFormatError& err) {
         // Keep what was readable; the rest is reported, never silently dropped.
         report.problems.push_back(err.what());
         end = err.offset();
       }
       idx->set_file({e.name, end, !e.open});
+      std::error_code ec;
+      auto size = fs::file_size(e.path, ec);
+      before += ec ? end : size;
     }
     idx->commit();
   } catch (...) {

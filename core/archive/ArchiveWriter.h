@@ -137,7 +137,10 @@ struct ReindexReport {
   std::uint64_t captures = 0;
   std::vector<std::string> problems;  // files or records that could not be read
 };
-ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger log = {});
+// Called with the bytes of WARC files read so far and their total.
+using ReindexProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger log = {},
+                      const ReindexProgress& progress = {});
 
 // Sets the article JSON's "warc" object to where the capture's response lies: file, offset,
 // length, record_id, payload_digest.
@@ -150,9 +153,11 @@ void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& artic
 
 // Indexes the captures (and articles) of one WARC file whose records start at or after
 // `from`, rewriting article sidecars; returns the offset just past the last record read.
-// Throws warc::WarcFormatError on a bad record.
+// `progress` is called with the offset past each record read. Throws warc::WarcFormatError on a
+// bad record.
 std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
                               const std::string& name, std::uint64_t from,
-                              std::uint64_t* captures = nullptr);
+                              std::uint64_t* captures = nullptr,
+                              const std::function<void(std::uint64_t end)>& progress = {});
 
 }  // namespace vellum::archive

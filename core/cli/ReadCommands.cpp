@@ -292,7 +292,13 @@ int run_verify(const GlobalOptions& g, const std::string& ref) {
 }
 
 int run_reindex(const GlobalOptions& g) {
-  auto report = archive::reindex(g.archive, [](const std::string& m) { spdlog::info(m); });
+  archive::ReindexReport report;
+  {
+    ProgressBar bar("reindexing");
+    report = archive::reindex(
+        g.archive, [](const std::string& m) { spdlog::info(m); },
+        [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+  }
   for (const auto& p : report.problems) std::cerr << "vellum: reindex: " << p << "\n";
   if (g.json)
     print_json_line(

@@ -247,3 +247,23 @@ TEST_F(CliTest, RestoreOutputNeverWritesOutsideThePathNamed) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp_ / "out")) ++entries;
   EXPECT_EQ(entries, 1u);
 }
+
+// Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.
+TEST_F(CliTest, ProgressBarOnlyOnATerminal) {
+  if (!on_path("script")) GTEST_SKIP() << "script(1) is needed to give the command a terminal";
+  std::vector<std::string> args{"--archive", archive_dir(), "archive"};
+  for (std::size_t i = 0; i < 20; ++i) args.push_back(nginx_->url(pages_[i].path));
+  ASSERT_EQ(run_vellum(args), 0);
+  for (std::string cmd : {"reindex", "verify"}) {
+    std::string line =
+        shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_dir()) + " " + cmd;
+    auto [rc, tty] = shell("script -qec " + shell_quote(line) + " /dev/null");
+    EXPECT_EQ(rc, 0) << tty;
+    std::string label = cmd == "reindex" ? "reindexing [" : "verifying [";
+    EXPECT_NE(tty.find(label), std::string::npos) << cmd << ": " << tty;
+    EXPECT_NE(tty.find("100.0%"), std::string::npos) << cmd << ": " << tty;
+    auto [prc, piped] = shell(line + " 2>&1 | cat");
+    EXPECT_EQ(piped.find(label), std::string::npos) << cmd << ": " << piped;
+    EXPECT_EQ(piped.find('\r'), std::string::npos) << cmd << ": " << piped;
+  }
+}
