@@ -1,5 +1,6 @@
 #include "archive/ArchiveReader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
@@ -101,10 +102,12 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   if (!source_head) throw std::runtime_error("record " + source->record_id() + " has no HTTP head");
   warc::Payload p = warc::http_payload(source->block, *source_head);
   std::string expected = rec.field_or("WARC-Payload-Digest");
-  std::string actual = util::warc_sha1(p.bytes);
-  if (!expected.empty() && expected != actual)
-    throw std::runtime_error("capture " + row.capture_id + ": payload digest is " + actual +
-                             ", the record says " + expected + "; the stored data is damaged");
+  std::string_view body = std::string_view(source->block)
+                              .substr(std::min(source_head->head_length, source->block.size()));
+  if (!expected.empty() && warc::payload_digest_matches(body, *source_head, expected) == false)
+    throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
+                             util::warc_sha1(p.bytes) + ", the record says " + expected +
+                             "; the stored data is damaged");
   out.entity = std::move(p.bytes);
   out.complete = p.complete && !row.truncated;
   return out;

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "archive/RecordBuilder.h"
+#include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "warc/WarcReader.h"
@@ -86,7 +87,10 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
                               std::uint64_t from, std::uint64_t* captures,
                               const std::function<void(std::uint64_t)>& progress) {
   warc::WarcReader reader(path);
-  std::map<std::string, warc::RecordLocation> requests;  // response id -> request location
+  // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
+  // names its request (wget); either pairs them.
+  std::map<std::string, warc::RecordLocation> requests;     // response id -> request location
+  std::map<std::string, warc::RecordLocation> request_ids;  // request id -> its location
   std::uint64_t end = reader.data_start();
   while (auto rec = reader.next()) {
     warc::RecordLocation loc = reader.last_location();
@@ -95,7 +99,13 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     if (loc.offset < from) continue;
     std::string type = rec->type();
     if (type == "request") {
-      if (const std::string* to = rec->field("WARC-Concurrent-To")) requests[*to] = loc;
+      bool named = false;
+      for (const auto& [n, v] : rec->fields) {
+        if (!util::iequals(n, "WARC-Concurrent-To")) continue;
+        requests[v] = loc;
+        named = true;
+      }
+      if (!named) request_ids[rec->record_id()] = loc;
       continue;
     }
     if (auto article = article_row_from_record(*rec)) {
@@ -121,6 +131,16 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
       row->request_offset = it->second.offset;
       row->request_length = it->second.length;
       requests.erase(it);
+    } else {
+      for (const auto& [n, v] : rec->fields) {
+        if (!util::iequals(n, "WARC-Concurrent-To")) continue;
+        if (auto req = request_ids.find(v); req != request_ids.end()) {
+          row->request_offset = req->second.offset;
+          row->request_length = req->second.length;
+          request_ids.erase(req);
+          break;
+        }
+      }
     }
     idx.add_capture(*row);
     if (captures) ++*captures;
@@ -280,6 +300,56 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
   return out;
 }
 
+namespace {
+
+// A record read from a file, compressed with its bytes as they were read.
+std::string encode_as_read(const warc::RecordEncoder& encoder, const warc::WarcRecord& r) {
+  std::string rebuilt = r.header_as_read.empty() ? r.serialize_header() : std::string();
+  const std::string_view parts[] = {
+      r.header_as_read.empty() ? std::string_view(rebuilt) : std::string_view(r.header_as_read),
+      r.block, "\r\n\r\n"};
+  return encoder.encode_parts(parts);
+}
+
+}  // namespace
+
+void ArchiveWriter::store_imported(const std::vector<ImportedCapture>& captures) {
+  std::string bytes;
+  std::vector<index::CaptureRow> rows;
+  std::vector<index::ArticleRow> articles;
+  for (const ImportedCapture& c : captures) {
+    index::CaptureRow row = c.row;
+    row.request_offset = row.request_length = 0;
+    if (c.request) {
+      std::string req = encode_as_read(encoder_, *c.request);
+      row.request_offset = bytes.size();
+      row.request_length = req.size();
+      bytes += req;
+    }
+    std::string resp = encode_as_read(encoder_, c.response);
+    row.offset = bytes.size();
+    row.length = resp.size();
+    bytes += resp;
+    if (c.article) {
+      warc::WarcRecord meta = build_article_record(row, c.article->dump());
+      if (auto article = article_row_from_record(meta, *c.article)) {
+        std::string encoded = encoder_.encode(meta.serialize());
+        article->offset = bytes.size();
+        article->length = encoded.size();
+        bytes += encoded;
+        articles.push_back(std::move(*article));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  if (!rows.empty()) append_and_commit(bytes, std::move(rows), std::move(articles));
+}
+
+bool ArchiveWriter::has_capture(const std::string& record_id) {
+  std::lock_guard lk(index_mu_);
+  return index_->by_record_id(record_id).has_value();
+}
+
 void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {
   warc::WarcRecord meta = build_article_record(response, j.dump());
   auto article = article_row_from_record(meta, j);
@@ -304,7 +374,7 @@ void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<inde
     for (auto& r : rows) {
       r.file = pending.file->name;
       r.offset += base;
-      r.request_offset += base;
+      if (r.request_length) r.request_offset += base;
     }
     for (auto& a : articles) {
       a.file = pending.file->name;

@@ -61,6 +61,15 @@ struct StoreResult {
   std::vector<StoredHop> hops;
 };
 
+// A capture read from another WARC file (`vellum import`). Its records are stored with their
+// bytes unchanged (the header as read, the block, CRLF CRLF), only compressed the archive's way.
+struct ImportedCapture {
+  std::optional<warc::WarcRecord> request;
+  warc::WarcRecord response;  // WARC-Type response or revisit
+  index::CaptureRow row;      // row_from_record(response); file and offsets are set when stored
+  std::optional<nlohmann::json> article;  // extracted at import: a metadata record after it
+};
+
 struct RecoveryReport {
   unsigned files_recovered = 0;        // ".open" files closed on open
   std::uint64_t bytes_cut = 0;         // torn tails removed
@@ -88,6 +97,13 @@ class ArchiveWriter {
   // to its response, indexed and written as a sidecar; it supersedes older ones. Durable on
   // return, like store().
   void store_article(const index::CaptureRow& response, const nlohmann::json& article);
+
+  // Stores imported captures in one group commit: each request right before its response, the
+  // article's metadata record right after it. Durable and indexed on return, like store().
+  void store_imported(const std::vector<ImportedCapture>& captures);
+
+  // Whether the index holds a capture whose response/revisit record has this WARC-Record-ID.
+  bool has_capture(const std::string& record_id);
 
   // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
   void close();

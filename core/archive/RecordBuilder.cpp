@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include "util/Digest.h"
+#include "util/Time.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
 #include "warc/HttpMessage.h"
@@ -19,6 +20,21 @@ void set_common(warc::WarcRecord& r, std::string_view type, const std::string& i
   r.set("WARC-Record-ID", id);
   r.set("WARC-Date", date);
   r.set("WARC-Target-URI", uri);
+}
+
+// A URI field's value; WARC/1.0 writers (wget among them) put it in angle brackets.
+std::string uri_field(const warc::WarcRecord& r, std::string_view name) {
+  std::string v = r.field_or(name);
+  if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+// A WARC-Date in the one form the index sorts by (microseconds), whatever precision the
+// record gives; kept as it is when it does not parse.
+std::string date_field(const warc::WarcRecord& r, std::string_view name) {
+  std::string v = r.field_or(name);
+  if (auto t = util::parse_warc_date(v)) return util::warc_date(*t);
+  return v;
 }
 
 }  // namespace
@@ -153,9 +169,9 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
   row.record_type = type;
   row.record_id = record.record_id();
   row.capture_id = util::record_id_uuid(row.record_id);
-  row.url = record.field_or("WARC-Target-URI");
+  row.url = uri_field(record, "WARC-Target-URI");
   row.surt = util::surt(row.url);
-  row.date = record.field_or("WARC-Date");
+  row.date = date_field(record, "WARC-Date");
   row.payload_digest = record.field_or("WARC-Payload-Digest");
   row.refers_to = record.field_or("WARC-Refers-To");
   row.ip = record.field_or("WARC-IP-Address");

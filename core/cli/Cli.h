@@ -93,6 +93,16 @@ struct ExportOptions {
 };
 int run_export(const GlobalOptions& g, const ExportOptions& o);
 
+// `vellum import FILE...`: captures from WARC files made elsewhere join the archive.
+struct ImportOptions {
+  std::vector<std::string> files;
+  bool no_extract = false;
+  std::string compression = "zstd";
+  int level = 3;
+  std::uint64_t rotate_size = 1ull << 30;
+};
+int run_import(const GlobalOptions& g, const ImportOptions& o);
+
 // Talking to the running daemon over its control socket.
 struct EnqueueOptions {
   std::vector<std::string> urls;

@@ -237,10 +237,14 @@ const std::map<std::string, CommandNotes>& vellum_notes() {
         "Records are copied byte for byte; their digests stay valid.",
         "  vellum export --format wacz -o news.wacz --domain example.com --since 2026"}},
       {"import",
-       {"Adds the captures in WARC files made by other tools (or another Vellum archive) to "
-        "this archive: WARC/1.0 or 1.1, plain, gzip or zstd. Records are kept byte for byte; "
-        "records already in the archive are not added again; a damaged file is imported up to "
-        "the damage, which is named.",
+       {"Adds the captures in WARC files made by other tools (wget --warc-file, other crawlers) "
+        "or by another Vellum archive: WARC/1.0 or 1.1, plain, gzip or zstd. Each request and "
+        "response record is stored byte for byte (only the compression changes) and its article "
+        "is extracted as at capture time. Captures already in the archive (same WARC-Record-ID) "
+        "are skipped, so importing a file twice adds nothing. A damaged file is imported up to "
+        "the damage (a compressed one also after it, from the next intact record); the error "
+        "names the file and byte offset. A record whose digest does not match is refused. "
+        "Either makes the exit status 1.",
         "  wget --warc-file=site -r https://example.com/ && vellum import site.warc.gz"}},
   };
   return notes;

@@ -159,6 +159,20 @@ int main(int argc, char** argv) {
 
   auto* reindex = app.add_subcommand("reindex", "Rebuild the index from the WARC files");
 
+  ImportOptions imo;
+  auto* import_cmd = app.add_subcommand(
+      "import", "Add the captures of WARC files made elsewhere (wget, other crawlers, Vellum)");
+  import_cmd->add_option("files", imo.files, "FILE.warc, FILE.warc.gz or FILE.warc.zst")
+      ->required();
+  import_cmd->add_flag("--no-extract", imo.no_extract,
+                       "Store the captures without extracting articles");
+  import_cmd->add_option("--compression", imo.compression, "Compression of the archive's files")
+      ->check(CLI::IsMember({"zstd", "gzip", "none"}))
+      ->capture_default_str();
+  import_cmd->add_option("--level", imo.level, "Compression level")->capture_default_str();
+  import_cmd->add_option("--rotate-size", imo.rotate_size, "Start a new WARC file at this size")
+      ->capture_default_str();
+
   ExtractOptions eo;
   auto* extract = app.add_subcommand("extract", "Extract the article from a saved page");
   extract->add_option("page", eo.file, "PAGE.html ('-': standard input)")->required();
@@ -250,6 +264,7 @@ int main(int argc, char** argv) {
     if (*show) return run_show(g, show_ref);
     if (*verify) return run_verify(g, verify_ref);
     if (*reindex) return run_reindex(g);
+    if (*import_cmd) return run_import(g, imo);
     if (*extract) return run_extract(g, eo);
     if (*plugins_cmd) return run_plugins(g, check_file);
     if (*reextract) return run_reextract(g, xo);

@@ -61,4 +61,35 @@ std::string warc_sha1(const std::array<std::uint8_t, 20>& digest) {
   return "sha1:" + base32(digest);
 }
 
+std::optional<bool> warc_digest_matches(std::string_view declared, std::string_view data) {
+  Sha1 sha;
+  sha.update(data);
+  return warc_digest_matches(declared, sha.finish());
+}
+
+std::optional<bool> warc_digest_matches(std::string_view declared,
+                                        const std::array<std::uint8_t, 20>& digest) {
+  auto upper = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    return out;
+  };
+  std::size_t colon = declared.find(':');
+  if (colon == std::string_view::npos || upper(declared.substr(0, colon)) != "SHA1")
+    return std::nullopt;
+  std::string value = upper(declared.substr(colon + 1));
+  if (value.size() == 32) return value == base32(digest);
+  if (value.size() == 40) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string hex;
+    for (std::uint8_t b : digest) {
+      hex += kHex[b >> 4];
+      hex += kHex[b & 15];
+    }
+    return value == hex;
+  }
+  return std::nullopt;
+}
+
 }  // namespace vellum::util

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,5 +35,12 @@ std::string warc_sha1(std::string_view data);
 
 // Same, for a digest already computed.
 std::string warc_sha1(const std::array<std::uint8_t, 20>& digest);
+
+// Whether a declared WARC digest ("sha1:" with the SHA-1 in base32, as Vellum writes, or in
+// hexadecimal, as some other tools write; either case) is that of `data`. nullopt when the
+// declaration names another algorithm or is not a well-formed SHA-1, so it cannot be checked.
+std::optional<bool> warc_digest_matches(std::string_view declared, std::string_view data);
+std::optional<bool> warc_digest_matches(std::string_view declared,
+                                        const std::array<std::uint8_t, 20>& digest);
 
 }  // namespace vellum::util

@@ -341,6 +341,14 @@ std::string payload_digest(std::string_view body, const HttpHead& head) {
   return util::warc_sha1(body);
 }
 
+std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead& head,
+                                           std::string_view declared) {
+  if (!is_chunked(head)) return util::warc_digest_matches(declared, body);
+  auto entity = util::warc_digest_matches(declared, dechunk(body).bytes);
+  if (!entity || *entity) return entity;
+  return util::warc_digest_matches(declared, body);
+}
+
 std::optional<std::string> decode_content(std::string_view payload,
                                           std::string_view content_encoding,
                                           std::uint64_t max_output, std::string* error) {

@@ -47,6 +47,13 @@ bool is_chunked(const HttpHead& head);
 // copying it unless chunked coding has to be removed first.
 std::string payload_digest(std::string_view body, const HttpHead& head);
 
+// Whether a declared WARC-Payload-Digest (see util::warc_digest_matches) is that of a response
+// body (the bytes after the head): of the entity with chunked transfer coding removed, as Vellum
+// and the WARC 1.1 text have it, or, for a chunked body, of the bytes as transferred, as several
+// other tools compute it. nullopt when the declaration cannot be checked (another algorithm).
+std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead& head,
+                                           std::string_view declared);
+
 // Removes chunked transfer coding from `body`.
 Payload dechunk(std::string_view body);
 

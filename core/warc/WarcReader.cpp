@@ -406,6 +406,8 @@ struct ReaderCore {
   std::uint64_t plain_next = 0;  // plain files: offset of the next record
   RecordLocation last;
   std::optional<WarcFormatError> failure;
+  std::optional<WarcRecord> resumed;  // read by resynchronise(), returned by the next next()
+  bool gave_up = false;               // resynchronise() found nothing more to read
   std::uint64_t measured_start = kNoOffset, measured_end = 0;
 
   explicit ReaderCore(const std::filesystem::path& file) : name(file.string()), in(-1, 0, 0) {
@@ -627,6 +629,12 @@ struct ReaderCore {
   }
 
   std::optional<WarcRecord> next() {
+    if (resumed) {
+      std::optional<WarcRecord> r = std::move(resumed);
+      resumed.reset();
+      return r;
+    }
+    if (gave_up) return std::nullopt;
     if (failure) throw *failure;
     try {
       return read_next(false);
@@ -634,6 +642,48 @@ struct ReaderCore {
       failure = e;
       throw;
     }
+  }
+
+  // Offset of the next gzip member or zstd frame magic at or after `from`.
+  std::optional<std::uint64_t> find_unit_start(std::uint64_t from) const {
+    const std::string_view magic = comp == Compression::gzip
+                                       ? std::string_view("\x1f\x8b\x08", 3)
+                                       : std::string_view("\x28\xb5\x2f\xfd", 4);
+    std::vector<char> buf(kReadSize);
+    while (from < file_size && file_size - from >= magic.size()) {
+      std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), file_size - from));
+      ssize_t got = ::pread(fd, buf.data(), want, static_cast<off_t>(from));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < static_cast<ssize_t>(magic.size())) return std::nullopt;
+      std::string_view view(buf.data(), static_cast<std::size_t>(got));
+      if (std::size_t at = view.find(magic); at != std::string_view::npos) return from + at;
+      from += static_cast<std::uint64_t>(got) - (magic.size() - 1);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> resynchronise() {
+    if (!failure || gave_up) return std::nullopt;
+    std::uint64_t from = failure->offset() + 1;
+    if (comp == Compression::none) from = file_size;  // not searched
+    while (auto at = find_unit_start(from)) {
+      in.seek(*at, file_size);
+      pending_pos = pending_end = 0;
+      dec->abandon_unit();
+      dec->range_name = "the file";
+      measured_start = kNoOffset;
+      try {
+        resumed = read_next(false);
+        if (!resumed) break;
+        failure.reset();
+        return *at;
+      } catch (const WarcFormatError&) {
+        from = *at + 1;  // not the start of an intact record
+      }
+    }
+    gave_up = true;
+    return std::nullopt;
   }
 };
 
@@ -660,6 +710,9 @@ std::uint64_t WarcReader::data_start() const {
 }
 std::shared_ptr<const ZstdDictionary> WarcReader::dictionary() const {
   return impl_->dict;
+}
+std::optional<std::uint64_t> WarcReader::resynchronise() {
+  return impl_->resynchronise();
 }
 
 namespace {

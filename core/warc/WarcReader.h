@@ -31,6 +31,12 @@ class WarcReader {
   // The next record, or nullopt at a clean end of file. A torn, corrupt or malformed record
   // throws WarcFormatError naming the file and the offset where that record starts.
   std::optional<WarcRecord> next();
+  // After next() threw: looks past the damage for the next gzip member or zstd frame that
+  // decodes (checksum included) to one whole, well-formed record, and continues there; the next
+  // call to next() returns that record. Returns its offset, or nullopt when there is none (next()
+  // then reports the end of the file). Plain files are not searched: a record's block may hold
+  // text that looks like the start of a record.
+  std::optional<std::uint64_t> resynchronise();
   // Location of the record the last next() returned.
   RecordLocation last_location() const;
   Compression compression() const;

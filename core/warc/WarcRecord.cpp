@@ -129,6 +129,7 @@ std::uint64_t parse_header(std::string_view header, WarcRecord& out, const std::
   out.version = std::string(version);
   out.fields.clear();
   out.block.clear();
+  out.header_as_read.assign(header);
 
   std::size_t pos = eol + 2;
   std::optional<std::uint64_t> length;

@@ -30,6 +30,10 @@ class WarcRecord {
   std::string version = "WARC/1.1";
   std::vector<std::pair<std::string, std::string>> fields;  // in file order, names as written
   std::string block;
+  // The header exactly as it was read from a file (version line to the blank line included),
+  // set by parse_header; empty for records built in memory. serialize() does not use it:
+  // `vellum import` stores it to keep a source record's bytes unchanged.
+  std::string header_as_read;
 
   // Case-insensitive look-up; nullptr when absent.
   const std::string* field(std::string_view name) const;

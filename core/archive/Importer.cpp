@@ -1,0 +1,305 @@
+#include "archive/Importer.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <set>
+#include <system_error>
+
+#include "archive/CaptureArticle.h"
+#include "archive/RecordBuilder.h"
+#include "util/Digest.h"
+#include "util/Text.h"
+#include "warc/HttpMessage.h"
+#include "warc/WarcReader.h"
+
+namespace vellum::archive {
+
+namespace {
+
+// Requests waiting for their response; a file that interleaves more exchanges than this is
+// unusual, and the oldest waiting requests are then given up (counted as skipped).
+constexpr std::size_t kMaxWaitingRequests = 1024;
+
+std::vector<std::string> concurrent_to(const warc::WarcRecord& r) {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : r.fields)
+    if (util::iequals(n, "WARC-Concurrent-To")) out.push_back(v);
+  return out;
+}
+
+// Pairs a request with a response the way index_warc_file does when it reads the archive
+// again: by the request's WARC-Concurrent-To when it has one, else by the response's.
+bool belong_together(const warc::WarcRecord& request, const warc::WarcRecord& response) {
+  std::vector<std::string> named = concurrent_to(request);
+  if (!named.empty()) {
+    for (const auto& id : named)
+      if (id == response.record_id()) return true;
+    return false;
+  }
+  for (const auto& id : concurrent_to(response))
+    if (id == request.record_id()) return true;
+  return false;
+}
+
+// One file being imported.
+class FileImport {
+ public:
+  FileImport(ArchiveWriter& writer, const ImportOptions& options, ImportReport& report)
+      : writer_(writer), options_(options), report_(report) {}
+
+  void run(const std::filesystem::path& file) {
+    const std::uint64_t size = std::filesystem::file_size(file);
+    std::optional<warc::WarcReader> reader;
+    try {
+      reader.emplace(file);
+    } catch (const warc::WarcFormatError& e) {
+      report_.errors.push_back(std::string(e.what()) + "; nothing imported from this file");
+      return;
+    } catch (const std::system_error& e) {
+      report_.errors.push_back(file.string() + ": cannot read it (" + e.what() + ")");
+      return;
+    }
+    for (;;) {
+      std::optional<warc::WarcRecord> rec;
+      try {
+        rec = reader->next();
+      } catch (const warc::WarcFormatError& e) {
+        // Compressed files go on at the next record that reads whole; plain files stop here.
+        std::optional<std::uint64_t> resumed = reader->resynchronise();
+        report_.errors.push_back(
+            damage_message(e, resumed, reader->compression() == warc::Compression::none));
+        if (!resumed) break;
+        continue;
+      } catch (const std::system_error& e) {
+        report_.errors.push_back(file.string() + ": reading stopped after " +
+                                 std::to_string(report_.records) + " records (" + e.what() + ")");
+        break;
+      }
+      if (!rec) break;
+      ++report_.records;
+      const warc::RecordLocation loc = reader->last_location();
+      at_ = file.string() + ": offset " + std::to_string(loc.offset);
+      take(std::move(*rec));
+      if (options_.progress) options_.progress(loc.offset + loc.length, size);
+    }
+    finish();
+  }
+
+ private:
+  std::string damage_message(const warc::WarcFormatError& e, std::optional<std::uint64_t> resumed,
+                             bool plain) const {
+    std::string m = e.what();
+    if (report_.records > 0)
+      m += "; the " + std::to_string(report_.records) +
+           " records before it were read and their captures imported";
+    else
+      m += "; no record could be read before it";
+    if (resumed)
+      return m + ", reading resumed at the next intact record, offset " + std::to_string(*resumed) +
+             " (" + std::to_string(*resumed - e.offset()) + " bytes skipped)";
+    if (plain)
+      return m + "; the rest of the file is not imported (an uncompressed file is not searched " +
+             "for a next record: a block may hold text that looks like one)";
+    return m + "; no intact record follows it";
+  }
+
+  static std::string describe(const warc::WarcRecord& r, const std::string& at) {
+    std::string uri = r.field_or("WARC-Target-URI");
+    return at + ": " + r.type() + " record " + r.record_id() + (uri.empty() ? "" : " of " + uri);
+  }
+
+  void refuse(const warc::WarcRecord& r, const std::string& why) {
+    ++report_.refused;
+    report_.errors.push_back(describe(r, at_) + ": " + why + "; not imported");
+  }
+
+  // A record read, with whether it carries a block digest Vellum could check.
+  struct Taken {
+    warc::WarcRecord record;
+    bool undigested = false;
+    std::string at;  // "<file>: offset <n>"
+  };
+
+  // Checks the digests a request, response or revisit declares; nullopt when one does not
+  // match (the record is refused), else whether the block digest was left unchecked.
+  std::optional<bool> check_digests(const warc::WarcRecord& r) {
+    const std::string* bd = r.field("WARC-Block-Digest");
+    std::optional<bool> block = bd ? util::warc_digest_matches(*bd, r.block) : std::nullopt;
+    if (block == false) {
+      refuse(r, "its block digest is " + util::warc_sha1(r.block) + ", the record says " + *bd +
+                    " (its bytes are not the ones the digest was made of)");
+      return std::nullopt;
+    }
+    if (r.type() == "response") {
+      if (const std::string* pd = r.field("WARC-Payload-Digest")) {
+        if (auto head = warc::parse_http_head(r.block)) {
+          std::string_view body =
+              std::string_view(r.block).substr(std::min(head->head_length, r.block.size()));
+          if (warc::payload_digest_matches(body, *head, *pd) == false) {
+            refuse(r, "its payload digest is " + warc::payload_digest(body, *head) +
+                          ", the record says " + *pd);
+            return std::nullopt;
+          }
+        }
+      }
+    }
+    return !block.has_value();
+  }
+
+  void take(warc::WarcRecord rec) {
+    const std::string type = rec.type();
+    if (type != "request" && type != "response" && type != "revisit") {
+      ++report_.skipped;
+      return;
+    }
+    std::optional<bool> undigested = check_digests(rec);
+    if (!undigested) return;
+    Taken taken{std::move(rec), *undigested, at_};
+    if (type == "request") {
+      if (waiting_response_ && belong_together(taken.record, waiting_response_->record)) {
+        Taken response = std::move(*waiting_response_);
+        waiting_response_.reset();
+        emit(std::move(response), std::move(taken));
+        return;
+      }
+      flush_waiting_response();
+      requests_.push_back(std::move(taken));
+      if (requests_.size() > kMaxWaitingRequests) {
+        give_up(requests_.front());
+        requests_.pop_front();
+      }
+      return;
+    }
+    flush_waiting_response();
+    if (taken.record.record_id().empty()) {
+      refuse(taken.record,
+             "it has no WARC-Record-ID, expected one (the archive finds captures by it)");
+      return;
+    }
+    for (auto it = requests_.begin(); it != requests_.end(); ++it) {
+      if (!belong_together(it->record, taken.record)) continue;
+      Taken request = std::move(*it);
+      requests_.erase(it);
+      emit(std::move(taken), std::move(request));
+      return;
+    }
+    // Some crawlers write the request after its response: wait for the next record.
+    waiting_response_ = std::move(taken);
+  }
+
+  void give_up(const Taken& r) {
+    ++report_.skipped;
+    if (options_.log)
+      options_.log(describe(r.record, r.at) +
+                   ": no response for this request in the file; skipped");
+  }
+
+  void flush_waiting_response() {
+    if (!waiting_response_) return;
+    Taken response = std::move(*waiting_response_);
+    waiting_response_.reset();
+    emit(std::move(response), std::nullopt);
+  }
+
+  void emit(Taken response, std::optional<Taken> request) {
+    const std::string id = response.record.record_id();
+    if (imported_.count(id) || writer_.has_capture(id)) {
+      ++report_.duplicates;
+      return;
+    }
+    auto row = row_from_record(response.record);
+    if (!row) return;  // (only responses and revisits come here)
+    imported_.insert(id);
+    ImportedCapture capture;
+    capture.row = std::move(*row);
+    capture.article = article(response.record, capture.row);
+    batch_undigested_ += response.undigested;
+    pending_bytes_ += response.record.block.size();
+    capture.response = std::move(response.record);
+    if (request) {
+      batch_undigested_ += request->undigested;
+      pending_bytes_ += request->record.block.size();
+      capture.request = std::move(request->record);
+    }
+    batch_.push_back(std::move(capture));
+    if (batch_.size() >= options_.batch_captures || pending_bytes_ >= options_.batch_bytes)
+      store_batch();
+  }
+
+  std::optional<nlohmann::json> article(const warc::WarcRecord& response,
+                                        const index::CaptureRow& row) {
+    if (!options_.extract || row.record_type != "response" || row.status < 200 || row.status >= 300)
+      return std::nullopt;
+    auto head = warc::parse_http_head(response.block);
+    if (!head) return std::nullopt;
+    extract::ExtractionResult result;
+    try {
+      auto json = capture_article(row, *head, warc::http_payload(response.block, *head).bytes,
+                                  options_.plugins, {}, result);
+      if (!result.extractor.plugin_error.empty() && options_.log)
+        options_.log(row.url + ": " + result.extractor.plugin_error +
+                     "; used the generic extractor");
+      return json;
+    } catch (const std::exception& e) {
+      // The capture is imported all the same; `vellum reextract` can try again.
+      if (options_.log) options_.log(row.url + ": no article: " + e.what());
+      return std::nullopt;
+    }
+  }
+
+  void store_batch() {
+    if (batch_.empty()) return;
+    writer_.store_imported(batch_);
+    for (const ImportedCapture& c : batch_) {
+      ++report_.captures;
+      if (c.request) ++report_.requests;
+      if (c.article) ++report_.articles;
+    }
+    report_.undigested += batch_undigested_;
+    batch_undigested_ = 0;
+    batch_.clear();
+    pending_bytes_ = 0;
+  }
+
+  void finish() {
+    flush_waiting_response();
+    for (const auto& r : requests_) give_up(r);
+    requests_.clear();
+    store_batch();
+  }
+
+  ArchiveWriter& writer_;
+  const ImportOptions& options_;
+  ImportReport& report_;
+  std::string at_;  // "<file>: offset <n>" of the record being taken
+  std::deque<Taken> requests_;
+  std::optional<Taken> waiting_response_;
+  std::set<std::string> imported_;  // response/revisit record ids imported from this file
+  std::vector<ImportedCapture> batch_;
+  std::uint64_t pending_bytes_ = 0;
+  std::uint64_t batch_undigested_ = 0;
+};
+
+}  // namespace
+
+Importer::Importer(ArchiveWriter& writer, ImportOptions options)
+    : writer_(writer), options_(std::move(options)) {}
+
+ImportReport Importer::import_file(const std::filesystem::path& file) {
+  ImportReport report;
+  report.file = file.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    report.errors.push_back(file.string() + ": " +
+                            (std::filesystem::exists(file, ec)
+                                 ? "found something that is not a regular file"
+                                 : "found no such file") +
+                            ", expected a WARC file (.warc, .warc.gz or .warc.zst)");
+    return report;
+  }
+  FileImport(writer_, options_, report).run(file);
+  return report;
+}
+
+}  // namespace vellum::archive

@@ -1,0 +1,483 @@
+// `vellum import` end to end: WARC files written by wget (of corpus pages served by nginx) and
+// by another Vellum archive become captures that restore byte for byte, carry their articles and
+// verify; damaged files import what precedes the damage and say where it is.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "archive/ArchiveDir.h"
+#include "support/Corpus.h"
+#include "support/Nginx.h"
+#include "support/Subprocess.h"
+#include "support/TempDir.h"
+#include "support/Tools.h"
+#include "warc/WarcReader.h"
+
+using namespace vellum;
+using namespace vellum::test;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct CliRun {
+  int rc = 0;
+  std::string out, err;
+};
+
+// Runs the CLI with stdout and stderr kept apart.
+CliRun vellum_cli(const std::vector<std::string>& args, const fs::path& scratch) {
+  std::string cmd = shell_quote(VELLUM_CLI_PATH);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  fs::path err = scratch / "stderr.txt";
+  CliRun r;
+  std::tie(r.rc, r.out) = shell(cmd + " 2>" + shell_quote(err.string()));
+  r.err = read_file(err);
+  return r;
+}
+
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> v;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) v.push_back(json::parse(line));
+  return v;
+}
+
+struct StoredRecord {
+  std::string type, id, bytes;  // bytes: header as read + block
+  warc::RecordLocation loc;
+  std::string uri;
+};
+
+std::vector<StoredRecord> read_records(const fs::path& file) {
+  std::vector<StoredRecord> out;
+  warc::WarcReader reader(file);
+  while (auto rec = reader.next())
+    out.push_back({rec->type(), rec->record_id(), rec->header_as_read + rec->block,
+                   reader.last_location(), rec->field_or("WARC-Target-URI")});
+  return out;
+}
+
+// Every record of every WARC file of an archive, by record id.
+std::map<std::string, StoredRecord> archive_records(const fs::path& archive) {
+  std::map<std::string, StoredRecord> out;
+  for (const auto& e : archive::ArchiveDir(archive).warc_files())
+    for (auto& r : read_records(e.path)) out[r.id] = std::move(r);
+  return out;
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!Nginx::available()) GTEST_SKIP() << "nginx is not installed";
+    ASSERT_TRUE(on_path("wget")) << "wget is needed for this test";
+    pages_ = build_corpus_site(site_.path());
+    ASSERT_GT(pages_.size(), 80u);
+    nginx_ = std::make_unique<Nginx>(site_.path());
+  }
+
+  std::string url(std::size_t i) const { return nginx_->url(pages_[i].path); }
+
+  // `wget --warc-file` of pages 0, 7, 14, ... (`count` of them); returns the WARC file.
+  fs::path wget_warc(std::size_t count, const std::string& name, bool compress = true) {
+    std::string cmd = "cd " + shell_quote(tmp_.path().string()) +
+                      " && wget -q --warc-file=" + name + " -O /dev/null" +
+                      (compress ? "" : " --no-warc-compression");
+    for (std::size_t i = 0; i < count; ++i) cmd += " " + shell_quote(url(i * 7));
+    auto [rc, log] = shell(cmd + " 2>&1");
+    EXPECT_EQ(rc, 0) << log;
+    return tmp_ / (name + (compress ? ".warc.gz" : ".warc"));
+  }
+
+  std::string archive(const std::string& name = "archive") const { return (tmp_ / name).string(); }
+
+  CliRun cli(const std::vector<std::string>& args) { return vellum_cli(args, tmp_.path()); }
+
+  std::size_t capture_count(const std::string& dir) {
+    CliRun r = cli({"--archive", dir, "--json", "list"});
+    EXPECT_EQ(r.rc, 0) << r.err;
+    return json_lines(r.out).size();
+  }
+
+  TempDir site_{"site"};
+  TempDir tmp_{"import"};
+  std::vector<SitePage> pages_;
+  std::unique_ptr<Nginx> nginx_;
+};
+
+}  // namespace
+
+TEST_F(ImportTest, WgetWarcRestoresByteIdenticalWithArticlesAndVerifies) {
+  constexpr std::size_t kPages = 12;
+  fs::path source = wget_warc(kPages, "peer");
+  CliRun r = cli({"--archive", archive(), "--json", "import", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  json s = lines[0];
+  EXPECT_EQ(s["file"], source.string());
+  EXPECT_EQ(s["captures_imported"], kPages) << s.dump();
+  EXPECT_EQ(s["requests_imported"], kPages) << s.dump();
+  EXPECT_EQ(s["articles"], kPages) << s.dump();
+  EXPECT_EQ(s["duplicates_skipped"], 0) << s.dump();
+  EXPECT_EQ(s["refused"], 0) << s.dump();
+  EXPECT_TRUE(s["errors"].empty()) << s.dump();
+  // warcinfo, wget's metadata and resource records: skipped and counted.
+  EXPECT_EQ(s["records"].get<std::size_t>(),
+            2 * kPages + s["other_records_skipped"].get<std::size_t>());
+  EXPECT_GE(s["other_records_skipped"].get<int>(), 1);
+
+  std::string phrase, phrase_url;  // words from one imported page's body, for search below
+  for (std::size_t i = 0; i < kPages; ++i) {
+    const SitePage& page = pages_[i * 7];
+    std::string u = url(i * 7);
+    CliRun html = cli({"--archive", archive(), "restore", u, "--format", "html"});
+    ASSERT_EQ(html.rc, 0) << u << ": " << html.err;
+    EXPECT_EQ(html.out, read_file(page.file)) << u;
+
+    // The article is the one extraction makes of the served page, as at capture time.
+    CliRun extracted = cli({"extract", page.file.string(), "--url", u, "--format", "json"});
+    ASSERT_EQ(extracted.rc, 0) << extracted.err;
+    json want = json::parse(extracted.out);
+    CliRun stored = cli({"--archive", archive(), "restore", u, "--format", "json"});
+    ASSERT_EQ(stored.rc, 0) << stored.err;
+    json got = json::parse(stored.out);
+    ASSERT_TRUE(want["title"].is_string()) << u;
+    EXPECT_EQ(got["title"], want["title"]) << u;
+    EXPECT_EQ(got["body_text"], want["body_text"]) << u;
+    EXPECT_EQ(got["url"], u);
+    // The sidecar is there too.
+    std::string id = got["capture_id"];
+    EXPECT_TRUE(fs::exists(tmp_ / "archive" / "articles" / "127.0.0.1" / (id + ".json"))) << id;
+
+    CliRun text = cli({"--archive", archive(), "restore", u, "--format", "text"});
+    ASSERT_EQ(text.rc, 0) << text.err;
+    EXPECT_EQ(text.out.substr(0, text.out.find('\n')), want["title"].get<std::string>()) << u;
+
+    // Five plain words in a row from the body (letters only, so the phrase is unambiguous).
+    if (phrase.empty() && got["body_text"].is_string()) {
+      std::istringstream words(got["body_text"].get<std::string>());
+      std::vector<std::string> run;
+      for (std::string w; words >> w && run.size() < 5;) {
+        bool plain = w.size() > 2 && std::all_of(w.begin(), w.end(), [](unsigned char c) {
+                       return std::isalpha(c) != 0;
+                     });
+        if (plain)
+          run.push_back(w);
+        else
+          run.clear();
+      }
+      if (run.size() == 5) {
+        for (const auto& w : run) phrase += (phrase.empty() ? "" : " ") + w;
+        phrase_url = u;
+      }
+    }
+  }
+
+  // Imported articles are searchable: a phrase from one of them finds that page first.
+  ASSERT_FALSE(phrase.empty()) << "no page had five plain words in a row";
+  CliRun found = cli({"--archive", archive(), "--json", "search", "\"" + phrase + "\""});
+  ASSERT_EQ(found.rc, 0) << found.err;
+  auto hits = json_lines(found.out);
+  ASSERT_FALSE(hits.empty()) << phrase;
+  EXPECT_EQ(hits[0]["url"], phrase_url) << phrase;
+
+  // The source records are kept byte for byte (header as written by wget, block).
+  auto stored = archive_records(archive());
+  int kept = 0;
+  for (const auto& rec : read_records(source)) {
+    if (rec.type != "request" && rec.type != "response") continue;
+    ASSERT_TRUE(stored.count(rec.id)) << rec.type << " " << rec.id;
+    EXPECT_EQ(stored[rec.id].bytes, rec.bytes) << rec.id;
+    ++kept;
+  }
+  EXPECT_EQ(kept, static_cast<int>(2 * kPages));
+
+  CliRun verify = cli({"--archive", archive(), "verify"});
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+
+  // The index equals the one `vellum reindex` builds from the WARC files.
+  CliRun before = cli({"--archive", archive(), "--json", "list"});
+  ASSERT_EQ(cli({"--archive", archive(), "reindex"}).rc, 0);
+  CliRun after = cli({"--archive", archive(), "--json", "list"});
+  auto sorted_lines = [](const std::string& out) {
+    std::vector<std::string> lines;
+    for (const auto& j : json_lines(out)) lines.push_back(j.dump());
+    std::sort(lines.begin(), lines.end());  // (captures of the same second tie in the listing)
+    return lines;
+  };
+  EXPECT_EQ(sorted_lines(before.out), sorted_lines(after.out));
+  EXPECT_EQ(json_lines(after.out).size(), kPages);
+
+  // A second import adds nothing, and says so.
+  CliRun again = cli({"--archive", archive(), "--json", "import", source.string()});
+  ASSERT_EQ(again.rc, 0) << again.err;
+  json s2 = json_lines(again.out).at(0);
+  EXPECT_EQ(s2["captures_imported"], 0) << s2.dump();
+  EXPECT_EQ(s2["duplicates_skipped"], kPages) << s2.dump();
+  EXPECT_EQ(archive_records(archive()).size(), stored.size()) << "no record written again";
+  CliRun plain = cli({"--archive", archive(), "import", source.string()});
+  EXPECT_EQ(plain.rc, 0);
+  EXPECT_NE(plain.out.find("nothing new"), std::string::npos) << plain.out;
+  EXPECT_EQ(capture_count(archive()), kPages);
+}
+
+TEST_F(ImportTest, NoExtractStoresCapturesWithoutArticles) {
+  fs::path source = wget_warc(3, "plain", false);
+  CliRun r = cli({"--archive", archive(), "--json", "import", "--no-extract", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json s = json_lines(r.out).at(0);
+  EXPECT_EQ(s["captures_imported"], 3);
+  EXPECT_EQ(s["articles"], 0);
+  EXPECT_FALSE(fs::exists(tmp_ / "archive" / "articles" / "127.0.0.1"));
+  CliRun html = cli({"--archive", archive(), "restore", url(0), "--format", "html"});
+  EXPECT_EQ(html.out, read_file(pages_[0].file));
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
+TEST_F(ImportTest, VellumZstArchiveImportsIntoAnother) {
+  constexpr std::size_t kPages = 10;
+  std::vector<std::string> args{"--archive", archive("first"), "--json", "archive"};
+  for (std::size_t i = 0; i < kPages; ++i) args.push_back(url(i));
+  CliRun captured = cli(args);
+  ASSERT_EQ(captured.rc, 0) << captured.err;
+
+  std::vector<std::string> files;
+  for (const auto& e : archive::ArchiveDir(archive("first")).warc_files()) {
+    EXPECT_TRUE(e.name.ends_with(".warc.zst")) << e.name;
+    files.push_back(e.path.string());
+  }
+  ASSERT_FALSE(files.empty());
+  args = {"--archive", archive("second"), "--json", "import"};
+  args.insert(args.end(), files.begin(), files.end());
+  CliRun r = cli(args);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::uint64_t imported = 0;
+  for (const auto& j : json_lines(r.out)) imported += j["captures_imported"].get<std::uint64_t>();
+  EXPECT_EQ(imported, kPages);
+
+  for (std::size_t i = 0; i < kPages; ++i) {
+    CliRun html = cli({"--archive", archive("second"), "restore", url(i), "--format", "html"});
+    ASSERT_EQ(html.rc, 0) << html.err;
+    EXPECT_EQ(html.out, read_file(pages_[i].file)) << url(i);
+    CliRun a = cli({"--archive", archive("first"), "restore", url(i), "--format", "json"});
+    CliRun b = cli({"--archive", archive("second"), "restore", url(i), "--format", "json"});
+    json ja = json::parse(a.out), jb = json::parse(b.out);
+    EXPECT_EQ(ja["capture_id"], jb["capture_id"]) << "the same capture, by its record id";
+    EXPECT_EQ(ja["title"], jb["title"]);
+    EXPECT_EQ(ja["body_text"], jb["body_text"]);
+  }
+  EXPECT_EQ(cli({"--archive", archive("second"), "verify"}).rc, 0);
+
+  // Importing the archive into itself finds only what it has.
+  args[1] = archive("first");
+  CliRun self = cli(args);
+  EXPECT_EQ(self.rc, 0) << self.err;
+  std::uint64_t dups = 0;
+  for (const auto& j : json_lines(self.out)) {
+    EXPECT_EQ(j["captures_imported"], 0);
+    dups += j["duplicates_skipped"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(dups, kPages);
+}
+
+TEST_F(ImportTest, TruncatedGzipImportsWhatPrecedesTheDamageAndNamesTheOffset) {
+  fs::path source = wget_warc(12, "whole");
+  auto records = read_records(source);
+  // Cut the file in the middle of the sixth response.
+  std::vector<const StoredRecord*> responses;
+  for (const auto& r : records)
+    if (r.type == "response") responses.push_back(&r);
+  ASSERT_EQ(responses.size(), 12u);
+  const StoredRecord& cut_in = *responses[5];
+  std::string bytes = read_file(source);
+  fs::path truncated = tmp_ / "truncated.warc.gz";
+  write_file(truncated, bytes.substr(0, cut_in.loc.offset + cut_in.loc.length / 2));
+
+  CliRun r = cli({"--archive", archive(), "--json", "import", truncated.string()});
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(truncated.string() + ": offset " + std::to_string(cut_in.loc.offset)),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("gzip member"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no intact record follows it"), std::string::npos) << r.err;
+  json s = json_lines(r.out).at(0);
+  EXPECT_EQ(s["captures_imported"], 5) << s.dump();
+  ASSERT_EQ(s["errors"].size(), 1u) << s.dump();
+
+  for (std::size_t i = 0; i < 5; ++i) {
+    CliRun html = cli({"--archive", archive(), "restore", url(i * 7), "--format", "html"});
+    ASSERT_EQ(html.rc, 0) << html.err;
+    EXPECT_EQ(html.out, read_file(pages_[i * 7].file));
+  }
+  EXPECT_NE(cli({"--archive", archive(), "restore", url(5 * 7), "--format", "html"}).rc, 0);
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+
+  // The whole file afterwards adds the rest.
+  CliRun rest = cli({"--archive", archive(), "--json", "import", source.string()});
+  EXPECT_EQ(rest.rc, 0) << rest.err;
+  json s2 = json_lines(rest.out).at(0);
+  EXPECT_EQ(s2["captures_imported"], 7);
+  EXPECT_EQ(s2["duplicates_skipped"], 5);
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
+TEST_F(ImportTest, GarbageAndBadZstdFramesAreRefusedAndNothingStoredIsLost) {
+  fs::path source = wget_warc(4, "good");
+  ASSERT_EQ(cli({"--archive", archive(), "import", source.string()}).rc, 0);
+  ASSERT_EQ(capture_count(archive()), 4u);
+
+  fs::path junk = tmp_ / "junk.warc.gz";
+  write_file(junk, "This is not a WARC file at all.\n" + std::string(5000, 'x'));
+  CliRun r = cli({"--archive", archive(), "import", junk.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(junk.string() + ": offset 0: found 'This is not a WARC file at all.'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("expected a version line"), std::string::npos) << r.err;
+
+  CliRun missing = cli({"--archive", archive(), "import", (tmp_ / "nowhere.warc").string()});
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_NE(missing.err.find("nowhere.warc: found no such file"), std::string::npos) << missing.err;
+
+  // A .warc.zst from another archive with a damaged frame in the middle.
+  std::vector<std::string> args{"--archive", archive("other"), "archive"};
+  for (std::size_t i = 40; i < 46; ++i) args.push_back(url(i));
+  ASSERT_EQ(cli(args).rc, 0);
+  auto files = archive::ArchiveDir(archive("other")).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  auto records = read_records(files[0].path);
+  const StoredRecord* victim = nullptr;
+  int responses = 0;
+  for (const auto& rec : records)
+    if (rec.type == "response" && ++responses == 4) victim = &rec;
+  ASSERT_NE(victim, nullptr);
+  std::string bytes = read_file(files[0].path);
+  bytes[victim->loc.offset + victim->loc.length / 2] ^= 0x55;
+  fs::path damaged = tmp_ / "damaged.warc.zst";
+  write_file(damaged, bytes);
+  CliRun z = cli({"--archive", archive(), "--json", "import", damaged.string()});
+  EXPECT_EQ(z.rc, 1);
+  EXPECT_NE(z.err.find(damaged.string() + ": offset " + std::to_string(victim->loc.offset)),
+            std::string::npos)
+      << z.err;
+  EXPECT_NE(z.err.find("zstd"), std::string::npos) << z.err;
+  EXPECT_NE(z.err.find("reading resumed at the next intact record"), std::string::npos) << z.err;
+  // Every capture but the damaged one: reading goes on at the next frame.
+  EXPECT_EQ(json_lines(z.out).at(0)["captures_imported"], 5) << z.out;
+  for (std::size_t i = 40; i < 46; ++i) {
+    CliRun html = cli({"--archive", archive(), "restore", url(i), "--format", "html"});
+    if (url(i) == victim->uri)
+      EXPECT_NE(html.rc, 0) << "the damaged capture is not imported";
+    else
+      EXPECT_EQ(html.out, read_file(pages_[i].file)) << url(i);
+  }
+
+  EXPECT_EQ(capture_count(archive()), 9u);
+  CliRun verify = cli({"--archive", archive(), "verify"});
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+  for (std::size_t i = 0; i < 4; ++i) {
+    CliRun html = cli({"--archive", archive(), "restore", url(i * 7), "--format", "html"});
+    EXPECT_EQ(html.out, read_file(pages_[i * 7].file));
+  }
+}
+
+TEST_F(ImportTest, RecordWithWrongBlockDigestIsRefused) {
+  fs::path source = wget_warc(3, "altered", false);
+  auto records = read_records(source);
+  const StoredRecord* second = nullptr;
+  int responses = 0;
+  for (const auto& rec : records)
+    if (rec.type == "response" && ++responses == 2) second = &rec;
+  ASSERT_NE(second, nullptr);
+  std::string bytes = read_file(source);
+  // One byte of the page changed, same length: the declared digests no longer hold.
+  std::size_t at = bytes.find("<title", second->loc.offset);
+  ASSERT_LT(at, second->loc.offset + second->loc.length);
+  bytes[at + 1] = 'T';
+  write_file(source, bytes);
+
+  CliRun r = cli({"--archive", archive(), "--json", "import", source.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(second->id), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("block digest is sha1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("not imported"), std::string::npos) << r.err;
+  json s = json_lines(r.out).at(0);
+  EXPECT_EQ(s["captures_imported"], 2);
+  EXPECT_EQ(s["refused"], 1);
+  EXPECT_NE(cli({"--archive", archive(), "restore", url(7), "--format", "html"}).rc, 0);
+  EXPECT_EQ(cli({"--archive", archive(), "restore", url(0), "--format", "html"}).out,
+            read_file(pages_[0].file));
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
+TEST_F(ImportTest, WaitsForAnotherWriterAndSaysSo) {
+  fs::path source = wget_warc(2, "later");
+  fs::create_directories(tmp_ / "archive");
+  fs::path lock = tmp_ / "archive" / "lock";
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX), 0);
+  const std::string holder = "4242 vellumd\n";
+  ASSERT_EQ(::pwrite(fd, holder.data(), holder.size(), 0), static_cast<ssize_t>(holder.size()));
+
+  fs::path err = tmp_ / "import-stderr.txt";
+  Subprocess p({"/bin/sh", "-c",
+                "exec " + shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive()) +
+                    " import " + shell_quote(source.string()) + " 2>" + shell_quote(err.string())});
+  std::string said;
+  for (int i = 0; i < 100 && said.find("waiting") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    said = read_file(err);
+  }
+  EXPECT_NE(said.find("is being written by process 4242 vellumd; waiting for it to finish"),
+            std::string::npos)
+      << said;
+  EXPECT_TRUE(p.running()) << "import must wait while another process writes";
+  ::close(fd);  // the other writer is done
+  EXPECT_EQ(p.wait(), 0) << read_file(err);
+  EXPECT_EQ(capture_count(archive()), 2u);
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
+TEST_F(ImportTest, GarbageBetweenGzipMembersIsReportedAndSkipped) {
+  fs::path source = wget_warc(6, "spliced");
+  auto records = read_records(source);
+  std::vector<const StoredRecord*> responses;
+  for (const auto& r : records)
+    if (r.type == "response") responses.push_back(&r);
+  ASSERT_EQ(responses.size(), 6u);
+  const std::uint64_t at = responses[2]->loc.offset + responses[2]->loc.length;
+  std::string bytes = read_file(source);
+  const std::string junk(300, '\x8b');
+  fs::path spliced = tmp_ / "spliced-junk.warc.gz";
+  write_file(spliced, bytes.substr(0, at) + junk + bytes.substr(at));
+
+  CliRun r = cli({"--archive", archive(), "--json", "import", spliced.string()});
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find(spliced.string() + ": offset " + std::to_string(at) + ": found bytes 8b"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("offset " + std::to_string(at + junk.size()) + " (300 bytes skipped)"),
+            std::string::npos)
+      << r.err;
+  json s = json_lines(r.out).at(0);
+  EXPECT_EQ(s["captures_imported"], 6) << s.dump();
+  EXPECT_EQ(s["errors"].size(), 1u);
+  for (std::size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(cli({"--archive", archive(), "restore", url(i * 7), "--format", "html"}).out,
+              read_file(pages_[i * 7].file));
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
