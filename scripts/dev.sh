@@ -7,6 +7,8 @@
 #   scripts/dev.sh test --sanitize the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   scripts/dev.sh archive [URL...] install, build, archive the URLs now, restore the first one
 #   scripts/dev.sh build           install and build only
+#   scripts/dev.sh fuzz [--ci] [SECONDS] [TARGET...]
+#                                  install clang, then scripts/fuzz.sh (libFuzzer targets)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,9 +23,9 @@ packages=(
   nginx-light zstd wget curl openssl systemd procps groff-base python3
 )
 
-install_packages() {
+install_packages() {  # install_packages [EXTRA-PACKAGE...]
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   # Node.js runs warcio.js in the interoperability tests; any installed node and npm will do.
@@ -102,8 +104,12 @@ case "$cmd" in
     install_warcio "$here/$dir"
     ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900
     ;;
+  fuzz)
+    install_packages clang libclang-rt-14-dev
+    exec scripts/fuzz.sh "$@"
+    ;;
   *)
-    sed -n '2,10p' "$0" >&2
+    sed -n '2,12p' "$0" >&2
     exit 2
     ;;
 esac

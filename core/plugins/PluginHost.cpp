@@ -90,9 +90,9 @@ void check_ownership(const fs::path& path, const char* what) {
 
 class Plugin final : public LoadedPlugin {
  public:
-  Plugin(std::shared_ptr<boost::dll::shared_library> lib, const PluginDescriptor* d,
-         PluginInfo info, std::shared_ptr<Extractor> extractor)
-      : lib_(std::move(lib)), desc_(d), info_(std::move(info)), extractor_(std::move(extractor)) {
+  Plugin(std::shared_ptr<boost::dll::shared_library> lib, PluginInfo info,
+         std::shared_ptr<Extractor> extractor)
+      : lib_(std::move(lib)), info_(std::move(info)), extractor_(std::move(extractor)) {
     for (const auto& p : info_.url_patterns) patterns_.emplace_back(p, std::regex::ECMAScript);
   }
 
@@ -144,7 +144,6 @@ class Plugin final : public LoadedPlugin {
   }
 
   std::shared_ptr<boost::dll::shared_library> lib_;  // declared first: destroyed last
-  const PluginDescriptor* desc_;
   PluginInfo info_;
   std::shared_ptr<Extractor> extractor_;
   std::vector<std::regex> patterns_;
@@ -256,7 +255,7 @@ std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool 
   // was lent stay alive as long as the extractor does.
   auto destroy = d->destroy;
   std::shared_ptr<Extractor> extractor(raw, [lib, services, destroy](Extractor* e) { destroy(e); });
-  return std::make_shared<Plugin>(lib, d, std::move(info), std::move(extractor));
+  return std::make_shared<Plugin>(lib, std::move(info), std::move(extractor));
 }
 
 std::vector<std::string> PluginHost::load_all() {
