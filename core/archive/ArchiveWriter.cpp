@@ -72,12 +72,18 @@ struct ArchiveWriter::OpenFile {
   std::string name;  // final name
   std::unique_ptr<warc::WarcFile> file;
   std::uint64_t indexed_to = 0;
+  // Set when a batch failed after its records were appended (a full disk, a failed fsync):
+  // records from here on may have no index rows. indexed_to never passes it; the next batch
+  // that succeeds reads them back from the file (checksums checked) and indexes them, and a
+  // writer opening the archive later does the same for a file closed in this state.
+  std::optional<std::uint64_t> unindexed_from;
 };
 
 struct ArchiveWriter::Pending {
   std::shared_ptr<OpenFile> file;
   std::vector<index::CaptureRow> rows;
   std::vector<index::ArticleRow> articles;
+  std::uint64_t start = 0;
   std::uint64_t end = 0;
   bool done = false;
   std::exception_ptr error;
@@ -85,7 +91,8 @@ struct ArchiveWriter::Pending {
 
 std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std::string& name,
                               std::uint64_t from, std::uint64_t* captures,
-                              const std::function<void(std::uint64_t)>& progress) {
+                              const std::function<void(std::uint64_t)>& progress,
+                              std::uint64_t until) {
   warc::WarcReader reader(path);
   // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
   // names its request (wget); either pairs them.
@@ -94,6 +101,7 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
   std::uint64_t end = reader.data_start();
   while (auto rec = reader.next()) {
     warc::RecordLocation loc = reader.last_location();
+    if (loc.offset >= until) break;
     end = loc.offset + loc.length;
     if (progress) progress(end);
     if (loc.offset < from) continue;
@@ -370,6 +378,7 @@ void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<inde
     if (closed_) throw std::runtime_error("archive writer is closed");
     pending.file = current_file_locked();
     std::uint64_t base = pending.file->file->append(bytes);
+    pending.start = base;
     pending.end = base + bytes.size();
     for (auto& r : rows) {
       r.file = pending.file->name;
@@ -456,27 +465,42 @@ void ArchiveWriter::commit(Pending& pending) {
     retired.swap(retired_);
     lk.unlock();
     std::exception_ptr error;
+    std::set<OpenFile*> files;
+    for (Pending* p : batch) files.insert(p->file.get());
     try {
-      std::set<OpenFile*> files;
-      for (Pending* p : batch) files.insert(p->file.get());
       if (options_.sync == SyncPolicy::always)
         for (OpenFile* f : files) f->file->sync();
       std::lock_guard ilk(index_mu_);
       index_->begin();
       try {
+        std::map<OpenFile*, std::uint64_t> ends;
         for (Pending* p : batch) {
           for (const auto& r : p->rows) index_->add_capture(r);
           for (const auto& a : p->articles) index_->add_article(a);
-          p->file->indexed_to = p->end;
+          ends[p->file.get()] = std::max(ends[p->file.get()], p->end);
         }
-        for (OpenFile* f : files) index_->set_file({f->name, f->indexed_to, false});
+        // Records an earlier failed batch left without index rows: now that writing works
+        // again, read them back (each checked) up to the end of this batch and index them.
+        for (auto& [f, end] : ends)
+          if (f->unindexed_from)
+            index_warc_file(*index_, f->file->path(), f->name, *f->unindexed_from, nullptr, {},
+                            end);
+        for (auto& [f, end] : ends) index_->set_file({f->name, end, false});
         index_->commit();
+        for (auto& [f, end] : ends) {
+          f->indexed_to = end;
+          f->unindexed_from.reset();
+        }
       } catch (...) {
         index_->rollback();
         throw;
       }
     } catch (...) {
       error = std::current_exception();
+      for (Pending* p : batch) {
+        auto& from = p->file->unindexed_from;
+        from = std::min(from.value_or(p->start), p->start);
+      }
     }
     // Files that rotated out: every record they hold was in this batch or an earlier one.
     for (auto& f : retired) {

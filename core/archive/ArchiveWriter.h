@@ -169,11 +169,13 @@ void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& artic
 
 // Indexes the captures (and articles) of one WARC file whose records start at or after
 // `from`, rewriting article sidecars; returns the offset just past the last record read.
-// `progress` is called with the offset past each record read. Throws warc::WarcFormatError on a
+// `progress` is called with the offset past each record read; records starting at or past
+// `until` are left alone. Throws warc::WarcFormatError on a
 // bad record.
 std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
                               const std::string& name, std::uint64_t from,
                               std::uint64_t* captures = nullptr,
-                              const std::function<void(std::uint64_t end)>& progress = {});
+                              const std::function<void(std::uint64_t end)>& progress = {},
+                              std::uint64_t until = UINT64_MAX);
 
 }  // namespace vellum::archive

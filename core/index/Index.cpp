@@ -275,6 +275,9 @@ void Index::commit() {
   exec("COMMIT");
 }
 void Index::rollback() {
+  // SQLite may have rolled back already (a full disk, out of memory during COMMIT); a second
+  // ROLLBACK would fail and hide the error that caused it.
+  if (sqlite3_get_autocommit(db_)) return;
   exec("ROLLBACK");
 }
 
