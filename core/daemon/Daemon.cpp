@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
@@ -150,6 +151,61 @@ struct Daemon::Impl {
   asio::thread_pool& workers() {
     if (!pool) pool = std::make_unique<asio::thread_pool>(pool_threads);
     return *pool;
+  }
+
+  // A full archive disk pauses capturing: nothing new is fetched, what is due stays due, and
+  // the free space is checked every few seconds; capturing resumes once there is room.
+  static constexpr std::uint64_t kResumeFreeBytes = 8ull << 20;
+  static constexpr auto kSpaceCheck = std::chrono::seconds(5);
+  bool paused_for_space = false;
+  std::string pause_reason;
+  asio::steady_timer space_timer{io};
+
+  static bool out_of_space(const std::exception& e) {
+    if (auto* se = dynamic_cast<const std::system_error*>(&e))
+      if (se->code().value() == ENOSPC || se->code().value() == EDQUOT) return true;
+    std::string_view what = e.what();
+    return what.find("disk is full") != std::string_view::npos ||
+           what.find("No space left on device") != std::string_view::npos;
+  }
+
+  // Runs a write of the state database. When the disk is full, capturing pauses instead: the
+  // capture itself is durable and indexed, the URL stays due and is fetched again (a revisit)
+  // once there is room, and a restart reconciles the state with the index anyway.
+  template <typename Write>
+  void update_state(Write&& write) {
+    try {
+      write();
+    } catch (const std::exception& e) {
+      if (!out_of_space(e)) throw;
+      pause_for_space(std::string("state: ") + e.what());
+    }
+  }
+
+  void pause_for_space(const std::string& reason) {
+    if (paused_for_space) return;
+    paused_for_space = true;
+    pause_reason = reason;
+    spdlog::error("the archive is out of space ({}); capturing paused until {} MiB are free",
+                  reason, kResumeFreeBytes >> 20);
+    check_space();
+  }
+
+  void check_space() {
+    struct statvfs st {};
+    bool room = ::statvfs(cfg.archive.dir.c_str(), &st) == 0 &&
+                static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize >= kResumeFreeBytes;
+    if (room || draining) {
+      paused_for_space = false;
+      pause_reason.clear();
+      if (!draining) spdlog::info("the archive has room again; capturing resumed");
+      refill();
+      return;
+    }
+    space_timer.expires_after(kSpaceCheck);
+    space_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) check_space();
+    });
   }
 
   std::unique_ptr<archive::ArchiveWriter> writer;
@@ -426,6 +482,7 @@ struct Daemon::Impl {
     for (auto& [name, s] : sources) s->timer.cancel();
     wake.cancel();
     refill_timer.cancel();
+    space_timer.cancel();
     if (control) control->close();
     drain_timer.expires_after(cfg.daemon.drain_timeout);
     drain_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -451,6 +508,7 @@ struct Daemon::Impl {
     drain_timer.cancel();
     wake.cancel();
     refill_timer.cancel();
+    space_timer.cancel();
     for (auto& [name, s] : sources) s->timer.cancel();
     if (control) control->close();
     metrics.reset();
@@ -725,7 +783,7 @@ struct Daemon::Impl {
   }
 
   void pump() {
-    if (draining) return;
+    if (draining || paused_for_space) return;
     auto now = SteadyClock::now();
     while (stores_pending < max_pending_stores()) {
       auto item = frontier.pop(now);
@@ -981,18 +1039,28 @@ struct Daemon::Impl {
     asio::post(workers(), [this, item = std::move(item), r = std::move(r)]() mutable {
       archive::StoreResult s;
       std::string error;
+      bool no_space = false;
       try {
         s = writer->store(r);
       } catch (const std::exception& e) {
         error = e.what();
+        no_space = out_of_space(e);
       }
       if (!item.plugin.empty()) {
         std::lock_guard lk(forced_mu);
         for (const auto& hop : r.hops) forced.erase(hop.url);
       }
-      asio::post(io, [this, item = std::move(item), s = std::move(s), error,
+      asio::post(io, [this, item = std::move(item), s = std::move(s), error, no_space,
                       fetch_error = r.error]() mutable {
         --stores_pending;
+        if (no_space) {
+          // Not the URL's fault: it stays due, untouched, and is fetched again once the
+          // archive has room.
+          ++capture_errors;
+          pause_for_space(item.url + ": " + error);
+          item_done(item);
+          return;
+        }
         on_stored(std::move(item), s, error, fetch_error);
       });
     });
@@ -1004,8 +1072,10 @@ struct Daemon::Impl {
     if (!error.empty()) {
       ++capture_errors;
       spdlog::error("{}: could not store the capture: {}", item.url, error);
-      state->mark_failed(item.url, "could not store the capture: " + error,
-                         now + cfg.fetch.backoff_initial.count());
+      update_state([&] {
+        state->mark_failed(item.url, "could not store the capture: " + error,
+                           now + cfg.fetch.backoff_initial.count());
+      });
       item_done(item);
       return;
     }
@@ -1014,12 +1084,14 @@ struct Daemon::Impl {
       on_failure(std::move(item), 0, {}, fetch_error);
       return;
     }
-    auto u = state->url(item.url);
-    if (!u) {  // enqueued by hand before the state knew it
-      state->add_url(item.url, item.source, now, now, item.plugin);
-      u = state->url(item.url);
-    }
-    state->mark_captured(item.url, now, u ? next_visit_after(*u, now) : std::nullopt);
+    update_state([&] {
+      auto u = state->url(item.url);
+      if (!u) {  // enqueued by hand before the state knew it
+        state->add_url(item.url, item.source, now, now, item.plugin);
+        u = state->url(item.url);
+      }
+      state->mark_captured(item.url, now, u ? next_visit_after(*u, now) : std::nullopt);
+    });
     if (!s.hops.empty()) {
       const auto& last = s.hops.back();
       ++captures;
@@ -1094,6 +1166,7 @@ struct Daemon::Impl {
             {"uptime_seconds", uptime.count()},
             {"archive", cfg.archive.dir.string()},
             {"draining", draining},
+            {"paused", paused_for_space ? json(pause_reason) : json(nullptr)},
             {"queue",
              {{"queued", frontier.queued()},
               {"in_flight", frontier.in_flight()},
@@ -1172,7 +1245,18 @@ const config::Config& Daemon::config() const {
 
 int Daemon::run() {
   impl_->start();
-  impl_->io.run();
+  for (;;) {
+    try {
+      impl_->io.run();
+      break;
+    } catch (const std::exception& e) {
+      // Any write of the state or index that found the disk full (a source run recording new
+      // URLs, say) pauses capturing instead of stopping the daemon; the loop goes on.
+      if (!Impl::out_of_space(e)) throw;
+      spdlog::error("{}", e.what());
+      impl_->pause_for_space(e.what());
+    }
+  }
   if (impl_->pool) impl_->pool->join();
   impl_->writer->close();
   spdlog::info("vellumd stopped: {} captures this run", impl_->captures);

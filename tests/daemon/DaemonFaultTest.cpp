@@ -2,12 +2,17 @@
 // huge, slow and endless feeds, robots.txt, 429 with Retry-After, conditional GET, the
 // private-network guard, reloads (good and bad), plugin drop-in, and the notify protocol.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
 
 #include "daemon/DaemonHarness.h"
 #include "support/Nginx.h"
@@ -446,6 +451,64 @@ TEST(DaemonFault, TellsSystemdReadyWatchdogReloadingAndStopping) {
   d.signal(SIGTERM);
   EXPECT_TRUE(notify.wait_for("STOPPING=1", 5s));
   EXPECT_EQ(d.stop(), 0);
+}
+
+// The archive's disk fills up under the daemon (a real 1 MiB tmpfs, root only): capturing
+// pauses with the reason in `vellum status`, the daemon keeps running, and once there is room
+// every page is captured, nothing is lost and the archive verifies.
+TEST(DaemonFault, FullDiskPausesCapturingAndSpaceReturningResumesIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  TestHttpServer server;
+  std::mt19937_64 rng(7);
+  std::vector<std::string> urls;
+  for (int i = 0; i < 24; ++i) {
+    std::string noise;
+    for (int k = 0; k < 60'000; ++k) noise += static_cast<char>('a' + rng() % 26);
+    std::string path = "/big/" + std::to_string(i);
+    server.on(path, Reply::ok("<html><title>Big " + std::to_string(i) + "</title><p>" + noise +
+                                  "</p></html>",
+                              "text/html"));
+    urls.push_back(server.url(path));
+  }
+  server.on("/feed.xml", Reply::ok(rss_of(urls), "application/rss+xml"));
+
+  DaemonHarness d("vd-full");
+  std::filesystem::create_directories(d.archive());
+  if (::mount("tmpfs", d.archive().c_str(), "tmpfs", 0, "size=1m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    std::filesystem::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{d.archive()};
+
+  d.write_config(d.config(source("big", server.url("/feed.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["paused"].is_string(); }, 60s)) << d.log();
+  json s = d.status();
+  std::string why = s["paused"];
+  EXPECT_TRUE(why.find("No space left on device") != std::string::npos ||
+              why.find("disk is full") != std::string::npos)
+      << why;
+  EXPECT_LT(s["urls"]["captured"].get<int>(), 24);
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(d.status()["paused"].is_string()) << "resumed while the disk was still full";
+
+  ASSERT_EQ(::mount("tmpfs", d.archive().c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);
+  ASSERT_TRUE(
+      d.wait_for([](const json& st) { return st["urls"]["captured"].get<int>() == 24; }, 60s))
+      << d.log();
+  EXPECT_TRUE(d.status()["paused"].is_null());
+  EXPECT_NE(d.log().find("capturing resumed"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+
+  std::string out;
+  EXPECT_EQ(run_vellum({"--archive", d.archive().string(), "verify"}, &out), 0) << out;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "--json", "list"}, &out), 0);
+  std::set<std::string> captured;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (auto j = json::parse(line); j["status"] == 200) captured.insert(j["url"]);
+  for (const auto& u : urls) EXPECT_TRUE(captured.count(u)) << u << " was lost";
 }
 
 }  // namespace
