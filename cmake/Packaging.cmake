@@ -98,7 +98,8 @@ endforeach()
 # The install tests install the whole tree: build everything they install first.
 if(TARGET test_install)
   get_property(vellum_site_plugins GLOBAL PROPERTY VELLUM_PLUGINS)
-  add_dependencies(test_install vellum vellum-capture vellumd ${vellum_site_plugins})
+  add_dependencies(test_install vellum vellum-capture vellum-extract-worker vellumd
+    ${vellum_site_plugins})
 endif()
 
 # ---- The Debian package ----

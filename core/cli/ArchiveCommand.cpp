@@ -81,10 +81,9 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   // Articles: plugins from the plugin directories, the generic extractor for everything else.
   std::unique_ptr<plugins::PluginHost> host;
   if (!o.no_extract) {
-    plugins::HostOptions ho;
-    ho.dirs = plugin_dirs(g);
-    ho.log = plugins::log_to_spdlog;
-    host = std::make_unique<plugins::PluginHost>(ho);
+    // Extraction is CPU-bound: as many plugin workers as cores, however many threads store.
+    host = std::make_unique<plugins::PluginHost>(
+        batch_host_options(g, std::max(1u, std::thread::hardware_concurrency())));
     for (const auto& problem : host->load_all()) spdlog::warn("plugin refused: {}", problem);
     wo.extract = [&host](const fetch::Exchange& hop,
                          const index::CaptureRow& row) -> std::optional<nlohmann::json> {

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plugins/PluginHost.h"
+
 namespace vellum::cli {
 
 // Exit statuses of `vellum`, documented in vellum(1) and docs/cli.md.
@@ -23,6 +25,11 @@ struct GlobalOptions {
   int verbosity = 0;             // -1 quiet, 0 normal, 1+ verbose
   std::filesystem::path config;  // --config: a vellumd configuration to take defaults from
   std::filesystem::path socket;  // the running daemon's control socket
+  // Plugins in worker processes for the commands that extract many pages unattended (archive,
+  // reextract); --plugins-in-process or [plugins] isolate = false turns it off.
+  bool plugins_in_process = false;
+  double plugin_timeout = 10;                // seconds per page in a plugin (isolated)
+  std::uint64_t plugin_memory = 1ull << 30;  // RLIMIT_AS of a plugin worker; 0: none
 };
 
 struct ArchiveOptions {
@@ -119,6 +126,10 @@ void read_url_list(const std::string& input, std::vector<std::string>& out);
 // The plugin directories in effect: --plugin-dir values, else $VELLUM_PLUGIN_PATH (':'-separated),
 // else the installed directory and, in a build tree, <build>/plugins.
 std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g);
+
+// Host options for a command that extracts many pages: the plugin directories, spdlog for the
+// plugins' logs, and isolation as the options say with up to `workers` worker processes.
+plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers);
 
 // The command line as given to main().
 std::vector<char*>& original_argv();

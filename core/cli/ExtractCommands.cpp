@@ -1,6 +1,8 @@
 // `vellum extract` (a saved page, no archive touched) and `vellum plugins`.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -60,12 +62,25 @@ std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
   return dirs;
 }
 
+plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers) {
+  plugins::HostOptions ho;
+  ho.dirs = plugin_dirs(g);
+  ho.log = plugins::log_to_spdlog;
+  ho.isolation.enabled = !g.plugins_in_process;
+  ho.isolation.page_timeout = std::chrono::milliseconds(static_cast<long>(g.plugin_timeout * 1000));
+  ho.isolation.memory_limit = g.plugin_memory;
+  ho.isolation.max_workers = std::max(1u, workers);
+  return ho;
+}
+
+// One page, run by the plugin's author or to look at a saved page: in this process, where a
+// debugger or sanitizer sees the plugin's own frames.
 int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   std::string html = read_input(o.file);
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
   Page page = extract::build_page_from_html(std::move(html), url);
 
-  plugins::PluginHost host({plugin_dirs(g), {}, {}});
+  plugins::PluginHost host({plugin_dirs(g), {}, {}, {}});
   std::shared_ptr<plugins::LoadedPlugin> plugin;
   if (!o.plugin.empty()) {
     plugin = host.load_file(o.plugin, true);  // throws with the reason
@@ -93,7 +108,7 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
 }
 
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
-  plugins::PluginHost host({plugin_dirs(g), {}, {}});
+  plugins::PluginHost host(batch_host_options(g, 1));  // one capture at a time
   for (const auto& problem : host.load_all())
     std::cerr << "vellum: plugin refused: " << problem << "\n";
   if (!o.plugin.empty() && !host.by_name(o.plugin))
@@ -164,7 +179,7 @@ int run_plugins(const GlobalOptions& g, const std::string& check_file) {
     return 0;
   }
   auto dirs = plugin_dirs(g);
-  plugins::PluginHost host({dirs, {}, {}});
+  plugins::PluginHost host({dirs, {}, {}, {}});
   auto problems = host.load_all();
   for (const auto& p : host.plugins()) {
     const auto& i = p->info();

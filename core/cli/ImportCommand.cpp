@@ -69,10 +69,8 @@ int run_import(const GlobalOptions& g, const ImportOptions& o) {
   io.log = [](const std::string& m) { spdlog::warn(m); };
   std::unique_ptr<plugins::PluginHost> host;
   if (io.extract) {
-    plugins::HostOptions ho;
-    ho.dirs = plugin_dirs(g);
-    ho.log = plugins::log_to_spdlog;
-    host = std::make_unique<plugins::PluginHost>(ho);
+    // Import runs extraction on one thread: one worker process is enough.
+    host = std::make_unique<plugins::PluginHost>(batch_host_options(g, 1));
     for (const auto& problem : host->load_all()) spdlog::warn("plugin refused: {}", problem);
     io.plugins = host.get();
   }

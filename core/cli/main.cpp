@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 
 #include "cli/Cli.h"
@@ -19,11 +21,15 @@ std::vector<char*>& vellum::cli::original_argv() {
 }
 
 // --config: the daemon's archive directory, plugin directories and socket become the defaults.
-static void apply_config(GlobalOptions& g, bool archive_given) {
+static void apply_config(GlobalOptions& g, bool archive_given, bool timeout_given) {
   auto cfg = vellum::config::load_config(g.config);
   if (!archive_given) g.archive = cfg.archive.dir;
   if (g.plugin_dirs.empty()) g.plugin_dirs = cfg.plugins.dirs;
   if (g.socket.empty()) g.socket = vellum::daemon::control_socket_path(cfg);
+  if (!cfg.plugins.isolate) g.plugins_in_process = true;
+  if (!timeout_given)
+    g.plugin_timeout = std::chrono::duration<double>(cfg.plugins.page_timeout).count();
+  g.plugin_memory = cfg.plugins.worker_memory;
 }
 
 // The one-line reason on stderr; with --json also as an object on stdout, for scripts.
@@ -64,6 +70,16 @@ int main(int argc, char** argv) {
                  "Load extractor plugins from DIR (repeatable; default: the installed directory)")
       ->type_name("DIR")
       ->allow_extra_args(false);
+  app.add_flag("--plugins-in-process", g.plugins_in_process,
+               "archive, reextract: load the plugins into this process instead of worker "
+               "processes (a plugin that crashes then stops the command)");
+  auto* timeout_opt =
+      app.add_option("--plugin-timeout", g.plugin_timeout,
+                     "archive, reextract: seconds a plugin may spend on one page before its "
+                     "worker is killed and the generic extractor is used")
+          ->type_name("SECONDS")
+          ->check(CLI::Range(0.1, 86400.0))
+          ->capture_default_str();
 
   ArchiveOptions ao;
   auto* archive = app.add_subcommand("archive", "Capture URLs now, without the daemon");
@@ -252,7 +268,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   try {
-    if (!g.config.empty()) apply_config(g, archive_opt->count() > 0);
+    if (!g.config.empty()) apply_config(g, archive_opt->count() > 0, timeout_opt->count() > 0);
     if (*status) return run_status(g);
     if (*sources) return run_sources(g);
     if (*enqueue) return run_enqueue(g, qo);

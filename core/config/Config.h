@@ -30,6 +30,9 @@ struct ArchiveConfig {
 struct PluginsConfig {
   std::vector<std::filesystem::path> dirs;       // empty: the installed plugin directory
   std::map<std::string, nlohmann::json> config;  // [plugins.config.<name>] tables, as JSON
+  bool isolate = true;                           // run plugins in vellum-extract-worker processes
+  Duration page_timeout{10'000};                 // one page's budget in a plugin (isolated)
+  std::uint64_t worker_memory = 1ull << 30;      // RLIMIT_AS of a worker; 0: no limit
 };
 
 struct FetchConfig {

@@ -106,6 +106,13 @@ Check size_at_least(std::uint64_t min) {
           [min](const Value& v) { return std::get<std::uint64_t>(v) >= min ? kPass : kFail; }};
 }
 
+Check zero_or_at_least(std::uint64_t min) {
+  return {"0 or at least " + format_size(min), [min](const Value& v) {
+            auto n = std::get<std::uint64_t>(v);
+            return n == 0 || n >= min ? kPass : kFail;
+          }};
+}
+
 Check not_empty() {
   return {"not empty",
           [](const Value& v) { return std::get<std::string>(v).empty() ? kFail : kPass; }};
@@ -328,6 +335,31 @@ std::vector<SectionSpec> build_schema() {
                       "[plugins.config.<plugin name>] holding the keys that plugin documents.",
        .example_toml = "[plugins.config.example]\nsetting = \"value\"",
        .store = in(&Config::plugins, &PluginsConfig::config)},
+      {.key = "isolate",
+       .type = K::boolean,
+       .default_toml = "true",
+       .description = "Run the plugins in worker processes (vellum-extract-worker), one page at "
+                      "a time each, so that a plugin that crashes, hangs or exhausts memory "
+                      "loses that page its plugin article (the generic extractor's is stored, "
+                      "with the failure in extractor.plugin_error) and the worker is replaced. "
+                      "false: load the plugins into vellumd itself, where such a plugin stops "
+                      "the daemon.",
+       .store = in(&Config::plugins, &PluginsConfig::isolate)},
+      {.key = "page_timeout",
+       .type = K::duration,
+       .default_toml = R"("10s")",
+       .description = "How long a plugin may take over one page when isolated; then its worker "
+                      "is killed and the page gets the generic extractor's article.",
+       .checks = {at_least(Duration(100))},
+       .store = in(&Config::plugins, &PluginsConfig::page_timeout)},
+      {.key = "worker_memory",
+       .type = K::size,
+       .default_toml = R"("1GiB")",
+       .description = "Address space each plugin worker may use (RLIMIT_AS) when isolated; a "
+                      "plugin that needs more fails the page with \"ran out of memory\". 0: no "
+                      "limit.",
+       .checks = {zero_or_at_least(64ull << 20)},
+       .store = in(&Config::plugins, &PluginsConfig::worker_memory)},
   };
 
   s.push_back({"fetch", false, "How pages are fetched, and how politely.", {}});

@@ -276,12 +276,12 @@ struct Daemon::Impl {
         return article;
       };
     }
+    pool_threads = std::max(2u, std::thread::hardware_concurrency());
     load_plugins();
     writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info("{}", m); });
     state = std::make_unique<StateStore>(state_file_path(c));
     reconcile_with_index();
 
-    pool_threads = std::max(2u, std::thread::hardware_concurrency());
     fetcher = std::make_unique<fetch::Fetcher>(io, fetch_options());
     frontier.set_limits(frontier_limits());
 
@@ -347,13 +347,22 @@ struct Daemon::Impl {
       auto it = tables.find(name);
       return it == tables.end() ? json::object() : it->second;
     };
+    // Isolated, the plugins run in worker processes, as many as the threads that store
+    // captures (each extracts one page at a time). A reload starts new workers with the new
+    // directories; the old host's workers finish their page and are stopped when the last
+    // capture using it lets go of it.
+    ho.isolation.enabled = cfg.plugins.isolate;
+    ho.isolation.page_timeout = cfg.plugins.page_timeout;
+    ho.isolation.memory_limit = cfg.plugins.worker_memory;
+    ho.isolation.max_workers = static_cast<unsigned>(pool_threads);
     auto h = std::make_shared<plugins::PluginHost>(ho);
     for (const auto& problem : h->load_all())
       spdlog::warn("plugin refused: {} (pages it would handle use the generic extractor)", problem);
     std::string names;
     for (const auto& p : h->plugins())
       names += (names.empty() ? "" : ", ") + p->info().name + " " + p->info().version;
-    spdlog::info("plugins: {}", names.empty() ? std::string("none") : names);
+    spdlog::info("plugins: {}{}", names.empty() ? std::string("none") : names,
+                 cfg.plugins.isolate ? " (isolated in worker processes)" : " (in this process)");
     std::lock_guard lk(host_mu);
     host = std::move(h);
   }
@@ -821,6 +830,13 @@ struct Daemon::Impl {
       pool->join();
       pool.reset();
     }
+    // Plugin worker processes too: an idle daemon keeps none (about 14 MB each).
+    std::shared_ptr<plugins::PluginHost> h;
+    {
+      std::lock_guard lk(host_mu);
+      h = host;
+    }
+    if (h) h->stop_idle_workers();
     malloc_trim(0);
   }
 

@@ -18,7 +18,11 @@ ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin)
       r.extractor.plugin_error = e.what();
     }
   }
-  r.article = GenericExtractor().extract(page);
+  if (page.document) {
+    r.article = GenericExtractor().extract(page);
+  } else {  // decoded for a plugin in a worker process, not parsed here until now
+    r.article = GenericExtractor().extract(build_page_from_decoded(page));
+  }
   r.extractor.name = kGenericExtractorName;
   r.extractor.version = kGenericExtractorVersion;
   return r;
@@ -31,7 +35,7 @@ ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plu
   if (!r.skipped.empty()) return r;
   Page page;
   try {
-    page = build_page(input);
+    page = decode_page(input);
   } catch (const std::exception& e) {
     r.skipped = std::string("cannot decode the page: ") + e.what();
     return r;
@@ -46,6 +50,9 @@ ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plu
       plugin = plugins->route(page.final_url.empty() ? page.url : page.final_url);
     }
   }
+  // A plugin in a worker process parses the page there: parse it here only when it runs here,
+  // or when the generic extractor has to take over.
+  if (!plugin || !plugin->isolated()) page = build_page_from_decoded(std::move(page));
   r = run_extraction(page, plugin.get());
   if (!missing.empty() && r.extractor.plugin_error.empty()) r.extractor.plugin_error = missing;
   return r;

@@ -298,6 +298,10 @@ std::string skip_reason(const PageInput& in) {
 }
 
 Page build_page(const PageInput& in) {
+  return finish(decode_page(in));
+}
+
+Page decode_page(const PageInput& in) {
   Page page;
   page.url = in.url;
   page.final_url = in.final_url.empty() ? in.url : in.final_url;
@@ -316,6 +320,13 @@ Page build_page(const PageInput& in) {
     body = body.substr(0, kMaxDecoded);
   }
   page.html = decode_charset(body, charset_param(header_value(in, "Content-Type")));
+  return page;
+}
+
+Page build_page_from_decoded(Page page) {
+  page.document.reset();
+  page.json_ld.clear();
+  page.meta.clear();
   return finish(std::move(page));
 }
 

@@ -28,8 +28,17 @@ std::string skip_reason(const PageInput& in);
 // decoded (unknown content coding, corrupt compressed data).
 Page build_page(const PageInput& in);
 
+// build_page without the parsing: the capture fields and `html` decoded to UTF-8, no document,
+// JSON-LD or meta tags yet (build_page_from_decoded adds them). Throws as build_page does.
+Page decode_page(const PageInput& in);
+
 // For a page file on disk (`vellum extract PAGE.html`): no headers, charset from BOM or meta.
 Page build_page_from_html(std::string html, const std::string& url);
+
+// Completes a page whose capture fields and decoded HTML are set: parses `page.html` and
+// collects JSON-LD and meta tags exactly as build_page does (a plugin worker process rebuilds
+// the page it is sent with this).
+Page build_page_from_decoded(Page page);
 
 // Converts bytes in `charset` to UTF-8, replacing invalid sequences with U+FFFD; bytes that
 // claim to be UTF-8 are validated the same way.

@@ -12,8 +12,11 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <new>
 #include <regex>
 
+#include "plugins/UrlClaim.h"
+#include "plugins/WorkerPool.h"
 #include "util/Text.h"
 #include "util/Url.h"
 
@@ -92,9 +95,10 @@ class Plugin final : public LoadedPlugin {
  public:
   Plugin(std::shared_ptr<boost::dll::shared_library> lib, PluginInfo info,
          std::shared_ptr<Extractor> extractor)
-      : lib_(std::move(lib)), info_(std::move(info)), extractor_(std::move(extractor)) {
-    for (const auto& p : info_.url_patterns) patterns_.emplace_back(p, std::regex::ECMAScript);
-  }
+      : lib_(std::move(lib)),
+        info_(std::move(info)),
+        extractor_(std::move(extractor)),
+        claim_(info_.hosts, info_.url_patterns) {}
 
   const PluginInfo& info() const override { return info_; }
 
@@ -102,6 +106,8 @@ class Plugin final : public LoadedPlugin {
     std::lock_guard lk(mu_);
     try {
       return extractor_->extract(page);
+    } catch (const std::bad_alloc& e) {
+      throw PluginMemoryError(failure("extract", e.what()));
     } catch (const std::exception& e) {
       throw PluginError(failure("extract", e.what()));
     } catch (...) {
@@ -120,22 +126,7 @@ class Plugin final : public LoadedPlugin {
     }
   }
 
-  int match(const std::string& url) const override {
-    int best = 0;
-    for (std::size_t i = 0; i < patterns_.size(); ++i)
-      if (std::regex_match(url, patterns_[i]))
-        best = std::max(best, 3000 + static_cast<int>(info_.url_patterns[i].size()));
-    auto u = util::parse_url(url);
-    if (!u) return best;
-    for (const auto& h : info_.hosts) {
-      std::string host = util::to_lower(h);
-      if (u->host == host || u->host == "www." + host)
-        best = std::max(best, 2000 + static_cast<int>(host.size()));
-      else if (u->host.size() > host.size() && u->host.ends_with("." + host))
-        best = std::max(best, 1000 + static_cast<int>(host.size()));
-    }
-    return best;
-  }
+  int match(const std::string& url) const override { return claim_.score(url); }
 
  private:
   std::string failure(const char* call, const std::string& what) const {
@@ -146,7 +137,7 @@ class Plugin final : public LoadedPlugin {
   std::shared_ptr<boost::dll::shared_library> lib_;  // declared first: destroyed last
   PluginInfo info_;
   std::shared_ptr<Extractor> extractor_;
-  std::vector<std::regex> patterns_;
+  UrlClaim claim_;
   std::mutex mu_;  // a plugin's extractor is not required to be thread-safe
 };
 
@@ -156,6 +147,7 @@ struct PluginHost::Impl {
   HostOptions options;
   mutable std::mutex mu;
   std::vector<std::shared_ptr<LoadedPlugin>> plugins;
+  std::shared_ptr<WorkerPool> workers;  // isolation on: where the plugins run
 };
 
 PluginHost::PluginHost(HostOptions options) : impl_(std::make_unique<Impl>()) {
@@ -258,7 +250,26 @@ std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool 
   return std::make_shared<Plugin>(lib, std::move(info), std::move(extractor));
 }
 
+std::size_t PluginHost::stop_idle_workers() {
+  std::shared_ptr<WorkerPool> pool;
+  {
+    std::lock_guard lk(impl_->mu);
+    pool = impl_->workers;
+  }
+  return pool ? pool->stop_idle() : 0;
+}
+
 std::vector<std::string> PluginHost::load_all() {
+  if (impl_->options.isolation.enabled) {
+    // The plugins are loaded (with every check below) by a worker process; this process only
+    // gets their descriptions and never maps their code.
+    auto pool = std::make_shared<WorkerPool>(impl_->options);
+    auto started = pool->start();
+    std::lock_guard lk(impl_->mu);
+    impl_->plugins = std::move(started.plugins);
+    impl_->workers = std::move(pool);
+    return started.problems;
+  }
   std::vector<std::string> problems;
   std::vector<std::shared_ptr<LoadedPlugin>> loaded;
   for (const auto& dir : impl_->options.dirs) {

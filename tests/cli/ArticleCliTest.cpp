@@ -3,6 +3,7 @@
 // routed, forced, and contained when they fail.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -162,6 +163,49 @@ TEST_F(ArticleCliTest, FailingPluginFallsBackAndTheCaptureIsKept) {
   EXPECT_NE(why.find("boom: layout changed"), std::string::npos) << why;
   ASSERT_EQ(vellum({"restore", url, "--format", "html"}, &out), 0);
   EXPECT_EQ(out, read_file(page_.file));
+}
+
+// Plugins run in worker processes for `vellum archive` and `vellum reextract`: one that crashes
+// or hangs costs its page the plugin article, within the page budget, and nothing else.
+TEST_F(ArticleCliTest, PluginsThatCrashOrHangAreContainedInWorkerProcesses) {
+  std::string port = std::to_string(nginx_->port());
+  std::string crash = "http://segv.example:" + port + page_.path;
+  std::string stuck = "http://hang.example:" + port + page_.path;
+  std::string out;
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(vellum({"--json", "--plugin-timeout", "2", "archive", "--resolve",
+                    "segv.example:" + port + ":127.0.0.1", "--resolve",
+                    "hang.example:" + port + ":127.0.0.1", crash, stuck},
+                   &out),
+            0)
+      << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  EXPECT_EQ(out.find("\"error\""), std::string::npos) << out;
+
+  json j = restore_json(crash);
+  EXPECT_EQ(j["extractor"]["name"], "generic");
+  std::string why = j["extractor"]["plugin_error"];
+  EXPECT_NE(why.find("plugin 'segv'"), std::string::npos) << why;
+  EXPECT_NE(why.find("crashed on this page (SIGSEGV"), std::string::npos) << why;
+  EXPECT_FALSE(j["title"].get<std::string>().empty());
+  j = restore_json(stuck);
+  EXPECT_EQ(j["extractor"]["name"], "generic");
+  why = j["extractor"]["plugin_error"];
+  EXPECT_NE(why.find("plugin 'hang'"), std::string::npos) << why;
+  EXPECT_NE(why.find("did not finish this page within 2s"), std::string::npos) << why;
+  ASSERT_EQ(vellum({"restore", crash, "--format", "html"}, &out), 0);
+  EXPECT_EQ(out, read_file(page_.file));
+  ASSERT_EQ(vellum({"restore", stuck, "--format", "html"}, &out), 0);
+  EXPECT_EQ(out, read_file(page_.file));
+
+  // reextract isolates too: both captures get the generic article again, the command finishes.
+  ASSERT_EQ(vellum({"--plugin-timeout", "1", "reextract"}, &out), 0) << out;
+  EXPECT_NE(out.find("re-extracted 2 of 2"), std::string::npos) << out;
+  EXPECT_NE(restore_json(stuck)["extractor"]["plugin_error"].get<std::string>().find(
+                "did not finish this page within 1s"),
+            std::string::npos);
+  EXPECT_EQ(vellum({"verify"}), 0);
 }
 
 TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {

@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "daemon/DaemonHarness.h"
 #include "support/Nginx.h"
@@ -244,6 +245,77 @@ TEST(DaemonFault, APluginDroppedInAndSighupGoesLiveWithoutARestart) {
   json article = json::parse(out);
   EXPECT_EQ(article["extractor"]["name"], "hello") << out;
   EXPECT_EQ(article["title"], "Hello from the template");
+}
+
+// Processes running this build's plugin worker program.
+int extract_workers_running() {
+  int n = 0;
+  std::error_code ec;
+  fs::path worker = fs::canonical(VELLUM_EXTRACT_WORKER_PATH, ec);
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::error_code ec2;
+    if (fs::read_symlink(e.path() / "exe", ec2) == worker) ++n;
+  }
+  return n;
+}
+
+TEST(DaemonFault, APluginThatCrashesOrHangsCostsOnePageAndTheDaemonCarriesOn) {
+  TestHttpServer server;
+  server.on("/crash", Reply::ok(page("Crash"), "text/html"));
+  server.on("/stuck", Reply::ok(page("Stuck"), "text/html"));
+  server.on("/today", Reply::ok(page("Hello from the template"), "text/html"));
+  DaemonHarness d("vd-isolate");
+  std::string port = std::to_string(server.port());
+  std::string cfg =
+      d.config("", "resolve = [\"segv.example:" + port + ":127.0.0.1\", \"hang.example:" + port +
+                       ":127.0.0.1\", \"hello.example:" + port + ":127.0.0.1\"]\n");
+  std::string from = "dirs = [" + DaemonHarness::quoted(VELLUM_PLUGIN_BUILD_DIR) + "]";
+  cfg.replace(cfg.find(from), from.size(),
+              "dirs = [" + DaemonHarness::quoted(VELLUM_TEST_PLUGIN_DIR) +
+                  "]\npage_timeout = \"1s\"\nworker_memory = \"512MiB\"");
+  d.write_config(cfg);
+  d.start();
+  EXPECT_NE(d.log().find("(isolated in worker processes)"), std::string::npos) << d.log();
+  std::string crash = "http://segv.example:" + port + "/crash";
+  std::string stuck = "http://hang.example:" + port + "/stuck";
+  std::string hello = "http://hello.example:" + port + "/today";
+  d.request({{"command", "enqueue"}, {"urls", {crash}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  d.request({{"command", "enqueue"}, {"urls", {stuck}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 2; })) << d.log();
+  // Still running, and the next page through a good plugin gets its article.
+  d.request({{"command", "enqueue"}, {"urls", {hello}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 3; })) << d.log();
+  EXPECT_NE(d.log().find("crashed on this page (SIGSEGV"), std::string::npos) << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  for (int i = 0; i < 50 && extract_workers_running() > 0; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(extract_workers_running(), 0) << "plugin workers outlived the daemon";
+
+  auto article = [&](const std::string& url) {
+    std::string out;
+    EXPECT_EQ(
+        run_vellum({"--archive", d.archive().string(), "restore", url, "--format", "json"}, &out),
+        0)
+        << out;
+    return json::parse(out);
+  };
+  json a = article(crash);
+  EXPECT_EQ(a["extractor"]["name"], "generic");
+  EXPECT_EQ(a["title"], "Crash");
+  EXPECT_NE(a["extractor"]["plugin_error"].get<std::string>().find(
+                "plugin 'segv' (" + (fs::path(VELLUM_TEST_PLUGIN_DIR) / "segv.so").string() +
+                ") crashed on this page (SIGSEGV"),
+            std::string::npos)
+      << a.dump();
+  a = article(stuck);
+  EXPECT_EQ(a["extractor"]["name"], "generic");
+  EXPECT_NE(
+      a["extractor"]["plugin_error"].get<std::string>().find("did not finish this page within 1s"),
+      std::string::npos)
+      << a.dump();
+  a = article(hello);
+  EXPECT_EQ(a["extractor"]["name"], "hello") << a.dump();
+  EXPECT_EQ(a["title"], "Hello from the template");
 }
 
 TEST(DaemonFault, SigtermFinishesTheCaptureInFlightBeforeExiting) {

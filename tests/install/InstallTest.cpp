@@ -40,6 +40,7 @@ TEST(Install, PrefixUsrGivesTheLayoutOfADebianSystem) {
   EXPECT_TRUE(is_executable(root / "usr/bin/vellum"));
   EXPECT_TRUE(is_executable(root / "usr/bin/vellumd"));
   EXPECT_TRUE(is_executable(root / "usr/libexec/vellum/vellum-capture"));
+  EXPECT_TRUE(is_executable(root / "usr/libexec/vellum/vellum-extract-worker"));
 
   auto plugins = built_site_plugins();
   EXPECT_FALSE(plugins.empty()) << "no site plugins in " << VELLUM_PLUGIN_BUILD_DIR;

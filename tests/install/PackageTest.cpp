@@ -235,7 +235,8 @@ TEST(DebianPackage, CpackBuildsACompleteInstallablePackage) {
                             shell_quote(root.string()) + " 2>&1");
   ASSERT_EQ(rc, 0) << out;
   for (const char* program :
-       {"usr/bin/vellum", "usr/bin/vellumd", "usr/libexec/vellum/vellum-capture"})
+       {"usr/bin/vellum", "usr/bin/vellumd", "usr/libexec/vellum/vellum-capture",
+        "usr/libexec/vellum/vellum-extract-worker"})
     EXPECT_EQ(access((root / program).c_str(), X_OK), 0) << program;
   for (const auto& name : built_site_plugins())
     EXPECT_TRUE(fs::is_regular_file(root / "usr/lib/vellum/plugins" / (name + ".so"))) << name;
