@@ -173,11 +173,16 @@ TEST(DaemonFault, PrivateAddressesAreRefusedUnlessAllowed) {
   TestHttpServer server;
   server.on("/inside", Reply::ok(page("Inside"), "text/html"));
   DaemonHarness d("vd-guard");
-  d.write_config(d.config("", "", /*allow_private=*/false));
+  // A public-looking name whose address is loopback: what a hostile DNS answer would give.
+  std::string port = server.base_url().substr(server.base_url().rfind(':') + 1);
+  d.write_config(d.config("", "resolve = [\"news.example.com:" + port + ":127.0.0.1\"]\n",
+                          /*allow_private=*/false));
   d.start();
-  auto r = d.request({{"command", "enqueue"}, {"urls", {server.url("/inside")}}});
+  auto r =
+      d.request({{"command", "enqueue"},
+                 {"urls", {server.url("/inside"), "http://news.example.com:" + port + "/inside"}}});
   ASSERT_TRUE(r.value("ok", false)) << r.dump();
-  ASSERT_TRUE(d.wait_for([](const json& s) { return s["errors"].get<int>() >= 1; })) << d.log();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["errors"].get<int>() >= 2; })) << d.log();
   EXPECT_EQ(server.request_count(), 0u) << "the daemon connected to a loopback address";
   EXPECT_NE(d.log().find("allow_private_networks"), std::string::npos) << d.log();
   EXPECT_EQ(d.status()["captures"].get<int>(), 0);
