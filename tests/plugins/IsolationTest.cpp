@@ -204,6 +204,11 @@ TEST(IsolatedPluginHost, EachFaultCostsOnePageAndTheWorkerIsReplaced) {
   auto healthy = page_input("http://hello.example/ok");
   for (const auto& c : cases) {
     SCOPED_TRACE(c.url);
+#if defined(__SANITIZE_ADDRESS__)
+    // The worker's address-space limit is off under AddressSanitizer (see ExtractWorker.cpp),
+    // so a plugin that allocates without bound would take the machine's memory.
+    if (c.url.find("hog.") != std::string::npos) continue;
+#endif
     auto started = std::chrono::steady_clock::now();
     auto r = extract::run_extraction(page_input(c.url), &host);
     auto took = std::chrono::steady_clock::now() - started;

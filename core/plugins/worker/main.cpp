@@ -14,6 +14,14 @@
 
 #include "plugins/ExtractWorker.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+// In sanitizer builds, a plugin's SIGSEGV, SIGBUS or SIGFPE must still end the worker with
+// that signal, as it does in a normal build, rather than with the sanitizer's own report.
+extern "C" const char* __asan_default_options() {
+  return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0";
+}
+#endif
+
 int main(int argc, char** argv) {
   // Die with the parent, even when stuck in a plugin; a worker never outlives what started it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
