@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/Text.h"
 #include "util/Url.h"
 
 #ifndef VELLUM_VERSION
@@ -116,22 +117,6 @@ std::string version_name(long v) {
     default:
       return "";
   }
-}
-
-// Collapses whitespace runs (including line breaks) so an error stays on one line.
-std::string one_line(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
 }
 
 bool contains(std::string_view haystack, std::string_view needle) {
@@ -372,7 +357,7 @@ struct Fetcher::Impl {
 
   // Hands a finished job to its callback (posted) and frees its slot.
   void finish(Job* job, std::string error) {
-    job->result.error = one_line(error);
+    job->result.error = util::one_line(error);
     if (!error.empty() && job->result.error.empty()) job->result.error = "unknown error";
     auto it = active.find(job);
     std::unique_ptr<Job> owned;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
+#include "util/Text.h"
 #include "util/Url.h"
 
 namespace vellum::index {
@@ -168,22 +169,6 @@ std::string fts5_match(const std::vector<QueryToken>& tokens) {
       default:
         out += t.text;
     }
-  }
-  return out;
-}
-
-// Runs of white space (paragraph breaks in the body) become one space.
-std::string one_line(const std::string& s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
   }
   return out;
 }
@@ -444,7 +429,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
     }
     if (best.empty()) best = text(snip, 0);
     std::string marked;
-    for (char c : one_line(best)) {
+    for (char c : util::one_line(best)) {
       if (c == '\x01')
         marked += q.mark_open;
       else if (c == '\x02')

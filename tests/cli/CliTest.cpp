@@ -20,15 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) v.push_back(json::parse(line));
-  return v;
-}
-
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -28,15 +28,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) v.push_back(json::parse(line));
-  return v;
-}
-
 std::string stamp14(const std::string& warc_date) {
   std::string digits;
   for (char c : warc_date)

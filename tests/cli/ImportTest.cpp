@@ -46,15 +46,6 @@ CliRun vellum_cli(const std::vector<std::string>& args, const fs::path& scratch)
   return r;
 }
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> v;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) v.push_back(json::parse(line));
-  return v;
-}
-
 struct StoredRecord {
   std::string type, id, bytes;  // bytes: header as read + block
   warc::RecordLocation loc;

@@ -23,15 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> json_lines(const std::string& out) {
-  std::vector<json> lines;
-  std::istringstream in(out);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) lines.push_back(json::parse(line));
-  return lines;
-}
-
 // The current UTC time as YYYYMMDDhhmmss, after waiting for the next second to begin, so that
 // everything captured before the call is strictly earlier.
 std::string next_second_stamp() {

@@ -13,6 +13,9 @@ namespace vellum::test {
 // Runs a shell command; returns its exit status (128 + signal when killed) and stdout.
 std::pair<int, std::string> shell(const std::string& command);
 
+// One JSON value per non-empty line of `out` (the CLI's --json output).
+std::vector<nlohmann::json> json_lines(const std::string& out);
+
 // Quotes a word for /bin/sh.
 std::string shell_quote(const std::string& s);
 
