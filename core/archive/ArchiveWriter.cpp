@@ -59,6 +59,17 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
   return fd;
 }
 
+// A full disk or quota: the file is fine and takes records again once there is room.
+bool out_of_space(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error& se) {
+    return se.code().value() == ENOSPC || se.code().value() == EDQUOT;
+  } catch (...) {
+  }
+  return false;
+}
+
 void fsync_path(const fs::path& p, int flags) {
   int fd = ::open(p.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return;
@@ -77,6 +88,13 @@ struct ArchiveWriter::OpenFile {
   // that succeeds reads them back from the file (checksums checked) and indexes them, and a
   // writer opening the archive later does the same for a file closed in this state.
   std::optional<std::uint64_t> unindexed_from;
+  // Set (under mu_) when writing or syncing the file failed for a reason other than a full
+  // disk. After a failed fsync the kernel may have dropped pages it could not write while still
+  // serving them from its cache, so nothing past indexed_to can be trusted and a later fsync
+  // succeeding proves nothing about it. Such a file takes no more records, every capture in it
+  // not yet reported done fails with this error, and it is cut back to indexed_to and closed.
+  std::exception_ptr broken;
+  bool closed = false;
 };
 
 struct ArchiveWriter::Pending {
@@ -377,7 +395,15 @@ void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<inde
     std::lock_guard lk(mu_);
     if (closed_) throw std::runtime_error("archive writer is closed");
     pending.file = current_file_locked();
-    std::uint64_t base = pending.file->file->append(bytes);
+    std::uint64_t base = 0;
+    try {
+      base = pending.file->file->append(bytes);
+    } catch (...) {
+      // append() cut the partial record off again; a full disk leaves the file usable.
+      if (!out_of_space(std::current_exception()))
+        mark_broken_locked(pending.file, std::current_exception());
+      throw;
+    }
     pending.start = base;
     pending.end = base + bytes.size();
     for (auto& r : rows) {
@@ -450,6 +476,16 @@ void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& artic
   fs::rename(tmp, target);
 }
 
+void ArchiveWriter::mark_broken_locked(const std::shared_ptr<OpenFile>& f,
+                                       std::exception_ptr error) {
+  if (f->broken) return;
+  f->broken = std::move(error);
+  if (current_ == f) {
+    retired_.push_back(std::move(current_));
+    current_.reset();
+  }
+}
+
 void ArchiveWriter::commit(Pending& pending) {
   std::unique_lock lk(mu_);
   while (!pending.done) {
@@ -463,18 +499,44 @@ void ArchiveWriter::commit(Pending& pending) {
     batch.swap(queue_);
     std::vector<std::shared_ptr<OpenFile>> retired;
     retired.swap(retired_);
+    std::map<OpenFile*, std::shared_ptr<OpenFile>> files;
+    for (Pending* p : batch) files.emplace(p->file.get(), p->file);
     lk.unlock();
+
+    // Sync each file once; a file whose sync fails is broken, and so are the captures in it.
+    if (options_.sync == SyncPolicy::always) {
+      for (auto& [raw, f] : files) {
+        {
+          std::lock_guard blk(mu_);
+          if (f->broken) continue;
+        }
+        try {
+          f->file->sync();
+        } catch (...) {
+          std::lock_guard blk(mu_);
+          mark_broken_locked(f, std::current_exception());
+          retired.push_back(f);
+        }
+      }
+    }
+    std::vector<Pending*> good;
+    {
+      std::lock_guard blk(mu_);
+      for (Pending* p : batch) {
+        if (p->file->broken)
+          p->error = p->file->broken;
+        else
+          good.push_back(p);
+      }
+    }
+
     std::exception_ptr error;
-    std::set<OpenFile*> files;
-    for (Pending* p : batch) files.insert(p->file.get());
     try {
-      if (options_.sync == SyncPolicy::always)
-        for (OpenFile* f : files) f->file->sync();
       std::lock_guard ilk(index_mu_);
       index_->begin();
       try {
         std::map<OpenFile*, std::uint64_t> ends;
-        for (Pending* p : batch) {
+        for (Pending* p : good) {
           for (const auto& r : p->rows) index_->add_capture(r);
           for (const auto& a : p->articles) index_->add_article(a);
           ends[p->file.get()] = std::max(ends[p->file.get()], p->end);
@@ -497,31 +559,45 @@ void ArchiveWriter::commit(Pending& pending) {
       }
     } catch (...) {
       error = std::current_exception();
-      for (Pending* p : batch) {
+      for (Pending* p : good) {
+        p->error = error;
         auto& from = p->file->unindexed_from;
         from = std::min(from.value_or(p->start), p->start);
       }
     }
-    // Files that rotated out: every record they hold was in this batch or an earlier one.
-    for (auto& f : retired) {
-      try {
-        close_file(*f);
-      } catch (...) {
-        if (!error) error = std::current_exception();
-      }
-    }
+    // Files that rotated out or broke: every record they hold was in this batch or an earlier
+    // one, or (a broken file) fails without being read again.
+    for (auto& f : retired) close_retired(*f);
     lk.lock();
-    for (Pending* p : batch) {
-      p->done = true;
-      p->error = error;
-    }
+    for (Pending* p : batch) p->done = true;
     leader_busy_ = false;
     cv_.notify_all();
   }
   if (pending.error) std::rethrow_exception(pending.error);
 }
 
+void ArchiveWriter::close_retired(OpenFile& f) {
+  try {
+    close_file(f);
+  } catch (const std::exception& e) {
+    // Every capture reported done in it is durable already; the next writer to open the
+    // archive recovers the file (cuts what cannot be read, closes it).
+    if (log_) log_(std::string("cannot close ") + f.name + ": " + e.what());
+  }
+}
+
 void ArchiveWriter::close_file(OpenFile& f) {
+  if (f.closed) return;
+  f.closed = true;
+  if (f.broken) {
+    std::uint64_t size = f.file->size();
+    f.file->cut_back(f.indexed_to);
+    f.unindexed_from.reset();
+    if (log_ && size > f.indexed_to)
+      log_(f.name + ": cut back to " + std::to_string(f.indexed_to) + " bytes after a failed " +
+           "write; the " + std::to_string(size - f.indexed_to) +
+           " bytes after it held only captures that were reported as failed");
+  }
   f.file->close_and_rename(dir_.warc_dir() / f.name);
   std::lock_guard ilk(index_mu_);
   index_->set_file({f.name, f.indexed_to, true});
@@ -536,12 +612,21 @@ void ArchiveWriter::close() {
   files.swap(retired_);
   if (current_) files.push_back(std::move(current_));
   lk.unlock();
-  for (auto& f : files) close_file(*f);
+  std::exception_ptr error;
+  for (auto& f : files) {
+    try {
+      close_file(*f);
+    } catch (...) {
+      // The file stays ".open"; the next writer recovers it.
+      if (!error) error = std::current_exception();
+    }
+  }
   index_.reset();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;
   }
+  if (error) std::rethrow_exception(error);
 }
 
 ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,

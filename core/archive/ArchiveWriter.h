@@ -123,7 +123,12 @@ class ArchiveWriter {
   void append_and_commit(const std::string& bytes, std::vector<index::CaptureRow> rows,
                          std::vector<index::ArticleRow> articles,
                          const index::CaptureRow* known_response = nullptr);
+  // Closes a file; a broken one is first cut back to what was reported done.
   void close_file(OpenFile& file);
+  // close_file() for a file retired while writing goes on: a failure is logged, not thrown.
+  void close_retired(OpenFile& file);
+  // Stops new records going to `file` after a write or sync error; see OpenFile::broken.
+  void mark_broken_locked(const std::shared_ptr<OpenFile>& file, std::exception_ptr error);
   void write_sidecars(const std::vector<index::ArticleRow>& articles,
                       const std::vector<index::CaptureRow>& rows);
 

@@ -266,6 +266,12 @@ void WarcFile::sync() {
   if (::fdatasync(fd_) != 0) throw sys_error(errno, "fdatasync", path_);
 }
 
+void WarcFile::cut_back(std::uint64_t size) {
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) throw sys_error(errno, "truncate", path_);
+  size_ = size;
+  if (::fsync(fd_) != 0) throw sys_error(errno, "fsync", path_);
+}
+
 void WarcFile::close_and_rename(const std::filesystem::path& final_path) {
   if (fd_ < 0) throw sys_error(EBADF, "close", path_);
   if (::fsync(fd_) != 0) throw sys_error(errno, "fsync", path_);

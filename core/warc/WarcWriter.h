@@ -57,6 +57,9 @@ class WarcFile {
   std::uint64_t append(std::string_view bytes);
   // fdatasync; throws std::system_error on failure.
   void sync();
+  // Cuts the file back to `size` bytes (dropping whole records appended after it) and makes
+  // the cut durable; throws std::system_error on failure.
+  void cut_back(std::uint64_t size);
   std::uint64_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
   // fsync, close, rename to `final_path`, fsync the directory.

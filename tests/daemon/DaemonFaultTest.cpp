@@ -347,6 +347,38 @@ TEST(DaemonFault, SigtermFinishesTheCaptureInFlightBeforeExiting) {
   EXPECT_EQ(out, page("Slow"));
 }
 
+// The disk returns EIO on a sync (injected with the preloaded tests/faultfs library): the
+// capture fails, the daemon stays up, and the page is fetched and stored again on its retry.
+TEST(DaemonFault, AFailedSyncFailsOneCaptureAndItIsRetried) {
+  TestHttpServer server;
+  std::vector<std::string> urls;
+  for (const char* p : {"/one", "/two", "/three"}) {
+    server.on(p, Reply::ok(page(p + 1), "text/html"));
+    urls.push_back(server.url(p));
+  }
+  DaemonHarness d("vd-eio");
+  d.write_config(d.config(""));
+  fs::path injected = d.dir() / "injected";
+  d.start(fault_env({{"CALLS", "fdatasync"}, {"PATH", ".warc.zst.open"}}, injected));
+  d.request({{"command", "enqueue"}, {"urls", urls}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 3; }, 60s))
+      << d.log();
+  EXPECT_EQ(read_file(injected).find("fdatasync"), 0u) << "no failure was injected";
+  EXPECT_NE(d.log().find("could not store the capture: fdatasync"), std::string::npos) << d.log();
+  EXPECT_NE(d.log().find("Input/output error"), std::string::npos) << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  EXPECT_EQ(run_vellum({"--archive", d.archive().string(), "verify"}), 0);
+  for (const char* p : {"/one", "/two", "/three"}) {
+    std::string out;
+    ASSERT_EQ(run_vellum(
+                  {"--archive", d.archive().string(), "restore", server.url(p), "--format", "html"},
+                  &out),
+              0)
+        << p;
+    EXPECT_EQ(out, page(p + 1)) << p;
+  }
+}
+
 TEST(DaemonFault, SourceHeadersAndCookiesAreSentButNeverLogged) {
   TestHttpServer server;
   server.on("/feed.xml", Reply::ok(rss_of({server.url("/member/story")}), "application/rss+xml"));

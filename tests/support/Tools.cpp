@@ -48,6 +48,19 @@ bool on_path(const std::string& program) {
   return shell("command -v " + shell_quote(program) + " >/dev/null 2>&1").first == 0;
 }
 
+std::string fault_env(const std::vector<std::pair<std::string, std::string>>& settings,
+                      const std::filesystem::path& log) {
+  std::string env = "LD_PRELOAD=" + shell_quote(VELLUM_FAULTFS_PATH);
+  // Sanitizer builds: the library is preloaded ahead of the ASan runtime on purpose.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env +=
+      " ASAN_OPTIONS=" + shell_quote(std::string(asan ? asan : "") + ":verify_asan_link_order=0");
+  env += " VELLUM_FAULT_LOG=" + shell_quote(log.string());
+  for (const auto& [name, value] : settings)
+    env += " VELLUM_FAULT_" + name + "=" + shell_quote(value);
+  return env;
+}
+
 std::filesystem::path npm_prefix() {
   if (const char* env = std::getenv("VELLUM_NPM_PREFIX"); env && *env) return env;
   const char* tmp = std::getenv("TMPDIR");

@@ -21,6 +21,12 @@ std::string shell_quote(const std::string& s);
 
 bool on_path(const std::string& program);
 
+// NAME=value words (for `env`) that preload the fault library tests/faultfs into a program and
+// configure it: `settings` maps VELLUM_FAULT_* names without the prefix to values; each failure
+// injected is logged to `log`.
+std::string fault_env(const std::vector<std::pair<std::string, std::string>>& settings,
+                      const std::filesystem::path& log);
+
 // The npm prefix warcio.js is installed under: $VELLUM_NPM_PREFIX, else $TMPDIR/vellum-npm.
 std::filesystem::path npm_prefix();
 

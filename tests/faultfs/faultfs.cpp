@@ -1,0 +1,149 @@
+// A preloadable library that makes chosen file system calls fail, so that tests can drive the
+// real `vellum` and `vellumd` programs into write and sync errors a healthy disk never gives
+// (EIO from fdatasync, a short write). Configured from the environment:
+//
+//   VELLUM_FAULT_CALLS  comma-separated calls to fail: write, pwrite, fsync, fdatasync
+//   VELLUM_FAULT_PATH   only on descriptors whose path contains this text
+//   VELLUM_FAULT_SKIP   matching calls that succeed before the first failure (default 0)
+//   VELLUM_FAULT_COUNT  how many matching calls fail after that; 0 = every one (default 1)
+//   VELLUM_FAULT_ERRNO  the errno they fail with (default EIO)
+//   VELLUM_FAULT_SHORT  when 1, the first failure of a write or pwrite is a short write of half
+//                       the bytes instead (the disk then fails the call for the rest)
+//   VELLUM_FAULT_LOG    a file that gets one line per failure injected
+//
+// Calls on other descriptors, and all calls once the failures are spent, go to the C library.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+enum Call : unsigned { kWrite = 1, kPwrite = 2, kFsync = 4, kFdatasync = 8 };
+
+struct Settings {
+  unsigned calls = 0;
+  const char* path = nullptr;
+  long skip = 0;
+  long count = 1;
+  int error = EIO;
+  bool short_first = false;
+  const char* log = nullptr;
+};
+
+const Settings& settings() {
+  static const Settings s = [] {
+    Settings r;
+    if (const char* c = std::getenv("VELLUM_FAULT_CALLS")) {
+      if (std::strstr(c, "pwrite")) r.calls |= kPwrite;
+      if (std::strstr(c, "fdatasync")) r.calls |= kFdatasync;
+      // "write" and "fsync" also occur inside "pwrite" and "fdatasync"; look for whole words.
+      for (const char* p = c; (p = std::strstr(p, "write")) != nullptr; p += 5)
+        if (p == c || p[-1] == ',') r.calls |= kWrite;
+      for (const char* p = c; (p = std::strstr(p, "fsync")) != nullptr; p += 5)
+        if (p == c || p[-1] == ',') r.calls |= kFsync;
+    }
+    r.path = std::getenv("VELLUM_FAULT_PATH");
+    if (const char* v = std::getenv("VELLUM_FAULT_SKIP")) r.skip = std::atol(v);
+    if (const char* v = std::getenv("VELLUM_FAULT_COUNT")) r.count = std::atol(v);
+    if (const char* v = std::getenv("VELLUM_FAULT_ERRNO")) r.error = std::atoi(v);
+    r.log = std::getenv("VELLUM_FAULT_LOG");
+    if (const char* v = std::getenv("VELLUM_FAULT_SHORT")) r.short_first = std::atoi(v) == 1;
+    return r;
+  }();
+  return s;
+}
+
+std::atomic<long> matched{0};
+
+enum class Fault { kNone, kFail, kShort };
+
+// Whether (and how) this call on `fd` fails; errno is set and the failure logged.
+Fault inject(Call call, int fd) {
+  const Settings& s = settings();
+  if ((s.calls & call) == 0 || s.path == nullptr) return Fault::kNone;
+  char link[64];
+  char target[4096];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = ::readlink(link, target, sizeof target - 1);
+  if (n <= 0) return Fault::kNone;
+  target[n] = '\0';
+  if (std::strstr(target, s.path) == nullptr) return Fault::kNone;
+  long k = matched.fetch_add(1);
+  if (k < s.skip || (s.count > 0 && k >= s.skip + s.count)) return Fault::kNone;
+  bool cut = s.short_first && k == s.skip && (call == kWrite || call == kPwrite);
+  if (s.log) {
+    static const char* kNames[] = {"", "write", "pwrite", "", "fsync", "", "", "", "fdatasync"};
+    int lfd = ::open(s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd >= 0) {
+      char line[4200];
+      int len = std::snprintf(line, sizeof line, "%s%s %s\n", kNames[call], cut ? " (short)" : "",
+                              target);
+      using WriteFn = ssize_t (*)(int, const void*, size_t);
+      static auto real = reinterpret_cast<WriteFn>(dlsym(RTLD_NEXT, "write"));
+      if (len > 0) (void)!real(lfd, line, static_cast<size_t>(len));
+      ::close(lfd);
+    }
+  }
+  if (cut) return Fault::kShort;
+  errno = s.error;
+  return Fault::kFail;
+}
+
+template <typename Fn>
+Fn next(const char* name) {
+  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+}
+
+// A write-like call: `real(fd, buf, n, rest...)` unless a fault is due.
+template <typename Real, typename... Rest>
+ssize_t write_call(Call call, Real real, int fd, const void* buf, size_t n, Rest... rest) {
+  switch (inject(call, fd)) {
+    case Fault::kFail:
+      return -1;
+    case Fault::kShort:
+      return real(fd, buf, n / 2, rest...);
+    case Fault::kNone:
+      break;
+  }
+  return real(fd, buf, n, rest...);
+}
+
+}  // namespace
+
+extern "C" {
+
+ssize_t write(int fd, const void* buf, size_t n) {
+  static auto real = next<ssize_t (*)(int, const void*, size_t)>("write");
+  return write_call(kWrite, real, fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
+  static auto real = next<ssize_t (*)(int, const void*, size_t, off_t)>("pwrite");
+  return write_call(kPwrite, real, fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void* buf, size_t n, off64_t off) {
+  static auto real = next<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");
+  return write_call(kPwrite, real, fd, buf, n, off);
+}
+
+int fsync(int fd) {
+  static auto real = next<int (*)(int)>("fsync");
+  if (inject(kFsync, fd) != Fault::kNone) return -1;
+  return real(fd);
+}
+
+int fdatasync(int fd) {
+  static auto real = next<int (*)(int)>("fdatasync");
+  if (inject(kFdatasync, fd) != Fault::kNone) return -1;
+  return real(fd);
+}
+
+}  // extern "C"
