@@ -34,14 +34,29 @@ std::string ipv6_reason(const unsigned char* b) {
   static const unsigned char zero[16] = {};
   if (std::memcmp(b, zero, 15) == 0 && b[15] == 1) return "loopback (::1)";
   if (std::memcmp(b, zero, 16) == 0) return "unspecified (::)";
+  auto v4_at = [b](int i) {
+    return (std::uint32_t{b[i]} << 24) | (std::uint32_t{b[i + 1]} << 16) |
+           (std::uint32_t{b[i + 2]} << 8) | b[i + 3];
+  };
   static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::memcmp(b, mapped, 12) == 0 || std::memcmp(b, zero, 12) == 0) {
     // IPv4-mapped (::ffff:a.b.c.d) and the deprecated IPv4-compatible form (::a.b.c.d).
-    std::uint32_t v4 = (std::uint32_t{b[12]} << 24) | (std::uint32_t{b[13]} << 16) |
-                       (std::uint32_t{b[14]} << 8) | b[15];
-    return ipv4_reason(v4);
+    return ipv4_reason(v4_at(12));
   }
-  if (b[0] == 0x64 && b[1] == 0xff && b[2] == 0x9b) return "NAT64 (64:ff9b::/96)";
+  if (b[0] == 0 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b) {
+    // NAT64 (RFC 6052): the well-known prefix reaches the IPv4 address in its last 32 bits;
+    // the local-use prefix (RFC 8215) is the network's own business.
+    if (std::memcmp(b + 4, zero, 8) == 0) {
+      std::string v4 = ipv4_reason(v4_at(12));
+      return v4.empty() ? v4 : "NAT64 of " + v4;
+    }
+    if (b[4] == 0 && b[5] == 1) return "local-use NAT64 (64:ff9b:1::/48)";
+  }
+  if (b[0] == 0x20 && b[1] == 0x02) {
+    // 6to4 (2002::/16) carries an IPv4 address in bits 16-47.
+    std::string v4 = ipv4_reason(v4_at(2));
+    if (!v4.empty()) return "6to4 of " + v4;
+  }
   if ((b[0] & 0xfe) == 0xfc) return "unique local (fc00::/7)";
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local (fe80::/10)";
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return "site-local (fec0::/10)";
