@@ -659,7 +659,7 @@ struct Daemon::Impl {
     int status = r.hops.empty() ? 0 : r.hops.back().status;
     if (root) s.status = status;
     if (!r.ok()) {
-      source_doc_done(s, "fetching " + item.url + " failed: " + explain(r.error));
+      source_doc_done(s, "fetching " + item.url + " failed: " + explain(r));
       return;
     }
     if (status == 304 && root) {
@@ -901,7 +901,7 @@ struct Daemon::Impl {
         // Unreachable robots.txt means "disallow everything" for now (RFC 9309): the pages
         // wait and are tried again later, like any other failed fetch.
         std::string why = "robots.txt of " + origin + " could not be fetched: " +
-                          (status ? "HTTP " + std::to_string(status) : explain(r.error));
+                          (status ? "HTTP " + std::to_string(status) : explain(r));
         for (auto& item : waiting) on_failure(std::move(item), status, {}, why);
         return;
       }
@@ -962,28 +962,18 @@ struct Daemon::Impl {
   }
 
   // A fetcher error with the private-network guard's refusal explained.
-  std::string explain(const std::string& error) const {
-    if (error.find("address not allowed") == std::string::npos) return error;
-    return error +
+  static std::string explain(const fetch::FetchResult& r) {
+    if (r.failure != fetch::FetchResult::Failure::kRefused) return r.error;
+    return r.error +
            " (private, loopback and link-local addresses are refused; set "
            "fetch.allow_private_networks = true to allow them)";
-  }
-
-  static bool retryable_error(const std::string& error) {
-    for (const char* permanent : {"address not allowed", "redirect loop", "not an http",
-                                  "malformed URL", "too many redirects"})
-      if (error.find(permanent) != std::string::npos) return false;
-    return true;
   }
 
   void on_page(FrontierItem item, fetch::FetchResult r) {
     int status = r.hops.empty() ? 0 : r.hops.back().status;
     if (!r.ok() && r.hops.empty()) {
-      if (!retryable_error(r.error)) {
-        ++capture_errors;
-        spdlog::warn("{}: {}", item.url, explain(r.error));
-        state->mark_failed(item.url, explain(r.error), std::nullopt);
-        item_done(item);
+      if (r.failure != fetch::FetchResult::Failure::kTransient) {
+        give_up(std::move(item), explain(r));
         return;
       }
       on_failure(std::move(item), 0, {}, r.error);
@@ -995,6 +985,14 @@ struct Daemon::Impl {
       return;
     }
     store(std::move(item), std::move(r));
+  }
+
+  // A failure that would only recur (a refused address, a bad URL or redirect): no retry.
+  void give_up(FrontierItem item, const std::string& reason) {
+    ++capture_errors;
+    spdlog::warn("{}: {}", item.url, reason);
+    state->mark_failed(item.url, reason, std::nullopt);
+    item_done(item);
   }
 
   void on_failure(FrontierItem item, int status, const std::string& retry_after,
@@ -1014,17 +1012,16 @@ struct Daemon::Impl {
     }
     frontier.done(item, now);
     if (d.retry) {
-      spdlog::warn("{}: {}; retry {} in {}", item.url, explain(reason), item.attempt + 1,
-                   ms_text(d.delay));
-      state->mark_failed(item.url, explain(reason), unix_millis_now() + d.delay.count());
+      spdlog::warn("{}: {}; retry {} in {}", item.url, reason, item.attempt + 1, ms_text(d.delay));
+      state->mark_failed(item.url, reason, unix_millis_now() + d.delay.count());
       item.attempt += 1;
       frontier.push(item, now, now + d.delay);
     } else {
-      spdlog::warn("{}: {}; giving up ({})", item.url, explain(reason), d.reason);
+      spdlog::warn("{}: {}; giving up ({})", item.url, reason, d.reason);
       auto u = state->url(item.url);
       std::optional<Millis> later;
       if (u && u->visits > 0) later = next_visit_after(*u, u->last_capture);
-      state->mark_failed(item.url, explain(reason) + "; " + d.reason, later);
+      state->mark_failed(item.url, reason + "; " + d.reason, later);
     }
     pump();
     check_drained();
@@ -1067,7 +1064,7 @@ struct Daemon::Impl {
         for (const auto& hop : r.hops) forced.erase(hop.url);
       }
       asio::post(io, [this, item = std::move(item), s = std::move(s), error, no_space,
-                      fetch_error = r.error]() mutable {
+                      fetch_error = explain(r), fetch_failure = r.failure]() mutable {
         --stores_pending;
         if (no_space) {
           // Not the URL's fault: it stays due, untouched, and is fetched again once the
@@ -1077,13 +1074,13 @@ struct Daemon::Impl {
           item_done(item);
           return;
         }
-        on_stored(std::move(item), s, error, fetch_error);
+        on_stored(std::move(item), s, error, fetch_error, fetch_failure);
       });
     });
   }
 
   void on_stored(FrontierItem item, const archive::StoreResult& s, const std::string& error,
-                 const std::string& fetch_error) {
+                 const std::string& fetch_error, fetch::FetchResult::Failure fetch_failure) {
     Millis now = unix_millis_now();
     if (!error.empty()) {
       ++capture_errors;
@@ -1097,7 +1094,10 @@ struct Daemon::Impl {
     }
     if (!fetch_error.empty()) {
       // Redirect hops were stored; the chain then failed.
-      on_failure(std::move(item), 0, {}, fetch_error);
+      if (fetch_failure != fetch::FetchResult::Failure::kTransient)
+        give_up(std::move(item), fetch_error);
+      else
+        on_failure(std::move(item), 0, {}, fetch_error);
       return;
     }
     update_state([&] {

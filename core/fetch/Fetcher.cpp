@@ -272,11 +272,11 @@ struct Fetcher::Impl {
   void start_hop(Job* job, const std::string& url) {
     job->result.final_url = url;
     if (!is_http_url(url)) {
-      finish(job, "not an http(s) URL: " + url);
+      finish(job, "not an http(s) URL: " + url, FetchResult::Failure::kPermanent);
       return;
     }
     if (!util::parse_url(url)) {  // e.g. no host: do not let curl guess
-      finish(job, "malformed URL '" + url + "'");
+      finish(job, "malformed URL '" + url + "'", FetchResult::Failure::kPermanent);
       return;
     }
     job->chain.push_back(normalised(url));
@@ -356,9 +356,11 @@ struct Fetcher::Impl {
   }
 
   // Hands a finished job to its callback (posted) and frees its slot.
-  void finish(Job* job, std::string error) {
+  void finish(Job* job, std::string error,
+              FetchResult::Failure kind = FetchResult::Failure::kTransient) {
     job->result.error = util::one_line(error);
     if (!error.empty() && job->result.error.empty()) job->result.error = "unknown error";
+    job->result.failure = job->result.error.empty() ? FetchResult::Failure::kNone : kind;
     auto it = active.find(job);
     std::unique_ptr<Job> owned;
     if (it != active.end()) {
@@ -422,7 +424,11 @@ struct Fetcher::Impl {
     std::unique_ptr<Hop> done = std::move(job->hop);
 
     if (!ok) {
-      finish(job, error);
+      auto kind = FetchResult::Failure::kTransient;
+      if (code == CURLE_URL_MALFORMAT) kind = FetchResult::Failure::kPermanent;
+      if (code == CURLE_COULDNT_CONNECT && done->sockets_opened == 0 && !done->refused_ip.empty())
+        kind = FetchResult::Failure::kRefused;
+      finish(job, error, kind);
       return;
     }
     if (status >= 300 && status < 400) hop->ex.location = redirect;
@@ -433,7 +439,7 @@ struct Fetcher::Impl {
       return;
     }
     if (!is_http_url(next)) {
-      finish(job, "redirect to a non-http(s) URL: " + next);
+      finish(job, "redirect to a non-http(s) URL: " + next, FetchResult::Failure::kPermanent);
       return;
     }
     std::string key = normalised(next);
@@ -441,13 +447,15 @@ struct Fetcher::Impl {
       if (seen == key) {
         std::string chain;
         for (const auto& h : job->result.hops) chain += h.url + " -> ";
-        finish(job, "redirect loop: " + chain + next);
+        finish(job, "redirect loop: " + chain + next, FetchResult::Failure::kPermanent);
         return;
       }
     }
     if (job->result.hops.size() > static_cast<std::size_t>(std::max(opts.max_redirects, 0))) {
-      finish(job, "too many redirects (" + std::to_string(opts.max_redirects) +
-                      "): " + job->result.hops.back().url + " -> " + next);
+      finish(job,
+             "too many redirects (" + std::to_string(opts.max_redirects) +
+                 "): " + job->result.hops.back().url + " -> " + next,
+             FetchResult::Failure::kPermanent);
       return;
     }
     start_hop(job, next);

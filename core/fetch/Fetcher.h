@@ -68,6 +68,14 @@ struct FetchResult {
                                // (on failure: the hops completed before the failing one)
   std::string final_url;       // URL of the last hop
   std::string error;           // one-line reason; empty on success
+  // What kind of failure `error` is, for deciding whether to try again.
+  enum class Failure {
+    kNone,       // success
+    kTransient,  // network, timeout, server trouble: worth retrying later
+    kPermanent,  // the URL or its redirects are bad (scheme, syntax, loop, too many hops)
+    kRefused,    // the address filter refused every address of the host
+  };
+  Failure failure = Failure::kNone;
   bool ok() const { return error.empty(); }
 };
 

@@ -94,6 +94,7 @@ TEST(NetworkGuard, ARedirectToAPrivateAddressIsRefusedAtConnectTime) {
     EXPECT_NE(r->error.find("refused to connect to"), std::string::npos)
         << path << ": " << r->error;
     EXPECT_NE(r->error.find("address not allowed"), std::string::npos) << path << ": " << r->error;
+    EXPECT_EQ(r->failure, fetch::FetchResult::Failure::kRefused) << path;
     // The redirect itself came from the public site and is kept; nothing was fetched after it.
     ASSERT_EQ(r->hops.size(), 1u) << path;
     EXPECT_EQ(r->hops[0].status, 302);

@@ -243,6 +243,7 @@ TEST(Fetcher, RedirectLoopIsAnError) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error, "redirect loop: " + server.url("/a") + " -> " + server.url("/b") + " -> " +
                           server.url("/a"));
+  EXPECT_EQ(r->failure, FetchResult::Failure::kPermanent);
   EXPECT_EQ(r->hops.size(), 2u);  // both completed hops are kept
   EXPECT_EQ(server.request_count(), 2u);
 }
@@ -258,6 +259,7 @@ TEST(Fetcher, TooManyRedirects) {
   auto r = fetch_one(server.url("/n/0"), o);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error.rfind("too many redirects (3)", 0), 0u) << r->error;
+  EXPECT_EQ(r->failure, FetchResult::Failure::kPermanent);
   EXPECT_EQ(r->hops.size(), 4u);  // the first request and three redirects followed
   EXPECT_EQ(server.request_count(), 4u);
   EXPECT_EQ(r->final_url, server.url("/n/3"));
@@ -277,6 +279,7 @@ TEST(Fetcher, RejectsNonHttpUrls) {
     auto r = fetch_one(url);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->error, "not an http(s) URL: " + url);
+    EXPECT_EQ(r->failure, FetchResult::Failure::kPermanent);
     EXPECT_TRUE(r->hops.empty());
   }
 }
@@ -286,6 +289,7 @@ TEST(Fetcher, ConnectionRefused) {
   auto r = fetch_one("http://127.0.0.1:" + std::to_string(port) + "/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error, "connection refused by 127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(r->failure, FetchResult::Failure::kTransient);
   EXPECT_TRUE(r->hops.empty());
 }
 
@@ -469,6 +473,7 @@ TEST(Fetcher, AddressFilterRefuses) {
   auto r = fetch_one(server.url("/"), o);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error, "refused to connect to 127.0.0.1: address not allowed");
+  EXPECT_EQ(r->failure, FetchResult::Failure::kRefused);
   EXPECT_TRUE(r->hops.empty());
   EXPECT_EQ(server.connections_accepted(), 0u);
   ASSERT_FALSE(asked.empty());
