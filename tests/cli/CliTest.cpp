@@ -108,6 +108,22 @@ TEST_F(CliTest, UnchangedRecaptureAddsLittle) {
   auto added = size_of() - before;
   EXPECT_LT(added, 20u * 2048u) << "re-capturing unchanged pages must add < 2 KiB each";
   EXPECT_EQ(run_vellum({"--archive", archive_dir(), "verify"}), 0);
+
+  // The latest capture of each page is a revisit now: as text it reads like the first capture
+  // (extracted from the payload it refers to), without a notice on stderr.
+  const std::string url = nginx_->url(pages_[0].path);
+  const std::string restore = shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                              shell_quote(archive_dir()) + " restore " + shell_quote(url) +
+                              " --format text";
+  auto [rc, notices] = shell(restore + " 2>&1 >/dev/null");
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(notices, "");
+  std::string text, direct;
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", url, "--format", "text"}, &text), 0);
+  ASSERT_EQ(
+      run_vellum({"extract", pages_[0].file.string(), "--url", url, "--format", "text"}, &direct),
+      0);
+  EXPECT_EQ(text, direct);
 }
 
 TEST_F(CliTest, FailuresAreReportedPerUrlAndDoNotStopOthers) {
