@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct GlobalOptions {
   bool plugins_in_process = false;
   double plugin_timeout = 10;                // seconds per page in a plugin (isolated)
   std::uint64_t plugin_memory = 1ull << 30;  // RLIMIT_AS of a plugin worker; 0: none
+  // [plugins.config.<name>] tables of the --config file, handed to the plugins by name.
+  std::map<std::string, nlohmann::json> plugin_config;
 };
 
 struct ArchiveOptions {
@@ -127,8 +130,12 @@ void read_url_list(const std::string& input, std::vector<std::string>& out);
 // else the installed directory and, in a build tree, <build>/plugins.
 std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g);
 
-// Host options for a command that extracts many pages: the plugin directories, spdlog for the
-// plugins' logs, and isolation as the options say with up to `workers` worker processes.
+// Host options with plugins in this process: the plugin directories, spdlog for the plugins'
+// logs, and each plugin's configuration table from --config.
+plugins::HostOptions host_options(const GlobalOptions& g);
+
+// host_options() for a command that extracts many pages: isolation as the options say, with up
+// to `workers` worker processes.
 plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers);
 
 // The command line as given to main().

@@ -62,10 +62,19 @@ std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
   return dirs;
 }
 
-plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers) {
+plugins::HostOptions host_options(const GlobalOptions& g) {
   plugins::HostOptions ho;
   ho.dirs = plugin_dirs(g);
   ho.log = plugins::log_to_spdlog;
+  ho.config = [tables = g.plugin_config](const std::string& name) {
+    auto it = tables.find(name);
+    return it == tables.end() ? nlohmann::json::object() : it->second;
+  };
+  return ho;
+}
+
+plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers) {
+  plugins::HostOptions ho = host_options(g);
   ho.isolation.enabled = !g.plugins_in_process;
   ho.isolation.page_timeout = std::chrono::milliseconds(static_cast<long>(g.plugin_timeout * 1000));
   ho.isolation.memory_limit = g.plugin_memory;
@@ -80,7 +89,7 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
   Page page = extract::build_page_from_html(std::move(html), url);
 
-  plugins::PluginHost host({plugin_dirs(g), {}, {}, {}});
+  plugins::PluginHost host(host_options(g));
   std::shared_ptr<plugins::LoadedPlugin> plugin;
   if (!o.plugin.empty()) {
     plugin = host.load_file(o.plugin, true);  // throws with the reason
@@ -178,8 +187,9 @@ int run_plugins(const GlobalOptions& g, const std::string& check_file) {
     }
     return 0;
   }
-  auto dirs = plugin_dirs(g);
-  plugins::PluginHost host({dirs, {}, {}, {}});
+  plugins::HostOptions options = host_options(g);
+  auto dirs = options.dirs;
+  plugins::PluginHost host(std::move(options));
   auto problems = host.load_all();
   for (const auto& p : host.plugins()) {
     const auto& i = p->info();

@@ -134,7 +134,7 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
       return j;
     }
   }
-  plugins::PluginHost host({plugin_dirs(g), {}, {}, {}});
+  plugins::PluginHost host(host_options(g));
   host.load_all();
   extract::ExtractionResult r;
   auto found = archive::stored_capture_article(reader, row, &host, {}, r);

@@ -20,7 +20,8 @@ std::vector<char*>& vellum::cli::original_argv() {
   return argv;
 }
 
-// --config: the daemon's archive directory, plugin directories and socket become the defaults.
+// --config: the daemon's archive directory, plugin directories and their configuration tables,
+// and socket become the defaults.
 static void apply_config(GlobalOptions& g, bool archive_given, bool timeout_given) {
   auto cfg = vellum::config::load_config(g.config);
   if (!archive_given) g.archive = cfg.archive.dir;
@@ -30,6 +31,7 @@ static void apply_config(GlobalOptions& g, bool archive_given, bool timeout_give
   if (!timeout_given)
     g.plugin_timeout = std::chrono::duration<double>(cfg.plugins.page_timeout).count();
   g.plugin_memory = cfg.plugins.worker_memory;
+  g.plugin_config = cfg.plugins.config;
 }
 
 // The one-line reason on stderr; with --json also as an object on stdout, for scripts.
@@ -59,8 +61,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
   auto* archive_opt = app.get_option("--archive");
   app.add_option("--config", g.config,
-                 "vellumd configuration: its archive.dir, plugin dirs and control socket become "
-                 "the defaults")
+                 "vellumd configuration: its archive.dir, plugin dirs, plugin settings and "
+                 "control socket become the defaults")
       ->check(CLI::ExistingFile);
   app.add_option("--socket", g.socket,
                  "The daemon's control socket (default: from --config, $VELLUM_SOCKET, "

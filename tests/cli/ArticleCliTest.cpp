@@ -150,6 +150,23 @@ TEST_F(ArticleCliTest, ReextractWithAForcedPluginSupersedesTheArticle) {
   EXPECT_NE(vellum({"reextract", "--plugin", "no_such_plugin"}, &out), 0);
 }
 
+// A plugin's [plugins.config.<name>] table from --config reaches it in every command that runs
+// plugins: in this process (extract) and in worker processes (reextract).
+TEST_F(ArticleCliTest, PluginsGetTheirConfigurationTablesFromConfig) {
+  fs::path cfg = tmp_ / "vellum.toml";
+  write_file(cfg, "[plugins]\ndirs = [\"" + std::string(VELLUM_TEST_PLUGIN_DIR) +
+                      "\"]\n\n[plugins.config.general]\ntitle_prefix = \"Configured: \"\n");
+  std::string out;
+  ASSERT_EQ(vellum({"--config", cfg.string(), "--json", "extract", page_.file.string(), "--url",
+                    "https://example.com/a"},
+                   &out),
+            0);
+  EXPECT_EQ(json::parse(out)["title"], "Configured: https://example.com/a") << out;
+  ASSERT_EQ(vellum({"archive", "--no-extract", url_}), 0);
+  ASSERT_EQ(vellum({"--config", cfg.string(), "reextract", "--plugin", "general"}, &out), 0) << out;
+  EXPECT_EQ(restore_json(url_)["title"], "Configured: " + url_);
+}
+
 TEST_F(ArticleCliTest, FailingPluginFallsBackAndTheCaptureIsKept) {
   // throws.example is routed to the plugin that throws from extract().
   std::string host = "throws.example:" + std::to_string(nginx_->port());
