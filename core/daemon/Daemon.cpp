@@ -28,6 +28,7 @@
 #include "daemon/Notifier.h"
 #include "daemon/RetryPolicy.h"
 #include "daemon/StateStore.h"
+#include "extract/PageBuilder.h"
 #include "fetch/Fetcher.h"
 #include "plugins/InstalledPluginDir.h"
 #include "plugins/PluginHost.h"
@@ -693,26 +694,64 @@ struct Daemon::Impl {
     }
     // Parsing a large document runs on the pool; its links come back to the loop.
     ++stores_pending;
-    asio::post(workers(), [this, name = s.cfg.name, kind = s.cfg.kind, pattern = s.cfg.link_pattern,
-                           url = r.final_url, body = std::move(*body),
-                           cap = cfg.fetch.max_document_size]() mutable {
-      sources::Discovery found;
-      std::string problem;
-      try {
-        if (kind == "page") {
-          std::regex re(pattern, std::regex::ECMAScript);
-          for (auto& l : sources::find_links(body, url, re)) found.links.push_back({l, {}, {}});
-        } else {
-          found = sources::parse_discovery(body, url, cap);
-        }
-      } catch (const std::exception& e) {
-        problem = url + ": " + e.what();
-      }
-      asio::post(io, [this, name, found = std::move(found), problem]() mutable {
-        --stores_pending;
-        on_links(name, std::move(found), problem);
-      });
-    });
+    asio::post(
+        workers(), [this, source = s.cfg, type = header_of(hop, "Content-Type"), url = r.final_url,
+                    body = std::move(*body), cap = cfg.fetch.max_document_size]() {
+          sources::Discovery found;
+          std::string problem;
+          try {
+            found = discover(source, url, type, body, cap);
+          } catch (const std::exception& e) {
+            problem = url + ": " + e.what();
+          }
+          asio::post(io, [this, name = source.name, found = std::move(found), problem]() mutable {
+            --stores_pending;
+            on_links(name, std::move(found), problem);
+          });
+        });
+  }
+
+  // The URLs a source's document leads to. For a listing page the site's plugin knows its
+  // links best; without one (or when it lists none) every <a href> is a candidate, and either
+  // way link_pattern decides.
+  sources::Discovery discover(const config::SourceConfig& source, const std::string& url,
+                              const std::string& content_type, const std::string& body,
+                              std::uint64_t max_size) {
+    if (source.kind != "page") return sources::parse_discovery(body, url, max_size);
+    std::regex re(source.link_pattern, std::regex::ECMAScript);
+    auto listed = plugin_links(source.plugin, url, content_type, body);
+    sources::Discovery found;
+    for (auto& l : listed.empty() ? sources::find_links(body, url, re)
+                                  : sources::filter_links(listed, url, re))
+      found.links.push_back({std::move(l), {}, {}});
+    return found;
+  }
+
+  // The links the plugin for a listing page (the source's forced one, else the one routing
+  // claims for its URL) finds on it; empty without such a plugin, or when it fails (logged).
+  std::vector<std::string> plugin_links(const std::string& forced, const std::string& url,
+                                        const std::string& content_type, const std::string& html) {
+    std::shared_ptr<plugins::PluginHost> h;
+    {
+      std::lock_guard lk(host_mu);
+      h = host;
+    }
+    if (!h) return {};
+    auto plugin = forced.empty() ? h->route(url) : h->by_name(forced);
+    if (!plugin) return {};
+    extract::PageInput in;
+    in.url = url;
+    if (!content_type.empty()) in.headers.push_back({"Content-Type", content_type});
+    in.body = html;
+    try {
+      // An isolated plugin's worker parses the page itself.
+      Page page = plugin->isolated() ? extract::decode_page(in) : extract::build_page(in);
+      return plugin->find_links(page);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: plugin '{}' could not list its links: {}; used link_pattern alone", url,
+                   plugin->info().name, e.what());
+      return {};
+    }
   }
 
   void on_links(const std::string& name, sources::Discovery found, const std::string& problem) {

@@ -83,4 +83,16 @@ std::vector<std::string> find_links(std::string_view html, const std::string& pa
   return out;
 }
 
+std::vector<std::string> filter_links(const std::vector<std::string>& links,
+                                      const std::string& page_url, const std::regex& pattern) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& link : links) {
+    std::string url = util::resolve_url(page_url, link);  // empty unless http(s); no fragment
+    if (url.empty() || !std::regex_search(url, pattern)) continue;
+    if (seen.insert(url).second) out.push_back(std::move(url));
+  }
+  return out;
+}
+
 }  // namespace vellum::sources

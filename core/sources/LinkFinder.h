@@ -16,4 +16,10 @@ namespace vellum::sources {
 std::vector<std::string> find_links(std::string_view html, const std::string& page_url,
                                     const std::regex& pattern);
 
+// Links a site plugin listed for a page, treated like find_links() treats <a href>: resolved
+// against `page_url`, without fragment, kept when http(s) and `pattern` matches, duplicates
+// dropped, order kept.
+std::vector<std::string> filter_links(const std::vector<std::string>& links,
+                                      const std::string& page_url, const std::regex& pattern);
+
 }  // namespace vellum::sources

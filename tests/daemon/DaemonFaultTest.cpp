@@ -423,6 +423,44 @@ TEST(DaemonFault, ServesPrometheusMetricsOnLoopback) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A listing page whose site plugin lists its links (here: in data-story attributes, where no
+// <a href> finder looks): the plugin's links are followed, still subject to link_pattern, and
+// the page's ordinary anchors are not.
+TEST(DaemonSources, AListingPagesPluginFindsItsLinks) {
+  TestHttpServer server;
+  server.on("/front/", Reply::ok("<html><body><a href=\"/stories/by-anchor\">A</a>"
+                                 "<div data-story=\"/stories/one\"></div><div data-story=\"" +
+                                     server.url("/stories/two") +
+                                     "#top\"></div><div data-story=\"/about\"></div>"
+                                     "<div data-story=\"/stories/one\"></div></body></html>",
+                                 "text/html"));
+  for (const char* p : {"/stories/one", "/stories/two", "/stories/by-anchor", "/about"})
+    server.on(p, Reply::ok(page(p), "text/html"));
+  DaemonHarness d("vd-links");
+  std::string cfg = d.config(source("front", server.url("/front/"), "page",
+                                    "link_pattern = \"/stories/\"\nplugin = \"general\"\n"));
+  std::string from = "dirs = [" + DaemonHarness::quoted(VELLUM_PLUGIN_BUILD_DIR) + "]";
+  cfg.replace(cfg.find(from), from.size(),
+              "dirs = [" + DaemonHarness::quoted(VELLUM_TEST_PLUGIN_DIR) + "]");
+  d.write_config(cfg);
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) {
+    return s["captures"].get<int>() >= 2 && s["queue"]["queued"].get<int>() == 0 &&
+           s["queue"]["in_flight"].get<int>() == 0;
+  })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_EQ(server.requests_for("/stories/one").size(), 1u);
+  EXPECT_EQ(server.requests_for("/stories/two").size(), 1u);
+  EXPECT_TRUE(server.requests_for("/stories/by-anchor").empty()) << "the plugin's list decides";
+  EXPECT_TRUE(server.requests_for("/about").empty()) << "link_pattern still applies";
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "restore", server.url("/stories/two"),
+                        "--format", "json"},
+                       &out),
+            0);
+  EXPECT_EQ(json::parse(out)["extractor"]["name"], "general");
+}
+
 TEST(DaemonSources, ListingPagesSitemapIndexesAndSingleUrlsAreFollowed) {
   TestHttpServer server;
   // A listing page: only links matching the pattern are articles.

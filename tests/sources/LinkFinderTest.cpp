@@ -85,5 +85,20 @@ TEST(LinkFinder, WithoutBaseUsesThePageUrl) {
   EXPECT_TRUE(find_links("\xFF\xFE\x00garbage<<<a", "https://n.example/", std::regex(".")).empty());
 }
 
+TEST(LinkFinder, PluginListedLinksAreResolvedFilteredAndDeduplicated) {
+  Links listed{"/news/1",
+               "https://n.example/news/2#comments",
+               "news/3",
+               "mailto:x@n.example",
+               "javascript:void(0)",
+               "/about",
+               "/news/1",
+               "ftp://n.example/news/4"};
+  EXPECT_EQ(
+      filter_links(listed, "https://n.example/", std::regex("/news/")),
+      (Links{"https://n.example/news/1", "https://n.example/news/2", "https://n.example/news/3"}));
+  EXPECT_TRUE(filter_links({}, "https://n.example/", std::regex(".")).empty());
+}
+
 }  // namespace
 }  // namespace vellum::sources
