@@ -70,21 +70,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string collapse_space(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (is_space(c)) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 // An Atom title of type="html": markup removed and the escapes left after XML decoding undone.
 std::string html_title_text(std::string_view s) {
   std::string text;
@@ -117,7 +102,7 @@ std::string html_title_text(std::string_view s) {
     }
     if (!replaced) out += text[i++];
   }
-  return collapse_space(out);
+  return util::one_line(out);
 }
 
 std::optional<util::TimePoint> parse_date(std::string_view text) {
@@ -699,7 +684,7 @@ class DiscoveryParser {
       first_bad_date_ = std::string(unread);
       first_bad_date_line_ = e.line;
     }
-    link.title = e.html_title ? html_title_text(e.title) : collapse_space(e.title);
+    link.title = e.html_title ? html_title_text(e.title) : util::one_line(e.title);
     out_.links.push_back(std::move(link));
     if (!seen_.insert(out_.links.size() - 1).second) out_.links.pop_back();
   }

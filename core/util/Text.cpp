@@ -70,7 +70,7 @@ std::string one_line(std::string_view s) {
   std::string out;
   bool space = false;
   for (char c : s) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == '\v') {
       space = !out.empty();
       continue;
     }

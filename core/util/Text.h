@@ -17,8 +17,8 @@ bool iequals(std::string_view a, std::string_view b);
 // other unprintable bytes escaped ("\r", "\x00"), and "..." when cut.
 std::string quote(std::string_view s, std::size_t max = 40);
 
-// `s` with every run of white space (spaces, tabs, line breaks) made one space, and none at
-// the start: an error message or a snippet on one line.
+// `s` with every run of ASCII white space (spaces, tabs, line breaks, form feeds) made one
+// space, and none at either end: an error message, a snippet or a feed title on one line.
 std::string one_line(std::string_view s);
 
 // Appends code point `cp` as UTF-8; NUL, surrogates and values past U+10FFFF become U+FFFD.

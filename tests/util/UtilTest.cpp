@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
@@ -100,4 +101,15 @@ TEST(Url, ResolvesLikeRfc3986) {
   EXPECT_EQ(resolve_url(base, "g/../h"), "http://a.example/b/c/h");
   EXPECT_EQ(resolve_url(base, "HTTPS://Other.Example:443/z"), "https://other.example/z");
   EXPECT_EQ(resolve_url(base, "mailto:x@y"), "");
+}
+
+TEST(Text, OneLineCollapsesEveryRunOfWhiteSpace) {
+  EXPECT_EQ(one_line("  curl:\n  connection\r\n\treset \f\v by peer \n"),
+            "curl: connection reset by peer");
+  EXPECT_EQ(one_line(""), "");
+  EXPECT_EQ(one_line(" \n\t "), "");
+  EXPECT_EQ(one_line("caf\xc3\xa9\xc2\xa0"
+                     "bar"),
+            "caf\xc3\xa9\xc2\xa0"
+            "bar");  // only ASCII space
 }
