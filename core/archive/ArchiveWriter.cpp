@@ -88,8 +88,9 @@ struct ArchiveWriter::OpenFile {
   // that succeeds reads them back from the file (checksums checked) and indexes them, and a
   // writer opening the archive later does the same for a file closed in this state.
   std::optional<std::uint64_t> unindexed_from;
-  // Set (under mu_) when writing or syncing the file failed for a reason other than a full
-  // disk. After a failed fsync the kernel may have dropped pages it could not write while still
+  // Set (under mu_) when writing the file failed for a reason other than a full disk, or when
+  // syncing it failed for any reason (ENOSPC from fdatasync means written data was lost too).
+  // After a failed fsync the kernel may have dropped pages it could not write while still
   // serving them from its cache, so nothing past indexed_to can be trusted and a later fsync
   // succeeding proves nothing about it. Such a file takes no more records, every capture in it
   // not yet reported done fails with this error, and it is cut back to indexed_to and closed.
@@ -245,11 +246,20 @@ void ArchiveWriter::recover() {
     }
     std::uint64_t size = fs::file_size(e.path);
     if (known && known->closed && known->indexed_to == size) continue;
-    // A closed file the index does not (fully) know: index the rest of it.
+    // A closed file the index does not (fully) know: index the rest of it. A damaged record
+    // does not keep the archive from opening: what precedes it is indexed and the damage is
+    // reported (`vellum verify` names it too); the file itself is left as it is.
     index_->begin();
     try {
       std::uint64_t n = 0;
-      std::uint64_t end = index_warc_file(*index_, e.path, e.name, from, &n);
+      std::uint64_t end = 0;
+      try {
+        end = index_warc_file(*index_, e.path, e.name, from, &n);
+      } catch (const warc::WarcFormatError& err) {
+        end = std::max(from, err.offset());
+        recovery_.messages.push_back(e.name + ": indexed up to offset " + std::to_string(end) +
+                                     ", where a record is damaged: " + err.what());
+      }
       index_->set_file({e.name, end, true});
       index_->commit();
       recovery_.captures_indexed += n;
@@ -289,6 +299,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     std::optional<index::CaptureRow> previous;
     if (options_.dedup) {
       std::lock_guard lk(index_mu_);
+      if (!index_) throw std::runtime_error("archive writer is closed");
       previous = index_->latest(util::surt(hop.url));
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);
@@ -499,75 +510,15 @@ void ArchiveWriter::commit(Pending& pending) {
     batch.swap(queue_);
     std::vector<std::shared_ptr<OpenFile>> retired;
     retired.swap(retired_);
-    std::map<OpenFile*, std::shared_ptr<OpenFile>> files;
-    for (Pending* p : batch) files.emplace(p->file.get(), p->file);
     lk.unlock();
-
-    // Sync each file once; a file whose sync fails is broken, and so are the captures in it.
-    if (options_.sync == SyncPolicy::always) {
-      for (auto& [raw, f] : files) {
-        {
-          std::lock_guard blk(mu_);
-          if (f->broken) continue;
-        }
-        try {
-          f->file->sync();
-        } catch (...) {
-          std::lock_guard blk(mu_);
-          mark_broken_locked(f, std::current_exception());
-          retired.push_back(f);
-        }
-      }
-    }
-    std::vector<Pending*> good;
-    {
-      std::lock_guard blk(mu_);
-      for (Pending* p : batch) {
-        if (p->file->broken)
-          p->error = p->file->broken;
-        else
-          good.push_back(p);
-      }
-    }
-
-    std::exception_ptr error;
     try {
-      std::lock_guard ilk(index_mu_);
-      index_->begin();
-      try {
-        std::map<OpenFile*, std::uint64_t> ends;
-        for (Pending* p : good) {
-          for (const auto& r : p->rows) index_->add_capture(r);
-          for (const auto& a : p->articles) index_->add_article(a);
-          ends[p->file.get()] = std::max(ends[p->file.get()], p->end);
-        }
-        // Records an earlier failed batch left without index rows: now that writing works
-        // again, read them back (each checked) up to the end of this batch and index them.
-        for (auto& [f, end] : ends)
-          if (f->unindexed_from)
-            index_warc_file(*index_, f->file->path(), f->name, *f->unindexed_from, nullptr, {},
-                            end);
-        for (auto& [f, end] : ends) index_->set_file({f->name, end, false});
-        index_->commit();
-        for (auto& [f, end] : ends) {
-          f->indexed_to = end;
-          f->unindexed_from.reset();
-        }
-      } catch (...) {
-        index_->rollback();
-        throw;
-      }
+      lead(batch, retired);
     } catch (...) {
-      error = std::current_exception();
-      for (Pending* p : good) {
-        p->error = error;
-        auto& from = p->file->unindexed_from;
-        from = std::min(from.value_or(p->start), p->start);
-      }
+      // Nothing escapes lead() once the batch is indexed, so none of it was reported done:
+      // fail what has no error yet, and keep the writer going for the next batch.
+      for (Pending* p : batch)
+        if (!p->error) p->error = std::current_exception();
     }
-    // Files that rotated out or broke: every record they hold was in this batch or an earlier
-    // one, or (a broken file) fails without being read again.
-    for (auto& f : retired) close_retired(*f);
     lk.lock();
     for (Pending* p : batch) p->done = true;
     leader_busy_ = false;
@@ -576,13 +527,94 @@ void ArchiveWriter::commit(Pending& pending) {
   if (pending.error) std::rethrow_exception(pending.error);
 }
 
-void ArchiveWriter::close_retired(OpenFile& f) {
+void ArchiveWriter::lead(std::deque<Pending*>& batch,
+                         std::vector<std::shared_ptr<OpenFile>>& retired) {
+  std::map<OpenFile*, std::shared_ptr<OpenFile>> files;
+  for (Pending* p : batch) files.emplace(p->file.get(), p->file);
+
+  // Sync each file once; a file whose sync fails is broken, and so are the captures in it.
+  if (options_.sync == SyncPolicy::always) {
+    for (auto& [raw, f] : files) {
+      {
+        std::lock_guard blk(mu_);
+        if (f->broken) continue;
+      }
+      try {
+        f->file->sync();
+      } catch (...) {
+        std::lock_guard blk(mu_);
+        mark_broken_locked(f, std::current_exception());
+        retired.push_back(f);
+      }
+    }
+  }
+  std::vector<Pending*> good;
+  {
+    std::lock_guard blk(mu_);
+    for (Pending* p : batch) {
+      if (p->file->broken)
+        p->error = p->file->broken;
+      else
+        good.push_back(p);
+    }
+  }
+
+  std::exception_ptr error;
+  try {
+    std::lock_guard ilk(index_mu_);
+    index_->begin();
+    try {
+      std::map<OpenFile*, std::uint64_t> ends;
+      for (Pending* p : good) {
+        for (const auto& r : p->rows) index_->add_capture(r);
+        for (const auto& a : p->articles) index_->add_article(a);
+        ends[p->file.get()] = std::max(ends[p->file.get()], p->end);
+      }
+      // Records an earlier failed batch left without index rows: now that writing works
+      // again, read them back (each checked) up to the end of this batch and index them.
+      for (auto& [f, end] : ends)
+        if (f->unindexed_from)
+          index_warc_file(*index_, f->file->path(), f->name, *f->unindexed_from, nullptr, {}, end);
+      for (auto& [f, end] : ends) index_->set_file({f->name, end, false});
+      index_->commit();
+      for (auto& [f, end] : ends) {
+        f->indexed_to = end;
+        f->unindexed_from.reset();
+      }
+    } catch (...) {
+      index_->rollback();
+      throw;
+    }
+  } catch (...) {
+    error = std::current_exception();
+    for (Pending* p : good) {
+      p->error = error;
+      auto& from = p->file->unindexed_from;
+      from = std::min(from.value_or(p->start), p->start);
+    }
+  }
+  // Files that rotated out or broke: every record they hold was in this batch or an earlier
+  // one, or (a broken file) fails without being read again.
+  for (auto& f : retired) close_retired(*f);
+}
+
+void ArchiveWriter::close_retired(OpenFile& f) noexcept {
   try {
     close_file(f);
-  } catch (const std::exception& e) {
-    // Every capture reported done in it is durable already; the next writer to open the
-    // archive recovers the file (cuts what cannot be read, closes it).
-    if (log_) log_(std::string("cannot close ") + f.name + ": " + e.what());
+  } catch (...) {
+    // The file stays ".open" and the next writer to open the archive recovers it. With
+    // SyncPolicy::always every capture reported done in it was synced already.
+    try {
+      std::string why = "unknown error";
+      try {
+        throw;
+      } catch (const std::exception& e) {
+        why = e.what();
+      } catch (...) {
+      }
+      if (log_) log_("cannot close " + f.name + ": " + why);
+    } catch (...) {
+    }
   }
 }
 
@@ -594,8 +626,8 @@ void ArchiveWriter::close_file(OpenFile& f) {
     f.file->cut_back(f.indexed_to);
     f.unindexed_from.reset();
     if (log_ && size > f.indexed_to)
-      log_(f.name + ": cut back to " + std::to_string(f.indexed_to) + " bytes after a failed " +
-           "write; the " + std::to_string(size - f.indexed_to) +
+      log_(f.name + ": cut back to " + std::to_string(f.indexed_to) +
+           " bytes after a failed write or sync; the " + std::to_string(size - f.indexed_to) +
            " bytes after it held only captures that were reported as failed");
   }
   f.file->close_and_rename(dir_.warc_dir() / f.name);
@@ -621,7 +653,10 @@ void ArchiveWriter::close() {
       if (!error) error = std::current_exception();
     }
   }
-  index_.reset();
+  {
+    std::lock_guard ilk(index_mu_);
+    index_.reset();
+  }
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;

@@ -126,7 +126,10 @@ class ArchiveWriter {
   // Closes a file; a broken one is first cut back to what was reported done.
   void close_file(OpenFile& file);
   // close_file() for a file retired while writing goes on: a failure is logged, not thrown.
-  void close_retired(OpenFile& file);
+  void close_retired(OpenFile& file) noexcept;
+  // The leader's part of a group commit: syncs the files of `batch`, indexes its good records,
+  // sets each failed pending's error, closes `retired` files.
+  void lead(std::deque<Pending*>& batch, std::vector<std::shared_ptr<OpenFile>>& retired);
   // Stops new records going to `file` after a write or sync error; see OpenFile::broken.
   void mark_broken_locked(const std::shared_ptr<OpenFile>& file, std::exception_ptr error);
   void write_sidecars(const std::vector<index::ArticleRow>& articles,

@@ -304,6 +304,41 @@ TEST(Archive, RecoversFilesLeftByAKilledWriter) {
   EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
+// A closed file that grew a damaged tail behind the index's back (bytes appended by another
+// tool, a bad sector) does not keep the archive from opening for writing: what precedes the
+// damage stays indexed, recovery names the file and offset, and capturing goes on.
+TEST(Archive, DamagedTailOfAClosedFileDoesNotBlockOpening) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store(one(make_hop("http://example.test/a", 200, "first page")));
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  auto size = fs::file_size(files[0].path);
+  const std::string junk = "this is not a WARC record\r\n\r\n";
+  {
+    std::ofstream out(files[0].path, std::ios::binary | std::ios::app);
+    out << junk;
+  }
+  std::unique_ptr<archive::ArchiveWriter> w;
+  ASSERT_NO_THROW(w = archive::ArchiveWriter::open(opts(tmp.path())));
+  std::string messages;
+  for (const auto& m : w->recovery().messages) messages += m + "\n";
+  EXPECT_NE(messages.find(files[0].name + ": indexed up to offset " + std::to_string(size)),
+            std::string::npos)
+      << messages;
+  w->store(one(make_hop("http://example.test/b", 200, "second page")));
+  w->close();
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/a"), "first page");
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/b"), "second page");
+  EXPECT_EQ(fs::file_size(files[0].path), size + junk.size())
+      << "the damaged file is left as it is";
+  archive::ArchiveReader reader(tmp.path());
+  auto report = archive::verify_archive(reader);
+  EXPECT_FALSE(report.ok()) << "verify still names the damage";
+}
+
 TEST(Archive, ReindexRebuildsADeletedIndex) {
   test::TempDir tmp("arch");
   std::vector<std::string> ids;
