@@ -15,20 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* level_name(LogLevel l) {
-  switch (l) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
-}
-
 bool send(int fd, json header, std::string body = {}) {
   return wire::write_frame(fd, {std::move(header), std::move(body)}).status == wire::IoStatus::ok;
 }
@@ -72,8 +58,7 @@ int run_extract_worker(int fd) {
   for (const auto& d : start.header.value("dirs", json::array()))
     options.dirs.emplace_back(d.get<std::string>());
   options.log = [fd](LogLevel level, const std::string& logger, const std::string& message) {
-    send(fd,
-         {{"type", "log"}, {"level", level_name(level)}, {"logger", logger}, {"message", message}});
+    send(fd, wire::log_to_json(level, logger, message));
   };
   // A plugin's configuration table comes from the parent, which holds the configuration.
   options.config = [fd](const std::string& name) -> json {

@@ -112,13 +112,6 @@ std::string who(const PluginInfo& p) {
   return "plugin '" + p.name + "' (" + p.file.string() + ")";
 }
 
-LogLevel level_from(const std::string& s) {
-  return s == "error"  ? LogLevel::error
-         : s == "warn" ? LogLevel::warn
-         : s == "info" ? LogLevel::info
-                       : LogLevel::debug;
-}
-
 // Runs `start` on one thread that lasts as long as the process. A worker asks for SIGKILL when
 // its parent dies (PR_SET_PDEATHSIG), and Linux takes "parent" to be the thread that started
 // it: workers started from a storing thread would die with that thread.
@@ -287,9 +280,7 @@ std::unique_ptr<WorkerPool::Worker> WorkerPool::spawn(Ready* ready) {
     if (r.status != wire::IoStatus::ok) continue;
     std::string type = f.header.value("type", "");
     if (type == "log") {
-      if (options_.log)
-        options_.log(level_from(f.header.value("level", "")), f.header.value("logger", ""),
-                     f.header.value("message", ""));
+      wire::forward_log(f.header, options_);
     } else if (type == "config") {
       json table = options_.config ? options_.config(f.header.value("name", "")) : json::object();
       r = wire::write_frame(w->fd, {{{"type", "config"}, {"config", table}}, {}}, deadline);
@@ -401,9 +392,7 @@ WorkerPool::Reply WorkerPool::call(const PluginInfo& plugin, const std::string& 
   while (r.status == wire::IoStatus::ok) {
     r = wire::read_frame(w->fd, f, deadline);
     if (r.status != wire::IoStatus::ok || f.header.value("type", "") != "log") break;
-    if (options_.log)
-      options_.log(level_from(f.header.value("level", "")), f.header.value("logger", ""),
-                   f.header.value("message", ""));
+    wire::forward_log(f.header, options_);
   }
   switch (r.status) {
     case wire::IoStatus::ok:

@@ -130,6 +130,24 @@ IoResult read_frame(int fd, Frame& frame, Deadline deadline) {
   return {};
 }
 
+json log_to_json(LogLevel level, const std::string& logger, const std::string& message) {
+  const char* name = level == LogLevel::error  ? "error"
+                     : level == LogLevel::warn ? "warn"
+                     : level == LogLevel::info ? "info"
+                                               : "debug";
+  return {{"type", "log"}, {"level", name}, {"logger", logger}, {"message", message}};
+}
+
+void forward_log(const json& header, const HostOptions& options) {
+  if (!options.log) return;
+  const std::string level = header.value("level", "");
+  options.log(level == "error"  ? LogLevel::error
+              : level == "warn" ? LogLevel::warn
+              : level == "info" ? LogLevel::info
+                                : LogLevel::debug,
+              header.value("logger", ""), header.value("message", ""));
+}
+
 json article_to_json(const Article& a) {
   json sections = json::array();
   for (const auto& s : a.sections)

@@ -58,6 +58,11 @@ Article article_from_json(const nlohmann::json& j);  // throws nlohmann::json::e
 nlohmann::json info_to_json(const PluginInfo& info);
 PluginInfo info_from_json(const nlohmann::json& j);
 
+// A plugin's log message: the worker's {"type":"log", ...} header, and the parent passing one on
+// to `log` (an unknown level is taken as debug).
+nlohmann::json log_to_json(LogLevel level, const std::string& logger, const std::string& message);
+void forward_log(const nlohmann::json& header, const HostOptions& options);
+
 // A page's capture fields (not its HTML, which travels as the body, nor what is parsed from
 // it, which the worker rebuilds with the same PageBuilder).
 nlohmann::json page_fields_to_json(const Page& page);

@@ -2,6 +2,7 @@
 // exhausts memory costs its page the plugin article and nothing else; routing, configuration
 // and logging are the same as in-process.
 #include <gtest/gtest.h>
+
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "extract/Extraction.h"
 #include "plugins/PluginHost.h"
@@ -115,6 +117,25 @@ TEST(WorkerProtocol, ArticleRoundTripKeepsEveryField) {
   // An empty article stays empty.
   EXPECT_EQ(wire::article_to_json(wire::article_from_json(wire::article_to_json(Article{}))),
             wire::article_to_json(Article{}));
+}
+
+TEST(WorkerProtocol, LogMessagesKeepTheirLevel) {
+  std::vector<std::tuple<LogLevel, std::string, std::string>> got;
+  HostOptions o;
+  o.log = [&](LogLevel l, const std::string& logger, const std::string& m) {
+    got.emplace_back(l, logger, m);
+  };
+  for (LogLevel l : {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error})
+    wire::forward_log(wire::log_to_json(l, "plugin.x", "m"), o);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(std::get<0>(got[0]), LogLevel::debug);
+  EXPECT_EQ(std::get<0>(got[1]), LogLevel::info);
+  EXPECT_EQ(std::get<0>(got[2]), LogLevel::warn);
+  EXPECT_EQ(std::get<0>(got[3]), LogLevel::error);
+  EXPECT_EQ(std::get<1>(got[3]), "plugin.x");
+  EXPECT_EQ(std::get<2>(got[3]), "m");
+  wire::forward_log({{"type", "log"}, {"level", "shouting"}}, o);
+  EXPECT_EQ(std::get<0>(got.back()), LogLevel::debug);
 }
 
 TEST(WorkerProtocol, FramesCarryHeaderAndBody) {
