@@ -8,7 +8,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <set>
 #include <system_error>
 
 #include "archive/RecordBuilder.h"
@@ -57,17 +56,6 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
   std::string me = std::to_string(getpid()) + " " + program_invocation_short_name + "\n";
   if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
   return fd;
-}
-
-// A full disk or quota: the file is fine and takes records again once there is room.
-bool out_of_space(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::system_error& se) {
-    return se.code().value() == ENOSPC || se.code().value() == EDQUOT;
-  } catch (...) {
-  }
-  return false;
 }
 
 void fsync_path(const fs::path& p, int flags) {
@@ -409,10 +397,9 @@ void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<inde
     std::uint64_t base = 0;
     try {
       base = pending.file->file->append(bytes);
-    } catch (...) {
+    } catch (const std::exception& e) {
       // append() cut the partial record off again; a full disk leaves the file usable.
-      if (!out_of_space(std::current_exception()))
-        mark_broken_locked(pending.file, std::current_exception());
+      if (!out_of_space(e)) mark_broken_locked(pending.file, std::current_exception());
       throw;
     }
     pending.start = base;
@@ -452,6 +439,14 @@ void ArchiveWriter::write_sidecars(const std::vector<index::ArticleRow>& article
       }
     }
   }
+}
+
+bool out_of_space(const std::exception& e) {
+  if (auto* se = dynamic_cast<const std::system_error*>(&e))
+    if (se->code().value() == ENOSPC || se->code().value() == EDQUOT) return true;
+  std::string_view what = e.what();
+  return what.find("disk is full") != std::string_view::npos ||
+         what.find("No space left on device") != std::string_view::npos;
 }
 
 void add_response_location(nlohmann::json& j, const index::CaptureRow& response) {
@@ -599,22 +594,20 @@ void ArchiveWriter::lead(std::deque<Pending*>& batch,
 }
 
 void ArchiveWriter::close_retired(OpenFile& f) noexcept {
-  try {
-    close_file(f);
-  } catch (...) {
-    // The file stays ".open" and the next writer to open the archive recovers it. With
-    // SyncPolicy::always every capture reported done in it was synced already.
+  // The file stays ".open" and the next writer to open the archive recovers it. With
+  // SyncPolicy::always every capture reported done in it was synced already.
+  auto report = [&](const char* why) noexcept {
     try {
-      std::string why = "unknown error";
-      try {
-        throw;
-      } catch (const std::exception& e) {
-        why = e.what();
-      } catch (...) {
-      }
       if (log_) log_("cannot close " + f.name + ": " + why);
     } catch (...) {
     }
+  };
+  try {
+    close_file(f);
+  } catch (const std::exception& e) {
+    report(e.what());
+  } catch (...) {
+    report("unknown error");
   }
 }
 

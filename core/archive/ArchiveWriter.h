@@ -170,6 +170,10 @@ ReindexReport reindex(const std::filesystem::path& dir, ArchiveWriter::Logger lo
 // length, record_id, payload_digest.
 void add_response_location(nlohmann::json& article, const index::CaptureRow& response);
 
+// Whether `e` says the disk (or a quota) is full: ENOSPC or EDQUOT from a file write, or SQLite's
+// "database or disk is full". Such a failure goes away once there is room again.
+bool out_of_space(const std::exception& e);
+
 // Writes a capture's article JSON as a plain file, articles/<domain>/<capture id>.json,
 // with its WARC location added (atomically: temporary file, then rename).
 void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,

@@ -162,14 +162,6 @@ struct Daemon::Impl {
   std::string pause_reason;
   asio::steady_timer space_timer{io};
 
-  static bool out_of_space(const std::exception& e) {
-    if (auto* se = dynamic_cast<const std::system_error*>(&e))
-      if (se->code().value() == ENOSPC || se->code().value() == EDQUOT) return true;
-    std::string_view what = e.what();
-    return what.find("disk is full") != std::string_view::npos ||
-           what.find("No space left on device") != std::string_view::npos;
-  }
-
   // Runs a write of the state database. When the disk is full, capturing pauses instead: the
   // capture itself is durable and indexed, the URL stays due and is fetched again (a revisit)
   // once there is room, and a restart reconciles the state with the index anyway.
@@ -178,7 +170,7 @@ struct Daemon::Impl {
     try {
       write();
     } catch (const std::exception& e) {
-      if (!out_of_space(e)) throw;
+      if (!archive::out_of_space(e)) throw;
       pause_for_space(std::string("state: ") + e.what());
     }
   }
@@ -214,6 +206,12 @@ struct Daemon::Impl {
 
   std::mutex host_mu;  // guards `host` (swapped on reload, used by storing threads)
   std::shared_ptr<plugins::PluginHost> host;
+
+  // The plugin host in effect; kept alive by the caller while it uses it, across a reload.
+  std::shared_ptr<plugins::PluginHost> current_host() {
+    std::lock_guard lk(host_mu);
+    return host;
+  }
   std::mutex forced_mu;                                 // guards `forced`
   std::unordered_map<std::string, std::string> forced;  // URL -> plugin forced by its source
 
@@ -259,11 +257,7 @@ struct Daemon::Impl {
     if (c.archive.extract) {
       wo.extract = [this](const fetch::Exchange& hop,
                           const index::CaptureRow& row) -> std::optional<json> {
-        std::shared_ptr<plugins::PluginHost> h;
-        {
-          std::lock_guard lk(host_mu);
-          h = host;
-        }
+        std::shared_ptr<plugins::PluginHost> h = current_host();
         std::string plugin;
         {
           std::lock_guard lk(forced_mu);
@@ -731,11 +725,7 @@ struct Daemon::Impl {
   // claims for its URL) finds on it; empty without such a plugin, or when it fails (logged).
   std::vector<std::string> plugin_links(const std::string& forced, const std::string& url,
                                         const std::string& content_type, const std::string& html) {
-    std::shared_ptr<plugins::PluginHost> h;
-    {
-      std::lock_guard lk(host_mu);
-      h = host;
-    }
+    std::shared_ptr<plugins::PluginHost> h = current_host();
     if (!h) return {};
     auto plugin = forced.empty() ? h->route(url) : h->by_name(forced);
     if (!plugin) return {};
@@ -870,11 +860,7 @@ struct Daemon::Impl {
       pool.reset();
     }
     // Plugin worker processes too: an idle daemon keeps none (about 14 MB each).
-    std::shared_ptr<plugins::PluginHost> h;
-    {
-      std::lock_guard lk(host_mu);
-      h = host;
-    }
+    std::shared_ptr<plugins::PluginHost> h = current_host();
     if (h) h->stop_idle_workers();
     malloc_trim(0);
   }
@@ -1096,7 +1082,7 @@ struct Daemon::Impl {
         s = writer->store(r);
       } catch (const std::exception& e) {
         error = e.what();
-        no_space = out_of_space(e);
+        no_space = archive::out_of_space(e);
       }
       if (!item.plugin.empty()) {
         std::lock_guard lk(forced_mu);
@@ -1307,7 +1293,7 @@ int Daemon::run() {
     } catch (const std::exception& e) {
       // Any write of the state or index that found the disk full (a source run recording new
       // URLs, say) pauses capturing instead of stopping the daemon; the loop goes on.
-      if (!Impl::out_of_space(e)) throw;
+      if (!archive::out_of_space(e)) throw;
       spdlog::error("{}", e.what());
       impl_->pause_for_space(e.what());
     }
