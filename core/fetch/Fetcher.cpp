@@ -426,8 +426,7 @@ struct Fetcher::Impl {
     if (!ok) {
       auto kind = FetchResult::Failure::kTransient;
       if (code == CURLE_URL_MALFORMAT) kind = FetchResult::Failure::kPermanent;
-      if (code == CURLE_COULDNT_CONNECT && done->sockets_opened == 0 && !done->refused_ip.empty())
-        kind = FetchResult::Failure::kRefused;
+      if (code == CURLE_COULDNT_CONNECT && refused(*done)) kind = FetchResult::Failure::kRefused;
       finish(job, error, kind);
       return;
     }
@@ -461,6 +460,9 @@ struct Fetcher::Impl {
     start_hop(job, next);
   }
 
+  // Whether the address filter turned down every address the hop tried (and none was opened).
+  static bool refused(const Hop& hop) { return hop.sockets_opened == 0 && !hop.refused_ip.empty(); }
+
   // One line saying what went wrong with a hop.
   std::string describe(const Hop& hop, CURLcode code, const HopInfo& info) const {
     if (!hop.internal_error.empty()) return hop.internal_error;
@@ -477,7 +479,7 @@ struct Fetcher::Impl {
       case CURLE_COULDNT_RESOLVE_HOST:
         return "could not resolve host '" + host_of(hop.ex.url) + "'";
       case CURLE_COULDNT_CONNECT:
-        if (hop.sockets_opened == 0 && !hop.refused_ip.empty())
+        if (refused(hop))
           return "refused to connect to " + hop.refused_ip + ": address not allowed";
         switch (info.os_errno) {
           case ECONNREFUSED:

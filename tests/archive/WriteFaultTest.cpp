@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "support/Subprocess.h"
 #include "support/TempDir.h"
 #include "support/TestHttpServer.h"
 #include "support/Tools.h"
@@ -91,18 +92,11 @@ class WriteFaults : public ::testing::Test {
       EXPECT_EQ(scan.valid_end, scan.file_size)
           << f << ": " << scan.error.value_or("torn record at the end");
     }
-    std::string out;
-    EXPECT_EQ(shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_.string()) +
-                    " verify 2>&1")
-                  .first,
-              0);
+    EXPECT_EQ(vellum({"verify"}), 0);
     for (const auto& j : r.lines) {
       if (!j.contains("url") || j.contains("error")) continue;
-      std::string url = j["url"];
-      auto [status, page] =
-          shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_.string()) +
-                " restore " + shell_quote(url) + " --format html");
-      EXPECT_EQ(status, 0) << url;
+      std::string url = j["url"], page;
+      EXPECT_EQ(vellum({"restore", url, "--format", "html"}, &page), 0) << url;
       EXPECT_TRUE(page == bodies_.at(url)) << url << " does not restore byte for byte";
     }
   }
@@ -141,10 +135,15 @@ class WriteFaults : public ::testing::Test {
     return urls;
   }
 
+  // `vellum --archive ARCHIVE ARGS...` without a fault.
+  int vellum(std::vector<std::string> args, std::string* out = nullptr) {
+    args.insert(args.begin(), {"--archive", archive_.string()});
+    return run_vellum(args, out);
+  }
+
   bool restorable(const std::string& url) {
-    return shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_.string()) +
-                 " restore " + shell_quote(url) + " --format html >/dev/null 2>&1")
-               .first == 0;
+    std::string page;
+    return vellum({"restore", url, "--format", "html"}, &page) == 0;
   }
 
   TestHttpServer server_;
