@@ -90,7 +90,9 @@ void fundus(const fs::path& shared, bool verbose) {
                                      row["url"].get<std::string>());
     auto a = ex.extract(page);
     ++n;
-    std::string et = exp.value("title", "");
+    // Exact after whitespace normalisation: two labels keep a trailing space or no-break space
+    // that the page's title had, which an extractor trims.
+    std::string et = vellum::extract::clean_text(exp.value("title", ""));
     bool t = a.title == et;
     std::string ed = vellum::extract::normalize_date(exp.value("publishing_date", ""));
     bool d = !ed.empty() && a.published.substr(0, 16) == ed.substr(0, 16);

@@ -268,13 +268,28 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     if (!host.empty()) t = strip_site_name(strip_site_name(t, host), brand);
     if (!site.empty() && util::iequals(t, site)) t.clear();
   }
+  // d supports c when it is c, or c decorated: "Section: c", "c | Site", "Topic: c | Section".
   auto supports = [](const std::string& d, const std::string& c) {
     if (d == c) return true;
-    if (d.size() <= c.size() + 2 || d.compare(0, c.size(), c) != 0) return false;
-    std::string_view rest = std::string_view(d).substr(c.size());
-    for (const char* sep : {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " * ", " : ",
-                            " \xC2\xB7 ", " \xE2\x80\xA2 "})
-      if (rest.rfind(sep, 0) == 0) return true;
+    if (d.size() <= c.size() + 2) return false;
+    static constexpr std::string_view kSeps[] = {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                                                 " * ", " : ", " \xC2\xB7 ",     " \xE2\x80\xA2 "};
+    auto after_ok = [](std::string_view rest) {
+      if (rest.empty()) return true;
+      for (auto sep : kSeps)
+        if (rest.starts_with(sep)) return true;
+      return false;
+    };
+    auto before_ok = [](std::string_view lead) {
+      if (lead.empty()) return true;
+      if (lead.size() >= 3 && lead.ends_with(": ")) return true;
+      for (auto sep : kSeps)
+        if (lead.ends_with(sep)) return true;
+      return false;
+    };
+    std::string_view dv(d);
+    for (auto at = dv.find(c); at != std::string_view::npos; at = dv.find(c, at + 1))
+      if (before_ok(dv.substr(0, at)) && after_ok(dv.substr(at + c.size()))) return true;
     return false;
   };
   int best_votes = 0;

@@ -152,6 +152,18 @@ TEST(GenericExtractor, TitleSourcesAndSiteSuffix) {
               "headline'>",
               "<h1>Long headline</h1>"),
             "Long headline");
+  // A headline that other sources carry with a topic before it and a section after it.
+  EXPECT_EQ(t("<title>Floods: Rain closes bridge | City News</title><meta property=og:title "
+              "content='Floods: Rain closes bridge | City News'><meta "
+              "name=twitter:title content='Floods: Rain closes bridge | City News'>",
+              "<h1>Rain closes bridge</h1><script type='application/ld+json'>{\"@type\": "
+              "\"NewsArticle\", \"headline\": \"Rain closes bridge\"}</script>"),
+            "Rain closes bridge");
+  // A shorter title inside a longer one without a separator is no support.
+  EXPECT_EQ(t("<meta property=og:title content='Rain closes bridge again'><meta name=twitter:title "
+              "content='Rain closes bridge again'>",
+              "<h1>Rain closes bridge</h1>"),
+            "Rain closes bridge again");
 }
 
 TEST(GenericExtractor, MicrodataAndTimeFallbacks) {
