@@ -27,6 +27,9 @@
 namespace fs = std::filesystem;
 using nlohmann::json;
 using vellum::extract::build_page_from_html;
+
+// The document the generic extractor gets when it runs on a capture (no plugin for the page).
+constexpr auto kScope = vellum::extract::DomScope::article;
 using vellum::extract::GenericExtractor;
 
 namespace {
@@ -60,7 +63,7 @@ void aeb(const fs::path& shared, bool verbose) {
   for (auto& [id, v] : gt.items()) {
     fs::path html = dir / "html" / (id + ".html.gz");
     if (!fs::exists(html)) continue;
-    auto page = build_page_from_html(read_gz(html), v.value("url", ""));
+    auto page = build_page_from_html(read_gz(html), v.value("url", ""), kScope);
     pred[id] = {{"articleBody", ex.extract(page).body_text()}};
   }
   fs::path out = fs::temp_directory_path() / "vellum-aeb-pred.json";
@@ -87,7 +90,7 @@ void fundus(const fs::path& shared, bool verbose) {
     json exp =
         read_json(dir / row["expected"].get<std::string>())[row["expected_key"].get<std::string>()];
     auto page = build_page_from_html(read_gz(dir / row["html"].get<std::string>()),
-                                     row["url"].get<std::string>());
+                                     row["url"].get<std::string>(), kScope);
     auto a = ex.extract(page);
     ++n;
     // Exact after whitespace normalisation: two labels keep a trailing space or no-break space
@@ -157,12 +160,18 @@ void speed(const fs::path& shared) {
     return vellum::Document::parse(html, url)->root() ? std::size_t{1} : std::size_t{0};
   });
   GenericExtractor ex;
-  double full =
-      measure("page + generic extractor", [&](const std::string& html, const std::string& url) {
-        auto page = build_page_from_html(html, url);
-        return ex.extract(page).body_text().size();
-      });
-  std::printf("extraction runs at %.2fx the parse-only rate\n", full / parse);
+  double full = measure("page + generic extractor, whole DOM",
+                        [&](const std::string& html, const std::string& url) {
+                          auto page = build_page_from_html(html, url);
+                          return ex.extract(page).body_text().size();
+                        });
+  double article = measure("page + generic extractor, as in capture",
+                           [&](const std::string& html, const std::string& url) {
+                             auto page = build_page_from_html(html, url, kScope);
+                             return ex.extract(page).body_text().size();
+                           });
+  std::printf("extraction runs at %.2fx the parse-only rate (%.2fx with the whole DOM)\n",
+              article / parse, full / parse);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin)
   if (page.document) {
     r.article = GenericExtractor().extract(page);
   } else {  // decoded for a plugin in a worker process, not parsed here until now
-    r.article = GenericExtractor().extract(build_page_from_decoded(page));
+    r.article = GenericExtractor().extract(build_page_from_decoded(page, DomScope::article));
   }
   r.extractor.name = kGenericExtractorName;
   r.extractor.version = kGenericExtractorVersion;
@@ -51,8 +51,12 @@ ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plu
     }
   }
   // A plugin in a worker process parses the page there: parse it here only when it runs here,
-  // or when the generic extractor has to take over.
-  if (!plugin || !plugin->isolated()) page = build_page_from_decoded(std::move(page));
+  // or when the generic extractor has to take over; for the generic extractor alone, without
+  // the script and style text it never reads.
+  if (!plugin)
+    page = build_page_from_decoded(std::move(page), DomScope::article);
+  else if (!plugin->isolated())
+    page = build_page_from_decoded(std::move(page));
   r = run_extraction(page, plugin.get());
   if (!missing.empty() && r.extractor.plugin_error.empty()) r.extractor.plugin_error = missing;
   return r;

@@ -243,8 +243,102 @@ void fill_from_document(Page& page) {
   }
 }
 
-Page finish(Page page) {
-  page.document = Document::parse(page.html, page.final_url);
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
+// Whether `s` continues at `at` with `word` (lower case), ignoring case.
+bool has_word_at(std::string_view s, std::size_t at, std::string_view word) {
+  if (s.size() - at < word.size()) return false;
+  for (std::size_t k = 0; k < word.size(); ++k)
+    if (lower(s[at + k]) != word[k]) return false;
+  return true;
+}
+
+// Past the '>' of the start tag opening at `i`, or npos when it never closes. A quote opens an
+// attribute value only after '=', as in libxml2's HTML parser.
+std::size_t start_tag_end(std::string_view s, std::size_t i, bool& empty_element) {
+  bool after_equals = false;
+  for (std::size_t k = i + 1; k < s.size(); ++k) {
+    char c = s[k];
+    if (c == '>') {
+      empty_element = s[k - 1] == '/';
+      return k + 1;
+    }
+    if ((c == '"' || c == '\'') && after_equals) {
+      k = s.find(c, k + 1);
+      if (k == std::string_view::npos) return k;
+      after_equals = false;
+      continue;
+    }
+    if (c == '=')
+      after_equals = true;
+    else if (!is_blank(c))
+      after_equals = false;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string without_raw_text(std::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  std::size_t copied = 0, i = 0;
+  while ((i = html.find('<', i)) != std::string_view::npos) {
+    if (html.compare(i, 4, "<!--") == 0) {
+      i = html.find("-->", i + 4);
+      if (i == std::string_view::npos) break;
+      i += 3;
+      continue;
+    }
+    if (i + 1 >= html.size() || !is_alpha(html[i + 1])) {  // an end tag, "<!DOCTYPE", a lone '<'
+      ++i;
+      continue;
+    }
+    std::string_view name;
+    for (std::string_view raw : {"script", "style"})
+      if (has_word_at(html, i + 1, raw) &&
+          (i + 1 + raw.size() == html.size() || is_blank(html[i + 1 + raw.size()]) ||
+           html[i + 1 + raw.size()] == '>' || html[i + 1 + raw.size()] == '/'))
+        name = raw;
+    bool empty_element = false;
+    std::size_t end = start_tag_end(html, i, empty_element);
+    if (end == std::string_view::npos) break;
+    std::size_t open = i;
+    i = end;
+    if (name.empty() || empty_element) continue;
+    if (name == "script") {
+      std::string tag(html.substr(open, end - open));
+      for (char& c : tag) c = lower(c);
+      if (tag.find("ld+json") != std::string::npos) continue;  // JSON-LD is read from the DOM
+    }
+    // The element's text runs to "</" and its name (any case), where libxml2 ends it too.
+    std::size_t close = i;
+    while ((close = html.find("</", close)) != std::string_view::npos &&
+           !has_word_at(html, close + 2, name))
+      close += 2;
+    out.append(html.substr(copied, i - copied));
+    copied = i = close == std::string_view::npos ? html.size() : close;
+  }
+  out.append(html.substr(copied));
+  return out;
+}
+
+namespace {
+
+Page finish(Page page, DomScope scope = DomScope::full) {
+  page.document = scope == DomScope::full
+                      ? Document::parse(page.html, page.final_url)
+                      : Document::parse(without_raw_text(page.html), page.final_url);
   if (page.document && page.document->raw()) fill_from_document(page);
   return page;
 }
@@ -323,21 +417,21 @@ Page decode_page(const PageInput& in) {
   return page;
 }
 
-Page build_page_from_decoded(Page page) {
+Page build_page_from_decoded(Page page, DomScope scope) {
   page.document.reset();
   page.json_ld.clear();
   page.meta.clear();
-  return finish(std::move(page));
+  return finish(std::move(page), scope);
 }
 
-Page build_page_from_html(std::string html, const std::string& url) {
+Page build_page_from_html(std::string html, const std::string& url, DomScope scope) {
   Page page;
   page.url = url;
   page.final_url = url;
   page.status = 200;
   if (html.size() > kMaxDecoded) html.resize(kMaxDecoded);
   page.html = decode_charset(html, {});
-  return finish(std::move(page));
+  return finish(std::move(page), scope);
 }
 
 }  // namespace vellum::extract

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "extract/ArticleJson.h"
 #include "extract/DateParser.h"
 #include "extract/GenericExtractor.h"
 #include "extract/PageBuilder.h"
@@ -44,6 +45,26 @@ TEST_P(FundusPage, TitleAndDate) {
   ASSERT_EQ(a.published.size(), want.size()) << a.published;
   EXPECT_EQ(a.published.substr(0, 16), want.substr(0, 16));  // to the minute
   EXPECT_FALSE(a.body_text().empty());
+}
+
+// The generic extractor runs on captures without script and style text (DomScope::article):
+// on every page of the corpus the article must be exactly the one the whole document gives.
+TEST(Corpus, ArticleScopeGivesTheSameArticleOnEveryPage) {
+  if (!std::filesystem::exists(test::corpus_dir())) GTEST_SKIP() << "corpus not present";
+  int pages = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(test::corpus_dir())) {
+    std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || !name.ends_with(".html.gz")) continue;
+    std::string html = test::read_corpus_page(e.path());
+    std::string url = "https://news.example/" + name;
+    auto whole = GenericExtractor().extract(build_page_from_html(html, url));
+    auto lean = GenericExtractor().extract(build_page_from_html(html, url, DomScope::article));
+    CaptureFacts facts{"c", url, url, "2026-01-01T00:00:00Z", 200, "<urn:uuid:x>", "sha1:X"};
+    EXPECT_EQ(article_json(lean, facts, {}).dump(), article_json(whole, facts, {}).dump())
+        << e.path();
+    ++pages;
+  }
+  EXPECT_GT(pages, 150);
 }
 
 INSTANTIATE_TEST_SUITE_P(

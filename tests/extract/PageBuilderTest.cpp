@@ -147,6 +147,47 @@ TEST(PageBuilder, CollectsMetaTags) {
   EXPECT_EQ(p.url, "https://x.example/");
 }
 
+TEST(PageBuilder, WithoutRawTextEmptiesScriptsAndStylesOnly) {
+  // Script and style text goes; the elements, JSON-LD and everything else stay byte for byte.
+  EXPECT_EQ(without_raw_text("<p>a</p><script src=x.js>var s = '<p>no</p>';</script><p>b</p>"),
+            "<p>a</p><script src=x.js></script><p>b</p>");
+  EXPECT_EQ(without_raw_text("<STYLE type=text/css>p { color: red }</Style>x"),
+            "<STYLE type=text/css></Style>x");
+  std::string ld = R"(<script type="application/ld+json">{"headline": "</p>"}</script>)";
+  EXPECT_EQ(without_raw_text(ld), ld);
+  // A comment, a quoted attribute value or a longer tag name is not a script.
+  for (std::string kept :
+       {"<!-- <script> --><p>kept</p></script>",
+        "<a title='<script>' href=\"x>y\">kept</a><p>too</p></script>", "<scripts>kept</scripts>",
+        "<script/><p>kept</p>", "<p>1 < 2 and 3 <4</p>", "<!-- never closed <script>x"})
+    EXPECT_EQ(without_raw_text(kept), kept);
+  // The element ends where libxml2 ends it, at "</" and its name in any case.
+  EXPECT_EQ(without_raw_text("<script>if (a</b) x = '</p>';</SCRIPT ><p>after</p>"),
+            "<script></SCRIPT ><p>after</p>");
+  // Unclosed: the rest of the page was script text.
+  EXPECT_EQ(without_raw_text("<p>a</p><script>var x = 1;<p>b"), "<p>a</p><script>");
+  EXPECT_EQ(without_raw_text("<p>a</p><script type='x"), "<p>a</p><script type='x");
+  EXPECT_EQ(without_raw_text(""), "");
+  EXPECT_EQ(without_raw_text("<"), "<");
+}
+
+TEST(PageBuilder, ArticleScopeParsesTheSameDocumentButScriptText) {
+  PageInput in = input(R"(<html><head><title>T</title><style>h1{}</style>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "H"}</script>
+<meta property="og:title" content="O"></head><body><script>document.write("<h1>no</h1>")</script>
+<h1>Yes</h1><p>Body <b>text</b>.</p></body></html>)");
+  Page whole = build_page(in);
+  Page lean = build_page_from_decoded(decode_page(in), DomScope::article);
+  EXPECT_EQ(lean.html, whole.html);
+  EXPECT_EQ(h1_of(lean), "Yes");
+  EXPECT_EQ(lean.json_ld, whole.json_ld);
+  EXPECT_EQ(lean.meta, whole.meta);
+  EXPECT_EQ(lean.document->xpath_first("//body/p").text(), "Body text.");
+  EXPECT_EQ(lean.document->xpath("//script").size(), whole.document->xpath("//script").size());
+  EXPECT_EQ(lean.document->xpath_first("//body/script").text(), "");
+  EXPECT_NE(whole.document->xpath_first("//body/script").text(), "");
+}
+
 TEST(PageBuilder, SkipReason) {
   EXPECT_EQ(skip_reason(input("<html></html>", "text/html; charset=utf-8")), "");
   EXPECT_EQ(skip_reason(input("<html></html>", "application/xhtml+xml")), "");
