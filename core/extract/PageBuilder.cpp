@@ -4,6 +4,7 @@
 #include <iconv.h>
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include "util/Text.h"
@@ -131,6 +132,13 @@ std::string validate_utf8(std::string_view in) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t i = 0, n = in.size(), run = 0;
   while (i < n) {
+    // Eight ASCII bytes at a time while none has its high bit set and none is NUL.
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL, kOnes = 0x0101010101010101ULL;
+    for (std::uint64_t v; i + 8 <= n; i += 8) {
+      std::memcpy(&v, p + i, 8);
+      if ((v & kHigh) != 0 || ((v - kOnes) & ~v & kHigh) != 0) break;
+    }
+    if (i == n) break;
     unsigned char c = p[i];
     if (c < 0x80 && c != 0) {
       ++i;

@@ -92,6 +92,16 @@ TEST(PageBuilder, InvalidUtf8IsReplaced) {
   EXPECT_EQ(to_utf8("\x82\xA0z", "shift_jis"), "\xE3\x81\x82z");  // HIRAGANA A
   // Unknown charsets fall back to UTF-8 validation.
   EXPECT_EQ(to_utf8("x\xC3\xA9", "no-such-charset"), "x\xC3\xA9");
+  // Long ASCII runs are checked eight bytes at a time: a bad byte or a NUL is found wherever it
+  // falls in a word, and a valid sequence after it is kept.
+  for (std::size_t at = 0; at < 20; ++at) {
+    std::string in = std::string(at, 'a') + "\xFF" + std::string(19, 'b') + '\0' + "\xC3\xA9" +
+                     std::string(at % 9, 'c');
+    std::string want = std::string(at, 'a') + "\xEF\xBF\xBD" + std::string(19, 'b') +
+                       "\xEF\xBF\xBD\xC3\xA9" + std::string(at % 9, 'c');
+    EXPECT_EQ(to_utf8(in, "utf-8"), want) << at;
+    EXPECT_EQ(to_utf8(std::string(at + 9, 'z'), "utf-8"), std::string(at + 9, 'z'));
+  }
 }
 
 TEST(PageBuilder, GzipContentEncoding) {
