@@ -136,6 +136,8 @@ std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord&
   if (auto e = j.find("extractor"); e != j.end() && e->is_object())
     row.extractor = e->value("name", "") + "/" + e->value("version", "");
   row.json = record.block;
+  row.lead = str("lead");
+  row.body_text = str("body_text");
   return row;
 }
 

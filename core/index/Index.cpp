@@ -68,18 +68,13 @@ CREATE VIEW IF NOT EXISTS articles_text_source AS
   FROM articles;
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_text USING fts5(
   title, lead, body, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TRIGGER IF NOT EXISTS articles_text_insert AFTER INSERT ON articles BEGIN
-  INSERT INTO articles_text(rowid, title, lead, body)
-    SELECT id, title, lead, body FROM articles_text_source WHERE id = new.rowid;
-END;
-CREATE TRIGGER IF NOT EXISTS articles_text_update AFTER UPDATE ON articles BEGIN
-  DELETE FROM articles_text WHERE rowid = old.rowid;
-  INSERT INTO articles_text(rowid, title, lead, body)
-    SELECT id, title, lead, body FROM articles_text_source WHERE id = new.rowid;
-END;
 CREATE TRIGGER IF NOT EXISTS articles_text_delete AFTER DELETE ON articles BEGIN
   DELETE FROM articles_text WHERE rowid = old.rowid;
 END;
+-- add_article writes the text row with its article row, from text it already has; insert and
+-- update triggers doing it (earlier versions made them) parsed the stored JSON once more.
+DROP TRIGGER IF EXISTS articles_text_insert;
+DROP TRIGGER IF EXISTS articles_text_update;
 )sql";
 
 // Fills the full-text table from the stored article JSON (upgrading an index older than it).
@@ -326,6 +321,15 @@ void Index::add_article(const ArticleRow& r) {
   bind(st, 11, r.json);
   if (sqlite3_step(st) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot add article: ") + sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return;  // an older metadata record: the newer article stays
+  Stmt text{
+      prepare("REPLACE INTO articles_text(rowid, title, lead, body) "
+              "SELECT rowid, title, ?2, ?3 FROM articles WHERE capture_id = ?1")};
+  bind(text, 1, r.capture_id);
+  bind(text, 2, r.lead);
+  bind(text, 3, r.body_text);
+  if (sqlite3_step(text) != SQLITE_DONE)
+    throw std::runtime_error(std::string("index: cannot add article text: ") + sqlite3_errmsg(db_));
 }
 
 std::optional<ArticleRow> Index::article(const std::string& capture_id) {

@@ -50,6 +50,9 @@ struct ArticleRow {
   std::string source_domain;
   std::string extractor;
   std::string json;  // the article JSON as stored in the record
+  // Its `lead` and `body_text` for the full-text index (empty when null); written, not read back.
+  std::string lead;
+  std::string body_text;
 };
 
 struct FileRow {

@@ -290,7 +290,6 @@ TEST_F(SearchCliTest, OlderIndexIsUpgradedWhenOpenedForWriting) {
   ASSERT_EQ(sqlite3_open((archive() / "index.sqlite3").c_str(), &db), SQLITE_OK);
   char* error = nullptr;
   int rc = sqlite3_exec(db,
-                        "DROP TRIGGER articles_text_insert; DROP TRIGGER articles_text_update; "
                         "DROP TRIGGER articles_text_delete; DROP VIEW articles_text_source; "
                         "DROP TABLE articles_text; PRAGMA user_version = 2;",
                         nullptr, nullptr, &error);

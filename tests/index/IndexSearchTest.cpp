@@ -56,6 +56,8 @@ class IndexSearchTest : public ::testing::Test {
     nlohmann::json j = {{"title", title}, {"body_text", body}};
     j["lead"] = lead.empty() ? nlohmann::json(nullptr) : nlohmann::json(lead);
     a.json = j.dump();
+    a.lead = lead;
+    a.body_text = body;
     idx_->add_article(a);
   }
   std::vector<std::string> ids(const std::string& text, SearchQuery q = {}) {
@@ -183,7 +185,6 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(db,
-                           "DROP TRIGGER articles_text_insert; DROP TRIGGER articles_text_update; "
                            "DROP TRIGGER articles_text_delete; DROP VIEW articles_text_source; "
                            "DROP TABLE articles_text; PRAGMA user_version = 2;",
                            nullptr, nullptr, nullptr),
@@ -207,6 +208,41 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
   SearchQuery q;
   q.text = "otters";
   EXPECT_EQ(reader->search(q).size(), 2u);
+}
+
+TEST_F(IndexSearchTest, TriggersOfAnEarlierVersionAreDropped) {
+  // Earlier versions filled the text table from triggers that parsed the stored JSON; with them
+  // left in place every article would be written twice.
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
+  idx_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "CREATE TRIGGER articles_text_insert AFTER INSERT ON articles BEGIN "
+                     "INSERT INTO articles_text(rowid, title, lead, body) SELECT id, title, lead, "
+                     "body FROM articles_text_source WHERE id = new.rowid; END;",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+    sqlite3_close(db);
+  }
+  idx_ = Index::open(file(), true);
+  add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
+  EXPECT_EQ(ids("otters").size(), 2u);
+  idx_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+  auto count = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM articles_text"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE name = 'articles_text_insert'"), 0);
+  sqlite3_close(db);
 }
 
 TEST_F(IndexSearchTest, MalformedQueriesAreRefusedBeforeSqlite) {
