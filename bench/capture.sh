@@ -38,6 +38,9 @@ n=$(wc -l <"$urls")
 page_bytes=$(find "$work/site/site" -name "*.html" -exec cat {} + | wc -c)
 
 now() { date +%s.%N; }
+# Each timed program starts with nothing of the previous one's still being written back: the
+# syncing programs (vellum) would otherwise wait for another program's data.
+quiet_disk() { sync; sleep 1; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 dir_bytes() { du -sb --apparent-size "$@" | awk '{s+=$1} END {print s}'; }
 
@@ -57,6 +60,7 @@ t1=$(now)
 zstd_s=$(elapsed "$t0" "$t1")
 
 # wget.
+quiet_disk
 mkdir -p "$work/wget"
 t0=$(now)
 (cd "$work/wget" && wget -q --warc-file=bench --no-warc-keep-log -i "$urls" -O /dev/null) || true
@@ -65,6 +69,7 @@ wget_s=$(elapsed "$t0" "$t1")
 wget_bytes=$(dir_bytes "$work/wget/bench.warc.gz")
 
 # vellum.
+quiet_disk
 t0=$(now)
 "$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$urls" >/dev/null
 t1=$(now)
@@ -73,6 +78,7 @@ vellum_bytes=$(dir_bytes "$work/vellum/warc")
 index_bytes=$(dir_bytes "$work/vellum"/index.sqlite3*)
 
 # vellum with article extraction on (the default), into a fresh archive.
+quiet_disk
 t0=$(now)
 "$vellum" -q --archive "$work/vellum-extract" archive --concurrency 64 -i "$urls" >/dev/null
 t1=$(now)
@@ -103,6 +109,7 @@ for url in open(sample).read().split():
 print(f"{sorted(times)[len(times) // 2]:.4f}")
 PY
 }
+quiet_disk
 restore_small=$(restore_median "$work/vellum")
 small_captures=$((2 * n))
 
@@ -112,6 +119,7 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 done >"$work/more.txt"
 "$vellum" -q --archive "$work/vellum" archive --no-extract --concurrency 64 -i "$work/more.txt" >/dev/null
 big_captures=$((small_captures + 10 * n))
+quiet_disk
 restore_big=$(restore_median "$work/vellum")
 
 limit=$(python3 -c "print(max($curl_s, $zstd_s))")
