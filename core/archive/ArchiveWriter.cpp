@@ -283,6 +283,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
   std::string bytes;
   std::vector<index::CaptureRow> rows;
   std::vector<index::ArticleRow> articles;
+  std::vector<nlohmann::json> article_json;
   for (const fetch::Exchange& hop : result.hops) {
     std::optional<index::CaptureRow> previous;
     if (options_.dedup) {
@@ -314,6 +315,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
           bytes += encoded;
           stored.title = article->title;
           articles.push_back(std::move(*article));
+          article_json.push_back(std::move(*json));
         }
       }
     }
@@ -321,7 +323,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     rows.push_back(std::move(recs.row));
   }
 
-  append_and_commit(bytes, std::move(rows), std::move(articles));
+  append_and_commit(bytes, std::move(rows), std::move(articles), std::move(article_json));
   return out;
 }
 
@@ -342,6 +344,7 @@ void ArchiveWriter::store_imported(const std::vector<ImportedCapture>& captures)
   std::string bytes;
   std::vector<index::CaptureRow> rows;
   std::vector<index::ArticleRow> articles;
+  std::vector<nlohmann::json> article_json;
   for (const ImportedCapture& c : captures) {
     index::CaptureRow row = c.row;
     row.request_offset = row.request_length = 0;
@@ -363,11 +366,13 @@ void ArchiveWriter::store_imported(const std::vector<ImportedCapture>& captures)
         article->length = encoded.size();
         bytes += encoded;
         articles.push_back(std::move(*article));
+        article_json.push_back(*c.article);
       }
     }
     rows.push_back(std::move(row));
   }
-  if (!rows.empty()) append_and_commit(bytes, std::move(rows), std::move(articles));
+  if (!rows.empty())
+    append_and_commit(bytes, std::move(rows), std::move(articles), std::move(article_json));
 }
 
 bool ArchiveWriter::has_capture(const std::string& record_id) {
@@ -383,11 +388,12 @@ void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohm
   article->offset = 0;
   article->length = bytes.size();
   std::vector<index::ArticleRow> articles{std::move(*article)};
-  append_and_commit(bytes, {}, std::move(articles), &response);
+  append_and_commit(bytes, {}, std::move(articles), {j}, &response);
 }
 
 void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<index::CaptureRow> rows,
                                       std::vector<index::ArticleRow> articles,
+                                      std::vector<nlohmann::json> article_json,
                                       const index::CaptureRow* known_response) {
   Pending pending;
   {
@@ -423,16 +429,21 @@ void ArchiveWriter::append_and_commit(const std::string& bytes, std::vector<inde
   }
   commit(pending);
   if (known_response) pending.rows.push_back(*known_response);
-  write_sidecars(pending.articles, pending.rows);
+  write_sidecars(pending.articles, article_json, pending.rows);
 }
 
 void ArchiveWriter::write_sidecars(const std::vector<index::ArticleRow>& articles,
+                                   std::vector<nlohmann::json>& article_json,
                                    const std::vector<index::CaptureRow>& rows) {
-  for (const auto& a : articles) {
+  for (std::size_t i = 0; i < articles.size(); ++i) {
+    const index::ArticleRow& a = articles[i];
     for (const auto& r : rows) {
       if (r.capture_id != a.capture_id) continue;
       try {
-        write_article_sidecar(dir_, a, r);
+        if (i < article_json.size())
+          write_article_sidecar(dir_, std::move(article_json[i]), a, r);
+        else
+          write_article_sidecar(dir_, a, r);
       } catch (const std::exception& e) {
         // The article is safe in the WARC file; `vellum reindex` writes the sidecar again.
         if (log_) log_(std::string("cannot write the article sidecar: ") + e.what());
@@ -461,6 +472,11 @@ void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& artic
                            const index::CaptureRow& response) {
   auto j = nlohmann::json::parse(article.json, nullptr, false);
   if (j.is_discarded()) return;
+  write_article_sidecar(dir, std::move(j), article, response);
+}
+
+void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
+                           const index::ArticleRow& article, const index::CaptureRow& response) {
   add_response_location(j, response);
   j["warc"]["article_record"] = {{"file", article.file},
                                  {"offset", article.offset},

@@ -119,9 +119,11 @@ class ArchiveWriter {
   std::shared_ptr<OpenFile> current_file_locked();
   void commit(Pending& pending);
   // Appends `bytes` (records whose rows carry offsets relative to its start), makes them
-  // durable and indexes them; then writes the article sidecars.
+  // durable and indexes them; then writes the article sidecars from `article_json` (the JSON of
+  // each of `articles`, in the same order).
   void append_and_commit(const std::string& bytes, std::vector<index::CaptureRow> rows,
                          std::vector<index::ArticleRow> articles,
+                         std::vector<nlohmann::json> article_json,
                          const index::CaptureRow* known_response = nullptr);
   // Closes a file; a broken one is first cut back to what was reported done.
   void close_file(OpenFile& file);
@@ -133,6 +135,7 @@ class ArchiveWriter {
   // Stops new records going to `file` after a write or sync error; see OpenFile::broken.
   void mark_broken_locked(const std::shared_ptr<OpenFile>& file, std::exception_ptr error);
   void write_sidecars(const std::vector<index::ArticleRow>& articles,
+                      std::vector<nlohmann::json>& article_json,
                       const std::vector<index::CaptureRow>& rows);
 
   WriterOptions options_;
@@ -178,6 +181,9 @@ bool out_of_space(const std::exception& e);
 // with its WARC location added (atomically: temporary file, then rename).
 void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
                            const index::CaptureRow& response);
+// The same from the article JSON already parsed (`article.json` is not read).
+void write_article_sidecar(const ArchiveDir& dir, nlohmann::json article_json,
+                           const index::ArticleRow& article, const index::CaptureRow& response);
 
 // Indexes the captures (and articles) of one WARC file whose records start at or after
 // `from`, rewriting article sidecars; returns the offset just past the last record read.

@@ -119,12 +119,15 @@ TEST_F(ArticleCliTest, ArticleIsStoredInWarcSidecarAndIndex) {
   EXPECT_EQ(out.rfind("# " + title, 0), 0u) << out.substr(0, 200);
   EXPECT_EQ(vellum({"verify"}), 0);
 
-  // Deleting index and sidecars loses nothing: reindex brings both back from the WARC file.
+  // Deleting index and sidecars loses nothing: reindex brings both back from the WARC file,
+  // the sidecar byte for byte as the capture wrote it.
+  std::string written_at_capture = read_file(sidecar);
   fs::remove(sidecar);
   for (auto f : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
     fs::remove(tmp_ / "archive" / f);
   ASSERT_EQ(vellum({"reindex"}), 0);
-  EXPECT_TRUE(fs::exists(sidecar));
+  ASSERT_TRUE(fs::exists(sidecar));
+  EXPECT_EQ(read_file(sidecar), written_at_capture);
   EXPECT_EQ(restore_json(id)["title"], title);
 }
 
