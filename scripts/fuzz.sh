@@ -8,7 +8,7 @@
 #   scripts/fuzz.sh --ci                    every target over its seed and regression corpus,
 #                                           then 20 s of new inputs each (what CI runs)
 #
-# Targets: warc feed html config url robots. Seeds are written to build-fuzz/corpus/<target>
+# Targets: warc feed html domscope config url robots. Seeds are written to build-fuzz/corpus/<target>
 # (small real inputs, pages of the shared news corpus, the shipped configuration files); new
 # inputs that libFuzzer finds stay there between runs. A crash leaves its input in
 # build-fuzz/findings/<target>/; once fixed, copy it to fuzz/regressions/<target>/ so that every
@@ -31,7 +31,7 @@ if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
   shift
 fi
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(warc feed html config url robots)
+[ ${#targets[@]} -gt 0 ] || targets=(warc feed html domscope config url robots)
 
 jobs=${FUZZ_JOBS:-$(nproc)}
 dir=build-fuzz
@@ -41,7 +41,7 @@ cmake --build "$dir" -j "$(nproc)" --target fuzz_seeds "${targets[@]/#/fuzz_}"
 
 corpus=$dir/corpus
 "$dir/fuzz/fuzz_seeds" "$corpus"
-mkdir -p "$corpus/config" "$corpus/html"
+mkdir -p "$corpus/config" "$corpus/html" "$corpus/domscope"
 cp etc/vellum.toml "$corpus/config/shipped.toml"
 cp examples/vellum.toml "$corpus/config/example.toml"
 shared=../shared/corpus
@@ -51,6 +51,8 @@ if [ -d "$shared" ]; then
   while IFS= read -r -d '' page; do
     out="$corpus/html/$(basename "$page" .gz)"
     [ -f "$out" ] || { printf 'x'; gzip -dc "$page"; } >"$out"
+    out="$corpus/domscope/$(basename "$page" .gz)"
+    [ -f "$out" ] || gzip -dc "$page" >"$out"
     n=$((n + 1))
     [ $n -lt 40 ] || break
   done < <(find "$shared" -name '*.html.gz' -print0 | sort -z)
@@ -61,10 +63,10 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t" "$dir/findings/$t"
   dirs=("$corpus/$t")
   [ -d "fuzz/regressions/$t" ] && dirs+=("fuzz/regressions/$t")
-  # News pages are mostly 50-300 KB; html inputs are capped lower so that the extractor (the
-  # slowest target) still runs a useful number of inputs per second.
+  # News pages are mostly 50-300 KB; html and domscope inputs are capped lower so that the
+  # slowest targets (extraction, parsing twice) still run a useful number of inputs per second.
   max_len=1048576
-  [ "$t" != html ] || max_len=262144
+  [ "$t" != html ] && [ "$t" != domscope ] || max_len=262144
   opts=(-max_len=$max_len -timeout=20 -rss_limit_mb=2048 "-artifact_prefix=$dir/findings/$t/")
   if [ $ci -eq 1 ]; then
     # Replay every seed and regression input, then look for new ones briefly.

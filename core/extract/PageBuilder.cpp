@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -251,12 +252,24 @@ void fill_from_document(Page& page) {
   }
 }
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+// The tokenizing below follows libxml2's HTML parser (2.9), which builds the document: where it
+// ends a tag, a comment or a raw-text element, so does without_raw_text. Where that is unclear
+// (an unusual declaration or processing instruction), the rest of the page is left as it is.
+
+bool is_blank(char c) {  // libxml2's IS_BLANK_CH
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool is_name_start(char c) {
+  return is_alpha(c) || c == '_' || c == ':' || c == '.';
+}
+
+bool is_name_char(char c) {
+  return is_name_start(c) || (c >= '0' && c <= '9') || c == '-';
 }
 
 char lower(char c) {
@@ -271,28 +284,58 @@ bool has_word_at(std::string_view s, std::size_t at, std::string_view word) {
   return true;
 }
 
-// Past the '>' of the start tag opening at `i`, or npos when it never closes. A quote opens an
-// attribute value only after '=', as in libxml2's HTML parser.
-std::size_t start_tag_end(std::string_view s, std::size_t i, bool& empty_element) {
-  bool after_equals = false;
-  for (std::size_t k = i + 1; k < s.size(); ++k) {
-    char c = s[k];
-    if (c == '>') {
-      empty_element = s[k - 1] == '/';
-      return k + 1;
+constexpr std::size_t kNone = std::string_view::npos;
+
+// From just past a start tag's name to just past its end ('>' or "/>", which ends an element
+// without content), or kNone when it does not end. Attribute values in quotes may hold '>'; an
+// attribute that is no name is skipped up to a blank or the end of the tag, and makes the tag
+// `irregular` (libxml2 may then treat the element's content differently).
+std::size_t start_tag_end(std::string_view s, std::size_t k, bool& empty_element, bool& irregular) {
+  const std::size_t n = s.size();
+  auto ends_empty = [&](std::size_t at) { return s[at] == '/' && at + 1 < n && s[at + 1] == '>'; };
+  empty_element = irregular = false;
+  for (;;) {
+    while (k < n && is_blank(s[k])) ++k;
+    if (k >= n) return kNone;
+    if (s[k] == '>') return k + 1;
+    if (ends_empty(k)) {
+      empty_element = true;
+      return k + 2;
     }
-    if ((c == '"' || c == '\'') && after_equals) {
-      k = s.find(c, k + 1);
-      if (k == std::string_view::npos) return k;
-      after_equals = false;
+    if (!is_name_start(s[k])) {
+      irregular = true;
+      while (k < n && !is_blank(s[k]) && s[k] != '>' && !ends_empty(k)) ++k;
       continue;
     }
-    if (c == '=')
-      after_equals = true;
-    else if (!is_blank(c))
-      after_equals = false;
+    while (k < n && is_name_char(s[k])) ++k;
+    while (k < n && is_blank(s[k])) ++k;
+    if (k >= n || s[k] != '=') continue;
+    ++k;
+    while (k < n && is_blank(s[k])) ++k;
+    if (k < n && (s[k] == '"' || s[k] == '\'')) {
+      k = s.find(s[k], k + 1);
+      if (k == kNone) return kNone;
+      ++k;
+    } else {
+      while (k < n && !is_blank(s[k]) && s[k] != '>') ++k;
+    }
   }
-  return std::string_view::npos;
+}
+
+// Just past the '>' ending the declaration or instruction at `i`, or kNone when unsure.
+std::size_t markup_end(std::string_view s, std::size_t i) {
+  std::size_t end = s.find('>', i);
+  if (end == kNone) return kNone;
+  std::string_view body = s.substr(i, end - i);
+  if (has_word_at(s, i, "<!doctype")) {
+    // Quoted identifiers are read as literals: give up unless each is closed before the '>'.
+    if (std::count(body.begin(), body.end(), '"') % 2 != 0 ||
+        std::count(body.begin(), body.end(), '\'') % 2 != 0)
+      return kNone;
+    return end + 1;
+  }
+  if (s.compare(i, 2, "<?") == 0 && i + 2 < s.size() && is_name_start(s[i + 2])) return end + 1;
+  return kNone;
 }
 
 }  // namespace
@@ -301,41 +344,76 @@ std::string without_raw_text(std::string_view html) {
   std::string out;
   out.reserve(html.size());
   std::size_t copied = 0, i = 0;
-  while ((i = html.find('<', i)) != std::string_view::npos) {
+  while ((i = html.find('<', i)) != kNone) {
+    if (i + 1 >= html.size()) break;
+    char next = html[i + 1];
     if (html.compare(i, 4, "<!--") == 0) {
       i = html.find("-->", i + 4);
-      if (i == std::string_view::npos) break;
+      if (i == kNone) break;
       i += 3;
       continue;
     }
-    if (i + 1 >= html.size() || !is_alpha(html[i + 1])) {  // an end tag, "<!DOCTYPE", a lone '<'
+    if (next == '?' || (next == '!' && has_word_at(html, i, "<!doctype"))) {
+      i = markup_end(html, i);
+      if (i == kNone) break;
+      continue;
+    }
+    if (next == '/' && i + 2 < html.size() && is_alpha(html[i + 2])) {  // an end tag
+      i = html.find('>', i);
+      if (i == kNone) break;
       ++i;
       continue;
     }
-    std::string_view name;
-    for (std::string_view raw : {"script", "style"})
-      if (has_word_at(html, i + 1, raw) &&
-          (i + 1 + raw.size() == html.size() || is_blank(html[i + 1 + raw.size()]) ||
-           html[i + 1 + raw.size()] == '>' || html[i + 1 + raw.size()] == '/'))
-        name = raw;
-    bool empty_element = false;
-    std::size_t end = start_tag_end(html, i, empty_element);
-    if (end == std::string_view::npos) break;
-    std::size_t open = i;
+    if (!is_alpha(next)) {  // text: a lone '<', "</" without a name, "<!" but a comment
+      ++i;
+      continue;
+    }
+    std::size_t open = i, name_end = i + 1;
+    while (name_end < html.size() && is_name_char(html[name_end])) ++name_end;
+    bool empty_element = false, irregular = false;
+    std::size_t end = start_tag_end(html, name_end, empty_element, irregular);
+    if (end == kNone) break;
     i = end;
-    if (name.empty() || empty_element) continue;
+    std::string name(html.substr(open + 1, name_end - open - 1));
+    for (char& c : name) c = lower(c);
+    if (name != "script" && name != "style") continue;
+    if (irregular) break;
+    if (empty_element) continue;
+    bool keep = false;  // JSON-LD is read from the DOM: its text stays
     if (name == "script") {
       std::string tag(html.substr(open, end - open));
       for (char& c : tag) c = lower(c);
-      if (tag.find("ld+json") != std::string::npos) continue;  // JSON-LD is read from the DOM
+      keep = tag.find("ld+json") != std::string::npos;
     }
-    // The element's text runs to "</" and its name (any case), where libxml2 ends it too.
+    // libxml2 reads "</" right after the start tag as an end tag: only the element's own is sure.
+    auto own_end_tag = [&](std::size_t at) {
+      std::size_t after = at + 2 + name.size();
+      return html.compare(at, 2, "</") == 0 && has_word_at(html, at + 2, name) &&
+             (after >= html.size() || !is_name_char(html[after]));
+    };
+    if (html.compare(i, 2, "</") == 0) {
+      if (own_end_tag(i)) continue;
+      break;
+    }
+    // The text runs to "</" and the element's name (any case), where libxml2 ends it too.
     std::size_t close = i;
-    while ((close = html.find("</", close)) != std::string_view::npos &&
-           !has_word_at(html, close + 2, name))
+    while ((close = html.find("</", close)) != kNone && !has_word_at(html, close + 2, name))
       close += 2;
-    out.append(html.substr(copied, i - copied));
-    copied = i = close == std::string_view::npos ? html.size() : close;
+    if (close == kNone) close = html.size();
+    // A longer name ("</scripts") or a control character (which libxml2 drops, then reads on
+    // as content) leaves the rest of the page unsure.
+    if (close < html.size() && !own_end_tag(close)) break;
+    if (std::any_of(html.begin() + static_cast<std::ptrdiff_t>(i),
+                    html.begin() + static_cast<std::ptrdiff_t>(close), [](char c) {
+                      return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' &&
+                             c != '\r';
+                    }))
+      break;
+    if (!keep) {
+      out.append(html.substr(copied, i - copied));
+      copied = close;
+    }
+    i = close;
   }
   out.append(html.substr(copied));
   return out;

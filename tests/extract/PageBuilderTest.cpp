@@ -165,11 +165,18 @@ TEST(PageBuilder, WithoutRawTextEmptiesScriptsAndStylesOnly) {
             "<STYLE type=text/css></Style>x");
   std::string ld = R"(<script type="application/ld+json">{"headline": "</p>"}</script>)";
   EXPECT_EQ(without_raw_text(ld), ld);
-  // A comment, a quoted attribute value or a longer tag name is not a script.
+  // A comment, a quoted attribute value, a declaration or a longer tag name is not a script.
   for (std::string kept :
        {"<!-- <script> --><p>kept</p></script>",
         "<a title='<script>' href=\"x>y\">kept</a><p>too</p></script>", "<scripts>kept</scripts>",
-        "<script/><p>kept</p>", "<p>1 < 2 and 3 <4</p>", "<!-- never closed <script>x"})
+        "<script/><p>kept</p>", "<p>1 < 2 and 3 <4</p>", "<!-- never closed <script>x",
+        // where libxml2 would read on differently, the rest stays as it is
+        "<script type=\"a\"}</script></head><body><p>x</p>",
+        "<script></scr5357 a>b</script><p>c</p>", "<script>a</scriptx>b</script><style>c</style>",
+        "<script>a\x01</p>b</script><style>c</style>",
+        "<script type=application/ld+json><style>l</script>>",
+        "<!DOCTYPE html <script>x</script>>y", "<?php <script>x</script> ?>b",
+        "</div title=\"<script>\">a</script>b"})
     EXPECT_EQ(without_raw_text(kept), kept);
   // The element ends where libxml2 ends it, at "</" and its name in any case.
   EXPECT_EQ(without_raw_text("<script>if (a</b) x = '</p>';</SCRIPT ><p>after</p>"),
