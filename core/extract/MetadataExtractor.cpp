@@ -280,12 +280,10 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
         if (rest.starts_with(sep)) return true;
       return false;
     };
+    // Before the headline only a topic label ("Floods: "): in "Headline | Opinion" the part
+    // after the bar is a section, not a headline.
     auto before_ok = [](std::string_view lead) {
-      if (lead.empty()) return true;
-      if (lead.size() >= 3 && lead.ends_with(": ")) return true;
-      for (auto sep : kSeps)
-        if (lead.ends_with(sep)) return true;
-      return false;
+      return lead.empty() || (lead.size() >= 3 && lead.ends_with(": "));
     };
     std::string_view dv(d);
     for (auto at = dv.find(c); at != std::string_view::npos; at = dv.find(c, at + 1))

@@ -48,8 +48,10 @@ Page build_page_from_html(std::string html, const std::string& url,
 Page build_page_from_decoded(Page page, DomScope scope = DomScope::full);
 
 // `html` without the text of its <style> and non-JSON-LD <script> elements (the elements stay,
-// empty). Comments are skipped whole and the element ends where libxml2 ends it, at "</" and
-// the element's name; everything else is copied byte for byte.
+// empty); everything else is copied byte for byte. Tags, comments and declarations are read as
+// libxml2 reads them, an element's text ends where libxml2 ends it (at "</" and the element's
+// name), and from any point where libxml2 could read on differently (an odd start tag, a
+// control character in the text) the rest is copied as it is.
 std::string without_raw_text(std::string_view html);
 
 // Converts bytes in `charset` to UTF-8, replacing invalid sequences with U+FFFD; bytes that

@@ -159,6 +159,11 @@ TEST(GenericExtractor, TitleSourcesAndSiteSuffix) {
               "<h1>Rain closes bridge</h1><script type='application/ld+json'>{\"@type\": "
               "\"NewsArticle\", \"headline\": \"Rain closes bridge\"}</script>"),
             "Rain closes bridge");
+  // A section after the bar is no headline, even when the <h1> holds just the section.
+  EXPECT_EQ(t("<title>Rain closes bridge | Opinion</title><meta property=og:title "
+              "content='Rain closes bridge | Opinion'>",
+              "<h1>Opinion</h1>"),
+            "Rain closes bridge | Opinion");
   // A shorter title inside a longer one without a separator is no support.
   EXPECT_EQ(t("<meta property=og:title content='Rain closes bridge again'><meta name=twitter:title "
               "content='Rain closes bridge again'>",
