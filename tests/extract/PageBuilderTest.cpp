@@ -176,7 +176,10 @@ TEST(PageBuilder, WithoutRawTextEmptiesScriptsAndStylesOnly) {
         "<script>a\x01</p>b</script><style>c</style>",
         "<script type=application/ld+json><style>l</script>>",
         "<!DOCTYPE html <script>x</script>>y", "<?php <script>x</script> ?>b",
-        "</div title=\"<script>\">a</script>b"})
+        "</div title=\"<script>\">a</script>b",
+        // a tag that closes the element first: <noscript> a script, <body> a style
+        "<script><noscript><img src=x></noscript>", "<script><NOSCRIPT.>x</script>y",
+        "<style><BODY class=a>x</style>y"})
     EXPECT_EQ(without_raw_text(kept), kept);
   // The element ends where libxml2 ends it, at "</" and its name in any case.
   EXPECT_EQ(without_raw_text("<script>if (a</b) x = '</p>';</SCRIPT ><p>after</p>"),
