@@ -397,12 +397,12 @@ std::string without_raw_text(std::string_view html) {
     }
     // A start tag right after it that libxml2 lets close the element (<noscript> a script,
     // <body> or <frameset> a style): nothing to leave out.
-    if (html.compare(i, 1, "<") == 0 && i + 1 < html.size() && is_alpha(html[i + 1])) {
+    if (i + 1 < html.size() && html[i] == '<' && is_alpha(html[i + 1])) {
       std::size_t e = i + 1;  // libxml2 takes this name without '.'
       while (e < html.size() && is_name_char(html[e]) && html[e] != '.') ++e;
-      std::string next(html.substr(i + 1, e - i - 1));
-      for (char& c : next) c = lower(c);
-      if (name == "script" ? next == "noscript" : next == "body" || next == "frameset") continue;
+      std::string first(html.substr(i + 1, e - i - 1));
+      for (char& c : first) c = lower(c);
+      if (name == "script" ? first == "noscript" : first == "body" || first == "frameset") continue;
     }
     // The text runs to "</" and the element's name (any case), where libxml2 ends it too.
     std::size_t close = i;
