@@ -1,5 +1,6 @@
-// In `vellum`, capture commands run in `vellum-capture`: the same command line, executed by a
-// program that links the fetcher. Reading commands start faster without libcurl loaded.
+// In `vellum`, the commands that fetch or run extractors run in `vellum-capture`: the same
+// command line, executed by a program that also links the fetcher (libcurl) and the extractors
+// (libxml2). The reading commands start faster without those libraries loaded.
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,15 +26,37 @@ std::filesystem::path capture_program() {
                            (dir / ".." / "libexec" / "vellum").string() + "; reinstall Vellum");
 }
 
-}  // namespace
-
-int run_archive(const GlobalOptions&, const ArchiveOptions&) {
+// Runs the whole command line again in vellum-capture. Called before the command has written
+// anything, so the other program does the command from its start.
+[[noreturn]] void hand_over() {
   std::filesystem::path program = capture_program();
   std::vector<char*> args = original_argv();
   args[0] = const_cast<char*>(program.c_str());
   args.push_back(nullptr);
   execv(program.c_str(), args.data());
   throw std::runtime_error("cannot run " + program.string() + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+int run_archive(const GlobalOptions&, const ArchiveOptions&) {
+  hand_over();
+}
+int run_import(const GlobalOptions&, const ImportOptions&) {
+  hand_over();
+}
+int run_extract(const GlobalOptions&, const ExtractOptions&) {
+  hand_over();
+}
+int run_reextract(const GlobalOptions&, const ReextractOptions&) {
+  hand_over();
+}
+int run_plugins(const GlobalOptions&, const std::string&) {
+  hand_over();
+}
+nlohmann::json extract_capture_article(const GlobalOptions&, archive::ArchiveReader&,
+                                       const index::CaptureRow&) {
+  hand_over();
 }
 
 }  // namespace vellum::cli

@@ -11,6 +11,13 @@
 
 #include "plugins/PluginHost.h"
 
+namespace vellum::archive {
+class ArchiveReader;
+}
+namespace vellum::index {
+struct CaptureRow;
+}
+
 namespace vellum::cli {
 
 // Exit statuses of `vellum`, documented in vellum(1) and docs/cli.md.
@@ -94,6 +101,11 @@ struct ReextractOptions {
   std::string plugin;  // force this plugin (by name) instead of routing
 };
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
+
+// The article of a capture stored without one (or of a revisit), extracted now from its stored
+// payload with the plugins and the generic extractor; nothing is written.
+nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
+                                       const index::CaptureRow& row);
 
 // `vellum export`: selected captures as one .warc.gz file or WACZ package.
 struct ExportOptions {

@@ -1,4 +1,7 @@
-// `vellum extract` (a saved page, no archive touched) and `vellum plugins`.
+// The commands that run extractors: `vellum extract` (a saved page, no archive touched),
+// `reextract`, `plugins`, and the article of a capture stored without one. They are built into
+// `vellum-capture` only; `vellum` hands them over (CaptureDispatch.cpp) and so never loads
+// libxml2.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +18,6 @@
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "extract/Extraction.h"
-#include "plugins/InstalledPluginDir.h"
 #include "plugins/PluginHost.h"
 
 namespace vellum::cli {
@@ -36,50 +38,25 @@ std::string read_input(const std::string& file) {
 
 }  // namespace
 
-std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
-  if (!g.plugin_dirs.empty()) return g.plugin_dirs;
-  std::vector<std::filesystem::path> dirs;
-  if (const char* env = std::getenv("VELLUM_PLUGIN_PATH"); env && *env) {
-    std::string s = env;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      auto colon = s.find(':', start);
-      std::string part = s.substr(start, colon == std::string::npos ? colon : colon - start);
-      if (!part.empty()) dirs.emplace_back(part);
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
-    return dirs;
-  }
-  dirs.push_back(plugins::installed_plugin_dir());
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto build_plugins = self.parent_path().parent_path() / "plugins";
-    if (std::filesystem::is_directory(build_plugins / ".." / "CMakeFiles", ec))
-      dirs.push_back(build_plugins);
-  }
-  return dirs;
-}
-
-plugins::HostOptions host_options(const GlobalOptions& g) {
-  plugins::HostOptions ho;
-  ho.dirs = plugin_dirs(g);
-  ho.log = plugins::log_to_spdlog;
-  ho.config = [tables = g.plugin_config](const std::string& name) {
-    auto it = tables.find(name);
-    return it == tables.end() ? nlohmann::json::object() : it->second;
-  };
-  return ho;
-}
-
-plugins::HostOptions batch_host_options(const GlobalOptions& g, unsigned workers) {
-  plugins::HostOptions ho = host_options(g);
-  ho.isolation.enabled = !g.plugins_in_process;
-  ho.isolation.page_timeout = std::chrono::milliseconds(static_cast<long>(g.plugin_timeout * 1000));
-  ho.isolation.memory_limit = g.plugin_memory;
-  ho.isolation.max_workers = std::max(1u, workers);
-  return ho;
+nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
+                                       const index::CaptureRow& row) {
+  plugins::PluginHost host(host_options(g));
+  host.load_all();
+  extract::ExtractionResult r;
+  auto found = archive::stored_capture_article(reader, row, &host, {}, r);
+  if (!found)
+    throw std::runtime_error("capture " + row.capture_id + " has no article: " + r.skipped);
+  // A revisit never has an article record of its own (its payload is the earlier capture's),
+  // so extracting it on the fly is the normal case, not worth a notice.
+  if (row.record_type == "revisit")
+    spdlog::debug("capture {} is a revisit; extracted its article with {}", row.capture_id,
+                  r.extractor.name);
+  else
+    spdlog::info("capture {} was stored without an article; extracted it now with {}",
+                 row.capture_id, r.extractor.name);
+  nlohmann::json j = std::move(*found);
+  archive::add_response_location(j, row);
+  return j;
 }
 
 // One page, run by the plugin's author or to look at a saved page: in this process, where a

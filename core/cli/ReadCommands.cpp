@@ -134,23 +134,7 @@ nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& r
       return j;
     }
   }
-  plugins::PluginHost host(host_options(g));
-  host.load_all();
-  extract::ExtractionResult r;
-  auto found = archive::stored_capture_article(reader, row, &host, {}, r);
-  if (!found)
-    throw std::runtime_error("capture " + row.capture_id + " has no article: " + r.skipped);
-  // A revisit never has an article record of its own (its payload is the earlier capture's),
-  // so extracting it on the fly is the normal case, not worth a notice.
-  if (row.record_type == "revisit")
-    spdlog::debug("capture {} is a revisit; extracted its article with {}", row.capture_id,
-                  r.extractor.name);
-  else
-    spdlog::info("capture {} was stored without an article; extracted it now with {}",
-                 row.capture_id, r.extractor.name);
-  nlohmann::json j = std::move(*found);
-  archive::add_response_location(j, row);
-  return j;
+  return extract_capture_article(g, reader, row);
 }
 
 namespace {

@@ -25,6 +25,7 @@ namespace {
 using util::quote;
 
 constexpr std::size_t kReadSize = 1 << 20;        // file bytes read at a time
+constexpr std::size_t kFirstRead = 64 << 10;      // ... except the first time
 constexpr std::size_t kChunk = 256 << 10;         // decoded bytes produced at a time
 constexpr std::size_t kBlockStep = 4 << 20;       // block bytes decoded at a time
 constexpr std::size_t kMaxHeader = 4 << 20;       // longest record header accepted
@@ -95,7 +96,9 @@ class RawInput {
       end_ -= begin_;
       begin_ = 0;
     }
-    if (end_ == buf_.size()) buf_.resize(std::max(buf_.size() * 2, kReadSize));
+    // The first read is small: opening a file to read one record needs only its first bytes.
+    if (end_ == buf_.size())
+      buf_.resize(buf_.empty() ? kFirstRead : std::max(buf_.size() * 2, kReadSize));
     std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(buf_.size() - end_, limit_ - next));
     std::size_t got = read_at(buf_.data() + end_, want, next);

@@ -274,3 +274,26 @@ TEST_F(CliTest, ProgressBarOnlyOnATerminal) {
     EXPECT_EQ(piped.find('\r'), std::string::npos) << cmd << ": " << piped;
   }
 }
+
+// `vellum` starts without libcurl and libxml2 (restore, list, show and search start faster);
+// the commands that need them run in vellum-capture, which links both.
+TEST(CliPrograms, ReadingProgramLoadsNeitherTheFetcherNorTheExtractors) {
+  if (!on_path("readelf")) GTEST_SKIP() << "readelf is needed to read the programs' libraries";
+  auto needed = [](const fs::path& program) {
+    auto [rc, out] = shell("readelf -d " + shell_quote(program.string()) + " 2>&1");
+    EXPECT_EQ(rc, 0) << out;
+    std::string names;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (line.find("(NEEDED)") != std::string::npos) names += line.substr(line.find('[')) + "\n";
+    return names;
+  };
+  fs::path vellum = VELLUM_CLI_PATH;
+  std::string reading = needed(vellum);
+  std::string capture = needed(vellum.parent_path() / "vellum-capture");
+  EXPECT_NE(reading.find("[libsqlite3"), std::string::npos) << reading;
+  EXPECT_EQ(reading.find("[libcurl"), std::string::npos) << reading;
+  EXPECT_EQ(reading.find("[libxml2"), std::string::npos) << reading;
+  EXPECT_NE(capture.find("[libcurl"), std::string::npos) << capture;
+  EXPECT_NE(capture.find("[libxml2"), std::string::npos) << capture;
+}
