@@ -11,7 +11,7 @@
 
 namespace vellum::util {
 
-// Incremental SHA-1 (OpenSSL's libcrypto underneath).
+// Incremental SHA-1 (libcrypto's SHA1_* functions underneath; see Digest.cpp for why not EVP).
 class Sha1 {
  public:
   Sha1();
