@@ -80,6 +80,25 @@ std::optional<warc::WarcRecord> ArchiveReader::read_request(const index::Capture
   return warc::read_record_at(dir_.warc_path(row.file), {row.request_offset, row.request_length});
 }
 
+nlohmann::json ArchiveReader::article(const index::ArticleRow& a) {
+  auto path = dir_.warc_path(a.file);
+  warc::WarcRecord rec = warc::read_record_at(path, {a.offset, a.length});
+  const std::string where = path.string() + ": offset " + std::to_string(a.offset);
+  if (rec.record_id() != a.record_id)
+    throw std::runtime_error(where + ": found record " + rec.record_id() + ", expected " +
+                             a.record_id + "; the index is out of date: run `vellum reindex`");
+  if (const std::string* bd = rec.field("WARC-Block-Digest");
+      bd && util::warc_digest_matches(*bd, rec.block) == false)
+    throw std::runtime_error(where + ": the article of capture " + a.capture_id +
+                             " has block digest " + util::warc_sha1(rec.block) +
+                             ", the record says " + *bd + "; the stored data is damaged");
+  auto j = nlohmann::json::parse(rec.block, nullptr, false);
+  if (!j.is_object())
+    throw std::runtime_error(where + ": the article of capture " + a.capture_id +
+                             " is not a JSON object, expected the article JSON");
+  return j;
+}
+
 RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord rec = read_response(row);
   auto head = warc::parse_http_head(rec.block);

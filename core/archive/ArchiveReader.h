@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -50,6 +51,10 @@ class ArchiveReader {
   // The stored response/revisit record of a capture, checked to be the one the index names.
   warc::WarcRecord read_response(const index::CaptureRow& row);
   std::optional<warc::WarcRecord> read_request(const index::CaptureRow& row);
+
+  // The article JSON of a capture, read from its metadata record, checked to be the record the
+  // index names and against its WARC-Block-Digest (throws std::runtime_error otherwise).
+  nlohmann::json article(const index::ArticleRow& a);
 
   // The payload, taken from the record a revisit refers to when needed, checked against
   // WARC-Payload-Digest (throws std::runtime_error on a mismatch).

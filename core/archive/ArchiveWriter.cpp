@@ -123,14 +123,16 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
       if (!named) request_ids[rec->record_id()] = loc;
       continue;
     }
-    if (auto article = article_row_from_record(*rec)) {
-      article->file = name;
-      article->offset = loc.offset;
-      article->length = loc.length;
-      idx.add_article(*article);
-      if (auto response = idx.by_capture_id(article->capture_id)) {
+    if (auto article = article_of_record(*rec)) {
+      auto& [row, json] = *article;
+      row.file = name;
+      row.offset = loc.offset;
+      row.length = loc.length;
+      idx.add_article(row);
+      if (auto response = idx.by_capture_id(row.capture_id)) {
         try {
-          write_article_sidecar(ArchiveDir(path.parent_path().parent_path()), *article, *response);
+          write_article_sidecar(ArchiveDir(path.parent_path().parent_path()), std::move(json), row,
+                                *response);
         } catch (const std::exception&) {
           // Sidecars are a convenience copy; the record in the WARC file is what counts.
         }
@@ -440,10 +442,7 @@ void ArchiveWriter::write_sidecars(const std::vector<index::ArticleRow>& article
     for (const auto& r : rows) {
       if (r.capture_id != a.capture_id) continue;
       try {
-        if (i < article_json.size())
-          write_article_sidecar(dir_, std::move(article_json[i]), a, r);
-        else
-          write_article_sidecar(dir_, a, r);
+        write_article_sidecar(dir_, std::move(article_json.at(i)), a, r);
       } catch (const std::exception& e) {
         // The article is safe in the WARC file; `vellum reindex` writes the sidecar again.
         if (log_) log_(std::string("cannot write the article sidecar: ") + e.what());
@@ -466,13 +465,6 @@ void add_response_location(nlohmann::json& j, const index::CaptureRow& response)
                {"length", response.length},
                {"record_id", response.record_id},
                {"payload_digest", response.payload_digest}};
-}
-
-void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
-                           const index::CaptureRow& response) {
-  auto j = nlohmann::json::parse(article.json, nullptr, false);
-  if (j.is_discarded()) return;
-  write_article_sidecar(dir, std::move(j), article, response);
 }
 
 void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,

@@ -179,9 +179,6 @@ bool out_of_space(const std::exception& e);
 
 // Writes a capture's article JSON as a plain file, articles/<domain>/<capture id>.json,
 // with its WARC location added (atomically: temporary file, then rename).
-void write_article_sidecar(const ArchiveDir& dir, const index::ArticleRow& article,
-                           const index::CaptureRow& response);
-// The same from the article JSON already parsed (`article.json` is not read).
 void write_article_sidecar(const ArchiveDir& dir, nlohmann::json article_json,
                            const index::ArticleRow& article, const index::CaptureRow& response);
 

@@ -327,12 +327,8 @@ CdxjLine cdxj_line(const index::CaptureRow& row, const Copied& at) {
 }
 
 std::optional<std::string> article_title(const index::ArticleRow& a) {
-  if (!a.title.empty()) return a.title;
-  auto j = nlohmann::json::parse(a.json, nullptr, false);
-  if (j.is_object() && j.contains("title") && j["title"].is_string() &&
-      !j["title"].get<std::string>().empty())
-    return j["title"].get<std::string>();
-  return std::nullopt;
+  if (a.title.empty()) return std::nullopt;
+  return a.title;
 }
 
 void check_output(const fs::path& out) {

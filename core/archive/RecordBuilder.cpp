@@ -111,12 +111,15 @@ warc::WarcRecord build_article_record(const index::CaptureRow& response, const s
   return r;
 }
 
-std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record) {
+std::optional<std::pair<index::ArticleRow, nlohmann::json>> article_of_record(
+    const warc::WarcRecord& record) {
   if (record.type() != "metadata" || record.field_or("Content-Type") != kArticleContentType)
     return std::nullopt;
   auto j = nlohmann::json::parse(record.block, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return article_row_from_record(record, j);
+  auto row = article_row_from_record(record, j);
+  if (!row) return std::nullopt;
+  return std::pair{std::move(*row), std::move(j)};
 }
 
 std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record,
@@ -135,7 +138,6 @@ std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord&
   row.source_domain = str("source_domain");
   if (auto e = j.find("extractor"); e != j.end() && e->is_object())
     row.extractor = e->value("name", "") + "/" + e->value("version", "");
-  row.json = record.block;
   row.lead = str("lead");
   row.body_text = str("body_text");
   return row;

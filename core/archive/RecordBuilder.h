@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fetch/Fetcher.h"
@@ -42,10 +43,11 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
 // The metadata record holding a capture's article JSON; refers to the response record.
 warc::WarcRecord build_article_record(const index::CaptureRow& response, const std::string& json);
 
-// Index row for an article metadata record (file/offset/length left for the caller); nullopt
-// for any other record.
-std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record);
-// The same when the record's JSON is already at hand (parsed, or about to be written).
+// An article metadata record's index row (file/offset/length left for the caller) and its
+// article JSON; nullopt for any other record, or one whose block is no JSON object.
+std::optional<std::pair<index::ArticleRow, nlohmann::json>> article_of_record(
+    const warc::WarcRecord& record);
+// The index row when the record's JSON is already at hand (parsed, or about to be written).
 std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord& record,
                                                          const nlohmann::json& article);
 

@@ -128,11 +128,9 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
 nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
                                const index::CaptureRow& row) {
   if (auto a = reader.index().article(row.capture_id)) {
-    auto j = nlohmann::json::parse(a->json, nullptr, false);
-    if (!j.is_discarded()) {
-      archive::add_response_location(j, row);
-      return j;
-    }
+    nlohmann::json j = reader.article(*a);
+    archive::add_response_location(j, row);
+    return j;
   }
   return extract_capture_article(g, reader, row);
 }

@@ -19,11 +19,6 @@ std::string short_date(const std::string& date) {
   return date.size() >= 19 ? date.substr(0, 19) + "Z" : date;
 }
 
-std::string json_string(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // What the extracted text of a capture was: a digest of its article's title and body, and the
 // title. A revisit has the text of the capture it refers to.
 struct CaptureText {
@@ -38,12 +33,9 @@ std::optional<CaptureText> capture_text(index::Index& idx, const index::CaptureR
     if (!original) return std::nullopt;
     capture_id = original->capture_id;
   }
-  auto article = idx.article(capture_id);
-  if (!article) return std::nullopt;
-  auto j = nlohmann::json::parse(article->json, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  std::string title = json_string(j, "title");
-  return CaptureText{util::warc_sha1(title + "\n\n" + json_string(j, "body_text")), title};
+  auto text = idx.article_text(capture_id);
+  if (!text) return std::nullopt;
+  return CaptureText{util::warc_sha1(text->title + "\n\n" + text->body), text->title};
 }
 
 // "first" when there is nothing to compare with, "unknown" when the value is not known.

@@ -13,7 +13,8 @@ namespace vellum::index {
 namespace {
 
 // 3: full-text search (articles_text).
-constexpr int kSchemaVersion = 3;
+// 4: articles no longer keep the article JSON (read from its metadata record instead).
+constexpr int kSchemaVersion = 4;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS captures (
@@ -50,8 +51,7 @@ CREATE TABLE IF NOT EXISTS articles (
   title         TEXT NOT NULL,
   published     TEXT NOT NULL,
   source_domain TEXT NOT NULL,
-  extractor     TEXT NOT NULL,
-  json          TEXT NOT NULL
+  extractor     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_by_file ON articles(file, offset);
 CREATE TABLE IF NOT EXISTS files (
@@ -59,13 +59,6 @@ CREATE TABLE IF NOT EXISTS files (
   indexed_to INTEGER NOT NULL,
   closed     INTEGER NOT NULL
 );
-CREATE VIEW IF NOT EXISTS articles_text_source AS
-  SELECT rowid AS id, title,
-         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.lead'), '') ELSE '' END
-           AS lead,
-         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.body_text'), '') ELSE ''
-           END AS body
-  FROM articles;
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_text USING fts5(
   title, lead, body, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS articles_text_delete AFTER DELETE ON articles BEGIN
@@ -77,11 +70,23 @@ DROP TRIGGER IF EXISTS articles_text_insert;
 DROP TRIGGER IF EXISTS articles_text_update;
 )sql";
 
-// Fills the full-text table from the stored article JSON (upgrading an index older than it).
+// Upgrading an index of version 1 or 2 (articles with their JSON, no full-text table): the
+// full-text table is filled from the JSON before the column goes.
 const char* kFillText = R"sql(
 DELETE FROM articles_text;
 INSERT INTO articles_text(rowid, title, lead, body)
-  SELECT id, title, lead, body FROM articles_text_source;
+  SELECT rowid, title,
+         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.lead'), '') ELSE '' END,
+         CASE WHEN json_valid(json) THEN coalesce(json_extract(json, '$.body_text'), '') ELSE ''
+           END
+  FROM articles;
+)sql";
+
+// Upgrading an index of versions 1 to 3: the article JSON leaves the index (it was half of its
+// size); a view of versions 2 and 3 read it.
+const char* kDropJson = R"sql(
+DROP VIEW IF EXISTS articles_text_source;
+ALTER TABLE articles DROP COLUMN json;
 )sql";
 
 // bm25 weights of the full-text columns: title, lead, body.
@@ -209,9 +214,14 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
       int version = user_version();
       idx->exec(kSchema);
       // An older index gains what its version lacked, derived from what it already holds.
-      if (version < kSchemaVersion) idx->exec(kFillText);
+      bool had_json = idx->has_column("articles", "json");
+      if (had_json && version < 3) idx->exec(kFillText);
+      if (had_json) idx->exec(kDropJson);
       idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
       idx->commit();
+      // The space the JSON took goes back to the file system. Best effort: should another
+      // process be reading the index now, the space is still reused by the rows to come.
+      if (had_json) sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr);
     } catch (...) {
       idx->rollback();
       throw;
@@ -237,6 +247,13 @@ sqlite3_stmt* Index::prepare(const char* sql) {
   if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
     throw std::runtime_error(std::string("index: ") + sqlite3_errmsg(db_) + " in: " + sql);
   return st;
+}
+
+bool Index::has_column(const char* table, const char* column) {
+  Stmt st{prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2")};
+  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+  return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
 }
 
 void Index::exec(const char* sql) {
@@ -302,12 +319,12 @@ void Index::remove_from(const std::string& file, std::uint64_t offset) {
 void Index::add_article(const ArticleRow& r) {
   Stmt st{prepare(
       "INSERT INTO articles(capture_id, record_id, file, offset, length, date, title, published, "
-      "source_domain, extractor, json) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
+      "source_domain, extractor) VALUES(?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT(capture_id) DO UPDATE SET record_id = excluded.record_id, file = excluded.file, "
       "offset = excluded.offset, length = excluded.length, date = excluded.date, "
       "title = excluded.title, published = excluded.published, "
-      "source_domain = excluded.source_domain, extractor = excluded.extractor, "
-      "json = excluded.json WHERE excluded.date >= articles.date")};
+      "source_domain = excluded.source_domain, extractor = excluded.extractor "
+      "WHERE excluded.date >= articles.date")};
   bind(st, 1, r.capture_id);
   bind(st, 2, r.record_id);
   bind(st, 3, r.file);
@@ -318,7 +335,6 @@ void Index::add_article(const ArticleRow& r) {
   bind(st, 8, r.published);
   bind(st, 9, r.source_domain);
   bind(st, 10, r.extractor);
-  bind(st, 11, r.json);
   if (sqlite3_step(st) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot add article: ") + sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) == 0) return;  // an older metadata record: the newer article stays
@@ -335,7 +351,7 @@ void Index::add_article(const ArticleRow& r) {
 std::optional<ArticleRow> Index::article(const std::string& capture_id) {
   Stmt st{prepare(
       "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
-      "extractor, json FROM articles WHERE capture_id = ?")};
+      "extractor FROM articles WHERE capture_id = ?")};
   bind(st, 1, capture_id);
   if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
   ArticleRow r;
@@ -349,8 +365,16 @@ std::optional<ArticleRow> Index::article(const std::string& capture_id) {
   r.published = text(st, 7);
   r.source_domain = text(st, 8);
   r.extractor = text(st, 9);
-  r.json = text(st, 10);
   return r;
+}
+
+std::optional<Index::ArticleText> Index::article_text(const std::string& capture_id) {
+  Stmt st{
+      prepare("SELECT t.title, t.body FROM articles a JOIN articles_text t ON t.rowid = a.rowid "
+              "WHERE a.capture_id = ?")};
+  bind(st, 1, capture_id);
+  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  return ArticleText{text(st, 0), text(st, 1)};
 }
 
 void Index::remove_file(const std::string& file) {

@@ -49,8 +49,8 @@ struct ArticleRow {
   std::string published;
   std::string source_domain;
   std::string extractor;
-  std::string json;  // the article JSON as stored in the record
   // Its `lead` and `body_text` for the full-text index (empty when null); written, not read back.
+  // The article JSON itself is not kept in the index: it is read from the record (file, offset).
   std::string lead;
   std::string body_text;
 };
@@ -121,6 +121,12 @@ class Index {
   // Replaces the article of the same capture when this one is at least as new.
   void add_article(const ArticleRow& row);
   std::optional<ArticleRow> article(const std::string& capture_id);
+  // An article's title and body text as the full-text index holds them.
+  struct ArticleText {
+    std::string title;
+    std::string body;
+  };
+  std::optional<ArticleText> article_text(const std::string& capture_id);
 
   // Best matches first, one per canonical URL. Throws SearchQueryError for a malformed query.
   std::vector<SearchHit> search(const SearchQuery& query);
@@ -133,6 +139,7 @@ class Index {
   explicit Index(sqlite3* db);
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
+  bool has_column(const char* table, const char* column);
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
   sqlite3* db_;
 };

@@ -285,23 +285,40 @@ TEST_F(SearchCliTest, ReindexGivesTheSameResults) {
 
 TEST_F(SearchCliTest, OlderIndexIsUpgradedWhenOpenedForWriting) {
   std::string phrase = "\"" + body_phrase() + "\"";
-  // Make the index what version 2 wrote: no full-text table, user_version 2.
+  // Make the index what version 2 wrote: each article's JSON in the index (as its sidecar has
+  // it), no full-text table, user_version 2.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((archive() / "index.sqlite3").c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db,
-                        "DROP TRIGGER articles_text_delete; DROP VIEW articles_text_source; "
-                        "DROP TABLE articles_text; PRAGMA user_version = 2;",
-                        nullptr, nullptr, &error);
-  std::string message = error ? error : "";
-  sqlite3_free(error);
+  auto exec = [db](const std::string& sql) {
+    char* error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    std::string message = error ? error : "";
+    sqlite3_free(error);
+    EXPECT_EQ(rc, SQLITE_OK) << message << " in: " << sql;
+  };
+  exec("ALTER TABLE articles ADD COLUMN json TEXT NOT NULL DEFAULT ''");
+  std::size_t articles = 0;
+  for (const auto& e : fs::recursive_directory_iterator(archive() / "articles")) {
+    if (e.path().extension() != ".json") continue;
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE articles SET json = ?1 WHERE capture_id = ?2", -1, &st,
+                                 nullptr),
+              SQLITE_OK);
+    std::string text = read_file(e.path()), id = e.path().stem().string();
+    sqlite3_bind_text(st, 1, text.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, id.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+    articles += static_cast<std::size_t>(sqlite3_changes(db));
+    sqlite3_finalize(st);
+  }
+  ASSERT_GT(articles, 0u);
+  exec("DROP TRIGGER articles_text_delete; DROP TABLE articles_text; PRAGMA user_version = 2;");
   sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
 
   // Reading commands do not write: they say what to do.
   std::string err;
   EXPECT_EQ(vellum_stderr({"search", phrase}, &err), 1);
-  EXPECT_NE(err.find("has schema version 2, expected 3; run `vellum reindex`"), std::string::npos)
+  EXPECT_NE(err.find("has schema version 2, expected 4; run `vellum reindex`"), std::string::npos)
       << err;
 
   // Any writing command upgrades it in place, filling the full-text table from the articles
@@ -311,6 +328,19 @@ TEST_F(SearchCliTest, OlderIndexIsUpgradedWhenOpenedForWriting) {
   auto hits = search({phrase});
   ASSERT_FALSE(hits.empty());
   EXPECT_EQ(hits[0]["url"], target_);
+  // The JSON left the index; the article is read from its metadata record as before.
+  EXPECT_EQ(restore_json(target_), article_);
+  ASSERT_EQ(sqlite3_open((archive() / "index.sqlite3").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*) FROM pragma_table_info('articles') "
+                               "WHERE name = 'json'",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 namespace {

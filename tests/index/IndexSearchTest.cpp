@@ -2,7 +2,9 @@
 // the full-text rows following the articles they come from (replaced, cut away, cleared,
 // upgraded from an index without them). The query language's checks and their messages.
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -53,9 +55,6 @@ class IndexSearchTest : public ::testing::Test {
     a.date = date;
     a.title = title;
     a.extractor = "generic";
-    nlohmann::json j = {{"title", title}, {"body_text", body}};
-    j["lead"] = lead.empty() ? nlohmann::json(nullptr) : nlohmann::json(lead);
-    a.json = j.dump();
     a.lead = lead;
     a.body_text = body;
     idx_->add_article(a);
@@ -184,9 +183,13 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    // Version 2: the article JSON in the index, no full-text table.
     ASSERT_EQ(sqlite3_exec(db,
-                           "DROP TRIGGER articles_text_delete; DROP VIEW articles_text_source; "
-                           "DROP TABLE articles_text; PRAGMA user_version = 2;",
+                           "ALTER TABLE articles ADD COLUMN json TEXT NOT NULL DEFAULT '';"
+                           "UPDATE articles SET json = json_object('title', title, 'body_text', "
+                           "'About otters.', 'lead', NULL);"
+                           "DROP TRIGGER articles_text_delete; DROP TABLE articles_text; "
+                           "PRAGMA user_version = 2;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(db);
@@ -195,7 +198,7 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
     Index::open(file(), false);
     FAIL() << "a read-only open of an older index must fail";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("has schema version 2, expected 3; run `vellum reindex`"),
+    EXPECT_NE(std::string(e.what()).find("has schema version 2, expected 4; run `vellum reindex`"),
               std::string::npos)
         << e.what();
   }
@@ -210,39 +213,67 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
   EXPECT_EQ(reader->search(q).size(), 2u);
 }
 
-TEST_F(IndexSearchTest, TriggersOfAnEarlierVersionAreDropped) {
-  // Earlier versions filled the text table from triggers that parsed the stored JSON; with them
-  // left in place every article would be written twice.
+// Version 3 kept each article's JSON in the index (half of its size) and earlier versions
+// filled the text table from triggers that parsed it; opening such an index for writing drops
+// both and keeps everything else.
+TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
   add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
   idx_.reset();
-  {
+  auto with_db = [&](const std::function<void(sqlite3*)>& f) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(
-        sqlite3_exec(db,
-                     "CREATE TRIGGER articles_text_insert AFTER INSERT ON articles BEGIN "
-                     "INSERT INTO articles_text(rowid, title, lead, body) SELECT id, title, lead, "
-                     "body FROM articles_text_source WHERE id = new.rowid; END;",
-                     nullptr, nullptr, nullptr),
-        SQLITE_OK);
+    f(db);
     sqlite3_close(db);
-  }
-  idx_ = Index::open(file(), true);
-  add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
-  EXPECT_EQ(ids("otters").size(), 2u);
-  idx_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
-  auto count = [&](const char* sql) {
+  };
+  auto count = [](sqlite3* db, const char* sql) {
     sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
     return n;
   };
-  EXPECT_EQ(count("SELECT count(*) FROM articles_text"), 2);
-  EXPECT_EQ(count("SELECT count(*) FROM sqlite_master WHERE name = 'articles_text_insert'"), 0);
-  sqlite3_close(db);
+  with_db([](sqlite3* db) {
+    char* error = nullptr;
+    EXPECT_EQ(
+        sqlite3_exec(
+            db,
+            "ALTER TABLE articles ADD COLUMN json TEXT NOT NULL DEFAULT '';"
+            "UPDATE articles SET json = json_object('title', title, 'body_text', 'About otters.');"
+            "CREATE VIEW articles_text_source AS SELECT rowid AS id, title, '' AS lead, "
+            "json_extract(json, '$.body_text') AS body FROM articles;"
+            "CREATE TRIGGER articles_text_insert AFTER INSERT ON articles BEGIN "
+            "INSERT INTO articles_text(rowid, title, lead, body) SELECT id, title, lead, "
+            "body FROM articles_text_source WHERE id = new.rowid; END;"
+            "PRAGMA user_version = 3;",
+            nullptr, nullptr, &error),
+        SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+  });
+  // Reading does not upgrade: it says what to do.
+  try {
+    Index::open(file(), false);
+    ADD_FAILURE() << "a version 3 index was opened for reading";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4"), std::string::npos)
+        << e.what();
+  }
+  idx_ = Index::open(file(), true);
+  add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
+  EXPECT_EQ(ids("otters"), (V{"c1", "c2"}));
+  ASSERT_TRUE(idx_->article("c1"));
+  EXPECT_EQ(idx_->article_text("c1")->body, "About otters.");
+  idx_.reset();
+  with_db([&](sqlite3* db) {
+    EXPECT_EQ(count(db, "SELECT count(*) FROM articles_text"), 2);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'articles_text_insert'"),
+              0);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'articles_text_source'"),
+              0);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'json'"),
+              0);
+    EXPECT_EQ(count(db, "PRAGMA user_version"), 4);
+  });
 }
 
 TEST_F(IndexSearchTest, MalformedQueriesAreRefusedBeforeSqlite) {
