@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -175,7 +176,7 @@ std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger
   std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
   fs::create_directories(w->dir_.warc_dir());
   w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
-  w->index_ = index::Index::open(w->dir_.index_file(), true);
+  w->index_ = index::Index::open(w->dir_.index_file(), true, w->options_.busy);
   w->recover();
   return w;
 }
@@ -191,11 +192,24 @@ ArchiveWriter::~ArchiveWriter() {
 void ArchiveWriter::recover() {
   auto entries = dir_.warc_files();
   next_serial_ = static_cast<unsigned>(entries.size());
+  // Reading a file of a gigabyte or more takes seconds; whoever waits hears of it.
+  std::string step;
+  auto last_told = std::chrono::steady_clock::now();
+  auto tell = [&](bool starting) {
+    if (!options_.busy) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!starting && now - last_told < std::chrono::seconds(1)) return;
+    last_told = now;
+    options_.busy(step);
+  };
+  auto reading = [&](std::uint64_t) { tell(false); };
   for (const auto& e : entries) {
     auto known = index_->file(e.name);
     std::uint64_t from = known ? known->indexed_to : 0;
     if (e.open) {
       // Left behind by a process that died: cut a torn tail, index what is there, close it.
+      step = "recovering " + e.path.filename().string() + ", left open by a process that stopped";
+      tell(true);
       warc::ScanResult scan = warc::scan_valid_prefix(e.path);
       if (scan.valid_end < scan.file_size) {
         if (::truncate(e.path.c_str(), static_cast<off_t>(scan.valid_end)) != 0)
@@ -218,7 +232,7 @@ void ArchiveWriter::recover() {
                                        ": removed (no complete record)");
         } else {
           std::uint64_t n = 0;
-          index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n);
+          index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n, reading);
           recovery_.captures_indexed += n;
           fs::rename(e.path, dir_.warc_dir() / e.name);
           fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
@@ -239,12 +253,14 @@ void ArchiveWriter::recover() {
     // A closed file the index does not (fully) know: index the rest of it. A damaged record
     // does not keep the archive from opening: what precedes it is indexed and the damage is
     // reported (`vellum verify` names it too); the file itself is left as it is.
+    step = "indexing " + e.name + " from offset " + std::to_string(from);
+    tell(true);
     index_->begin();
     try {
       std::uint64_t n = 0;
       std::uint64_t end = 0;
       try {
-        end = index_warc_file(*index_, e.path, e.name, from, &n);
+        end = index_warc_file(*index_, e.path, e.name, from, &n, reading);
       } catch (const warc::WarcFormatError& err) {
         end = std::max(from, err.offset());
         recovery_.messages.push_back(e.name + ": indexed up to offset " + std::to_string(end) +

@@ -45,6 +45,10 @@ struct WriterOptions {
   bool dedup = true;  // revisit records for unchanged payloads
   SyncPolicy sync = SyncPolicy::always;
   ArticleHook extract;  // null: no articles (--no-extract)
+  // Told what opening is doing during its long steps (upgrading the index, recovering a file
+  // left open, indexing a file the index does not know): when each starts and about once a
+  // second while it runs. vellumd extends systemd's start-up timeout with it.
+  index::Index::BusyHook busy;
 };
 
 // One stored exchange (a redirect chain stores several).

@@ -68,6 +68,13 @@ void report(const GlobalOptions& g, const Outcome& o) {
 
 }  // namespace
 
+index::Index::BusyHook log_each_step() {
+  return [told = std::make_shared<std::string>()](const std::string& what) {
+    if (what != *told) spdlog::info("{}", what);
+    *told = what;
+  };
+}
+
 int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   std::vector<std::string> urls = o.urls;
   if (!o.input.empty()) read_url_list(o.input, urls);
@@ -78,6 +85,7 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   wo.encoder.compression = *warc::parse_compression(o.compression);
   wo.encoder.level = o.level;
   wo.rotate_bytes = o.rotate_size;
+  wo.busy = log_each_step();
   // Articles: plugins from the plugin directories, the generic extractor for everything else.
   std::unique_ptr<plugins::PluginHost> host;
   if (!o.no_extract) {

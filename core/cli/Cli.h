@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "index/Index.h"
 #include "plugins/PluginHost.h"
 
 namespace vellum::archive {
@@ -72,6 +73,9 @@ struct ListOptions {
 };
 
 int run_archive(const GlobalOptions& g, const ArchiveOptions& o);
+// For WriterOptions::busy: logs each long step of opening an archive for writing once, so that
+// an index upgrade or rebuild (minutes on a large archive) does not pass in silence.
+index::Index::BusyHook log_each_step();
 int run_restore(const GlobalOptions& g, const RestoreOptions& o);
 int run_list(const GlobalOptions& g, const ListOptions& o);
 int run_show(const GlobalOptions& g, const std::string& ref);

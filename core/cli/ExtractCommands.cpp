@@ -100,6 +100,12 @@ int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
   if (!o.plugin.empty() && !host.by_name(o.plugin))
     throw std::runtime_error("no plugin named '" + o.plugin + "' in the plugin directories");
 
+  // The writer first: opening it brings an index of an older schema up to date, which the
+  // reader (read-only) would refuse.
+  archive::WriterOptions wo;
+  wo.dir = g.archive;
+  wo.busy = log_each_step();
+  auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
   archive::ArchiveReader reader(g.archive);
   index::ListFilter f;
   f.domain = o.domain;
@@ -109,9 +115,6 @@ int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
     if (r.record_type == "response" && r.status >= 200 && r.status < 300)
       rows.push_back(std::move(r));
 
-  archive::WriterOptions wo;
-  wo.dir = g.archive;
-  auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
   ProgressBar bar("re-extracting");
   std::size_t done = 0, stored = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {

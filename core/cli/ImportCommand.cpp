@@ -63,6 +63,7 @@ int run_import(const GlobalOptions& g, const ImportOptions& o) {
   wo.encoder.compression = *warc::parse_compression(o.compression);
   wo.encoder.level = o.level;
   wo.rotate_bytes = o.rotate_size;
+  wo.busy = log_each_step();
 
   archive::ImportOptions io;
   io.extract = !o.no_extract;

@@ -272,6 +272,14 @@ struct Daemon::Impl {
       };
     }
     pool_threads = std::max(2u, std::thread::hardware_concurrency());
+    notifier = std::make_unique<Notifier>(io);
+    // Opening an archive whose index is being upgraded or rebuilt can take minutes; each sign
+    // of progress buys another half minute from systemd (TimeoutStartSec is 90 s by default).
+    wo.busy = [this, told = std::make_shared<std::string>()](const std::string& what) {
+      if (what != *told) spdlog::info("start-up: {}", what);
+      *told = what;
+      notifier->extend_start(what, std::chrono::seconds(30));
+    };
     load_plugins();
     writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info("{}", m); });
     state = std::make_unique<StateStore>(state_file_path(c));
@@ -294,7 +302,6 @@ struct Daemon::Impl {
     start_metrics();
 
     for (const auto& s : c.sources) add_source(s);
-    notifier = std::make_unique<Notifier>(io);
     refill();
     std::string summary = std::to_string(sources.size()) + " sources, archive " +
                           c.archive.dir.string() + ", control socket " + control->path().string();

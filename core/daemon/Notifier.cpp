@@ -105,6 +105,10 @@ void Notifier::status(const std::string& text) {
   send("STATUS=" + one_line(text));
 }
 
+void Notifier::extend_start(const std::string& status, std::chrono::microseconds by) {
+  send("EXTEND_TIMEOUT_USEC=" + std::to_string(by.count()) + "\nSTATUS=" + one_line(status));
+}
+
 void Notifier::start_watchdog() {
   if (watchdog_ || !under_systemd()) return;
   std::uint64_t usec = 0;

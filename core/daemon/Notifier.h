@@ -30,6 +30,10 @@ class Notifier {
   void stopping();
   // "STATUS=...", shown by `systemctl status`. Newlines become spaces.
   void status(const std::string& text);
+  // "EXTEND_TIMEOUT_USEC=..." with "STATUS=...": start-up is making progress on a long step
+  // (upgrading the index, indexing WARC files), so systemd waits `by` longer from now instead
+  // of killing it at TimeoutStartSec. Sent again before `by` passes for as long as it lasts.
+  void extend_start(const std::string& status, std::chrono::microseconds by);
 
   // When systemd asked for watchdog pings (WATCHDOG_USEC, for this process), sends "WATCHDOG=1"
   // every half interval from the io_context's thread. Does nothing otherwise.

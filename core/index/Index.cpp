@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
@@ -173,10 +174,10 @@ std::string fts5_match(const std::vector<QueryToken>& tokens) {
   return out;
 }
 
-void bind(sqlite3_stmt* st, int i, const std::string& s) {
+void bind_value(sqlite3_stmt* st, int i, const std::string& s) {
   sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
 }
-void bind(sqlite3_stmt* st, int i, std::int64_t v) {
+void bind_value(sqlite3_stmt* st, int i, std::int64_t v) {
   sqlite3_bind_int64(st, i, v);
 }
 
@@ -188,7 +189,29 @@ std::string host_of(const std::string& url) {
 
 }  // namespace
 
-std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writable) {
+namespace {
+
+// Calls a BusyHook from SQLite's progress handler, at most once a second.
+struct BusyTicker {
+  const Index::BusyHook* hook;
+  std::string what;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+
+  static int tick(void* self) {
+    auto* t = static_cast<BusyTicker*>(self);
+    auto now = std::chrono::steady_clock::now();
+    if (now - t->last >= std::chrono::seconds(1)) {
+      t->last = now;
+      (*t->hook)(t->what);
+    }
+    return 0;  // never interrupts the statement
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writable,
+                                   const BusyHook& busy) {
   if (!writable && !std::filesystem::exists(file))
     throw std::runtime_error("no index at " + file.string() +
                              "; run `vellum reindex` to rebuild it from the WARC files");
@@ -213,8 +236,15 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
     try {
       int version = user_version();
       idx->exec(kSchema);
-      // An older index gains what its version lacked, derived from what it already holds.
+      // An older index gains what its version lacked, derived from what it already holds. On
+      // a large index that takes minutes, so `busy` hears of it once a second meanwhile.
       bool had_json = idx->has_column("articles", "json");
+      BusyTicker ticker{&busy, "upgrading the index from schema " + std::to_string(version) +
+                                   " to " + std::to_string(kSchemaVersion)};
+      if (had_json && busy) {
+        busy(ticker.what);
+        sqlite3_progress_handler(db, 100000, &BusyTicker::tick, &ticker);
+      }
       if (had_json && version < 3) idx->exec(kFillText);
       if (had_json) idx->exec(kDropJson);
       idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
@@ -222,7 +252,9 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
       // The space the JSON took goes back to the file system. Best effort: should another
       // process be reading the index now, the space is still reused by the rows to come.
       if (had_json) sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr);
+      sqlite3_progress_handler(db, 0, nullptr, nullptr);
     } catch (...) {
+      sqlite3_progress_handler(db, 0, nullptr, nullptr);
       idx->rollback();
       throw;
     }
@@ -283,25 +315,25 @@ void Index::add_capture(const CaptureRow& r) {
       "INSERT OR REPLACE INTO captures(capture_id, record_id, record_type, url, surt, host, date, "
       "status, mime, payload_digest, refers_to, location, ip, truncated, file, offset, length, "
       "request_offset, request_length) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")};
-  bind(st, 1, r.capture_id);
-  bind(st, 2, r.record_id);
-  bind(st, 3, r.record_type);
-  bind(st, 4, r.url);
-  bind(st, 5, r.surt);
-  bind(st, 6, host_of(r.url));
-  bind(st, 7, r.date);
-  bind(st, 8, std::int64_t{r.status});
-  bind(st, 9, r.mime);
-  bind(st, 10, r.payload_digest);
-  bind(st, 11, r.refers_to);
-  bind(st, 12, r.location);
-  bind(st, 13, r.ip);
-  bind(st, 14, std::int64_t{r.truncated ? 1 : 0});
-  bind(st, 15, r.file);
-  bind(st, 16, static_cast<std::int64_t>(r.offset));
-  bind(st, 17, static_cast<std::int64_t>(r.length));
-  bind(st, 18, static_cast<std::int64_t>(r.request_offset));
-  bind(st, 19, static_cast<std::int64_t>(r.request_length));
+  bind_value(st, 1, r.capture_id);
+  bind_value(st, 2, r.record_id);
+  bind_value(st, 3, r.record_type);
+  bind_value(st, 4, r.url);
+  bind_value(st, 5, r.surt);
+  bind_value(st, 6, host_of(r.url));
+  bind_value(st, 7, r.date);
+  bind_value(st, 8, std::int64_t{r.status});
+  bind_value(st, 9, r.mime);
+  bind_value(st, 10, r.payload_digest);
+  bind_value(st, 11, r.refers_to);
+  bind_value(st, 12, r.location);
+  bind_value(st, 13, r.ip);
+  bind_value(st, 14, std::int64_t{r.truncated ? 1 : 0});
+  bind_value(st, 15, r.file);
+  bind_value(st, 16, static_cast<std::int64_t>(r.offset));
+  bind_value(st, 17, static_cast<std::int64_t>(r.length));
+  bind_value(st, 18, static_cast<std::int64_t>(r.request_offset));
+  bind_value(st, 19, static_cast<std::int64_t>(r.request_length));
   if (sqlite3_step(st) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot add capture: ") + sqlite3_errmsg(db_));
 }
@@ -310,8 +342,8 @@ void Index::remove_from(const std::string& file, std::uint64_t offset) {
   for (const char* sql : {"DELETE FROM captures WHERE file = ? AND offset >= ?",
                           "DELETE FROM articles WHERE file = ? AND offset >= ?"}) {
     Stmt st{prepare(sql)};
-    bind(st, 1, file);
-    bind(st, 2, static_cast<std::int64_t>(offset));
+    bind_value(st, 1, file);
+    bind_value(st, 2, static_cast<std::int64_t>(offset));
     sqlite3_step(st);
   }
 }
@@ -325,25 +357,25 @@ void Index::add_article(const ArticleRow& r) {
       "title = excluded.title, published = excluded.published, "
       "source_domain = excluded.source_domain, extractor = excluded.extractor "
       "WHERE excluded.date >= articles.date")};
-  bind(st, 1, r.capture_id);
-  bind(st, 2, r.record_id);
-  bind(st, 3, r.file);
-  bind(st, 4, static_cast<std::int64_t>(r.offset));
-  bind(st, 5, static_cast<std::int64_t>(r.length));
-  bind(st, 6, r.date);
-  bind(st, 7, r.title);
-  bind(st, 8, r.published);
-  bind(st, 9, r.source_domain);
-  bind(st, 10, r.extractor);
+  bind_value(st, 1, r.capture_id);
+  bind_value(st, 2, r.record_id);
+  bind_value(st, 3, r.file);
+  bind_value(st, 4, static_cast<std::int64_t>(r.offset));
+  bind_value(st, 5, static_cast<std::int64_t>(r.length));
+  bind_value(st, 6, r.date);
+  bind_value(st, 7, r.title);
+  bind_value(st, 8, r.published);
+  bind_value(st, 9, r.source_domain);
+  bind_value(st, 10, r.extractor);
   if (sqlite3_step(st) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot add article: ") + sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) == 0) return;  // an older metadata record: the newer article stays
   Stmt text{
       prepare("REPLACE INTO articles_text(rowid, title, lead, body) "
               "SELECT rowid, title, ?2, ?3 FROM articles WHERE capture_id = ?1")};
-  bind(text, 1, r.capture_id);
-  bind(text, 2, r.lead);
-  bind(text, 3, r.body_text);
+  bind_value(text, 1, r.capture_id);
+  bind_value(text, 2, r.lead);
+  bind_value(text, 3, r.body_text);
   if (sqlite3_step(text) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot add article text: ") + sqlite3_errmsg(db_));
 }
@@ -352,7 +384,7 @@ std::optional<ArticleRow> Index::article(const std::string& capture_id) {
   Stmt st{prepare(
       "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
       "extractor FROM articles WHERE capture_id = ?")};
-  bind(st, 1, capture_id);
+  bind_value(st, 1, capture_id);
   if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
   ArticleRow r;
   r.capture_id = text(st, 0);
@@ -372,7 +404,7 @@ std::optional<Index::ArticleText> Index::article_text(const std::string& capture
   Stmt st{
       prepare("SELECT t.title, t.body FROM articles a JOIN articles_text t ON t.rowid = a.rowid "
               "WHERE a.capture_id = ?")};
-  bind(st, 1, capture_id);
+  bind_value(st, 1, capture_id);
   if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
   return ArticleText{text(st, 0), text(st, 1)};
 }
@@ -380,7 +412,7 @@ std::optional<Index::ArticleText> Index::article_text(const std::string& capture
 void Index::remove_file(const std::string& file) {
   remove_from(file, 0);
   Stmt st{prepare("DELETE FROM files WHERE name = ?")};
-  bind(st, 1, file);
+  bind_value(st, 1, file);
   sqlite3_step(st);
 }
 
@@ -418,11 +450,11 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
     throw failed("could not be prepared");
   Stmt st{raw};
-  bind(st, 1, match);
-  if (!q.domain.empty()) bind(st, 2, q.domain);
-  if (!q.since.empty()) bind(st, 3, q.since);
-  if (!q.until.empty()) bind(st, 4, q.until);
-  if (q.limit >= 0) bind(st, 5, q.limit);
+  bind_value(st, 1, match);
+  if (!q.domain.empty()) bind_value(st, 2, q.domain);
+  if (!q.since.empty()) bind_value(st, 3, q.since);
+  if (!q.until.empty()) bind_value(st, 4, q.until);
+  if (q.limit >= 0) bind_value(st, 5, q.limit);
   std::vector<SearchHit> hits;
   std::vector<std::int64_t> text_ids;
   int rc;
@@ -447,8 +479,8 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
               "WHERE articles_text MATCH ?1 AND rowid = ?2")};
   for (std::size_t i = 0; i < hits.size(); ++i) {
     sqlite3_reset(snip);
-    bind(snip, 1, match);
-    bind(snip, 2, text_ids[i]);
+    bind_value(snip, 1, match);
+    bind_value(snip, 2, text_ids[i]);
     if (sqlite3_step(snip) != SQLITE_ROW) continue;
     std::string best;
     for (int k = 0; k < 3 && best.empty(); ++k) {  // body, lead, title
@@ -484,8 +516,8 @@ std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
   std::string sql = std::string("SELECT ") + kColumns +
                     " FROM captures WHERE capture_id >= ? AND capture_id < ? LIMIT 2";
   Stmt st{prepare(sql.c_str())};
-  bind(st, 1, id);
-  bind(st, 2, id + "\xff");
+  bind_value(st, 1, id);
+  bind_value(st, 2, id + "\xff");
   auto rows = query_rows(st);
   if (rows.size() != 1) return std::nullopt;
   return rows.front();
@@ -494,7 +526,7 @@ std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
 std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
   std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE record_id = ?";
   Stmt st{prepare(sql.c_str())};
-  bind(st, 1, record_id);
+  bind_value(st, 1, record_id);
   auto rows = query_rows(st);
   if (rows.empty()) return std::nullopt;
   return rows.front();
@@ -505,8 +537,8 @@ std::optional<CaptureRow> Index::latest(const std::string& surt, const std::stri
                     (at_or_before.empty() ? "" : " AND date <= ?") +
                     " ORDER BY date DESC, rowid DESC LIMIT 1";
   Stmt st{prepare(sql.c_str())};
-  bind(st, 1, surt);
-  if (!at_or_before.empty()) bind(st, 2, at_or_before);
+  bind_value(st, 1, surt);
+  if (!at_or_before.empty()) bind_value(st, 2, at_or_before);
   auto rows = query_rows(st);
   if (rows.empty()) return std::nullopt;
   return rows.front();
@@ -517,8 +549,8 @@ std::optional<CaptureRow> Index::first_after(const std::string& surt,
   std::string sql = std::string("SELECT ") + kColumns +
                     " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid LIMIT 1";
   Stmt st{prepare(sql.c_str())};
-  bind(st, 1, surt);
-  bind(st, 2, at_or_after);
+  bind_value(st, 1, surt);
+  bind_value(st, 2, at_or_after);
   auto rows = query_rows(st);
   if (rows.empty()) return std::nullopt;
   return rows.front();
@@ -533,11 +565,11 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
   sql += f.newest_first ? " ORDER BY date DESC, rowid DESC" : " ORDER BY date, rowid";
   if (f.limit >= 0) sql += " LIMIT ?5";
   Stmt st{prepare(sql.c_str())};
-  if (!f.domain.empty()) bind(st, 1, f.domain);
-  if (!f.since.empty()) bind(st, 2, f.since);
-  if (!f.until.empty()) bind(st, 3, f.until);
-  if (!f.surt.empty()) bind(st, 4, f.surt);
-  if (f.limit >= 0) bind(st, 5, f.limit);
+  if (!f.domain.empty()) bind_value(st, 1, f.domain);
+  if (!f.since.empty()) bind_value(st, 2, f.since);
+  if (!f.until.empty()) bind_value(st, 3, f.until);
+  if (!f.surt.empty()) bind_value(st, 4, f.surt);
+  if (f.limit >= 0) bind_value(st, 5, f.limit);
   return query_rows(st);
 }
 
@@ -549,7 +581,7 @@ std::uint64_t Index::capture_count() {
 
 std::optional<FileRow> Index::file(const std::string& name) {
   Stmt st{prepare("SELECT name, indexed_to, closed FROM files WHERE name = ?")};
-  bind(st, 1, name);
+  bind_value(st, 1, name);
   if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
   return FileRow{text(st, 0), static_cast<std::uint64_t>(sqlite3_column_int64(st, 1)),
                  sqlite3_column_int(st, 2) != 0};
@@ -566,9 +598,9 @@ std::vector<FileRow> Index::files() {
 
 void Index::set_file(const FileRow& row) {
   Stmt st{prepare("INSERT OR REPLACE INTO files(name, indexed_to, closed) VALUES(?,?,?)")};
-  bind(st, 1, row.name);
-  bind(st, 2, static_cast<std::int64_t>(row.indexed_to));
-  bind(st, 3, std::int64_t{row.closed ? 1 : 0});
+  bind_value(st, 1, row.name);
+  bind_value(st, 2, static_cast<std::int64_t>(row.indexed_to));
+  bind_value(st, 3, std::int64_t{row.closed ? 1 : 0});
   if (sqlite3_step(st) != SQLITE_DONE)
     throw std::runtime_error(std::string("index: cannot record file: ") + sqlite3_errmsg(db_));
 }

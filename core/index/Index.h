@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,9 +91,14 @@ struct SearchHit {
 
 class Index {
  public:
+  // Told what a long step is doing: once when it starts and about once a second while it runs.
+  using BusyHook = std::function<void(const std::string& what)>;
+
   // Opens (creating when writable) the index file. Read-only opening never creates anything
-  // and fails with a message that says to run `vellum reindex` when the file is missing.
-  static std::unique_ptr<Index> open(const std::filesystem::path& file, bool writable);
+  // and fails with a message that says to run `vellum reindex` when the file is missing. A
+  // writable open upgrades an index of an older schema in place, telling `busy` meanwhile.
+  static std::unique_ptr<Index> open(const std::filesystem::path& file, bool writable,
+                                     const BusyHook& busy = {});
   ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;

@@ -71,8 +71,8 @@ std::string zstd_problem(std::size_t rc) {
 // Buffered reading of a byte range of a file with pread.
 class RawInput {
  public:
-  RawInput(int fd, std::uint64_t start, std::uint64_t limit)
-      : fd_(fd), limit_(limit), buf_off_(start) {}
+  RawInput(int fd, std::uint64_t start, std::uint64_t limit, std::string name = {})
+      : fd_(fd), limit_(limit), buf_off_(start), name_(std::move(name)) {}
 
   std::uint64_t pos() const { return buf_off_ + begin_; }
   std::uint64_t limit() const { return limit_; }
@@ -151,7 +151,9 @@ class RawInput {
     for (;;) {
       ssize_t got = ::pread(fd_, dst, n, static_cast<off_t>(offset));
       if (got >= 0) return static_cast<std::size_t>(got);
-      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "read");
+      if (errno != EINTR)
+        throw std::system_error(errno, std::generic_category(),
+                                "cannot read " + name_ + " at offset " + std::to_string(offset));
     }
   }
 
@@ -160,6 +162,7 @@ class RawInput {
   std::vector<char> buf_;
   std::size_t begin_ = 0, end_ = 0;
   std::uint64_t buf_off_;  // file offset of buf_[0]
+  std::string name_;       // the file's, for errors
 };
 
 // Decodes the units a file is made of (zstd frames, gzip members, or for plain files the rest
@@ -424,7 +427,7 @@ struct ReaderCore {
     }
     file_size = static_cast<std::uint64_t>(st.st_size);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    in = RawInput(fd, 0, file_size);
+    in = RawInput(fd, 0, file_size, name);
     try {
       detect(file);
     } catch (...) {
@@ -516,7 +519,7 @@ struct ReaderCore {
   // records: other tools write whole files as one gzip member).
   std::uint64_t unit_end(std::uint64_t start, std::uint64_t error_offset) {
     if (start == measured_start) return measured_end;
-    RawInput again(fd, start, in.limit());
+    RawInput again(fd, start, in.limit(), name);
     UnitDecoder d(comp, again, name);
     d.set_dictionary(dict.get());
     d.range_name = dec->range_name;

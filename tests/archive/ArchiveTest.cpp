@@ -289,9 +289,15 @@ TEST(Archive, RecoversFilesLeftByAKilledWriter) {
     out.write("\x28\xb5\x2f\xfd\x64\x00\x01", 7);
   }
   {
-    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto o = opts(tmp.path());
+    std::vector<std::string> told;
+    o.busy = [&](const std::string& what) { told.push_back(what); };
+    auto w = archive::ArchiveWriter::open(o);
     EXPECT_EQ(w->recovery().files_recovered, 1u);
     EXPECT_EQ(w->recovery().bytes_cut, 7u);
+    ASSERT_FALSE(told.empty());
+    EXPECT_EQ(told.front(), "recovering " + files[0].path.filename().string() +
+                                ", left open by a process that stopped");
   }
   files = archive::ArchiveDir(tmp.path()).warc_files();
   ASSERT_EQ(files.size(), 1u);
@@ -362,6 +368,35 @@ TEST(Archive, ReindexRebuildsADeletedIndex) {
   auto row = reader.resolve(ids[0]);
   EXPECT_GT(row.request_length, 0u) << "reindex pairs requests with responses";
   EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+// The index is derived data: deleted, it is rebuilt when the archive is next opened for
+// writing, and whoever opens it (vellumd, to keep systemd waiting) hears what is being done.
+TEST(Archive, OpeningForWritingRebuildsADeletedIndexAndSaysSo) {
+  test::TempDir tmp("arch");
+  std::string name;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 3; ++i)
+      w->store(one(make_hop("http://example.test/d" + std::to_string(i), 200, "d")));
+  }
+  name = archive::ArchiveDir(tmp.path()).warc_files().at(0).name;
+  for (const char* f : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
+    fs::remove(tmp / f);
+  auto o = opts(tmp.path());
+  std::vector<std::string> told;
+  o.busy = [&](const std::string& what) { told.push_back(what); };
+  {
+    auto w = archive::ArchiveWriter::open(o);
+    EXPECT_EQ(w->recovery().captures_indexed, 3u);
+  }
+  EXPECT_EQ(told, (std::vector<std::string>{"indexing " + name + " from offset 0"}));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/d" + std::to_string(i)), "d");
+  // Once the index is in line, opening has nothing long to do.
+  told.clear();
+  archive::ArchiveWriter::open(o);
+  EXPECT_TRUE(told.empty()) << told.front();
 }
 
 TEST(Archive, VerifyReportsDamageWithFileAndOffset) {

@@ -235,3 +235,34 @@ TEST_F(WriteFaults, FailedFsyncAtCloseLeavesTheFileForRecovery) {
   }
   expect_whole_archive(r);
 }
+
+// The disk cannot read a file a killed or failed writer left open. Recovering it would mean
+// cutting whatever cannot be read, so the archive refuses to open instead, naming the file and
+// the offset; the file is left exactly as it was, and once it reads again it is recovered with
+// every capture in it.
+TEST_F(WriteFaults, ReadErrorDuringRecoveryCutsNothing) {
+  Outcome left = archive({{"CALLS", "fsync"}, {"PATH", ".warc.zst.open"}, {"COUNT", "0"}});
+  ASSERT_TRUE(failed(left).empty()) << left.describe();
+  ASSERT_EQ(warc_files().size(), 1u);
+  fs::path open_file = warc_files()[0];
+  ASSERT_EQ(open_file.extension(), ".open");
+  std::string before = read_file(open_file);
+
+  Outcome r =
+      archive({{"CALLS", "pread"}, {"PATH", ".warc.zst.open"}, {"COUNT", "0"}}, {"http://x.test/"});
+  ASSERT_GE(r.injected.size(), 1u) << r.describe();
+  EXPECT_EQ(r.status, 1) << r.describe();
+  EXPECT_NE(r.errors.find("cannot read " + open_file.string() + " at offset 0"), std::string::npos)
+      << r.describe();
+  EXPECT_NE(r.errors.find("Input/output error"), std::string::npos) << r.describe();
+  ASSERT_TRUE(fs::exists(open_file));
+  EXPECT_TRUE(read_file(open_file) == before) << "the unreadable file was changed";
+
+  Outcome next = archive({}, {bodies_.begin()->first});
+  EXPECT_EQ(next.status, 0) << next.describe();
+  for (const auto& j : left.lines) {
+    if (!j.contains("url")) continue;
+    EXPECT_TRUE(restorable(j["url"])) << j.dump();
+  }
+  expect_whole_archive(left);
+}

@@ -600,6 +600,37 @@ TEST(DaemonFault, TellsSystemdReadyWatchdogReloadingAndStopping) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A start-up that has long work to do first (here: rebuilding a deleted index from the WARC
+// files) keeps systemd waiting with EXTEND_TIMEOUT_USEC and says why in STATUS, before READY=1.
+TEST(DaemonFault, ALongStartUpAsksSystemdToWaitAndSaysWhy) {
+  TestHttpServer server;
+  server.on("/a", Reply::ok(page("Kept"), "text/html"));
+  DaemonHarness d("vd-startup");
+  d.write_config(d.config(""));
+  d.start();
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/a")}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() == 1; })) << d.log();
+  ASSERT_EQ(d.stop(SIGTERM), 0) << d.log();
+  for (const char* f : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
+    fs::remove(d.archive() / f);
+
+  NotifySocket notify(d.dir() / "notify.sock");
+  d.start("NOTIFY_SOCKET=" + (d.dir() / "notify.sock").string());
+  ASSERT_TRUE(notify.wait_for("READY=1", 10s)) << d.log();
+  ASSERT_GE(notify.messages.size(), 2u) << d.log();
+  const std::string& extend = notify.messages.front();
+  EXPECT_EQ(extend.rfind("EXTEND_TIMEOUT_USEC=30000000\nSTATUS=indexing vellum-", 0), 0u) << extend;
+  EXPECT_NE(extend.find(" from offset 0"), std::string::npos) << extend;
+  EXPECT_NE(d.log().find("start-up: indexing vellum-"), std::string::npos) << d.log();
+  std::string out;
+  EXPECT_EQ(run_vellum({"--archive", d.archive().string(), "restore", server.url("/a"), "--format",
+                        "html"},
+                       &out),
+            0);
+  EXPECT_EQ(out, page("Kept"));
+  EXPECT_EQ(d.stop(), 0);
+}
+
 // The archive's disk fills up under the daemon (a real 1 MiB tmpfs, root only): capturing
 // pauses with the reason in `vellum status`, the daemon keeps running, and once there is room
 // every page is captured, nothing is lost and the archive verifies.

@@ -1,8 +1,8 @@
 // A preloadable library that makes chosen file system calls fail, so that tests can drive the
 // real `vellum` and `vellumd` programs into write and sync errors a healthy disk never gives
-// (EIO from fdatasync, a short write). Configured from the environment:
+// (EIO from fdatasync, a short write, a read that fails). Configured from the environment:
 //
-//   VELLUM_FAULT_CALLS  comma-separated calls to fail: write, pwrite, fsync, fdatasync
+//   VELLUM_FAULT_CALLS  comma-separated calls to fail: write, pwrite, fsync, fdatasync, pread
 //   VELLUM_FAULT_PATH   only on descriptors whose path contains this text
 //   VELLUM_FAULT_SKIP   matching calls that succeed before the first failure (default 0)
 //   VELLUM_FAULT_COUNT  how many matching calls fail after that; 0 = every one (default 1)
@@ -25,7 +25,23 @@
 
 namespace {
 
-enum Call : unsigned { kWrite = 1, kPwrite = 2, kFsync = 4, kFdatasync = 8 };
+enum Call : unsigned { kWrite = 1, kPwrite = 2, kFsync = 4, kFdatasync = 8, kPread = 16 };
+
+const char* call_name(Call call) {
+  switch (call) {
+    case kWrite:
+      return "write";
+    case kPwrite:
+      return "pwrite";
+    case kFsync:
+      return "fsync";
+    case kFdatasync:
+      return "fdatasync";
+    case kPread:
+      return "pread";
+  }
+  return "?";
+}
 
 struct Settings {
   unsigned calls = 0;
@@ -43,6 +59,7 @@ const Settings& settings() {
     if (const char* c = std::getenv("VELLUM_FAULT_CALLS")) {
       if (std::strstr(c, "pwrite")) r.calls |= kPwrite;
       if (std::strstr(c, "fdatasync")) r.calls |= kFdatasync;
+      if (std::strstr(c, "pread")) r.calls |= kPread;
       // "write" and "fsync" also occur inside "pwrite" and "fdatasync"; look for whole words.
       for (const char* p = c; (p = std::strstr(p, "write")) != nullptr; p += 5)
         if (p == c || p[-1] == ',') r.calls |= kWrite;
@@ -79,12 +96,11 @@ Fault inject(Call call, int fd) {
   if (k < s.skip || (s.count > 0 && k >= s.skip + s.count)) return Fault::kNone;
   bool cut = s.short_first && k == s.skip && (call == kWrite || call == kPwrite);
   if (s.log) {
-    static const char* kNames[] = {"", "write", "pwrite", "", "fsync", "", "", "", "fdatasync"};
     int lfd = ::open(s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (lfd >= 0) {
       char line[4200];
-      int len = std::snprintf(line, sizeof line, "%s%s %s\n", kNames[call], cut ? " (short)" : "",
-                              target);
+      int len = std::snprintf(line, sizeof line, "%s%s %s\n", call_name(call),
+                              cut ? " (short)" : "", target);
       using WriteFn = ssize_t (*)(int, const void*, size_t);
       static auto real = reinterpret_cast<WriteFn>(dlsym(RTLD_NEXT, "write"));
       if (len > 0) (void)!real(lfd, line, static_cast<size_t>(len));
@@ -132,6 +148,18 @@ ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
 ssize_t pwrite64(int fd, const void* buf, size_t n, off64_t off) {
   static auto real = next<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");
   return write_call(kPwrite, real, fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void* buf, size_t n, off_t off) {
+  static auto real = next<ssize_t (*)(int, void*, size_t, off_t)>("pread");
+  if (inject(kPread, fd) != Fault::kNone) return -1;
+  return real(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void* buf, size_t n, off64_t off) {
+  static auto real = next<ssize_t (*)(int, void*, size_t, off64_t)>("pread64");
+  if (inject(kPread, fd) != Fault::kNone) return -1;
+  return real(fd, buf, n, off);
 }
 
 int fsync(int fd) {

@@ -258,9 +258,18 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
     EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4"), std::string::npos)
         << e.what();
   }
-  idx_ = Index::open(file(), true);
+  // The upgrade says so before it starts (vellumd passes it on to systemd).
+  std::vector<std::string> told;
+  auto busy = [&](const std::string& what) { told.push_back(what); };
+  idx_ = Index::open(file(), true, busy);
+  ASSERT_FALSE(told.empty());
+  EXPECT_EQ(told.front(), "upgrading the index from schema 3 to 4");
   add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
   EXPECT_EQ(ids("otters"), (V{"c1", "c2"}));
+  // Opening an index that is up to date has nothing long to tell.
+  told.clear();
+  idx_ = Index::open(file(), true, busy);
+  EXPECT_TRUE(told.empty()) << told.front();
   ASSERT_TRUE(idx_->article("c1"));
   EXPECT_EQ(idx_->article_text("c1")->body, "About otters.");
   idx_.reset();
