@@ -16,6 +16,7 @@
 
 #include "archive/RecordBuilder.h"
 #include "util/Digest.h"
+#include "util/OutputPath.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
 #include "util/ZipWriter.h"
@@ -331,7 +332,7 @@ std::optional<std::string> article_title(const index::ArticleRow& a) {
   return a.title;
 }
 
-void check_output(const fs::path& out) {
+void check_output(const fs::path& out, const fs::path& archive) {
   if (out.empty()) throw std::runtime_error("no output file given, expected -o OUT");
   if (out == "-")
     throw std::runtime_error(
@@ -342,9 +343,8 @@ void check_output(const fs::path& out) {
   if (!fs::is_directory(dir, ec))
     throw std::runtime_error("cannot write " + out.string() + ": directory " + dir.string() +
                              " does not exist, expected an existing directory (create it first)");
-  if (fs::is_directory(out, ec))
-    throw std::runtime_error("cannot write " + out.string() +
-                             ": it is a directory, expected a file name");
+  // A WACZ is completed in place and renamed over its name: no device, pipe or archive file.
+  util::check_output_path(out, archive, false);
 }
 
 }  // namespace
@@ -367,7 +367,7 @@ std::optional<ExportFormat> export_format_of(const fs::path& file) {
 }
 
 ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options) {
-  check_output(options.output);
+  check_output(options.output, reader.dir().root());
   ExportSummary summary;
   summary.file = options.output;
   std::vector<Item> items = plan_export(reader.index(), options.filter, summary);

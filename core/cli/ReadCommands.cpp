@@ -15,6 +15,7 @@
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "plugins/PluginHost.h"
+#include "util/OutputPath.h"
 #include "util/Time.h"
 #include "warc/HttpMessage.h"
 
@@ -24,20 +25,38 @@ namespace {
 
 constexpr std::uint64_t kMaxDecoded = 4ull << 30;
 
-// Writes `data` to PATH atomically, or to stdout. The temporary file is created beside PATH
-// under a fresh name that nobody can have prepared (mkostemp: O_EXCL, no symlink followed),
-// then renamed over PATH: if PATH is a symbolic link, the link itself is replaced and whatever
-// it pointed to is left alone. Nothing is ever written anywhere but PATH.
-void write_output(const std::string& path, std::string_view data) {
+// Writes `data` to PATH, or to stdout. A new name or a regular file is written atomically: the
+// temporary file is created beside PATH under a fresh name that nobody can have prepared
+// (mkostemp: O_EXCL, no symlink followed), then renamed over PATH; if PATH is a symbolic link,
+// the link itself is replaced and whatever it pointed to is left alone. A character device or a
+// pipe (/dev/null, /dev/stdout, a FIFO) is written into directly. util::check_output_path
+// refuses anything else, and every path inside the archive.
+void write_output(const std::string& path, std::string_view data,
+                  const std::filesystem::path& archive) {
   if (path.empty() || path == "-") {
     std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
     std::cout.flush();
     if (!std::cout) throw std::runtime_error("cannot write to standard output");
     return;
   }
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw std::runtime_error("-o " + path + ": found a directory, expected a file name");
+  auto write_all = [&](int fd) {  // 0, or the errno of the write that failed
+    std::size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno;
+      off += static_cast<std::size_t>(n);
+    }
+    return 0;
+  };
+  if (util::check_output_path(path, archive, true) == util::OutputKind::stream) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path);
+    int failed = write_all(fd);
+    ::close(fd);
+    if (failed) throw std::system_error(failed, std::generic_category(), "cannot write " + path);
+    return;
+  }
   std::string tmp = path + ".vellum-XXXXXX";
   int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0)
@@ -51,12 +70,9 @@ void write_output(const std::string& path, std::string_view data) {
   mode_t mask = ::umask(0);
   ::umask(mask);
   if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set the mode of " + tmp);
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write " + tmp);
-    off += static_cast<std::size_t>(n);
+  if (int failed = write_all(fd)) {
+    errno = failed;
+    fail("cannot write " + tmp);
   }
   if (::fsync(fd) != 0) fail("cannot write " + tmp);
   if (::close(fd) != 0) {
@@ -161,7 +177,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
                       : o.format == "markdown"
                           ? extract::article_markdown(j) + "\n"
                           : j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    write_output(o.output, out);
+    write_output(o.output, out, g.archive);
     report_restored(g, o, target, out.size());
     return 0;
   }
@@ -169,7 +185,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     std::string out;
     if (auto req = reader.read_request(row)) out += req->serialize();
     out += reader.read_response(row).serialize();
-    write_output(o.output, out);
+    write_output(o.output, out, g.archive);
     report_restored(g, o, row, out.size());
     return 0;
   }
@@ -194,7 +210,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   if (!p.complete)
     spdlog::warn("capture {} was cut at the size limit when captured; this is its first {} bytes",
                  row.capture_id, body.size());
-  write_output(o.output, body);
+  write_output(o.output, body, g.archive);
   report_restored(g, o, row, body.size());
   return 0;
 }

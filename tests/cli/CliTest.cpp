@@ -1,11 +1,13 @@
 // The `vellum` CLI end to end against nginx on 127.0.0.1 serving the shared news corpus.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "archive/ArchiveDir.h"
 #include "support/Corpus.h"
@@ -253,6 +255,45 @@ TEST_F(CliTest, RestoreOutputNeverWritesOutsideThePathNamed) {
   std::size_t entries = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(tmp_ / "out")) ++entries;
   EXPECT_EQ(entries, 1u);
+}
+
+// `-o` never writes into the archive: renaming the output over one of its files would destroy
+// captures. A character device or a pipe is written into, not replaced.
+TEST_F(CliTest, RestoreOutputIntoTheArchiveIsRefusedAndDevicesAreWrittenInto) {
+  std::string url = nginx_->url(pages_[0].path);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "archive", url}), 0);
+  fs::path warc;
+  for (const auto& e : fs::directory_iterator(fs::path(archive_dir()) / "warc")) warc = e.path();
+  const std::string before = read_file(warc);
+  // Through a relative path with "..", too.
+  fs::path sneaky = fs::path(archive_dir()) / "articles" / ".." / "warc" / warc.filename();
+  for (const fs::path& target : {warc, sneaky, fs::path(archive_dir()) / "page.html"}) {
+    auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                           shell_quote(archive_dir()) + " restore " + shell_quote(url) +
+                           " --format html -o " + shell_quote(target.string()) + " 2>&1");
+    EXPECT_EQ(rc, 1) << target;
+    EXPECT_NE(err.find("the path is inside the archive"), std::string::npos) << err;
+  }
+  EXPECT_TRUE(read_file(warc) == before) << "the WARC file was changed";
+  EXPECT_FALSE(fs::exists(fs::path(archive_dir()) / "page.html"));
+  std::string page;
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", url, "--format", "html"}, &page), 0);
+  EXPECT_TRUE(page == read_file(pages_[0].file));
+
+  // /dev/null stays the device it is.
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "restore", url, "-o", "/dev/null"}), 0);
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  // A named pipe is written into: a reader at its other end gets the page.
+  fs::path fifo = tmp_ / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string received;
+  std::thread reader([&] { received = read_file(fifo); });
+  int rc = run_vellum(
+      {"--archive", archive_dir(), "restore", url, "--format", "html", "-o", fifo.string()});
+  reader.join();
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_TRUE(received == read_file(pages_[0].file));
 }
 
 // Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.

@@ -382,6 +382,31 @@ TEST_F(ExportTest, FormatAndNameMustAgree) {
   EXPECT_TRUE(fs::is_empty(out_.path()));
 }
 
+// An export is renamed over its name when complete: a name inside the archive (its WARC files,
+// its index) or a device is refused before anything is written.
+TEST_F(ExportTest, OutputInsideTheArchiveOrOnADeviceIsRefused) {
+  fs::path copy = out_ / "copy";
+  fs::copy(archive(), copy, fs::copy_options::recursive);
+  fs::path warc = copy / "warc" / rows_[0]["warc"]["file"].get<std::string>();
+  const std::string before = read_file(warc), index_before = read_file(copy / "index.sqlite3");
+  for (const fs::path& target : {warc, copy / "index.sqlite3", copy / "new.warc.gz"}) {
+    auto [rc, out] = vellum_all(
+        {"--archive", copy.string(), "export", "--format", "warc.gz", "-o", target.string()});
+    EXPECT_EQ(rc, 1) << target;
+    EXPECT_NE(out.find("the path is inside the archive"), std::string::npos) << out;
+  }
+  EXPECT_TRUE(read_file(warc) == before) << "a WARC file of the archive was changed";
+  EXPECT_TRUE(read_file(copy / "index.sqlite3") == index_before);
+  EXPECT_FALSE(fs::exists(copy / "new.warc.gz"));
+  auto [rc, out] =
+      vellum_all({"--archive", archive(), "export", "--format", "warc.gz", "-o", "/dev/null"});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(out.find("found a character device, expected a file name or a regular file"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+}
+
 TEST_F(ExportTest, DamagedRecordFailsTheExportAndLeavesNoFile) {
   // A copy of the archive with one response's stored bytes damaged.
   fs::path copy = out_ / "damaged";
