@@ -59,11 +59,17 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
   return fd;
 }
 
+// Makes a file's data, or a directory's entries, durable. A failure throws: a capture must not
+// be reported done in a file whose name may not survive a power cut. EINVAL means the file
+// system has no such thing to sync (some do not sync directories) and is not a failure.
 void fsync_path(const fs::path& p, int flags) {
   int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + p.string());
+  int rc = ::fsync(fd);
+  int err = errno;
   ::close(fd);
+  if (rc != 0 && err != EINVAL)
+    throw std::system_error(err, std::generic_category(), "cannot sync " + p.string());
 }
 
 }  // namespace
@@ -100,14 +106,28 @@ struct ArchiveWriter::Pending {
 std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std::string& name,
                               std::uint64_t from, std::uint64_t* captures,
                               const std::function<void(std::uint64_t)>& progress,
-                              std::uint64_t until) {
+                              std::uint64_t until, std::vector<std::string>* damage) {
   warc::WarcReader reader(path);
   // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
   // names its request (wget); either pairs them.
   std::map<std::string, warc::RecordLocation> requests;     // response id -> request location
   std::map<std::string, warc::RecordLocation> request_ids;  // request id -> its location
   std::uint64_t end = reader.data_start();
-  while (auto rec = reader.next()) {
+  for (;;) {
+    std::optional<warc::WarcRecord> rec;
+    try {
+      rec = reader.next();
+    } catch (const warc::WarcFormatError& err) {
+      if (!damage || err.offset() >= until) throw;
+      // One damaged record does not hide the whole ones after it.
+      damage->push_back(err.what());
+      if (reader.resynchronise()) continue;
+      // Nothing whole after the damage: the file has been read to its end.
+      std::error_code ec;
+      std::uint64_t size = fs::file_size(path, ec);
+      return ec ? err.offset() : std::min(size, until);
+    }
+    if (!rec) break;
     warc::RecordLocation loc = reader.last_location();
     if (loc.offset >= until) break;
     end = loc.offset + loc.length;
@@ -203,7 +223,7 @@ void ArchiveWriter::recover() {
     options_.busy(step);
   };
   auto reading = [&](std::uint64_t) { tell(false); };
-  for (const auto& e : entries) {
+  for (ArchiveDir::Entry e : entries) {
     auto known = index_->file(e.name);
     std::uint64_t from = known ? known->indexed_to : 0;
     if (e.open) {
@@ -211,42 +231,22 @@ void ArchiveWriter::recover() {
       step = "recovering " + e.path.filename().string() + ", left open by a process that stopped";
       tell(true);
       warc::ScanResult scan = warc::scan_valid_prefix(e.path);
-      if (scan.valid_end < scan.file_size) {
-        if (::truncate(e.path.c_str(), static_cast<off_t>(scan.valid_end)) != 0)
-          throw std::system_error(errno, std::generic_category(),
-                                  "cannot truncate torn tail of " + e.path.string());
-        fsync_path(e.path, O_RDONLY);
-        recovery_.bytes_cut += scan.file_size - scan.valid_end;
-        recovery_.messages.push_back(e.path.filename().string() + ": removed a torn tail of " +
-                                     std::to_string(scan.file_size - scan.valid_end) +
-                                     " bytes at offset " + std::to_string(scan.valid_end) + " (" +
-                                     scan.error.value_or("incomplete record") + ")");
+      // A crash tears at most the records being appended, at the end. A bad record inside what
+      // the index holds (stored and reported done), a whole record readable after the bad one,
+      // or a file too large to be a torn first write with no good record in it is damage
+      // instead, and cutting there would destroy captures: the file is closed with every byte
+      // kept and indexed below as far as it reads; `vellum verify` names the damage.
+      constexpr std::uint64_t kTornCreation = 4096;  // the warcinfo record of a new file
+      const bool damaged = scan.valid_end < scan.file_size &&
+                           ((known && scan.valid_end < from) || scan.resumes_at ||
+                            (scan.records == 0 && scan.file_size > kTornCreation));
+      if (!damaged) {
+        recover_torn_file(e, from, scan, reading);
+        continue;
       }
-      index_->begin();
-      try {
-        index_->remove_from(e.name, scan.valid_end);
-        if (scan.records == 0) {
-          index_->remove_file(e.name);
-          fs::remove(e.path);
-          recovery_.messages.push_back(e.path.filename().string() +
-                                       ": removed (no complete record)");
-        } else {
-          std::uint64_t n = 0;
-          index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n, reading);
-          recovery_.captures_indexed += n;
-          fs::rename(e.path, dir_.warc_dir() / e.name);
-          fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
-          index_->set_file({e.name, scan.valid_end, true});
-          recovery_.messages.push_back(e.path.filename().string() + ": closed as " + e.name + " (" +
-                                       std::to_string(n) + " captures re-indexed)");
-        }
-        index_->commit();
-      } catch (...) {
-        index_->rollback();
-        throw;
-      }
-      ++recovery_.files_recovered;
-      continue;
+      close_damaged_open_file(e, from, scan);
+      e.path = dir_.warc_dir() / e.name;
+      e.open = false;
     }
     std::uint64_t size = fs::file_size(e.path);
     if (known && known->closed && known->indexed_to == size) continue;
@@ -258,15 +258,18 @@ void ArchiveWriter::recover() {
     index_->begin();
     try {
       std::uint64_t n = 0;
-      std::uint64_t end = 0;
+      std::vector<std::string> damage;
+      std::uint64_t end = from;
       try {
-        end = index_warc_file(*index_, e.path, e.name, from, &n, reading);
+        end = index_warc_file(*index_, e.path, e.name, from, &n, reading, UINT64_MAX, &damage);
       } catch (const warc::WarcFormatError& err) {
-        end = std::max(from, err.offset());
-        recovery_.messages.push_back(e.name + ": indexed up to offset " + std::to_string(end) +
-                                     ", where a record is damaged: " + err.what());
+        // Not even the file's start reads; the file is left as it is, and so is the index.
+        recovery_.messages.push_back(e.name + ": cannot be read, left as it is: " + err.what());
       }
-      index_->set_file({e.name, end, true});
+      for (const auto& d : damage)
+        recovery_.messages.push_back(e.name + ": skipped a damaged record; what reads after it " +
+                                     "is indexed: " + d);
+      index_->set_file({e.name, std::max(from, end), true});
       index_->commit();
       recovery_.captures_indexed += n;
       if (n) recovery_.messages.push_back(e.name + ": " + std::to_string(n) + " captures indexed");
@@ -277,6 +280,66 @@ void ArchiveWriter::recover() {
   }
   if (log_)
     for (const auto& m : recovery_.messages) log_(m);
+}
+
+void ArchiveWriter::recover_torn_file(const ArchiveDir::Entry& e, std::uint64_t from,
+                                      const warc::ScanResult& scan,
+                                      const std::function<void(std::uint64_t)>& reading) {
+  if (scan.valid_end < scan.file_size) {
+    if (::truncate(e.path.c_str(), static_cast<off_t>(scan.valid_end)) != 0)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot truncate torn tail of " + e.path.string());
+    fsync_path(e.path, O_RDONLY);
+    recovery_.bytes_cut += scan.file_size - scan.valid_end;
+    recovery_.messages.push_back(e.path.filename().string() + ": removed a torn tail of " +
+                                 std::to_string(scan.file_size - scan.valid_end) +
+                                 " bytes at offset " + std::to_string(scan.valid_end) + " (" +
+                                 scan.error.value_or("incomplete record") + ")");
+  }
+  index_->begin();
+  try {
+    index_->remove_from(e.name, scan.valid_end);
+    if (scan.records == 0) {
+      index_->remove_file(e.name);
+      fs::remove(e.path);
+      recovery_.messages.push_back(e.path.filename().string() + ": removed (no complete record)");
+    } else {
+      std::uint64_t n = 0;
+      index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n, reading);
+      recovery_.captures_indexed += n;
+      fs::rename(e.path, dir_.warc_dir() / e.name);
+      fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+      index_->set_file({e.name, scan.valid_end, true});
+      recovery_.messages.push_back(e.path.filename().string() + ": closed as " + e.name + " (" +
+                                   std::to_string(n) + " captures re-indexed)");
+    }
+    index_->commit();
+  } catch (...) {
+    index_->rollback();
+    throw;
+  }
+  ++recovery_.files_recovered;
+}
+
+void ArchiveWriter::close_damaged_open_file(const ArchiveDir::Entry& e, std::uint64_t from,
+                                            const warc::ScanResult& scan) {
+  std::string why;
+  if (scan.resumes_at)
+    why = "whole records follow it from offset " + std::to_string(*scan.resumes_at);
+  else if (scan.valid_end < from)
+    why = "it lies inside the " + std::to_string(from) + " bytes already stored";
+  else
+    why = "no record of the file reads, and it is too large to be a file torn as it was created";
+  fs::rename(e.path, dir_.warc_dir() / e.name);
+  fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+  ++recovery_.files_recovered;
+  recovery_.damaged.push_back(e.name);
+  recovery_.messages.push_back(e.path.filename().string() + ": damaged record at offset " +
+                               std::to_string(scan.valid_end) + " (" +
+                               scan.error.value_or("unreadable") + "), not a torn tail: " + why +
+                               "; closed as " + e.name +
+                               " with every byte kept, nothing cut; `vellum verify` names the "
+                               "damage");
 }
 
 std::shared_ptr<ArchiveWriter::OpenFile> ArchiveWriter::current_file_locked() {
@@ -707,10 +770,12 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
         if (progress) progress(before + offset, total);
       };
       try {
-        end = index_warc_file(*idx, e.path, e.name, 0, &report.captures, on_record);
+        // A damaged record is reported, never silently dropped, and the whole records after
+        // it are indexed.
+        end = index_warc_file(*idx, e.path, e.name, 0, &report.captures, on_record, UINT64_MAX,
+                              &report.problems);
       } catch (const warc::WarcFormatError& err) {
-        // Keep what was readable; the rest is reported, never silently dropped.
-        report.problems.push_back(err.what());
+        report.problems.push_back(err.what());  // the file's start cannot be read
         end = err.offset();
       }
       idx->set_file({e.name, end, !e.open});

@@ -19,6 +19,7 @@
 #include "archive/ArchiveDir.h"
 #include "fetch/Fetcher.h"
 #include "index/Index.h"
+#include "warc/WarcReader.h"
 #include "warc/WarcWriter.h"
 
 namespace vellum::archive {
@@ -79,6 +80,7 @@ struct RecoveryReport {
   std::uint64_t bytes_cut = 0;         // torn tails removed
   std::uint64_t captures_indexed = 0;  // captures added to the index while catching up
   std::vector<std::string> messages;   // one line per action taken
+  std::vector<std::string> damaged;    // ".open" files closed as they were, damaged inside
 };
 
 class ArchiveWriter {
@@ -120,6 +122,15 @@ class ArchiveWriter {
   struct Pending;
   ArchiveWriter(WriterOptions options, Logger log);
   void recover();
+  // Recovery of a ".open" file whose only bad bytes are a tail torn by a crash: cut, indexed,
+  // closed (or removed when no record in it is whole).
+  void recover_torn_file(const ArchiveDir::Entry& e, std::uint64_t from,
+                         const warc::ScanResult& scan,
+                         const std::function<void(std::uint64_t)>& reading);
+  // Recovery of a ".open" file that is damaged, not torn: renamed to its final name with every
+  // byte kept (the caller indexes it as far as it reads).
+  void close_damaged_open_file(const ArchiveDir::Entry& e, std::uint64_t from,
+                               const warc::ScanResult& scan);
   std::shared_ptr<OpenFile> current_file_locked();
   void commit(Pending& pending);
   // Appends `bytes` (records whose rows carry offsets relative to its start), makes them
@@ -189,12 +200,14 @@ void write_article_sidecar(const ArchiveDir& dir, nlohmann::json article_json,
 // Indexes the captures (and articles) of one WARC file whose records start at or after
 // `from`, rewriting article sidecars; returns the offset just past the last record read.
 // `progress` is called with the offset past each record read; records starting at or past
-// `until` are left alone. Throws warc::WarcFormatError on a
-// bad record.
+// `until` are left alone. A bad record throws warc::WarcFormatError, unless `damage` is given:
+// then its error is added there and indexing goes on with the next whole record after it
+// (WarcReader::resynchronise); with none, the file counts as read to its end.
 std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
                               const std::string& name, std::uint64_t from,
                               std::uint64_t* captures = nullptr,
                               const std::function<void(std::uint64_t end)>& progress = {},
-                              std::uint64_t until = UINT64_MAX);
+                              std::uint64_t until = UINT64_MAX,
+                              std::vector<std::string>* damage = nullptr);
 
 }  // namespace vellum::archive

@@ -344,7 +344,9 @@ void Index::remove_from(const std::string& file, std::uint64_t offset) {
     Stmt st{prepare(sql)};
     bind_value(st, 1, file);
     bind_value(st, 2, static_cast<std::int64_t>(offset));
-    sqlite3_step(st);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      throw std::runtime_error("index: cannot remove the rows of " + file + " from offset " +
+                               std::to_string(offset) + ": " + sqlite3_errmsg(db_));
   }
 }
 
@@ -413,7 +415,8 @@ void Index::remove_file(const std::string& file) {
   remove_from(file, 0);
   Stmt st{prepare("DELETE FROM files WHERE name = ?")};
   bind_value(st, 1, file);
-  sqlite3_step(st);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    throw std::runtime_error("index: cannot remove file " + file + ": " + sqlite3_errmsg(db_));
 }
 
 void Index::clear() {

@@ -782,6 +782,7 @@ ScanResult scan_valid_prefix(const std::filesystem::path& file) {
       if (!reader->next()) break;
     } catch (const WarcFormatError& e) {
       result.error = e.what();
+      result.resumes_at = reader->resynchronise();
       break;
     }
     RecordLocation loc = reader->last_location();

@@ -64,6 +64,9 @@ struct ScanResult {
   std::uint64_t records = 0;    // good records before valid_end
   std::uint64_t file_size = 0;
   std::optional<std::string> error;  // what stopped the scan early, if anything
+  // Where the next whole, well-formed record after the bad one starts, when there is one (see
+  // WarcReader::resynchronise): then the bad record is damage, not a tail torn by a crash.
+  std::optional<std::uint64_t> resumes_at;
 };
 // Scans a file record by record, stopping at the first torn or invalid record; never throws
 // for bad content (an unreadable file still throws std::system_error).

@@ -310,6 +310,95 @@ TEST(Archive, RecoversFilesLeftByAKilledWriter) {
   EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
+namespace {
+
+// An archive whose writer died without closing anything: one ".open" file holding `n`
+// captures of http://example.test/o<i> ("page <i>"), all reported done.
+fs::path left_open(const fs::path& dir, int n) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto w = archive::ArchiveWriter::open(opts(dir));
+    for (int i = 0; i < n; ++i)
+      w->store(one(
+          make_hop("http://example.test/o" + std::to_string(i), 200, "page " + std::to_string(i))));
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  auto files = archive::ArchiveDir(dir).warc_files();
+  if (files.size() != 1 || !files[0].open) throw std::runtime_error("no file was left open");
+  return files[0].path;
+}
+
+// Flips the bytes in the middle of the record at [offset, offset + length).
+void damage(const fs::path& file, std::uint64_t offset, std::uint64_t length) {
+  std::string data = test::read_file(file);
+  for (std::uint64_t i = offset + length / 2; i < offset + length / 2 + 4; ++i)
+    data[i] = static_cast<char>(~data[i]);
+  test::write_file(file, data);
+}
+
+}  // namespace
+
+// A record damaged inside a file left open is not a torn tail: recovery must not cut there,
+// which would destroy the captures after it, all reported done. The file is closed with every
+// byte, every capture outside the damaged record still restores, and verify names the damage.
+TEST(Archive, DamageInsideAFileLeftOpenIsKeptNotCut) {
+  test::TempDir tmp("arch");
+  fs::path file = left_open(tmp.path(), 10);
+  index::CaptureRow victim;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    victim = reader.resolve("http://example.test/o3");
+  }
+  damage(file, victim.offset, victim.length);
+  const std::uintmax_t size = fs::file_size(file);
+  auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+  EXPECT_EQ(w->recovery().bytes_cut, 0u);
+  ASSERT_EQ(w->recovery().damaged.size(), 1u);
+  std::string messages;
+  for (const auto& m : w->recovery().messages) messages += m + "\n";
+  EXPECT_NE(messages.find("damaged record at offset " + std::to_string(victim.offset)),
+            std::string::npos)
+      << messages;
+  EXPECT_NE(messages.find("not a torn tail"), std::string::npos) << messages;
+  w.reset();
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_FALSE(files[0].open);
+  EXPECT_EQ(fs::file_size(files[0].path), size) << "nothing is cut";
+  for (int i = 0; i < 10; ++i) {
+    if (i == 3) continue;
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
+              "page " + std::to_string(i));
+  }
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_FALSE(archive::verify_archive(reader).ok());
+}
+
+// The same with the file's first record (warcinfo) damaged: the file is not removed as if it
+// held no record, and with the index deleted too, recovery rebuilds it past the damage.
+TEST(Archive, DamagedFirstRecordOfAFileLeftOpenWithNoIndexKeepsTheFile) {
+  test::TempDir tmp("arch");
+  fs::path file = left_open(tmp.path(), 10);
+  const std::uint64_t first = warc::WarcReader(file).data_start();
+  damage(file, first, 40);
+  const std::uintmax_t size = fs::file_size(file);
+  for (const char* f : {"index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"})
+    fs::remove(tmp / f);
+  auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+  EXPECT_EQ(w->recovery().bytes_cut, 0u);
+  EXPECT_EQ(w->recovery().damaged.size(), 1u);
+  EXPECT_EQ(w->recovery().captures_indexed, 10u);
+  w.reset();
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(fs::file_size(files[0].path), size);
+  for (int i = 0; i < 10; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
+              "page " + std::to_string(i));
+}
+
 // A closed file that grew a damaged tail behind the index's back (bytes appended by another
 // tool, a bad sector) does not keep the archive from opening for writing: what precedes the
 // damage stays indexed, recovery names the file and offset, and capturing goes on.
@@ -331,8 +420,9 @@ TEST(Archive, DamagedTailOfAClosedFileDoesNotBlockOpening) {
   ASSERT_NO_THROW(w = archive::ArchiveWriter::open(opts(tmp.path())));
   std::string messages;
   for (const auto& m : w->recovery().messages) messages += m + "\n";
-  EXPECT_NE(messages.find(files[0].name + ": indexed up to offset " + std::to_string(size)),
-            std::string::npos)
+  EXPECT_NE(messages.find(files[0].name + ": skipped a damaged record"), std::string::npos)
+      << messages;
+  EXPECT_NE(messages.find("offset " + std::to_string(size) + ": found bytes"), std::string::npos)
       << messages;
   w->store(one(make_hop("http://example.test/b", 200, "second page")));
   w->close();
@@ -397,6 +487,34 @@ TEST(Archive, OpeningForWritingRebuildsADeletedIndexAndSaysSo) {
   told.clear();
   archive::ArchiveWriter::open(o);
   EXPECT_TRUE(told.empty()) << told.front();
+}
+
+// One damaged record in the middle of a closed file: reindex reports it and indexes every whole
+// record after it too, so no intact capture becomes unreachable.
+TEST(Archive, ReindexGoesOnPastADamagedRecord) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 10; ++i)
+      w->store(one(
+          make_hop("http://example.test/o" + std::to_string(i), 200, "page " + std::to_string(i))));
+  }
+  index::CaptureRow victim;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    victim = reader.resolve("http://example.test/o4");
+  }
+  damage(tmp / "warc" / victim.file, victim.offset, victim.length);
+  auto report = archive::reindex(tmp.path());
+  EXPECT_EQ(report.captures, 9u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("offset " + std::to_string(victim.offset)), std::string::npos)
+      << report.problems[0];
+  for (int i = 0; i < 10; ++i) {
+    if (i == 4) continue;
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
+              "page " + std::to_string(i));
+  }
 }
 
 TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
