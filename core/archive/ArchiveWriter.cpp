@@ -72,6 +72,36 @@ void fsync_path(const fs::path& p, int flags) {
     throw std::system_error(err, std::generic_category(), "cannot sync " + p.string());
 }
 
+// Renames a damaged index file aside as index.sqlite3.damaged-STAMP and removes its -wal and
+// -shm, which belong to it and must not be taken for a new index's.
+void set_index_aside(const ArchiveDir& layout, const std::string& why,
+                     const ArchiveWriter::Logger& log) {
+  const fs::path file = layout.index_file();
+  fs::path aside = file;
+  aside += ".damaged-" + util::file_stamp(util::now());
+  fs::rename(file, aside);
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(file.string() + suffix);
+  fsync_path(layout.root(), O_RDONLY | O_DIRECTORY);
+  if (log)
+    log(why + " -- set aside as " + aside.filename().string() +
+        "; rebuilding the index from the WARC files");
+}
+
+// Opens the index for writing. A damaged one (not a database, malformed) is derived data that
+// would otherwise block every writer and reindex: it is renamed aside as
+// index.sqlite3.damaged-STAMP (its -wal and -shm, which belong to it, removed) and a new one is
+// created, for the caller to fill from the WARC files.
+std::unique_ptr<index::Index> open_index_for_writing(const ArchiveDir& layout,
+                                                     const index::Index::BusyHook& busy,
+                                                     const ArchiveWriter::Logger& log) {
+  try {
+    return index::Index::open(layout.index_file(), true, busy);
+  } catch (const index::IndexDamaged& e) {
+    set_index_aside(layout, e.what(), log);
+    return index::Index::open(layout.index_file(), true, busy);
+  }
+}
+
 }  // namespace
 
 struct ArchiveWriter::OpenFile {
@@ -196,7 +226,7 @@ std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger
   std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
   fs::create_directories(w->dir_.warc_dir());
   w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
-  w->index_ = index::Index::open(w->dir_.index_file(), true, w->options_.busy);
+  w->index_ = open_index_for_writing(w->dir_, w->options_.busy, w->log_);
   w->recover();
   return w;
 }
@@ -753,9 +783,19 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
   int lock = take_lock(layout.lock_file(), log);
   ReindexReport report;
   try {
-    auto idx = index::Index::open(layout.index_file(), true);
+    auto idx = open_index_for_writing(layout, {}, log);
     idx->begin();
-    idx->clear();
+    try {
+      idx->clear();
+    } catch (const index::IndexDamaged&) {
+      // Pages SQLite finds malformed only when it deletes the rows on them: start afresh.
+      idx->rollback();
+      idx.reset();
+      set_index_aside(layout, "index " + layout.index_file().string() + " could not be cleared",
+                      log);
+      idx = index::Index::open(layout.index_file(), true);
+      idx->begin();
+    }
     auto files = layout.warc_files();
     std::uint64_t total = 0, before = 0;
     for (const auto& e : files) {

@@ -227,43 +227,64 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
   sqlite3_busy_timeout(db, 10000);
   auto user_version = [&] {
     Stmt st{idx->prepare("PRAGMA user_version")};
-    return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+      throw std::runtime_error(std::string("index: ") + sqlite3_errmsg(db));
+    return sqlite3_column_int(st, 0);
   };
-  if (writable) {
-    idx->exec("PRAGMA journal_mode=WAL");
-    idx->exec("PRAGMA synchronous=NORMAL");
-    idx->begin();
-    try {
-      int version = user_version();
-      idx->exec(kSchema);
-      // An older index gains what its version lacked, derived from what it already holds. On
-      // a large index that takes minutes, so `busy` hears of it once a second meanwhile.
-      bool had_json = idx->has_column("articles", "json");
-      BusyTicker ticker{&busy, "upgrading the index from schema " + std::to_string(version) +
-                                   " to " + std::to_string(kSchemaVersion)};
-      if (had_json && busy) {
-        busy(ticker.what);
-        sqlite3_progress_handler(db, 100000, &BusyTicker::tick, &ticker);
+  auto set_up = [&] {
+    if (writable) {
+      idx->exec("PRAGMA journal_mode=WAL");
+      idx->exec("PRAGMA synchronous=NORMAL");
+      idx->begin();
+      try {
+        int version = user_version();
+        idx->exec(kSchema);
+        // An older index gains what its version lacked, derived from what it already holds. On
+        // a large index that takes minutes, so `busy` hears of it once a second meanwhile.
+        bool had_json = idx->has_column("articles", "json");
+        BusyTicker ticker{&busy, "upgrading the index from schema " + std::to_string(version) +
+                                     " to " + std::to_string(kSchemaVersion)};
+        if (had_json && busy) {
+          busy(ticker.what);
+          sqlite3_progress_handler(db, 100000, &BusyTicker::tick, &ticker);
+        }
+        if (had_json && version < 3) idx->exec(kFillText);
+        if (had_json) idx->exec(kDropJson);
+        idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        idx->commit();
+        // The space the JSON took goes back to the file system. Best effort: should another
+        // process be reading the index now, the space is still reused by the rows to come.
+        if (had_json) sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr);
+        sqlite3_progress_handler(db, 0, nullptr, nullptr);
+      } catch (...) {
+        sqlite3_progress_handler(db, 0, nullptr, nullptr);
+        idx->rollback();
+        throw;
       }
-      if (had_json && version < 3) idx->exec(kFillText);
-      if (had_json) idx->exec(kDropJson);
-      idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-      idx->commit();
-      // The space the JSON took goes back to the file system. Best effort: should another
-      // process be reading the index now, the space is still reused by the rows to come.
-      if (had_json) sqlite3_exec(db, "VACUUM", nullptr, nullptr, nullptr);
-      sqlite3_progress_handler(db, 0, nullptr, nullptr);
-    } catch (...) {
-      sqlite3_progress_handler(db, 0, nullptr, nullptr);
-      idx->rollback();
-      throw;
+    } else {
+      int version = user_version();
+      if (version != kSchemaVersion)
+        throw std::runtime_error("index " + file.string() + " has schema version " +
+                                 std::to_string(version) + ", expected " +
+                                 std::to_string(kSchemaVersion) + "; run `vellum reindex`");
     }
-  } else {
-    int version = user_version();
-    if (version != kSchemaVersion)
-      throw std::runtime_error("index " + file.string() + " has schema version " +
-                               std::to_string(version) + ", expected " +
-                               std::to_string(kSchemaVersion) + "; run `vellum reindex`");
+  };
+  try {
+    set_up();
+  } catch (const std::runtime_error& e) {
+    // SQLite's words alone do not say what to do about it.
+    const int code = sqlite3_errcode(db) & 0xff;
+    const std::string what = "cannot use index " + file.string() + ": " + sqlite3_errmsg(db);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+      throw IndexDamaged(what +
+                         "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
+                         "files (a writer opening the archive sets it aside and rebuilds it)");
+    if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM)
+      throw std::runtime_error(what +
+                               "; using an index needs write access to the archive directory "
+                               "(SQLite keeps its shared-memory file there): run the command as "
+                               "the archive's owner");
+    throw;
   }
   return idx;
 }
@@ -293,6 +314,8 @@ void Index::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
+    const int code = sqlite3_errcode(db_) & 0xff;
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) throw IndexDamaged("index: " + msg);
     throw std::runtime_error("index: " + msg);
   }
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,13 @@ struct SearchHit {
   std::string published;
   std::string snippet;  // a few words around the best match, on one line, matches marked
   double score = 0;     // relevance (bm25, title weighted most); higher is better
+};
+
+// The index file is not an SQLite database, or SQLite found it malformed. The index is derived
+// data: it can be set aside and rebuilt from the WARC files.
+class IndexDamaged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class Index {

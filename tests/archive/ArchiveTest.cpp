@@ -517,6 +517,57 @@ TEST(Archive, ReindexGoesOnPastADamagedRecord) {
   }
 }
 
+// The index is derived data, so a damaged one must never lock the captures away: readers say
+// to run reindex, a writer sets it aside and rebuilds it, and so does reindex, whether the
+// file is not a database at all or SQLite finds its pages malformed.
+TEST(Archive, ADamagedIndexIsSetAsideAndRebuilt) {
+  for (const bool garbage : {true, false}) {
+    SCOPED_TRACE(garbage ? "not a database" : "malformed pages");
+    test::TempDir tmp("arch");
+    {
+      auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+      for (int i = 0; i < 30; ++i)
+        w->store(one(make_hop("http://example.test/i" + std::to_string(i), 200,
+                              "page " + std::to_string(i))));
+    }
+    fs::path file = tmp / "index.sqlite3";
+    std::string bytes = test::read_file(file);
+    ASSERT_GT(bytes.size(), 8192u);
+    // Either everything, or every page after the first (the header stays valid).
+    for (std::size_t i = garbage ? 0 : 4096; i < bytes.size(); ++i)
+      bytes[i] = static_cast<char>((i * 131) ^ 0x5a);
+    test::write_file(file, bytes);
+    if (garbage) {
+      try {
+        archive::ArchiveReader reader(tmp.path());
+        ADD_FAILURE() << "a damaged index was opened";
+      } catch (const index::IndexDamaged& e) {
+        EXPECT_NE(std::string(e.what()).find("`vellum reindex` rebuilds it"), std::string::npos)
+            << e.what();
+      }
+      std::vector<std::string> log;
+      auto w = archive::ArchiveWriter::open(opts(tmp.path()),
+                                            [&](const std::string& m) { log.push_back(m); });
+      EXPECT_EQ(w->recovery().captures_indexed, 30u);
+      ASSERT_FALSE(log.empty());
+      EXPECT_NE(log.front().find("set aside as index.sqlite3.damaged-"), std::string::npos)
+          << log.front();
+    } else {
+      auto report = archive::reindex(tmp.path());
+      EXPECT_EQ(report.captures, 30u);
+    }
+    std::size_t aside = 0;
+    for (const auto& e : fs::directory_iterator(tmp.path()))
+      aside += e.path().filename().string().rfind("index.sqlite3.damaged-", 0) == 0;
+    EXPECT_EQ(aside, 1u) << "the damaged index is kept, beside the new one";
+    for (int i = 0; i < 30; ++i)
+      EXPECT_EQ(restore_html(tmp.path(), "http://example.test/i" + std::to_string(i)),
+                "page " + std::to_string(i));
+    archive::ArchiveReader reader(tmp.path());
+    EXPECT_TRUE(archive::verify_archive(reader).ok());
+  }
+}
+
 TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
   test::TempDir tmp("arch");
   auto o = opts(tmp.path());
