@@ -45,8 +45,9 @@ bool belong_together(const warc::WarcRecord& request, const warc::WarcRecord& re
 // One file being imported.
 class FileImport {
  public:
-  FileImport(ArchiveWriter& writer, const ImportOptions& options, ImportReport& report)
-      : writer_(writer), options_(options), report_(report) {}
+  FileImport(ArchiveWriter& writer, const ImportOptions& options, ImportReport& report,
+             Importer::Refused& refused)
+      : writer_(writer), options_(options), report_(report), refused_(refused) {}
 
   void run(const std::filesystem::path& file) {
     const std::uint64_t size = std::filesystem::file_size(file);
@@ -112,6 +113,38 @@ class FileImport {
   void refuse(const warc::WarcRecord& r, const std::string& why) {
     ++report_.refused;
     report_.errors.push_back(describe(r, at_) + ": " + why + "; not imported");
+    if (r.type() != "response" && r.type() != "revisit") return;
+    // What refers to it later (its request, revisits of it) must not be imported as if it
+    // were there.
+    refused_.ids.insert(r.record_id());
+    refused_.payloads.insert(payload_key(r));
+    for (const auto& [n, v] : r.fields)
+      if (util::iequals(n, "WARC-Concurrent-To")) refused_.ids.insert(v);  // its request (wget)
+  }
+
+  static std::string payload_key(const warc::WarcRecord& r) {
+    return r.field_or("WARC-Target-URI") + " " + r.field_or("WARC-Payload-Digest");
+  }
+
+  // Whether `request` belongs to a response refused above.
+  bool response_refused(const warc::WarcRecord& request) const {
+    if (refused_.ids.count(request.record_id())) return true;
+    for (const auto& [n, v] : request.fields)
+      if (util::iequals(n, "WARC-Concurrent-To") && refused_.ids.count(v)) return true;
+    return false;
+  }
+
+  // The record a revisit refers to, when it was refused above: by WARC-Refers-To, or without
+  // one by its URI and payload digest.
+  std::optional<std::string> refers_to_refused(const warc::WarcRecord& revisit) const {
+    if (const std::string* id = revisit.field("WARC-Refers-To"))
+      return refused_.ids.count(*id) ? std::optional<std::string>(*id) : std::nullopt;
+    std::string uri = revisit.field_or("WARC-Refers-To-Target-URI");
+    if (uri.empty()) uri = revisit.field_or("WARC-Target-URI");
+    std::string key = uri + " " + revisit.field_or("WARC-Payload-Digest");
+    if (refused_.payloads.count(key) && !imported_payloads_.count(key))
+      return "the response of " + uri;
+    return std::nullopt;
   }
 
   // A record read, with whether it carries a block digest Vellum could check.
@@ -172,6 +205,14 @@ class FileImport {
       return;
     }
     flush_waiting_response();
+    if (type == "revisit") {
+      if (auto original = refers_to_refused(taken.record)) {
+        refuse(taken.record, "it refers to " + *original +
+                                 ", which was refused above (a revisit of it would restore "
+                                 "nothing)");
+        return;
+      }
+    }
     if (taken.record.record_id().empty()) {
       refuse(taken.record,
              "it has no WARC-Record-ID, expected one (the archive finds captures by it)");
@@ -192,7 +233,9 @@ class FileImport {
     ++report_.skipped;
     if (options_.log)
       options_.log(describe(r.record, r.at) +
-                   ": no response for this request in the file; skipped");
+                   (response_refused(r.record)
+                        ? ": its response was refused (see above); skipped"
+                        : ": no response for this request in the file; skipped"));
   }
 
   void flush_waiting_response() {
@@ -211,6 +254,7 @@ class FileImport {
     auto row = row_from_record(response.record);
     if (!row) return;  // (only responses and revisits come here)
     imported_.insert(id);
+    if (row->record_type == "response") imported_payloads_.insert(payload_key(response.record));
     ImportedCapture capture;
     capture.row = std::move(*row);
     capture.article = article(response.record, capture.row);
@@ -276,6 +320,8 @@ class FileImport {
   std::deque<Taken> requests_;
   std::optional<Taken> waiting_response_;
   std::set<std::string> imported_;  // response/revisit record ids imported from this file
+  Importer::Refused& refused_;
+  std::set<std::string> imported_payloads_;  // payload_key() of responses imported
   std::vector<ImportedCapture> batch_;
   std::uint64_t pending_bytes_ = 0;
   std::uint64_t batch_undigested_ = 0;
@@ -298,7 +344,7 @@ ImportReport Importer::import_file(const std::filesystem::path& file) {
                             ", expected a WARC file (.warc, .warc.gz or .warc.zst)");
     return report;
   }
-  FileImport(writer_, options_, report).run(file);
+  FileImport(writer_, options_, report, refused_).run(file);
   return report;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,17 @@ class Importer {
   // the offset and what was found there. Throws only when the archive cannot be written.
   ImportReport import_file(const std::filesystem::path& file);
 
+  // Responses and revisits refused so far, in any file: what refers to them later (a request,
+  // a revisit, perhaps in the next file) is not imported as if they were there.
+  struct Refused {
+    std::set<std::string> ids;       // their record ids, and those of their requests
+    std::set<std::string> payloads;  // "URI payload-digest"
+  };
+
  private:
   ArchiveWriter& writer_;
   ImportOptions options_;
+  Refused refused_;
 };
 
 }  // namespace vellum::archive

@@ -79,12 +79,19 @@ int run_import(const GlobalOptions& g, const ImportOptions& o) {
   // Takes the writer lock, waiting (and saying so) while another process writes the archive.
   auto writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info(m); });
   bool ok = true;
+  ProgressBar* bar_now = nullptr;
+  io.progress = [&bar_now](std::uint64_t done, std::uint64_t total) {
+    if (bar_now) bar_now->update(done, total);
+  };
+  // One importer for all the files: a record refused in one is remembered in the next.
+  archive::Importer importer(*writer, io);
   for (const auto& file : o.files) {
     archive::ImportReport report;
     {
       ProgressBar bar("importing " + std::filesystem::path(file).filename().string());
-      io.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
-      report = archive::Importer(*writer, io).import_file(file);
+      bar_now = &bar;
+      report = importer.import_file(file);
+      bar_now = nullptr;
     }
     print_report(g, report);
     ok = ok && report.ok();

@@ -10,6 +10,7 @@
 #include "cli/Cli.h"
 #include "cli/CliDocs.h"
 #include "config/ConfigLoader.h"
+#include "config/ConfigSchema.h"
 #include "daemon/ControlClient.h"
 #include "daemon/DaemonPaths.h"
 
@@ -99,10 +100,10 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false)
       ->check(
           [](const std::string& v) -> std::string {
-            auto a = v.find(':'), b = v.find(':', a == std::string::npos ? a : a + 1);
-            if (a == std::string::npos || b == std::string::npos || a == 0 || b == a + 1 ||
-                b + 1 == v.size())
-              return "found '" + v + "', expected HOST:PORT:ADDR (e.g. example.com:443:127.0.0.1)";
+            if (!vellum::config::is_resolve_entry(v))
+              return "found '" + v +
+                     "', expected HOST:PORT:ADDR with a port from 1 to 65535 and an IP address "
+                     "(e.g. example.com:443:127.0.0.1)";
             return {};
           },
           "HOST:PORT:ADDR");

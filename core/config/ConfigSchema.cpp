@@ -11,6 +11,32 @@
 namespace vellum::config {
 
 namespace {
+bool is_port(std::string_view s);
+bool is_ipv4(const std::string& s);
+bool is_ipv6(const std::string& s);
+}  // namespace
+
+bool is_resolve_entry(const std::string& s) {
+  auto first = s.find(':');
+  if (first == 0 || first == std::string::npos) return false;
+  auto second = s.find(':', first + 1);
+  if (second == std::string::npos) return false;
+  std::string_view host(s.data(), first);
+  if (host.find_first_of(" \t") != std::string_view::npos) return false;
+  if (!is_port(std::string_view(s).substr(first + 1, second - first - 1))) return false;
+  std::stringstream addresses(s.substr(second + 1));
+  std::string address;
+  int count = 0;
+  while (std::getline(addresses, address, ',')) {
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+      address = address.substr(1, address.size() - 2);
+    if (!is_ipv4(address) && !is_ipv6(address)) return false;
+    ++count;
+  }
+  return count > 0;
+}
+
+namespace {
 
 using Store = std::function<void(Config&, const Value&)>;
 
@@ -190,27 +216,9 @@ bool is_ipv6(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &a) == 1;
 }
 
-// curl's --resolve: "HOST:PORT:ADDR[,ADDR]...", IPv6 addresses with or without brackets.
 Check resolve_entry() {
   return {"HOST:PORT:ADDR, e.g. \"news.example.com:443:192.0.2.10\"", [](const Value& v) {
-            const auto& s = std::get<std::string>(v);
-            auto first = s.find(':');
-            if (first == 0 || first == std::string::npos) return kFail;
-            auto second = s.find(':', first + 1);
-            if (second == std::string::npos) return kFail;
-            std::string_view host(s.data(), first);
-            if (host.find_first_of(" \t") != std::string_view::npos) return kFail;
-            if (!is_port(std::string_view(s).substr(first + 1, second - first - 1))) return kFail;
-            std::stringstream addresses(s.substr(second + 1));
-            std::string address;
-            int count = 0;
-            while (std::getline(addresses, address, ',')) {
-              if (address.size() > 2 && address.front() == '[' && address.back() == ']')
-                address = address.substr(1, address.size() - 2);
-              if (!is_ipv4(address) && !is_ipv6(address)) return kFail;
-              ++count;
-            }
-            return count > 0 ? kPass : kFail;
+            return is_resolve_entry(std::get<std::string>(v)) ? kPass : kFail;
           }};
 }
 

@@ -18,6 +18,10 @@
 
 namespace vellum::config {
 
+// curl's --resolve form, HOST:PORT:ADDR[,ADDR]... with IPv4 or IPv6 addresses (IPv6 with or
+// without brackets) and a port from 1 to 65535: for `fetch.resolve` and `--resolve`.
+bool is_resolve_entry(const std::string& s);
+
 enum class KeyType {
   string,
   path,     // a string naming a file or directory, kept as written

@@ -296,6 +296,22 @@ TEST_F(CliTest, RestoreOutputIntoTheArchiveIsRefusedAndDevicesAreWrittenInto) {
   EXPECT_TRUE(received == read_file(pages_[0].file));
 }
 
+// A --resolve entry libcurl would refuse is a usage error naming it, before anything is
+// fetched, instead of a libcurl message on every URL, even those of other hosts.
+TEST_F(CliTest, BadResolveIsAUsageErrorBeforeAnythingIsFetched) {
+  std::string url = nginx_->url(pages_[0].path);
+  for (const std::string bad :
+       {"example.com:abc:127.0.0.1", "example.com:70000:127.0.0.1", "example.com:443:notanip"}) {
+    auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                           shell_quote(archive_dir()) + " archive --resolve " + shell_quote(bad) +
+                           " " + shell_quote(url) + " 2>&1");
+    EXPECT_EQ(rc, 2) << bad << ": " << err;
+    EXPECT_NE(err.find("found '" + bad + "', expected HOST:PORT:ADDR"), std::string::npos) << err;
+    EXPECT_EQ(err.find("CURLOPT_RESOLVE"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(fs::exists(archive_dir())) << "nothing was archived";
+}
+
 // Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.
 TEST_F(CliTest, ProgressBarOnlyOnATerminal) {
   if (!on_path("script")) GTEST_SKIP() << "script(1) is needed to give the command a terminal";

@@ -414,6 +414,52 @@ TEST_F(ImportTest, RecordWithWrongBlockDigestIsRefused) {
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }
 
+// A response refused for its digest takes with it what refers to it: its request is skipped
+// with that reason, and a revisit of it is refused rather than imported as a revisit of
+// nothing, so the archive verifies straight after the import.
+TEST_F(ImportTest, WhatRefersToARefusedResponseIsNotImported) {
+  // A plain .warc holding a capture of page 0 and a revisit of it, then page 1.
+  for (const std::string& u : {url(0), url(0), url(1)})
+    ASSERT_EQ(
+        cli({"--archive", archive("first"), "archive", "--compression", "none", "--no-extract", u})
+            .rc,
+        0);
+  std::vector<fs::path> files;
+  for (const auto& e : archive::ArchiveDir(archive("first")).warc_files()) files.push_back(e.path);
+  ASSERT_EQ(files.size(), 3u);
+  const StoredRecord* response = nullptr;
+  auto records = read_records(files[0]);
+  for (const auto& rec : records)
+    if (rec.type == "response") response = &rec;
+  ASSERT_NE(response, nullptr);
+  std::string bytes = read_file(files[0]);
+  std::size_t at = bytes.find("<title", response->loc.offset);
+  ASSERT_LT(at, response->loc.offset + response->loc.length);
+  bytes[at + 1] = 'T';
+  write_file(files[0], bytes);
+
+  std::vector<std::string> args{"--archive", archive("second"), "--json", "import"};
+  for (const auto& f : files) args.push_back(f.string());
+  CliRun r = cli(args);
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find("block digest is sha1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("its response was refused (see above); skipped"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("revisit record"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("which was refused above"), std::string::npos) << r.err;
+  std::uint64_t imported = 0, refused = 0;
+  for (const auto& j : json_lines(r.out)) {
+    imported += j["captures_imported"].get<std::uint64_t>();
+    refused += j["refused"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(imported, 1u);
+  EXPECT_EQ(refused, 2u);
+  CliRun verify = cli({"--archive", archive("second"), "verify"});
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+  EXPECT_EQ(cli({"--archive", archive("second"), "restore", url(1), "--format", "html"}).out,
+            read_file(pages_[1].file));
+}
+
 TEST_F(ImportTest, WaitsForAnotherWriterAndSaysSo) {
   fs::path source = wget_warc(2, "later");
   fs::create_directories(tmp_ / "archive");
