@@ -46,9 +46,17 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
                              "characters, a URL, or URL@TIMESTAMP)");
   }
   if (auto row = index_->latest(util::surt(ref.url), ref.at_or_before)) return *row;
-  if (!ref.at_or_before.empty())
+  if (!ref.at_or_before.empty()) {
+    // "…?tag=@2019" may be a URL of its own rather than a URL and a time.
+    if (auto row = index_->latest(util::surt(text), {})) return *row;
     throw std::runtime_error("no capture of " + ref.url + " at or before " + ref.at_or_before);
-  throw std::runtime_error("no capture of " + ref.url + " in " + dir_.root().string());
+  }
+  std::string hint;
+  if (auto at = text.rfind('@'); at != std::string::npos && text.find('/', at) == std::string::npos)
+    hint = " (if '" + text.substr(at) +
+           "' was meant as a time, expected @YYYY[MM[DD[hh[mm[ss]]]]] or "
+           "@YYYY-MM-DDThh:mm:ssZ)";
+  throw std::runtime_error("no capture of " + ref.url + " in " + dir_.root().string() + hint);
 }
 
 index::CaptureRow ArchiveReader::follow_redirects(const index::CaptureRow& start, int max_hops) {

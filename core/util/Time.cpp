@@ -1,5 +1,6 @@
 #include "util/Time.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -113,8 +114,22 @@ namespace {
 std::optional<TimePoint> parse_stamp(std::string_view s, bool end) {
   bool all_digits = !s.empty();
   for (char c : s) all_digits = all_digits && std::isdigit((unsigned char)c);
-  if (!all_digits) return parse_warc_date(s);
-  if (s.size() < 4 || s.size() > 17) return std::nullopt;
+  if (!all_digits) {
+    auto t = parse_warc_date(s);
+    if (!t || !end || s.find('.') != std::string_view::npos) return t;
+    // As an upper bound, a date or time names its whole day, minute or second, as the digit
+    // form does: "…T03:52:10Z" takes in a capture made at 03:52:10.29.
+    std::size_t colons = static_cast<std::size_t>(std::count(s.begin(), s.end(), ':'));
+    using namespace std::chrono;
+    microseconds period = colons >= 2   ? microseconds(seconds(1))
+                          : colons == 1 ? microseconds(minutes(1))
+                                        : microseconds(days(1));
+    return *t + period - microseconds(1);
+  }
+  // Whole fields only: year, then two digits each down to the second, or three for the
+  // millisecond ("1999010" would be a month and half a day).
+  if (s.size() < 4 || s.size() > 17 || (s.size() % 2 != 0 && s.size() != 17) || s.size() == 16)
+    return std::nullopt;
   // Fill the missing fields with the earliest or latest value each allows.
   static const std::string kFirst = "00000101000000000", kLast = "99991231235959999";
   std::string full(s);

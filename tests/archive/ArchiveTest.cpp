@@ -568,6 +568,37 @@ TEST(Archive, ADamagedIndexIsSetAsideAndRebuilt) {
   }
 }
 
+// URL@TIMESTAMP: a time copied from a listing finds the capture listed, a URL that ends in
+// "@digits" of its own is still found by it, and text after '@' that is no time gets a hint.
+TEST(Archive, ReferencesByUrlAndTime) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store(one(make_hop("http://example.test/a", 200, "a")));
+    w->store(one(make_hop("http://example.test/t?tag=@2019", 200, "tagged")));
+  }
+  archive::ArchiveReader reader(tmp.path());
+  index::CaptureRow a = reader.resolve("http://example.test/a");
+  // The listing's form, whole seconds: "2026-11-27T03:52:10Z" for a capture at 03:52:10.29.
+  const std::string second = a.date.substr(0, 19) + "Z";
+  EXPECT_EQ(reader.resolve("http://example.test/a@" + second).capture_id, a.capture_id);
+  std::string digits;
+  for (char c : second)
+    if (std::isdigit(static_cast<unsigned char>(c))) digits += c;
+  EXPECT_EQ(reader.resolve("http://example.test/a@" + digits).capture_id, a.capture_id);
+  EXPECT_EQ(reader.resolve("http://example.test/t?tag=@2019").url,
+            "http://example.test/t?tag=@2019");
+  try {
+    reader.resolve("http://example.test/a@notatime");
+    ADD_FAILURE() << "resolved";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("if '@notatime' was meant as a time, expected "
+                                         "@YYYY[MM[DD[hh[mm[ss]]]]]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
   test::TempDir tmp("arch");
   auto o = opts(tmp.path());

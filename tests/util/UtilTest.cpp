@@ -57,9 +57,18 @@ TEST(Time, ReferenceTimesMeanTheEndOfThePeriodNamed) {
   EXPECT_EQ(warc_date(*parse_ref_time("2026")), "2026-12-31T23:59:59.999999Z");
   EXPECT_EQ(warc_date(*parse_ref_time("202602")), "2026-02-28T23:59:59.999999Z");
   EXPECT_EQ(warc_date(*parse_ref_time("20260408160931")), "2026-04-08T16:09:31.999999Z");
-  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31Z")), "2026-04-08T16:09:31.000000Z");
+  // The ISO form names its second, minute or day as the digit form does, so a time copied
+  // from `vellum list` finds the capture listed; with a fraction it is that exact moment.
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31Z")), "2026-04-08T16:09:31.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09Z")), "2026-04-08T16:09:59.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08")), "2026-04-08T23:59:59.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31.25Z")), "2026-04-08T16:09:31.250000Z");
   EXPECT_FALSE(parse_ref_time("123"));
   EXPECT_FALSE(parse_ref_time("20261301"));
+  // Only whole fields: an odd number of digits is half a field, not a time.
+  for (const char* half : {"20261", "1999010", "202611270", "19990101000", "2026040816093",
+                           "202604081609311", "2026040816093112"})
+    EXPECT_FALSE(parse_ref_time(half)) << half;
 }
 
 TEST(Time, StartReferenceTimesMeanTheStartOfThePeriodNamed) {
