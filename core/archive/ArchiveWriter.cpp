@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -137,12 +138,13 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
                               std::uint64_t from, std::uint64_t* captures,
                               const std::function<void(std::uint64_t)>& progress,
                               std::uint64_t until, std::vector<std::string>* damage) {
-  warc::WarcReader reader(path);
+  // Records before `from` are not indexed here, and those past `until` may be being written.
+  warc::WarcReader reader(path, from, until);
   // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
   // names its request (wget); either pairs them.
   std::map<std::string, warc::RecordLocation> requests;     // response id -> request location
   std::map<std::string, warc::RecordLocation> request_ids;  // request id -> its location
-  std::uint64_t end = reader.data_start();
+  std::uint64_t end = std::max(reader.data_start(), std::min(from, until));
   for (;;) {
     std::optional<warc::WarcRecord> rec;
     try {

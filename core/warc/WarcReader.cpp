@@ -669,6 +669,18 @@ struct ReaderCore {
     return std::nullopt;
   }
 
+  // Before the first next(): reading starts at `from` (a record's start) and the file is taken
+  // to end at `until`.
+  void restrict_range(std::uint64_t from, std::uint64_t until) {
+    file_size = std::min(file_size, until);
+    std::uint64_t start = std::min(std::max(from, data_start), file_size);
+    in.seek(start, file_size);
+    pending_pos = pending_end = 0;
+    dec->abandon_unit();
+    plain_next = start;
+    measured_start = kNoOffset;
+  }
+
   std::optional<std::uint64_t> resynchronise() {
     if (!failure || gave_up) return std::nullopt;
     std::uint64_t from = failure->offset() + 1;
@@ -700,6 +712,10 @@ struct WarcReader::Impl : ReaderCore {
 };
 
 WarcReader::WarcReader(const std::filesystem::path& file) : impl_(std::make_unique<Impl>(file)) {}
+WarcReader::WarcReader(const std::filesystem::path& file, std::uint64_t from, std::uint64_t until)
+    : impl_(std::make_unique<Impl>(file)) {
+  impl_->restrict_range(from, until);
+}
 WarcReader::~WarcReader() = default;
 
 std::optional<WarcRecord> WarcReader::next() {

@@ -24,6 +24,10 @@ class WarcReader {
   // Opens the file and detects its compression from the first bytes (zstd frame or dictionary
   // frame, gzip member, "WARC/"); reads the dictionary when there is one. Throws WarcFormatError.
   explicit WarcReader(const std::filesystem::path& file);
+  // The same, reading only the records that start at `from` (which must be a record's start)
+  // and end by `until`, as if the file ended there: bytes another thread is appending past
+  // `until` are never read.
+  WarcReader(const std::filesystem::path& file, std::uint64_t from, std::uint64_t until);
   ~WarcReader();
   WarcReader(const WarcReader&) = delete;
   WarcReader& operator=(const WarcReader&) = delete;

@@ -94,6 +94,29 @@ TEST_P(Resynchronise, NothingIntactAfterATruncatedLastRecord) {
   EXPECT_FALSE(reader.next()) << "after giving up, the reader reports the end";
 }
 
+// A reader limited to a range reads the records in it and stops cleanly at its end, even when
+// the bytes after it are a record still being written.
+TEST_P(Resynchronise, ARangeIsReadAsIfTheFileEndedThere) {
+  TempDir dir("warc-range");
+  auto records = sample_records(3);
+  WrittenFile w = write_warc(dir / ("ok" + std::string(file_extension(GetParam().compression))),
+                             options(), records);
+  std::string data = read_file(w.path);
+  const RecordLocation first = w.locations[3], last = w.locations[4];
+  const std::uint64_t until = last.offset + last.length;
+  // What follows `until`: half of the next record, as while another thread appends it.
+  data.resize(static_cast<std::size_t>(w.locations[5].offset + w.locations[5].length / 2));
+  write_file(w.path, data);
+  WarcReader reader(w.path, first.offset, until);
+  for (int i = 3; i <= 4; ++i) {
+    auto rec = reader.next();
+    ASSERT_TRUE(rec) << i;
+    EXPECT_EQ(rec->record_id(), records[i].record_id());
+    EXPECT_EQ(reader.last_location().offset, w.locations[i].offset);
+  }
+  EXPECT_FALSE(reader.next());
+}
+
 INSTANTIATE_TEST_SUITE_P(Compressions, Resynchronise,
                          ::testing::Values(Case{"gzip", Compression::gzip, false},
                                            Case{"zstd", Compression::zstd, false},
