@@ -78,7 +78,7 @@ index::Index::BusyHook log_each_step() {
 int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   std::vector<std::string> urls = o.urls;
   if (!o.input.empty()) read_url_list(o.input, urls);
-  if (urls.empty()) throw std::runtime_error("no URLs given (name them, or use -i FILE)");
+  if (urls.empty()) throw UsageError("no URLs given (name them, or use -i FILE)");
 
   archive::WriterOptions wo;
   wo.dir = g.archive;

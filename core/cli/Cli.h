@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ inline constexpr int kExitOk = 0;        // done
 inline constexpr int kExitFailure = 1;   // the command failed (reason on stderr)
 inline constexpr int kExitUsage = 2;     // the command line was not understood
 inline constexpr int kExitNoDaemon = 3;  // the running daemon could not be reached
+
+// A command line that names nothing to do or gives a value in the wrong form, found after
+// parsing (no URLs, a time that does not read, a query that does not parse): exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct GlobalOptions {
   std::filesystem::path archive = "vellum-archive";

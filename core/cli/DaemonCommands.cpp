@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -66,16 +67,27 @@ void print_sources(const json& list) {
 void read_url_list(const std::string& input, std::vector<std::string>& out) {
   std::ifstream file;
   if (input != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(input, ec))
+      throw UsageError("-i " + input + ": found a directory, expected a file of URLs, one a line");
     file.open(input);
     if (!file) throw std::runtime_error("cannot read URL list " + input);
   }
   std::istream& in = input == "-" ? std::cin : file;
   std::string line;
-  while (std::getline(in, line)) {
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 BOM
     auto b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos || line[b] == '#') continue;
     auto e = line.find_last_not_of(" \t\r");
-    out.push_back(line.substr(b, e - b + 1));
+    std::string url = line.substr(b, e - b + 1);
+    // A URL has no control bytes: binary data is not a list of URLs.
+    for (unsigned char c : url)
+      if (c < 0x20 || c == 0x7f)
+        throw UsageError("URL list " + input + ", line " + std::to_string(number) +
+                         ": found a control byte (0x" + "0123456789abcdef"[c >> 4] +
+                         "0123456789abcdef"[c & 15] + "), expected one URL a line");
+    out.push_back(std::move(url));
   }
 }
 
@@ -115,7 +127,7 @@ int run_sources(const GlobalOptions& g) {
 int run_enqueue(const GlobalOptions& g, const EnqueueOptions& o) {
   std::vector<std::string> urls = o.urls;
   if (!o.input.empty()) read_url_list(o.input, urls);
-  if (urls.empty()) throw std::runtime_error("no URLs given (name them, or use -i FILE)");
+  if (urls.empty()) throw UsageError("no URLs given (name them, or use -i FILE)");
   json req{{"command", "enqueue"}, {"urls", urls}};
   if (!o.plugin.empty()) req["plugin"] = o.plugin;
   json r = ask(g, req);

@@ -18,6 +18,7 @@
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "extract/Extraction.h"
+#include "extract/PageBuilder.h"
 #include "plugins/PluginHost.h"
 
 namespace vellum::cli {
@@ -30,6 +31,9 @@ std::string read_input(const std::string& file) {
     ss << std::cin.rdbuf();
     return ss.str();
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw std::runtime_error(file + ": found a directory, expected an HTML file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + file);
   ss << in.rdbuf();
@@ -63,6 +67,15 @@ nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveR
 // debugger or sanitizer sees the plugin's own frames.
 int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   std::string html = read_input(o.file);
+  {
+    // As at capture: what is not HTML gets no article, and says why.
+    extract::PageInput probe;
+    probe.body = html;
+    if (std::string why = extract::skip_reason(probe); !why.empty())
+      throw std::runtime_error((o.file == "-" ? std::string("standard input") : o.file) + ": " +
+                               (html.empty() ? "found an empty file" : "found no HTML markup") +
+                               ", expected an HTML page (" + why + ")");
+  }
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
   Page page = extract::build_page_from_html(std::move(html), url);
 

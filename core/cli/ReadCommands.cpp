@@ -111,8 +111,8 @@ std::string time_bound(const std::string& option, const std::string& text, bool 
   if (text.empty()) return {};
   auto t = upper ? util::parse_ref_time(text) : util::parse_ref_time_start(text);
   if (!t)
-    throw std::runtime_error("cannot read " + option + " '" + text +
-                             "': expected YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ");
+    throw UsageError("cannot read " + option + " '" + text +
+                     "': expected YYYY[MM[DD[hh[mm[ss]]]]] or YYYY-MM-DDThh:mm:ssZ");
   return util::warc_date(*t);
 }
 
@@ -216,12 +216,12 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
 }
 
 int run_list(const GlobalOptions& g, const ListOptions& o) {
-  archive::ArchiveReader reader(g.archive);
   index::ListFilter f;
   f.domain = o.domain;
   f.since = time_bound("--since", o.since, false);
   f.until = time_bound("--until", o.until, true);
   f.limit = o.limit;
+  archive::ArchiveReader reader(g.archive);
   for (const auto& r : reader.index().list(f)) {
     if (g.json) {
       print_json_line(row_json(r));

@@ -13,6 +13,7 @@
 #include "config/ConfigSchema.h"
 #include "daemon/ControlClient.h"
 #include "daemon/DaemonPaths.h"
+#include "index/SearchQuery.h"
 
 using namespace vellum::cli;
 
@@ -40,6 +41,29 @@ static void report_error(const GlobalOptions& g, const std::string& what) {
   std::cerr << "vellum: " << what << "\n";
   if (g.json) print_json_line({{"error", what}});
 }
+
+namespace {
+
+// A number greater than 0, said in the found/expected form (CLI11's own range check prints the
+// limits of a double).
+CLI::Validator above_zero() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        std::size_t used = 0;
+        double d = 0;
+        try {
+          d = std::stod(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != v.size()) return "found '" + v + "', expected a number";
+        if (!(d > 0)) return "found " + v + ", expected a number greater than 0";
+        return {};
+      },
+      "POSITIVE");
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   original_argv().assign(argv, argv + argc);
@@ -108,10 +132,10 @@ int main(int argc, char** argv) {
           },
           "HOST:PORT:ADDR");
   archive->add_option("--connect-timeout", ao.connect_timeout, "Seconds to connect")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   archive->add_option("--timeout", ao.timeout, "Seconds for each request in all")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   archive
       ->add_option("--max-size", ao.max_size,
@@ -159,7 +183,7 @@ int main(int argc, char** argv) {
                    "Words (all must occur), \"exact phrase\", prefix*, AND, OR, NOT, ( )")
       ->required();
   search->add_option("--limit", so.limit, "At most N hits")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   search->add_option("--domain", so.domain, "Only this host and its subdomains");
   search->add_option("--since", so.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
@@ -291,6 +315,12 @@ int main(int argc, char** argv) {
   } catch (const vellum::daemon::ControlError& e) {
     report_error(g, e.what());
     return kExitNoDaemon;
+  } catch (const UsageError& e) {
+    report_error(g, e.what());
+    return kExitUsage;
+  } catch (const vellum::index::SearchQueryError& e) {
+    report_error(g, e.what());
+    return kExitUsage;
   } catch (const std::exception& e) {
     report_error(g, e.what());
     return kExitFailure;

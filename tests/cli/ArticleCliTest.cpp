@@ -14,6 +14,7 @@
 #include "support/Nginx.h"
 #include "support/Subprocess.h"
 #include "support/TempDir.h"
+#include "support/Tools.h"
 #include "warc/WarcReader.h"
 
 using namespace vellum;
@@ -252,4 +253,22 @@ TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {
                     (fs::path(VELLUM_TEST_PLUGIN_DIR) / "wrong_abi.so").string()},
                    &out),
             0);
+}
+
+// What is not an HTML page gets no article from `extract`, as at capture, and says what it is.
+TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
+  fs::path empty = tmp_ / "empty.html", binary = tmp_ / "image.png";
+  write_file(empty, "");
+  write_file(binary, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  const std::vector<std::pair<fs::path, std::string>> cases = {
+      {tmp_.path(), ": found a directory, expected an HTML file"},
+      {empty, ": found an empty file, expected an HTML page"},
+      {binary, ": found no HTML markup, expected an HTML page"},
+  };
+  for (const auto& [file, expect] : cases) {
+    auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " extract " + shell_quote(file.string()) +
+                           " 2>&1 >/dev/null");
+    EXPECT_EQ(rc, 1) << file;
+    EXPECT_NE(err.find(file.string() + expect), std::string::npos) << err;
+  }
 }

@@ -302,14 +302,40 @@ TEST_F(CliTest, BadResolveIsAUsageErrorBeforeAnythingIsFetched) {
   std::string url = nginx_->url(pages_[0].path);
   for (const std::string bad :
        {"example.com:abc:127.0.0.1", "example.com:70000:127.0.0.1", "example.com:443:notanip"}) {
-    auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
-                           shell_quote(archive_dir()) + " archive --resolve " + shell_quote(bad) +
-                           " " + shell_quote(url) + " 2>&1");
+    auto [rc, err] =
+        shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_dir()) +
+              " archive --resolve " + shell_quote(bad) + " " + shell_quote(url) + " 2>&1");
     EXPECT_EQ(rc, 2) << bad << ": " << err;
     EXPECT_NE(err.find("found '" + bad + "', expected HOST:PORT:ADDR"), std::string::npos) << err;
     EXPECT_EQ(err.find("CURLOPT_RESOLVE"), std::string::npos) << err;
   }
   EXPECT_FALSE(fs::exists(archive_dir())) << "nothing was archived";
+}
+
+// Values in the wrong form, found after the options are parsed, are usage errors (exit 2) that
+// say what was found and what was expected; a URL list may start with a UTF-8 byte order mark.
+TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
+  fs::path bom = tmp_ / "bom.txt", binary = tmp_ / "binary.txt";
+  write_file(bom, "\xEF\xBB\xBF" + nginx_->url(pages_[0].path) + "\n");
+  write_file(binary, std::string("http://a.test/\n\x01\x02\x7f\n", 20));
+  const std::string v = shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_dir());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {" archive", "no URLs given"},
+      {" archive -i " + shell_quote(tmp_.path().string()), "found a directory, expected a file"},
+      {" archive -i " + shell_quote(binary.string()),
+       "line 2: found a control byte (0x01), expected one URL a line"},
+      {" archive --timeout 0 http://a.test/",
+       "--timeout: found 0, expected a number greater than 0"},
+      {" list --since notatime", "cannot read --since 'notatime': expected YYYY"},
+  };
+  for (const auto& [args, expect] : cases) {
+    auto [rc, err] = shell(v + args + " 2>&1");
+    EXPECT_EQ(rc, 2) << args << ": " << err;
+    EXPECT_NE(err.find(expect), std::string::npos) << args << ": " << err;
+  }
+  auto [rc, out] = shell(v + " --json archive --no-extract -i " + shell_quote(bom.string()));
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("\"url\":\"" + nginx_->url(pages_[0].path) + "\""), std::string::npos) << out;
 }
 
 // Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.

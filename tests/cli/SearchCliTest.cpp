@@ -216,7 +216,7 @@ TEST_F(SearchCliTest, LimitDomainAndSinceFilter) {
   EXPECT_TRUE(search({"the", "--since", "2099"}).empty());
 
   std::string err;
-  EXPECT_EQ(vellum_stderr({"search", "the", "--since", "yesterday"}, &err), 1);
+  EXPECT_EQ(vellum_stderr({"search", "the", "--since", "yesterday"}, &err), 2) << "a bad value";
   EXPECT_NE(err.find("cannot read --since 'yesterday'"), std::string::npos) << err;
 }
 
@@ -252,7 +252,7 @@ TEST_F(SearchCliTest, BadQueriesAreExplained) {
     std::string err;
     std::vector<std::string> args{"search"};
     args.insert(args.end(), c.args.begin(), c.args.end());
-    EXPECT_EQ(vellum_stderr(args, &err), 1) << c.expect;
+    EXPECT_EQ(vellum_stderr(args, &err), 2) << c.expect << " (a bad value: usage)";
     EXPECT_NE(err.find(c.expect), std::string::npos) << err;
     EXPECT_EQ(err.rfind("vellum: ", 0), 0u) << err;
     EXPECT_EQ(err.find('\n'), err.size() - 1) << "one line: " << err;
