@@ -263,15 +263,18 @@ void ArchiveWriter::recover() {
       step = "recovering " + e.path.filename().string() + ", left open by a process that stopped";
       tell(true);
       warc::ScanResult scan = warc::scan_valid_prefix(e.path);
-      // A crash tears at most the records being appended, at the end. A bad record inside what
-      // the index holds (stored and reported done), a whole record readable after the bad one,
-      // or a file too large to be a torn first write with no good record in it is damage
-      // instead, and cutting there would destroy captures: the file is closed with every byte
-      // kept and indexed below as far as it reads; `vellum verify` names the damage.
+      // A crash tears at most the records being appended, past what the index holds as stored
+      // and reported done: that tail is cut. A bad record inside what the index holds is
+      // damage instead, and cutting there would destroy captures. Without the index to say
+      // what was reported, a whole record readable after the bad one, or a file too large to
+      // be a torn first write with no good record in it, means damage too. A damaged file is
+      // closed with every byte kept and indexed below as far as it reads; `vellum verify`
+      // names the damage.
       constexpr std::uint64_t kTornCreation = 4096;  // the warcinfo record of a new file
-      const bool damaged = scan.valid_end < scan.file_size &&
-                           ((known && scan.valid_end < from) || scan.resumes_at ||
-                            (scan.records == 0 && scan.file_size > kTornCreation));
+      const bool damaged =
+          scan.valid_end < scan.file_size &&
+          (known ? scan.valid_end < from
+                 : scan.resumes_at || (scan.records == 0 && scan.file_size > kTornCreation));
       if (!damaged) {
         recover_torn_file(e, from, scan, reading);
         continue;

@@ -376,6 +376,37 @@ TEST(Archive, DamageInsideAFileLeftOpenIsKeptNotCut) {
   EXPECT_FALSE(archive::verify_archive(reader).ok());
 }
 
+// Past what the index holds as stored, bytes are a tail torn by the crash, never reported done:
+// they are cut even when a whole record follows the bad one (pages written back out of order
+// before a power cut), so the file verifies again.
+TEST(Archive, ATailPastWhatWasStoredIsCutEvenWithAWholeRecordAfterIt) {
+  test::TempDir tmp("arch");
+  fs::path file = left_open(tmp.path(), 4);
+  index::CaptureRow last;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    last = reader.resolve("http://example.test/o3");
+  }
+  const std::string whole = test::read_file(file);
+  const std::string record = whole.substr(last.offset, last.length);
+  std::string torn = record;
+  for (std::size_t i = torn.size() / 2; i < torn.size() / 2 + 4; ++i)
+    torn[i] = static_cast<char>(~torn[i]);
+  test::write_file(file, whole + torn + record);
+  auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+  EXPECT_EQ(w->recovery().bytes_cut, torn.size() + record.size());
+  EXPECT_TRUE(w->recovery().damaged.empty());
+  w.reset();
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(fs::file_size(files[0].path), whole.size());
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
+              "page " + std::to_string(i));
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
 // The same with the file's first record (warcinfo) damaged: the file is not removed as if it
 // held no record, and with the index deleted too, recovery rebuilds it past the damage.
 TEST(Archive, DamagedFirstRecordOfAFileLeftOpenWithNoIndexKeepsTheFile) {
