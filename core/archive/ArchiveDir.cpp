@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <stdexcept>
+
+#include "util/FileType.h"
 
 namespace vellum::archive {
 
@@ -14,6 +17,54 @@ std::filesystem::path ArchiveDir::warc_path(const std::string& name) const {
   auto open = warc_dir() / (name + std::string(kOpenSuffix));
   if (std::filesystem::exists(open)) return open;
   return closed;
+}
+
+namespace {
+
+std::filesystem::file_status status_of(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto st = std::filesystem::status(p, ec);
+  if (ec && st.type() == std::filesystem::file_type::none)
+    throw std::runtime_error("cannot look at " + p.string() + ": " + ec.message());
+  return st;
+}
+
+const std::string kNameOne = " (use --archive DIR to name one)";
+
+}  // namespace
+
+void ArchiveDir::check_readable() const {
+  using std::filesystem::file_type;
+  auto root = status_of(root_);
+  if (root.type() == file_type::not_found)
+    throw std::runtime_error("no archive at " + root_.string() + kNameOne);
+  if (root.type() != file_type::directory)
+    throw std::runtime_error("no archive at " + root_.string() + ": found " +
+                             util::file_type_name(root.type()) + ", expected an archive directory" +
+                             kNameOne);
+  if (status_of(warc_dir()).type() == file_type::not_found &&
+      status_of(index_file()).type() == file_type::not_found)
+    throw std::runtime_error("no archive at " + root_.string() +
+                             ": the directory has neither warc/ nor index.sqlite3 in it, expected "
+                             "a directory written by `vellum archive` or vellumd" +
+                             kNameOne);
+}
+
+void ArchiveDir::create_for_writing() const {
+  using std::filesystem::file_type;
+  for (const auto& dir : {root_, warc_dir()}) {
+    auto st = status_of(dir);
+    if (st.type() == file_type::not_found) continue;
+    if (st.type() != file_type::directory)
+      throw std::runtime_error("cannot write an archive at " + root_.string() + ": found " +
+                               util::file_type_name(st.type()) + " at " + dir.string() +
+                               ", expected a directory" + (dir == root_ ? kNameOne : ""));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(warc_dir(), ec);
+  if (ec)
+    throw std::runtime_error("cannot create the archive directory " + warc_dir().string() + ": " +
+                             ec.message());
 }
 
 bool is_warc_name(const std::string& name) {

@@ -31,6 +31,14 @@ class ArchiveDir {
   };
   std::vector<Entry> warc_files() const;
 
+  // For readers: throws a std::runtime_error saying what was found when the root is not an
+  // archive (nothing there, something other than a directory, or a directory with neither
+  // warc/ nor an index in it).
+  void check_readable() const;
+  // For writers: creates the root and warc/ where they are missing; what stands in the way
+  // (a file where a directory belongs) is named in the error.
+  void create_for_writing() const;
+
  private:
   std::filesystem::path root_;
 };

@@ -29,9 +29,7 @@ Reference parse_reference(const std::string& text) {
 }
 
 ArchiveReader::ArchiveReader(std::filesystem::path dir) : dir_(std::move(dir)) {
-  if (!std::filesystem::is_directory(dir_.root()))
-    throw std::runtime_error("no archive at " + dir_.root().string() +
-                             " (use --archive DIR to name one)");
+  dir_.check_readable();
   index_ = index::Index::open(dir_.index_file(), false);
 }
 

@@ -226,7 +226,7 @@ ArchiveWriter::ArchiveWriter(WriterOptions options, Logger log)
 
 std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger log) {
   std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
-  fs::create_directories(w->dir_.warc_dir());
+  w->dir_.create_for_writing();
   w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
   w->index_ = open_index_for_writing(w->dir_, w->options_.busy, w->log_);
   w->recover();
@@ -782,9 +782,13 @@ void ArchiveWriter::close() {
 ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
                       const ReindexProgress& progress) {
   ArchiveDir layout(dir);
+  layout.check_readable();
+  // Without warc/ there is nothing to rebuild from; clearing the index would lose the only
+  // record of captures whose files are elsewhere (an unmounted disk, a moved directory).
   if (!fs::is_directory(layout.warc_dir()))
-    throw std::runtime_error("no archive at " + dir.string() + " (missing " +
-                             layout.warc_dir().string() + ")");
+    throw std::runtime_error("no WARC files to index in " + dir.string() + ": found no directory " +
+                             layout.warc_dir().string() +
+                             ", expected the directory of WARC files the index is built from");
   int lock = take_lock(layout.lock_file(), log);
   ReindexReport report;
   try {

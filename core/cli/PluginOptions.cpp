@@ -40,6 +40,8 @@ std::vector<std::filesystem::path> plugin_dirs(const GlobalOptions& g) {
 plugins::HostOptions host_options(const GlobalOptions& g) {
   plugins::HostOptions ho;
   ho.dirs = plugin_dirs(g);
+  const char* env = std::getenv("VELLUM_PLUGIN_PATH");
+  ho.dirs_named = !g.plugin_dirs.empty() || (env && *env);
   ho.log = plugins::log_to_spdlog;
   ho.config = [tables = g.plugin_config](const std::string& name) {
     auto it = tables.find(name);

@@ -15,6 +15,7 @@
 #include "cli/Cli.h"
 #include "extract/ArticleJson.h"
 #include "plugins/PluginHost.h"
+#include "util/Digest.h"
 #include "util/OutputPath.h"
 #include "util/Time.h"
 #include "warc/HttpMessage.h"
@@ -182,12 +183,26 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     return 0;
   }
   if (o.format == "warc") {
+    // The records are written as stored, damaged or not (they may be all there is to salvage),
+    // but a block that does not match its digest is reported and fails the command.
     std::string out;
-    if (auto req = reader.read_request(row)) out += req->serialize();
-    out += reader.read_response(row).serialize();
+    int damaged = 0;
+    auto add = [&](const warc::WarcRecord& rec) {
+      if (const std::string* bd = rec.field("WARC-Block-Digest");
+          bd && util::warc_digest_matches(*bd, rec.block) == false) {
+        spdlog::error(
+            "capture {}: the {} record {} has block digest {}, the record says {}; it "
+            "is written as stored, damaged",
+            row.capture_id, rec.type(), rec.record_id(), util::warc_sha1(rec.block), *bd);
+        ++damaged;
+      }
+      out += rec.serialize();
+    };
+    if (auto req = reader.read_request(row)) add(*req);
+    add(reader.read_response(row));
     write_output(o.output, out, g.archive);
     report_restored(g, o, row, out.size());
-    return 0;
+    return damaged ? kExitFailure : kExitOk;
   }
   if (!o.no_follow) {
     index::CaptureRow target = reader.follow_redirects(row);

@@ -44,6 +44,12 @@ static void report_error(const GlobalOptions& g, const std::string& what) {
 
 namespace {
 
+// CLI11's check that a path exists, without the check's name added to the option's type in
+// --help ("FILE:FILE").
+CLI::Validator must_exist(const CLI::Validator& check) {
+  return CLI::Validator(check).description("");
+}
+
 // A number greater than 0, said in the found/expected form (CLI11's own range check prints the
 // limits of a double).
 CLI::Validator above_zero() {
@@ -88,7 +94,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", g.config,
                  "vellumd configuration: its archive.dir, plugin dirs, plugin settings and "
                  "control socket become the defaults")
-      ->check(CLI::ExistingFile);
+      ->type_name("FILE")
+      ->check(must_exist(CLI::ExistingFile));
   app.add_option("--socket", g.socket,
                  "The daemon's control socket (default: from --config, $VELLUM_SOCKET, "
                  "/run/vellum/vellumd.sock, or vellumd.sock in the archive directory)")
@@ -96,6 +103,7 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-dir", g.plugin_dirs,
                  "Load extractor plugins from DIR (repeatable; default: the installed directory)")
       ->type_name("DIR")
+      ->check(must_exist(CLI::ExistingDirectory))
       ->allow_extra_args(false);
   app.add_flag("--plugins-in-process", g.plugins_in_process,
                "archive, reextract: load the plugins into this process instead of worker "
@@ -153,7 +161,8 @@ int main(int argc, char** argv) {
   archive->add_option("--user-agent", ao.user_agent, "User-Agent header to send");
   archive
       ->add_option("--cacert", ao.cacert, "Verify servers with the CA certificates in FILE (PEM)")
-      ->check(CLI::ExistingFile);
+      ->type_name("FILE")
+      ->check(must_exist(CLI::ExistingFile));
 
   RestoreOptions ro;
   auto* restore = app.add_subcommand("restore", "Write out an archived capture");
@@ -221,7 +230,8 @@ int main(int argc, char** argv) {
   extract->add_option("page", eo.file, "PAGE.html ('-': standard input)")->required();
   extract->add_option("--url", eo.url, "The URL the page was served at");
   extract->add_option("--plugin", eo.plugin, "Use this plugin file (.so) instead of routing")
-      ->check(CLI::ExistingFile);
+      ->type_name("FILE")
+      ->check(must_exist(CLI::ExistingFile));
   extract->add_option("--format", eo.format, "Output format")
       ->check(CLI::IsMember({"json", "text", "markdown"}))
       ->capture_default_str();
@@ -263,12 +273,23 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    if (code == 0) return kExitOk;
+    // An unknown option in place of a required value ("search -foo") would be reported as the
+    // value missing: name the option instead.
+    std::vector<std::string> rest;
+    if (dynamic_cast<const CLI::RequiredError*>(&e)) rest = app.remaining(true);
+    std::string message = e.what();
+    if (!rest.empty() && rest.front().starts_with("-")) {
+      message = "found the unknown option " + rest.front() +
+                ", expected an option this command knows; a value that starts with '-' goes "
+                "after `--`";
+      std::cerr << "vellum: " << message << "\nRun with --help for more information.\n";
+    } else if (app.exit(e) == 0) {
+      return kExitOk;
+    }
     // The option may not have been applied when parsing stopped: look for it by hand.
     for (int i = 1; i < argc; ++i) {
       if (std::string_view(argv[i]) != "--json") continue;
-      print_json_line({{"error", e.what()}});
+      print_json_line({{"error", message}});
       break;
     }
     return kExitUsage;

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <thread>
 
+#include "util/FileType.h"
+
 namespace vellum::daemon {
 
 namespace {
@@ -67,7 +69,16 @@ std::string owning_group(const std::filesystem::path& socket) {
                              ": the control socket is open to vellumd's user and group only; add "
                              "yourself to " +
                              owning_group(socket) + " and log in again");
-    case ECONNREFUSED:
+    case ECONNREFUSED: {
+      // connect() refuses a path that is not a socket the same way as a socket no one listens on.
+      std::error_code ec;
+      auto type = std::filesystem::status(socket, ec).type();
+      if (!ec && type != std::filesystem::file_type::socket)
+        throw ControlError(Kind::kFailed, "cannot connect to vellumd at " + p + ": found " +
+                                              util::file_type_name(type) +
+                                              ", expected vellumd's control socket (is "
+                                              "--socket or daemon.socket the right path?)");
+    }
       throw ControlError(Kind::kStale, "nothing answers at " + p +
                                            ": the socket file is stale (vellumd stopped without "
                                            "removing it); start vellumd again");

@@ -244,7 +244,7 @@ struct Daemon::Impl {
     // Page bodies (hundreds of KiB each) get their own mappings, returned when freed, instead
     // of growing the arenas that a long idle daemon would otherwise keep.
     mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    fs::create_directories(c.archive.dir);
+    archive::ArchiveDir(c.archive.dir).create_for_writing();
 
     archive::WriterOptions wo;
     wo.dir = c.archive.dir;
@@ -342,6 +342,7 @@ struct Daemon::Impl {
   void load_plugins() {
     plugins::HostOptions ho;
     ho.dirs = cfg.plugins.dirs;
+    ho.dirs_named = !ho.dirs.empty();
     if (ho.dirs.empty()) ho.dirs.push_back(plugins::installed_plugin_dir());
     ho.log = plugins::log_to_spdlog;
     auto tables = cfg.plugins.config;

@@ -17,6 +17,7 @@
 
 #include "plugins/UrlClaim.h"
 #include "plugins/WorkerPool.h"
+#include "util/FileType.h"
 #include "util/Text.h"
 #include "util/Url.h"
 
@@ -260,6 +261,22 @@ std::size_t PluginHost::stop_idle_workers() {
 }
 
 std::vector<std::string> PluginHost::load_all() {
+  std::vector<std::string> missing;
+  if (impl_->options.dirs_named) {
+    for (const auto& dir : impl_->options.dirs) {
+      std::error_code ec;
+      auto type = fs::status(dir, ec).type();
+      if (type != fs::file_type::directory)
+        missing.push_back(dir.string() + ": found " + util::file_type_name(type) +
+                          ", expected a plugin directory");
+    }
+  }
+  auto problems = load_found();
+  problems.insert(problems.begin(), missing.begin(), missing.end());
+  return problems;
+}
+
+std::vector<std::string> PluginHost::load_found() {
   if (impl_->options.isolation.enabled) {
     // The plugins are loaded (with every check below) by a worker process; this process only
     // gets their descriptions and never maps their code.

@@ -74,6 +74,9 @@ struct HostOptions {
   // Per-plugin configuration tables by plugin name.
   std::function<nlohmann::json(const std::string& name)> config;
   IsolationOptions isolation = {};  // off: plugins load into this process
+  // The directories were named by the user (--plugin-dir, plugins.dirs, VELLUM_PLUGIN_PATH)
+  // rather than defaults that may not exist: load_all() reports each that is not a directory.
+  bool dirs_named = false;
 };
 
 // HostOptions::log that writes to spdlog's default logger as "<logger>: <message>".
@@ -106,6 +109,8 @@ class PluginHost {
   std::size_t stop_idle_workers();
 
  private:
+  std::vector<std::string> load_found();  // load_all() without the directory check
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,7 @@
 #include "util/OutputPath.h"
 
+#include "util/FileType.h"
+
 #include <stdexcept>
 #include <string>
 
@@ -8,23 +10,6 @@ namespace vellum::util {
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* kind_name(fs::file_type t) {
-  switch (t) {
-    case fs::file_type::directory:
-      return "a directory";
-    case fs::file_type::block:
-      return "a block device";
-    case fs::file_type::character:
-      return "a character device";
-    case fs::file_type::fifo:
-      return "a named pipe";
-    case fs::file_type::socket:
-      return "a socket";
-    default:
-      return "a special file";
-  }
-}
 
 // `p` with its directory resolved (symbolic links, "..") and its last component as given.
 fs::path placed(const fs::path& p) {
@@ -71,7 +56,7 @@ OutputKind check_output_path(const fs::path& target, const fs::path& archive_dir
   if (ec && st.type() == fs::file_type::none)
     throw std::runtime_error("-o " + target.string() +
                              ": cannot look at the path: " + ec.message());
-  throw std::runtime_error("-o " + target.string() + ": found " + kind_name(st.type()) +
+  throw std::runtime_error("-o " + target.string() + ": found " + file_type_name(st.type()) +
                            ", expected " +
                            (streams_allowed ? "a file name, a regular file, a character device "
                                               "or a pipe"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "archive/ArchiveDir.h"
 #include "support/Corpus.h"
@@ -327,6 +328,10 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
       {" archive --timeout 0 http://a.test/",
        "--timeout: found 0, expected a number greater than 0"},
       {" list --since notatime", "cannot read --since 'notatime': expected YYYY"},
+      // An unknown option where a value is required is named, not reported as the value missing.
+      {" search -foo", "found the unknown option -foo, expected an option this command knows"},
+      {" --plugin-dir " + shell_quote((tmp_ / "no-such-dir").string()) + " plugins",
+       "--plugin-dir: Directory does not exist"},
   };
   for (const auto& [args, expect] : cases) {
     auto [rc, err] = shell(v + args + " 2>&1");
@@ -336,6 +341,40 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
   auto [rc, out] = shell(v + " --json archive --no-extract -i " + shell_quote(bom.string()));
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\"url\":\"" + nginx_->url(pages_[0].path) + "\""), std::string::npos) << out;
+}
+
+// `restore --format warc` writes the stored records as they are, even damaged ones (they may be
+// all there is to salvage), but says which block fails its digest and exits non-zero.
+TEST_F(CliTest, RestoreAsWarcOfADamagedRecordSaysSoAndFails) {
+  std::string url = nginx_->url(pages_[0].path);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "archive", "--compression", "none",
+                        "--no-extract", url}),
+            0);
+  fs::path warc;
+  for (const auto& e : fs::directory_iterator(fs::path(archive_dir()) / "warc")) warc = e.path();
+  std::string data = read_file(warc);
+  const std::string page = read_file(pages_[0].file);
+  const std::string piece = page.substr(page.size() / 2, 64);
+  auto at = data.find(piece);
+  ASSERT_NE(at, std::string::npos);
+  data[at] = static_cast<char>(data[at] ^ 0x20);
+  write_file(warc, data);
+
+  auto [rc, out] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_dir()) +
+                         " restore " + shell_quote(url) + " --format warc -o " +
+                         shell_quote((tmp_ / "out.warc").string()) + " 2>&1");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("the response record"), std::string::npos) << out;
+  EXPECT_NE(out.find("has block digest sha1:"), std::string::npos) << out;
+  EXPECT_EQ(out.find("the request record"), std::string::npos) << "the request is intact: " << out;
+  // Written as stored: the damaged byte is there.
+  std::string written = read_file(tmp_ / "out.warc");
+  EXPECT_NE(written.find(data.substr(at, 64)), std::string::npos);
+  // The page itself is refused, as before.
+  EXPECT_EQ(run_vellum({"--archive", archive_dir(), "restore", url, "--format", "html", "-o",
+                        (tmp_ / "page.html").string()}),
+            1);
+  EXPECT_FALSE(fs::exists(tmp_ / "page.html"));
 }
 
 // Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.
@@ -379,4 +418,49 @@ TEST(CliPrograms, ReadingProgramLoadsNeitherTheFetcherNorTheExtractors) {
   EXPECT_EQ(reading.find("[libxml2"), std::string::npos) << reading;
   EXPECT_NE(capture.find("[libcurl"), std::string::npos) << capture;
   EXPECT_NE(capture.find("[libxml2"), std::string::npos) << capture;
+}
+
+// --archive naming something that is not an archive says what is there, for readers and
+// writers alike, and changes nothing; so does --socket naming something that is not a socket.
+TEST(CliPrograms, APathThatIsNoArchiveOrSocketSaysWhatIsThere) {
+  TempDir tmp("not-archive");
+  fs::path file = tmp / "file", empty = tmp / "empty";
+  write_file(file, "notes");
+  fs::create_directory(empty);
+  auto vellum = [](const fs::path& archive, const std::string& args) {
+    return shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive.string()) +
+                 " " + args + " 2>&1");
+  };
+  for (const std::string cmd :
+       {"list", "show abc", "verify", "reindex", "search words", "restore http://a.test/"}) {
+    auto [rc, out] = vellum(file, cmd);
+    EXPECT_EQ(rc, 1) << cmd;
+    EXPECT_NE(out.find("found a regular file, expected an archive directory"), std::string::npos)
+        << cmd << ": " << out;
+    // An empty directory is not an archive either: no advice to reindex what is not there.
+    std::tie(rc, out) = vellum(empty, cmd);
+    EXPECT_EQ(rc, 1) << cmd;
+    EXPECT_NE(out.find("the directory has neither warc/ nor index.sqlite3 in it"),
+              std::string::npos)
+        << cmd << ": " << out;
+  }
+  for (const std::string& cmd :
+       std::vector<std::string>{"archive http://127.0.0.1:9/", "import " + file.string()}) {
+    auto [rc, out] = vellum(file, cmd);
+    EXPECT_EQ(rc, 1) << cmd;
+    EXPECT_NE(out.find("cannot write an archive at " + file.string() +
+                       ": found a regular file at " + file.string() + ", expected a directory"),
+              std::string::npos)
+        << cmd << ": " << out;
+  }
+  EXPECT_EQ(read_file(file), "notes");
+  EXPECT_TRUE(fs::is_empty(empty));
+
+  auto [rc, out] = shell(shell_quote(VELLUM_CLI_PATH) + " --socket " + shell_quote(file.string()) +
+                         " status 2>&1");
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("found a regular file, expected vellumd's control socket"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("stale"), std::string::npos) << out;
+  EXPECT_EQ(read_file(file), "notes");
 }
