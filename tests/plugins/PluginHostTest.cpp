@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "plugins/PluginHost.h"
 #include "support/TempDir.h"
@@ -225,4 +226,24 @@ TEST(PluginHost, MostSpecificClaimWins) {
   EXPECT_EQ(a->title, "S:https://example.com/special/2");
   ASSERT_FALSE(logs.empty());
   EXPECT_EQ(logs.back(), "plugin.specific: extracting https://example.com/special/2");
+}
+
+// A plugin directory the user named (--plugin-dir, plugins.dirs, VELLUM_PLUGIN_PATH) that is
+// not one is reported; the default directories, which need not exist, are not.
+TEST(PluginHost, ANamedPluginDirectoryThatIsNoneIsReported) {
+  vellum::test::TempDir tmp("plugin-dirs");
+  const fs::path missing = tmp / "missing", file = tmp / "file";
+  { std::ofstream(file) << "x"; }
+  HostOptions named;
+  named.dirs = {missing, file};
+  named.dirs_named = true;
+  PluginHost host(named);
+  EXPECT_EQ(host.load_all(), (std::vector<std::string>{
+                                 missing.string() + ": found nothing, expected a plugin directory",
+                                 file.string() + ": found a regular file, expected a plugin "
+                                                 "directory"}));
+  HostOptions defaults;
+  defaults.dirs = {missing};
+  PluginHost quiet(defaults);
+  EXPECT_TRUE(quiet.load_all().empty());
 }
