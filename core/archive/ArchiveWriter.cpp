@@ -384,9 +384,18 @@ std::shared_ptr<ArchiveWriter::OpenFile> ArchiveWriter::current_file_locked() {
                            local_host_name(), warc::file_extension(options_.encoder.compression));
   fs::path path = dir_.warc_dir() / (f->name + std::string(kOpenSuffix));
   f->file = warc::WarcFile::create(path, encoder_.file_preamble());
-  f->file->append(encoder_.encode(build_warcinfo(f->name).serialize()));
-  f->indexed_to = f->file->size();
-  fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+  try {
+    f->file->append(encoder_.encode(build_warcinfo(f->name).serialize()));
+    f->indexed_to = f->file->size();
+    // Until its name is durable, nothing may be reported done in the file.
+    fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
+  } catch (...) {
+    // Nothing but the warcinfo is in it: remove it rather than leave an empty file behind.
+    f->file.reset();
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw;
+  }
   current_ = f;
   return f;
 }

@@ -179,6 +179,25 @@ TEST_F(WriteFaults, FailedSyncFailsTheCaptureAndCapturingGoesOnInANewFile) {
   expect_whole_archive(again);
 }
 
+// The directory entry of a new WARC file cannot be made durable (fsync of warc/ fails): the
+// capture that needed the file fails, since its name might not survive a power cut; the file,
+// holding nothing but its warcinfo, is removed; the next capture starts a file of its own.
+TEST_F(WriteFaults, FailedDirectorySyncFailsTheCaptureThatOpenedTheFile) {
+  Outcome r = archive({{"CALLS", "fsync"}, {"PATH", "/archive/warc$"}});
+  ASSERT_EQ(r.injected.size(), 1u) << r.describe();
+  EXPECT_EQ(r.status, 1);
+  auto bad = expect_failed_with(r, "sync");
+  EXPECT_EQ(bad.size(), 1u) << r.describe();
+  for (const auto& j : failed(r))
+    EXPECT_NE(j["error"].get<std::string>().find("cannot sync " + (archive_ / "warc").string()),
+              std::string::npos)
+        << r.describe();
+  EXPECT_EQ(warc_files().size(), 1u) << "the file whose name was not made durable is gone";
+  EXPECT_EQ(responses_in_files(), bodies_.size() - 1);
+  expect_whole_archive(r);
+  EXPECT_FALSE(restorable(bad[0]));
+}
+
 // A write that fails halfway (a short write, then EIO): the partial record is cut off again
 // at once, and the file is not written to any more.
 TEST_F(WriteFaults, ShortWriteLeavesNoPartialRecord) {

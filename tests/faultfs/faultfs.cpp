@@ -3,7 +3,8 @@
 // (EIO from fdatasync, a short write, a read that fails). Configured from the environment:
 //
 //   VELLUM_FAULT_CALLS  comma-separated calls to fail: write, pwrite, fsync, fdatasync, pread
-//   VELLUM_FAULT_PATH   only on descriptors whose path contains this text
+//   VELLUM_FAULT_PATH   only on descriptors whose path contains this text; with a '$' at its
+//                       end, whose path ends with it ("/warc$": the directory, not its files)
 //   VELLUM_FAULT_SKIP   matching calls that succeed before the first failure (default 0)
 //   VELLUM_FAULT_COUNT  how many matching calls fail after that; 0 = every one (default 1)
 //   VELLUM_FAULT_ERRNO  the errno they fail with (default EIO)
@@ -79,6 +80,13 @@ const Settings& settings() {
 
 std::atomic<long> matched{0};
 
+bool path_matches(const char* target, const char* pattern) {
+  std::size_t n = std::strlen(pattern);
+  if (n == 0 || pattern[n - 1] != '$') return std::strstr(target, pattern) != nullptr;
+  std::size_t t = std::strlen(target);
+  return t >= n - 1 && std::memcmp(target + t - (n - 1), pattern, n - 1) == 0;
+}
+
 enum class Fault { kNone, kFail, kShort };
 
 // Whether (and how) this call on `fd` fails; errno is set and the failure logged.
@@ -91,7 +99,7 @@ Fault inject(Call call, int fd) {
   ssize_t n = ::readlink(link, target, sizeof target - 1);
   if (n <= 0) return Fault::kNone;
   target[n] = '\0';
-  if (std::strstr(target, s.path) == nullptr) return Fault::kNone;
+  if (!path_matches(target, s.path)) return Fault::kNone;
   long k = matched.fetch_add(1);
   if (k < s.skip || (s.count > 0 && k >= s.skip + s.count)) return Fault::kNone;
   bool cut = s.short_first && k == s.skip && (call == kWrite || call == kPwrite);
