@@ -306,7 +306,7 @@ bool Index::has_column(const char* table, const char* column) {
   Stmt st{prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2")};
   sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-  return sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+  return step(st, "cannot read the schema") == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
 }
 
 void Index::exec(const char* sql) {
@@ -318,6 +318,22 @@ void Index::exec(const char* sql) {
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) throw IndexDamaged("index: " + msg);
     throw std::runtime_error("index: " + msg);
   }
+}
+
+int Index::step(sqlite3_stmt* st, const char* what) {
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+  fail(what);
+}
+
+void Index::fail(const std::string& what) {
+  const int code = sqlite3_errcode(db_) & 0xff;
+  std::string msg = "index: " + what + ": " + sqlite3_errmsg(db_);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+    throw IndexDamaged(msg +
+                       "; the index is damaged: `vellum reindex` rebuilds it from the WARC files "
+                       "(a writer opening the archive sets it aside and rebuilds it)");
+  throw std::runtime_error(msg);
 }
 
 void Index::begin() {
@@ -357,8 +373,7 @@ void Index::add_capture(const CaptureRow& r) {
   bind_value(st, 17, static_cast<std::int64_t>(r.length));
   bind_value(st, 18, static_cast<std::int64_t>(r.request_offset));
   bind_value(st, 19, static_cast<std::int64_t>(r.request_length));
-  if (sqlite3_step(st) != SQLITE_DONE)
-    throw std::runtime_error(std::string("index: cannot add capture: ") + sqlite3_errmsg(db_));
+  step(st, "cannot add capture");
 }
 
 void Index::remove_from(const std::string& file, std::uint64_t offset) {
@@ -368,8 +383,7 @@ void Index::remove_from(const std::string& file, std::uint64_t offset) {
     bind_value(st, 1, file);
     bind_value(st, 2, static_cast<std::int64_t>(offset));
     if (sqlite3_step(st) != SQLITE_DONE)
-      throw std::runtime_error("index: cannot remove the rows of " + file + " from offset " +
-                               std::to_string(offset) + ": " + sqlite3_errmsg(db_));
+      fail("cannot remove the rows of " + file + " from offset " + std::to_string(offset));
   }
 }
 
@@ -392,8 +406,7 @@ void Index::add_article(const ArticleRow& r) {
   bind_value(st, 8, r.published);
   bind_value(st, 9, r.source_domain);
   bind_value(st, 10, r.extractor);
-  if (sqlite3_step(st) != SQLITE_DONE)
-    throw std::runtime_error(std::string("index: cannot add article: ") + sqlite3_errmsg(db_));
+  step(st, "cannot add article");
   if (sqlite3_changes(db_) == 0) return;  // an older metadata record: the newer article stays
   Stmt text{
       prepare("REPLACE INTO articles_text(rowid, title, lead, body) "
@@ -401,8 +414,7 @@ void Index::add_article(const ArticleRow& r) {
   bind_value(text, 1, r.capture_id);
   bind_value(text, 2, r.lead);
   bind_value(text, 3, r.body_text);
-  if (sqlite3_step(text) != SQLITE_DONE)
-    throw std::runtime_error(std::string("index: cannot add article text: ") + sqlite3_errmsg(db_));
+  step(text, "cannot add article text");
 }
 
 std::optional<ArticleRow> Index::article(const std::string& capture_id) {
@@ -410,7 +422,7 @@ std::optional<ArticleRow> Index::article(const std::string& capture_id) {
       "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
       "extractor FROM articles WHERE capture_id = ?")};
   bind_value(st, 1, capture_id);
-  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  if (step(st, "cannot read article") != SQLITE_ROW) return std::nullopt;
   ArticleRow r;
   r.capture_id = text(st, 0);
   r.record_id = text(st, 1);
@@ -430,7 +442,7 @@ std::optional<Index::ArticleText> Index::article_text(const std::string& capture
       prepare("SELECT t.title, t.body FROM articles a JOIN articles_text t ON t.rowid = a.rowid "
               "WHERE a.capture_id = ?")};
   bind_value(st, 1, capture_id);
-  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  if (step(st, "cannot read article text") != SQLITE_ROW) return std::nullopt;
   return ArticleText{text(st, 0), text(st, 1)};
 }
 
@@ -438,8 +450,7 @@ void Index::remove_file(const std::string& file) {
   remove_from(file, 0);
   Stmt st{prepare("DELETE FROM files WHERE name = ?")};
   bind_value(st, 1, file);
-  if (sqlite3_step(st) != SQLITE_DONE)
-    throw std::runtime_error("index: cannot remove file " + file + ": " + sqlite3_errmsg(db_));
+  if (sqlite3_step(st) != SQLITE_DONE) fail("cannot remove file " + file);
 }
 
 void Index::clear() {
@@ -493,7 +504,11 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
     h.score = -sqlite3_column_double(st, 21);
     hits.push_back(std::move(h));
   }
-  if (rc != SQLITE_DONE) throw failed("failed");
+  if (rc != SQLITE_DONE) {
+    const int code = sqlite3_errcode(db_) & 0xff;
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) fail("search failed");
+    throw failed("failed");
+  }
 
   // The snippet comes from the body when the match is there, else from the lead, else from the
   // title. Matches are marked with control characters first (which articles do not use) to
@@ -507,7 +522,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
     sqlite3_reset(snip);
     bind_value(snip, 1, match);
     bind_value(snip, 2, text_ids[i]);
-    if (sqlite3_step(snip) != SQLITE_ROW) continue;
+    if (step(snip, "cannot read a search snippet") != SQLITE_ROW) continue;
     std::string best;
     for (int k = 0; k < 3 && best.empty(); ++k) {  // body, lead, title
       std::string s = text(snip, k);
@@ -530,10 +545,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
 
 std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {
   std::vector<CaptureRow> rows;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) rows.push_back(capture_at(st, 0));
-  if (rc != SQLITE_DONE)
-    throw std::runtime_error(std::string("index: query failed: ") + sqlite3_errmsg(db_));
+  while (step(st, "query failed") == SQLITE_ROW) rows.push_back(capture_at(st, 0));
   return rows;
 }
 
@@ -601,14 +613,14 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
 
 std::uint64_t Index::capture_count() {
   Stmt st{prepare("SELECT count(*) FROM captures")};
-  sqlite3_step(st);
+  if (step(st, "cannot count captures") != SQLITE_ROW) return 0;
   return static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
 }
 
 std::optional<FileRow> Index::file(const std::string& name) {
   Stmt st{prepare("SELECT name, indexed_to, closed FROM files WHERE name = ?")};
   bind_value(st, 1, name);
-  if (sqlite3_step(st) != SQLITE_ROW) return std::nullopt;
+  if (step(st, "cannot read file") != SQLITE_ROW) return std::nullopt;
   return FileRow{text(st, 0), static_cast<std::uint64_t>(sqlite3_column_int64(st, 1)),
                  sqlite3_column_int(st, 2) != 0};
 }
@@ -616,7 +628,7 @@ std::optional<FileRow> Index::file(const std::string& name) {
 std::vector<FileRow> Index::files() {
   Stmt st{prepare("SELECT name, indexed_to, closed FROM files ORDER BY name")};
   std::vector<FileRow> out;
-  while (sqlite3_step(st) == SQLITE_ROW)
+  while (step(st, "cannot list files") == SQLITE_ROW)
     out.push_back({text(st, 0), static_cast<std::uint64_t>(sqlite3_column_int64(st, 1)),
                    sqlite3_column_int(st, 2) != 0});
   return out;
@@ -627,8 +639,7 @@ void Index::set_file(const FileRow& row) {
   bind_value(st, 1, row.name);
   bind_value(st, 2, static_cast<std::int64_t>(row.indexed_to));
   bind_value(st, 3, std::int64_t{row.closed ? 1 : 0});
-  if (sqlite3_step(st) != SQLITE_DONE)
-    throw std::runtime_error(std::string("index: cannot record file: ") + sqlite3_errmsg(db_));
+  step(st, "cannot record file");
 }
 
 }  // namespace vellum::index

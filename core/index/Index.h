@@ -153,6 +153,11 @@ class Index {
   explicit Index(sqlite3* db);
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
+  // One step of a statement: SQLITE_ROW or SQLITE_DONE. Anything else throws (IndexDamaged,
+  // with the way out, when SQLite finds the file malformed): an error is never taken for "no
+  // such row" or for the end of the rows.
+  int step(sqlite3_stmt* st, const char* what);
+  [[noreturn]] void fail(const std::string& what);
   bool has_column(const char* table, const char* column);
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
   sqlite3* db_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
+#include <fstream>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -358,4 +359,41 @@ TEST(SearchQueryTest, ErrorsSayWhatWasFoundAndExpected) {
   EXPECT_EQ(message("- & +"),
             "search query '- & +': found no words, expected a word, a "
             "\"phrase\", a prefix such as vacc* or '('");
+}
+
+// Pages SQLite finds malformed are an error that says the index is damaged and how to rebuild
+// it, from every look-up: never "no such capture" or "no such file", which would send a reader
+// looking in the wrong place and a writer's recovery down the path for a file it never saw.
+TEST_F(IndexSearchTest, ADamagedIndexIsNeverTakenForAMissingRow) {
+  add("c1", "http://a.test/1", kDay1, "Title", "Body text");
+  idx_->set_file({"a.warc.zst", 100, false});
+  idx_.reset();
+  {
+    // Every page but the first (the file header and the schema) gets a header that no b-tree
+    // page has.
+    std::fstream f(file(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const std::streamoff size = f.tellg();
+    for (std::streamoff page = 4096; page < size; page += 4096) {
+      f.seekp(page);
+      f.write("\x0d\xff\xff\xff\xff\xff\xff\xff", 8);
+    }
+  }
+  auto reader = Index::open(file(), false);
+  auto expect_damaged = [](const std::function<void()>& call, const char* what) {
+    try {
+      call();
+      ADD_FAILURE() << what << ": no error";
+    } catch (const IndexDamaged& e) {
+      EXPECT_NE(std::string(e.what()).find("`vellum reindex` rebuilds it"), std::string::npos)
+          << what << ": " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << what << ": " << e.what();
+    }
+  };
+  expect_damaged([&] { reader->file("a.warc.zst"); }, "file");
+  expect_damaged([&] { reader->files(); }, "files");
+  expect_damaged([&] { reader->article("c1"); }, "article");
+  expect_damaged([&] { reader->capture_count(); }, "capture_count");
+  expect_damaged([&] { reader->by_record_id("<urn:uuid:c1>"); }, "by_record_id");
 }
