@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "util/Digest.h"
+#include "util/Json.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "warc/WarcReader.h"
@@ -98,7 +99,7 @@ nlohmann::json ArchiveReader::article(const index::ArticleRow& a) {
     throw std::runtime_error(where + ": the article of capture " + a.capture_id +
                              " has block digest " + util::warc_sha1(rec.block) +
                              ", the record says " + *bd + "; the stored data is damaged");
-  auto j = nlohmann::json::parse(rec.block, nullptr, false);
+  auto j = util::parse_json(rec.block);
   if (!j.is_object())
     throw std::runtime_error(where + ": the article of capture " + a.capture_id +
                              " is not a JSON object, expected the article JSON");

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include "util/Digest.h"
+#include "util/Json.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
@@ -115,7 +116,7 @@ std::optional<std::pair<index::ArticleRow, nlohmann::json>> article_of_record(
     const warc::WarcRecord& record) {
   if (record.type() != "metadata" || record.field_or("Content-Type") != kArticleContentType)
     return std::nullopt;
-  auto j = nlohmann::json::parse(record.block, nullptr, false);
+  auto j = util::parse_json(record.block);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   auto row = article_row_from_record(record, j);
   if (!row) return std::nullopt;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "util/FileType.h"
+#include "util/Json.h"
 
 namespace vellum::daemon {
 
@@ -177,7 +178,7 @@ nlohmann::json control_request(const std::filesystem::path& socket, const nlohma
   }
 
   reply.resize(reply.find('\n'));
-  nlohmann::json response = nlohmann::json::parse(reply, nullptr, false);
+  nlohmann::json response = util::parse_json(reply);
   if (response.is_discarded())
     throw ControlError(Kind::kMalformedReply, "vellumd sent a malformed reply: not JSON");
   if (!response.is_object())

@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/Json.h"
+
 namespace vellum::daemon {
 
 namespace {
@@ -181,6 +183,11 @@ struct ControlServer::Impl::Session : std::enable_shared_from_this<Session> {
 
   static Pending parse(const std::string& line) {
     Pending p;
+    if (util::json_depth(line) > util::kMaxJsonDepth) {
+      p.error = "the request nests arrays and objects more than " +
+                std::to_string(util::kMaxJsonDepth) + " deep, expected a flat request";
+      return p;
+    }
     try {
       p.request = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {

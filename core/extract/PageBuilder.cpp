@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "util/Json.h"
 #include "util/Text.h"
 #include "warc/HttpMessage.h"
 
@@ -238,7 +239,7 @@ void fill_from_document(Page& page) {
   for (const Node& s : doc.xpath("//script[@type]")) {
     std::string type = util::to_lower(s.attr("type"));
     if (type.find("ld+json") == std::string::npos) continue;
-    auto j = nlohmann::json::parse(clean_json_text(s.raw_text()), nullptr, false);
+    auto j = util::parse_json(clean_json_text(s.raw_text()));
     if (j.is_discarded()) continue;
     collect_json_ld(j, page.json_ld);
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "extract/PageBuilder.h"
+#include "util/Json.h"
 
 namespace vellum::plugins::wire {
 
@@ -124,7 +125,7 @@ IoResult read_frame(int fd, Frame& frame, Deadline deadline) {
                                  " bytes, expected at most " + std::to_string(kMaxBodyBytes)};
   frame.body.assign(blen, '\0');
   if (auto r = read_all(fd, frame.body.data(), blen, deadline); r.status != IoStatus::ok) return r;
-  frame.header = json::parse(header, nullptr, false);
+  frame.header = util::parse_json(header);
   if (!frame.header.is_object())
     return {IoStatus::error, "found a frame header that is not a JSON object, expected one"};
   return {};

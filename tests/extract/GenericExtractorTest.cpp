@@ -135,6 +135,24 @@ TEST(GenericExtractor, EmptyAndDegeneratePages) {
   EXPECT_LE(a.sections.size(), 1u);
 }
 
+// JSON-LD nested tens of thousands deep is valid JSON that would exhaust the stack when copied
+// or walked: the block is ignored, the rest of the page is read.
+TEST(GenericExtractor, DeeplyNestedJsonLdIsIgnored) {
+  const std::size_t depth = 70'000;
+  std::string deep =
+      "{\"@type\":\"NewsArticle\",\"headline\":\"Too deep\",\"x\":" + std::string(depth, '[') +
+      "1" + std::string(depth, ']') + "}";
+  std::string html = "<html><head><script type='application/ld+json'>" + deep +
+                     "</script><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
+                     "\"headline\":\"Shallow headline\"}</script></head><body><p>" +
+                     kPara1 + "</p></body></html>";
+  Page page = build_page_from_html(html, "https://x.example/a");
+  ASSERT_EQ(page.json_ld.size(), 1u);
+  auto a = GenericExtractor().extract(page);
+  EXPECT_EQ(a.title, "Shallow headline");
+  EXPECT_NE(a.body_text().find("transit plan"), std::string::npos);
+}
+
 TEST(GenericExtractor, TitleSourcesAndSiteSuffix) {
   auto t = [](const std::string& head, const std::string& body = "") {
     return GenericExtractor()

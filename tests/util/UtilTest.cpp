@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "util/Json.h"
 #include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
@@ -121,4 +122,18 @@ TEST(Text, OneLineCollapsesEveryRunOfWhiteSpace) {
                      "bar"),
             "caf\xc3\xa9\xc2\xa0"
             "bar");  // only ASCII space
+}
+
+TEST(Json, NestingIsBoundedAndCountedOutsideStrings) {
+  using vellum::util::json_depth;
+  using vellum::util::parse_json;
+  EXPECT_EQ(json_depth("1"), 0u);
+  EXPECT_EQ(json_depth(R"({"a":[1,{"b":2}]})"), 3u);
+  // Brackets inside strings, escaped quotes included, do not count.
+  EXPECT_EQ(json_depth(R"({"a":"[[[{\"[[["})"), 1u);
+  EXPECT_EQ(json_depth(std::string(1000, '['), 10), 11u);
+  EXPECT_EQ(parse_json(R"({"a":[1,2]})")["a"][1], 2);
+  EXPECT_TRUE(parse_json(std::string(65, '[') + std::string(65, ']')).is_discarded());
+  EXPECT_FALSE(parse_json(std::string(64, '[') + std::string(64, ']')).is_discarded());
+  EXPECT_TRUE(parse_json("{not json").is_discarded());
 }
