@@ -116,6 +116,7 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   out.head = *head;
   const warc::WarcRecord* source = &rec;
   warc::WarcRecord original;
+  bool cut = row.truncated;
   if (row.record_type == "revisit") {
     auto target = index_->by_record_id(row.refers_to);
     if (!target)
@@ -123,6 +124,7 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
                                ", which is not in the index");
     original = read_response(*target);
     source = &original;
+    cut = target->truncated;
   }
   auto source_head = warc::parse_http_head(source->block);
   if (!source_head) throw std::runtime_error("record " + source->record_id() + " has no HTTP head");
@@ -135,7 +137,7 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
                              util::warc_sha1(p.bytes) + ", the record says " + expected +
                              "; the stored data is damaged");
   out.entity = std::move(p.bytes);
-  out.complete = p.complete && !row.truncated;
+  out.complete = p.complete && !cut;
   return out;
 }
 

@@ -415,6 +415,14 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
       std::lock_guard lk(index_mu_);
       if (!index_) throw std::runtime_error("archive writer is closed");
       previous = index_->latest(util::surt(hop.url));
+      // A revisit refers to the record that holds the payload, with that record's URI and
+      // date, not to the revisit before it.
+      if (previous && previous->record_type == "revisit" && !previous->refers_to.empty()) {
+        if (auto original = index_->by_record_id(previous->refers_to);
+            original && original->record_type == "response" &&
+            original->payload_digest == previous->payload_digest)
+          previous = std::move(original);
+      }
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);
     std::string req = encoder_.encode(recs.request.serialize());

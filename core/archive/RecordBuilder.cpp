@@ -77,7 +77,9 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
   resp.set("Content-Type", "application/http;msgtype=response");
   resp.set("WARC-Block-Digest", util::warc_sha1(block_digest.finish()));
   if (!payload_digest.empty()) resp.set("WARC-Payload-Digest", payload_digest);
-  if (hop.truncated) resp.set("WARC-Truncated", "length");
+  // A revisit's block is the response cut before its duplicate body, which the identical-
+  // payload-digest profile marks as truncated by length (WARC 1.1, 6.7.2).
+  if (hop.truncated || !refers_to.empty()) resp.set("WARC-Truncated", "length");
 
   warc::WarcRecord& req = out.request;
   set_common(req, "request", request_id, date, hop.url);
@@ -180,7 +182,9 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
   row.payload_digest = record.field_or("WARC-Payload-Digest");
   row.refers_to = record.field_or("WARC-Refers-To");
   row.ip = record.field_or("WARC-IP-Address");
-  row.truncated = record.field("WARC-Truncated") != nullptr;
+  // On a revisit, WARC-Truncated marks the body left out as a duplicate: the payload is the
+  // original's, whole unless the original was cut.
+  row.truncated = type != "revisit" && record.field("WARC-Truncated") != nullptr;
   if (auto head = warc::parse_http_head(block)) {
     row.status = head->status;
     row.mime = head->media_type();

@@ -156,6 +156,41 @@ TEST(Archive, UnchangedRecaptureBecomesRevisit) {
   EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
+// Every revisit names the record that holds the payload, by id, URI and date alike, however
+// many unchanged captures came between; its block (the response head) is marked truncated by
+// length, as the identical-payload-digest profile requires, and restores as the whole page.
+TEST(Archive, RevisitsReferToTheOriginalNotTheRevisitBefore) {
+  test::TempDir tmp("arch");
+  std::vector<std::string> ids;
+  const std::vector<std::string> urls = {"http://example.test/q?b=2&a=1",
+                                         "http://www.example.test/q?b=2&a=1",
+                                         "http://example.test/q?b=2&a=1"};
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    auto h = make_hop(urls[i], 200, "same body");
+    h.started = *util::parse_warc_date("2026-01-0" + std::to_string(i + 1) + "T00:00:00Z");
+    ids.push_back(w->store(one(h)).hops[0].capture_id);
+  }
+  archive::ArchiveReader reader(tmp.path());
+  auto original = reader.read_response(reader.resolve(ids[0]));
+  ASSERT_EQ(original.type(), "response");
+  EXPECT_EQ(original.field("WARC-Truncated"), nullptr);
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    auto row = reader.resolve(ids[i]);
+    ASSERT_EQ(row.record_type, "revisit") << i;
+    auto rec = reader.read_response(row);
+    EXPECT_EQ(rec.field_or("WARC-Refers-To"), original.record_id()) << i;
+    EXPECT_EQ(rec.field_or("WARC-Refers-To-Target-URI"), original.field_or("WARC-Target-URI")) << i;
+    EXPECT_EQ(rec.field_or("WARC-Refers-To-Date"), original.field_or("WARC-Date")) << i;
+    EXPECT_EQ(rec.field_or("WARC-Truncated"), "length") << i;
+    EXPECT_FALSE(row.truncated) << "the payload of a revisit is the original's, whole";
+    auto p = reader.payload(row);
+    EXPECT_EQ(p.entity, "same body");
+    EXPECT_TRUE(p.complete);
+  }
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
 TEST(Archive, UrlAtTimestampPicksNearestEarlierCapture) {
   test::TempDir tmp("arch");
   {
