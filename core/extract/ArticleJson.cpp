@@ -1,5 +1,7 @@
 #include "extract/ArticleJson.h"
 
+#include "extract/TextUtil.h"
+
 #include "util/Url.h"
 
 namespace vellum::extract {
@@ -10,9 +12,11 @@ nlohmann::json or_null(const std::string& s) {
   return s.empty() ? nlohmann::json() : nlohmann::json(s);
 }
 
+// Fields as printed: without control characters, which articles stored by older versions may
+// hold and which a terminal would obey.
 std::string str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != j.end() && it->is_string() ? printable(it->get<std::string>()) : std::string();
 }
 
 std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
@@ -20,7 +24,7 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_array()) return out;
   for (const auto& v : *it)
-    if (v.is_string()) out.push_back(v.get<std::string>());
+    if (v.is_string()) out.push_back(printable(v.get<std::string>()));
   return out;
 }
 

@@ -20,13 +20,42 @@ std::size_t unicode_space(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+std::size_t control_char(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x20 || c == 0x7F) return 1;
+  if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+      static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+    return 2;
+  return 0;
+}
+
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] != '\n' && s[i] != '\t') {
+      if (std::size_t n = control_char(s, i)) {
+        i += n;
+        continue;
+      }
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
 std::string clean_text(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   bool space = false;
   for (std::size_t i = 0; i < s.size();) {
     char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+    if (std::size_t n = control_char(s, i)) {  // whitespace among them
+      space = true;
+      i += n;
+      continue;
+    }
+    if (c == ' ') {
       space = true;
       ++i;
       continue;

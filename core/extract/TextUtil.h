@@ -8,8 +8,16 @@
 namespace vellum::extract {
 
 // Collapses whitespace (including U+00A0 and other Unicode spaces, zero-width characters) to
-// single spaces and trims.
+// single spaces and trims. Control characters (C0 other than whitespace, DEL, C1) count as
+// spaces: text from a page never carries terminal escape sequences into the archive.
 std::string clean_text(std::string_view s);
+
+// `s` without control characters other than newline and tab, for printing text that may have
+// been stored before clean_text dropped them.
+std::string printable(std::string_view s);
+
+// Length of the control character at `i` (1 for C0 and DEL, 2 for a C1 in UTF-8), or 0.
+std::size_t control_char(std::string_view s, std::size_t i);
 
 // Trims ASCII whitespace.
 std::string trim_ascii(std::string_view s);

@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "extract/ArticleJson.h"
+#include "extract/GenericExtractor.h"
+#include "extract/PageBuilder.h"
 #include "support/TempDir.h"
 
 using namespace vellum;
@@ -43,4 +45,27 @@ TEST(ArticleText, MatchesTheSeedLayoutWithTheTitleOnce) {
   std::string expected = title + "\n\n" + rest;
   if (!expected.ends_with("\n")) expected += "\n";
   EXPECT_EQ(extract::article_text(j), expected);
+}
+
+// Text from a page never carries terminal escape sequences to the reader: control characters
+// from JSON-LD and meta values are spaces in the article, and an article stored with them (by
+// an older version or a plugin) prints without them.
+TEST(ArticleText, ControlCharactersNeverReachTheOutput) {
+  using namespace vellum::extract;
+  const std::string html =
+      "<html><head><script type='application/ld+json'>{\"@type\":\"NewsArticle\",\"headline\":"
+      "\"Evil \\u001b]0;pwned\\u0007\\u001b[2J title\\u009b31m\",\"author\":\"Ann\\u001b[1mLee\"}"
+      "</script></head><body><p>Body.</p></body></html>";
+  Article a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_EQ(a.title, "Evil ]0;pwned [2J title 31m");
+  ASSERT_EQ(a.authors.size(), 1u);
+  EXPECT_EQ(a.authors[0], "Ann [1mLee");
+
+  nlohmann::json j = {{"title", "Stored \x1b[2J\x07title"},
+                      {"url", "https://x.example/a"},
+                      {"sections", {{{"paragraphs", {"One\x1b]0;x\x07 paragraph."}}}}}};
+  for (const std::string& out : {article_text(j), article_markdown(j)}) {
+    for (char c : out) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << out;
+    EXPECT_NE(out.find("Stored [2Jtitle"), std::string::npos) << out;
+  }
 }
