@@ -409,7 +409,8 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url = field(*ld, "url");
   }
   if (!m.canonical_url.empty()) m.canonical_url = resolve_url(page.final_url, m.canonical_url);
-  if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url = page.final_url;
+  // Only what the page declares: the article JSON says null rather than guess.
+  if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url.clear();
 
   // Description.
   if (ld) m.description = field(*ld, "description");

@@ -127,6 +127,22 @@ TEST(GenericExtractor, DivTextWithLineBreaksAndNoMetadata) {
   EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
 }
 
+// The canonical URL is what the page declares, or nothing: never the URL it was fetched from.
+TEST(GenericExtractor, CanonicalUrlOnlyWhenThePageDeclaresOne) {
+  auto canonical = [](const std::string& head) {
+    return GenericExtractor()
+        .extract(build_page_from_html(
+            "<html><head>" + head + "</head><body><p>" + std::string(kPara1) + "</p></body></html>",
+            "https://x.example/a?utm=1#top"))
+        .canonical_url;
+  };
+  EXPECT_EQ(canonical(""), "");
+  EXPECT_EQ(canonical("<link rel=canonical href='/a'>"), "https://x.example/a");
+  EXPECT_EQ(canonical("<meta property='og:url' content='https://x.example/b'>"),
+            "https://x.example/b");
+  EXPECT_EQ(canonical("<link rel=canonical href='javascript:void(0)'>"), "");
+}
+
 TEST(GenericExtractor, EmptyAndDegeneratePages) {
   GenericExtractor ex;
   EXPECT_TRUE(ex.extract(build_page_from_html("", "https://x.example/")).sections.empty());
