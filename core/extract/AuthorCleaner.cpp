@@ -95,6 +95,7 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
   std::vector<std::string> out;
   std::vector<std::string> seen;
   for (const auto& r : raw) {
+    if (out.size() >= kMaxAuthors) break;
     std::string s = clean_text(r);
     if (s.empty() || is_url(s)) continue;
     s = strip_by(s);
@@ -114,6 +115,7 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
     std::vector<std::string> parts;
     split_into(s, parts);
     for (auto& p : parts) {
+      if (out.size() >= kMaxAuthors) break;
       p = strip_suffix(p);
       while (!p.empty() && (p.back() == '.' || p.back() == ':')) p.pop_back();
       if (p.empty() || is_url(p) || !has_letter(p) || char_count(p) > 80 || p[0] == '(' ||

@@ -1,6 +1,8 @@
 #include "extract/MetadataExtractor.h"
 
 #include <cstring>
+#include <optional>
+#include <unordered_map>
 
 #include "extract/AuthorCleaner.h"
 #include "extract/ContentExtractor.h"
@@ -69,11 +71,19 @@ class Collector {
  public:
   explicit Collector(const Page& p) : page_(p) {}
 
+  // The first object with this @id and a name; the objects are indexed once per page, so that
+  // thousands of references cost one look-up each.
   const json* find_by_id(const std::string& id) const {
     if (id.empty()) return nullptr;
-    for (const auto& o : page_.json_ld)
-      if (o.is_object() && field(o, "@id") == id && o.contains("name")) return &o;
-    return nullptr;
+    if (!by_id_) {
+      by_id_.emplace();
+      for (const auto& o : page_.json_ld) {
+        if (!o.is_object() || !o.contains("name")) continue;
+        if (std::string key = field(o, "@id"); !key.empty()) by_id_->emplace(key, &o);
+      }
+    }
+    auto it = by_id_->find(id);
+    return it == by_id_->end() ? nullptr : it->second;
   }
 
   void authors_from(const json& a, std::vector<std::string>& out) const {
@@ -111,6 +121,7 @@ class Collector {
 
  private:
   const Page& page_;
+  mutable std::optional<std::unordered_map<std::string, const json*>> by_id_;
 };
 
 std::string first_meta(const Page& page, std::initializer_list<const char*> keys) {
@@ -418,9 +429,11 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     m.description = first_meta(page, {"og:description", "twitter:description", "description"});
 
   // Tags.
+  // At most kMaxTags, so that a keywords list of thousands costs no more than its length.
+  constexpr std::size_t kMaxTags = 64;
   auto add_tags = [&](const std::string& v) {
     std::size_t s = 0;
-    while (s <= v.size()) {
+    while (s <= v.size() && m.tags.size() < kMaxTags) {
       auto e = v.find(',', s);
       std::string t = clean_text(v.substr(s, e == std::string::npos ? std::string::npos : e - s));
       if (!t.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "extract/AuthorCleaner.h"
 #include "extract/ContentExtractor.h"
 #include "extract/GenericExtractor.h"
 #include "extract/MetadataExtractor.h"
@@ -125,6 +126,38 @@ TEST(GenericExtractor, DivTextWithLineBreaksAndNoMetadata) {
   EXPECT_TRUE(a.authors.empty());
   ASSERT_EQ(a.sections.size(), 1u);
   EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+}
+
+// Lists of thousands (keywords, authors, @id references) are cut to a bound, so that their
+// cost follows their length and the article holds what a reader can use.
+TEST(GenericExtractor, HugeMetadataListsAreBounded) {
+  std::string keywords, names, refs, graph;
+  for (int i = 0; i < 20'000; ++i) {
+    keywords += (i ? "," : "") + std::string("topic") + std::to_string(i);
+    names += (i ? " and " : "") + std::string("Writer") + std::to_string(i) + " Name";
+  }
+  for (int i = 0; i < 2'000; ++i) {
+    refs += std::string(i ? "," : "") + "{\"@id\":\"#p" + std::to_string(i) + "\"}";
+    graph += ",{\"@type\":\"Person\",\"@id\":\"#p" + std::to_string(i) + "\",\"name\":\"Person " +
+             std::to_string(i) + "\"}";
+  }
+  auto extract = [](const std::string& head) {
+    return GenericExtractor().extract(build_page_from_html(
+        "<html><head>" + head + "</head><body><p>" + std::string(kPara1) + "</p></body></html>",
+        "https://x.example/a"));
+  };
+  auto a = extract("<meta name=keywords content='" + keywords + "'><meta name=author content='" +
+                   names + "'>");
+  ASSERT_EQ(a.tags.size(), 64u);
+  EXPECT_EQ(a.tags.front(), "topic0");
+  ASSERT_EQ(a.authors.size(), kMaxAuthors);
+  EXPECT_EQ(a.authors.front(), "Writer0 Name");
+  auto b = extract(
+      "<script type='application/ld+json'>{\"@graph\":[{\"@type\":"
+      "\"NewsArticle\",\"headline\":\"H\",\"author\":[" +
+      refs + "]}" + graph + "]}</script>");
+  ASSERT_EQ(b.authors.size(), kMaxAuthors);
+  EXPECT_EQ(b.authors[1], "Person 1");
 }
 
 // The canonical URL is what the page declares, or nothing: never the URL it was fetched from.
