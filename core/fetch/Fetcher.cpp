@@ -269,7 +269,10 @@ struct Fetcher::Impl {
     }
   }
 
-  void start_hop(Job* job, const std::string& url) {
+  void start_hop(Job* job, const std::string& given) {
+    // The fragment is never sent (RFC 9110, 4.2.4): the URI requested, which the records name
+    // as WARC-Target-URI, is the URL without it.
+    const std::string url = given.substr(0, given.find('#'));
     job->result.final_url = url;
     if (!is_http_url(url)) {
       finish(job, "not an http(s) URL: " + url, FetchResult::Failure::kPermanent);

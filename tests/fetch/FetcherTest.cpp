@@ -235,6 +235,23 @@ TEST(Fetcher, FollowsRedirectsHopByHop) {
   EXPECT_LE(r->hops[1].started, r->hops[2].started);
 }
 
+// A fragment is never sent, so it is not part of the URI each hop records (WARC-Target-URI),
+// whether it was in the URL given or in a Location.
+TEST(Fetcher, FragmentsAreNotPartOfTheUriRequested) {
+  TestHttpServer server;
+  server.on("/start", Reply::redirect(302, "/next#section-2"));
+  server.on("/next", Reply::ok("landed"));
+  auto r = fetch_one(server.url("/start#top"));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->ok()) << r->error;
+  ASSERT_EQ(r->hops.size(), 2u);
+  EXPECT_EQ(r->hops[0].url, server.url("/start"));
+  EXPECT_EQ(r->hops[0].request.rfind("GET /start HTTP/1.1\r\n", 0), 0u);
+  EXPECT_EQ(r->hops[1].url, server.url("/next"));
+  EXPECT_EQ(r->hops[1].request.rfind("GET /next HTTP/1.1\r\n", 0), 0u);
+  EXPECT_EQ(r->final_url, server.url("/next"));
+}
+
 TEST(Fetcher, RedirectLoopIsAnError) {
   TestHttpServer server;
   server.on("/a", Reply::redirect(302, "/b"));
