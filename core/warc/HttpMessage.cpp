@@ -221,19 +221,22 @@ std::optional<HttpHead> parse_http_head(std::string_view block) {
   std::string_view line;
   if (!next_line(block, pos, line)) return std::nullopt;
   head.start_line = std::string(line);
-  if (line.starts_with("HTTP/")) {
-    // "HTTP/1.1 200 OK", "HTTP/2 200", "HTTP/1.1 404"
-    std::size_t sp = line.find(' ');
+  if (line.size() >= 5 && util::iequals(line.substr(0, 5), "HTTP/")) {
+    // "HTTP/1.1 200 OK", "HTTP/2 200", "HTTP/1.1 404". Read as leniently as HTTP clients do
+    // (libcurl stored these, so they must restore): any case of "HTTP", several spaces or a
+    // tab around the code, no space before the reason ("200OK").
+    std::size_t sp = line.find_first_of(" \t");
     if (sp == std::string_view::npos) return std::nullopt;
     std::string_view version = line.substr(5, sp - 5);
-    std::string_view rest = line.substr(sp + 1);
+    std::string_view rest = line.substr(sp);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
     if (!is_http_version(version) || rest.size() < 3 || !is_digit(rest[0]) || !is_digit(rest[1]) ||
-        !is_digit(rest[2]) || (rest.size() > 3 && rest[3] != ' '))
+        !is_digit(rest[2]) || (rest.size() > 3 && is_digit(rest[3])))
       return std::nullopt;
     head.http_version = std::string(version);
     head.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
     if (head.status < 100) return std::nullopt;
-    head.reason = rest.size() > 4 ? std::string(trim(rest.substr(4))) : std::string();
+    head.reason = std::string(trim(rest.substr(3)));
   } else {
     // "GET /path HTTP/1.1"
     std::size_t sp1 = line.find(' ');

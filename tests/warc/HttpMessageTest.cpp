@@ -66,6 +66,21 @@ TEST(HttpHead, RejectsWhatIsNotAHead) {
     EXPECT_FALSE(parse_http_head(bad)) << bad;
 }
 
+// Status lines libcurl accepts, and so stores, read as well: any case of "HTTP", more than one
+// space or a tab around the code, no space before the reason.
+TEST(HttpHead, ReadsStatusLinesAsLenientlyAsClients) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"HTTP/1.1 200OK\r\n\r\n", "OK"},      {"HTTP/1.1  200 OK\r\n\r\n", "OK"},
+      {"HTTP/1.1 200\tOK\r\n\r\n", "OK"},    {"Http/1.1 200 OK\r\n\r\n", "OK"},
+      {"http/1.0 200 Fine\r\n\r\n", "Fine"}, {"HTTP/1.1\t200\r\n\r\n", ""}};
+  for (const auto& [line, reason] : cases) {
+    auto h = parse_http_head(line);
+    ASSERT_TRUE(h) << line;
+    EXPECT_EQ(h->status, 200) << line;
+    EXPECT_EQ(h->reason, reason) << line;
+  }
+}
+
 const std::string kChunked =
     "4;name=value\r\nWiki\r\n"
     "6 ; ext=\"quoted\"\r\npedia \r\n"
