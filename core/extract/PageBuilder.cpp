@@ -165,6 +165,10 @@ std::string validate_utf8(std::string_view in) {
 std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string& charset) {
   iconv_t cd = iconv_open("UTF-8", charset.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  const std::string lower = util::to_lower(charset);
+  const std::size_t unit = lower.rfind("utf-16", 0) == 0 || lower.rfind("ucs-2", 0) == 0   ? 2
+                           : lower.rfind("utf-32", 0) == 0 || lower.rfind("ucs-4", 0) == 0 ? 4
+                                                                                           : 1;
   std::string out;
   out.reserve(in.size() + in.size() / 2 + 16);
   char buf[16384];
@@ -177,10 +181,12 @@ std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string&
     out.append(buf, static_cast<std::size_t>(dst - buf));
     if (r != static_cast<std::size_t>(-1)) break;
     if (errno == E2BIG) continue;
-    // EILSEQ or EINVAL: skip one byte and mark it.
+    // EILSEQ or EINVAL: skip one code unit and mark it. Skipping a single byte of UTF-16 or
+    // UTF-32 would read every later unit out of step and garble the rest of the page.
     out += kReplacement;
-    ++src;
-    --left;
+    std::size_t skip = std::min(left, unit);
+    src += skip;
+    left -= skip;
     iconv(cd, nullptr, nullptr, nullptr, nullptr);
   }
   iconv_close(cd);
@@ -442,14 +448,16 @@ Page finish(Page page, DomScope scope = DomScope::full) {
 // Decodes `bytes` to UTF-8 with the charset from the header (may be empty), BOM or meta tag.
 std::string decode_charset(std::string_view bytes, const std::string& header_charset) {
   std::size_t bom_len = 0;
+  // A byte order mark decides over any label, as in browsers (WHATWG Encoding, "decode"); then
+  // the HTTP header; then a meta tag.
   std::string bom = bom_charset(bytes, bom_len);
-  std::string cs = canonical_charset(header_charset);
-  if (!bom.empty() && (cs.empty() || bom.rfind("utf-16", 0) == 0 || cs == "utf-8")) {
-    cs = bom;
+  std::string cs = bom;
+  if (cs.empty()) cs = canonical_charset(header_charset);
+  if (cs.empty()) {
+    cs = canonical_charset(meta_charset(bytes));
+    // A page declaring UTF-16 in a meta tag cannot have been read as ASCII: ignore it.
+    if (cs.rfind("utf-16", 0) == 0) cs.clear();
   }
-  if (cs.empty()) cs = canonical_charset(meta_charset(bytes));
-  // A page declaring UTF-16 in a meta tag cannot have been read as ASCII: ignore it.
-  if (cs.rfind("utf-16", 0) == 0 && bom.empty()) cs.clear();
   if (cs.empty()) cs = "utf-8";
   if (bom == cs) bytes.remove_prefix(bom_len);
   return to_utf8(bytes, cs);

@@ -66,6 +66,40 @@ TEST(PageBuilder, Utf16LeBom) {
   EXPECT_EQ(h1_of(p), "Hi \xC3\xA9");
 }
 
+std::string utf16le(const std::string& ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out += c;
+    out += '\0';
+  }
+  return out;
+}
+
+// As in browsers, a byte order mark decides over a label that says otherwise.
+TEST(PageBuilder, ByteOrderMarkWinsOverTheHeader) {
+  auto p = build_page(input("\xEF\xBB\xBF<html><body><h1>Caf\xC3\xA9</h1></body></html>",
+                            "text/html; charset=windows-1252"));
+  EXPECT_EQ(h1_of(p), "Caf\xC3\xA9");
+}
+
+// UTF-16 named by the HTTP header is believed without a BOM (a meta tag naming it cannot be,
+// as the page could not have been read as ASCII to find it).
+TEST(PageBuilder, Utf16FromTheHeaderWithoutBom) {
+  auto p = build_page(
+      input(utf16le("<html><body><h1>Hello</h1></body></html>"), "text/html; charset=utf-16le"));
+  EXPECT_EQ(h1_of(p), "Hello");
+}
+
+// One bad code unit is one replacement character; the text after it reads as before.
+TEST(PageBuilder, ALoneSurrogateInUtf16SpoilsOneCharacter) {
+  std::string body = "\xFF\xFE" + utf16le("<html><body><h1>A") + std::string("\x00\xD8", 2) +
+                     utf16le("B and the rest</h1></body></html>");
+  auto p = build_page(input(body));
+  EXPECT_EQ(h1_of(p),
+            "A\xEF\xBF\xBD"
+            "B and the rest");
+}
+
 TEST(PageBuilder, MetaCharsetAndHttpEquiv) {
   auto a = build_page_from_html(
       "<html><head><meta charset='iso-8859-1'></head><body><h1>Z\xFCrich</h1></body></html>",
