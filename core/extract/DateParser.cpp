@@ -14,7 +14,16 @@ namespace {
 struct Parts {
   int year = -1, month = -1, day = -1, hour = 0, minute = 0, second = 0;
   int offset_minutes = 0;  // local time = UTC + offset
+  bool us_zone = false;    // "ET", "PT", …: standard time in offset_minutes, daylight time
+                           // from the second Sunday of March to the first Sunday of November
 };
+
+bool leap_year(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+// Day of the week, 0 = Sunday.
+int weekday(int y, int m, int d);
 
 // Days since 1970-01-01 of a proleptic Gregorian date.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -48,14 +57,34 @@ std::string format_epoch(std::int64_t t) {
 }
 
 bool valid(const Parts& p) {
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return p.year >= 1900 && p.year <= 2200 && p.month >= 1 && p.month <= 12 && p.day >= 1 &&
-         p.day <= mdays[p.month - 1] && p.hour >= 0 && p.hour <= 24 && p.minute >= 0 &&
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (p.year < 1900 || p.year > 2200 || p.month < 1 || p.month > 12) return false;
+  const int days = mdays[p.month - 1] + (p.month == 2 && leap_year(p.year));
+  return p.day >= 1 && p.day <= days && p.hour >= 0 && p.hour <= 24 && p.minute >= 0 &&
          p.minute < 60 && p.second >= 0 && p.second <= 60;
 }
 
-std::string finish(const Parts& p) {
+int weekday(int y, int m, int d) {
+  const std::int64_t days =
+      days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));  // 1970-01-01: Thu
+  return static_cast<int>(((days % 7) + 7 + 4) % 7);
+}
+
+// US daylight saving time (since 2007) on a local date.
+bool us_daylight_time(const Parts& p) {
+  if (p.month < 3 || p.month > 11) return false;
+  if (p.month > 3 && p.month < 11) return true;
+  if (p.month == 3) {
+    const int second_sunday = 1 + (7 - weekday(p.year, 3, 1)) % 7 + 7;
+    return p.day >= second_sunday;
+  }
+  const int first_sunday = 1 + (7 - weekday(p.year, 11, 1)) % 7;
+  return p.day < first_sunday;
+}
+
+std::string finish(Parts p) {
   if (!valid(p)) return {};
+  if (p.us_zone && us_daylight_time(p)) p.offset_minutes += 60;
   std::int64_t t =
       days_from_civil(p.year, static_cast<unsigned>(p.month), static_cast<unsigned>(p.day)) *
           86400 +
@@ -96,7 +125,7 @@ std::optional<int> zone_offset(std::string_view w) {
       {"BST", 60},   {"CET", 60},   {"CEST", 120}, {"EET", 120},  {"EEST", 180}, {"WET", 0},
       {"WEST", 60},  {"IST", 330},  {"AEST", 600}, {"AEDT", 660}, {"ACST", 570}, {"AWST", 480},
       {"NZST", 720}, {"NZDT", 780}, {"SAST", 120}, {"JST", 540},  {"HKT", 480},  {"SGT", 480},
-      {"ET", -300},  {"PT", -480}};
+      {"ET", -300},  {"CT", -360},  {"MT", -420},  {"PT", -480}};
   for (const auto& z : zones)
     if (u == z.n) return z.off;
   return std::nullopt;
@@ -120,9 +149,11 @@ bool parse_offset(std::string_view s, std::size_t& pos, int& out) {
   if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) return false;
   int sign = s[pos] == '-' ? -1 : 1;
   std::size_t p = pos + 1;
-  if (!digits(s, p, 2)) return false;
-  int h = num(s, p, 2), m = 0;
-  p += 2;
+  // Two digits for the hour, or one when no digit follows ("GMT-4", "UTC+5:30").
+  const std::size_t hour_digits = digits(s, p, 2) ? 2 : digits(s, p, 1) ? 1 : 0;
+  if (hour_digits == 0) return false;
+  int h = num(s, p, hour_digits), m = 0;
+  p += hour_digits;
   if (p < s.size() && s[p] == ':') ++p;
   if (digits(s, p, 2)) {
     m = num(s, p, 2);
@@ -178,6 +209,7 @@ std::optional<std::string> parse_iso(std::string_view s) {
 std::string parse_free(std::string_view s) {
   Parts p;
   bool have_time = false, pm = false, am = false;
+  bool last_was_number = false;  // the token before this one was a number of one or two digits
   std::vector<int> nums;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -222,10 +254,15 @@ std::string parse_free(std::string_view s) {
         if (p.year < 0) p.year = num(s, i, 4);
       } else if (j - i <= 2) {
         nums.push_back(num(s, i, j - i));
+        last_was_number = true;
+        i = j;
+        continue;
       }
+      last_was_number = false;
       i = j;
       continue;
     }
+    if (c != ' ' && !std::isalpha(c)) last_was_number = false;
     if ((c == '+' || c == '-') && have_time) {
       std::size_t pos = i;
       int off;
@@ -245,12 +282,18 @@ std::string parse_free(std::string_view s) {
       int m = month_from_name(bare);
       if (m > 0 && p.month < 0) {
         p.month = m;
-      } else if (bare == "pm") {
-        pm = true;
-      } else if (bare == "am") {
-        am = true;
+      } else if (bare == "pm" || bare == "am") {
+        (bare == "pm" ? pm : am) = true;
+        // "8 PM": an hour without minutes, the number just before.
+        if (!have_time && !nums.empty() && last_was_number && nums.back() >= 1 &&
+            nums.back() <= 12) {
+          p.hour = nums.back();
+          nums.pop_back();
+          have_time = true;
+        }
       } else if (auto z = zone_offset(bare); z && have_time) {
         p.offset_minutes = *z;
+        p.us_zone = bare == "et" || bare == "ct" || bare == "mt" || bare == "pt";
         // "GMT+2"
         std::size_t pos = j;
         int off;
@@ -259,6 +302,7 @@ std::string parse_free(std::string_view s) {
           j = pos;
         }
       }
+      last_was_number = false;
       i = j;
       continue;
     }
@@ -271,8 +315,9 @@ std::string parse_free(std::string_view s) {
     if (nums.empty()) return {};
     p.day = nums.front();
   }
-  if (pm && p.hour < 12) p.hour += 12;
-  if (am && p.hour == 12) p.hour = 0;
+  // Without a time, "pm" says nothing about the hour.
+  if (pm && have_time && p.hour < 12) p.hour += 12;
+  if (am && have_time && p.hour == 12) p.hour = 0;
   return finish(p);
 }
 

@@ -33,6 +33,29 @@ TEST(DateParser, NormalisesCommonForms) {
   for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
 }
 
+// Forms that were read to the wrong instant: an hour without minutes, one-digit offsets, the
+// US generic zones in summer.
+TEST(DateParser, HoursWithoutMinutesOffsetsAndSummerTime) {
+  const DateCase cases[] = {
+      {"April 8, 2026, 8 PM EDT", "2026-04-09T00:00:00Z"},
+      {"April 8, 2026 3 p.m.", "2026-04-08T15:00:00Z"},
+      {"April 8, 2026 12 AM", "2026-04-08T00:00:00Z"},
+      {"Apr 8, 2026 16:09 GMT-4", "2026-04-08T20:09:00Z"},
+      {"Apr 8, 2026 21:39 UTC+5:30", "2026-04-08T16:09:00Z"},
+      {"Jul 4, 2026 10:00 ET", "2026-07-04T14:00:00Z"},
+      {"Jan 4, 2026 10:00 ET", "2026-01-04T15:00:00Z"},
+      {"Mar 8, 2026 10:00 PT", "2026-03-08T17:00:00Z"},  // the second Sunday of March
+      {"Mar 7, 2026 10:00 PT", "2026-03-07T18:00:00Z"},
+      {"Nov 1, 2026 10:00 ET", "2026-11-01T15:00:00Z"},  // the first Sunday of November
+      // A date alone says nothing about the hour, whatever "pm" or zone follows.
+      {"April 8, 2026 PM", "2026-04-08T00:00:00Z"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
+  EXPECT_EQ(normalize_date("2025-02-29T10:00:00Z"), "") << "2025 is no leap year";
+  EXPECT_EQ(normalize_date("2100-02-29"), "") << "2100 is no leap year";
+  EXPECT_EQ(normalize_date("2000-02-29"), "2000-02-29T00:00:00Z");
+}
+
 TEST(DateParser, RejectsNonDates) {
   EXPECT_EQ(normalize_date(""), "");
   EXPECT_EQ(normalize_date("yesterday"), "");
