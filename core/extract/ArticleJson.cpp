@@ -1,7 +1,9 @@
 #include "extract/ArticleJson.h"
 
-#include "extract/TextUtil.h"
+#include <cctype>
+#include <cstring>
 
+#include "extract/TextUtil.h"
 #include "util/Url.h"
 
 namespace vellum::extract {
@@ -25,6 +27,36 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
   if (it == j.end() || !it->is_array()) return out;
   for (const auto& v : *it)
     if (v.is_string()) out.push_back(printable(v.get<std::string>()));
+  return out;
+}
+
+// Text that Markdown shows as written: the characters that would start emphasis, code, a
+// link or image, or raw HTML are escaped with a backslash.
+std::string md_inline(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16);
+  for (char c : text) {
+    if (c != '\0' && std::strchr("\\`*_[]<", c) != nullptr) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// A paragraph of text as a Markdown paragraph: escaped inline, and not read as a heading, a
+// quote, a list item or a rule because of how it starts ("# 1", "> x", "- x", "1. x", "2026.").
+std::string md_block(const std::string& text) {
+  std::string out = md_inline(text);
+  std::size_t i = 0;
+  while (i < out.size() && out[i] == ' ') ++i;
+  if (i >= out.size()) return out;
+  const char c = out[i];
+  if (c == '#' || c == '>' || c == '-' || c == '+' || c == '=') {
+    out.insert(i, "\\");
+  } else if (std::isdigit(static_cast<unsigned char>(c))) {
+    std::size_t j = i;
+    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
+    if (j < out.size() && (out[j] == '.' || out[j] == ')')) out.insert(j, "\\");
+  }
   return out;
 }
 
@@ -100,7 +132,7 @@ Article article_from_json(const nlohmann::json& j) {
 std::string article_text(const nlohmann::json& j) {
   Article a = article_from_json(j);
   std::string out;
-  out += a.title + "\n\n";
+  if (!a.title.empty()) out += a.title + "\n\n";  // only what is known
   std::string url = str(j, "final_url");
   if (url.empty()) url = str(j, "url");
   out += url + "\n\n";
@@ -118,24 +150,25 @@ std::string article_text(const nlohmann::json& j) {
 
 std::string article_markdown(const nlohmann::json& j) {
   Article a = article_from_json(j);
-  std::string out = "# " + a.title + "\n\n";
+  std::string out = a.title.empty() ? std::string() : "# " + md_inline(a.title) + "\n\n";
   std::string url = str(j, "final_url");
   if (url.empty()) url = str(j, "url");
   std::string meta = "<" + url + ">";
   if (!a.authors.empty()) {
     meta += " · ";
-    for (std::size_t i = 0; i < a.authors.size(); ++i) meta += (i ? ", " : "") + a.authors[i];
+    for (std::size_t i = 0; i < a.authors.size(); ++i)
+      meta += (i ? ", " : "") + md_inline(a.authors[i]);
   }
   if (!a.published.empty()) meta += " · " + publish_date_text(a.published) + " UTC";
   out += meta + "\n\n";
-  if (!a.lead.empty()) out += "> " + a.lead + "\n\n";
+  if (!a.lead.empty()) out += "> " + md_inline(a.lead) + "\n\n";
   for (const auto& s : a.sections) {
-    if (!s.heading.empty()) out += "## " + s.heading + "\n\n";
-    for (const auto& p : s.paragraphs) out += p + "\n\n";
+    if (!s.heading.empty()) out += "## " + md_inline(s.heading) + "\n\n";
+    for (const auto& p : s.paragraphs) out += md_block(p) + "\n\n";
   }
   if (!a.key_points.empty()) {
     out += "## Key Points\n\n";
-    for (const auto& k : a.key_points) out += "- " + k + "\n";
+    for (const auto& k : a.key_points) out += "- " + md_inline(k) + "\n";
     out += "\n";
   }
   while (out.size() > 1 && out.ends_with("\n\n")) out.pop_back();

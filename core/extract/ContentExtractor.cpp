@@ -724,7 +724,7 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
         for (;
              j < w.blocks.size() && w.blocks[j].kind == Kind::Item && w.blocks[j].list == next.list;
              ++j)
-          out.key_points.push_back(w.blocks[j].text);
+          out.key_points.push_back(strip_bullet(w.blocks[j].text));  // "<li>• First</li>"
       } else {
         for (; j < w.blocks.size(); ++j) {
           std::string rest = strip_bullet(w.blocks[j].text);
@@ -782,7 +782,13 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
     if (src.empty() || src.rfind("data:", 0) == 0) {
       std::string set = img.attr("srcset");
       if (set.empty()) set = img.attr("data-srcset");
-      src = set.substr(0, set.find(' '));
+      // The first candidate: its URL runs from the first non-space to the next whitespace
+      // ("\n  /img/a.jpg 300w, /img/b.jpg 600w"), without a comma that ends it.
+      std::size_t from = set.find_first_not_of(" \t\r\n\f");
+      src = from == std::string::npos
+                ? std::string()
+                : set.substr(from, set.find_first_of(" \t\r\n\f", from) - from);
+      while (!src.empty() && src.back() == ',') src.pop_back();
     }
     if (src.empty() || src.rfind("data:", 0) == 0) continue;
     ArticleImage im;

@@ -193,6 +193,39 @@ std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string&
   return validate_utf8(out);
 }
 
+bool looks_like_html(std::string_view body);
+
+// What a body that is certainly not HTML is, by its first bytes ("PDF data", …), else "".
+std::string binary_kind(std::string_view body) {
+  struct Magic {
+    std::string_view bytes;
+    const char* kind;
+  };
+  static constexpr Magic kMagic[] = {
+      {"%PDF-", "PDF data"},
+      {"\x89PNG\r\n\x1a\n", "a PNG image"},
+      {"GIF87a", "a GIF image"},
+      {"GIF89a", "a GIF image"},
+      {"\xFF\xD8\xFF", "a JPEG image"},
+      {"PK\x03\x04", "a ZIP archive"},
+      {"\x1F\x8B", "gzip data"},
+      {"\x28\xB5\x2F\xFD", "zstd data"},
+  };
+  for (const auto& m : kMagic)
+    if (body.starts_with(m.bytes)) return m.kind;
+  if (body.size() >= 12 && body.substr(0, 4) == "RIFF" && body.substr(8, 4) == "WEBP")
+    return "a WebP image";
+  // JSON: an object or array first, and no markup near the start.
+  std::size_t i = 0;
+  while (i < body.size() && i < 64 &&
+         (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+    ++i;
+  if (i < body.size() && (body[i] == '{' || body[i] == '[') && !looks_like_html(body) &&
+      body.substr(0, 1024).find('<') == std::string_view::npos)
+    return "JSON";
+  return {};
+}
+
 bool looks_like_html(std::string_view body) {
   std::string head = util::to_lower(body.substr(0, 1024));
   return head.find("<!doctype html") != std::string::npos ||
@@ -217,6 +250,23 @@ std::string clean_json_text(std::string s) {
   strip_suffix("-->");
   strip_suffix("//]]>");
   strip_suffix("]]>");
+  // Raw line breaks and tabs inside strings are not JSON, but common in pages' JSON-LD; a
+  // browser's schema tools accept them, so read them as spaces rather than lose the block.
+  bool in_string = false, escaped = false;
+  for (char& c : s) {
+    if (!in_string) {
+      in_string = c == '"';
+      continue;
+    }
+    if (escaped)
+      escaped = false;
+    else if (c == '\\')
+      escaped = true;
+    else if (c == '"')
+      in_string = false;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      c = ' ';
+  }
   return s;
 }
 
@@ -517,6 +567,9 @@ Page decode_page(const PageInput& in) {
   } else if (body.size() > kMaxDecoded) {
     body = body.substr(0, kMaxDecoded);
   }
+  if (std::string kind = binary_kind(body); !kind.empty())
+    throw std::runtime_error("not HTML: found " + kind + " served as '" +
+                             header_value(in, "Content-Type") + "', expected an HTML page");
   page.html = decode_charset(body, charset_param(header_value(in, "Content-Type")));
   return page;
 }

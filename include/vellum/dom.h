@@ -127,9 +127,11 @@ class Node {
 class Document {
  public:
   // Parses with libxml2's forgiving HTML parser (recovering from errors, no network access).
+  // XML_PARSE_HUGE lifts the limits meant for XML (256 levels of nesting, 10 MB text nodes)
+  // past which the rest of a page would be dropped without a word: unclosed <div>s nest deep.
   static std::shared_ptr<Document> parse(std::string_view utf8_html, const std::string& url = {}) {
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-               HTML_PARSE_COMPACT;
+               HTML_PARSE_COMPACT | XML_PARSE_HUGE;
     htmlDocPtr doc = htmlReadMemory(utf8_html.data(), static_cast<int>(utf8_html.size()),
                                     url.empty() ? nullptr : url.c_str(), "UTF-8", opts);
     return std::shared_ptr<Document>(new Document(doc));

@@ -61,11 +61,35 @@ TEST(ArticleText, ControlCharactersNeverReachTheOutput) {
   ASSERT_EQ(a.authors.size(), 1u);
   EXPECT_EQ(a.authors[0], "Ann [1mLee");
 
-  nlohmann::json j = {{"title", "Stored \x1b[2J\x07title"},
+  nlohmann::json j = {{"title", "Stored\x07 \x1b\xC2\x9Btitle"},
                       {"url", "https://x.example/a"},
                       {"sections", {{{"paragraphs", {"One\x1b]0;x\x07 paragraph."}}}}}};
   for (const std::string& out : {article_text(j), article_markdown(j)}) {
     for (char c : out) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << out;
-    EXPECT_NE(out.find("Stored [2Jtitle"), std::string::npos) << out;
+    EXPECT_NE(out.find("Stored title"), std::string::npos) << out;
   }
+}
+
+// Markdown shows the article as written: what Markdown would read as markup is escaped. An
+// unknown title prints no empty heading or line.
+TEST(ArticleText, MarkdownEscapesTextAndUnknownTitlesPrintNothing) {
+  using namespace vellum::extract;
+  nlohmann::json j = {{"title", "*Breaking*: 5 [click](http://evil.example) `rm` <b>"},
+                      {"url", "https://x.example/a"},
+                      {"sections",
+                       {{{"paragraphs",
+                          {"1. Not a list", "# Not a heading", "- Not an item", "> Not a quote",
+                           "<img src=x onerror=alert(1)>", "2026. A year"}}}}}};
+  std::string md = article_markdown(j);
+  EXPECT_EQ(md.substr(0, md.find('\n')),
+            "# \\*Breaking\\*: 5 \\[click\\](http://evil.example) \\`rm\\` \\<b>");
+  for (const char* para :
+       {"\n\n1\\. Not a list\n", "\n\n\\# Not a heading\n", "\n\n\\- Not an item\n",
+        "\n\n\\> Not a quote\n", "\n\n\\<img src=x onerror=alert(1)>\n", "\n\n2026\\. A year"})
+    EXPECT_NE(md.find(para), std::string::npos) << para << " in\n" << md;
+
+  nlohmann::json untitled = {{"url", "https://x.example/a"},
+                             {"sections", {{{"paragraphs", {"Text."}}}}}};
+  EXPECT_EQ(article_text(untitled).rfind("https://x.example/a\n", 0), 0u);
+  EXPECT_EQ(article_markdown(untitled).rfind("<https://x.example/a>", 0), 0u);
 }

@@ -160,6 +160,22 @@ TEST(GenericExtractor, HugeMetadataListsAreBounded) {
   EXPECT_EQ(b.authors[1], "Person 1");
 }
 
+// A srcset that starts with whitespace still gives its first URL; list items that carry their
+// own bullet character do not get a second one in the key points.
+TEST(GenericExtractor, SrcsetWithLeadingSpaceAndBulletedKeyPoints) {
+  auto a = GenericExtractor().extract(build_page_from_html(
+      std::string("<html><body><article><h2>Key points</h2><ul><li>\xE2\x80\xA2 First</li>"
+                  "<li>\xE2\x80\x93 Second</li></ul><p>") +
+          kPara1 +
+          "</p><figure><img srcset='\n    /img/pic-300.jpg 300w, /img/pic-600.jpg 600w'>"
+          "<figcaption>A picture</figcaption></figure><p>" +
+          kPara2 + "</p></article></body></html>",
+      "https://x.example/a/b"));
+  EXPECT_EQ(a.key_points, (std::vector<std::string>{"First", "Second"}));
+  ASSERT_FALSE(a.images.empty());
+  EXPECT_EQ(a.images.back().url, "https://x.example/img/pic-300.jpg");
+}
+
 // The canonical URL is what the page declares, or nothing: never the URL it was fetched from.
 TEST(GenericExtractor, CanonicalUrlOnlyWhenThePageDeclaresOne) {
   auto canonical = [](const std::string& head) {

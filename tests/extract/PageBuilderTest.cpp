@@ -267,3 +267,53 @@ TEST(PageBuilder, EmptyAndBinaryBodiesDoNotCrash) {
 
 }  // namespace
 }  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// What is certainly not a page (by its first bytes, after the content coding is undone) is
+// refused with what it is, whatever the Content-Type says: a PDF served as text/html would
+// otherwise become an "article" of replacement characters in the search index.
+TEST(PageBuilder, BinaryDataServedAsHtmlIsRefusedWithWhatItIs) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj", "PDF data"},
+      {std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "a PNG image"},
+      {"  {\"items\": [1, 2, 3]}", "JSON"}};
+  for (const auto& [body, kind] : cases) {
+    try {
+      build_page(input(body, "text/html; charset=utf-8"));
+      ADD_FAILURE() << kind << ": built a page";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("not HTML: found " + kind + " served as 'text/html"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  auto gz = input(gzip("%PDF-1.4 gzipped"));
+  gz.headers.emplace_back("Content-Encoding", "gzip");
+  EXPECT_THROW(build_page(gz), std::runtime_error);
+  // A page that starts with a bracket but has markup is a page.
+  EXPECT_NO_THROW(build_page(input("[Draft] <html><body><p>x</p></body></html>")));
+}
+
+// JSON-LD with raw line breaks or tabs inside its strings, common in the wild, is read.
+TEST(PageBuilder, JsonLdWithRawLineBreaksInStringsIsRead) {
+  auto p = build_page(
+      input("<html><head><script type=\"application/ld+json\">{\"@type\": \"NewsArticle\",\n"
+            "\"headline\": \"Two\nlines\tand a tab\"}</script></head><body></body></html>"));
+  ASSERT_EQ(p.json_ld.size(), 1u);
+  EXPECT_EQ(p.json_ld[0]["headline"], "Two lines and a tab");
+}
+
+// Markup nested deeper than libxml2's XML limit (256 levels; unclosed <div>s do it) is parsed
+// to its end instead of being dropped from there on.
+TEST(PageBuilder, DeeplyNestedMarkupIsReadToTheEnd) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 400; ++i) html += "<div><p>Paragraph " + std::to_string(i) + "</p>";
+  html += "</body></html>";
+  auto p = build_page(input(html));
+  EXPECT_EQ(p.document->xpath("//p").size(), 400u);
+}
+
+}  // namespace
+}  // namespace vellum::extract
