@@ -252,21 +252,9 @@ std::string clean_json_text(std::string s) {
   strip_suffix("]]>");
   // Raw line breaks and tabs inside strings are not JSON, but common in pages' JSON-LD; a
   // browser's schema tools accept them, so read them as spaces rather than lose the block.
-  bool in_string = false, escaped = false;
-  for (char& c : s) {
-    if (!in_string) {
-      in_string = c == '"';
-      continue;
-    }
-    if (escaped)
-      escaped = false;
-    else if (c == '\\')
-      escaped = true;
-    else if (c == '"')
-      in_string = false;
-    else if (static_cast<unsigned char>(c) < 0x20)
-      c = ' ';
-  }
+  util::JsonStringTracker strings;
+  for (char& c : s)
+    if (strings.inside(c) && static_cast<unsigned char>(c) < 0x20) c = ' ';
   return s;
 }
 

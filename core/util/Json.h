@@ -11,6 +11,31 @@ namespace vellum::util {
 
 inline constexpr std::size_t kMaxJsonDepth = 64;
 
+// Follows JSON text one character at a time and tells which characters are a string's content
+// (not its quotes, not structure).
+class JsonStringTracker {
+ public:
+  bool inside(char c) {
+    if (!in_string_) {
+      in_string_ = c == '"';
+      return false;
+    }
+    if (escaped_) {
+      escaped_ = false;
+    } else if (c == '\\') {
+      escaped_ = true;
+    } else if (c == '"') {
+      in_string_ = false;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool in_string_ = false;
+  bool escaped_ = false;
+};
+
 // The deepest nesting of arrays and objects in `text`, counted outside strings; stops counting
 // once `limit` is passed (then returns limit + 1).
 std::size_t json_depth(std::string_view text, std::size_t limit = kMaxJsonDepth);
