@@ -457,6 +457,17 @@ bool is_key_point_heading(const std::string& text) {
   return false;
 }
 
+// Does `text` end like a sentence (".", "!", "?", not "a.m." or "p.m.")?
+bool ends_sentence(const std::string& text) {
+  if (text.empty()) return false;
+  const char last = text.back();
+  if (last == '!' || last == '?') return true;
+  if (last != '.') return false;
+  std::string tail =
+      util::to_lower(text.substr(text.size() - std::min<std::size_t>(4, text.size())));
+  return tail != "a.m." && tail != "p.m.";
+}
+
 // "– text", "• text", "- text" -> "text"; `text` itself when it has no bullet.
 std::string strip_bullet(const std::string& text) {
   for (const char* b : {"\xE2\x80\x93 ", "\xE2\x80\x94 ", "\xE2\x80\xA2 ", "\xC2\xB7 ", "- ", "* ",
@@ -753,9 +764,12 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
     if (!quoted && in_link_cluster(b)) continue;
     if (is_ui_text(b.text)) continue;
     if (b.text == last) continue;
-    // Bylines and datelines above the text.
-    if (!seen_para && b.chars < 60 &&
-        (istarts_with(b.text, "by ") || (b.chars < 45 && !normalize_date(b.text).empty())))
+    // Bylines and datelines above the text; a sentence that starts with "By" or holds a date
+    // ("By the time police arrived, …", "The vote is set for March 3, 2027.") is text.
+    if (!seen_para && b.chars < 60 && !ends_sentence(b.text) &&
+        ((istarts_with(b.text, "by ") && b.text.size() > 3 &&
+          std::isupper(static_cast<unsigned char>(b.text[3]))) ||
+         (b.chars < 45 && !normalize_date(b.text).empty())))
       continue;
     if (b.kind == Kind::Run && b.chars < 25 && b.text.find('.') == std::string::npos &&
         b.text.find('"') == std::string::npos)

@@ -37,7 +37,8 @@ ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plu
   try {
     page = decode_page(input);
   } catch (const std::exception& e) {
-    r.skipped = std::string("cannot decode the page: ") + e.what();
+    const std::string what = e.what();
+    r.skipped = what.rfind("not HTML", 0) == 0 ? what : "cannot decode the page: " + what;
     return r;
   }
   std::shared_ptr<plugins::LoadedPlugin> plugin;

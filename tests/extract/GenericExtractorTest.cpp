@@ -176,6 +176,40 @@ TEST(GenericExtractor, SrcsetWithLeadingSpaceAndBulletedKeyPoints) {
   EXPECT_EQ(a.images.back().url, "https://x.example/img/pic-300.jpg");
 }
 
+// A short first paragraph is dropped as a byline or dateline only when it reads like one, not
+// when it is a sentence that starts with "By" or holds a date.
+TEST(GenericExtractor, OpeningSentencesAreNotTakenForBylines) {
+  auto paragraphs = [](const std::string& first) {
+    auto a = GenericExtractor().extract(
+        build_page_from_html("<html><body><article><p>" + first + "</p><p>" + std::string(kPara1) +
+                                 "</p><p>" + kPara2 + "</p></article></body></html>",
+                             "https://x.example/a"));
+    return a.sections.empty() ? std::vector<std::string>{} : a.sections[0].paragraphs;
+  };
+  for (const std::string text :
+       {"By the time police arrived, he was gone.", "By 2030, half of all cars will be electric.",
+        "The vote is set for March 3, 2027."}) {
+    auto p = paragraphs(text);
+    ASSERT_FALSE(p.empty());
+    EXPECT_EQ(p.front(), text);
+  }
+  for (const std::string byline : {"By Jane Doe, Reuters", "April 8, 2026 4:09 p.m."}) {
+    auto p = paragraphs(byline);
+    ASSERT_FALSE(p.empty());
+    EXPECT_EQ(p.front(), kPara1) << byline;
+  }
+}
+
+// Markup nested thousands deep (unclosed <div>s) is read to its end without exhausting the
+// stack, here and under the sanitizers.
+TEST(GenericExtractor, DeeplyNestedMarkupIsExtracted) {
+  std::string html = "<html><body><article>";
+  for (int i = 0; i < 3000; ++i) html += "<div>";
+  html += "<p>" + std::string(kPara1) + "</p><p>" + kPara2 + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_NE(a.body_text().find("transit plan"), std::string::npos);
+}
+
 // The canonical URL is what the page declares, or nothing: never the URL it was fetched from.
 TEST(GenericExtractor, CanonicalUrlOnlyWhenThePageDeclaresOne) {
   auto canonical = [](const std::string& head) {
