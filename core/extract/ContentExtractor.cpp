@@ -478,6 +478,13 @@ std::string strip_bullet(const std::string& text) {
 
 }  // namespace
 
+std::string document_base_url(const Document& doc, const std::string& page_url) {
+  Node base = doc.xpath_first("/html/head/base[@href]");  // where it belongs, and cheap to find
+  if (!base) return page_url;
+  std::string url = resolve_url(page_url, base.attr("href"));
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0 ? url : page_url;
+}
+
 std::string resolve_url(const std::string& base, const std::string& href) {
   std::string h = trim_ascii(href);
   if (h.empty() || base.empty()) return h;

@@ -27,6 +27,10 @@ class ContentExtractor {
 // Resolves `href` against `base`; `href` itself when that fails.
 std::string resolve_url(const std::string& base, const std::string& href);
 
+// The URL the page's relative URLs resolve against: its first <base href> (resolved against
+// `page_url`) when that is an http(s) URL, else `page_url`.
+std::string document_base_url(const Document& doc, const std::string& page_url);
+
 // Is `text` a short piece of page furniture ("Advertisement", "Read more", "Share this")?
 bool is_ui_text(const std::string& text);
 

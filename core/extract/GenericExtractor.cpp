@@ -37,7 +37,8 @@ Article GenericExtractor::extract(const Page& page) const {
   a.images = m.images;
   if (!page.document) return a;
 
-  ExtractedContent c = ContentExtractor().extract(*page.document, page.final_url, a.title);
+  ExtractedContent c = ContentExtractor().extract(
+      *page.document, document_base_url(*page.document, page.final_url), a.title);
   a.sections = std::move(c.sections);
   a.key_points = std::move(c.key_points);
   for (auto& im : c.images) {

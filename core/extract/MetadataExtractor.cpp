@@ -69,7 +69,9 @@ std::string object_value(const json& j, const char* key) {
 
 class Collector {
  public:
-  explicit Collector(const Page& p) : page_(p) {}
+  explicit Collector(const Page& p)
+      : page_(p), base_(p.document ? document_base_url(*p.document, p.final_url) : p.final_url) {}
+  const std::string& base() const { return base_; }
 
   // The first object with this @id and a name; the objects are indexed once per page, so that
   // thousands of references cost one look-up each.
@@ -106,14 +108,14 @@ class Collector {
 
   void images_from(const json& j, std::vector<ArticleImage>& out) const {
     if (j.is_string()) {
-      out.push_back({resolve_url(page_.final_url, str(j)), {}, {}});
+      out.push_back({resolve_url(base_, str(j)), {}, {}});
     } else if (j.is_array()) {
       for (const auto& e : j) images_from(e, out);
     } else if (j.is_object()) {
       std::string u = field(j, "url");
       if (u.empty()) u = field(j, "contentUrl");
       if (!u.empty())
-        out.push_back({resolve_url(page_.final_url, u), field(j, "caption"),
+        out.push_back({resolve_url(base_, u), field(j, "caption"),
                        field(j, "creditText").empty() ? field(j, "copyrightHolder")
                                                       : field(j, "creditText")});
     }
@@ -121,6 +123,7 @@ class Collector {
 
  private:
   const Page& page_;
+  std::string base_;  // what relative URLs resolve against (<base href> or the page's URL)
   mutable std::optional<std::unordered_map<std::string, const json*>> by_id_;
 };
 
@@ -408,7 +411,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   if (doc) {
     for (const Node& l : doc->xpath("//link[@href]")) {
       if (util::to_lower(trim_ascii(l.attr("rel"))) == "canonical") {
-        m.canonical_url = resolve_url(page.final_url, l.attr("href"));
+        m.canonical_url = resolve_url(c.base(), l.attr("href"));
         break;
       }
     }
@@ -419,7 +422,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     if (it != ld->end()) m.canonical_url = object_value(*it, "@id");
     if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url = field(*ld, "url");
   }
-  if (!m.canonical_url.empty()) m.canonical_url = resolve_url(page.final_url, m.canonical_url);
+  if (!m.canonical_url.empty()) m.canonical_url = resolve_url(c.base(), m.canonical_url);
   // Only what the page declares: the article JSON says null rather than guess.
   if (m.canonical_url.rfind("http", 0) != 0) m.canonical_url.clear();
 
@@ -463,7 +466,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
       first_meta(page, {"og:image", "og:image:url", "twitter:image", "twitter:image:src"});
   if (!og.empty()) {
     ArticleImage im;
-    im.url = resolve_url(page.final_url, og);
+    im.url = resolve_url(c.base(), og);
     im.caption = first_meta(page, {"og:image:alt", "twitter:image:alt"});
     m.images.push_back(std::move(im));
   } else if (art) {

@@ -210,6 +210,27 @@ TEST(GenericExtractor, DeeplyNestedMarkupIsExtracted) {
   EXPECT_NE(a.body_text().find("transit plan"), std::string::npos);
 }
 
+// Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
+TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
+  auto a = GenericExtractor().extract(build_page_from_html(
+      std::string("<html><head><base href='https://cdn.example.org/assets/'>"
+                  "<link rel=canonical href='canon.html'></head><body><article><p>") +
+          kPara1 + "</p><figure><img src='pics/one.jpg'><figcaption>One</figcaption></figure><p>" +
+          kPara2 + "</p></article></body></html>",
+      "https://x.example/sub/page.html"));
+  EXPECT_EQ(a.canonical_url, "https://cdn.example.org/assets/canon.html");
+  ASSERT_FALSE(a.images.empty());
+  EXPECT_EQ(a.images.back().url, "https://cdn.example.org/assets/pics/one.jpg");
+  // A base that is not an http(s) URL is ignored.
+  auto b = GenericExtractor().extract(build_page_from_html(
+      std::string("<html><head><base href='javascript:alert(1)'></head><body><article><p>") +
+          kPara1 + "</p><figure><img src='pics/one.jpg'><figcaption>One</figcaption></figure><p>" +
+          kPara2 + "</p></article></body></html>",
+      "https://x.example/sub/page.html"));
+  ASSERT_FALSE(b.images.empty());
+  EXPECT_EQ(b.images.back().url, "https://x.example/sub/pics/one.jpg");
+}
+
 // The canonical URL is what the page declares, or nothing: never the URL it was fetched from.
 TEST(GenericExtractor, CanonicalUrlOnlyWhenThePageDeclaresOne) {
   auto canonical = [](const std::string& head) {
