@@ -103,6 +103,28 @@ nlohmann::json article_json(const Article& a, const CaptureFacts& c, const Extra
   return j;
 }
 
+void drop_control_characters(Article& a) {
+  auto clean = [](std::string& s) { s = printable(s); };
+  auto clean_all = [&](std::vector<std::string>& v) {
+    for (auto& s : v) clean(s);
+  };
+  for (std::string* s :
+       {&a.title, &a.published, &a.modified, &a.language, &a.canonical_url, &a.lead})
+    clean(*s);
+  clean_all(a.authors);
+  clean_all(a.key_points);
+  clean_all(a.tags);
+  for (auto& section : a.sections) {
+    clean(section.heading);
+    clean_all(section.paragraphs);
+  }
+  for (auto& image : a.images) {
+    clean(image.url);
+    clean(image.caption);
+    clean(image.credit);
+  }
+}
+
 Article article_from_json(const nlohmann::json& j) {
   Article a;
   a.title = str(j, "title");

@@ -36,6 +36,10 @@ nlohmann::json article_json(const Article& article, const CaptureFacts& capture,
 // Back from JSON (as stored) to the fields the text layouts need.
 Article article_from_json(const nlohmann::json& j);
 
+// Removes control characters other than newline and tab from every text field: what a plugin
+// returns is stored and printed like what the generic extractor returns.
+void drop_control_characters(Article& article);
+
 // The plain text layout of `vellum restore --format text`: title, URL, "Publish Date:" (UTC),
 // "Source Domain:", body paragraphs, "Key Points:" with "– " bullets when there are any.
 std::string article_text(const nlohmann::json& j);

@@ -1,5 +1,6 @@
 #include "extract/Extraction.h"
 
+#include "extract/ArticleJson.h"
 #include "extract/GenericExtractor.h"
 
 namespace vellum::extract {
@@ -10,6 +11,7 @@ ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin)
     try {
       if (auto a = plugin->extract(page)) {
         r.article = std::move(*a);
+        drop_control_characters(*r.article);
         r.extractor = {plugin->info().name, plugin->info().version, {}};
         return r;
       }

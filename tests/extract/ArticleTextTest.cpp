@@ -93,3 +93,23 @@ TEST(ArticleText, MarkdownEscapesTextAndUnknownTitlesPrintNothing) {
   EXPECT_EQ(article_text(untitled).rfind("https://x.example/a\n", 0), 0u);
   EXPECT_EQ(article_markdown(untitled).rfind("<https://x.example/a>", 0), 0u);
 }
+
+// What a plugin returns gets the same treatment before it is stored: no control characters
+// but newlines and tabs, in any field.
+TEST(ArticleText, ControlCharactersAreDroppedFromAPluginsArticle) {
+  using namespace vellum::extract;
+  Article a;
+  a.title = "T\x1b[2Jitle";
+  a.authors = {"A\x07nn"};
+  a.sections = {
+      {"H\x1b]0;x\x07"
+       "ead",
+       {"Line one\nline\ttwo\x1b[31m"}}};
+  a.images = {{"https://x.example/i.jpg", "Cap\xC2\x9Btion", ""}};
+  drop_control_characters(a);
+  EXPECT_EQ(a.title, "T[2Jitle");
+  EXPECT_EQ(a.authors[0], "Ann");
+  EXPECT_EQ(a.sections[0].heading, "H]0;xead");
+  EXPECT_EQ(a.sections[0].paragraphs[0], "Line one\nline\ttwo[31m");
+  EXPECT_EQ(a.images[0].caption, "Caption");
+}
