@@ -13,6 +13,16 @@ namespace vellum::index {
 
 namespace {
 
+// SQLite found the file is not a database, or a malformed page in it.
+bool malformed(sqlite3* db) {
+  const int code = sqlite3_errcode(db) & 0xff;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+constexpr const char* kDamagedHint =
+    "; the index is damaged: `vellum reindex` rebuilds it from the WARC files (a writer opening "
+    "the archive sets it aside and rebuilds it)";
+
 // 3: full-text search (articles_text).
 // 4: articles no longer keep the article JSON (read from its metadata record instead).
 constexpr int kSchemaVersion = 4;
@@ -275,10 +285,7 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
     // SQLite's words alone do not say what to do about it.
     const int code = sqlite3_errcode(db) & 0xff;
     const std::string what = "cannot use index " + file.string() + ": " + sqlite3_errmsg(db);
-    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-      throw IndexDamaged(what +
-                         "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
-                         "files (a writer opening the archive sets it aside and rebuilds it)");
+    if (malformed(db)) throw IndexDamaged(what + kDamagedHint);
     if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM)
       throw std::runtime_error(what +
                                "; using an index needs write access to the archive directory "
@@ -314,8 +321,7 @@ void Index::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    const int code = sqlite3_errcode(db_) & 0xff;
-    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) throw IndexDamaged("index: " + msg);
+    if (malformed(db_)) throw IndexDamaged("index: " + msg);
     throw std::runtime_error("index: " + msg);
   }
 }
@@ -327,12 +333,8 @@ int Index::step(sqlite3_stmt* st, const char* what) {
 }
 
 void Index::fail(const std::string& what) {
-  const int code = sqlite3_errcode(db_) & 0xff;
   std::string msg = "index: " + what + ": " + sqlite3_errmsg(db_);
-  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-    throw IndexDamaged(msg +
-                       "; the index is damaged: `vellum reindex` rebuilds it from the WARC files "
-                       "(a writer opening the archive sets it aside and rebuilds it)");
+  if (malformed(db_)) throw IndexDamaged(msg + kDamagedHint);
   throw std::runtime_error(msg);
 }
 
@@ -505,8 +507,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
     hits.push_back(std::move(h));
   }
   if (rc != SQLITE_DONE) {
-    const int code = sqlite3_errcode(db_) & 0xff;
-    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) fail("search failed");
+    if (malformed(db_)) fail("search failed");
     throw failed("failed");
   }
 
