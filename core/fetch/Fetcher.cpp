@@ -71,7 +71,7 @@ bool is_http_url(std::string_view url) {
 
 // Comparable form of a URL for loop detection.
 std::string normalised(const std::string& url) {
-  if (auto u = util::parse_url(url)) return u->str();
+  if (auto u = util::parse_request_url(url)) return u->str();
   return url;
 }
 
@@ -270,19 +270,22 @@ struct Fetcher::Impl {
   }
 
   void start_hop(Job* job, const std::string& given) {
-    // The fragment is never sent (RFC 9110, 4.2.4): the URI requested, which the records name
-    // as WARC-Target-URI, is the URL without it.
-    const std::string url = given.substr(0, given.find('#'));
+    job->result.final_url = given;
+    if (!is_http_url(given)) {
+      finish(job, "not an http(s) URL: " + given, FetchResult::Failure::kPermanent);
+      return;
+    }
+    // What curl is given is what it sends and what the records name as WARC-Target-URI: the URL
+    // without its fragment (never sent, RFC 9110, 4.2.4), dot segments resolved and unsafe bytes
+    // percent-encoded, as a browser requests it.
+    auto parsed = util::parse_request_url(given);
+    if (!parsed) {  // e.g. no host: do not let curl guess
+      finish(job, "malformed URL '" + given + "'", FetchResult::Failure::kPermanent);
+      return;
+    }
+    const std::string url = parsed->str();
     job->result.final_url = url;
-    if (!is_http_url(url)) {
-      finish(job, "not an http(s) URL: " + url, FetchResult::Failure::kPermanent);
-      return;
-    }
-    if (!util::parse_url(url)) {  // e.g. no host: do not let curl guess
-      finish(job, "malformed URL '" + url + "'", FetchResult::Failure::kPermanent);
-      return;
-    }
-    job->chain.push_back(normalised(url));
+    job->chain.push_back(url);
 
     auto hop = std::make_unique<Hop>();
     hop->impl = this;

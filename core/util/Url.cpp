@@ -8,6 +8,75 @@
 
 namespace vellum::util {
 
+namespace {
+
+// RFC 3986 section 5.2.4: removes "." and ".." segments.
+std::string remove_dot_segments(std::string_view in) {
+  std::string out;
+  while (!in.empty()) {
+    if (in.starts_with("../")) {
+      in.remove_prefix(3);
+    } else if (in.starts_with("./")) {
+      in.remove_prefix(2);
+    } else if (in.starts_with("/./")) {
+      in.remove_prefix(2);
+    } else if (in == "/.") {
+      in = "/";
+    } else if (in.starts_with("/../") || in == "/..") {
+      in = in.size() == 3 ? std::string_view("/") : in.substr(3);
+      auto slash = out.rfind('/');
+      out.erase(slash == std::string::npos ? 0 : slash);
+    } else if (in == "." || in == "..") {
+      in = {};
+    } else {
+      auto next = in.find('/', in.front() == '/' ? 1 : 0);
+      out += in.substr(0, next);
+      in = next == std::string_view::npos ? std::string_view() : in.substr(next);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+// Percent-encodes, with upper-case hex, what a browser encodes in a path or query before it
+// sends a request: control characters, space, non-ASCII bytes and " < > ` { }. Existing
+// escapes are kept as they are.
+std::string encode_unsafe(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' ||
+        c == '}') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Url> parse_request_url(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text)
+    if (c != '\t' && c != '\r' && c != '\n') clean += c;
+  auto u = parse_url(clean);
+  if (!u) return std::nullopt;
+  u->path = encode_unsafe(remove_dot_segments(u->path));
+  if (u->path.empty() || u->path.front() != '/') u->path.insert(0, "/");
+  u->query = encode_unsafe(u->query);
+  return u;
+}
+
 int Url::effective_port() const {
   if (port >= 0) return port;
   return scheme == "https" ? 443 : 80;
@@ -91,7 +160,7 @@ std::string source_domain(std::string_view host) {
 }
 
 std::string surt(std::string_view url) {
-  auto parsed = parse_url(url);
+  auto parsed = parse_request_url(url);
   if (!parsed) return to_lower(url);
   Url& u = *parsed;
   std::string host = u.host;
@@ -138,41 +207,6 @@ std::string surt(std::string_view url) {
   }
   return key;
 }
-
-}  // namespace vellum::util
-
-namespace vellum::util {
-
-namespace {
-
-// RFC 3986 section 5.2.4: removes "." and ".." segments.
-std::string remove_dot_segments(std::string_view in) {
-  std::string out;
-  while (!in.empty()) {
-    if (in.starts_with("../")) {
-      in.remove_prefix(3);
-    } else if (in.starts_with("./")) {
-      in.remove_prefix(2);
-    } else if (in.starts_with("/./")) {
-      in.remove_prefix(2);
-    } else if (in == "/.") {
-      in = "/";
-    } else if (in.starts_with("/../") || in == "/..") {
-      in = in.size() == 3 ? std::string_view("/") : in.substr(3);
-      auto slash = out.rfind('/');
-      out.erase(slash == std::string::npos ? 0 : slash);
-    } else if (in == "." || in == "..") {
-      in = {};
-    } else {
-      auto next = in.find('/', in.front() == '/' ? 1 : 0);
-      out += in.substr(0, next);
-      in = next == std::string_view::npos ? std::string_view() : in.substr(next);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string resolve_url(const std::string& base, const std::string& ref_text) {
   std::string_view ref = ref_text;

@@ -22,13 +22,20 @@ struct Url {
 // Parses an absolute http(s) URL; nullopt for anything else (no scheme, other scheme, no host).
 std::optional<Url> parse_url(std::string_view text);
 
+// The URL as Vellum requests and records it (WARC-Target-URI): what parse_url gives, with tabs
+// and line breaks removed, "." and ".." path segments resolved (RFC 3986, 5.2.4), and control
+// characters, spaces, non-ASCII bytes and " < > ` { } in path and query percent-encoded (UTF-8
+// bytes, upper-case hex), as a browser sends them. nullopt when parse_url refuses the text.
+std::optional<Url> parse_request_url(std::string_view text);
+
 // The host without a leading "www." (Source Domain in article records).
 std::string source_domain(std::string_view host);
 
 // Sort-friendly URI Reordering Transform, as used by CDX indexes:
 // "https://www.Example.com:443/a/b?z=1&a=2#frag" -> "com,example)/a/b?a=2&z=1".
-// Scheme, "www." prefixes, default ports and fragments are dropped; query parameters sorted.
-// Text that is not an http(s) URL is returned lower-cased.
+// The URL is read as parse_request_url reads it, so that a URL as typed finds what was
+// requested for it. Scheme, "www." prefixes, default ports and fragments are dropped; query
+// parameters sorted. Text that is not an http(s) URL is returned lower-cased.
 std::string surt(std::string_view url);
 
 }  // namespace vellum::util

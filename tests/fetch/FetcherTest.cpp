@@ -1,5 +1,6 @@
 // Fetcher against the in-process test server: what gets recorded, redirects, failures.
 #include "fetch/Fetcher.h"
+#include "util/Text.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -250,6 +251,31 @@ TEST(Fetcher, FragmentsAreNotPartOfTheUriRequested) {
   EXPECT_EQ(r->hops[1].url, server.url("/next"));
   EXPECT_EQ(r->hops[1].request.rfind("GET /next HTTP/1.1\r\n", 0), 0u);
   EXPECT_EQ(r->final_url, server.url("/next"));
+}
+
+// curl is given the URL a browser would send, so that the request line on the wire and the URI
+// each hop records (WARC-Target-URI) are the same: dot segments resolved, spaces and non-ASCII
+// bytes percent-encoded, scheme and host in lower case, whether typed or in a Location.
+TEST(Fetcher, TheUriRecordedIsTheOneSent) {
+  TestHttpServer server;
+  server.on("/x", Reply::redirect(302, "/d/../caf\xc3\xa9 menu?q=\xc3\xbc"));
+  server.on("/caf*", Reply::ok("landed"));
+  std::string typed = server.url("/a/../x");
+  typed.replace(0, 4, "HTTP");
+  auto r = fetch_one(typed);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->ok()) << r->error;
+  ASSERT_EQ(r->hops.size(), 2u);
+  EXPECT_EQ(r->url, typed);
+  EXPECT_EQ(r->hops[0].url, server.url("/x"));
+  EXPECT_EQ(r->hops[0].request.rfind("GET /x HTTP/1.1\r\n", 0), 0u);
+  // libcurl encodes the Location with lower-case hex; either case means the same (RFC 3986,
+  // 6.2.2.1), and the record names exactly what was sent.
+  const std::string target = r->hops[1].request.substr(4, r->hops[1].request.find(' ', 4) - 4);
+  EXPECT_EQ(r->hops[1].url, server.url(target));
+  EXPECT_EQ(vellum::util::to_lower(target), "/caf%c3%a9%20menu?q=%c3%bc");
+  EXPECT_EQ(r->hops[1].response_body, "landed");
+  EXPECT_EQ(r->final_url, r->hops[1].url);
 }
 
 TEST(Fetcher, RedirectLoopIsAnError) {

@@ -34,6 +34,31 @@ TEST(Url, ParsesAndRejects) {
   EXPECT_EQ(source_domain("WWW.TheNextWeb.com"), "thenextweb.com");
 }
 
+// The URL requested and recorded is the one a browser would send for what was typed.
+TEST(Url, RequestUrlIsWhatABrowserSends) {
+  auto str = [](std::string_view text) {
+    auto u = parse_request_url(text);
+    return u ? u->str() : std::string("(refused)");
+  };
+  EXPECT_EQ(str("HTTP://Example.COM:80/a/./b/../c?x=1#f"), "http://example.com/a/c?x=1");
+  EXPECT_EQ(str("http://example.com/../../x"), "http://example.com/x");
+  EXPECT_EQ(str("http://example.com/a/.."), "http://example.com/");
+  EXPECT_EQ(str("http://example.com"), "http://example.com/");
+  EXPECT_EQ(str("http://example.com/b/c d"), "http://example.com/b/c%20d");
+  EXPECT_EQ(str("http://example.com/\xc3\xa9t\xc3\xa9?q=\xc3\xbc&r=<a>"),
+            "http://example.com/%C3%A9t%C3%A9?q=%C3%BC&r=%3Ca%3E");
+  EXPECT_EQ(str("http://example.com/already%20encoded%2F?a=%41"),
+            "http://example.com/already%20encoded%2F?a=%41");
+  EXPECT_EQ(str("http://exa\tmple.com/pa\r\nth"), "http://example.com/path");
+  EXPECT_EQ(str("https://example.com:8443/x?"), "https://example.com:8443/x?");
+  EXPECT_EQ(str("http:///nohost"), "(refused)");
+  // Reading it again changes nothing, and a lookup by the typed URL finds what was requested.
+  const std::string once = str("http://example.com/a/../b c");
+  EXPECT_EQ(str(once), once);
+  EXPECT_EQ(surt("http://example.com/a/../b c"), surt(once));
+  EXPECT_EQ(surt("http://example.com/\xc3\xa9"), surt("http://example.com/%C3%A9"));
+}
+
 TEST(Url, ResolvesRelativeLocations) {
   EXPECT_EQ(resolve_url("http://a.example/x/y?q", "../z"), "http://a.example/z");
   EXPECT_EQ(resolve_url("http://a.example/x", "https://b.example/"), "https://b.example/");
