@@ -638,9 +638,15 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
                 std::min(3.0, static_cast<double>(b.chars / 100));
     if (b.kind == Kind::Item) sc *= 0.5;
     sc *= 1 - static_cast<double>(b.link_chars) / static_cast<double>(b.chars);
+    // Five levels up, where an element holding nothing but the one below it (the same text)
+    // counts as that element: a paragraph wrapped in a stack of its own elements still scores
+    // the container it shares with the others.
     int level = 0;
-    for (xmlNodePtr a = b.container; a && a->type == XML_ELEMENT_NODE && level < 5;
-         a = a->parent, ++level) {
+    std::size_t below = 0;
+    for (xmlNodePtr a = b.container; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+      const std::size_t chars = w.stats[a].chars;
+      if (a != b.container && chars != below && ++level == 5) break;
+      below = chars;
       double div = level == 0 ? 1 : level == 1 ? 2 : level * 3;
       init(a).score += sc / div;
     }

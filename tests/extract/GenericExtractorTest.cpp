@@ -210,6 +210,29 @@ TEST(GenericExtractor, DeeplyNestedMarkupIsExtracted) {
   EXPECT_NE(a.body_text().find("transit plan"), std::string::npos);
 }
 
+// Pages built from components often wrap each paragraph in several elements of its own. A
+// wrapper that holds nothing but its child counts as the child, so the paragraphs still score
+// the container they share, and the whole article is found, not one paragraph.
+TEST(GenericExtractor, ParagraphsEachWrappedManyLevelsDeep) {
+  const char* paras[] = {kPara1, kPara2, kPara3, kPara4};
+  std::string html =
+      "<html><body><nav><ul><li><a href=/a>World</a></li><li><a href=/b>Business</a></li>"
+      "</ul></nav><main><div class=story>";
+  for (int i = 0; i < 8; ++i) {
+    html += "<div class=block><div><div class=inner><div><div><div class=text><p>";
+    html += paras[i % 4];
+    html += "</p></div></div></div></div></div></div>";
+  }
+  html +=
+      "</div><aside><p>Read next: <a href=/c>a story about something else that happened "
+      "today</a></p></aside></main></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  std::vector<std::string> want;
+  for (int i = 0; i < 8; ++i) want.emplace_back(paras[i % 4]);
+  EXPECT_EQ(a.sections[0].paragraphs, want);
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(
