@@ -67,17 +67,23 @@ nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveR
 // debugger or sanitizer sees the plugin's own frames.
 int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   std::string html = read_input(o.file);
+  const std::string source = o.file == "-" ? std::string("standard input") : o.file;
   {
     // As at capture: what is not HTML gets no article, and says why.
     extract::PageInput probe;
     probe.body = html;
     if (std::string why = extract::skip_reason(probe); !why.empty())
-      throw std::runtime_error((o.file == "-" ? std::string("standard input") : o.file) + ": " +
+      throw std::runtime_error(source + ": " +
                                (html.empty() ? "found an empty file" : "found no HTML markup") +
                                ", expected an HTML page (" + why + ")");
   }
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
-  Page page = extract::build_page_from_html(std::move(html), url);
+  Page page;
+  try {
+    page = extract::build_page_from_html(std::move(html), url);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(source + ": " + e.what());
+  }
 
   plugins::PluginHost host(host_options(g));
   std::shared_ptr<plugins::LoadedPlugin> plugin;

@@ -40,7 +40,8 @@ ExtractionResult run_extraction(const PageInput& input, plugins::PluginHost* plu
     page = decode_page(input);
   } catch (const std::exception& e) {
     const std::string what = e.what();
-    r.skipped = what.rfind("not HTML", 0) == 0 ? what : "cannot decode the page: " + what;
+    const bool says_what = what.rfind("not HTML", 0) == 0 || what.rfind("too much markup", 0) == 0;
+    r.skipped = says_what ? what : "cannot decode the page: " + what;
     return r;
   }
   std::shared_ptr<plugins::LoadedPlugin> plugin;

@@ -25,7 +25,9 @@ struct PageInput {
 std::string skip_reason(const PageInput& in);
 
 // Builds the page. Throws std::runtime_error with a clear reason when the body cannot be
-// decoded (unknown content coding, corrupt compressed data).
+// decoded (unknown content coding, corrupt compressed data), is not HTML (a PDF, an image), or
+// holds more markup than a page is parsed with (over a million '<', which would cost libxml2
+// hundreds of megabytes; news pages hold thousands).
 Page build_page(const PageInput& in);
 
 // build_page without the parsing: the capture fields and `html` decoded to UTF-8, no document,
@@ -39,6 +41,7 @@ Page decode_page(const PageInput& in);
 enum class DomScope { full, article };
 
 // For a page file on disk (`vellum extract PAGE.html`): no headers, charset from BOM or meta.
+// Throws when the markup is over the bound build_page has.
 Page build_page_from_html(std::string html, const std::string& url,
                           DomScope scope = DomScope::full);
 

@@ -257,13 +257,17 @@ TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {
 
 // What is not an HTML page gets no article from `extract`, as at capture, and says what it is.
 TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
-  fs::path empty = tmp_ / "empty.html", binary = tmp_ / "image.png";
+  fs::path empty = tmp_ / "empty.html", binary = tmp_ / "image.png", dense = tmp_ / "dense.html";
   write_file(empty, "");
   write_file(binary, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  std::string tags = "<html><body>";
+  for (int i = 0; i < 600'000; ++i) tags += "<b>x</b>";
+  write_file(dense, tags);
   const std::vector<std::pair<fs::path, std::string>> cases = {
       {tmp_.path(), ": found a directory, expected an HTML file"},
       {empty, ": found an empty file, expected an HTML page"},
       {binary, ": found no HTML markup, expected an HTML page"},
+      {dense, ": too much markup to extract: found 1200002 '<' characters, expected at most"},
   };
   for (const auto& [file, expect] : cases) {
     auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " extract " + shell_quote(file.string()) +

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "extract/Extraction.h"
 #include "extract/PageBuilder.h"
 
 namespace vellum::extract {
@@ -294,6 +295,29 @@ TEST(PageBuilder, BinaryDataServedAsHtmlIsRefusedWithWhatItIs) {
   EXPECT_THROW(build_page(gz), std::runtime_error);
   // A page that starts with a bracket but has markup is a page.
   EXPECT_NO_THROW(build_page(input("[Draft] <html><body><p>x</p></body></html>")));
+}
+
+// A page with more markup than any news page (over a million '<') is not parsed, where
+// libxml2 would need hundreds of megabytes for it: the capture is kept and gets no article,
+// with the reason. Markup up to the bound is parsed.
+TEST(PageBuilder, MarkupBeyondTheBoundIsNotParsed) {
+  std::string at_bound = "<html><body><p>";                  // 3 '<'
+  for (int i = 0; i < 499'997; ++i) at_bound += "<b>x</b>";  // 999,994
+  const std::string end = "</p></body></html>";              // 3
+  EXPECT_NO_THROW(build_page(input(at_bound + end, "text/html")));
+  const std::string over = at_bound + "<i>" + end;  // 1,000,001
+  try {
+    build_page(input(over, "text/html"));
+    ADD_FAILURE() << "built a page";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "too much markup to extract: found 1000001 '<' characters, expected at most "
+              "1000000");
+  }
+  EXPECT_THROW(build_page_from_html(over, "https://x.example/"), std::runtime_error);
+  auto r = run_extraction(input(over, "text/html"), nullptr);
+  EXPECT_FALSE(r.article);
+  EXPECT_EQ(r.skipped.rfind("too much markup to extract: found 1000001", 0), 0u) << r.skipped;
 }
 
 // JSON-LD with raw line breaks or tabs inside its strings, common in the wild, is read.
