@@ -42,10 +42,10 @@ std::string md_inline(const std::string& text) {
   return out;
 }
 
-// A paragraph of text as a Markdown paragraph: escaped inline, and not read as a heading, a
-// quote, a list item or a rule because of how it starts ("# 1", "> x", "- x", "1. x", "2026.").
-std::string md_block(const std::string& text) {
-  std::string out = md_inline(text);
+// A line of text that Markdown does not read as a heading, a quote, a list item or a rule
+// because of how it starts ("# 1", "> x", "- x", "1. x", "2026.").
+std::string md_line(std::string_view text) {
+  std::string out = md_inline(std::string(text));
   std::size_t i = 0;
   while (i < out.size() && out[i] == ' ') ++i;
   if (i >= out.size()) return out;
@@ -56,6 +56,21 @@ std::string md_block(const std::string& text) {
     std::size_t j = i;
     while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
     if (j < out.size() && (out[j] == '.' || out[j] == ')')) out.insert(j, "\\");
+  }
+  return out;
+}
+
+// A paragraph as a Markdown paragraph: each line escaped, and its line breaks (from <br>, a
+// table's rows, <pre>) kept as hard line breaks (two spaces before the newline).
+std::string md_block(const std::string& text) {
+  std::string out;
+  std::string_view rest = text;
+  while (true) {
+    const auto nl = rest.find('\n');
+    out += md_line(rest.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    out += "  \n";
+    rest.remove_prefix(nl + 1);
   }
   return out;
 }

@@ -15,7 +15,7 @@ namespace vellum::extract {
 
 namespace {
 
-enum class Kind { Para, Heading, Item, Quote, Pre, Run };
+enum class Kind { Para, Heading, Item, Quote, Pre, Table, Run };
 
 struct Block {
   xmlNodePtr node;       // the element (for runs: the container holding the run)
@@ -270,14 +270,23 @@ class Walker {
     return r;
   }
 
+  // Appends a text node's text. Its line breaks are the source's line wrapping, which a
+  // browser shows as spaces, except in <pre>; a line break in the result is a <br>.
+  static std::size_t append_text(std::string& out, xmlNodePtr k, bool pre) {
+    if (!k->content) return 0;
+    const char* s = reinterpret_cast<const char*>(k->content);
+    const std::size_t from = out.size();
+    out += s;
+    if (!pre) std::replace(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), '\n', ' ');
+    return out.size() - from;
+  }
+
   // Appends the visible text below `n`, counting link text.
-  void gather(xmlNodePtr n, std::string& out, std::size_t& link, bool in_link) {
+  void gather(xmlNodePtr n, std::string& out, std::size_t& link, bool in_link, bool pre = false) {
     for (xmlNodePtr k = n->children; k; k = k->next) {
       if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
-        if (!k->content) continue;
-        const char* s = reinterpret_cast<const char*>(k->content);
-        out += s;
-        if (in_link) link += std::strlen(s);
+        const std::size_t added = append_text(out, k, pre);
+        if (in_link) link += added;
       } else if (k->type == XML_ELEMENT_NODE) {
         const char* t = name_of(k);
         if (std::strcmp(t, "br") == 0) {
@@ -293,7 +302,7 @@ class Walker {
 
         bool block = is_block_tag(t);
         if (block) out += ' ';
-        gather(k, out, link, in_link || std::strcmp(t, "a") == 0);
+        gather(k, out, link, in_link || std::strcmp(t, "a") == 0, pre);
         if (block) out += ' ';
       }
     }
@@ -301,7 +310,8 @@ class Walker {
 
   void emit(xmlNodePtr node, xmlNodePtr container, Kind kind, int level, std::string raw,
             std::size_t link) {
-    std::string text = clean_text(raw);
+    // Line breaks (<br>, <pre>, table rows) are kept in text; a heading is one line.
+    std::string text = kind == Kind::Heading ? clean_text(raw) : clean_lines(raw);
     if (text.empty()) return;
     Block b;
     b.node = node;
@@ -328,8 +338,49 @@ class Walker {
   void leaf(xmlNodePtr n, Kind kind, int level) {
     std::string raw;
     std::size_t link = 0;
-    gather(n, raw, link, inside_link(n));
+    gather(n, raw, link, inside_link(n), kind == Kind::Pre);
     emit(n, n->parent ? n->parent : n, kind, level, std::move(raw), link);
+  }
+
+  // The rows of a table (through thead, tbody, tfoot), not those of tables inside it.
+  static std::vector<xmlNodePtr> rows_of(xmlNodePtr table) {
+    std::vector<xmlNodePtr> rows;
+    for (xmlNodePtr k = table->children; k; k = k->next) {
+      if (tag_is(k, "tr")) rows.push_back(k);
+      if (tag_is(k, "thead") || tag_is(k, "tbody") || tag_is(k, "tfoot"))
+        for (xmlNodePtr r = k->children; r; r = r->next)
+          if (tag_is(r, "tr")) rows.push_back(r);
+    }
+    return rows;
+  }
+
+  static bool is_cell(xmlNodePtr n) { return tag_is(n, "td") || tag_is(n, "th"); }
+
+  // A table of data (two rows or more, every cell plain text), as opposed to one laying out
+  // a page, whose cells hold paragraphs and blocks.
+  bool data_table(const std::vector<xmlNodePtr>& rows) {
+    if (rows.size() < 2) return false;
+    for (xmlNodePtr r : rows)
+      for (xmlNodePtr c = r->children; c; c = c->next)
+        if (is_cell(c) && has_block(c)) return false;
+    return true;
+  }
+
+  // A data table as one block: a line per row, its cells separated by spaces.
+  void table(xmlNodePtr n, const std::vector<xmlNodePtr>& rows) {
+    std::string raw;
+    std::size_t link = 0;
+    const bool linked = inside_link(n);
+    for (xmlNodePtr r : rows) {
+      if (hidden(r)) continue;
+      for (xmlNodePtr c = r->children; c; c = c->next) {
+        if (!is_cell(c) || hidden(c)) continue;
+        raw += ' ';
+        gather(c, raw, link, linked);
+      }
+      raw += '\n';
+    }
+    emit(n, n->parent ? n->parent : n, Kind::Table, 0, std::move(raw), link);
   }
 
   void visit(xmlNodePtr n) {
@@ -342,6 +393,10 @@ class Walker {
     if (std::strcmp(t, "p") == 0) return leaf(n, Kind::Para, 0);
     if (is_heading(t)) return leaf(n, Kind::Heading, t[1] - '0');
     if (std::strcmp(t, "pre") == 0) return leaf(n, Kind::Pre, 0);
+    if (std::strcmp(t, "table") == 0) {
+      auto rows = rows_of(n);
+      if (data_table(rows)) return table(n, rows);
+    }
     if (!has_block(n)) {
       Kind k = Kind::Run;
       if (std::strcmp(t, "li") == 0 || std::strcmp(t, "dd") == 0) k = Kind::Item;
@@ -377,7 +432,7 @@ class Walker {
     };
     for (xmlNodePtr k = n->children; k; k = k->next) {
       if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
-        if (k->content) run += reinterpret_cast<const char*>(k->content);
+        append_text(run, k, false);
       } else if (k->type == XML_ELEMENT_NODE) {
         const char* kt = name_of(k);
         if (std::strcmp(kt, "br") == 0) {
@@ -633,7 +688,8 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
     }
   }
   for (const Block& b : w.blocks) {
-    if (b.kind == Kind::Heading || b.chars < 25) continue;
+    // A table scores nothing: a sidebar of figures must not draw the choice to itself.
+    if (b.kind == Kind::Heading || b.kind == Kind::Table || b.chars < 25) continue;
     double sc = 1 + static_cast<double>(std::count(b.text.begin(), b.text.end(), ',')) +
                 std::min(3.0, static_cast<double>(b.chars / 100));
     if (b.kind == Kind::Item) sc *= 0.5;

@@ -12,6 +12,10 @@ namespace vellum::extract {
 // spaces: text from a page never carries terminal escape sequences into the archive.
 std::string clean_text(std::string_view s);
 
+// clean_text for each line of `s` (split at '\n'), empty lines dropped, joined by '\n': text
+// whose line breaks carry meaning (a table's rows, <pre>, lines of a verse split by <br>).
+std::string clean_lines(std::string_view s);
+
 // `s` without control characters other than newline and tab, for printing text that may have
 // been stored before clean_text dropped them.
 std::string printable(std::string_view s);

@@ -79,13 +79,16 @@ TEST(ArticleText, MarkdownEscapesTextAndUnknownTitlesPrintNothing) {
                       {"sections",
                        {{{"paragraphs",
                           {"1. Not a list", "# Not a heading", "- Not an item", "> Not a quote",
-                           "<img src=x onerror=alert(1)>", "2026. A year"}}}}}};
+                           "<img src=x onerror=alert(1)>", "2026. A year",
+                           "Pos Team\n1. Leeds 90\n- withdrawn"}}}}}};
   std::string md = article_markdown(j);
   EXPECT_EQ(md.substr(0, md.find('\n')),
             "# \\*Breaking\\*: 5 \\[click\\](http://evil.example) \\`rm\\` \\<b>");
   for (const char* para :
        {"\n\n1\\. Not a list\n", "\n\n\\# Not a heading\n", "\n\n\\- Not an item\n",
-        "\n\n\\> Not a quote\n", "\n\n\\<img src=x onerror=alert(1)>\n", "\n\n2026\\. A year"})
+        "\n\n\\> Not a quote\n", "\n\n\\<img src=x onerror=alert(1)>\n", "\n\n2026\\. A year",
+        // a line break (a table's rows) is a hard break, and each line is escaped
+        "\n\nPos Team  \n1\\. Leeds 90  \n\\- withdrawn\n"})
     EXPECT_NE(md.find(para), std::string::npos) << para << " in\n" << md;
 
   nlohmann::json untitled = {{"url", "https://x.example/a"},

@@ -233,6 +233,32 @@ TEST(GenericExtractor, ParagraphsEachWrappedManyLevelsDeep) {
   EXPECT_EQ(a.sections[0].paragraphs, want);
 }
 
+// Line breaks a reader sees are kept, and only those: a table of data is one paragraph with a
+// line per row, <br> and <pre> break lines, and the source's own line wrapping is a space. A
+// table laying out the page (paragraphs in its cells) is read as paragraphs.
+TEST(GenericExtractor, TablesLineBreaksAndPreformattedText) {
+  std::string html = std::string("<html><body><article><p>") + kPara1 + R"(</p>
+<table><thead><tr><th>Pos.</th><th>Driver</th><th>Points</th></tr></thead>
+<tbody><tr><td>1</td><td><a href="/kb">Kyle Busch</a></td><td>5040</td></tr>
+<tr><td>2</td><td>Martin
+  Truex Jr.</td><td>5035</td></tr></tbody></table>
+<p>The council will review the parking fees
+after one year, officials said.<br>Revenue goes to cycle lanes.</p>
+<pre>line one
+  line two</pre>
+<table><tr><td><p>)" +
+                     kPara2 + "</p></td><td><p>" + kPara3 + "</p></td></tr><tr><td><p>" + kPara4 +
+                     "</p></td></tr></table></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs,
+            (std::vector<std::string>{
+                kPara1, "Pos. Driver Points\n1 Kyle Busch 5040\n2 Martin Truex Jr. 5035",
+                "The council will review the parking fees after one year, officials "
+                "said.\nRevenue goes to cycle lanes.",
+                "line one\nline two", kPara2, kPara3, kPara4}));
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(
