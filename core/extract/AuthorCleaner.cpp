@@ -1,5 +1,6 @@
 #include "extract/AuthorCleaner.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "extract/TextUtil.h"
@@ -23,13 +24,36 @@ std::string strip_by(std::string s) {
   bool again = true;
   while (again) {
     again = false;
-    for (const char* p : prefixes)
-      if (istarts_with(s, p)) {
-        s = trim_ascii(std::string_view(s).substr(std::string_view(p).size()));
-        again = true;
-      }
+    for (const char* p : prefixes) {
+      if (!istarts_with(s, p)) continue;
+      std::string rest = trim_ascii(std::string_view(s).substr(std::string_view(p).size()));
+      // German "Von" and French "Par" start names too ("Von Miller"): a byline has a name
+      // with at least two words after them.
+      const bool particle = std::string_view(p) == "von " || std::string_view(p) == "par ";
+      if (particle && rest.find(' ') == std::string::npos) continue;
+      s = std::move(rest);
+      again = true;
+    }
   }
   return s;
+}
+
+// A job title given after the name ("Jane Doe, Senior Correspondent"), not a second person:
+// one of its words names a trade.
+bool is_role(std::string_view s) {
+  static const char* roles[] = {"correspondent", "reporter",  "editor",     "writer",
+                                "contributor",   "columnist", "journalist", "photographer",
+                                "producer",      "analyst",   "critic",     "chief"};
+  const std::string l = util::to_lower(s);
+  std::size_t i = 0;
+  while (i < l.size()) {
+    const std::size_t end = std::min(l.find_first_of(" -", i), l.size());
+    const std::string_view word = std::string_view(l).substr(i, end - i);
+    for (const char* r : roles)
+      if (word == r) return true;
+    i = end + 1;
+  }
+  return false;
 }
 
 // Cuts " | Agency", " - Agency", " – Agency", " — Agency".
@@ -119,7 +143,7 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
       p = strip_suffix(p);
       while (!p.empty() && (p.back() == '.' || p.back() == ':')) p.pop_back();
       if (p.empty() || is_url(p) || !has_letter(p) || char_count(p) > 80 || p[0] == '(' ||
-          p.find(':') != std::string::npos)
+          p.find(':') != std::string::npos || (parts.size() > 1 && is_role(p)))
         continue;
       std::string key = util::to_lower(p);
       bool dup = false;

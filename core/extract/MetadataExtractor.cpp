@@ -377,7 +377,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
         page, {"article:published_time", "og:published_time", "datepublished", "pubdate",
                "publishdate", "publish-date", "published_time", "article.published",
                "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created", "dc.date",
-               "date", "publication_date", "citation_publication_date", "og:updated_time"});
+               "date", "publication_date", "citation_publication_date"});
   if (m.modified.empty())
     m.modified = first_date(page, {"article:modified_time", "og:updated_time", "datemodified",
                                    "dcterms.modified", "last-modified"});

@@ -21,6 +21,14 @@ TEST(AuthorCleaner, Table) {
       {{"Written by Mary-Ann O'Neil"}, {"Mary-Ann O'Neil"}},
       {{"", "  ", "www.example.com"}, {}},
       {{"(Image: Getty Images)"}, {}},
+      // a job title after the name is not a second author
+      {{"Jane Doe, Senior Correspondent"}, {"Jane Doe"}},
+      {{"By Jane Doe, Staff Writer, and John Smith"}, {"Jane Doe", "John Smith"}},
+      // "Von" and "Par" start bylines in German and French, and names too
+      {{"Von Max Mustermann"}, {"Max Mustermann"}},
+      {{"Par Jeanne Martin"}, {"Jeanne Martin"}},
+      {{"Von Miller"}, {"Von Miller"}},
+      {{"By Von Miller"}, {"Von Miller"}},
   };
   for (const auto& [in, want] : cases) {
     EXPECT_EQ(clean_authors(in), want) << "first input: " << (in.empty() ? "" : in.front());

@@ -370,6 +370,17 @@ TEST(GenericExtractor, MicrodataAndTimeFallbacks) {
   EXPECT_EQ(a.title, "Un titre");
 }
 
+// When a page was last updated is not when it was published: og:updated_time fills only
+// `modified`, and the publication date comes from what says so (here the <time> element).
+TEST(GenericExtractor, UpdatedTimeIsNotThePublicationDate) {
+  std::string html = R"(<html><head>
+<meta property="og:updated_time" content="2026-05-02T10:00:00Z"></head><body><article>
+<time datetime="2026-03-01T08:30:00Z">1 March</time><h1>A title</h1></article></body></html>)";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/x"));
+  EXPECT_EQ(a.published, "2026-03-01T08:30:00Z");
+  EXPECT_EQ(a.modified, "2026-05-02T10:00:00Z");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
