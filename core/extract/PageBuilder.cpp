@@ -532,7 +532,8 @@ std::string skip_reason(const PageInput& in) {
     std::string coding = header_value(in, "Content-Encoding");
     if (!coding.empty() && !in.body.empty()) {
       std::string err;
-      auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
+      bool partial = false;
+      auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err, &partial);
       if (!d) return "undecodable body: " + err;
       decoded = std::move(*d);
       body = decoded;
@@ -560,7 +561,9 @@ Page decode_page(const PageInput& in) {
   std::string_view body = in.body;
   if (!coding.empty() && !util::iequals(coding, "identity") && !in.body.empty()) {
     std::string err;
-    auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err);
+    // A body cut short (at the capture's size cap) gives the article of what arrived.
+    bool partial = false;
+    auto d = warc::decode_content(in.body, coding, kMaxDecoded, &err, &partial);
     if (!d) throw std::runtime_error("cannot decode content coding '" + coding + "': " + err);
     decoded = std::move(*d);
     body = decoded;

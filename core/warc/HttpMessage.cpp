@@ -87,8 +87,16 @@ bool set_error(std::string* error, std::string message) {
 }
 
 // zlib formats: gzip (several members allowed) or zlib/raw deflate.
+// Data that ends early is an error, unless `partial` is given: then what decoded stands and
+// *partial is set.
+bool ends_early(const std::string& what, bool* partial, std::string* error) {
+  if (!partial) return set_error(error, what + " data ends early");
+  *partial = true;
+  return true;
+}
+
 bool inflate_all(std::string_view in, bool gzip, std::uint64_t max_output, std::string& out,
-                 std::string* error) {
+                 std::string* error, bool* partial) {
   const char* name = gzip ? "gzip" : "deflate";
   int window_bits = 15 + 32;  // gzip or zlib header, detected
   if (!gzip) {
@@ -122,15 +130,15 @@ bool inflate_all(std::string_view in, bool gzip, std::uint64_t max_output, std::
       return true;
     }
     if (rc == Z_BUF_ERROR && pos == in.size() && zs.avail_out != 0)
-      return set_error(error, std::string(name) + " data ends early");
+      return ends_early(name, partial, error);
     if (rc != Z_OK && rc != Z_BUF_ERROR)
       return set_error(error, std::string(name) + " data is corrupt (" +
                                   (zs.msg ? zs.msg : "inflate failed") + ")");
   }
 }
 
-bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out,
-                std::string* error) {
+bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out, std::string* error,
+                bool* partial) {
   std::unique_ptr<BrotliDecoderState, void (*)(BrotliDecoderState*)> state(
       BrotliDecoderCreateInstance(nullptr, nullptr, nullptr), BrotliDecoderDestroyInstance);
   if (!state) return set_error(error, "br: cannot create a decoder");
@@ -149,7 +157,7 @@ bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out,
       case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
         break;
       case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
-        return set_error(error, "br data ends early");
+        return ends_early("br", partial, error);
       case BROTLI_DECODER_RESULT_ERROR:
         return set_error(
             error, std::string("br data is corrupt (") +
@@ -158,7 +166,8 @@ bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out,
   }
 }
 
-bool zstd_all(std::string_view in, std::uint64_t max_output, std::string& out, std::string* error) {
+bool zstd_all(std::string_view in, std::uint64_t max_output, std::string& out, std::string* error,
+              bool* partial) {
   std::unique_ptr<ZSTD_DCtx, std::size_t (*)(ZSTD_DCtx*)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
   if (!dctx) return set_error(error, "zstd: cannot create a decoder");
   // HTTP's zstd coding limits the window to 8 MiB (RFC 9659); so does the decoder's memory.
@@ -173,8 +182,7 @@ bool zstd_all(std::string_view in, std::uint64_t max_output, std::string& out, s
     if (ZSTD_isError(rc))
       return set_error(error, std::string("zstd data is corrupt (") + ZSTD_getErrorName(rc) + ")");
     if (!append_capped(out, buf, ob.pos, max_output, error)) return false;
-    if (rc != 0 && ib.pos == before && ob.pos < ob.size)
-      return set_error(error, "zstd data ends early");
+    if (rc != 0 && ib.pos == before && ob.pos < ob.size) return ends_early("zstd", partial, error);
   }
   return true;
 }
@@ -354,7 +362,9 @@ std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead
 
 std::optional<std::string> decode_content(std::string_view payload,
                                           std::string_view content_encoding,
-                                          std::uint64_t max_output, std::string* error) {
+                                          std::uint64_t max_output, std::string* error,
+                                          bool* partial) {
+  if (partial) *partial = false;
   std::vector<std::string> codings = split_list(content_encoding);
   for (const std::string& c : codings) {
     if (c != "gzip" && c != "x-gzip" && c != "deflate" && c != "br" && c != "zstd" &&
@@ -376,13 +386,13 @@ std::optional<std::string> decode_content(std::string_view payload,
     std::string next;
     bool ok;
     if (c == "gzip" || c == "x-gzip")
-      ok = inflate_all(current, true, max_output, next, error);
+      ok = inflate_all(current, true, max_output, next, error, partial);
     else if (c == "deflate")
-      ok = inflate_all(current, false, max_output, next, error);
+      ok = inflate_all(current, false, max_output, next, error, partial);
     else if (c == "br")
-      ok = brotli_all(current, max_output, next, error);
+      ok = brotli_all(current, max_output, next, error, partial);
     else
-      ok = zstd_all(current, max_output, next, error);
+      ok = zstd_all(current, max_output, next, error, partial);
     if (!ok) return std::nullopt;
     current = std::move(next);
   }

@@ -59,9 +59,12 @@ Payload dechunk(std::string_view body);
 
 // Decodes Content-Encoding (gzip, x-gzip, deflate, br, zstd, identity, in the order the header
 // lists them). Output is capped at `max_output` bytes; returns nullopt with `error` set when an
-// encoding is unknown, the data is corrupt, or the cap is reached.
+// encoding is unknown, the data is corrupt, or the cap is reached. Data that ends early (a body
+// cut at the size cap) is an error too, unless `partial` is given: then what decoded is
+// returned and *partial is set to true.
 std::optional<std::string> decode_content(std::string_view payload,
                                           std::string_view content_encoding,
-                                          std::uint64_t max_output, std::string* error);
+                                          std::uint64_t max_output, std::string* error,
+                                          bool* partial = nullptr);
 
 }  // namespace vellum::warc

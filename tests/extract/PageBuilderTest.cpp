@@ -320,6 +320,27 @@ TEST(PageBuilder, MarkupBeyondTheBoundIsNotParsed) {
   EXPECT_EQ(r.skipped.rfind("too much markup to extract: found 1000001", 0), 0u) << r.skipped;
 }
 
+// A compressed body cut short (the capture stopped at its size cap, marked truncated) gives
+// the page that arrived, not "cannot decode".
+TEST(PageBuilder, CompressedBodyCutShortGivesThePageThatArrived) {
+  std::string html = "<html><head><title>Cut short</title></head><body>";
+  std::uint32_t x = 7;
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    html += "<p>Paragraph " + std::to_string(i) + " holds " + std::to_string(x) + ".</p>";
+  }
+  html += "</body></html>";
+  const std::string gz = gzip(html);
+  auto in = input(gz.substr(0, gz.size() / 2), "text/html; charset=utf-8");
+  in.headers.emplace_back("Content-Encoding", "gzip");
+  EXPECT_EQ(skip_reason(in), "");
+  Page p = build_page(in);
+  EXPECT_EQ(html.rfind(p.html, 0), 0u);
+  EXPECT_GT(p.html.size(), html.size() / 4);
+  ASSERT_TRUE(p.document);
+  EXPECT_EQ(p.document->xpath_first("//title").text(), "Cut short");
+}
+
 // JSON-LD with raw line breaks or tabs inside its strings, common in the wild, is read.
 TEST(PageBuilder, JsonLdWithRawLineBreaksInStringsIsRead) {
   auto p = build_page(

@@ -156,6 +156,32 @@ TEST(DecodeContent, UnknownCorruptOrTruncatedDataIsAnError) {
   EXPECT_FALSE(decode("not zstd", "zstd", &error));
 }
 
+// A body cut short (a capture stopped at its size cap) still gives what arrived when the caller
+// asks for it, as extraction does; a whole body is not marked partial.
+TEST(DecodeContent, DataCutShortGivesWhatArrivedWhenAskedFor) {
+  std::string text;
+  // Large enough for several zstd blocks (128 KiB each), which decode whole or not at all.
+  std::uint32_t x = 1;
+  for (int i = 0; i < 40000; ++i) {
+    x = x * 1664525u + 1013904223u;  // numbers that do not repeat, so every block has its share
+    text += "Paragraph " + std::to_string(x) + ". ";
+  }
+  for (auto [data, coding] : {std::pair{gzip(text), "gzip"}, std::pair{zstd(text), "zstd"},
+                              std::pair{zlib(text), "deflate"}}) {
+    std::string error;
+    bool partial = false;
+    auto whole = decode_content(data, coding, 4 << 20, &error, &partial);
+    ASSERT_TRUE(whole) << coding << ": " << error;
+    EXPECT_EQ(*whole, text);
+    EXPECT_FALSE(partial) << coding;
+    auto cut = decode_content(data.substr(0, data.size() / 2), coding, 4 << 20, &error, &partial);
+    ASSERT_TRUE(cut) << coding << ": " << error;
+    EXPECT_TRUE(partial) << coding;
+    EXPECT_GT(cut->size(), text.size() / 4) << coding;
+    EXPECT_EQ(text.rfind(*cut, 0), 0u) << coding << ": not a prefix";
+  }
+}
+
 TEST(DecodeContent, OutputIsCappedExactly) {
   std::string error;
   EXPECT_EQ(decode(gzip(kText), "gzip", &error, kText.size()).value_or("?"), kText);
