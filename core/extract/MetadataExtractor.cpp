@@ -9,6 +9,7 @@
 #include "extract/DateParser.h"
 #include "extract/TextUtil.h"
 #include "util/Text.h"
+#include "util/Url.h"
 
 namespace vellum::extract {
 
@@ -163,6 +164,28 @@ std::string strip_sep_suffix(const std::string& t, const std::string& site) {
   return t;
 }
 
+// A site's name set as a heading (a logo), not the article's headline: the <h1> or an element
+// just around it is named for a logo or masthead, or it links to the site's home page.
+bool is_logo_heading(const Node& h1) {
+  static const char* marks[] = {"logo",     "masthead",    "site-title", "site-name",
+                                "sitename", "site-header", "navbar",     "brand"};
+  int depth = 0;
+  for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE && depth < 3;
+       a = a->parent, ++depth) {
+    const Node n(a);
+    const std::string ci = util::to_lower(n.attr("class") + " " + n.attr("id"));
+    for (const char* m : marks)
+      if (ci.find(m) != std::string::npos) return true;
+  }
+  for (const Node& link : h1.xpath(".//a[@href]")) {
+    const std::string href = trim_ascii(link.attr("href"));
+    if (href == "/" || href == "./") return true;
+    auto u = util::parse_url(href);
+    if (u && u->path == "/" && !u->has_query) return true;
+  }
+  return false;
+}
+
 std::string host_of(const std::string& url) {
   auto p = url.find("://");
   if (p == std::string::npos) return {};
@@ -262,7 +285,15 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   std::string h1_text;
   if (doc) {
     Node h1 = doc->xpath_first("//h1[@itemprop='headline']");
-    if (!h1) h1 = doc->xpath_first("//h1");
+    if (!h1)
+      for (const Node& h : doc->xpath("//h1")) {
+        if (!is_logo_heading(h)) {
+          h1 = h;
+          break;
+        }
+        // A logo's text is the site's name, when the page does not say it otherwise.
+        if (site.empty()) site = clean_text(h.raw_text());
+      }
     if (h1) h1_text = clean_text(h1.raw_text());
   }
   cands.push_back(h1_text);
@@ -373,11 +404,11 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     m.modified = normalize_date(field(*ld, "dateModified"));
   }
   if (m.published.empty())
-    m.published = first_date(
-        page, {"article:published_time", "og:published_time", "datepublished", "pubdate",
-               "publishdate", "publish-date", "published_time", "article.published",
-               "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created", "dc.date",
-               "date", "publication_date", "citation_publication_date"});
+    m.published =
+        first_date(page, {"article:published_time", "og:published_time", "datepublished", "pubdate",
+                          "publishdate", "publish-date", "published_time", "article.published",
+                          "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created",
+                          "dc.date", "date", "publication_date", "citation_publication_date"});
   if (m.modified.empty())
     m.modified = first_date(page, {"article:modified_time", "og:updated_time", "datemodified",
                                    "dcterms.modified", "last-modified"});

@@ -381,6 +381,30 @@ TEST(GenericExtractor, UpdatedTimeIsNotThePublicationDate) {
   EXPECT_EQ(a.modified, "2026-05-02T10:00:00Z");
 }
 
+// A site's logo set as an <h1> is not the headline: the article's own <h1> is, or else the
+// <title> without the site's name, which the logo gives.
+TEST(GenericExtractor, ALogoInAnH1IsNotTheTitle) {
+  const std::string story = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p>";
+  auto title_of = [](const std::string& html) {
+    return GenericExtractor().extract(build_page_from_html(html, "https://news.example/a")).title;
+  };
+  EXPECT_EQ(title_of("<html><head><title>Council approves plan | The Daily Example</title></head>"
+                     "<body><div class=site-logo><h1><a href='/'>The Daily Example</a></h1></div>"
+                     "<article><h1>Council approves plan</h1>" +
+                     story + "</article></body></html>"),
+            "Council approves plan");
+  EXPECT_EQ(title_of("<html><head><title>Council approves plan | The Daily Example</title></head>"
+                     "<body><header><h1><a href='https://news.example/'>The Daily Example</a>"
+                     "</h1></header><article>" +
+                     story + "</article></body></html>"),
+            "Council approves plan");
+  // A headline that links to its own article is a headline.
+  EXPECT_EQ(title_of("<html><head><title>The Daily Example</title></head><body><article>"
+                     "<h1><a href='/2026/council-plan'>Council approves plan</a></h1>" +
+                     story + "</article></body></html>"),
+            "Council approves plan");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
