@@ -854,6 +854,7 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
   out.sections = std::move(kept);
 
   // Figures inside the content.
+  std::unordered_set<std::string> seen_images;
   for (xmlNodePtr f : w.figures) {
     if (!in_region(f)) continue;
     Node fig(f);
@@ -898,9 +899,7 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
     }
     if (im.caption.empty()) im.caption = clean_text(img.attr("alt"));
     im.credit = credit;
-    bool dup = false;
-    for (const auto& e : out.images) dup = dup || e.url == im.url;
-    if (!dup) out.images.push_back(std::move(im));
+    if (seen_images.insert(im.url).second) out.images.push_back(std::move(im));
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
 
 #include "extract/ContentExtractor.h"
 #include "extract/MetadataExtractor.h"
@@ -41,15 +42,17 @@ Article GenericExtractor::extract(const Page& page) const {
       *page.document, document_base_url(*page.document, page.final_url), a.title);
   a.sections = std::move(c.sections);
   a.key_points = std::move(c.key_points);
+  std::unordered_map<std::string, std::size_t> by_url;  // a gallery may hold thousands
+  for (std::size_t i = 0; i < a.images.size(); ++i) by_url.emplace(a.images[i].url, i);
   for (auto& im : c.images) {
-    bool merged = false;
-    for (auto& e : a.images)
-      if (e.url == im.url) {
-        if (e.caption.empty()) e.caption = im.caption;
-        if (e.credit.empty()) e.credit = im.credit;
-        merged = true;
-      }
-    if (!merged) a.images.push_back(std::move(im));
+    auto [it, added] = by_url.emplace(im.url, a.images.size());
+    if (added) {
+      a.images.push_back(std::move(im));
+      continue;
+    }
+    ArticleImage& e = a.images[it->second];
+    if (e.caption.empty()) e.caption = im.caption;
+    if (e.credit.empty()) e.credit = im.credit;
   }
 
   // The standfirst, unless it merely repeats the opening paragraph.

@@ -405,6 +405,24 @@ TEST(GenericExtractor, ALogoInAnH1IsNotTheTitle) {
             "Council approves plan");
 }
 
+// A gallery of thousands of figures keeps each image once, in page order, with the caption of
+// its first figure and the og:image first.
+TEST(GenericExtractor, LargeGalleriesKeepEachImageOnce) {
+  std::string html = std::string("<html><head><meta property='og:image' content='/i/7.jpg'>") +
+                     "</head><body><article><p>" + kPara1 + "</p>";
+  for (int i = 0; i < 6000; ++i)
+    html += "<figure><img src='/i/" + std::to_string(i % 3000) + ".jpg'><figcaption>Caption " +
+            std::to_string(i) + "</figcaption></figure>";
+  html += "</article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.images.size(), 3000u);
+  EXPECT_EQ(a.images[0].url, "https://x.example/i/7.jpg");
+  EXPECT_EQ(a.images[0].caption, "Caption 7");
+  EXPECT_EQ(a.images[1].url, "https://x.example/i/0.jpg");
+  EXPECT_EQ(a.images[2999].url, "https://x.example/i/2999.jpg");
+  EXPECT_EQ(a.images[2999].caption, "Caption 2999");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
