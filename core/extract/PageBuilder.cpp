@@ -94,6 +94,22 @@ std::string meta_charset(std::string_view b) {
   return {};
 }
 
+// The encoding an XML declaration at the very start names (`<?xml version="1.0"
+// encoding="ISO-8859-1"?>`, as XHTML pages begin), or empty.
+std::string xml_declared_charset(std::string_view b) {
+  if (!b.starts_with("<?xml")) return {};
+  const std::string decl = util::to_lower(b.substr(0, std::min<std::size_t>(b.find("?>"), 256)));
+  auto at = decl.find("encoding");
+  if (at == std::string::npos) return {};
+  at = decl.find_first_not_of(" \t\r\n", at + 8);
+  if (at == std::string::npos || decl[at] != '=') return {};
+  at = decl.find_first_not_of(" \t\r\n", at + 1);
+  if (at == std::string::npos || (decl[at] != '"' && decl[at] != '\'')) return {};
+  const auto end = decl.find(decl[at], at + 1);
+  if (end == std::string::npos) return {};
+  return decl.substr(at + 1, end - at - 1);
+}
+
 // Names browsers treat as windows-1252 (a superset that never rejects a byte in the range).
 std::string canonical_charset(const std::string& cs) {
   std::string c = util::to_lower(trim(cs));
@@ -497,7 +513,9 @@ std::string decode_charset(std::string_view bytes, const std::string& header_cha
   if (cs.empty()) cs = canonical_charset(header_charset);
   if (cs.empty()) {
     cs = canonical_charset(meta_charset(bytes));
-    // A page declaring UTF-16 in a meta tag cannot have been read as ASCII: ignore it.
+    // Then the XML declaration of an XHTML page.
+    if (cs.empty()) cs = canonical_charset(xml_declared_charset(bytes));
+    // A page declaring UTF-16 in a tag cannot have been read as ASCII: ignore it.
     if (cs.rfind("utf-16", 0) == 0) cs.clear();
   }
   if (cs.empty()) cs = "utf-8";

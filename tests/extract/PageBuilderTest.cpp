@@ -113,6 +113,23 @@ TEST(PageBuilder, MetaCharsetAndHttpEquiv) {
   EXPECT_EQ(h1_of(b), "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // "Привет"
 }
 
+// An XHTML page names its encoding in its XML declaration; a meta tag or the header still
+// decides over it.
+TEST(PageBuilder, XmlDeclarationCharset) {
+  const std::string xhtml =
+      "<?xml version=\"1.0\" encoding='ISO-8859-1'?>\n<html "
+      "xmlns=\"http://www.w3.org/1999/xhtml\"><body><h1>Z\xFCrich</h1></body></html>";
+  EXPECT_EQ(h1_of(build_page_from_html(xhtml, "https://x.example/")), "Z\xC3\xBCrich");
+  EXPECT_EQ(h1_of(build_page(input(xhtml, "application/xhtml+xml"))), "Z\xC3\xBCrich");
+  // The header wins: the byte is not UTF-8, so it is replaced.
+  EXPECT_EQ(h1_of(build_page(input(xhtml, "text/html; charset=utf-8"))), "Z\xEF\xBF\xBDrich");
+  // A declaration without an encoding is UTF-8.
+  EXPECT_EQ(h1_of(build_page_from_html("<?xml version=\"1.0\"?><html><body><h1>Z\xC3\xBCrich"
+                                       "</h1></body></html>",
+                                       "https://x.example/")),
+            "Z\xC3\xBCrich");
+}
+
 TEST(PageBuilder, InvalidUtf8IsReplaced) {
   auto p =
       build_page(input("<html><body><h1>a\xFF"
