@@ -75,7 +75,9 @@ std::vector<ArchiveDir::Entry> ArchiveDir::warc_files() const {
   std::vector<Entry> out;
   std::error_code ec;
   for (const auto& de : std::filesystem::directory_iterator(warc_dir(), ec)) {
-    if (!de.is_regular_file()) continue;
+    // What is not a regular file, or cannot be looked at (a symbolic link loop), is not ours.
+    std::error_code type_ec;
+    if (!de.is_regular_file(type_ec)) continue;
     std::string name = de.path().filename().string();
     bool open = name.ends_with(kOpenSuffix);
     if (open) name.resize(name.size() - kOpenSuffix.size());

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <system_error>
 
 #include "archive/RecordBuilder.h"
@@ -255,7 +256,19 @@ void ArchiveWriter::recover() {
     options_.busy(step);
   };
   auto reading = [&](std::uint64_t) { tell(false); };
+  std::set<std::string> closed;
+  for (const auto& e : entries)
+    if (!e.open) closed.insert(e.name);
   for (ArchiveDir::Entry e : entries) {
+    if (e.open && closed.count(e.name)) {
+      // Not a file this archive left open: its closed name is taken (a copy put back, say).
+      // Neither file is touched, nor the index, which describes the closed one.
+      recovery_.messages.push_back(
+          e.path.filename().string() + ": left as it is: " + e.name +
+          " exists beside it, and which of the two holds what cannot be told; compare them, " +
+          "keep what you need and move the other out of warc/");
+      continue;
+    }
     auto known = index_->file(e.name);
     std::uint64_t from = known ? known->indexed_to : 0;
     if (e.open) {
@@ -342,7 +355,7 @@ void ArchiveWriter::recover_torn_file(const ArchiveDir::Entry& e, std::uint64_t 
       std::uint64_t n = 0;
       index_warc_file(*index_, e.path, e.name, std::min(from, scan.valid_end), &n, reading);
       recovery_.captures_indexed += n;
-      fs::rename(e.path, dir_.warc_dir() / e.name);
+      warc::rename_no_replace(e.path, dir_.warc_dir() / e.name);
       fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
       index_->set_file({e.name, scan.valid_end, true});
       recovery_.messages.push_back(e.path.filename().string() + ": closed as " + e.name + " (" +
@@ -365,7 +378,7 @@ void ArchiveWriter::close_damaged_open_file(const ArchiveDir::Entry& e, std::uin
     why = "it lies inside the " + std::to_string(from) + " bytes already stored";
   else
     why = "no record of the file reads, and it is too large to be a file torn as it was created";
-  fs::rename(e.path, dir_.warc_dir() / e.name);
+  warc::rename_no_replace(e.path, dir_.warc_dir() / e.name);
   fsync_path(dir_.warc_dir(), O_RDONLY | O_DIRECTORY);
   ++recovery_.files_recovered;
   recovery_.damaged.push_back(e.name);

@@ -159,6 +159,21 @@ void fsync_directory(const std::filesystem::path& file) {
 
 }  // namespace
 
+void rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) {
+  int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    // A file system without RENAME_NOREPLACE: a hard link fails the same way when `to` exists.
+    rc = ::link(from.c_str(), to.c_str());
+    if (rc == 0) rc = ::unlink(from.c_str());
+  }
+  if (rc == 0) return;
+  const int err = errno;
+  throw std::system_error(err, std::generic_category(),
+                          err == EEXIST ? "cannot rename " + from.string() + " to " + to.string() +
+                                              ": that file exists and is not replaced"
+                                        : "rename " + from.string() + " to " + to.string());
+}
+
 RecordEncoder::RecordEncoder(EncoderOptions options) : options_(std::move(options)) {}
 
 std::string RecordEncoder::encode(std::string_view serialized_record) const {
@@ -278,9 +293,7 @@ void WarcFile::close_and_rename(const std::filesystem::path& final_path) {
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) throw sys_error(errno, "close", path_);
-  if (::rename(path_.c_str(), final_path.c_str()) != 0)
-    throw std::system_error(errno, std::generic_category(),
-                            "rename " + path_.string() + " to " + final_path.string());
+  rename_no_replace(path_, final_path);
   path_ = final_path;
   fsync_directory(path_);
 }

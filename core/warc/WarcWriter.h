@@ -62,7 +62,8 @@ class WarcFile {
   void cut_back(std::uint64_t size);
   std::uint64_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
-  // fsync, close, rename to `final_path`, fsync the directory.
+  // fsync, close, rename to `final_path` (never over a file already there), fsync the
+  // directory.
   void close_and_rename(const std::filesystem::path& final_path);
 
  private:
@@ -71,5 +72,9 @@ class WarcFile {
   int fd_ = -1;
   std::uint64_t size_ = 0;
 };
+
+// Renames `from` to `to` unless `to` exists: a closed WARC file is never replaced. Throws
+// std::system_error (EEXIST when `to` is there).
+void rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace vellum::warc

@@ -16,6 +16,7 @@
 #include "util/Digest.h"
 #include "util/Url.h"
 #include "warc/WarcReader.h"
+#include "warc/WarcWriter.h"
 
 using namespace vellum;
 namespace fs = std::filesystem;
@@ -409,6 +410,65 @@ TEST(Archive, DamageInsideAFileLeftOpenIsKeptNotCut) {
   }
   archive::ArchiveReader reader(tmp.path());
   EXPECT_FALSE(archive::verify_archive(reader).ok());
+}
+
+// A file "left open" whose closed name is taken (a copy of the start of a closed file put back
+// beside it) is not recovered over the closed file: neither file nor the index is touched, and
+// the archive says why. A symbolic link loop in warc/ is not a WARC file and blocks nothing.
+TEST(Archive, AnOpenFileBesideItsClosedTwinReplacesNothing) {
+  test::TempDir tmp("arch");
+  fs::path closed;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 6; ++i)
+      w->store(one(
+          make_hop("http://example.test/t" + std::to_string(i), 200, "page " + std::to_string(i))));
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  closed = files[0].path;
+  const std::string bytes = test::read_file(closed);
+  const fs::path twin = closed.string() + ".open";
+  test::write_file(twin, bytes.substr(0, bytes.size() / 2));
+  fs::create_symlink("loop", tmp / "warc" / "loop");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    std::string messages;
+    for (const auto& m : w->recovery().messages) messages += m + "\n";
+    EXPECT_NE(messages.find(twin.filename().string() +
+                            ": left as it is: " + closed.filename().string() + " exists beside it"),
+              std::string::npos)
+        << messages;
+    EXPECT_EQ(w->recovery().bytes_cut, 0u);
+    w->store(one(make_hop("http://example.test/new", 200, "new page")));
+  }
+  EXPECT_EQ(test::read_file(closed), bytes);
+  EXPECT_EQ(test::read_file(twin), bytes.substr(0, bytes.size() / 2));
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/t" + std::to_string(i)),
+              "page " + std::to_string(i));
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/new"), "new page");
+}
+
+// Closing a file never renames it over one already there.
+TEST(Archive, ClosingNeverReplacesAFile) {
+  test::TempDir tmp("arch");
+  const fs::path a = tmp / "a", b = tmp / "b";
+  test::write_file(a, "new");
+  test::write_file(b, "kept");
+  try {
+    warc::rename_no_replace(a, b);
+    ADD_FAILURE() << "renamed over " << b;
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EEXIST);
+    EXPECT_NE(std::string(e.what()).find("that file exists and is not replaced"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(test::read_file(b), "kept");
+  EXPECT_EQ(test::read_file(a), "new");
+  warc::rename_no_replace(a, tmp / "c");
+  EXPECT_FALSE(fs::exists(a));
+  EXPECT_EQ(test::read_file(tmp / "c"), "new");
 }
 
 // Past what the index holds as stored, bytes are a tail torn by the crash, never reported done:
