@@ -42,10 +42,16 @@ void check_record(const warc::WarcRecord& rec, const std::string& where,
 
 VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progress) {
   VerifyReport report;
+  // The index file itself first: SQLite reads around a damaged page until a query needs it.
+  for (const auto& d : reader.index().damage())
+    report.problems.push_back("index: " + d +
+                              "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
+                              "files");
   auto entries = reader.dir().warc_files();
   std::uint64_t total = 0, done = 0;
   for (const auto& e : entries) total += std::filesystem::file_size(e.path);
   std::unordered_map<std::string, Seen> seen;
+  std::unordered_map<std::string, Seen> articles;  // metadata records, by record id
 
   for (const auto& e : entries) {
     ++report.files;
@@ -59,7 +65,20 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     try {
       warc::WarcReader r(e.path);
       while (true) {
-        auto rec = r.next();
+        std::optional<warc::WarcRecord> rec;
+        try {
+          rec = r.next();
+        } catch (const warc::WarcFormatError& err) {
+          if (err.offset() >= limit) break;
+          // Damage is reported and reading goes on past it, as restore reads the records there.
+          const auto resumed = r.resynchronise();
+          report.problems.push_back(
+              std::string(err.what()) +
+              (resumed ? "; whole records follow from offset " + std::to_string(*resumed)
+                       : std::string()));
+          if (!resumed) break;
+          continue;
+        }
         if (!rec) break;
         auto loc = r.last_location();
         if (loc.offset >= limit) break;
@@ -75,6 +94,8 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
             report.problems.push_back(where + ": record id " + rec->record_id() + " also used at " +
                                       it->second.file + ": offset " +
                                       std::to_string(it->second.offset));
+        } else if (type == "metadata") {
+          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, {}});
         }
         if (progress) progress(done + loc.offset + loc.length, total);
       }
@@ -109,6 +130,19 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     if (row.record_type == "revisit" && !seen.count(row.refers_to))
       report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
                                 ", which is in no WARC file");
+    // The article record the index names for it (what `restore --format text` reads).
+    if (auto art = reader.index().article(row.capture_id)) {
+      auto a = articles.find(art->record_id);
+      if (a == articles.end())
+        report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
+                                  art->file + ": offset " + std::to_string(art->offset) +
+                                  ", but no such record is in the WARC files");
+      else if (a->second.file != art->file || a->second.offset != art->offset)
+        report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
+                                  a->second.file + ": offset " + std::to_string(a->second.offset) +
+                                  ", the index says " + art->file + ": offset " +
+                                  std::to_string(art->offset));
+    }
   }
   for (const auto& [id, s] : seen)
     if (!indexed.count(id))
@@ -131,6 +165,20 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
       check_record(*req, where(row.request_offset), report.problems);
     }
     reader.payload(row);  // checks the payload digest, through revisits
+  } catch (const std::exception& e) {
+    report.problems.push_back(e.what());
+  }
+  try {
+    if (auto art = reader.index().article(row.capture_id)) {
+      const warc::WarcRecord rec =
+          warc::read_record_at(reader.dir().warc_dir() / art->file, {art->offset, art->length});
+      ++report.records;
+      const std::string at = art->file + ": offset " + std::to_string(art->offset);
+      if (rec.record_id() != art->record_id)
+        report.problems.push_back(at + ": found record " + rec.record_id() +
+                                  ", expected the article record " + art->record_id);
+      check_record(rec, at, report.problems);
+    }
   } catch (const std::exception& e) {
     report.problems.push_back(e.what());
   }

@@ -304,9 +304,29 @@ Index::~Index() {
 
 sqlite3_stmt* Index::prepare(const char* sql) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, sql, -1, &st, nullptr) != SQLITE_OK) {
+    // A damaged schema page fails every statement as it is prepared.
+    if (malformed(db_)) fail("cannot read the schema");
     throw std::runtime_error(std::string("index: ") + sqlite3_errmsg(db_) + " in: " + sql);
+  }
   return st;
+}
+
+std::vector<std::string> Index::damage() {
+  std::vector<std::string> out;
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(20)", -1, &raw, nullptr) != SQLITE_OK) {
+    out.push_back(sqlite3_errmsg(db_));
+    return out;
+  }
+  Stmt st{raw};
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    std::string line = text(st, 0);
+    if (line != "ok") out.push_back(std::move(line));
+  }
+  if (rc != SQLITE_DONE) out.push_back(sqlite3_errmsg(db_));
+  return out;
 }
 
 bool Index::has_column(const char* table, const char* column) {
@@ -486,8 +506,10 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
                               "NOT and parentheses");
   };
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+    if (malformed(db_)) fail("cannot read the schema");  // the index, not the query
     throw failed("could not be prepared");
+  }
   Stmt st{raw};
   bind_value(st, 1, match);
   if (!q.domain.empty()) bind_value(st, 2, q.domain);

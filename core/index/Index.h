@@ -145,6 +145,10 @@ class Index {
   // Best matches first, one per canonical URL. Throws SearchQueryError for a malformed query.
   std::vector<SearchHit> search(const SearchQuery& query);
 
+  // What SQLite's quick_check finds wrong with the index file (at most 20 lines); empty when
+  // nothing is.
+  std::vector<std::string> damage();
+
   std::optional<FileRow> file(const std::string& name);
   std::vector<FileRow> files();
   void set_file(const FileRow& row);

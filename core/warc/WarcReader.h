@@ -22,7 +22,8 @@ struct RecordLocation {
 class WarcReader {
  public:
   // Opens the file and detects its compression from the first bytes (zstd frame or dictionary
-  // frame, gzip member, "WARC/"); reads the dictionary when there is one. Throws WarcFormatError.
+  // frame, gzip member, "WARC/"), or from the name (.zst, .gz) when they are none of these (a
+  // damaged first record); reads the dictionary when there is one. Throws WarcFormatError.
   explicit WarcReader(const std::filesystem::path& file);
   // The same, reading only the records that start at `from` (which must be a record's start)
   // and end by `until`, as if the file ended there: bytes another thread is appending past

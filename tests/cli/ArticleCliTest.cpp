@@ -276,3 +276,95 @@ TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
     EXPECT_NE(err.find(file.string() + expect), std::string::npos) << err;
   }
 }
+
+// Damage that `restore` reads around is named by `verify`, which goes on reading past it; an
+// article record the index names but the file no longer holds, and a damaged index file, fail
+// `verify` too.
+TEST_F(ArticleCliTest, VerifyNamesDamageReadsPastItAndChecksArticlesAndTheIndex) {
+  std::vector<std::string> urls;
+  for (const auto& p : pages_)
+    if (urls.size() < 3 && p.path.find("fundus/") != std::string::npos)
+      urls.push_back(nginx_->url(p.path));
+  ASSERT_EQ(urls.size(), 3u);
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", urls[0], urls[1], urls[2]}, &out), 0) << out;
+  std::vector<std::string> ids;
+  std::istringstream lines(out);
+  for (std::string l; std::getline(lines, l);) ids.push_back(json::parse(l)["capture_id"]);
+  ASSERT_EQ(ids.size(), 3u);
+  const fs::path archive = tmp_ / "archive";
+  auto files = archive::ArchiveDir(archive).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  const fs::path file = files[0].path;
+  const std::string intact = read_file(file);
+  auto verify = [&](const std::vector<std::string>& extra = {}) {
+    std::string cmd =
+        shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive.string()) + " verify";
+    for (const auto& e : extra) cmd += " " + shell_quote(e);
+    return shell(cmd + " 2>&1");
+  };
+
+  // The first frame's magic number damaged: the name says zstd, so every record after it reads.
+  std::string damaged = intact;
+  damaged[2] = static_cast<char>(0xd0);
+  write_file(file, damaged);
+  for (const auto& id : ids) EXPECT_EQ(vellum({"restore", id, "--format", "text"}, &out), 0) << id;
+  auto [rc, report] = verify();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(report.find(files[0].name + ": offset 0: found bytes"), std::string::npos) << report;
+  EXPECT_NE(report.find("whole records follow from offset"), std::string::npos) << report;
+  EXPECT_EQ(report.find("no such record"), std::string::npos) << report;
+  EXPECT_NE(report.find("1 problems"), std::string::npos) << report;
+
+  // The last article record cut off: restore of that article fails, and so does verify.
+  write_file(file, intact);
+  warc::WarcReader reader(file);
+  std::uint64_t last_meta = 0;
+  while (auto r = reader.next())
+    if (r->type() == "metadata") last_meta = reader.last_location().offset;
+  ASSERT_GT(last_meta, 0u);
+  fs::resize_file(file, last_meta);
+  std::tie(rc, report) = verify();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(report.find("the article of capture " + ids[2] + " names " + files[0].name +
+                        ": offset " + std::to_string(last_meta) + ", but no such record"),
+            std::string::npos)
+      << report;
+  std::tie(rc, report) = verify({ids[2]});
+  EXPECT_EQ(rc, 1) << report;
+  write_file(file, intact);
+  std::tie(rc, report) = verify();
+  EXPECT_EQ(rc, 0) << report;
+
+  // Damaged pages in the index: verify says so and how to rebuild it, and so does a damaged
+  // first page (the schema), whatever command reads it.
+  const fs::path index_file = archive / "index.sqlite3";
+  ASSERT_FALSE(fs::exists(archive / "index.sqlite3-wal")) << "the index was left open";
+  const std::string db = read_file(index_file);
+  const std::size_t page =
+      (static_cast<unsigned char>(db[16]) << 8) | static_cast<unsigned char>(db[17]);
+  ASSERT_GT(db.size(), 4 * page);
+  std::string bad = db;
+  for (std::size_t p = page; p + page <= bad.size(); p += page)
+    for (std::size_t i = p + 8; i < p + page / 2; ++i) bad[i] = '\xde';
+  write_file(index_file, bad);
+  std::tie(rc, report) = verify();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(report.find("the index is damaged: `vellum reindex` rebuilds it"), std::string::npos)
+      << report;
+  bad = db;
+  for (std::size_t i = 100; i < page; ++i) bad[i] = '\xde';
+  write_file(index_file, bad);
+  for (const char* command : {"list", "verify"}) {
+    std::tie(rc, report) = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                                 shell_quote(archive.string()) + " " + command + " 2>&1");
+    EXPECT_EQ(rc, 1) << command;
+    EXPECT_NE(report.find("the index is damaged: `vellum reindex` rebuilds it"), std::string::npos)
+        << command << ": " << report;
+  }
+  std::tie(rc, report) = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                               shell_quote(archive.string()) + " search council 2>&1");
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(report.find("search query"), std::string::npos) << report;
+  EXPECT_NE(report.find("`vellum reindex`"), std::string::npos) << report;
+}
