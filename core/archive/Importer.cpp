@@ -10,6 +10,7 @@
 #include "archive/RecordBuilder.h"
 #include "util/Digest.h"
 #include "util/Text.h"
+#include "util/Time.h"
 #include "warc/HttpMessage.h"
 #include "warc/WarcReader.h"
 
@@ -216,6 +217,19 @@ class FileImport {
     if (taken.record.record_id().empty()) {
       refuse(taken.record,
              "it has no WARC-Record-ID, expected one (the archive finds captures by it)");
+      return;
+    }
+    if (const std::string date = taken.record.field_or("WARC-Date"); !util::parse_warc_date(date)) {
+      refuse(taken.record, (date.empty() ? std::string("it has no WARC-Date")
+                                         : "its WARC-Date is '" + date + "'") +
+                               ", expected a date and time such as 2026-11-26T02:11:17Z (the "
+                               "archive orders captures by it)");
+      return;
+    }
+    if (taken.record.field_or("WARC-Target-URI").find_first_not_of(" \t") == std::string::npos) {
+      refuse(taken.record,
+             "it has no WARC-Target-URI, expected the URI it captured (the archive finds captures "
+             "by it)");
       return;
     }
     for (auto it = requests_.begin(); it != requests_.end(); ++it) {

@@ -102,9 +102,20 @@ std::optional<TimePoint> parse_warc_date(std::string_view s) {
       }
     }
   }
-  if (i < s.size() && s[i] == 'Z') ++i;
+  // UTC ("Z", or nothing), or an offset from it ("+02:00", as W3C-DTF allows).
+  long offset_minutes = 0;
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-') && is_d(i + 1) && is_d(i + 2) &&
+             s[i + 3] == ':' && is_d(i + 4) && is_d(i + 5)) {
+    offset_minutes = digits(s, i + 1, 2) * 60 + digits(s, i + 4, 2);
+    if (s[i] == '-') offset_minutes = -offset_minutes;
+    i += 6;
+  }
   if (i != s.size()) return std::nullopt;
-  return make(y, mo, d, h, mi, sec, us);
+  auto t = make(y, mo, d, h, mi, sec, us);
+  if (!t) return std::nullopt;
+  return *t - std::chrono::minutes(offset_minutes);
 }
 
 namespace {

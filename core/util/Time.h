@@ -22,7 +22,8 @@ std::string file_stamp(TimePoint t);
 // "20261126021117" (14-digit form used in URL@TIMESTAMP references and listings).
 std::string stamp14(TimePoint t);
 
-// Parses a WARC-Date ("YYYY-MM-DDThh:mm:ss[.fraction]Z", also without seconds or time).
+// Parses a WARC-Date ("YYYY-MM-DDThh:mm:ss[.fraction]Z", also without seconds or time, and
+// with an offset such as "+02:00" in place of the "Z", as W3C-DTF allows).
 std::optional<TimePoint> parse_warc_date(std::string_view s);
 
 // Parses a reference timestamp: 4 to 17 digits (missing trailing fields taken as the latest

@@ -414,6 +414,60 @@ TEST_F(ImportTest, RecordWithWrongBlockDigestIsRefused) {
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }
 
+// A capture without a date the archive can order it by, or without the URI it captured, is
+// refused with what was found; a date with an offset from UTC is stored in UTC.
+TEST_F(ImportTest, RecordsWithoutAUsableDateOrUriAreRefused) {
+  fs::path source = wget_warc(3, "dates", false);
+  auto records = read_records(source);
+  std::vector<const StoredRecord*> responses;
+  for (const auto& rec : records)
+    if (rec.type == "response") responses.push_back(&rec);
+  ASSERT_EQ(responses.size(), 3u);
+  std::string bytes = read_file(source);
+  // Edit from the last record back, so that earlier offsets stay right.
+  auto header_of = [&](const StoredRecord& r) {
+    return std::pair{r.loc.offset, bytes.find("\r\n\r\n", r.loc.offset)};
+  };
+  auto [h2, e2] = header_of(*responses[2]);
+  std::size_t date2 = bytes.find("WARC-Date: ", h2);
+  ASSERT_LT(date2, e2);
+  const std::string utc = bytes.substr(date2 + 11, 20);  // 2026-11-27T12:00:00Z
+  ASSERT_EQ(utc.back(), 'Z') << utc;
+  bytes.replace(date2 + 11, 20, utc.substr(0, 19) + "+02:00");
+  auto [h1, e1] = header_of(*responses[1]);
+  std::size_t date1 = bytes.find("WARC-Date: ", h1);
+  ASSERT_LT(date1, e1);
+  bytes.replace(date1 + 11, 20, "garbageZ");
+  auto [h0, e0] = header_of(*responses[0]);
+  std::size_t uri0 = bytes.find("WARC-Target-URI: ", h0);
+  ASSERT_LT(uri0, e0);
+  bytes.erase(uri0, bytes.find("\r\n", uri0) + 2 - uri0);
+  write_file(source, bytes);
+
+  CliRun r = cli({"--archive", archive(), "--json", "import", source.string()});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("it has no WARC-Target-URI, expected the URI it captured"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("its WARC-Date is 'garbageZ', expected a date and time such as"),
+            std::string::npos)
+      << r.err;
+  json s = json_lines(r.out).at(0);
+  EXPECT_EQ(s["captures_imported"], 1);
+  EXPECT_EQ(s["refused"], 2);
+  std::string imported = responses[2]->uri;  // wget writes it in angle brackets (WARC/1.0)
+  if (imported.front() == '<') imported = imported.substr(1, imported.size() - 2);
+  CliRun shown = cli({"--archive", archive(), "--json", "show", imported});
+  ASSERT_EQ(shown.rc, 0) << shown.err;
+  // 12:00:00+02:00 is 10:00:00 UTC.
+  const int hour = std::stoi(utc.substr(11, 2));
+  char want[32];
+  std::snprintf(want, sizeof want, "%sT%02d:%s", utc.substr(0, 10).c_str(), (hour + 22) % 24,
+                utc.substr(14, 5).c_str());
+  EXPECT_EQ(json::parse(shown.out)["date"].get<std::string>().substr(0, 19), want) << shown.out;
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
 // A response refused for its digest takes with it what refers to it: its request is skipped
 // with that reason, and a revisit of it is refused rather than imported as a revisit of
 // nothing, so the archive verifies straight after the import.

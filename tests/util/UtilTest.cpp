@@ -77,6 +77,14 @@ TEST(Time, WarcDateHasMicrosecondsAndRoundTrips) {
   EXPECT_EQ(file_stamp(*parse_warc_date("2026-04-08T16:09:31.123456Z")), "20260408160931123");
   EXPECT_FALSE(parse_warc_date("2026-13-01T00:00:00Z"));
   EXPECT_FALSE(parse_warc_date("yesterday"));
+  // An offset from UTC, as W3C-DTF allows, is taken off.
+  EXPECT_EQ(warc_date(*parse_warc_date("2026-04-08T18:09:31+02:00")),
+            warc_date(*parse_warc_date("2026-04-08T16:09:31Z")));
+  EXPECT_EQ(warc_date(*parse_warc_date("2026-04-08T00:30:00-05:30")),
+            warc_date(*parse_warc_date("2026-04-08T06:00:00Z")));
+  for (const char* bad :
+       {"2020", "2020-01", "garbageZ", "", "2026-04-08T18:09:31+2", "2026-04-08Z+"})
+    EXPECT_FALSE(parse_warc_date(bad)) << bad;
 }
 
 TEST(Time, ReferenceTimesMeanTheEndOfThePeriodNamed) {
