@@ -161,6 +161,32 @@ const char* const kNegative[] = {"share",
                                  "carousel",
                                  "credit"};
 
+// Class and id names no article is ever wrapped in: readers' comments, comment and
+// recommendation services, consent banners. A name that says whether comments are on
+// ("comments-enabled", "has-comments") marks an article, and "commentary" and "commentator"
+// are articles' words.
+bool never_article(const std::string& class_id) {
+  std::size_t i = 0;
+  while (i < class_id.size()) {
+    const std::size_t end = std::min(class_id.find(' ', i), class_id.size());
+    const std::string_view token = std::string_view(class_id).substr(i, end - i);
+    i = end + 1;
+    for (const char* w : {"disqus", "outbrain", "taboola", "cookie", "consent"})
+      if (token.find(w) != std::string_view::npos) return true;
+    const auto at = token.find("comment");
+    if (at == std::string_view::npos) continue;
+    const std::string_view rest = token.substr(at + 7);
+    if (rest.starts_with("ary") || rest.starts_with("ator")) continue;
+    bool state = token.starts_with("has-") || token.starts_with("with-") ||
+                 token.starts_with("allow") || token.starts_with("no-comments");
+    for (const char* s : {"-enabled", "-disabled", "-open", "-closed", "-on", "-off", "-allowed",
+                          "-count", "-number"})
+      state = state || token.ends_with(s);
+    if (!state) return true;
+  }
+  return false;
+}
+
 const char* const kPositive[] = {"article", "story", "content", "entry", "post-body",
                                  "main",    "text",  "body",    "blog",  "hentry"};
 
@@ -201,6 +227,10 @@ bool hidden(xmlNodePtr n) {
 
 class Walker {
  public:
+  // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
+  // hidden elements and furniture tags (nav, footer, aside...) go either way.
+  explicit Walker(bool by_class_names) : by_class_names_(by_class_names) {}
+
   std::vector<Block> blocks;
   std::unordered_map<xmlNodePtr, Stats> stats;
   std::vector<xmlNodePtr> figures;
@@ -218,11 +248,15 @@ class Walker {
       return true;
     }
     if (hidden(n)) return true;
-    if (in_set(t, {"body", "html", "article", "main", "p", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
-                   "td", "th", "tbody"}))
-      return false;
+    if (in_set(t, {"body", "html", "main"})) return false;
     std::string ci = class_id(n);
     if (ci.size() <= 1) return false;
+    // Readers' comments and the like go however much text they hold, in every reading: a long
+    // discussion must not outweigh the article it is under.
+    if (never_article(ci)) return true;
+    if (!by_class_names_) return false;
+    if (in_set(t, {"article", "p", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "tbody"}))
+      return false;
     bool neg = has_ad_token(ci);
     for (const char* w : kNegative)
       if (!neg && ci.find(w) != std::string::npos) neg = true;
@@ -248,7 +282,8 @@ class Walker {
           for (const xmlChar* p = k->content; *p; ++p)
             if (*p > ' ') ++c;
       } else if (k->type == XML_ELEMENT_NODE && !tag_is(k, "a") &&
-                 !(is_skipped_tag(name_of(k)) && !tag_is(k, "form"))) {
+                 !(is_skipped_tag(name_of(k)) && !tag_is(k, "form")) &&
+                 !never_article(class_id(k))) {  // comments do not make the article look small
         c += plain_chars(k);
       }
     }
@@ -458,6 +493,7 @@ class Walker {
   }
 
  private:
+  bool by_class_names_ = true;
   std::size_t total_chars_ = 0;
   std::unordered_map<xmlNodePtr, bool> has_block_;
 };
@@ -656,8 +692,34 @@ std::string split_credit(std::string& caption) {
   return credit;
 }
 
+namespace {
+
+std::size_t text_chars(const ExtractedContent& c) {
+  std::size_t n = 0;
+  for (const auto& s : c.sections)
+    for (const auto& p : s.paragraphs) n += char_count(p);
+  return n;
+}
+
+}  // namespace
+
 ExtractedContent ContentExtractor::extract(const Document& doc, const std::string& base_url,
                                            const std::string& title) const {
+  ExtractedContent out = extract_pass(doc, base_url, title, true);
+  // When class names took nearly everything away (the article's wrapper named for the sidebar
+  // beside it, say, while comments outweigh the article), read the page again without
+  // removing by class names, as readability does; class names still weigh on the scores.
+  constexpr std::size_t kShortArticle = 500;
+  if (text_chars(out) < kShortArticle) {
+    ExtractedContent again = extract_pass(doc, base_url, title, false);
+    if (text_chars(again) > 2 * text_chars(out) + 100) out = std::move(again);
+  }
+  return out;
+}
+
+ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::string& base_url,
+                                                const std::string& title,
+                                                bool by_class_names) const {
   ExtractedContent out;
   Node root = doc.root();
   if (!root) return out;
@@ -666,7 +728,7 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
     if (tag_is(k, "body")) body = k;
   if (!body) body = root.raw();
 
-  Walker w;
+  Walker w(by_class_names);
   w.count_total(body);
   w.visit(body);
   if (w.blocks.empty()) return out;

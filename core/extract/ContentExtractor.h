@@ -22,6 +22,11 @@ class ContentExtractor {
   // `title` (may be empty) is left out of the body when it reappears there as a heading.
   ExtractedContent extract(const Document& doc, const std::string& base_url,
                            const std::string& title) const;
+
+ private:
+  // One reading of the page; `by_class_names`: furniture class and id names remove subtrees.
+  ExtractedContent extract_pass(const Document& doc, const std::string& base_url,
+                                const std::string& title, bool by_class_names) const;
 };
 
 // Resolves `href` against `base`; `href` itself when that fails.

@@ -259,6 +259,30 @@ after one year, officials said.<br>Revenue goes to cycle lanes.</p>
                 "line one\nline two", kPara2, kPara3, kPara4}));
 }
 
+// Readers' comments never outweigh the article they are under, however long they are, and an
+// article wrapper named for the sidebar beside it is read all the same; "commentary" is an
+// article's word and "comments-enabled" a mark on an article, neither a comment.
+TEST(GenericExtractor, CommentsNeverOutweighTheArticle) {
+  std::string comments = "<section id=comments class=comments><h2>Reader comments</h2>";
+  for (int i = 0; i < 40; ++i)
+    comments += "<article class=comment><p>User " + std::to_string(i) +
+                " wrote: the council, the mayor, the taxes, the roads, the bridge, the budget, "
+                "the plan, the years of waiting, all of it is wrong, and everyone knows it.</p>"
+                "<p>Totally agree, and frankly, the people who disagree have not read it.</p>"
+                "</article>";
+  comments += "</section>";
+  const std::string article = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p><p>" +
+                              kPara3 + "</p><p>" + kPara4 + "</p>";
+  for (const char* wrapper : {"layout-with-sidebar", "commentary-body", "story comments-enabled"}) {
+    const std::string html = "<html><body><div class='" + std::string(wrapper) + "'><article>" +
+                             article + "</article></div>" + comments + "</body></html>";
+    auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+    ASSERT_EQ(a.sections.size(), 1u) << wrapper;
+    EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3, kPara4}))
+        << wrapper;
+  }
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(
