@@ -225,6 +225,24 @@ bool hidden(xmlNodePtr n) {
   return false;
 }
 
+// `raw` cut at each blank line (two line breaks with only spaces between).
+std::vector<std::string> split_at_blank_lines(const std::string& raw) {
+  std::vector<std::string> out(1);
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\n') {
+      std::size_t j = i + 1;
+      while (j < raw.size() && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r')) ++j;
+      if (j < raw.size() && raw[j] == '\n') {
+        out.emplace_back();
+        i = j;
+        continue;
+      }
+    }
+    out.back() += raw[i];
+  }
+  return out;
+}
+
 class Walker {
  public:
   // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
@@ -439,17 +457,11 @@ class Walker {
       std::string raw;
       std::size_t link = 0;
       gather(n, raw, link, inside_link(n));
-      // runs split at blank lines (<br><br>)
-      if (k == Kind::Run && raw.find("\n") != std::string::npos) {
-        std::size_t start = 0;
-        while (start <= raw.size()) {
-          auto pos = raw.find('\n', start);
-          std::string piece =
-              raw.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+      // Runs split into paragraphs at blank lines (<br><br>); one <br> breaks a line.
+      if (k == Kind::Run && raw.find('\n') != std::string::npos) {
+        for (std::string& piece : split_at_blank_lines(raw)) {
           std::size_t piece_link = raw.empty() ? 0 : link * piece.size() / raw.size();
           emit(n, n, k, 0, std::move(piece), piece_link);
-          if (pos == std::string::npos) break;
-          start = pos + 1;
         }
         return;
       }
@@ -553,6 +565,11 @@ bool ends_sentence(const std::string& text) {
   if (text.empty()) return false;
   const char last = text.back();
   if (last == '!' || last == '?') return true;
+  // The full stop, question and exclamation marks of Chinese and Japanese text, the Arabic
+  // question mark, the Devanagari danda.
+  for (const char* mark :
+       {"\xE3\x80\x82", "\xEF\xBC\x9F", "\xEF\xBC\x81", "\xD8\x9F", "\xE0\xA5\xA4"})
+    if (text.ends_with(mark)) return true;
   if (last != '.') return false;
   std::string tail =
       util::to_lower(text.substr(text.size() - std::min<std::size_t>(4, text.size())));
@@ -902,8 +919,10 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
           std::isupper(static_cast<unsigned char>(b.text[3]))) ||
          (b.chars < 45 && !normalize_date(b.text).empty())))
       continue;
+    // A short run of text with no sentence in it is a label ("Share", "Menu"); "No!" and
+    // "Why cooking?" are answers and questions.
     if (b.kind == Kind::Run && b.chars < 25 && b.text.find('.') == std::string::npos &&
-        b.text.find('"') == std::string::npos)
+        b.text.find('"') == std::string::npos && !ends_sentence(b.text))
       continue;
     last = b.text;
     seen_para = true;

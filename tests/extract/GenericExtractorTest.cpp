@@ -283,6 +283,24 @@ TEST(GenericExtractor, CommentsNeverOutweighTheArticle) {
   }
 }
 
+// Text in <div>s: a short question or answer is text, not a label, in any script; one <br>
+// breaks a line, two end a paragraph.
+TEST(GenericExtractor, ShortSentencesAndLineBreaksInDivs) {
+  const std::string html =
+      std::string("<html><body><div class=content><div class=para>") + kPara1 +
+      "</div><div class=para><strong>Why cooking?</strong></div><div class=para>No!</div>"
+      "<div class=para>\xE5\xA4\x9A\xE5\x90\x8D\xE8\xAE\xAE\xE5\x91\x98\xE3\x80\x82</div>"
+      "<div class=para>Share</div><div class=para>" +
+      kPara2 + "<br>" + kPara3 + "<br><br>" + kPara4 + "</div></div></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(
+      a.sections[0].paragraphs,
+      (std::vector<std::string>{kPara1, "Why cooking?", "No!",
+                                "\xE5\xA4\x9A\xE5\x90\x8D\xE8\xAE\xAE\xE5\x91\x98\xE3\x80\x82",
+                                std::string(kPara2) + "\n" + kPara3, kPara4}));
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(
