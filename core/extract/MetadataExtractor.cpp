@@ -1,5 +1,7 @@
 #include "extract/MetadataExtractor.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -164,11 +166,20 @@ std::string strip_sep_suffix(const std::string& t, const std::string& site) {
   return t;
 }
 
-// A site's name set as a heading (a logo), not the article's headline: the <h1> or an element
-// just around it is named for a logo or masthead, or it links to the site's home page.
+// An <h1> that is not the article's headline: the site's name set as a heading (a logo: the
+// <h1> or an element just around it is named for a logo or masthead, or it links to the site's
+// home page), a section's name, or the title of a hidden dialog ("Log in").
 bool is_logo_heading(const Node& h1) {
-  static const char* marks[] = {"logo",     "masthead",    "site-title", "site-name",
-                                "sitename", "site-header", "navbar",     "brand"};
+  for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+    const Node n(a);
+    if (n.has_attr("hidden") || n.tag() == "dialog") return true;
+    std::string style = util::to_lower(n.attr("style"));
+    style.erase(std::remove(style.begin(), style.end(), ' '), style.end());
+    if (style.find("display:none") != std::string::npos) return true;
+  }
+  static const char* marks[] = {"logo",     "masthead",       "site-title",  "site-name",
+                                "sitename", "site-header",    "navbar",      "brand",
+                                "modal",    "section-header", "section-name"};
   int depth = 0;
   for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE && depth < 3;
        a = a->parent, ++depth) {
@@ -184,6 +195,34 @@ bool is_logo_heading(const Node& h1) {
     if (u && u->path == "/" && !u->has_query) return true;
   }
   return false;
+}
+
+// Letters and digits only, lower-cased: "City Times" and "citytimes" are the same name.
+std::string squashed(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80)
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// `title` without a leading or trailing part that names the site the way its host does
+// ("Headline | City Times" on citytimes.com).
+std::string strip_host_name(const std::string& title, const std::string& brand) {
+  if (brand.empty()) return title;
+  static const char* seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                               " :: ", " \xC2\xB7 ", " \xE2\x80\xA2 "};
+  const std::string want = squashed(brand);
+  for (const char* sep : seps) {
+    const std::size_t len = std::strlen(sep);
+    if (auto at = title.rfind(sep); at != std::string::npos && at > 0 &&
+                                    squashed(std::string_view(title).substr(at + len)) == want)
+      return clean_text(title.substr(0, at));
+    if (auto at = title.find(sep); at != std::string::npos && at + len < title.size() &&
+                                   squashed(std::string_view(title).substr(0, at)) == want)
+      return clean_text(title.substr(at + len));
+  }
+  return title;
 }
 
 std::string host_of(const std::string& url) {
@@ -258,11 +297,30 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   const Document* doc = page.document.get();
 
   // The article object of JSON-LD (else a WebPage).
+  // The article object of JSON-LD: the one that names this page as its own, else the first
+  // (a page may also describe related articles).
   const json* art = nullptr;
+  const std::string page_key = util::surt(page.final_url);
+  auto names_page = [&](const json& o) {
+    for (const char* key : {"mainEntityOfPage", "url", "@id"}) {
+      auto it = o.find(key);
+      if (it == o.end()) continue;
+      std::string v = it->is_string() ? it->get<std::string>() : std::string();
+      if (it->is_object())
+        for (const char* inner : {"@id", "url"})
+          if (auto in = it->find(inner); in != it->end() && in->is_string())
+            v = in->get<std::string>();
+      if (!v.empty() && util::surt(v) == page_key) return true;
+    }
+    return false;
+  };
   for (const auto& o : page.json_ld)
     if (o.is_object() && type_matches(o, kArticleTypes)) {
-      art = &o;
-      break;
+      if (!art) art = &o;
+      if (names_page(o)) {
+        art = &o;
+        break;
+      }
     }
   const json* web = nullptr;
   for (const auto& o : page.json_ld)
@@ -310,7 +368,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   std::string brand = dot == std::string::npos ? host : host.substr(0, dot);
   for (auto& t : cands) {
     t = strip_site_name(t, site);
-    if (!host.empty()) t = strip_site_name(strip_site_name(t, host), brand);
+    if (!host.empty()) t = strip_host_name(strip_site_name(strip_site_name(t, host), brand), brand);
     if (!site.empty() && util::iequals(t, site)) t.clear();
   }
   // d supports c when it is c, or c decorated: "Section: c", "c | Site", "Topic: c | Section".

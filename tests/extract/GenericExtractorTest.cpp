@@ -465,6 +465,45 @@ TEST(GenericExtractor, LargeGalleriesKeepEachImageOnce) {
   EXPECT_EQ(a.images[2999].caption, "Caption 2999");
 }
 
+// The title without the site's name even when only the host says what it is, and never a
+// section's name or a hidden dialog's title set as an <h1>.
+TEST(GenericExtractor, TitleWithoutTheSiteNameSectionOrDialog) {
+  const std::string story = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p>";
+  const std::string head = "<html><head><title>Council approves plan | City Times</title></head>";
+  auto title_of = [](const std::string& html) {
+    return GenericExtractor()
+        .extract(build_page_from_html(html, "https://www.citytimes.com/news/a"))
+        .title;
+  };
+  EXPECT_EQ(title_of(head + "<body><article>" + story + "</article></body></html>"),
+            "Council approves plan");
+  EXPECT_EQ(title_of(head + "<body><div class=section-header><h1>Local News</h1></div><article>" +
+                     story + "</article></body></html>"),
+            "Council approves plan");
+  EXPECT_EQ(title_of(head + "<body><div class=login style='display: none'><h1>Log In</h1></div>" +
+                     "<article>" + story + "</article></body></html>"),
+            "Council approves plan");
+}
+
+// Of several JSON-LD articles (related stories described too), the one that names the page as
+// its own gives the metadata.
+TEST(GenericExtractor, TheJsonLdArticleOfThisPage) {
+  const std::string html =
+      R"(<html><head><script type="application/ld+json">{"@type":"NewsArticle",
+"headline":"Mayor announces budget","url":"https://x.example/news/2023/mayor",
+"datePublished":"2023-11-02T09:00:00Z","author":{"@type":"Person","name":"Bob Old"}}</script>
+<script type="application/ld+json">{"@type":"NewsArticle","headline":"Council approves plan",
+"mainEntityOfPage":{"@id":"https://x.example/news/2024/story"},
+"datePublished":"2024-05-01T14:03:00Z","author":{"@type":"Person","name":"Jane Doe"}}</script>
+</head><body><article><p>)" +
+      std::string(kPara1) + "</p></article></body></html>";
+  auto a =
+      GenericExtractor().extract(build_page_from_html(html, "https://x.example/news/2024/story"));
+  EXPECT_EQ(a.title, "Council approves plan");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+  EXPECT_EQ(a.published, "2024-05-01T14:03:00Z");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
