@@ -678,24 +678,85 @@ bool is_ui_text(const std::string& text) {
   return false;
 }
 
+namespace {
+
+// Whether the text before a credit marker ends a sentence or a part of the caption, so that
+// "photo by" starts a credit in "The bridge. Photo by Jane Doe" and not in "A photo by the
+// river shows the bridge".
+bool starts_a_part(std::string_view before) {
+  while (!before.empty() && before.back() == ' ') before.remove_suffix(1);
+  if (before.empty()) return true;
+  const char c = before.back();
+  return c == '.' || c == '|' || c == ';' || c == ':' || c == ')' || c == '-' || c == ',' ||
+         before.ends_with("\xE2\x80\x93") || before.ends_with("\xE2\x80\x94");
+}
+
+// A trailing "(AP Photo/Evan Vucci)" or "(Getty Images)": the group that closes the caption,
+// when it names a photographer or agency.
+std::size_t trailing_credit_group(std::string_view caption) {
+  if (caption.empty() || caption.back() != ')') return std::string_view::npos;
+  const auto open = caption.rfind('(');
+  if (open == std::string_view::npos) return std::string_view::npos;
+  const std::string inside = util::to_lower(caption.substr(open));
+  for (const char* mark : {"/", "photo", "image", "getty", "reuters", "afp", "\xC2\xA9", "ap "})
+    if (inside.find(mark) != std::string::npos) return open;
+  return std::string_view::npos;
+}
+
+// A trailing "Jane Smith/Reuters": a short last part of the caption with a slash in a word.
+std::size_t trailing_name_slash_agency(std::string_view caption) {
+  std::size_t start = caption.rfind(". ");
+  start = start == std::string_view::npos ? std::string_view::npos : start + 2;
+  if (start == std::string_view::npos || start >= caption.size()) return std::string_view::npos;
+  const std::string_view last = caption.substr(start);
+  const auto slash = last.find('/');
+  if (slash == std::string_view::npos || slash == 0 || last[slash - 1] == ' ' ||
+      slash + 1 >= last.size() || last[slash + 1] == ' ')
+    return std::string_view::npos;
+  if (std::count(last.begin(), last.end(), ' ') > 5) return std::string_view::npos;
+  return start;
+}
+
+}  // namespace
+
 std::string split_credit(std::string& caption) {
-  static const char* markers[] = {
-      "photo:",   "photograph:",   "image:",       "picture:",      "credit:",  "photo credit:",
-      "photos:",  "illustration:", "source:",      "image credit:", "(photo:",  "(image:",
-      "(credit:", "(picture:",     "(photograph:", "(photo by",     "photo by", "(source:"};
+  static const char* markers[] = {"photo:",        "photograph:",   "image:",
+                                  "picture:",      "credit:",       "photo credit:",
+                                  "photos:",       "illustration:", "source:",
+                                  "image credit:", "(photo:",       "(image:",
+                                  "(credit:",      "(picture:",     "(photograph:",
+                                  "(photo by",     "photo by",      "(source:",
+                                  "photograph by", "credit...",     "credit\xE2\x80\xA6",
+                                  "\xC2\xA9"};
   std::string l = util::to_lower(caption);
   std::size_t best = std::string::npos;
   std::size_t mlen = 0;
   bool paren = false;
   for (const char* m : markers) {
-    auto pos = l.find(m);
-    if (pos != std::string::npos && (pos < best || (pos == best && std::strlen(m) > mlen))) {
-      best = pos;
-      mlen = std::strlen(m);
-      paren = m[0] == '(';
+    for (auto pos = l.find(m); pos != std::string::npos; pos = l.find(m, pos + 1)) {
+      if (m[0] != '(' && !starts_a_part(std::string_view(l).substr(0, pos))) continue;
+      if (pos < best || (pos == best && std::strlen(m) > mlen)) {
+        best = pos;
+        mlen = std::strlen(m);
+        paren = m[0] == '(';
+      }
+      break;
     }
   }
-  if (best == std::string::npos) return {};
+  if (best == std::string::npos) {
+    // No marker: a closing "(AP Photo/Evan Vucci)" or a last "Jane Smith/Reuters".
+    if (auto open = trailing_credit_group(caption); open != std::string::npos) {
+      std::string credit = clean_text(caption.substr(open + 1, caption.size() - open - 2));
+      caption = clean_text(caption.substr(0, open));
+      return credit;
+    }
+    if (auto start = trailing_name_slash_agency(caption); start != std::string::npos) {
+      std::string credit = clean_text(caption.substr(start));
+      caption = clean_text(caption.substr(0, start));
+      return credit;
+    }
+    return {};
+  }
   std::size_t start = best + mlen;
   std::size_t end = caption.size();
   if (paren) {

@@ -515,6 +515,25 @@ TEST(ContentHelpers, UiTextAndCredits) {
   std::string none = "No credit here";
   EXPECT_EQ(split_credit(none), "");
   EXPECT_EQ(none, "No credit here");
+  const std::pair<std::string, std::pair<std::string, std::string>> credits[] = {
+      {"A photo by the river shows the old bridge.",
+       {"A photo by the river shows the old bridge.", ""}},
+      {"The bridge at dusk. Photo by Jane Doe", {"The bridge at dusk.", "Jane Doe"}},
+      {"President speaks at the rally. (AP Photo/Evan Vucci)",
+       {"President speaks at the rally.", "AP Photo/Evan Vucci"}},
+      {"Flooded streets in the centre. Jane Smith/Reuters",
+       {"Flooded streets in the centre.", "Jane Smith/Reuters"}},
+      {"The harbour in 1920. \xC2\xA9 City Archives", {"The harbour in 1920.", "City Archives"}},
+      {"Crews at work. Credit...Sarah Lee for The New York Times",
+       {"Crews at work.", "Sarah Lee for The New York Times"}},
+      {"Voters queue (in the rain) outside", {"Voters queue (in the rain) outside", ""}},
+      {"Prices rose 5/8 of a point. Traders were calm.",
+       {"Prices rose 5/8 of a point. Traders were calm.", ""}}};
+  for (const auto& [in, want] : credits) {
+    std::string caption = in;
+    EXPECT_EQ(split_credit(caption), want.second) << in;
+    EXPECT_EQ(caption, want.first) << in;
+  }
   EXPECT_EQ(decode_entities("Tom &amp; Jerry&#8217;s &#x27;show&#39; &bogus;"),
             "Tom & Jerry\xE2\x80\x99s 'show' &bogus;");
 }
