@@ -182,6 +182,26 @@ std::string validate_utf8(std::string_view in) {
   return out;
 }
 
+// Whether bytes that declare no charset are in a legacy 8-bit one rather than UTF-8: some are
+// not UTF-8, and none is a UTF-8 sequence of two bytes or more (one stray byte in a UTF-8 page
+// does not make it Latin-1).
+bool undeclared_legacy_8bit(std::string_view in) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  bool invalid = false;
+  for (std::size_t i = 0; i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = utf8_sequence_length(p + i, n - i);
+    if (len > 1) return false;
+    invalid = true;
+    ++i;
+  }
+  return invalid;
+}
+
 std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string& charset) {
   iconv_t cd = iconv_open("UTF-8", charset.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
@@ -518,7 +538,8 @@ std::string decode_charset(std::string_view bytes, const std::string& header_cha
     // A page declaring UTF-16 in a tag cannot have been read as ASCII: ignore it.
     if (cs.rfind("utf-16", 0) == 0) cs.clear();
   }
-  if (cs.empty()) cs = "utf-8";
+  // Undeclared: UTF-8, unless the bytes are plainly not (browsers then take windows-1252).
+  if (cs.empty()) cs = undeclared_legacy_8bit(bytes) ? "windows-1252" : "utf-8";
   if (bom == cs) bytes.remove_prefix(bom_len);
   return to_utf8(bytes, cs);
 }

@@ -301,6 +301,21 @@ TEST(GenericExtractor, ShortSentencesAndLineBreaksInDivs) {
                                 std::string(kPara2) + "\n" + kPara3, kPara4}));
 }
 
+// Subscription offers inside the article are not part of it, whatever the paywall vendor
+// calls them.
+TEST(GenericExtractor, SubscriptionOffersAreNotText) {
+  std::string html = std::string("<html><body><article><p>") + kPara1 + "</p><p>" + kPara2 + "</p>";
+  for (const char* cls :
+       {"piano-offer", "subscription-cta", "regwall", "premium-barrier", "meter-message"})
+    html += std::string("<div class='") + cls +
+            "'><p>Continue reading with a subscription: get unlimited access to every story, "
+            "newsletter and puzzle for one low price.</p></div>";
+  html += "<p>" + std::string(kPara3) + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(

@@ -130,6 +130,26 @@ TEST(PageBuilder, XmlDeclarationCharset) {
             "Z\xC3\xBCrich");
 }
 
+// A page that declares no charset is UTF-8, unless its bytes plainly are not (no UTF-8
+// sequence in it, and bytes that are none): then it is windows-1252, as browsers read it. One
+// stray byte in a UTF-8 page leaves the page UTF-8.
+TEST(PageBuilder, UndeclaredLegacyBytesAreWindows1252) {
+  EXPECT_EQ(h1_of(build_page_from_html("<html><body><h1>Caf\xE9 \x93"
+                                       "furious\x94</h1></body></html>",
+                                       "https://x.example/")),
+            "Caf\xC3\xA9 \xE2\x80\x9C"
+            "furious\xE2\x80\x9D");
+  EXPECT_EQ(h1_of(build_page(input("<html><body><h1>Caf\xE9</h1></body></html>", "text/html"))),
+            "Caf\xC3\xA9");
+  EXPECT_EQ(h1_of(build_page_from_html("<html><body><h1>Caf\xC3\xA9 \xFF</h1></body></html>",
+                                       "https://x.example/")),
+            "Caf\xC3\xA9 \xEF\xBF\xBD");
+  // Declared UTF-8 stays UTF-8.
+  EXPECT_EQ(h1_of(build_page(
+                input("<html><body><h1>Caf\xE9</h1></body></html>", "text/html; charset=utf-8"))),
+            "Caf\xEF\xBF\xBD");
+}
+
 TEST(PageBuilder, InvalidUtf8IsReplaced) {
   auto p =
       build_page(input("<html><body><h1>a\xFF"
