@@ -108,7 +108,99 @@ int month_from_name(std::string_view w) {
       std::string_view f = full[i];
       if (l.size() <= f.size() && f.compare(0, l.size(), l) == 0) return i + 1;
     }
+  // German, French, Spanish, Italian, Portuguese and Dutch names and their usual
+  // abbreviations, lower case, in UTF-8.
+  static const struct {
+    const char* name;
+    int month;
+  } others[] = {{"januar", 1},
+                {"j\xC3\xA4nner", 1},
+                {"janvier", 1},
+                {"janv", 1},
+                {"enero", 1},
+                {"gennaio", 1},
+                {"janeiro", 1},
+                {"januari", 1},
+                {"februar", 2},
+                {"f\xC3\xA9vrier", 2},
+                {"f\xC3\xA9vr", 2},
+                {"febrero", 2},
+                {"febbraio", 2},
+                {"fevereiro", 2},
+                {"februari", 2},
+                {"m\xC3\xA4rz", 3},
+                {"maerz", 3},
+                {"mars", 3},
+                {"marzo", 3},
+                {"mar\xC3\xA7o", 3},
+                {"maart", 3},
+                {"avril", 4},
+                {"avr", 4},
+                {"abril", 4},
+                {"aprile", 4},
+                {"mai", 5},
+                {"mayo", 5},
+                {"maggio", 5},
+                {"maio", 5},
+                {"mei", 5},
+                {"juni", 6},
+                {"juin", 6},
+                {"junio", 6},
+                {"giugno", 6},
+                {"junho", 6},
+                {"juli", 7},
+                {"juillet", 7},
+                {"juil", 7},
+                {"julio", 7},
+                {"luglio", 7},
+                {"julho", 7},
+                {"ao\xC3\xBBt", 8},
+                {"aout", 8},
+                {"agosto", 8},
+                {"augustus", 8},
+                {"septembre", 9},
+                {"septiembre", 9},
+                {"setiembre", 9},
+                {"settembre", 9},
+                {"setembro", 9},
+                {"oktober", 10},
+                {"octobre", 10},
+                {"octubre", 10},
+                {"ottobre", 10},
+                {"outubro", 10},
+                {"dezember", 12},
+                {"d\xC3\xA9"
+                 "cembre",
+                 12},
+                {"d\xC3\xA9"
+                 "c",
+                 12},
+                {"diciembre", 12},
+                {"dicembre", 12},
+                {"dezembro", 12},
+                {"noviembre", 11},
+                {"novembre", 11},
+                {"novembro", 11}};
+  for (const auto& o : others)
+    if (l == o.name) return o.month;
   return -1;
+}
+
+// "年", "月", "日" of Chinese and Japanese dates, "년", "월", "일" of Korean ones, after a number.
+enum class CjkUnit { none, year, month, day };
+CjkUnit cjk_unit(std::string_view rest, std::size_t& length) {
+  static const struct {
+    const char* mark;
+    CjkUnit unit;
+  } units[] = {{"\xE5\xB9\xB4", CjkUnit::year},  {"\xE6\x9C\x88", CjkUnit::month},
+               {"\xE6\x97\xA5", CjkUnit::day},   {"\xEB\x85\x84", CjkUnit::year},
+               {"\xEC\x9B\x94", CjkUnit::month}, {"\xEC\x9D\xBC", CjkUnit::day}};
+  for (const auto& u : units)
+    if (rest.starts_with(u.mark)) {
+      length = 3;
+      return u.unit;
+    }
+  return CjkUnit::none;
 }
 
 // Offsets of common zone abbreviations, in minutes.
@@ -206,7 +298,7 @@ std::optional<std::string> parse_iso(std::string_view s) {
 
 // Free-form dates: "Tue, 08 Apr 2026 16:09:31 GMT", "April 8, 2026 at 4:09 p.m. ET",
 // "8 April 2026", "08.04.2026 16:09".
-std::string parse_free(std::string_view s) {
+std::string parse_free(std::string_view s, bool day_first) {
   Parts p;
   bool have_time = false, pm = false, am = false;
   bool last_was_number = false;  // the token before this one was a number of one or two digits
@@ -238,8 +330,9 @@ std::string parse_free(std::string_view s) {
         if (k2 - k >= 1 && k2 - k <= 2 && k2 < s.size() && s[k2] == sep && digits(s, k2 + 1, 4)) {
           int a = num(s, i, j - i), b = num(s, k, k2 - k);
           p.year = num(s, k2 + 1, 4);
-          // dots: day first (European); slashes: month first unless impossible
-          if (sep == '.' || a > 12) {
+          // dots: day first (European); slashes: month first unless impossible, or unless
+          // the page's language writes the day first
+          if (sep == '.' || a > 12 || (day_first && b <= 12)) {
             p.day = a;
             p.month = b;
           } else {
@@ -249,6 +342,17 @@ std::string parse_free(std::string_view s) {
           i = k2 + 5;
           continue;
         }
+      }
+      std::size_t unit_len = 0;
+      const CjkUnit unit = cjk_unit(s.substr(j), unit_len);
+      if (unit != CjkUnit::none && j - i <= 4) {
+        const int v = num(s, i, j - i);
+        if (unit == CjkUnit::year && p.year < 0 && j - i == 4) p.year = v;
+        if (unit == CjkUnit::month && p.month < 0) p.month = v;
+        if (unit == CjkUnit::day && p.day < 0) p.day = v;
+        last_was_number = false;
+        i = j + unit_len;
+        continue;
       }
       if (j - i == 4) {
         if (p.year < 0) p.year = num(s, i, 4);
@@ -273,8 +377,11 @@ std::string parse_free(std::string_view s) {
       }
     }
     if (std::isalpha(c)) {
+      // A word, letters of other alphabets ("März", "août") included.
       std::size_t j = i;
-      while (j < s.size() && (std::isalpha(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+      while (j < s.size() && (std::isalpha(static_cast<unsigned char>(s[j])) || s[j] == '.' ||
+                              static_cast<unsigned char>(s[j]) >= 0x80))
+        ++j;
       std::string w(s.substr(i, j - i));
       std::string bare;
       for (char ch : w)
@@ -323,7 +430,7 @@ std::string parse_free(std::string_view s) {
 
 }  // namespace
 
-std::string normalize_date(std::string_view text) {
+std::string normalize_date(std::string_view text, bool day_first) {
   std::size_t a = 0, b = text.size();
   while (a < b && std::isspace(static_cast<unsigned char>(text[a]))) ++a;
   while (b > a && std::isspace(static_cast<unsigned char>(text[b - 1]))) --b;
@@ -336,7 +443,14 @@ std::string normalize_date(std::string_view text) {
     if (s.size() == 13) v /= 1000;
     return format_epoch(v);
   }
-  return parse_free(s);
+  return parse_free(s, day_first);
+}
+
+bool writes_day_first(std::string_view language) {
+  std::string l;
+  for (char c : language) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l.empty() || l == "en" || l.starts_with("en-us") || l.starts_with("en_us")) return false;
+  return true;
 }
 
 }  // namespace vellum::extract

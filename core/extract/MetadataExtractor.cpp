@@ -138,10 +138,10 @@ std::string first_meta(const Page& page, std::initializer_list<const char*> keys
   return {};
 }
 
-std::string first_date(const Page& page, std::initializer_list<const char*> keys) {
+std::string first_date(const Page& page, bool day_first, std::initializer_list<const char*> keys) {
   for (const char* k : keys) {
     for (const auto& v : page.meta_values(k)) {
-      std::string d = normalize_date(v);
+      std::string d = normalize_date(v, day_first);
       if (!d.empty()) return d;
     }
   }
@@ -455,37 +455,6 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     if (!people.empty()) m.authors = std::move(people);
   }
 
-  // Dates.
-  if (ld) {
-    m.published = normalize_date(field(*ld, "datePublished"));
-    if (m.published.empty()) m.published = normalize_date(field(*ld, "dateCreated"));
-    m.modified = normalize_date(field(*ld, "dateModified"));
-  }
-  if (m.published.empty())
-    m.published =
-        first_date(page, {"article:published_time", "og:published_time", "datepublished", "pubdate",
-                          "publishdate", "publish-date", "published_time", "article.published",
-                          "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created",
-                          "dc.date", "date", "publication_date", "citation_publication_date"});
-  if (m.modified.empty())
-    m.modified = first_date(page, {"article:modified_time", "og:updated_time", "datemodified",
-                                   "dcterms.modified", "last-modified"});
-  if (m.published.empty() && doc) {
-    for (const Node& n : doc->xpath("//*[@itemprop='datePublished']")) {
-      std::string v = n.attr("content");
-      if (v.empty()) v = n.attr("datetime");
-      if (v.empty()) v = n.text();
-      m.published = normalize_date(v);
-      if (!m.published.empty()) break;
-    }
-  }
-  if (m.published.empty() && doc) {
-    for (const Node& n : doc->xpath("//time[@datetime]")) {
-      m.published = normalize_date(n.attr("datetime"));
-      if (!m.published.empty()) break;
-    }
-  }
-
   // Language.
   if (ld) m.language = field(*ld, "inLanguage");
   if (m.language.empty() && doc) m.language = trim_ascii(doc->root().attr("lang"));
@@ -495,6 +464,41 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   for (char& ch : m.language)
     if (ch == '_') ch = '-';
   if (m.language.size() > 35) m.language.clear();
+
+  // Dates ("01/05/2024" is the 1st of May on a British or Spanish page).
+  const bool day_first = writes_day_first(m.language);
+  auto date = [&](std::string_view text) { return normalize_date(text, day_first); };
+  if (ld) {
+    m.published = date(field(*ld, "datePublished"));
+    if (m.published.empty()) m.published = date(field(*ld, "dateCreated"));
+    m.modified = date(field(*ld, "dateModified"));
+  }
+  if (m.published.empty())
+    m.published =
+        first_date(page, day_first,
+                   {"article:published_time", "og:published_time", "datepublished", "pubdate",
+                    "publishdate", "publish-date", "published_time", "article.published",
+                    "sailthru.date", "parsely-pub-date", "dc.date.issued", "dcterms.created",
+                    "dc.date", "date", "publication_date", "citation_publication_date"});
+  if (m.modified.empty())
+    m.modified = first_date(page, day_first,
+                            {"article:modified_time", "og:updated_time", "datemodified",
+                             "dcterms.modified", "last-modified"});
+  if (m.published.empty() && doc) {
+    for (const Node& n : doc->xpath("//*[@itemprop='datePublished']")) {
+      std::string v = n.attr("content");
+      if (v.empty()) v = n.attr("datetime");
+      if (v.empty()) v = n.text();
+      m.published = date(v);
+      if (!m.published.empty()) break;
+    }
+  }
+  if (m.published.empty() && doc) {
+    for (const Node& n : doc->xpath("//time[@datetime]")) {
+      m.published = date(n.attr("datetime"));
+      if (!m.published.empty()) break;
+    }
+  }
 
   // Canonical URL.
   if (doc) {

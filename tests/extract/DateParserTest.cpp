@@ -56,6 +56,42 @@ TEST(DateParser, HoursWithoutMinutesOffsetsAndSummerTime) {
   EXPECT_EQ(normalize_date("2000-02-29"), "2000-02-29T00:00:00Z");
 }
 
+// Month names of other languages, Chinese, Japanese and Korean dates, and the day first on
+// pages whose language writes it first.
+TEST(DateParser, OtherLanguagesAndDayFirst) {
+  const struct {
+    const char* in;
+    const char* want;
+  } cases[] = {
+      {"1. Mai 2024", "2024-05-01T00:00:00Z"},
+      {"3. M\xC3\xA4rz 2024, 14:03 Uhr", "2024-03-03T14:03:00Z"},
+      {"1 mai 2024", "2024-05-01T00:00:00Z"},
+      {"12 d\xC3\xA9"
+       "cembre 2023 \xC3\xA0 09:15",
+       "2023-12-12T09:15:00Z"},
+      {"15 ao\xC3\xBBt 2024", "2024-08-15T00:00:00Z"},
+      {"1 de mayo de 2024", "2024-05-01T00:00:00Z"},
+      {"21 settembre 2024", "2024-09-21T00:00:00Z"},
+      {"7 de mar\xC3\xA7o de 2024", "2024-03-07T00:00:00Z"},
+      {"1 mei 2024", "2024-05-01T00:00:00Z"},
+      {"2024\xE5\xB9\xB4"
+       "5\xE6\x9C\x88"
+       "1\xE6\x97\xA5 14:03",
+       "2024-05-01T14:03:00Z"},
+      {"2024\xEB\x85\x84 5\xEC\x9B\x94 1\xEC\x9D\xBC", "2024-05-01T00:00:00Z"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
+  EXPECT_EQ(normalize_date("01/05/2024"), "2024-01-05T00:00:00Z");
+  EXPECT_EQ(normalize_date("01/05/2024", true), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(normalize_date("13/05/2024"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(normalize_date("05/13/2024", true), "2024-05-13T00:00:00Z");
+  EXPECT_FALSE(writes_day_first("en-US"));
+  EXPECT_FALSE(writes_day_first("en"));
+  EXPECT_FALSE(writes_day_first(""));
+  EXPECT_TRUE(writes_day_first("en-GB"));
+  EXPECT_TRUE(writes_day_first("es"));
+}
+
 TEST(DateParser, RejectsNonDates) {
   EXPECT_EQ(normalize_date(""), "");
   EXPECT_EQ(normalize_date("yesterday"), "");
