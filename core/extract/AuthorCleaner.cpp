@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "extract/TextUtil.h"
 #include "util/Text.h"
@@ -58,7 +59,8 @@ bool is_role(std::string_view s) {
 
 // Cuts " | Agency", " - Agency", " – Agency", " — Agency".
 std::string strip_suffix(std::string s) {
-  static const char* seps[] = {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " / "};
+  static const char* seps[] = {
+      " | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " / ", " \xE2\x80\xA2 ", " \xC2\xB7 "};
   for (const char* sep : seps) {
     auto pos = s.find(sep);
     if (pos != std::string::npos && pos > 0) s = trim_ascii(std::string_view(s).substr(0, pos));
@@ -90,6 +92,21 @@ void split_into(const std::string& s, std::vector<std::string>& out) {
       i += 3;
       continue;
     }
+    // "and" in other languages, when a name of two words or more follows: "José Ortega y
+    // Gasset" is one name.
+    bool split = false;
+    for (const char* conj : {" und ", " et ", " y ", " e ", " en "}) {
+      if (!istarts_with(rest, conj)) continue;
+      const std::string_view next = rest.substr(std::strlen(conj));
+      const std::string_view name = next.substr(0, next.find_first_of(",;\n"));
+      if (name.find(' ') == std::string_view::npos) continue;
+      parts.push_back(cur);
+      cur.clear();
+      i += std::strlen(conj);
+      split = true;
+      break;
+    }
+    if (split) continue;
     cur += s[i++];
   }
   parts.push_back(cur);
@@ -98,6 +115,72 @@ void split_into(const std::string& s, std::vector<std::string>& out) {
     if (istarts_with(t, "and ")) t = trim_ascii(std::string_view(t).substr(4));
     out.push_back(std::move(t));
   }
+}
+
+// What follows a name without being one: "Jane Doe in London", "Jane Doe (AP)", "Jane Doe
+// with additional reporting by ...".
+std::string strip_name_tail(std::string s) {
+  for (const char* cut : {" with additional reporting", " additional reporting",
+                          " with reporting by", " contributed to this", " reported from "}) {
+    const std::string l = util::to_lower(s);
+    if (auto at = l.find(cut); at != std::string::npos && at > 0) s = trim_ascii(s.substr(0, at));
+  }
+  if (!s.empty() && s.back() == ')') {
+    if (auto open = s.rfind(" ("); open != std::string::npos && open > 0)
+      s = trim_ascii(s.substr(0, open));
+  }
+  // " in London": a capitalised place after a name of two words or more.
+  if (auto at = s.rfind(" in "); at != std::string::npos && at + 4 < s.size() &&
+                                 std::isupper(static_cast<unsigned char>(s[at + 4])) &&
+                                 s.substr(0, at).find(' ') != std::string::npos)
+    s = trim_ascii(s.substr(0, at));
+  return s;
+}
+
+// News agencies and publications, and letters after a name (MD, PhD), named beside the
+// people who wrote a piece: "Jane Doe, Associated Press".
+bool is_agency_or_credential(std::string_view s) {
+  static const char* names[] = {"associated press",
+                                "the associated press",
+                                "ap",
+                                "reuters",
+                                "thomson reuters",
+                                "afp",
+                                "agence france-presse",
+                                "agence france presse",
+                                "bloomberg",
+                                "bloomberg news",
+                                "dpa",
+                                "pa",
+                                "pa media",
+                                "press association",
+                                "efe",
+                                "ansa",
+                                "xinhua",
+                                "upi",
+                                "kyodo",
+                                "yonhap",
+                                "tass",
+                                "cnn",
+                                "bbc",
+                                "bbc news",
+                                "the washington post",
+                                "the new york times",
+                                "washington post",
+                                "new york times",
+                                "the guardian",
+                                "staff",
+                                "md",
+                                "m.d",
+                                "phd",
+                                "ph.d",
+                                "jr",
+                                "sr",
+                                "mba"};
+  const std::string l = util::to_lower(s);
+  for (const char* n : names)
+    if (l == n) return true;
+  return false;
 }
 
 bool all_upper(std::string_view s) {
@@ -138,9 +221,15 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
     }
     std::vector<std::string> parts;
     split_into(s, parts);
+    bool person = false;  // a part that is neither an agency nor letters after a name
+    for (auto& p : parts) {
+      p = strip_name_tail(strip_suffix(p));
+      while (!p.empty() && (p.back() == '.' || p.back() == ':')) p.pop_back();
+      person = person || (!p.empty() && !is_agency_or_credential(p));
+    }
     for (auto& p : parts) {
       if (out.size() >= kMaxAuthors) break;
-      p = strip_suffix(p);
+      if (person && is_agency_or_credential(p)) continue;
       while (!p.empty() && (p.back() == '.' || p.back() == ':')) p.pop_back();
       if (p.empty() || is_url(p) || !has_letter(p) || char_count(p) > 80 || p[0] == '(' ||
           p.find(':') != std::string::npos || (parts.size() > 1 && is_role(p)))

@@ -29,6 +29,23 @@ TEST(AuthorCleaner, Table) {
       {{"Par Jeanne Martin"}, {"Jeanne Martin"}},
       {{"Von Miller"}, {"Von Miller"}},
       {{"By Von Miller"}, {"Von Miller"}},
+      // agencies and letters named beside the people, and what follows a name
+      {{"By JANE DOE and JOHN ROE, Associated Press"}, {"JANE DOE", "JOHN ROE"}},
+      {{"Jane Doe, Reuters"}, {"Jane Doe"}},
+      {{"Reuters"}, {"Reuters"}},
+      {{"Dr. Jane Doe, MD"}, {"Dr. Jane Doe"}},
+      {{"Jane Doe in London"}, {"Jane Doe"}},
+      {{"Jane Doe (AP)"}, {"Jane Doe"}},
+      {{"Jane Doe with additional reporting by John Roe"}, {"Jane Doe"}},
+      {{"Jane Doe \xE2\x80\xA2 5 min read"}, {"Jane Doe"}},
+      // "and" in other languages, between names
+      {{"Ana Garc\xC3\xAD"
+        "a y Juan P\xC3\xA9rez"},
+       {"Ana Garc\xC3\xAD"
+        "a",
+        "Juan P\xC3\xA9rez"}},
+      {{"Von Hans M\xC3\xBCller und Petra Schmidt"}, {"Hans M\xC3\xBCller", "Petra Schmidt"}},
+      {{"Jos\xC3\xA9 Ortega y Gasset"}, {"Jos\xC3\xA9 Ortega y Gasset"}},
   };
   for (const auto& [in, want] : cases) {
     EXPECT_EQ(clean_authors(in), want) << "first input: " << (in.empty() ? "" : in.front());
