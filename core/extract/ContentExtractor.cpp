@@ -3,6 +3,7 @@
 #include <libxml/uri.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -384,10 +385,38 @@ class Walker {
     emit(n, n->parent ? n->parent : n, Kind::Table, 0, std::move(raw), link);
   }
 
+  // A paragraph holding an image and no text: a figure without the name.
+  static bool image_only(xmlNodePtr p) {
+    bool image = false;
+    for (xmlNodePtr k = p->children; k; k = k->next) {
+      if (k->type == XML_TEXT_NODE && k->content) {
+        for (const xmlChar* c = k->content; *c; ++c)
+          if (*c > ' ') return false;
+      } else if (k->type == XML_ELEMENT_NODE) {
+        if (tag_is(k, "img") || tag_is(k, "amp-img") || tag_is(k, "picture")) {
+          image = true;
+        } else if (tag_is(k, "a") || tag_is(k, "span")) {
+          if (!image_only(k)) return false;
+          image = true;
+        } else if (!tag_is(k, "br")) {
+          return false;
+        }
+      }
+    }
+    return image;
+  }
+
   void visit(xmlNodePtr n) {
-    if (boilerplate(n)) return;
     const char* t = name_of(n);
-    if (std::strcmp(t, "figure") == 0) {
+    // WordPress's captioned image box is a figure, though its class names a caption.
+    if (std::strcmp(t, "div") == 0 && !hidden(n) &&
+        class_id(n).find("wp-caption") != std::string::npos) {
+      figures.push_back(n);
+      return;
+    }
+    if (boilerplate(n)) return;
+    // Figures: <figure>, a paragraph that is only an image.
+    if (std::strcmp(t, "figure") == 0 || (std::strcmp(t, "p") == 0 && image_only(n))) {
       figures.push_back(n);
       return;
     }
@@ -667,6 +696,66 @@ std::size_t trailing_name_slash_agency(std::string_view caption) {
 
 }  // namespace
 
+// The largest image of a srcset ("\n  /img/a.jpg 300w, /img/b.jpg 600w"; "a.jpg, b.jpg 2x"):
+// each candidate's URL runs from its first non-space to the next whitespace, without a comma
+// that ends it, and a width or density follows it; the first wins a tie.
+std::string best_srcset_url(const std::string& set) {
+  std::string best;
+  double best_size = -1;
+  std::size_t i = 0;
+  while (i < set.size()) {
+    i = set.find_first_not_of(" \t\r\n\f,", i);
+    if (i == std::string::npos) break;
+    std::size_t end = set.find_first_of(" \t\r\n\f", i);
+    if (end == std::string::npos) end = set.size();
+    std::string url = set.substr(i, end - i);
+    const bool comma_ended = !url.empty() && url.back() == ',';
+    while (!url.empty() && url.back() == ',') url.pop_back();
+    double size = 0;
+    i = end;
+    if (!comma_ended) {
+      const std::size_t next = set.find(',', i);
+      const std::string descriptor =
+          trim_ascii(set.substr(i, next == std::string::npos ? std::string::npos : next - i));
+      size = std::atof(descriptor.c_str()) * (descriptor.ends_with("x") ? 1000 : 1);
+      i = next == std::string::npos ? set.size() : next + 1;
+    }
+    if (!url.empty() && size > best_size) {
+      best = url;
+      best_size = size;
+    }
+  }
+  return best;
+}
+
+// A stand-in shown until the real image loads: a data: URL, or a file named for it.
+bool placeholder_image(const std::string& url) {
+  if (url.empty() || url.rfind("data:", 0) == 0) return true;
+  const std::string l = util::to_lower(url);
+  for (const char* w : {"placeholder", "blank.", "spacer.", "transparent.", "pixel.", "lazy."})
+    if (l.find(w) != std::string::npos) return true;
+  return false;
+}
+
+std::string image_url(const Node& img) {
+  // Lazy loading keeps the real image in a data- attribute and a stand-in in src.
+  for (const char* a : {"data-src", "data-original", "data-lazy-src", "data-url"})
+    if (std::string v = trim_ascii(img.attr(a)); !placeholder_image(v)) return v;
+  if (std::string v = trim_ascii(img.attr("src")); !placeholder_image(v)) return v;
+  for (const char* a : {"srcset", "data-srcset"})
+    if (std::string v = best_srcset_url(img.attr(a)); !placeholder_image(v)) return v;
+  // <picture><source srcset=...><img></picture> (libxml2 nests the <img> in the <source>).
+  int depth = 0;
+  for (xmlNodePtr a = img.raw()->parent; a && a->type == XML_ELEMENT_NODE && depth < 3;
+       a = a->parent, ++depth) {
+    if (!tag_is(a, "picture")) continue;
+    for (const Node& source : Node(a).xpath(".//source[@srcset]"))
+      if (std::string v = best_srcset_url(source.attr("srcset")); !placeholder_image(v)) return v;
+    break;
+  }
+  return {};
+}
+
 std::string split_credit(std::string& caption) {
   static const char* markers[] = {"photo:",        "photograph:",   "image:",
                                   "picture:",      "credit:",       "photo credit:",
@@ -943,28 +1032,32 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     if (!s.paragraphs.empty()) kept.push_back(std::move(s));
   out.sections = std::move(kept);
 
-  // Figures inside the content.
+  // Figures inside the content, and a lead figure above it in the same article (<article>,
+  // <main>, or the content's parent): the picture under the headline.
+  xmlNodePtr scope = nullptr;
+  for (xmlNodePtr a = top; a && a->type == XML_ELEMENT_NODE && a != body; a = a->parent)
+    if (tag_is(a, "article") || tag_is(a, "main")) {
+      scope = a;
+      break;
+    }
+  if (!scope && top != body && top->parent && top->parent != body) scope = top->parent;
+  auto lead_figure = [&](xmlNodePtr f) {
+    return scope && contains(scope, f) && xmlXPathCmpNodes(f, top) == 1;  // f comes first
+  };
   std::unordered_set<std::string> seen_images;
   for (xmlNodePtr f : w.figures) {
-    if (!in_region(f)) continue;
+    if (!in_region(f) && !lead_figure(f)) continue;
     Node fig(f);
-    Node img = fig.xpath_first(".//img");
-    if (!img) continue;
-    std::string src = img.attr("src");
-    for (const char* a : {"data-src", "data-original", "data-lazy-src"})
-      if (src.empty() || src.rfind("data:", 0) == 0) src = img.attr(a);
-    if (src.empty() || src.rfind("data:", 0) == 0) {
-      std::string set = img.attr("srcset");
-      if (set.empty()) set = img.attr("data-srcset");
-      // The first candidate: its URL runs from the first non-space to the next whitespace
-      // ("\n  /img/a.jpg 300w, /img/b.jpg 600w"), without a comma that ends it.
-      std::size_t from = set.find_first_not_of(" \t\r\n\f");
-      src = from == std::string::npos
-                ? std::string()
-                : set.substr(from, set.find_first_of(" \t\r\n\f", from) - from);
-      while (!src.empty() && src.back() == ',') src.pop_back();
+    Node img;
+    std::string src;
+    for (const Node& candidate : fig.xpath(".//img|.//amp-img")) {
+      src = image_url(candidate);
+      if (!src.empty()) {
+        img = candidate;
+        break;
+      }
     }
-    if (src.empty() || src.rfind("data:", 0) == 0) continue;
+    if (src.empty()) continue;
     ArticleImage im;
     im.url = resolve_url(base_url, src);
     std::string credit;
@@ -976,12 +1069,15 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
       }
     }
     Node cap = fig.xpath_first(".//figcaption");
+    if (!cap) cap = fig.xpath_first(".//*[contains(@class,'wp-caption-text')]");
     if (cap) {
       std::string t = clean_text(cap.raw_text());
       if (!credit.empty()) {
         auto pos = t.find(credit);
         if (pos != std::string::npos)
           t = clean_text(t.substr(0, pos) + t.substr(pos + credit.size()));
+        if (credit.size() > 2 && credit.front() == '(' && credit.back() == ')')
+          credit = clean_text(credit.substr(1, credit.size() - 2));  // "(AP Photo/...)"
       } else {
         credit = split_credit(t);
       }

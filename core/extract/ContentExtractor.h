@@ -39,6 +39,11 @@ std::string document_base_url(const Document& doc, const std::string& page_url);
 // Is `text` a short piece of page furniture ("Advertisement", "Read more", "Share this")?
 bool is_ui_text(const std::string& text);
 
+// The URL of an <img> or <amp-img> as written (not resolved): past lazy-loading stand-ins to
+// the real image (data-src and the like, src, srcset, the <source>s of its <picture>); empty
+// when it has none.
+std::string image_url(const Node& img);
+
 // Splits "Photo: Jane Doe" / "(Image: Reuters)" off a caption; returns the credit.
 std::string split_credit(std::string& caption);
 

@@ -173,7 +173,44 @@ TEST(GenericExtractor, SrcsetWithLeadingSpaceAndBulletedKeyPoints) {
       "https://x.example/a/b"));
   EXPECT_EQ(a.key_points, (std::vector<std::string>{"First", "Second"}));
   ASSERT_FALSE(a.images.empty());
-  EXPECT_EQ(a.images.back().url, "https://x.example/img/pic-300.jpg");
+  EXPECT_EQ(a.images.back().url, "https://x.example/img/pic-600.jpg");  // the largest
+}
+
+// Images as pages write them: lazy-loaded behind a stand-in, in a <picture> whose <img> has no
+// src, as <amp-img>, in WordPress's caption box, alone in a paragraph, and the lead picture
+// above the text; credits in their own element lose their parentheses.
+TEST(GenericExtractor, ImagesHoweverThePageWritesThem) {
+  const std::string html =
+      std::string("<html><body><article><h1>Headline</h1>") +
+      "<figure class=lead><picture><source srcset='/img/a-400.webp 400w, /img/a-1200.webp "
+      "1200w'><img alt='Bridge'></picture><figcaption>The bridge at dusk. <span class=credit>"
+      "(AP Photo/Evan Vucci)</span></figcaption></figure><div class=body><p>" +
+      kPara1 +
+      "</p><figure><img src='/static/placeholder.gif' data-src='/img/b.jpg'><figcaption>Council "
+      "members vote.</figcaption></figure><p>" +
+      kPara2 +
+      "</p><figure><amp-img src='/img/c.jpg' width=800 height=600></amp-img><figcaption>The "
+      "chamber.</figcaption></figure><div class='wp-caption alignnone'><img src='/img/d.jpg'>"
+      "<p class=wp-caption-text>Maria Lopez at the meeting.</p></div><p>" +
+      kPara3 + "</p><p><img src='/img/e.jpg' alt='The old bridge'></p><p>" + kPara4 +
+      "</p></div></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/news/a"));
+  std::vector<std::string> urls, captions;
+  for (const auto& im : a.images) {
+    urls.push_back(im.url);
+    captions.push_back(im.caption);
+  }
+  EXPECT_EQ(urls, (std::vector<std::string>{
+                      "https://x.example/img/a-1200.webp", "https://x.example/img/b.jpg",
+                      "https://x.example/img/c.jpg", "https://x.example/img/d.jpg",
+                      "https://x.example/img/e.jpg"}));
+  EXPECT_EQ(captions, (std::vector<std::string>{"The bridge at dusk.", "Council members vote.",
+                                                "The chamber.", "Maria Lopez at the meeting.",
+                                                "The old bridge"}));
+  ASSERT_FALSE(a.images.empty());
+  EXPECT_EQ(a.images[0].credit, "AP Photo/Evan Vucci");
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3, kPara4}));
 }
 
 // A short first paragraph is dropped as a byline or dateline only when it reads like one, not
