@@ -3,6 +3,7 @@
 #include <libxml/uri.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
@@ -652,6 +653,22 @@ bool is_ui_text(const std::string& text) {
                                    "share this"};
   for (const char* p : prefixes)
     if (istarts_with(l, p)) return true;
+  // "5 min read", "• 12 minute read"
+  if (l.ends_with(" read")) {
+    std::size_t i = l.find_first_of("0123456789");
+    if (i != std::string::npos && i <= 4) {
+      while (i < l.size() && std::isdigit(static_cast<unsigned char>(l[i]))) ++i;
+      const std::string_view unit = std::string_view(l).substr(i, l.size() - 5 - i);
+      if (unit == " min" || unit == " mins" || unit == " minute" || unit == " minutes") return true;
+    }
+  }
+  // "Published 1 May 2024, 14:03 BST | Updated 2 May 2024": the date line of the page.
+  for (const char* p : {"published", "updated", "last updated", "first published", "posted"}) {
+    if (!istarts_with(l, p)) continue;
+    std::string rest = text.substr(std::strlen(p));
+    rest = rest.substr(0, rest.find('|'));
+    if (!normalize_date(rest).empty()) return true;
+  }
   return false;
 }
 
@@ -832,6 +849,32 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
   return out;
 }
 
+namespace {
+
+// A <p>, or an element holding nothing but <p>s.
+bool paragraph_box(xmlNodePtr n) {
+  if (tag_is(n, "p")) return true;
+  if (!tag_is(n, "div") && !tag_is(n, "section")) return false;
+  bool any = false;
+  for (xmlNodePtr k = n->children; k; k = k->next) {
+    if (k->type == XML_ELEMENT_NODE) {
+      if (!tag_is(k, "p")) return false;
+      any = true;
+    } else if (k->type == XML_TEXT_NODE && k->content) {
+      for (const xmlChar* c = k->content; *c; ++c)
+        if (*c > ' ') return false;
+    }
+  }
+  return any;
+}
+
+// Whether the text of `n` ends a sentence.
+bool ends_with_sentence(xmlNodePtr n) {
+  return ends_sentence(clean_text(Node(n).raw_text()));
+}
+
+}  // namespace
+
 ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::string& base_url,
                                                 const std::string& title,
                                                 bool by_class_names) const {
@@ -924,14 +967,24 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
   std::vector<xmlNodePtr> regions{top};
   if (top->parent && top != body) {
     double threshold = std::max(10.0, top_score * 0.2);
+    bool after_top = false;
     for (xmlNodePtr s = top->parent->children; s; s = s->next) {
+      if (s == top) after_top = true;
       if (s == top || s->type != XML_ELEMENT_NODE) continue;
       auto it = w.stats.find(s);
       if (it == w.stats.end()) continue;
       const Stats& st = it->second;
       double ld = st.chars ? static_cast<double>(st.link_chars) / static_cast<double>(st.chars) : 1;
       bool take = final_score(s) >= threshold;
-      if (!take && tag_is(s, "p")) take = st.chars > 80 && ld < 0.25;
+      // A bare paragraph beside the content: long with little link text, or a short sentence
+      // without links, as in readability. One in a box of its own after the content (the last
+      // line of a story split across containers) without links; a box before the content is
+      // a standfirst, which is the article's lead, not its text.
+      if (!take && tag_is(s, "p"))
+        take = (st.chars > 80 && ld < 0.25) ||
+               (st.chars > 0 && st.link_chars == 0 && ends_with_sentence(s));
+      else if (!take && after_top && paragraph_box(s))
+        take = st.chars > 0 && st.link_chars == 0 && ends_with_sentence(s);
       if (take) regions.push_back(s);
     }
   }

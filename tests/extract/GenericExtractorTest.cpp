@@ -353,6 +353,28 @@ TEST(GenericExtractor, SubscriptionOffersAreNotText) {
   EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
 }
 
+// The last line of a story split into a box of its own is text; the page's reading time and
+// date line are not.
+TEST(GenericExtractor, SplitLastLineKeptReadingTimeAndDateLineLeft) {
+  const std::string html =
+      std::string(
+          "<html><body><main><h1>Headline</h1><div><p>5 min read</p><p>Published 1 May "
+          "2024, 14:03 BST | Updated 2 May 2024</p><p>") +
+      kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+      "</p></div><div><p>The council will vote on it next month, officials said.</p></div>"
+      "<div><p><em><a href='/forum'>Join our forums</a> to keep talking about the council, "
+      "the city and more! Tips to <a href='mailto:x@x.example'>x@x.example</a>.</em></p></div>"
+      "</main></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs,
+            (std::vector<std::string>{kPara1, kPara2, kPara3,
+                                      "The council will vote on it next month, officials said."}));
+  EXPECT_TRUE(is_ui_text("12 minute read"));
+  EXPECT_TRUE(is_ui_text("Updated: April 8, 2026 4:09 PM EDT"));
+  EXPECT_FALSE(is_ui_text("Published reports say the bridge will close."));
+}
+
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
 TEST(GenericExtractor, RelativeUrlsResolveAgainstTheBaseElement) {
   auto a = GenericExtractor().extract(build_page_from_html(
