@@ -225,6 +225,23 @@ std::string strip_host_name(const std::string& title, const std::string& brand) 
   return title;
 }
 
+// Whether `n` lies in a teaser, a comment or page furniture rather than in the article: under
+// <aside>, <nav>, <footer>, or an element named for related stories, comments and the like.
+bool in_teaser(xmlNodePtr n) {
+  static const char* marks[] = {"related", "teaser",  "trending", "recommend", "most-",
+                                "promo",   "comment", "sidebar",  "widget",    "more-stories",
+                                "card",    "rail",    "outbrain", "taboola"};
+  for (xmlNodePtr a = n ? n->parent : nullptr; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
+    const Node e(a);
+    const std::string tag = e.tag();
+    if (tag == "aside" || tag == "nav" || tag == "footer") return true;
+    const std::string ci = util::to_lower(e.attr("class") + " " + e.attr("id"));
+    for (const char* mk : marks)
+      if (ci.find(mk) != std::string::npos) return true;
+  }
+  return false;
+}
+
 std::string host_of(const std::string& url) {
   auto p = url.find("://");
   if (p == std::string::npos) return {};
@@ -444,8 +461,39 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   }
   if (m.authors.empty() && doc) {
     raw.clear();
-    for (const Node& n : doc->xpath("//a[@rel='author']")) raw.push_back(n.text());
+    for (const Node& n : doc->xpath("//a[@rel='author']"))
+      if (!in_teaser(n.raw())) raw.push_back(n.text());
     m.authors = clean_authors(raw);
+  }
+  if (m.authors.empty() && doc) {
+    // The byline as the page shows it ("By Jane Doe and John Roe | May 1, 2024"): its parts
+    // without digits, which are dates and times, not names.
+    for (const Node& n : doc->xpath("//*[contains(@class,'byline') or contains(@class,"
+                                    "'author-name') or contains(@class,'article-author')]")) {
+      if (in_teaser(n.raw())) continue;
+      raw.clear();
+      std::string line = clean_text(n.raw_text());
+      for (const char* sep : {" | ", " \xE2\x80\xA2 ", " \xC2\xB7 ", "\n"})
+        for (auto at = line.find(sep); at != std::string::npos; at = line.find(sep))
+          line.replace(at, std::strlen(sep), ",");
+      std::string part;
+      auto flush = [&] {
+        if (part.find_first_of("0123456789") == std::string::npos) raw.push_back(part);
+        part.clear();
+      };
+      for (char ch : line) {
+        if (ch == ',') {
+          flush();
+          continue;
+        }
+        part += ch;
+      }
+      flush();
+      std::string joined;
+      for (const auto& r : raw) joined += (joined.empty() ? "" : ", ") + r;
+      m.authors = clean_authors({joined});
+      if (!m.authors.empty()) break;
+    }
   }
   if (!site.empty()) {
     // "By Jane Doe, Example News" -> the site name is not an author when people are named.
@@ -494,8 +542,14 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     }
   }
   if (m.published.empty() && doc) {
-    for (const Node& n : doc->xpath("//time[@datetime]")) {
-      m.published = date(n.attr("datetime"));
+    // The first <time> of the article, not one of a teaser, a comment or the sidebar; its
+    // datetime attribute, else its text.
+    for (const char* path : {"//article//time", "//main//time", "//time"}) {
+      for (const Node& n : doc->xpath(path)) {
+        if (in_teaser(n.raw())) continue;
+        m.published = date(n.has_attr("datetime") ? n.attr("datetime") : n.text());
+        if (!m.published.empty()) break;
+      }
       if (!m.published.empty()) break;
     }
   }

@@ -578,6 +578,23 @@ TEST(GenericExtractor, TheJsonLdArticleOfThisPage) {
   EXPECT_EQ(a.published, "2024-05-01T14:03:00Z");
 }
 
+// Without metadata, the byline and date the page shows are the article's, not those of a
+// teaser, a comment or the sidebar.
+TEST(GenericExtractor, VisibleBylineAndDateWithoutMetadata) {
+  const std::string html =
+      std::string(
+          "<html><body><aside class=trending><a rel=author href=/a/old>Bob Old</a>"
+          "<time datetime='2023-11-02T09:00:00Z'>Nov 2</time></aside><article>"
+          "<h1>Council approves plan</h1><div class=byline>By Jane Doe and John Roe | "
+          "<time>May 1, 2024 at 2:03 p.m. EDT</time></div><p>") +
+      kPara1 + "</p><p>" + kPara2 +
+      "</p></article><section class=comments><time datetime='2024-05-03T10:00:00Z'>May 3"
+      "</time></section></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe", "John Roe"}));
+  EXPECT_EQ(a.published, "2024-05-01T18:03:00Z");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
