@@ -1,8 +1,12 @@
 #include "index/Index.h"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
@@ -17,6 +21,29 @@ namespace {
 bool malformed(sqlite3* db) {
   const int code = sqlite3_errcode(db) & 0xff;
   return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+bool on_read_only_file_system(const std::filesystem::path& file) {
+  struct statvfs v {};
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  return ::statvfs(dir.c_str(), &v) == 0 && (v.f_flag & ST_RDONLY) != 0;
+}
+
+// "file:" and the path with what a URI cannot hold percent-encoded (SQLite URI file names).
+std::string sqlite_file_uri(const std::filesystem::path& file) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (char ch : std::filesystem::absolute(file).string()) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || std::strchr("/-._~", ch)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
 }
 
 constexpr const char* kDamagedHint =
@@ -228,7 +255,23 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
   sqlite3* db = nullptr;
   int flags = writable ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READWRITE;
   flags |= SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+  std::string name = file.string();
+  if (!writable && on_read_only_file_system(file)) {
+    // WAL mode keeps a shared-memory file beside the index, which a read-only file system (a
+    // backup snapshot, a read-only mount) cannot hold: the index is read as it is, unlocked,
+    // since nothing can change it there.
+    name = sqlite_file_uri(file) + "?immutable=1";
+    flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    std::error_code ec;
+    const auto wal = std::filesystem::file_size(file.string() + "-wal", ec);
+    if (!ec && wal > 0)
+      spdlog::warn(
+          "{}-wal holds {} bytes of index changes that cannot be applied on a read-only "
+          "file system: captures they index may be missing from what is read; `vellum "
+          "reindex` on a writable copy sees every capture",
+          file.string(), wal);
+  }
+  if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     throw std::runtime_error("cannot open index " + file.string() + ": " + msg);

@@ -124,3 +124,30 @@ TEST_F(SmallFilesystem, FullDiskFailsCapturesCleanlyAndTheWriterRecoversWhenSpac
   archive::ArchiveReader reader(dir);
   EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
+
+// An archive on a read-only file system (a backup snapshot, a read-only mount) can be listed,
+// restored and verified: the index is read as it is, without the shared-memory file SQLite
+// keeps beside it on a writable one.
+TEST_F(SmallFilesystem, AnArchiveOnAReadOnlyFileSystemIsRead) {
+  grow("size=8m");
+  fs::path dir = mnt_ / "archive";
+  std::mt19937_64 rng(7);
+  std::map<std::string, std::string> stored;
+  {
+    archive::WriterOptions o;
+    o.dir = dir;
+    auto w = archive::ArchiveWriter::open(o);
+    for (int i = 0; i < 5; ++i) {
+      std::string body = noise(rng, 20'000);
+      auto s = w->store(page("http://example.test/r" + std::to_string(i), body));
+      stored[s.hops.at(0).capture_id] = body;
+    }
+  }
+  ASSERT_EQ(::mount("tmpfs", mnt_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY, "size=8m"), 0)
+      << std::strerror(errno);
+  archive::ArchiveReader reader(dir);
+  for (const auto& [id, body] : stored) EXPECT_EQ(reader.payload(reader.resolve(id)).entity, body);
+  EXPECT_EQ(reader.index().list({}).size(), stored.size());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+  EXPECT_FALSE(fs::exists(dir / "index.sqlite3-shm"));
+}
