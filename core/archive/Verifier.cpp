@@ -171,7 +171,7 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
   try {
     if (auto art = reader.index().article(row.capture_id)) {
       const warc::WarcRecord rec =
-          warc::read_record_at(reader.dir().warc_dir() / art->file, {art->offset, art->length});
+          warc::read_record_at(reader.dir().warc_path(art->file), {art->offset, art->length});
       ++report.records;
       const std::string at = art->file + ": offset " + std::to_string(art->offset);
       if (rec.record_id() != art->record_id)

@@ -57,7 +57,11 @@ void report(const GlobalOptions& g, const Outcome& o) {
     std::cout << "failed  " << o.url << "  " << o.error << "\n";
   } else {
     std::cout << o.capture_id << "  " << o.status << "  " << o.url;
-    if (!o.final_url.empty() && o.final_url != o.url) std::cout << " -> " << o.final_url;
+    // Where a redirect led; not the same URL written as it was requested ("x.example" and
+    // "http://x.example/").
+    const auto requested = util::parse_request_url(o.url);
+    if (!o.final_url.empty() && (!requested || requested->str() != o.final_url))
+      std::cout << " -> " << o.final_url;
     if (o.revisit) std::cout << "  (unchanged: revisit)";
     if (o.truncated) std::cout << "  (cut at --max-size)";
     if (!o.title.empty()) std::cout << "  " << o.title;

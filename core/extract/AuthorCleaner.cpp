@@ -96,9 +96,10 @@ void split_into(const std::string& s, std::vector<std::string>& out) {
     // Gasset" is one name.
     bool split = false;
     for (const char* conj : {" und ", " et ", " y ", " e ", " en "}) {
-      if (!istarts_with(rest, conj)) continue;
+      if (!rest.starts_with(conj)) continue;  // lower case: "MARY E JONES" has an initial
       const std::string_view next = rest.substr(std::strlen(conj));
-      const std::string_view name = next.substr(0, next.find_first_of(",;\n"));
+      std::string_view name = next.substr(0, next.find_first_of(",;\n"));
+      for (const char* end : {" and ", " & "}) name = name.substr(0, name.find(end));
       if (name.find(' ') == std::string_view::npos) continue;
       parts.push_back(cur);
       cur.clear();

@@ -118,9 +118,13 @@ const char* const kNegative[] = {"share",         "sharing",       "social",
 bool never_article(const std::string& class_id) {
   std::size_t i = 0;
   while (i < class_id.size()) {
-    const std::size_t end = std::min(class_id.find(' ', i), class_id.size());
+    const std::size_t end = std::min(class_id.find_first_of(" \t\r\n\f", i), class_id.size());
     const std::string_view token = std::string_view(class_id).substr(i, end - i);
     i = end + 1;
+    // WordPress names a post's categories and tags in its class ("category-cookies",
+    // "tag-consent-decree"): what the post is about, not what it is.
+    if (token.starts_with("tag-") || token.starts_with("category-") || token.starts_with("cat-"))
+      continue;
     for (const char* w : {"disqus", "outbrain", "taboola", "cookie", "consent"})
       if (token.find(w) != std::string_view::npos) return true;
     const auto at = token.find("comment");
@@ -363,10 +367,17 @@ class Walker {
   // a page, whose cells hold paragraphs and blocks.
   bool data_table(const std::vector<xmlNodePtr>& rows) {
     if (rows.size() < 2) return false;
-    for (xmlNodePtr r : rows)
-      for (xmlNodePtr c = r->children; c; c = c->next)
-        if (is_cell(c) && has_block(c)) return false;
-    return true;
+    std::size_t side_by_side = 0;  // rows of two cells or more: columns, not a page's layout
+    for (xmlNodePtr r : rows) {
+      std::size_t cells = 0;
+      for (xmlNodePtr c = r->children; c; c = c->next) {
+        if (!is_cell(c)) continue;
+        if (has_block(c)) return false;
+        ++cells;
+      }
+      if (cells >= 2) ++side_by_side;
+    }
+    return 2 * side_by_side >= rows.size();
   }
 
   // A data table as one block: a line per row, its cells separated by spaces.
@@ -461,8 +472,10 @@ class Walker {
       } else if (k->type == XML_ELEMENT_NODE) {
         const char* kt = name_of(k);
         if (std::strcmp(kt, "br") == 0) {
-          // a second <br> in a row ends the run
-          if (!run.empty() && run.back() == '\n')
+          // a second <br> in a row ends the run (with only spaces, source line breaks
+          // among them, between the two)
+          const auto last = run.find_last_not_of(" \t\r");
+          if (last != std::string::npos && run[last] == '\n')
             flush();
           else
             run += '\n';
@@ -663,11 +676,14 @@ bool is_ui_text(const std::string& text) {
     }
   }
   // "Published 1 May 2024, 14:03 BST | Updated 2 May 2024": the date line of the page.
+  // The rest must be the date alone: "Updated figures released on 3 May 2024 show ..." is
+  // text.
   for (const char* p : {"published", "updated", "last updated", "first published", "posted"}) {
     if (!istarts_with(l, p)) continue;
     std::string rest = text.substr(std::strlen(p));
     rest = rest.substr(0, rest.find('|'));
-    if (!normalize_date(rest).empty()) return true;
+    if (std::count(rest.begin(), rest.end(), ' ') <= 7 && !normalize_date(rest).empty())
+      return true;
   }
   return false;
 }
@@ -692,6 +708,9 @@ std::size_t trailing_credit_group(std::string_view caption) {
   const auto open = caption.rfind('(');
   if (open == std::string_view::npos) return std::string_view::npos;
   const std::string inside = util::to_lower(caption.substr(open));
+  if (inside.find_first_of("0123456789") != std::string::npos &&
+      inside.find("photo") == std::string::npos)
+    return std::string_view::npos;  // "(2019/20 season)"
   for (const char* mark : {"/", "photo", "image", "getty", "reuters", "afp", "\xC2\xA9", "ap "})
     if (inside.find(mark) != std::string::npos) return open;
   return std::string_view::npos;
@@ -707,7 +726,9 @@ std::size_t trailing_name_slash_agency(std::string_view caption) {
   if (slash == std::string_view::npos || slash == 0 || last[slash - 1] == ' ' ||
       slash + 1 >= last.size() || last[slash + 1] == ' ')
     return std::string_view::npos;
-  if (std::count(last.begin(), last.end(), ' ') > 5) return std::string_view::npos;
+  if (std::count(last.begin(), last.end(), ' ') > 5 || last.back() == '.' ||
+      last.find_first_of("0123456789") != std::string_view::npos)
+    return std::string_view::npos;  // "The 2023/24 season ended."
   return start;
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -431,6 +432,24 @@ std::string parse_free(std::string_view s, bool day_first) {
 }  // namespace
 
 std::string normalize_date(std::string_view text, bool day_first) {
+  // No-break and thin spaces ("1 mai&nbsp;2024") are spaces.
+  std::string spaced;
+  if (text.find('\xC2') != std::string_view::npos || text.find('\xE2') != std::string_view::npos) {
+    spaced.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+      std::size_t n = 0;
+      if (text.substr(i).starts_with("\xC2\xA0")) n = 2;
+      for (const char* sp : {"\xE2\x80\xAF", "\xE2\x80\x89", "\xE2\x80\x8A"})
+        if (text.substr(i).starts_with(sp)) n = 3;
+      if (n) {
+        spaced += ' ';
+        i += n;
+      } else {
+        spaced += text[i++];
+      }
+    }
+    text = spaced;
+  }
   std::size_t a = 0, b = text.size();
   while (a < b && std::isspace(static_cast<unsigned char>(text[a]))) ++a;
   while (b > a && std::isspace(static_cast<unsigned char>(text[b - 1]))) --b;

@@ -166,35 +166,39 @@ std::string strip_sep_suffix(const std::string& t, const std::string& site) {
   return t;
 }
 
-// An <h1> that is not the article's headline: the site's name set as a heading (a logo: the
-// <h1> or an element just around it is named for a logo or masthead, or it links to the site's
-// home page), a section's name, or the title of a hidden dialog ("Log in").
-bool is_logo_heading(const Node& h1) {
+enum class HeadingKind { headline, logo, other };
+
+// What an <h1> is: the site's name set as a heading (a logo: the <h1> or an element just
+// around it is named for a logo or masthead, or it links to the site's home page), a section's
+// name or the title of a hidden dialog ("Log in"), or else the headline.
+HeadingKind heading_kind(const Node& h1) {
   for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE; a = a->parent) {
     const Node n(a);
-    if (n.has_attr("hidden") || n.tag() == "dialog") return true;
+    if (n.has_attr("hidden") || n.tag() == "dialog") return HeadingKind::other;
     std::string style = util::to_lower(n.attr("style"));
     style.erase(std::remove(style.begin(), style.end(), ' '), style.end());
-    if (style.find("display:none") != std::string::npos) return true;
+    if (style.find("display:none") != std::string::npos) return HeadingKind::other;
   }
-  static const char* marks[] = {"logo",     "masthead",       "site-title",  "site-name",
-                                "sitename", "site-header",    "navbar",      "brand",
-                                "modal",    "section-header", "section-name"};
+  static const char* logos[] = {"logo",     "masthead",    "site-title", "site-name",
+                                "sitename", "site-header", "navbar",     "brand"};
+  static const char* others[] = {"modal", "section-header", "section-name"};
   int depth = 0;
   for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE && depth < 3;
        a = a->parent, ++depth) {
     const Node n(a);
     const std::string ci = util::to_lower(n.attr("class") + " " + n.attr("id"));
-    for (const char* m : marks)
-      if (ci.find(m) != std::string::npos) return true;
+    for (const char* m : others)
+      if (ci.find(m) != std::string::npos) return HeadingKind::other;
+    for (const char* m : logos)
+      if (ci.find(m) != std::string::npos) return HeadingKind::logo;
   }
   for (const Node& link : h1.xpath(".//a[@href]")) {
     const std::string href = trim_ascii(link.attr("href"));
-    if (href == "/" || href == "./") return true;
+    if (href == "/" || href == "./") return HeadingKind::logo;
     auto u = util::parse_url(href);
-    if (u && u->path == "/" && !u->has_query) return true;
+    if (u && u->path == "/" && !u->has_query) return HeadingKind::logo;
   }
-  return false;
+  return HeadingKind::headline;
 }
 
 // Letters and digits only, lower-cased: "City Times" and "citytimes" are the same name.
@@ -234,6 +238,9 @@ bool in_teaser(xmlNodePtr n) {
   for (xmlNodePtr a = n ? n->parent : nullptr; a && a->type == XML_ELEMENT_NODE; a = a->parent) {
     const Node e(a);
     const std::string tag = e.tag();
+    // Up to the article (or the page's main part): classes of <body> ("has-sidebar") say
+    // nothing about one element in it.
+    if (tag == "article" || tag == "main" || tag == "body") return false;
     if (tag == "aside" || tag == "nav" || tag == "footer") return true;
     const std::string ci = util::to_lower(e.attr("class") + " " + e.attr("id"));
     for (const char* mk : marks)
@@ -362,12 +369,13 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     Node h1 = doc->xpath_first("//h1[@itemprop='headline']");
     if (!h1)
       for (const Node& h : doc->xpath("//h1")) {
-        if (!is_logo_heading(h)) {
+        const HeadingKind kind = heading_kind(h);
+        if (kind == HeadingKind::headline) {
           h1 = h;
           break;
         }
         // A logo's text is the site's name, when the page does not say it otherwise.
-        if (site.empty()) site = clean_text(h.raw_text());
+        if (kind == HeadingKind::logo && site.empty()) site = clean_text(h.raw_text());
       }
     if (h1) h1_text = clean_text(h1.raw_text());
   }

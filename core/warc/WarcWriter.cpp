@@ -164,7 +164,21 @@ void rename_no_replace(const std::filesystem::path& from, const std::filesystem:
   if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
     // A file system without RENAME_NOREPLACE: a hard link fails the same way when `to` exists.
     rc = ::link(from.c_str(), to.c_str());
-    if (rc == 0) rc = ::unlink(from.c_str());
+    if (rc == 0 && ::unlink(from.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(to.c_str());  // one name, as before
+      errno = err;
+      rc = -1;
+    } else if (rc != 0 && errno != EEXIST) {
+      // Nor hard links (some FUSE file systems): look, then rename. The archive's lock keeps
+      // other writers away meanwhile.
+      struct stat st {};
+      if (::lstat(to.c_str(), &st) == 0) {
+        errno = EEXIST;
+      } else {
+        rc = ::rename(from.c_str(), to.c_str());
+      }
+    }
   }
   if (rc == 0) return;
   const int err = errno;

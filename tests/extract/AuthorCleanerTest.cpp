@@ -46,6 +46,8 @@ TEST(AuthorCleaner, Table) {
         "Juan P\xC3\xA9rez"}},
       {{"Von Hans M\xC3\xBCller und Petra Schmidt"}, {"Hans M\xC3\xBCller", "Petra Schmidt"}},
       {{"Jos\xC3\xA9 Ortega y Gasset"}, {"Jos\xC3\xA9 Ortega y Gasset"}},
+      {{"Jos\xC3\xA9 Ortega y Gasset and Jane Doe"}, {"Jos\xC3\xA9 Ortega y Gasset", "Jane Doe"}},
+      {{"MARY E JONES AND BOB SMITH"}, {"MARY E JONES", "BOB SMITH"}},
   };
   for (const auto& [in, want] : cases) {
     EXPECT_EQ(clean_authors(in), want) << "first input: " << (in.empty() ? "" : in.front());

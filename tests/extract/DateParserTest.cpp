@@ -74,6 +74,12 @@ TEST(DateParser, OtherLanguagesAndDayFirst) {
       {"21 settembre 2024", "2024-09-21T00:00:00Z"},
       {"7 de mar\xC3\xA7o de 2024", "2024-03-07T00:00:00Z"},
       {"1 mei 2024", "2024-05-01T00:00:00Z"},
+      {"1 mai\xC2\xA0"
+       "2024",
+       "2024-05-01T00:00:00Z"},  // a no-break space
+      {"May\xC2\xA0"
+       "1, 2024",
+       "2024-05-01T00:00:00Z"},
       {"2024\xE5\xB9\xB4"
        "5\xE6\x9C\x88"
        "1\xE6\x97\xA5 14:03",

@@ -373,6 +373,36 @@ TEST(GenericExtractor, SplitLastLineKeptReadingTimeAndDateLineLeft) {
   EXPECT_TRUE(is_ui_text("12 minute read"));
   EXPECT_TRUE(is_ui_text("Updated: April 8, 2026 4:09 PM EDT"));
   EXPECT_FALSE(is_ui_text("Published reports say the bridge will close."));
+  EXPECT_FALSE(is_ui_text("Updated figures released on 3 May 2024 show inflation fell."));
+}
+
+// What a post's class says about its subject (WordPress categories and tags) does not make it
+// a comment; paragraphs split by "<br>", a line break and "<br>" are two; a table of one cell
+// per row lays out the page and is read as text; the body's class says nothing about a byline.
+TEST(GenericExtractor, ClassesOfSubjectsBrPairsAndLayoutTables) {
+  const std::string article = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p>";
+  auto a = GenericExtractor().extract(build_page_from_html(
+      "<html><body class='single has-sidebar'><article class='post category-cookies "
+      "tag-consent-decree'><div class=byline>By Jane Doe</div>" +
+          article + "</article></body></html>",
+      "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2}));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+
+  a = GenericExtractor().extract(build_page_from_html(
+      std::string("<html><body><div class=post>") + kPara1 + "<br />\n<br />" + kPara2 +
+          "<br>\n  <br>" + kPara3 + "<div class=x>" + kPara4 + "</div></div></body></html>",
+      "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3, kPara4}));
+
+  a = GenericExtractor().extract(build_page_from_html(
+      std::string("<html><body><table><tr><td>Council news</td></tr><tr><td>") + kPara1 +
+          "<br><br>" + kPara2 + "<br><br>" + kPara3 + "</td></tr></table></body></html>",
+      "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
 }
 
 // Relative URLs resolve against <base href> when the page has one, as a browser resolves them.
@@ -619,7 +649,10 @@ TEST(ContentHelpers, UiTextAndCredits) {
        {"Crews at work.", "Sarah Lee for The New York Times"}},
       {"Voters queue (in the rain) outside", {"Voters queue (in the rain) outside", ""}},
       {"Prices rose 5/8 of a point. Traders were calm.",
-       {"Prices rose 5/8 of a point. Traders were calm.", ""}}};
+       {"Prices rose 5/8 of a point. Traders were calm.", ""}},
+      {"The team lifts the cup (2019/20 season)", {"The team lifts the cup (2019/20 season)", ""}},
+      {"Fans celebrate. The 2023/24 season ended.",
+       {"Fans celebrate. The 2023/24 season ended.", ""}}};
   for (const auto& [in, want] : credits) {
     std::string caption = in;
     EXPECT_EQ(split_credit(caption), want.second) << in;
