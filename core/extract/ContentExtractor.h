@@ -3,6 +3,7 @@
 // its well-scoring siblings give the paragraphs.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,10 @@
 #include "vellum/dom.h"
 
 namespace vellum::extract {
+
+// Markup nested deeper than this gives no body text: the content is read recursively, and
+// news pages nest about 50 deep.
+inline constexpr std::size_t kMaxNesting = 1000;
 
 struct ExtractedContent {
   std::vector<ArticleSection> sections;
