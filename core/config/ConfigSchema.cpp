@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "config/Units.h"
+#include "util/Text.h"
 #include "util/Url.h"
 
 namespace vellum::config {
@@ -144,18 +145,12 @@ Check not_empty() {
           [](const Value& v) { return std::get<std::string>(v).empty() ? kFail : kPass; }};
 }
 
-bool printable_ascii(std::string_view s) {
-  for (char c : s)
-    if (c < 0x20 || c > 0x7e) return false;
-  return true;
-}
-
 Check printable_or_empty() {
   return {"printable ASCII with at least one non-space character, or empty", [](const Value& v) {
             const auto& s = std::get<std::string>(v);
             if (s.empty()) return kPass;
             bool has_text = s.find_first_not_of(' ') != std::string::npos;
-            return has_text && printable_ascii(s) ? kPass : kFail;
+            return has_text && util::printable_ascii(s) ? kPass : kFail;
           }};
 }
 
@@ -163,7 +158,7 @@ Check printable_name() {
   return {"a non-empty name of printable ASCII characters", [](const Value& v) {
             const auto& s = std::get<std::string>(v);
             bool has_text = s.find_first_not_of(' ') != std::string::npos;
-            return has_text && printable_ascii(s) ? kPass : kFail;
+            return has_text && util::printable_ascii(s) ? kPass : kFail;
           }};
 }
 

@@ -161,12 +161,19 @@ bool has_ad_token(const std::string& cls) {
   return false;
 }
 
+}  // namespace
+
+std::string compact_style(xmlNodePtr n) {
+  std::string s = util::to_lower(attr_of(n, "style"));
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  return s;
+}
+
+namespace {
+
 bool hidden(xmlNodePtr n) {
   if (xmlHasProp(n, reinterpret_cast<const xmlChar*>("hidden"))) return true;
-  std::string style = attr_of(n, "style");
-  if (!style.empty()) {
-    std::string s = util::to_lower(style);
-    s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  if (const std::string s = compact_style(n); !s.empty()) {
     if (s.find("display:none") != std::string::npos ||
         s.find("visibility:hidden") != std::string::npos)
       return true;
@@ -888,9 +895,9 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
   // beside it, say, while comments outweigh the article), read the page again without
   // removing by class names, as readability does; class names still weigh on the scores.
   constexpr std::size_t kShortArticle = 500;
-  if (text_chars(out) < kShortArticle) {
+  if (const std::size_t chars = text_chars(out); chars < kShortArticle) {
     ExtractedContent again = extract_pass(doc, base_url, title, false);
-    if (text_chars(again) > 2 * text_chars(out) + 100) out = std::move(again);
+    if (text_chars(again) > 2 * chars + 100) out = std::move(again);
   }
   return out;
 }

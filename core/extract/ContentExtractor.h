@@ -41,6 +41,9 @@ std::string resolve_url(const std::string& base, const std::string& href);
 // `page_url`) when that is an http(s) URL, else `page_url`.
 std::string document_base_url(const Document& doc, const std::string& page_url);
 
+// The element's style attribute lower-cased without spaces ("display:none"), empty when none.
+std::string compact_style(xmlNodePtr n);
+
 // Is `text` a short piece of page furniture ("Advertisement", "Read more", "Share this")?
 bool is_ui_text(const std::string& text);
 

@@ -148,21 +148,27 @@ std::string first_date(const Page& page, bool day_first, std::initializer_list<c
   return {};
 }
 
+// What stands between a headline and the site's name in a title ("Headline | Site").
+constexpr const char* kSiteSeparators[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                                           " :: ", " \xC2\xB7 ", " \xE2\x80\xA2 "};
+
 std::string strip_sep_suffix(const std::string& t, const std::string& site) {
-  static const char* seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
-                               " :: ", " \xC2\xB7 ", " \xE2\x80\xA2 ", ": "};
   std::string ls = util::to_lower(site);
   std::string lt = util::to_lower(t);
-  for (const char* sep : seps) {
-    std::string suffix = std::string(sep) + ls;
-    if (lt.size() > suffix.size() &&
-        lt.compare(lt.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return clean_text(t.substr(0, t.size() - suffix.size()));
+  auto ends_with_site = [&](const char* sep) {
+    const std::string suffix = std::string(sep) + ls;
+    return lt.size() > suffix.size() &&
+           lt.compare(lt.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  for (const char* sep : kSiteSeparators) {
+    if (ends_with_site(sep))
+      return clean_text(t.substr(0, t.size() - std::strlen(sep) - ls.size()));
     std::string prefix = ls + sep;
-    if (lt.size() > prefix.size() && lt.compare(0, prefix.size(), prefix) == 0 &&
-        std::strcmp(sep, ": ") != 0)
+    if (lt.size() > prefix.size() && lt.compare(0, prefix.size(), prefix) == 0)
       return clean_text(t.substr(prefix.size()));
   }
+  // "Headline: Site", never "Site: Headline" (that is a topic label).
+  if (ends_with_site(": ")) return clean_text(t.substr(0, t.size() - 2 - ls.size()));
   return t;
 }
 
@@ -174,10 +180,9 @@ enum class HeadingKind { headline, logo, other };
 HeadingKind heading_kind(const Node& h1) {
   for (xmlNodePtr a = h1.raw(); a && a->type == XML_ELEMENT_NODE; a = a->parent) {
     const Node n(a);
-    if (n.has_attr("hidden") || n.tag() == "dialog") return HeadingKind::other;
-    std::string style = util::to_lower(n.attr("style"));
-    style.erase(std::remove(style.begin(), style.end(), ' '), style.end());
-    if (style.find("display:none") != std::string::npos) return HeadingKind::other;
+    if (n.has_attr("hidden") || n.tag() == "dialog" ||
+        compact_style(a).find("display:none") != std::string::npos)
+      return HeadingKind::other;
   }
   static const char* logos[] = {"logo",     "masthead",    "site-title", "site-name",
                                 "sitename", "site-header", "navbar",     "brand"};
@@ -214,10 +219,8 @@ std::string squashed(std::string_view s) {
 // ("Headline | City Times" on citytimes.com).
 std::string strip_host_name(const std::string& title, const std::string& brand) {
   if (brand.empty()) return title;
-  static const char* seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
-                               " :: ", " \xC2\xB7 ", " \xE2\x80\xA2 "};
   const std::string want = squashed(brand);
-  for (const char* sep : seps) {
+  for (const char* sep : kSiteSeparators) {
     const std::size_t len = std::strlen(sep);
     if (auto at = title.rfind(sep); at != std::string::npos && at > 0 &&
                                     squashed(std::string_view(title).substr(at + len)) == want)

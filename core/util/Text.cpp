@@ -23,6 +23,12 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool printable_ascii(std::string_view s) {
+  for (char c : s)
+    if (c < 0x20 || c > 0x7e) return false;
+  return true;
+}
+
 std::string quote(std::string_view s, std::size_t max) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "'";

@@ -13,6 +13,9 @@ std::string to_lower(std::string_view s);
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
 
+// Whether every byte of `s` is printable ASCII (space to '~'); true for an empty `s`.
+bool printable_ascii(std::string_view s);
+
 // Up to `max` bytes of `s` in single quotes for an error message, with CR, LF, backslash and
 // other unprintable bytes escaped ("\r", "\x00"), and "..." when cut.
 std::string quote(std::string_view s, std::size_t max = 40);

@@ -38,13 +38,6 @@ std::uint32_t le32(const char* p) {
          std::uint32_t{u[3]} << 24;
 }
 
-bool printable_text(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return false;
-  return true;
-}
-
 bool is_skippable(std::uint32_t magic) {
   return (magic & 0xFFFFFFF0u) == 0x184D2A50u;
 }
@@ -462,7 +455,8 @@ struct ReaderCore {
       comp = Compression::zstd;  // (the format wants no extension frame first; tolerated)
     } else if (head.size() >= 2 && head[0] == '\x1f' && head[1] == '\x8b') {
       comp = Compression::gzip;
-    } else if (!head.starts_with("WARC/") && !printable_text(head.substr(0, 4))) {
+    } else if (!head.starts_with("WARC/") &&
+               (head.empty() || !util::printable_ascii(head.substr(0, 4)))) {
       // Neither starts the file (it is empty, or its first bytes are damaged): the name says
       // the compression, so that the records after a damaged first one still read. (Text is
       // read as text, so that what it is shows in the error.)
