@@ -181,9 +181,11 @@ exit 0
 
 # Runtime dependencies: the packages of the libraries the programs and plugins link directly
 # (tests/install/PackageTest.cpp checks this list against the binaries), adduser for postinst
-# and procps for /bin/kill (ExecReload=).
-set(vellum_depends adduser procps libbrotli1 libc6 libcurl4 libfmt9 libgcc-s1 libspdlog1.10
-  libsqlite3-0 libssl3 libstdc++6 libsystemd0 libtomlplusplus3 libxml2 libzstd1 zlib1g)
+# and procps for /bin/kill (ExecReload=), and libidn2-0, opened when a host name is not ASCII
+# (core/util/Idna.cpp).
+set(vellum_depends adduser procps libbrotli1 libc6 libcurl4 libfmt9 libgcc-s1 libidn2-0
+  libspdlog1.10 libsqlite3-0 libssl3 libstdc++6 libsystemd0 libtomlplusplus3 libxml2 libzstd1
+  zlib1g)
 if(VELLUM_SANITIZE)
   list(APPEND vellum_depends libasan8 libubsan1)
 endif()

@@ -18,7 +18,7 @@ packages=(
   cmake g++ make pkg-config ca-certificates
   libboost-dev libboost-filesystem-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev
   libbrotli-dev libssl-dev libspdlog-dev libfmt-dev libgtest-dev libxml2-dev libsqlite3-dev
-  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libsystemd-dev libidn2-dev
   # used by the tests: loopback web server, peer tools for interop checks
   nginx-light zstd wget curl openssl systemd procps groff-base python3
 )

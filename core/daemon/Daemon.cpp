@@ -588,7 +588,7 @@ struct Daemon::Impl {
   }
 
   void push_document(SourceRun& s, const std::string& url) {
-    auto u = util::parse_url(url);
+    auto u = util::parse_request_url(url);
     if (!u) {
       source_doc_done(s, "not an http(s) URL: " + url);
       return;
@@ -808,7 +808,7 @@ struct Daemon::Impl {
   }
 
   void push_page(const UrlState& u) {
-    auto url = util::parse_url(u.url);
+    auto url = util::parse_request_url(u.url);
     if (!url) {
       state->mark_failed(u.url, "not an http(s) URL", std::nullopt);
       return;
@@ -879,7 +879,7 @@ struct Daemon::Impl {
       check_drained();
       return;
     }
-    auto u = util::parse_url(item.url);
+    auto u = util::parse_request_url(item.url);
     if (item.respect_robots && u) {
       std::string origin = origin_of(*u);
       auto it = robots.find(origin);
@@ -911,7 +911,7 @@ struct Daemon::Impl {
     RobotsEntry e{sources::RobotsRules::from_response(st.status, st.body, kRobotsToken),
                   st.fetched + cfg.fetch.robots_cache.count()};
     // A Crawl-delay raises the host's delay; a robots.txt without one clears an older one.
-    if (auto u = util::parse_url(origin + "/"))
+    if (auto u = util::parse_request_url(origin + "/"))
       frontier.set_host_delay(host_key(*u), e.rules.crawl_delay().value_or(milliseconds(0)));
     robots[origin] = std::move(e);
   }
@@ -1241,9 +1241,13 @@ struct Daemon::Impl {
     std::string plugin = req.value("plugin", "");
     for (const auto& v : req["urls"]) {
       std::string url = v.is_string() ? v.get<std::string>() : v.dump();
-      auto u = util::parse_url(url);
+      std::string why;
+      auto u = util::parse_request_url(url, &why);
       if (!u) {
-        rejected.push_back({{"url", url}, {"error", "not an absolute http(s) URL"}});
+        rejected.push_back(
+            {{"url", url},
+             {"error", why.empty() ? "not an absolute http(s) URL"
+                                   : "host is not a valid domain name (" + why + ")"}});
         continue;
       }
       if (!state->add_url(url, "", now, now, plugin)) state->set_next_visit(url, now);

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/Idna.h"
 #include "util/Text.h"
 #include "util/Url.h"
 
@@ -73,6 +74,15 @@ bool is_http_url(std::string_view url) {
 std::string normalised(const std::string& url) {
   if (auto u = util::parse_request_url(url)) return u->str();
   return url;
+}
+
+// A --resolve entry names the host as curl is given it, so an internationalised host in it is
+// converted as the URLs are ("Bücher.example:443:…" matches "https://bücher.example/").
+std::string ascii_resolve_entry(const std::string& entry) {
+  const auto colon = entry.find(':');
+  if (colon == std::string::npos) return entry;
+  auto host = util::host_to_ascii(std::string_view(entry).substr(0, colon));
+  return host ? *host + entry.substr(colon) : entry;
 }
 
 std::string host_of(const std::string& url) {
@@ -195,7 +205,7 @@ struct Fetcher::Impl {
         // "Name;" is curl's way to send a header with an empty value.
         headers = append(headers, value.empty() ? name + ";" : name + ": " + value);
       }
-      for (const auto& entry : opts.resolve) resolve = append(resolve, entry);
+      for (const auto& entry : opts.resolve) resolve = append(resolve, ascii_resolve_entry(entry));
     } catch (...) {
       curl_multi_cleanup(multi);
       curl_slist_free_all(headers);
@@ -278,9 +288,13 @@ struct Fetcher::Impl {
     // What curl is given is what it sends and what the records name as WARC-Target-URI: the URL
     // without its fragment (never sent, RFC 9110, 4.2.4), dot segments resolved and unsafe bytes
     // percent-encoded, as a browser requests it.
-    auto parsed = util::parse_request_url(given);
+    std::string why;
+    auto parsed = util::parse_request_url(given, &why);
     if (!parsed) {  // e.g. no host: do not let curl guess
-      finish(job, "malformed URL '" + given + "'", FetchResult::Failure::kPermanent);
+      finish(job,
+             "malformed URL '" + given + "'" +
+                 (why.empty() ? std::string() : ": host is not a valid domain name (" + why + ")"),
+             FetchResult::Failure::kPermanent);
       return;
     }
     const std::string url = parsed->str();

@@ -1,5 +1,6 @@
 #include "util/Url.h"
 
+#include "util/Idna.h"
 #include "util/Text.h"
 
 #include <algorithm>
@@ -64,13 +65,16 @@ std::string encode_unsafe(std::string_view in) {
 
 }  // namespace
 
-std::optional<Url> parse_request_url(std::string_view text) {
+std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
   std::string clean;
   clean.reserve(text.size());
   for (char c : text)
     if (c != '\t' && c != '\r' && c != '\n') clean += c;
   auto u = parse_url(clean);
   if (!u) return std::nullopt;
+  auto host = host_to_ascii(u->host, why);
+  if (!host) return std::nullopt;
+  u->host = std::move(*host);
   u->path = encode_unsafe(remove_dot_segments(u->path));
   if (u->path.empty() || u->path.front() != '/') u->path.insert(0, "/");
   u->query = encode_unsafe(u->query);

@@ -545,6 +545,44 @@ TEST(Fetcher, ResolveEntriesMapMadeUpHosts) {
   EXPECT_NE(seen[0].raw.find("\r\nHost: example.test:" + port + "\r\n"), std::string::npos);
 }
 
+// An internationalised host is sent, resolved and recorded in its ASCII form, whichever form the
+// URL and the --resolve entry give.
+TEST(Fetcher, InternationalHostIsSentAndRecordedInAsciiForm) {
+  TestHttpServer server;
+  server.on("/idn", Reply::ok("international"));
+  const std::string port = std::to_string(server.port());
+  for (const std::string entry : {"B\xc3\xbc"
+                                  "cher.example",
+                                  "xn--bcher-kva.example"}) {
+    FetchOptions o = quick_options();
+    o.resolve = {entry + ":" + port + ":127.0.0.1"};
+    auto r = fetch_one(
+        "http://b\xc3\xbc"
+        "cher.EXAMPLE:" +
+            port + "/idn",
+        o);
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->ok()) << entry << ": " << r->error;
+    EXPECT_EQ(r->hops[0].url, "http://xn--bcher-kva.example:" + port + "/idn");
+    EXPECT_EQ(r->final_url, r->hops[0].url);
+    EXPECT_NE(r->hops[0].request.find("\r\nHost: xn--bcher-kva.example:" + port + "\r\n"),
+              std::string::npos)
+        << r->hops[0].request;
+  }
+  auto bad = fetch_one(
+      "http://\xcc\x81"
+      "ab.example:" +
+      port + "/idn");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->error.rfind("malformed URL 'http://\xcc\x81"
+                             "ab.example:" +
+                                 port + "/idn': host is not a valid domain name (",
+                             0),
+            0u)
+      << bad->error;
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
 TEST(Fetcher, TlsHandshakeFailure) {
   TestHttpServer server;  // speaks plain HTTP: the TLS hello gets a 400 back
   auto r = fetch_one("https://127.0.0.1:" + std::to_string(server.port()) + "/");

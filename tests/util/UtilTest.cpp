@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "util/Idna.h"
 #include "util/Json.h"
 #include "util/Text.h"
 #include "util/Time.h"
@@ -57,6 +58,42 @@ TEST(Url, RequestUrlIsWhatABrowserSends) {
   EXPECT_EQ(str(once), once);
   EXPECT_EQ(surt("http://example.com/a/../b c"), surt(once));
   EXPECT_EQ(surt("http://example.com/\xc3\xa9"), surt("http://example.com/%C3%A9"));
+}
+
+// A host that is not ASCII is requested, recorded and looked up in the form libcurl sends and DNS
+// knows (IDNA2008, UTS #46 mapping), so that a capture of "Bücher.example" names one host.
+TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
+  auto str = [](std::string_view text) {
+    auto u = parse_request_url(text);
+    return u ? u->str() : std::string("(refused)");
+  };
+  EXPECT_EQ(str("http://B\xc3\xbc"
+                "cher.example/x"),
+            "http://xn--bcher-kva.example/x");
+  EXPECT_EQ(str("https://\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88:8443/"),
+            "https://xn--r8jz45g.xn--zckzah:8443/");
+  EXPECT_EQ(str("http://XN--BCHER-KVA.example/"), "http://xn--bcher-kva.example/");
+  // Non-transitional processing, as libcurl does it: "ß" stays a letter of its own.
+  EXPECT_EQ(str("http://fa\xc3\x9f.example/"), "http://xn--fa-hia.example/");
+  EXPECT_EQ(surt("http://www.b\xc3\xbc"
+                 "cher.example/A"),
+            surt("http://xn--bcher-kva.example/A"));
+  EXPECT_EQ(surt("http://b\xc3\xbc"
+                 "cher.example/"),
+            "example,xn--bcher-kva)/");
+
+  // Not a host name: invalid UTF-8, or a character no host name may hold.
+  for (const char* bad : {"http://b\xff"
+                          "cher.example/",
+                          "http://\xcc\x81"
+                          "ab.example/"}) {
+    std::string why;
+    EXPECT_FALSE(parse_request_url(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+  std::string why;
+  EXPECT_EQ(host_to_ascii("Example.COM", &why), "example.com");
+  EXPECT_TRUE(why.empty());
 }
 
 TEST(Url, ResolvesRelativeLocations) {

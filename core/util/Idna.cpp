@@ -1,0 +1,76 @@
+#include "util/Idna.h"
+
+#include "util/Text.h"
+
+#include <dlfcn.h>
+#include <idn2.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace vellum::util {
+
+namespace {
+
+// libidn2 is opened the first time a host needs it, as glibc's getaddrinfo(AI_IDN) does: the
+// programs that only read an archive start without it, and almost every host is plain ASCII.
+struct Idn2 {
+  decltype(&idn2_lookup_u8) lookup = nullptr;
+  decltype(&idn2_free) release = nullptr;
+  decltype(&idn2_strerror) error = nullptr;
+  std::string load_error;
+
+  Idn2() {
+    void* lib = dlopen("libidn2.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = dlerror();
+      load_error = std::string("cannot load libidn2.so.0: ") + (e ? e : "unknown error");
+      return;
+    }
+    lookup = reinterpret_cast<decltype(lookup)>(dlsym(lib, "idn2_lookup_u8"));
+    release = reinterpret_cast<decltype(release)>(dlsym(lib, "idn2_free"));
+    error = reinterpret_cast<decltype(error)>(dlsym(lib, "idn2_strerror"));
+    if (!lookup || !release || !error) {
+      lookup = nullptr;
+      load_error = "libidn2.so.0 lacks idn2_lookup_u8, idn2_free or idn2_strerror";
+    }
+  }
+};
+
+const Idn2& idn2() {
+  static const Idn2 lib;
+  return lib;
+}
+
+}  // namespace
+
+std::optional<std::string> host_to_ascii(std::string_view host, std::string* why) {
+  const bool ascii = std::all_of(host.begin(), host.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return to_lower(host);
+  const Idn2& lib = idn2();
+  if (!lib.lookup) {
+    if (why) *why = lib.load_error;
+    return std::nullopt;
+  }
+  const std::string input(host);
+  const auto* src = reinterpret_cast<const uint8_t*>(input.c_str());
+  uint8_t* out = nullptr;
+  int rc = lib.lookup(src, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK) {
+    // Names that only IDNA2003 allowed, as libcurl retries them.
+    if (out) lib.release(out);
+    out = nullptr;
+    int retry = lib.lookup(src, &out, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
+    if (retry == IDN2_OK) rc = retry;
+  }
+  if (rc != IDN2_OK || !out) {
+    if (out) lib.release(out);
+    if (why) *why = lib.error(rc);
+    return std::nullopt;
+  }
+  std::unique_ptr<uint8_t, decltype(lib.release)> owned(out, lib.release);
+  return to_lower(reinterpret_cast<const char*>(out));
+}
+
+}  // namespace vellum::util
