@@ -1,6 +1,7 @@
-// In `vellum`, the commands that fetch or run extractors run in `vellum-capture`: the same
-// command line, executed by a program that also links the fetcher (libcurl) and the extractors
-// (libxml2). The reading commands start faster without those libraries loaded.
+// In `vellum`, the commands that fetch or run extractors, and `export` (SHA-256 from libcrypto),
+// run in `vellum-capture`: the same command line, executed by a program that also links the
+// fetcher (libcurl), the extractors (libxml2) and libcrypto. The reading commands start faster
+// without those libraries loaded.
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +53,9 @@ int run_reextract(const GlobalOptions&, const ReextractOptions&) {
   hand_over();
 }
 int run_plugins(const GlobalOptions&, const std::string&) {
+  hand_over();
+}
+int run_export(const GlobalOptions&, const ExportOptions&) {
   hand_over();
 }
 nlohmann::json extract_capture_article(const GlobalOptions&, archive::ArchiveReader&,

@@ -1,36 +1,73 @@
 #include "util/Digest.h"
 
-// SHA-1 through libcrypto's direct functions rather than EVP: in OpenSSL 3 the first EVP digest
-// of a process loads the configuration file and registers every algorithm of the default
-// provider, about 1.5 ms that every `vellum restore` would pay at start-up. SHA-1 is fixed by the
-// WARC format, so choosing an implementation through providers gains nothing here. The
-// functions are marked deprecated in OpenSSL 3 but remain part of its API.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/sha.h>
+#include "util/Sha1Blocks.h"
 
-#include <stdexcept>
+#include <algorithm>
+#include <cstring>
 
 namespace vellum::util {
 
+// FIPS 180-4: the message in 64-byte blocks, then a 1 bit, zeros, and the length in bits.
 struct Sha1::Impl {
-  SHA_CTX ctx;
+  std::uint32_t state[5];
+  unsigned char buffer[64];
+  std::size_t buffered = 0;
+  std::uint64_t length = 0;  // bytes
+  sha1::BlockFunction compress = sha1::blocks();
+
+  void reset() {
+    static constexpr std::uint32_t kInitial[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+                                                  0xC3D2E1F0};
+    std::memcpy(state, kInitial, sizeof state);
+    buffered = 0;
+    length = 0;
+  }
 };
 
 Sha1::Sha1() : impl_(std::make_unique<Impl>()) {
-  if (SHA1_Init(&impl_->ctx) != 1)
-    throw std::runtime_error("SHA-1: libcrypto could not initialise a digest context");
+  impl_->reset();
 }
 
 Sha1::~Sha1() = default;
 
 void Sha1::update(std::string_view data) {
-  if (!data.empty()) SHA1_Update(&impl_->ctx, data.data(), data.size());
+  Impl& s = *impl_;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t n = data.size();
+  s.length += n;
+  if (s.buffered > 0) {
+    const std::size_t take = std::min(n, sizeof s.buffer - s.buffered);
+    std::memcpy(s.buffer + s.buffered, p, take);
+    s.buffered += take;
+    p += take;
+    n -= take;
+    if (s.buffered < sizeof s.buffer) return;
+    s.compress(s.state, s.buffer, 1);
+    s.buffered = 0;
+  }
+  if (n >= 64) {
+    s.compress(s.state, p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
+  }
+  if (n > 0) {
+    std::memcpy(s.buffer, p, n);
+    s.buffered = n;
+  }
 }
 
 std::array<std::uint8_t, 20> Sha1::finish() {
+  Impl& s = *impl_;
+  const std::uint64_t bits = s.length * 8;
+  unsigned char tail[128] = {0x80};
+  const std::size_t pad = (s.buffered < 56 ? 56 : 120) - s.buffered;
+  for (int i = 0; i < 8; ++i) tail[pad + i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
+  update(std::string_view(reinterpret_cast<const char*>(tail), pad + 8));
   std::array<std::uint8_t, 20> out{};
-  SHA1_Final(out.data(), &impl_->ctx);
-  SHA1_Init(&impl_->ctx);
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 4; ++j)
+      out[4 * i + j] = static_cast<std::uint8_t>(s.state[i] >> (24 - 8 * j));
+  s.reset();
   return out;
 }
 

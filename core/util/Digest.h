@@ -11,7 +11,7 @@
 
 namespace vellum::util {
 
-// Incremental SHA-1 (libcrypto's SHA1_* functions underneath; see Digest.cpp for why not EVP).
+// Incremental SHA-1 (FIPS 180-4), with the x86 SHA extensions where the processor has them.
 class Sha1 {
  public:
   Sha1();
