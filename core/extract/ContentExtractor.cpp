@@ -204,6 +204,33 @@ std::vector<std::string> split_at_blank_lines(const std::string& raw) {
   return out;
 }
 
+const char* const kKeyPointHeadings[] = {
+    "key points", "key takeaways", "takeaways", "highlights",      "summary",
+    "key facts",  "at a glance",   "in brief",  "the big picture", "what you need to know",
+    "tl;dr"};
+
+std::string key_point_heading_form(const std::string& text) {
+  std::string l = util::to_lower(text);
+  while (!l.empty() && (l.back() == ':' || l.back() == '.' || l.back() == ' ')) l.pop_back();
+  return l;
+}
+
+bool is_key_point_heading(const std::string& text) {
+  const std::string l = key_point_heading_form(text);
+  for (const char* k : kKeyPointHeadings)
+    if (l == k) return true;
+  return false;
+}
+
+// The headings that name an article's key points and nothing else.
+bool is_plain_key_point_heading(const std::string& text) {
+  const std::string l = key_point_heading_form(text);
+  for (const char* k : {"key points", "key takeaways", "takeaways", "key facts", "at a glance",
+                        "what you need to know", "tl;dr"})
+    if (l == k) return true;
+  return false;
+}
+
 class Walker {
  public:
   // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
@@ -223,7 +250,9 @@ class Walker {
     const char* t = name_of(n);
     if (is_skipped_tag(t)) {
       // ASP.NET pages wrap everything in one <form>; some sites put the article in <header>.
-      if (in_set(t, {"form", "header", "aside"})) return !holds_much_text(n);
+      if (in_set(t, {"form", "header"})) return !holds_much_text(n);
+      // An <aside> of key points belongs to the article; other asides are furniture.
+      if (std::strcmp(t, "aside") == 0) return !holds_much_text(n) && !opens_with_key_points(n);
       return true;
     }
     if (hidden(n)) return true;
@@ -247,6 +276,35 @@ class Walker {
 
   // Does the element hold at least 1/`share` of the page's plain (non-link) text: a wrapper
   // whose class happens to contain a furniture word?
+  // Whether the first text in `n` is a key-points heading ("Key points"): the element holding
+  // the first words that are not white space.
+  static bool opens_with_key_points(xmlNodePtr n) {
+    xmlNodePtr k = n->children;
+    while (k && k != n) {
+      if (k->type == XML_TEXT_NODE && k->content &&
+          Walker::plain_chars_of(reinterpret_cast<const char*>(k->content)) > 0) {
+        std::string text =
+            clean_text(k->parent == n ? std::string(reinterpret_cast<const char*>(k->content))
+                                      : Node(k->parent).raw_text());
+        return text.size() < 40 && is_key_point_heading(text);
+      }
+      if (k->type == XML_ELEMENT_NODE && k->children) {
+        k = k->children;
+        continue;
+      }
+      while (k != n && !k->next) k = k->parent;
+      if (k != n) k = k->next;
+    }
+    return false;
+  }
+
+  static std::size_t plain_chars_of(const char* text) {
+    std::size_t c = 0;
+    for (const char* p = text; *p; ++p)
+      if (static_cast<unsigned char>(*p) > ' ') ++c;
+    return c;
+  }
+
   bool holds_much_text(xmlNodePtr n, std::size_t share = 2) {
     if (total_chars_ == 0) return false;
     std::size_t c = plain_chars(n);
@@ -542,19 +600,6 @@ double tag_weight(xmlNodePtr n) {
 bool contains(xmlNodePtr ancestor, xmlNodePtr n) {
   for (; n; n = n->parent)
     if (n == ancestor) return true;
-  return false;
-}
-
-const char* const kKeyPointHeadings[] = {
-    "key points", "key takeaways", "takeaways", "highlights",      "summary",
-    "key facts",  "at a glance",   "in brief",  "the big picture", "what you need to know",
-    "tl;dr"};
-
-bool is_key_point_heading(const std::string& text) {
-  std::string l = util::to_lower(text);
-  while (!l.empty() && (l.back() == ':' || l.back() == '.' || l.back() == ' ')) l.pop_back();
-  for (const char* k : kKeyPointHeadings)
-    if (l == k) return true;
   return false;
 }
 
@@ -1068,6 +1113,30 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     return false;
   };
 
+  // "Key points" (as a heading or a short paragraph) at block i followed by a list, or by
+  // paragraphs that start with a bullet character: adds the points and returns the index after
+  // them; i + 1 when block i starts none.
+  auto key_points_at = [&](std::size_t i, std::vector<std::string>& points) {
+    const Block& b = w.blocks[i];
+    std::size_t j = i + 1;
+    if ((b.kind != Kind::Heading && b.chars >= 40) || !is_key_point_heading(b.text) ||
+        j >= w.blocks.size())
+      return j;
+    const Block& next = w.blocks[j];
+    if (next.kind == Kind::Item) {
+      for (; j < w.blocks.size() && w.blocks[j].kind == Kind::Item && w.blocks[j].list == next.list;
+           ++j)
+        points.push_back(strip_bullet(w.blocks[j].text));  // "<li>• First</li>"
+    } else {
+      for (; j < w.blocks.size(); ++j) {
+        std::string rest = strip_bullet(w.blocks[j].text);
+        if (rest.size() == w.blocks[j].text.size() || rest.empty()) break;
+        points.push_back(rest);
+      }
+    }
+    return j;
+  };
+
   // Paragraphs in document order.
   std::string title_l = util::to_lower(clean_text(title));
   out.sections.emplace_back();
@@ -1077,28 +1146,9 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     const Block& b = w.blocks[i];
     if (!in_region(b.node)) continue;
     double ld = b.chars ? static_cast<double>(b.link_chars) / static_cast<double>(b.chars) : 0;
-    // "Key points" (as a heading or a short paragraph) followed by a list, or by paragraphs
-    // that start with a bullet character.
-    if ((b.kind == Kind::Heading || b.chars < 40) && is_key_point_heading(b.text) &&
-        i + 1 < w.blocks.size()) {
-      const Block& next = w.blocks[i + 1];
-      std::size_t j = i + 1;
-      if (next.kind == Kind::Item) {
-        for (;
-             j < w.blocks.size() && w.blocks[j].kind == Kind::Item && w.blocks[j].list == next.list;
-             ++j)
-          out.key_points.push_back(strip_bullet(w.blocks[j].text));  // "<li>• First</li>"
-      } else {
-        for (; j < w.blocks.size(); ++j) {
-          std::string rest = strip_bullet(w.blocks[j].text);
-          if (rest.size() == w.blocks[j].text.size() || rest.empty()) break;
-          out.key_points.push_back(rest);
-        }
-      }
-      if (j > i + 1) {
-        i = j - 1;
-        continue;
-      }
+    if (std::size_t j = key_points_at(i, out.key_points); j > i + 1) {
+      i = j - 1;
+      continue;
     }
     if (b.kind == Kind::Heading) {
       if (b.level == 1 || util::to_lower(b.text) == title_l) continue;
@@ -1150,6 +1200,39 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
   auto lead_figure = [&](xmlNodePtr f) {
     return scope && contains(scope, f) && xmlXPathCmpNodes(f, top) == 1;  // f comes first
   };
+
+  // Key points in a box of their own beside the text, in the same article: between the
+  // headline and the text, or right after the text (within three blocks, and only under a
+  // heading that names key points plainly: a "Highlights" or "Summary" list after an article
+  // is as often the site's). A list ahead of the headline is the page's, not the article's.
+  if (out.key_points.empty() && scope) {
+    std::size_t first = w.blocks.size(), last_block = 0, headline = w.blocks.size();
+    for (std::size_t i = 0; i < w.blocks.size(); ++i)
+      if (in_region(w.blocks[i].node)) {
+        first = std::min(first, i);
+        last_block = i;
+      }
+    for (std::size_t i = 0; i < first && first < w.blocks.size(); ++i)
+      if (w.blocks[i].kind == Kind::Heading && w.blocks[i].level == 1 &&
+          contains(scope, w.blocks[i].node))
+        headline = i;
+    for (std::size_t i = 0; i < w.blocks.size() && first < w.blocks.size(); ++i) {
+      const Block& b = w.blocks[i];
+      const bool before = headline < i && i < first, after = last_block < i && i <= last_block + 3;
+      if ((!before && !after) || in_region(b.node) || !contains(scope, b.node)) continue;
+      if (after && !is_plain_key_point_heading(b.text)) continue;
+      std::vector<std::string> points;
+      const std::size_t end = key_points_at(i, points);
+      std::size_t chars = 0, link_chars = 0;
+      for (std::size_t j = i + 1; j < end; ++j) {
+        chars += w.blocks[j].chars;
+        link_chars += w.blocks[j].link_chars;
+      }
+      if (points.empty() || 2 * link_chars > chars) continue;
+      out.key_points = std::move(points);
+      break;
+    }
+  }
   std::unordered_set<std::string> seen_images;
   for (xmlNodePtr f : w.figures) {
     if (!in_region(f) && !lead_figure(f)) continue;

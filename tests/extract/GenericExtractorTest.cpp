@@ -705,3 +705,39 @@ TEST(GenericExtractor, KeyPointsAsBulletParagraphs) {
 
 }  // namespace
 }  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// A key-points box beside the text rather than inside its container — between the headline and
+// the body, or after the body — is still the article's; a "Highlights" list in the page's
+// sidebar, before the headline, is not.
+TEST(GenericExtractor, KeyPointsBoxBesideTheBody) {
+  const std::string body = std::string("<div class=\"story-body\"><p>") + kPara1 + "</p><p>" +
+                           kPara2 + "</p><p>" + kPara3 + "</p></div>";
+  const std::string points_html =
+      "<h2>Key points</h2><ul><li>The plan adds three bus lines.</li><li>The tram reaches the "
+      "airport.</li></ul>";
+  const std::vector<std::string> points = {"The plan adds three bus lines.",
+                                           "The tram reaches the airport."};
+  for (const std::string& box : {"<aside>" + points_html + "</aside>",
+                                 "<div class=\"summary-box\">" + points_html + "</div>"})
+    for (bool before : {true, false}) {
+      std::string html = "<html><body><main><article><h1>Council approves transit plan</h1>" +
+                         (before ? box + body : body + box) + "</article></main></body></html>";
+      auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+      EXPECT_EQ(a.key_points, points) << (before ? "before: " : "after: ") << box;
+      ASSERT_EQ(a.sections.size(), 1u);
+      EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+    }
+  std::string sidebar =
+      "<html><body><div class=\"rail\"><h2>Highlights</h2><ul><li>Weather: sunny all week in "
+      "the city.</li><li>Sport: the derby ends in a draw.</li></ul></div><main><article><h1>"
+      "Council approves transit plan</h1>" +
+      body + "</article></main></body></html>";
+  auto c = GenericExtractor().extract(build_page_from_html(sidebar, "https://x.example/a"));
+  EXPECT_TRUE(c.key_points.empty());
+}
+
+}  // namespace
+}  // namespace vellum::extract
