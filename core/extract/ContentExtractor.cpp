@@ -234,7 +234,9 @@ bool is_plain_key_point_heading(const std::string& text) {
 class Walker {
  public:
   // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
-  // hidden elements and furniture tags (nav, footer, aside...) go either way.
+  // hidden elements and furniture tags (nav, footer, aside...) go either way. Without them,
+  // <noscript> is read too: a page that shows its text only through a script may keep a copy
+  // there for readers without one.
   explicit Walker(bool by_class_names) : by_class_names_(by_class_names) {}
 
   std::vector<Block> blocks;
@@ -249,6 +251,7 @@ class Walker {
   bool boilerplate(xmlNodePtr n) {
     const char* t = name_of(n);
     if (is_skipped_tag(t)) {
+      if (!by_class_names_ && std::strcmp(t, "noscript") == 0) return false;
       // ASP.NET pages wrap everything in one <form>; some sites put the article in <header>.
       if (in_set(t, {"form", "header"})) return !holds_much_text(n);
       // An <aside> of key points belongs to the article; other asides are furniture.

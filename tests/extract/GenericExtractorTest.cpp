@@ -741,3 +741,29 @@ TEST(GenericExtractor, KeyPointsBoxBesideTheBody) {
 
 }  // namespace
 }  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// A page that draws its article with a script and keeps the text in <noscript> for readers
+// without one gives that text; a page with its text in place ignores a <noscript> notice.
+TEST(GenericExtractor, TextOnlyInNoscriptIsRead) {
+  std::string html = std::string("<html><body><div id=\"app\"></div><noscript><article><p>") +
+                     kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                     "</p></article></noscript></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+
+  std::string both = std::string(
+                         "<html><body><noscript><p>Please turn on JavaScript to read "
+                         "the comments below this story.</p></noscript><article><p>") +
+                     kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                     "</p></article></body></html>";
+  auto b = GenericExtractor().extract(build_page_from_html(both, "https://x.example/a"));
+  ASSERT_EQ(b.sections.size(), 1u);
+  EXPECT_EQ(b.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+}
+
+}  // namespace
+}  // namespace vellum::extract
