@@ -385,8 +385,11 @@ class Walker {
 
   void emit(xmlNodePtr node, xmlNodePtr container, Kind kind, int level, std::string raw,
             std::size_t link) {
-    // Line breaks (<br>, <pre>, table rows) are kept in text; a heading is one line.
-    std::string text = kind == Kind::Heading ? clean_text(raw) : clean_lines(raw);
+    // Line breaks (<br>, <pre>, table rows) are kept in text, and <pre>'s indentation; a
+    // heading is one line.
+    std::string text = kind == Kind::Heading ? clean_text(raw)
+                       : kind == Kind::Pre   ? clean_pre_lines(raw)
+                                             : clean_lines(raw);
     if (text.empty()) return;
     Block b;
     b.node = node;

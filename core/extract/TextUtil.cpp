@@ -95,6 +95,24 @@ std::string clean_lines(std::string_view s) {
   return out;
 }
 
+std::string clean_pre_lines(std::string_view s) {
+  std::string out;
+  while (true) {
+    const auto nl = s.find('\n');
+    const std::string_view raw = s.substr(0, nl);
+    if (!clean_text(raw).empty()) {
+      std::string line = printable(raw);
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
+        line.pop_back();
+      if (!out.empty()) out += '\n';
+      out += line;
+    }
+    if (nl == std::string_view::npos) break;
+    s.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
 std::string trim_ascii(std::string_view s) {
   std::size_t a = 0, b = s.size();
   while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n')) ++a;

@@ -16,6 +16,11 @@ std::string clean_text(std::string_view s);
 // whose line breaks carry meaning (a table's rows, <pre>, lines of a verse split by <br>).
 std::string clean_lines(std::string_view s);
 
+// Preformatted text (<pre>, program code): each line keeps its leading spaces and tabs and the
+// spaces inside it, loses trailing white space and control characters; lines with nothing but
+// white space are dropped, as clean_lines drops them.
+std::string clean_pre_lines(std::string_view s);
+
 // `s` without control characters other than newline and tab, for printing text that may have
 // been stored before clean_text dropped them.
 std::string printable(std::string_view s);

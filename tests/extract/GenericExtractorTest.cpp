@@ -271,8 +271,9 @@ TEST(GenericExtractor, ParagraphsEachWrappedManyLevelsDeep) {
 }
 
 // Line breaks a reader sees are kept, and only those: a table of data is one paragraph with a
-// line per row, <br> and <pre> break lines, and the source's own line wrapping is a space. A
-// table laying out the page (paragraphs in its cells) is read as paragraphs.
+// line per row, <br> and <pre> break lines, and the source's own line wrapping is a space;
+// <pre> keeps its indentation and inner spacing (program code). A table laying out the page
+// (paragraphs in its cells) is read as paragraphs.
 TEST(GenericExtractor, TablesLineBreaksAndPreformattedText) {
   std::string html = std::string("<html><body><article><p>") + kPara1 + R"(</p>
 <table><thead><tr><th>Pos.</th><th>Driver</th><th>Points</th></tr></thead>
@@ -281,8 +282,11 @@ TEST(GenericExtractor, TablesLineBreaksAndPreformattedText) {
   Truex Jr.</td><td>5035</td></tr></tbody></table>
 <p>The council will review the parking fees
 after one year, officials said.<br>Revenue goes to cycle lanes.</p>
-<pre>line one
-  line two</pre>
+<pre>if (x) {   
+  y  = 1;
+
+	return;
+}</pre>
 <table><tr><td><p>)" +
                      kPara2 + "</p></td><td><p>" + kPara3 + "</p></td></tr><tr><td><p>" + kPara4 +
                      "</p></td></tr></table></article></body></html>";
@@ -293,7 +297,7 @@ after one year, officials said.<br>Revenue goes to cycle lanes.</p>
                 kPara1, "Pos. Driver Points\n1 Kyle Busch 5040\n2 Martin Truex Jr. 5035",
                 "The council will review the parking fees after one year, officials "
                 "said.\nRevenue goes to cycle lanes.",
-                "line one\nline two", kPara2, kPara3, kPara4}));
+                "if (x) {\n  y  = 1;\n\treturn;\n}", kPara2, kPara3, kPara4}));
 }
 
 // Readers' comments never outweigh the article they are under, however long they are, and an
