@@ -23,6 +23,23 @@ std::string squash(const std::string& s) {
   return out;
 }
 
+// A byline left above the text: a short line, not a sentence, that starts with the name of one
+// of the authors ("Jane Smith in London", "Jane Smith, Political Editor", "JANE SMITH").
+bool is_byline_line(const std::string& p, const std::vector<std::string>& authors) {
+  if (p.size() > 100 || p.find('\n') != std::string::npos) return false;
+  const char last = p.empty() ? '.' : p.back();
+  if (last == '.' || last == '!' || last == '?' || last == '"') return false;
+  const std::string l = util::to_lower(p);
+  for (const std::string& name : authors) {
+    const std::string n = util::to_lower(name);
+    if (n.size() < 4 || !l.starts_with(n)) continue;
+    if (l.size() == n.size()) return true;
+    const char next = l[n.size()];
+    if ((next == ' ' || next == ',' || next == '|') && l.size() - n.size() <= 40) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Article GenericExtractor::extract(const Page& page) const {
@@ -42,6 +59,10 @@ Article GenericExtractor::extract(const Page& page) const {
       *page.document, document_base_url(*page.document, page.final_url), a.title);
   a.sections = std::move(c.sections);
   a.key_points = std::move(c.key_points);
+  if (!a.sections.empty() && a.sections.front().heading.empty()) {
+    auto& first = a.sections.front().paragraphs;
+    if (first.size() > 1 && is_byline_line(first.front(), a.authors)) first.erase(first.begin());
+  }
   std::unordered_map<std::string, std::size_t> by_url;  // a gallery may hold thousands
   for (std::size_t i = 0; i < a.images.size(); ++i) by_url.emplace(a.images[i].url, i);
   for (auto& im : c.images) {

@@ -771,3 +771,30 @@ TEST(GenericExtractor, TextOnlyInNoscriptIsRead) {
 
 }  // namespace
 }  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// A byline line left above the text ("Jane Smith in London") is not the article's first
+// paragraph; a sentence that starts with the author's name is.
+TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
+  const std::string head =
+      "<html><head><meta name='author' content='Jane Smith'></head><body><article><p>";
+  for (const char* line : {"Jane Smith in London", "JANE SMITH, Political Editor", "Jane Smith"}) {
+    std::string html = head + line + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                       "</p></article></body></html>";
+    auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+    ASSERT_EQ(a.authors, (std::vector<std::string>{"Jane Smith"})) << line;
+    ASSERT_EQ(a.sections.size(), 1u) << line;
+    EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3})) << line;
+  }
+  const std::string sentence = "Jane Smith has covered the council for ten years.";
+  std::string html = head + sentence + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" +
+                     kPara3 + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{sentence, kPara1, kPara2, kPara3}));
+}
+
+}  // namespace
+}  // namespace vellum::extract
