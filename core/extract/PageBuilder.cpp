@@ -80,6 +80,23 @@ std::string bom_charset(std::string_view b, std::size_t& bom_len) {
   return {};
 }
 
+// UTF-16 without a byte order mark or label, told by its zero bytes: markup is ASCII, so in
+// UTF-16LE nearly every second byte of the start is zero and in UTF-16BE nearly every first,
+// which no 8-bit or UTF-8 page shows. Empty when the start does not look like that.
+std::string utf16_by_zero_bytes(std::string_view b) {
+  const std::size_t n = std::min<std::size_t>(b.size(), 512) / 2 * 2;
+  if (n < 16) return {};
+  std::size_t even_zero = 0, odd_zero = 0;
+  for (std::size_t i = 0; i < n; i += 2) {
+    even_zero += b[i] == '\0';
+    odd_zero += b[i + 1] == '\0';
+  }
+  const std::size_t units = n / 2;
+  if (odd_zero * 10 >= units * 9 && even_zero * 10 < units) return "utf-16le";
+  if (even_zero * 10 >= units * 9 && odd_zero * 10 < units) return "utf-16be";
+  return {};
+}
+
 // Charset declared by <meta charset> or <meta http-equiv content="...charset=..."> near the top.
 std::string meta_charset(std::string_view b) {
   std::string head = util::to_lower(b.substr(0, kSniffBytes));
@@ -538,7 +555,9 @@ std::string decode_charset(std::string_view bytes, const std::string& header_cha
     // A page declaring UTF-16 in a tag cannot have been read as ASCII: ignore it.
     if (cs.rfind("utf-16", 0) == 0) cs.clear();
   }
-  // Undeclared: UTF-8, unless the bytes are plainly not (browsers then take windows-1252).
+  // Undeclared: UTF-16 when its zero bytes show it; else UTF-8, unless the bytes are plainly not
+  // (browsers then take windows-1252).
+  if (cs.empty()) cs = utf16_by_zero_bytes(bytes);
   if (cs.empty()) cs = undeclared_legacy_8bit(bytes) ? "windows-1252" : "utf-8";
   if (bom == cs) bytes.remove_prefix(bom_len);
   return to_utf8(bytes, cs);

@@ -91,6 +91,23 @@ TEST(PageBuilder, Utf16FromTheHeaderWithoutBom) {
   EXPECT_EQ(h1_of(p), "Hello");
 }
 
+// UTF-16 with neither a byte order mark nor a label is told by its zero bytes, in either byte
+// order; a page of Latin-1 or UTF-8 text never is.
+TEST(PageBuilder, UndeclaredUtf16IsToldByItsZeroBytes) {
+  const std::string html = "<html><body><h1>Hello \xE9t\xE9</h1></body></html>";
+  auto le = build_page(input(utf16le(html), "text/html"));
+  EXPECT_EQ(h1_of(le), "Hello \xC3\xA9t\xC3\xA9");
+  std::string be;
+  for (char c : html) {
+    be += '\0';
+    be += c;
+  }
+  auto b = build_page(input(be, "text/html"));
+  EXPECT_EQ(h1_of(b), "Hello \xC3\xA9t\xC3\xA9");
+  auto latin = build_page(input("<html><body><h1>Caf\xE9 cr\xE8me</h1></body></html>", ""));
+  EXPECT_EQ(h1_of(latin), "Caf\xC3\xA9 cr\xC3\xA8me");
+}
+
 // One bad code unit is one replacement character; the text after it reads as before.
 TEST(PageBuilder, ALoneSurrogateInUtf16SpoilsOneCharacter) {
   std::string body = "\xFF\xFE" + utf16le("<html><body><h1>A") + std::string("\x00\xD8", 2) +
