@@ -23,6 +23,50 @@ std::string squash(const std::string& s) {
   return out;
 }
 
+// Words of four letters or more in lower case (any non-ASCII byte counts as a letter), cut to
+// their first five ("lawsuits" and "lawsuit" are one), for telling whether two texts speak of
+// the same thing.
+std::vector<std::string> long_words(const std::string& s) {
+  static const char* const kCommon[] = {"that",  "with", "from",  "this", "have", "will",  "more",
+                                        "about", "your", "their", "they", "what", "when",  "which",
+                                        "there", "also", "into",  "than", "them", "these", "some",
+                                        "were",  "been", "here",  "just", "only", "most",  "other"};
+  std::vector<std::string> out;
+  std::string w;
+  auto flush = [&] {
+    if (w.size() >= 4 && std::find(std::begin(kCommon), std::end(kCommon), w) == std::end(kCommon))
+      out.push_back(w.substr(0, 5));
+    w.clear();
+  };
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80)
+      w += static_cast<char>(std::tolower(u));
+    else
+      flush();
+  }
+  flush();
+  return out;
+}
+
+// Whether a meta description speaks of the article: a site's own description, repeated on
+// every page ("Breaking news, sport and weather from across the region"), shares no word with
+// the headline or the text. A short text (a story cut by a paywall) and text without spaces
+// between words (Chinese, Japanese) are not judged.
+bool describes_article(const std::string& description, const Article& a) {
+  const std::vector<std::string> words = long_words(description);
+  if (words.size() < 4) return true;
+  std::string text = a.title;
+  for (const auto& section : a.sections)
+    for (const auto& p : section.paragraphs) text += " " + p;
+  std::vector<std::string> seen = long_words(text);
+  if (seen.size() < 100) return true;
+  std::sort(seen.begin(), seen.end());
+  for (const std::string& w : words)
+    if (std::binary_search(seen.begin(), seen.end(), w)) return true;
+  return false;
+}
+
 // A byline left above the text: a short line, not a sentence, that starts with the name of one
 // of the authors ("Jane Smith in London", "Jane Smith, Political Editor", "JANE SMITH").
 bool is_byline_line(const std::string& p, const std::vector<std::string>& authors) {
@@ -86,7 +130,7 @@ Article GenericExtractor::extract(const Page& page) const {
       std::string dcut = d.substr(0, std::min<std::size_t>(d.size(), 60));
       repeated = !dcut.empty() && p.rfind(dcut, 0) == 0;
     }
-    if (!repeated) a.lead = m.description;
+    if (!repeated && describes_article(m.description, a)) a.lead = m.description;
   }
   return a;
 }

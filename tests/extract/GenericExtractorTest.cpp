@@ -798,3 +798,31 @@ TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
 
 }  // namespace
 }  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// A site's own description, the same on every page, is not the article's lead; a standfirst
+// is, and so is any description of a story too short to judge.
+TEST(GenericExtractor, SiteWideDescriptionIsNotTheLead) {
+  const std::string body = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                           "</p><p>" + kPara4 + "</p><p>" + kPara1 + " " + kPara2 + "</p><p>" +
+                           kPara3 + " " + kPara4 + "</p>";
+  auto lead_of = [&](const std::string& description, const std::string& text) {
+    std::string html = "<html><head><meta name='description' content='" + description +
+                       "'></head><body><article><h1>Council approves transit plan</h1>" + text +
+                       "</article></body></html>";
+    return GenericExtractor().extract(build_page_from_html(html, "https://x.example/a")).lead;
+  };
+  const std::string site =
+      "Breaking stories, sport, weather and entertainment from across "
+      "Northshire, updated around the clock.";
+  EXPECT_EQ(lead_of(site, body), "");
+  const std::string standfirst =
+      "Three new bus lines and a tram to the airport, paid for by dearer parking.";
+  EXPECT_EQ(lead_of(standfirst, body), standfirst);
+  EXPECT_EQ(lead_of(site, std::string("<p>") + kPara1 + "</p>"), site);
+}
+
+}  // namespace
+}  // namespace vellum::extract
