@@ -588,9 +588,10 @@ struct Daemon::Impl {
   }
 
   void push_document(SourceRun& s, const std::string& url) {
-    auto u = util::parse_request_url(url);
+    std::string why;
+    auto u = util::parse_request_url(url, &why);
     if (!u) {
-      source_doc_done(s, "not an http(s) URL: " + url);
+      source_doc_done(s, "not an http(s) URL: " + url + (why.empty() ? "" : " (" + why + ")"));
       return;
     }
     FrontierItem item;
@@ -808,9 +809,10 @@ struct Daemon::Impl {
   }
 
   void push_page(const UrlState& u) {
-    auto url = util::parse_request_url(u.url);
+    std::string why;
+    auto url = util::parse_request_url(u.url, &why);
     if (!url) {
-      state->mark_failed(u.url, "not an http(s) URL", std::nullopt);
+      state->mark_failed(u.url, why.empty() ? "not an http(s) URL" : why, std::nullopt);
       return;
     }
     FrontierItem item;
@@ -1245,9 +1247,7 @@ struct Daemon::Impl {
       auto u = util::parse_request_url(url, &why);
       if (!u) {
         rejected.push_back(
-            {{"url", url},
-             {"error", why.empty() ? "not an absolute http(s) URL"
-                                   : "host is not a valid domain name (" + why + ")"}});
+            {{"url", url}, {"error", why.empty() ? "not an absolute http(s) URL" : why}});
         continue;
       }
       if (!state->add_url(url, "", now, now, plugin)) state->set_next_visit(url, now);

@@ -79,10 +79,12 @@ std::string normalised(const std::string& url) {
 // A --resolve entry names the host as curl is given it, so an internationalised host in it is
 // converted as the URLs are ("Bücher.example:443:…" matches "https://bücher.example/").
 std::string ascii_resolve_entry(const std::string& entry) {
-  const auto colon = entry.find(':');
+  // curl's "+HOST:…" (entries that time out) and "-HOST:PORT" (removal) keep their prefix.
+  const std::size_t start = !entry.empty() && (entry[0] == '+' || entry[0] == '-') ? 1 : 0;
+  const auto colon = entry.find(':', start);
   if (colon == std::string::npos) return entry;
-  auto host = util::host_to_ascii(std::string_view(entry).substr(0, colon));
-  return host ? *host + entry.substr(colon) : entry;
+  auto host = util::host_to_ascii(std::string_view(entry).substr(start, colon - start));
+  return host ? entry.substr(0, start) + *host + entry.substr(colon) : entry;
 }
 
 std::string host_of(const std::string& url) {
@@ -291,9 +293,7 @@ struct Fetcher::Impl {
     std::string why;
     auto parsed = util::parse_request_url(given, &why);
     if (!parsed) {  // e.g. no host: do not let curl guess
-      finish(job,
-             "malformed URL '" + given + "'" +
-                 (why.empty() ? std::string() : ": host is not a valid domain name (" + why + ")"),
+      finish(job, "malformed URL '" + given + "'" + (why.empty() ? std::string() : ": " + why),
              FetchResult::Failure::kPermanent);
       return;
     }
@@ -321,9 +321,10 @@ struct Fetcher::Impl {
     }
   }
 
-  // "scheme://host:port" of a URL, empty when it does not parse.
+  // "scheme://host:port" of a URL as it is requested (an internationalised host in its IDNA
+  // form, as each hop's URL has it), empty when it does not parse.
   static std::string origin_of(const std::string& url) {
-    auto u = util::parse_url(url);
+    auto u = util::parse_request_url(url);
     if (!u) return {};
     return u->scheme + "://" + u->host + ":" + std::to_string(u->effective_port());
   }

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
+#include "util/Idna.h"
 #include "util/Text.h"
 #include "util/Url.h"
 
@@ -218,10 +219,20 @@ void bind_value(sqlite3_stmt* st, int i, std::int64_t v) {
   sqlite3_bind_int64(st, i, v);
 }
 
-// Lower-case host of a URL, for domain filters; empty when the URL does not parse.
+// Lower-case host of a URL as it is requested (IDNA form), for domain filters; empty when the
+// URL does not parse.
 std::string host_of(const std::string& url) {
-  auto u = util::parse_url(url);
+  auto u = util::parse_request_url(url);
   return u ? u->host : std::string();
+}
+
+// A --domain filter in the form hosts are stored in: lower case, IDNA ("bücher.example" finds
+// "xn--bcher-kva.example").
+std::string domain_key(const std::string& domain) {
+  std::string why;
+  auto key = util::host_to_ascii(domain, &why);
+  if (!key) throw std::invalid_argument("domain '" + domain + "': " + why);
+  return *key;
 }
 
 }  // namespace
@@ -555,7 +566,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
   }
   Stmt st{raw};
   bind_value(st, 1, match);
-  if (!q.domain.empty()) bind_value(st, 2, q.domain);
+  if (!q.domain.empty()) bind_value(st, 2, domain_key(q.domain));
   if (!q.since.empty()) bind_value(st, 3, q.since);
   if (!q.until.empty()) bind_value(st, 4, q.until);
   if (q.limit >= 0) bind_value(st, 5, q.limit);
@@ -669,7 +680,7 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
   sql += f.newest_first ? " ORDER BY date DESC, rowid DESC" : " ORDER BY date, rowid";
   if (f.limit >= 0) sql += " LIMIT ?5";
   Stmt st{prepare(sql.c_str())};
-  if (!f.domain.empty()) bind_value(st, 1, f.domain);
+  if (!f.domain.empty()) bind_value(st, 1, domain_key(f.domain));
   if (!f.since.empty()) bind_value(st, 2, f.since);
   if (!f.until.empty()) bind_value(st, 3, f.until);
   if (!f.surt.empty()) bind_value(st, 4, f.surt);

@@ -45,12 +45,18 @@ const Idn2& idn2() {
 }  // namespace
 
 std::optional<std::string> host_to_ascii(std::string_view host, std::string* why) {
+  if (std::any_of(host.begin(), host.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) == 0x7F;
+      })) {
+    if (why) *why = "the host name holds a space or a control character";
+    return std::nullopt;
+  }
   const bool ascii = std::all_of(host.begin(), host.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return to_lower(host);
   const Idn2& lib = idn2();
   if (!lib.lookup) {
-    if (why) *why = lib.load_error;
+    if (why) *why = "cannot convert an internationalised host name: " + lib.load_error;
     return std::nullopt;
   }
   const std::string input(host);
@@ -66,11 +72,19 @@ std::optional<std::string> host_to_ascii(std::string_view host, std::string* why
   }
   if (rc != IDN2_OK || !out) {
     if (out) lib.release(out);
-    if (why) *why = lib.error(rc);
+    if (why)
+      *why = std::string("not a valid internationalised domain name (") + lib.error(rc) + ")";
     return std::nullopt;
   }
   std::unique_ptr<uint8_t, decltype(lib.release)> owned(out, lib.release);
-  return to_lower(reinterpret_cast<const char*>(out));
+  std::string converted = to_lower(reinterpret_cast<const char*>(out));
+  // A trailing full stop of another script ("。") becomes one only here.
+  while (!converted.empty() && converted.back() == '.') converted.pop_back();
+  if (converted.empty()) {
+    if (why) *why = "the host name is empty once converted";
+    return std::nullopt;
+  }
+  return converted;
 }
 
 }  // namespace vellum::util

@@ -63,6 +63,27 @@ std::string encode_unsafe(std::string_view in) {
   return out;
 }
 
+// "%XX" escapes decoded; nullopt when a '%' starts no escape.
+std::optional<std::string> percent_decode(std::string_view in) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) return std::nullopt;
+    out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
@@ -72,6 +93,15 @@ std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
     if (c != '\t' && c != '\r' && c != '\n') clean += c;
   auto u = parse_url(clean);
   if (!u) return std::nullopt;
+  // A percent-encoded host is read as the bytes it encodes, as browsers read it.
+  if (u->host.find('%') != std::string::npos) {
+    auto decoded = percent_decode(u->host);
+    if (!decoded) {
+      if (why) *why = "the host name holds a '%' that starts no escape";
+      return std::nullopt;
+    }
+    u->host = to_lower(*decoded);
+  }
   auto host = host_to_ascii(u->host, why);
   if (!host) return std::nullopt;
   u->host = std::move(*host);

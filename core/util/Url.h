@@ -25,10 +25,10 @@ std::optional<Url> parse_url(std::string_view text);
 // The URL as Vellum requests and records it (WARC-Target-URI): what parse_url gives, with tabs
 // and line breaks removed, "." and ".." path segments resolved (RFC 3986, 5.2.4), and control
 // characters, spaces, non-ASCII bytes and " < > ` { } in path and query percent-encoded (UTF-8
-// bytes, upper-case hex), as a browser sends them. A host that is not ASCII is converted to its
-// IDNA form ("xn--...", host_to_ascii in util/Idna.h), as libcurl would send it. nullopt when
-// parse_url refuses the text or the host is not a valid internationalised name; in the latter
-// case `why` says what is wrong with it.
+// bytes, upper-case hex), as a browser sends them. A percent-encoded host is decoded, and a host
+// that is not ASCII is converted to its IDNA form ("xn--...", host_to_ascii in util/Idna.h), as
+// libcurl would send it. nullopt when parse_url refuses the text or the host cannot be
+// converted; in the latter case `why` says what is wrong with it.
 std::optional<Url> parse_request_url(std::string_view text, std::string* why = nullptr);
 
 // The host without a leading "www." (Source Domain in article records).

@@ -553,7 +553,9 @@ TEST(Fetcher, InternationalHostIsSentAndRecordedInAsciiForm) {
   const std::string port = std::to_string(server.port());
   for (const std::string entry : {"B\xc3\xbc"
                                   "cher.example",
-                                  "xn--bcher-kva.example"}) {
+                                  "xn--bcher-kva.example",
+                                  "+b\xc3\xbc"
+                                  "cher.example"}) {
     FetchOptions o = quick_options();
     o.resolve = {entry + ":" + port + ":127.0.0.1"};
     auto r = fetch_one(
@@ -569,6 +571,25 @@ TEST(Fetcher, InternationalHostIsSentAndRecordedInAsciiForm) {
               std::string::npos)
         << r->hops[0].request;
   }
+  // A request's own headers go to the host it names in either form.
+  {
+    FetchOptions o = quick_options();
+    o.resolve = {"xn--bcher-kva.example:" + port + ":127.0.0.1"};
+    boost::asio::io_context io;
+    Fetcher fetcher(io, o);
+    RequestOptions req;
+    req.headers = {{"X-Token", "t0k"}};
+    std::optional<FetchResult> got;
+    fetcher.fetch(
+        "http://b\xc3\xbc"
+        "cher.example:" +
+            port + "/idn",
+        req, [&](FetchResult r) { got = std::move(r); });
+    io.run_for(kFailsafe);
+    ASSERT_TRUE(got && got->ok());
+    ASSERT_FALSE(server.requests().empty());
+    EXPECT_EQ(server.requests().back().header("X-Token"), "t0k");
+  }
   auto bad = fetch_one(
       "http://\xcc\x81"
       "ab.example:" +
@@ -576,11 +597,11 @@ TEST(Fetcher, InternationalHostIsSentAndRecordedInAsciiForm) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->error.rfind("malformed URL 'http://\xcc\x81"
                              "ab.example:" +
-                                 port + "/idn': host is not a valid domain name (",
+                                 port + "/idn': not a valid internationalised domain name (",
                              0),
             0u)
       << bad->error;
-  EXPECT_EQ(server.requests().size(), 2u);
+  EXPECT_EQ(server.requests().size(), 4u);
 }
 
 TEST(Fetcher, TlsHandshakeFailure) {

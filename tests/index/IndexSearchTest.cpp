@@ -156,6 +156,35 @@ TEST_F(IndexSearchTest, DomainTimeAndLimit) {
   EXPECT_EQ(ids("otters", q).size(), 3u);
 }
 
+// A domain is matched in the form hosts are requested in, whichever form is typed: any case,
+// and an internationalised name in Unicode or IDNA; a name that cannot be one is an error.
+TEST_F(IndexSearchTest, DomainInAnyFormTheHostCanBeWritten) {
+  add("c1", "https://www.xn--bcher-kva.example/a", kDay1, "Otters", "Otters.");
+  add("c2", "https://news.example/b", kDay2, "Otters", "Otters.");
+  for (const char* domain : {"b\xc3\xbc"
+                             "cher.example",
+                             "B\xc3\x9c"
+                             "CHER.example",
+                             "xn--bcher-kva.example"}) {
+    SearchQuery q;
+    q.domain = domain;
+    EXPECT_EQ(ids("otters", q), V{"c1"}) << domain;
+    ListFilter f;
+    f.domain = domain;
+    auto rows = idx_->list(f);
+    ASSERT_EQ(rows.size(), 1u) << domain;
+    EXPECT_EQ(rows[0].capture_id, "c1");
+  }
+  ListFilter upper;
+  upper.domain = "NEWS.Example";
+  EXPECT_EQ(idx_->list(upper).size(), 1u);
+  ListFilter bad;
+  bad.domain =
+      "\xcc\x81"
+      "ab.example";
+  EXPECT_THROW(idx_->list(bad), std::invalid_argument);
+}
+
 TEST_F(IndexSearchTest, TextFollowsItsArticle) {
   add("c1", "https://news.example/a", kDay1, "Story", "About otters.", {}, "a.warc.zst", 0);
   add("c2", "https://news.example/b", kDay1, "Story", "About beavers.", {}, "b.warc.zst", 0);

@@ -82,11 +82,28 @@ TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
                  "cher.example/"),
             "example,xn--bcher-kva)/");
 
+  // A full stop of another script ends the name as "." does; a percent-encoded host is read as
+  // the bytes it encodes.
+  EXPECT_EQ(str("http://b\xc3\xbc"
+                "cher.example\xe3\x80\x82/x"),
+            "http://xn--bcher-kva.example/x");
+  EXPECT_EQ(str("http://b%C3%BCcher.example/"), "http://xn--bcher-kva.example/");
+  EXPECT_EQ(str("http://Ex%41mple.com/"), "http://example.com/");
+
   // Not a host name: invalid UTF-8, or a character no host name may hold.
   for (const char* bad : {"http://b\xff"
                           "cher.example/",
                           "http://\xcc\x81"
                           "ab.example/"}) {
+    std::string why;
+    EXPECT_FALSE(parse_request_url(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+  // A NUL, space or control character, or a '%' that starts no escape, is refused with the
+  // reason, never cut short.
+  for (const std::string& bad :
+       {std::string("http://b\xc3\xbc\0.evil.example/x", 26), std::string("http://a\x01b.example/"),
+        std::string("http://b%zz.example/"), std::string("http://b%C3%BC%00.example/")}) {
     std::string why;
     EXPECT_FALSE(parse_request_url(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
