@@ -61,8 +61,25 @@ std::string md_line(std::string_view text) {
 }
 
 // A paragraph as a Markdown paragraph: each line escaped, and its line breaks (from <br>, a
-// table's rows, <pre>) kept as hard line breaks (two spaces before the newline).
+// table's rows, <pre>) kept as hard line breaks (two spaces before the newline). A paragraph
+// with an indented line is preformatted text (program code, from <pre>), which only a fenced
+// code block shows as it is: Markdown would read the indentation as a code block of its own
+// and show the escapes.
 std::string md_block(const std::string& text) {
+  bool indented = !text.empty() && (text.front() == ' ' || text.front() == '\t');
+  for (std::size_t nl = text.find('\n'); !indented && nl != std::string::npos;
+       nl = text.find('\n', nl + 1))
+    indented = nl + 1 < text.size() && (text[nl + 1] == ' ' || text[nl + 1] == '\t');
+  if (indented) {
+    // The fence is longer than any run of backticks in the text.
+    std::size_t longest = 0, run = 0;
+    for (char c : text) {
+      run = c == '`' ? run + 1 : 0;
+      longest = std::max(longest, run);
+    }
+    const std::string fence(std::max<std::size_t>(3, longest + 1), '`');
+    return fence + "\n" + text + "\n" + fence;
+  }
   std::string out;
   std::string_view rest = text;
   while (true) {

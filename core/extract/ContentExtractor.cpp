@@ -234,10 +234,11 @@ bool is_plain_key_point_heading(const std::string& text) {
 class Walker {
  public:
   // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
-  // hidden elements and furniture tags (nav, footer, aside...) go either way. Without them,
-  // <noscript> is read too: a page that shows its text only through a script may keep a copy
-  // there for readers without one.
-  explicit Walker(bool by_class_names) : by_class_names_(by_class_names) {}
+  // hidden elements and furniture tags (nav, footer, aside...) go either way. `read_noscript`:
+  // <noscript> is read too (a page that shows its text only through a script may keep a copy
+  // there for readers without one).
+  Walker(bool by_class_names, bool read_noscript)
+      : by_class_names_(by_class_names), read_noscript_(read_noscript) {}
 
   std::vector<Block> blocks;
   std::unordered_map<xmlNodePtr, Stats> stats;
@@ -251,12 +252,14 @@ class Walker {
   bool boilerplate(xmlNodePtr n) {
     const char* t = name_of(n);
     if (is_skipped_tag(t)) {
-      if (!by_class_names_ && std::strcmp(t, "noscript") == 0) return false;
+      if (read_noscript_ && std::strcmp(t, "noscript") == 0) return false;
       // ASP.NET pages wrap everything in one <form>; some sites put the article in <header>.
       if (in_set(t, {"form", "header"})) return !holds_much_text(n);
-      // An <aside> of key points belongs to the article; other asides are furniture.
-      if (std::strcmp(t, "aside") == 0) return !holds_much_text(n) && !opens_with_key_points(n);
-      return true;
+      // An <aside> of key points (a plain "Key points" heading over a list) belongs to the
+      // article, unless hidden or named as furniture like any other element; other asides are
+      // furniture.
+      const bool key_points_box = std::strcmp(t, "aside") == 0 && opens_with_key_points(n);
+      if (!key_points_box) return std::strcmp(t, "aside") != 0 || !holds_much_text(n);
     }
     if (hidden(n)) return true;
     if (in_set(t, {"body", "html", "main"})) return false;
@@ -277,19 +280,24 @@ class Walker {
     return !holds_much_text(n, 2);
   }
 
-  // Does the element hold at least 1/`share` of the page's plain (non-link) text: a wrapper
-  // whose class happens to contain a furniture word?
-  // Whether the first text in `n` is a key-points heading ("Key points"): the element holding
-  // the first words that are not white space.
+  // Whether the first text in `n` is a plain key-points heading ("Key points", not
+  // "Highlights") and a list follows it: the text of the block element holding the first
+  // words that are not white space (inline elements such as <span> or <strong> inside it
+  // included).
   static bool opens_with_key_points(xmlNodePtr n) {
     xmlNodePtr k = n->children;
     while (k && k != n) {
       if (k->type == XML_TEXT_NODE && k->content &&
           Walker::plain_chars_of(reinterpret_cast<const char*>(k->content)) > 0) {
+        xmlNodePtr holder = k->parent;
+        while (holder != n && holder->parent && holder->parent != n &&
+               in_set(name_of(holder), {"span", "strong", "b", "em", "i", "a", "small"}))
+          holder = holder->parent;
         std::string text =
-            clean_text(k->parent == n ? std::string(reinterpret_cast<const char*>(k->content))
-                                      : Node(k->parent).raw_text());
-        return text.size() < 40 && is_key_point_heading(text);
+            clean_text(holder == n ? std::string(reinterpret_cast<const char*>(k->content))
+                                   : Node(holder).raw_text());
+        return text.size() < 40 && is_plain_key_point_heading(text) &&
+               !Node(n).xpath(".//ul|.//ol").empty();
       }
       if (k->type == XML_ELEMENT_NODE && k->children) {
         k = k->children;
@@ -308,6 +316,8 @@ class Walker {
     return c;
   }
 
+  // Does the element hold at least 1/`share` of the page's plain (non-link) text: a wrapper
+  // whose class happens to contain a furniture word?
   bool holds_much_text(xmlNodePtr n, std::size_t share = 2) {
     if (total_chars_ == 0) return false;
     std::size_t c = plain_chars(n);
@@ -568,6 +578,7 @@ class Walker {
 
  private:
   bool by_class_names_ = true;
+  bool read_noscript_ = false;
   std::size_t total_chars_ = 0;
   std::unordered_map<xmlNodePtr, bool> has_block_;
 };
@@ -941,14 +952,28 @@ ExtractedContent ContentExtractor::extract(const Document& doc, const std::strin
   // (news pages nest about 50 deep) gives no text rather than exhausting the stack.
   Node root = doc.root();
   if (!root || nesting_depth(root.raw(), kMaxNesting) > kMaxNesting) return {};
-  ExtractedContent out = extract_pass(doc, base_url, title, true);
+  ExtractedContent out = extract_pass(doc, base_url, title, true, false);
   // When class names took nearly everything away (the article's wrapper named for the sidebar
   // beside it, say, while comments outweigh the article), read the page again without
   // removing by class names, as readability does; class names still weigh on the scores.
   constexpr std::size_t kShortArticle = 500;
-  if (const std::size_t chars = text_chars(out); chars < kShortArticle) {
-    ExtractedContent again = extract_pass(doc, base_url, title, false);
-    if (text_chars(again) > 2 * chars + 100) out = std::move(again);
+  std::size_t chars = text_chars(out);
+  if (chars >= kShortArticle) return out;
+  ExtractedContent lenient = extract_pass(doc, base_url, title, false, false);
+  const std::size_t lenient_chars = text_chars(lenient);
+  if (lenient_chars > 2 * chars + 100) {
+    out = std::move(lenient);
+    chars = lenient_chars;
+  }
+  // A page that draws its text with a script may keep a copy in <noscript>. A notice there
+  // ("Please enable JavaScript") is not an article: that reading counts only when <noscript>
+  // adds text and the whole is an article's worth.
+  if (chars < kShortArticle && !root.xpath("//noscript").empty()) {
+    ExtractedContent again = extract_pass(doc, base_url, title, false, true);
+    const std::size_t again_chars = text_chars(again);
+    if (again_chars >= kShortArticle && again_chars > lenient_chars + 100 &&
+        again_chars > 2 * chars + 100)
+      out = std::move(again);
   }
   return out;
 }
@@ -980,8 +1005,8 @@ bool ends_with_sentence(xmlNodePtr n) {
 }  // namespace
 
 ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::string& base_url,
-                                                const std::string& title,
-                                                bool by_class_names) const {
+                                                const std::string& title, bool by_class_names,
+                                                bool read_noscript) const {
   ExtractedContent out;
   Node root = doc.root();
   if (!root) return out;
@@ -990,7 +1015,7 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     if (tag_is(k, "body")) body = k;
   if (!body) body = root.raw();
 
-  Walker w(by_class_names);
+  Walker w(by_class_names, read_noscript);
   w.count_total(body);
   w.visit(body);
   if (w.blocks.empty()) return out;
@@ -1129,18 +1154,34 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
         j >= w.blocks.size())
       return j;
     const Block& next = w.blocks[j];
+    std::vector<std::string> found;
     if (next.kind == Kind::Item) {
       for (; j < w.blocks.size() && w.blocks[j].kind == Kind::Item && w.blocks[j].list == next.list;
            ++j)
-        points.push_back(strip_bullet(w.blocks[j].text));  // "<li>• First</li>"
+        found.push_back(strip_bullet(w.blocks[j].text));  // "<li>• First</li>"
     } else {
       for (; j < w.blocks.size(); ++j) {
         std::string rest = strip_bullet(w.blocks[j].text);
         if (rest.size() == w.blocks[j].text.size() || rest.empty()) break;
-        points.push_back(rest);
+        found.push_back(rest);
       }
     }
+    // Points that are mostly links are a list of other pages ("Highlights: Watch …").
+    std::size_t chars = 0, link_chars = 0;
+    for (std::size_t k = i + 1; k < j; ++k) {
+      chars += w.blocks[k].chars;
+      link_chars += w.blocks[k].link_chars;
+    }
+    if (found.empty() || 2 * link_chars > chars) return i + 1;
+    points.insert(points.end(), found.begin(), found.end());
     return j;
+  };
+  // An <aside> is read only for its key points (Walker::opens_with_key_points); whatever else
+  // it holds is not the article's text.
+  auto in_aside = [&](xmlNodePtr n) {
+    for (xmlNodePtr a = n; a && a->type == XML_ELEMENT_NODE && a != body; a = a->parent)
+      if (tag_is(a, "aside")) return true;
+    return false;
   };
 
   // Paragraphs in document order.
@@ -1156,6 +1197,7 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
       i = j - 1;
       continue;
     }
+    if (in_aside(b.node)) continue;
     if (b.kind == Kind::Heading) {
       if (b.level == 1 || util::to_lower(b.text) == title_l) continue;
       if (ld > 0.5 || b.chars > 200) continue;
@@ -1208,9 +1250,10 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
   };
 
   // Key points in a box of their own beside the text, in the same article: between the
-  // headline and the text, or right after the text (within three blocks, and only under a
-  // heading that names key points plainly: a "Highlights" or "Summary" list after an article
-  // is as often the site's). A list ahead of the headline is the page's, not the article's.
+  // headline and the text (under a heading that names key points plainly, or "Highlights" or
+  // "Summary"), or right after the text (within three blocks, and only under a plain heading:
+  // a "Highlights" list after an article is as often the site's). A list ahead of the
+  // headline is the page's, not the article's; "In brief" beside it is often the site's news.
   if (out.key_points.empty() && scope) {
     std::size_t first = w.blocks.size(), last_block = 0, headline = w.blocks.size();
     for (std::size_t i = 0; i < w.blocks.size(); ++i)
@@ -1226,15 +1269,12 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
       const Block& b = w.blocks[i];
       const bool before = headline < i && i < first, after = last_block < i && i <= last_block + 3;
       if ((!before && !after) || in_region(b.node) || !contains(scope, b.node)) continue;
-      if (after && !is_plain_key_point_heading(b.text)) continue;
+      const std::string heading = key_point_heading_form(b.text);
+      if (!is_plain_key_point_heading(b.text) &&
+          (after || (heading != "highlights" && heading != "summary")))
+        continue;
       std::vector<std::string> points;
-      const std::size_t end = key_points_at(i, points);
-      std::size_t chars = 0, link_chars = 0;
-      for (std::size_t j = i + 1; j < end; ++j) {
-        chars += w.blocks[j].chars;
-        link_chars += w.blocks[j].link_chars;
-      }
-      if (points.empty() || 2 * link_chars > chars) continue;
+      if (key_points_at(i, points) == i + 1) continue;
       out.key_points = std::move(points);
       break;
     }

@@ -29,9 +29,11 @@ class ContentExtractor {
                            const std::string& title) const;
 
  private:
-  // One reading of the page; `by_class_names`: furniture class and id names remove subtrees.
+  // One reading of the page; `by_class_names`: furniture class and id names remove subtrees;
+  // `read_noscript`: the contents of <noscript> are read.
   ExtractedContent extract_pass(const Document& doc, const std::string& base_url,
-                                const std::string& title, bool by_class_names) const;
+                                const std::string& title, bool by_class_names,
+                                bool read_noscript) const;
 };
 
 // Resolves `href` against `base`; `href` itself when that fails.

@@ -67,19 +67,39 @@ bool describes_article(const std::string& description, const Article& a) {
   return false;
 }
 
-// A byline left above the text: a short line, not a sentence, that starts with the name of one
-// of the authors ("Jane Smith in London", "Jane Smith, Political Editor", "JANE SMITH").
+// A byline left above the text: one of the authors' names alone, or followed by a place ("in
+// London") or a role after a comma, bar or dash ("Jane Smith, Political Editor"), and nothing
+// that makes it a sentence ("Jane Smith said: …", "Jane Smith (pictured) won …").
 bool is_byline_line(const std::string& p, const std::vector<std::string>& authors) {
   if (p.size() > 100 || p.find('\n') != std::string::npos) return false;
-  const char last = p.empty() ? '.' : p.back();
-  if (last == '.' || last == '!' || last == '?' || last == '"') return false;
   const std::string l = util::to_lower(p);
   for (const std::string& name : authors) {
     const std::string n = util::to_lower(name);
     if (n.size() < 4 || !l.starts_with(n)) continue;
-    if (l.size() == n.size()) return true;
-    const char next = l[n.size()];
-    if ((next == ' ' || next == ',' || next == '|') && l.size() - n.size() <= 40) return true;
+    std::string_view rest = std::string_view(p).substr(n.size());
+    if (rest.empty()) return true;
+    std::size_t words = 1;
+    if (rest.starts_with(" in ")) {
+      rest.remove_prefix(4);  // a place: capitalised words
+      for (std::size_t i = 0; i < rest.size(); ++i)
+        if (rest[i] == ' ') ++words;
+      if (rest.empty() || !std::isupper(static_cast<unsigned char>(rest.front())) || words > 4)
+        continue;
+    } else if (rest.starts_with(", ") || rest.starts_with(" | ") || rest.starts_with(" - ") ||
+               rest.starts_with(" \xE2\x80\x93 ")) {
+      rest.remove_prefix(rest.find(' ', 1) + 1);  // a role: a few words
+      for (std::size_t i = 0; i < rest.size(); ++i)
+        if (rest[i] == ' ') ++words;
+      if (rest.empty() || words > 6) continue;
+    } else {
+      continue;
+    }
+    // Nothing a sentence or a quotation would hold.
+    bool plain = rest.find_first_of(".!?:;\"()") == std::string_view::npos;
+    for (const char* mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99",
+                             "\xC2\xAB", "\xC2\xBB", "\xE2\x80\xA6"})  // quotes, ellipsis
+      plain = plain && rest.find(mark) == std::string_view::npos;
+    if (plain) return true;
   }
   return false;
 }

@@ -602,8 +602,16 @@ std::string skip_reason(const PageInput& in) {
       body = decoded;
     }
     std::size_t bom_len = 0;
-    bom_charset(body, bom_len);
-    if (looks_like_html(body.substr(bom_len))) return {};
+    std::string charset = bom_charset(body, bom_len);
+    if (charset.empty()) charset = utf16_by_zero_bytes(body);
+    body.remove_prefix(bom_len);
+    if (charset.rfind("utf-16", 0) == 0) {
+      // Markup in UTF-16 is found once the start is decoded.
+      const std::size_t head = std::min<std::size_t>(body.size(), 8192) / 2 * 2;
+      if (looks_like_html(to_utf8(body.substr(0, head), charset))) return {};
+    } else if (looks_like_html(body)) {
+      return {};
+    }
     return "not HTML: no content type and no HTML markup";
   }
   return "not HTML: " + type;

@@ -102,8 +102,17 @@ std::string clean_pre_lines(std::string_view s) {
     const std::string_view raw = s.substr(0, nl);
     if (!clean_text(raw).empty()) {
       std::string line = printable(raw);
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
-        line.pop_back();
+      // Trailing white space, the no-break space (U+00A0) and byte order mark included.
+      while (true) {
+        if (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
+          line.pop_back();
+        else if (line.ends_with("\xC2\xA0"))
+          line.resize(line.size() - 2);
+        else if (line.ends_with("\xEF\xBB\xBF"))
+          line.resize(line.size() - 3);
+        else
+          break;
+      }
       if (!out.empty()) out += '\n';
       out += line;
     }

@@ -31,6 +31,7 @@ Sha1::Sha1() : impl_(std::make_unique<Impl>()) {
 Sha1::~Sha1() = default;
 
 void Sha1::update(std::string_view data) {
+  if (data.empty()) return;  // also a null view: memcpy must not be given a null pointer
   Impl& s = *impl_;
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();

@@ -91,6 +91,14 @@ TEST(ArticleText, MarkdownEscapesTextAndUnknownTitlesPrintNothing) {
         "\n\nPos Team  \n1\\. Leeds 90  \n\\- withdrawn\n"})
     EXPECT_NE(md.find(para), std::string::npos) << para << " in\n" << md;
 
+  // Preformatted text (an indented line) is a fenced code block, shown as it is; a fence
+  // longer than the backticks inside.
+  nlohmann::json code = {{"url", "https://x.example/a"},
+                         {"sections", {{{"paragraphs", {"    # config\nx = [1, 2]\n\t```"}}}}}};
+  EXPECT_NE(article_markdown(code).find("\n\n````\n    # config\nx = [1, 2]\n\t```\n````\n"),
+            std::string::npos)
+      << article_markdown(code);
+
   nlohmann::json untitled = {{"url", "https://x.example/a"},
                              {"sections", {{{"paragraphs", {"Text."}}}}}};
   EXPECT_EQ(article_text(untitled).rfind("https://x.example/a\n", 0), 0u);

@@ -282,7 +282,7 @@ TEST(GenericExtractor, TablesLineBreaksAndPreformattedText) {
   Truex Jr.</td><td>5035</td></tr></tbody></table>
 <p>The council will review the parking fees
 after one year, officials said.<br>Revenue goes to cycle lanes.</p>
-<pre>if (x) {   
+<pre>if (x) {  &nbsp;
   y  = 1;
 
 	return;
@@ -750,14 +750,23 @@ namespace vellum::extract {
 namespace {
 
 // A page that draws its article with a script and keeps the text in <noscript> for readers
-// without one gives that text; a page with its text in place ignores a <noscript> notice.
+// without one gives that text; a page with its text in place ignores a <noscript> notice, and
+// so does an empty application page (its notice is not an article).
 TEST(GenericExtractor, TextOnlyInNoscriptIsRead) {
   std::string html = std::string("<html><body><div id=\"app\"></div><noscript><article><p>") +
-                     kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                     kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 + "</p><p>" + kPara4 +
                      "</p></article></noscript></body></html>";
   auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
   ASSERT_EQ(a.sections.size(), 1u);
-  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3}));
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3, kPara4}));
+
+  const std::string app =
+      "<html><body><noscript><strong>We're sorry but citynews-frontend doesn't work properly "
+      "without JavaScript enabled. Please enable it to continue.</strong></noscript><div "
+      "id=app></div></body></html>";
+  EXPECT_TRUE(GenericExtractor()
+                  .extract(build_page_from_html(app, "https://x.example/a"))
+                  .sections.empty());
 
   std::string both = std::string(
                          "<html><body><noscript><p>Please turn on JavaScript to read "
@@ -780,7 +789,8 @@ namespace {
 TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
   const std::string head =
       "<html><head><meta name='author' content='Jane Smith'></head><body><article><p>";
-  for (const char* line : {"Jane Smith in London", "JANE SMITH, Political Editor", "Jane Smith"}) {
+  for (const char* line : {"Jane Smith in London", "JANE SMITH, Political Editor", "Jane Smith",
+                           "Jane Smith | Z\xC3\xBCrich"}) {
     std::string html = head + line + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
                        "</p></article></body></html>";
     auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
@@ -788,12 +798,18 @@ TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
     ASSERT_EQ(a.sections.size(), 1u) << line;
     EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3})) << line;
   }
-  const std::string sentence = "Jane Smith has covered the council for ten years.";
-  std::string html = head + sentence + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" +
-                     kPara3 + "</p></article></body></html>";
-  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
-  ASSERT_EQ(a.sections.size(), 1u);
-  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{sentence, kPara1, kPara2, kPara3}));
+  for (const std::string& sentence : std::vector<std::string>{
+           "Jane Smith has covered the council for ten years.",
+           "Jane Smith said: \xE2\x80\x9CWe lost.\xE2\x80\x9D",
+           "Jane Smith (pictured) won the prize", "Jane Smith writes from the front line",
+           "Jane Smith in the end voted against it"}) {
+    std::string html = head + sentence + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" +
+                       kPara3 + "</p></article></body></html>";
+    auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+    ASSERT_EQ(a.sections.size(), 1u);
+    EXPECT_EQ(a.sections[0].paragraphs,
+              (std::vector<std::string>{sentence, kPara1, kPara2, kPara3}));
+  }
 }
 
 }  // namespace
@@ -822,6 +838,58 @@ TEST(GenericExtractor, SiteWideDescriptionIsNotTheLead) {
       "Three new bus lines and a tram to the airport, paid for by dearer parking.";
   EXPECT_EQ(lead_of(standfirst, body), standfirst);
   EXPECT_EQ(lead_of(site, std::string("<p>") + kPara1 + "</p>"), site);
+}
+
+}  // namespace
+}  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// Only a plain key-points box is the article's: an <aside> of video links under "Highlights",
+// a promotion under "In brief" inside the story, and a box of the site's news between headline
+// and text are neither key points nor text. A heading split by inline markup still counts.
+TEST(GenericExtractor, AsidesThatAreNotKeyPointsStayOut) {
+  const std::string paras = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                            "</p><p>" + kPara4 + "</p>";
+  auto extract = [](const std::string& story) {
+    return GenericExtractor().extract(
+        build_page_from_html("<html><body><main><article><h1>Council approves transit plan</h1>" +
+                                 story + "</article></main></body></html>",
+                             "https://x.example/a"));
+  };
+  const std::vector<std::string> text = {kPara1, kPara2, kPara3, kPara4};
+  for (const std::string& box :
+       {std::string("<aside><h3>Highlights</h3><ul><li><a href=/v/1>Watch: all the goals from "
+                    "the derby</a></li><li><a href=/v/2>Watch: the mayor on the plan</a></li>"
+                    "</ul></aside>"),
+        std::string("<aside class='inline-promo'><h3>In brief</h3><p>Elsewhere: the city zoo "
+                    "welcomes two new otters this weekend.</p><p>Weather: rain all week.</p>"
+                    "</aside>"),
+        std::string("<aside><h3>Key points</h3><ul><li><a href=/v/1>Watch: all the goals from "
+                    "the derby</a></li><li><a href=/v/2>Watch: the mayor on the plan</a></li>"
+                    "</ul></aside>")}) {
+    auto a = extract("<div class='story'><p>" + std::string(kPara1) + "</p>" + box + "<p>" +
+                     kPara2 + "</p><p>" + kPara3 + "</p><p>" + kPara4 + "</p></div>");
+    EXPECT_TRUE(a.key_points.empty()) << box;
+    ASSERT_EQ(a.sections.size(), 1u) << box;
+    EXPECT_EQ(a.sections[0].paragraphs, text) << box;
+  }
+  auto rail = extract(
+      "<div class='rail'><h2>In brief</h2><ul><li>Weather: rain all week across the "
+      "city.</li><li>Traffic: the ring road is closed on Sunday.</li></ul></div><div "
+      "class='story-body'>" +
+      paras + "</div>");
+  EXPECT_TRUE(rail.key_points.empty());
+  auto split = extract(
+      "<aside><h3><span>Key</span> points</h3><ul><li>Three new bus "
+      "lines.</li><li>A tram to the airport.</li></ul></aside><div "
+      "class='story-body'>" +
+      paras + "</div>");
+  EXPECT_EQ(split.key_points,
+            (std::vector<std::string>{"Three new bus lines.", "A tram to the airport."}));
+  ASSERT_EQ(split.sections.size(), 1u);
+  EXPECT_EQ(split.sections[0].paragraphs, text);
 }
 
 }  // namespace

@@ -106,6 +106,11 @@ TEST(PageBuilder, UndeclaredUtf16IsToldByItsZeroBytes) {
   EXPECT_EQ(h1_of(b), "Hello \xC3\xA9t\xC3\xA9");
   auto latin = build_page(input("<html><body><h1>Caf\xE9 cr\xE8me</h1></body></html>", ""));
   EXPECT_EQ(h1_of(latin), "Caf\xC3\xA9 cr\xC3\xA8me");
+  // Without a Content-Type (a saved file, a server that sends none) it is still HTML.
+  EXPECT_EQ(skip_reason(input(utf16le(html), "")), "");
+  EXPECT_EQ(skip_reason(input(be, "")), "");
+  EXPECT_EQ(skip_reason(input("\xFF\xFE" + utf16le(html), "")), "");
+  EXPECT_NE(skip_reason(input(utf16le("just some words, no markup at all"), "")), "");
 }
 
 // One bad code unit is one replacement character; the text after it reads as before.
