@@ -231,6 +231,14 @@ bool is_plain_key_point_heading(const std::string& text) {
   return false;
 }
 
+// `text` without the bullet it starts with ("• First", "– First", "- First").
+std::string strip_bullet(const std::string& text) {
+  for (const char* b : {"\xE2\x80\x93 ", "\xE2\x80\x94 ", "\xE2\x80\xA2 ", "\xC2\xB7 ", "- ", "* ",
+                        "\xE2\x80\x93", "\xE2\x80\xA2"})
+    if (text.rfind(b, 0) == 0) return clean_text(std::string_view(text).substr(std::strlen(b)));
+  return text;
+}
+
 class Walker {
  public:
   // Whether class and id names that mark furniture ("sidebar", "related") remove a subtree;
@@ -281,9 +289,9 @@ class Walker {
   }
 
   // Whether the first text in `n` is a plain key-points heading ("Key points", not
-  // "Highlights") and a list follows it: the text of the block element holding the first
-  // words that are not white space (inline elements such as <span> or <strong> inside it
-  // included).
+  // "Highlights") and a list or bulleted paragraphs follow it: the text of the block element
+  // holding the first words that are not white space (inline elements such as <span> or <strong>
+  // inside it included).
   static bool opens_with_key_points(xmlNodePtr n) {
     xmlNodePtr k = n->children;
     while (k && k != n) {
@@ -296,8 +304,13 @@ class Walker {
         std::string text =
             clean_text(holder == n ? std::string(reinterpret_cast<const char*>(k->content))
                                    : Node(holder).raw_text());
-        return text.size() < 40 && is_plain_key_point_heading(text) &&
-               !Node(n).xpath(".//ul|.//ol").empty();
+        if (text.size() >= 40 || !is_plain_key_point_heading(text)) return false;
+        if (!Node(n).xpath(".//ul|.//ol").empty()) return true;
+        for (const Node& para : Node(n).xpath(".//p")) {
+          const std::string t = clean_text(para.raw_text());
+          if (!t.empty() && strip_bullet(t).size() != t.size()) return true;  // "• First"
+        }
+        return false;
       }
       if (k->type == XML_ELEMENT_NODE && k->children) {
         k = k->children;
@@ -332,7 +345,8 @@ class Walker {
           for (const xmlChar* p = k->content; *p; ++p)
             if (*p > ' ') ++c;
       } else if (k->type == XML_ELEMENT_NODE && !tag_is(k, "a") &&
-                 !(is_skipped_tag(name_of(k)) && !tag_is(k, "form")) &&
+                 !(is_skipped_tag(name_of(k)) &&
+                   !in_set(name_of(k), {"form", "header", "aside"})) &&
                  !never_article(class_id(k))) {  // comments do not make the article look small
         c += plain_chars(k);
       }
@@ -637,12 +651,6 @@ bool ends_sentence(const std::string& text) {
 }
 
 // "– text", "• text", "- text" -> "text"; `text` itself when it has no bullet.
-std::string strip_bullet(const std::string& text) {
-  for (const char* b : {"\xE2\x80\x93 ", "\xE2\x80\x94 ", "\xE2\x80\xA2 ", "\xC2\xB7 ", "- ", "* ",
-                        "\xE2\x80\x93", "\xE2\x80\xA2"})
-    if (text.rfind(b, 0) == 0) return clean_text(std::string_view(text).substr(std::strlen(b)));
-  return text;
-}
 
 }  // namespace
 
@@ -1146,7 +1154,7 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
 
   // "Key points" (as a heading or a short paragraph) at block i followed by a list, or by
   // paragraphs that start with a bullet character: adds the points and returns the index after
-  // them; i + 1 when block i starts none.
+  // them (after a list of links too, which is not added); i + 1 when block i starts none.
   auto key_points_at = [&](std::size_t i, std::vector<std::string>& points) {
     const Block& b = w.blocks[i];
     std::size_t j = i + 1;
@@ -1166,21 +1174,23 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
         found.push_back(rest);
       }
     }
-    // Points that are mostly links are a list of other pages ("Highlights: Watch …").
+    if (found.empty()) return i + 1;
+    // Points that are mostly links are a list of other pages ("Highlights: Watch …"): neither
+    // key points nor text, heading included.
     std::size_t chars = 0, link_chars = 0;
     for (std::size_t k = i + 1; k < j; ++k) {
       chars += w.blocks[k].chars;
       link_chars += w.blocks[k].link_chars;
     }
-    if (found.empty() || 2 * link_chars > chars) return i + 1;
-    points.insert(points.end(), found.begin(), found.end());
+    if (2 * link_chars <= chars) points.insert(points.end(), found.begin(), found.end());
     return j;
   };
-  // An <aside> is read only for its key points (Walker::opens_with_key_points); whatever else
-  // it holds is not the article's text.
+  // A box of key points in an <aside> is read only for its points (Walker::opens_with_key_points);
+  // whatever else it holds is not the article's text. Any other <aside> walked holds much of
+  // the page's text (some sites mark their content column so) and is read as any container.
   auto in_aside = [&](xmlNodePtr n) {
     for (xmlNodePtr a = n; a && a->type == XML_ELEMENT_NODE && a != body; a = a->parent)
-      if (tag_is(a, "aside")) return true;
+      if (tag_is(a, "aside") && Walker::opens_with_key_points(a)) return true;
     return false;
   };
 
@@ -1274,7 +1284,8 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
           (after || (heading != "highlights" && heading != "summary")))
         continue;
       std::vector<std::string> points;
-      if (key_points_at(i, points) == i + 1) continue;
+      key_points_at(i, points);
+      if (points.empty()) continue;
       out.key_points = std::move(points);
       break;
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <unordered_map>
 
 #include "extract/ContentExtractor.h"
@@ -67,39 +68,74 @@ bool describes_article(const std::string& description, const Article& a) {
   return false;
 }
 
-// A byline left above the text: one of the authors' names alone, or followed by a place ("in
-// London") or a role after a comma, bar or dash ("Jane Smith, Political Editor"), and nothing
-// that makes it a sentence ("Jane Smith said: …", "Jane Smith (pictured) won …").
+// Whether a place or role after a byline's name holds nothing a sentence or a quotation would:
+// no ! ? : ; or quotation marks, no full stop ending a sentence ("U.S. Correspondent" has
+// none), at most six words.
+bool plain_byline_part(std::string_view s) {
+  if (s.empty() || s.find_first_of("!?:;\"()") != std::string_view::npos) return false;
+  for (const char* mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99",
+                           "\xC2\xAB", "\xC2\xBB", "\xE2\x80\xA6"})  // quotes, ellipsis
+    if (s.find(mark) != std::string_view::npos) return false;
+  for (std::size_t i = s.find('.'); i != std::string_view::npos; i = s.find('.', i + 1)) {
+    const bool after_word = i > 0 && std::islower(static_cast<unsigned char>(s[i - 1]));
+    if (i + 1 == s.size() && after_word) return false;
+    if (i + 2 < s.size() && s[i + 1] == ' ' && std::islower(static_cast<unsigned char>(s[i + 2])))
+      return false;
+  }
+  return std::count(s.begin(), s.end(), ' ') < 6;
+}
+
+// The part of a byline line after an author's name: nothing; another author after "and", "&"
+// or a comma; an agency in parentheses ("(AP)"); a handle ("@jsmith"); a place ("in London",
+// "in Île-de-France", and another author after it); a role after a comma, bar, dash or middle
+// dot ("Political Editor", "5 min read").
+bool byline_tail(std::string_view rest, const std::vector<std::string>& authors, int depth) {
+  if (rest.empty()) return true;
+  if (depth > 8) return false;
+  const std::string l = util::to_lower(rest);
+  for (const char* joint : {" and ", " & ", ", "}) {
+    if (!l.starts_with(joint)) continue;
+    const std::size_t at = std::strlen(joint);
+    for (const std::string& other : authors) {
+      const std::string o = util::to_lower(other);
+      if (o.size() >= 4 && l.compare(at, o.size(), o) == 0 &&
+          byline_tail(rest.substr(at + o.size()), authors, depth + 1))
+        return true;
+    }
+  }
+  if (rest.starts_with(" (") && rest.back() == ')' && rest.size() <= 30 &&
+      rest.find_first_of("()", 2) == rest.size() - 1)
+    return true;
+  if (rest.starts_with(" @") && rest.find(' ', 1) == std::string_view::npos && rest.size() > 2)
+    return true;
+  if (rest.starts_with(" in ")) {
+    std::string_view place = rest.substr(4);
+    const auto lead = static_cast<unsigned char>(place.empty() ? 'x' : place.front());
+    if (!(std::isupper(lead) || lead >= 0x80)) return false;
+    // "in Washington and John Doe in London"
+    for (std::size_t j = place.find(" and "); j != std::string_view::npos;
+         j = place.find(" and ", j + 1))
+      if (plain_byline_part(place.substr(0, j)) && byline_tail(place.substr(j), authors, depth + 1))
+        return true;
+    return plain_byline_part(place) && std::count(place.begin(), place.end(), ' ') < 4;
+  }
+  for (const char* separator :
+       {", ", " | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " \xC2\xB7 "}) {
+    if (rest.starts_with(separator)) return plain_byline_part(rest.substr(std::strlen(separator)));
+  }
+  return false;
+}
+
+// A byline left above the text: one of the authors' names with nothing after it that makes it
+// a sentence ("Jane Smith said: …", "Jane Smith (pictured) won …", "Jane Smith writes …").
 bool is_byline_line(const std::string& p, const std::vector<std::string>& authors) {
   if (p.size() > 100 || p.find('\n') != std::string::npos) return false;
   const std::string l = util::to_lower(p);
   for (const std::string& name : authors) {
     const std::string n = util::to_lower(name);
-    if (n.size() < 4 || !l.starts_with(n)) continue;
-    std::string_view rest = std::string_view(p).substr(n.size());
-    if (rest.empty()) return true;
-    std::size_t words = 1;
-    if (rest.starts_with(" in ")) {
-      rest.remove_prefix(4);  // a place: capitalised words
-      for (std::size_t i = 0; i < rest.size(); ++i)
-        if (rest[i] == ' ') ++words;
-      if (rest.empty() || !std::isupper(static_cast<unsigned char>(rest.front())) || words > 4)
-        continue;
-    } else if (rest.starts_with(", ") || rest.starts_with(" | ") || rest.starts_with(" - ") ||
-               rest.starts_with(" \xE2\x80\x93 ")) {
-      rest.remove_prefix(rest.find(' ', 1) + 1);  // a role: a few words
-      for (std::size_t i = 0; i < rest.size(); ++i)
-        if (rest[i] == ' ') ++words;
-      if (rest.empty() || words > 6) continue;
-    } else {
-      continue;
-    }
-    // Nothing a sentence or a quotation would hold.
-    bool plain = rest.find_first_of(".!?:;\"()") == std::string_view::npos;
-    for (const char* mark : {"\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x80\x98", "\xE2\x80\x99",
-                             "\xC2\xAB", "\xC2\xBB", "\xE2\x80\xA6"})  // quotes, ellipsis
-      plain = plain && rest.find(mark) == std::string_view::npos;
-    if (plain) return true;
+    if (n.size() >= 4 && l.starts_with(n) &&
+        byline_tail(std::string_view(p).substr(n.size()), authors, 0))
+      return true;
   }
   return false;
 }

@@ -229,8 +229,13 @@ std::string host_of(const std::string& url) {
 // A --domain filter in the form hosts are stored in: lower case, IDNA ("bücher.example" finds
 // "xn--bcher-kva.example").
 std::string domain_key(const std::string& domain) {
+  // " .example.com. " is example.com.
+  std::string_view d = domain;
+  while (!d.empty() && (d.front() == ' ' || d.front() == '\t' || d.front() == '.'))
+    d.remove_prefix(1);
+  while (!d.empty() && (d.back() == ' ' || d.back() == '\t' || d.back() == '.')) d.remove_suffix(1);
   std::string why;
-  auto key = util::host_to_ascii(domain, &why);
+  auto key = util::host_to_ascii(d, &why);
   if (!key) throw std::invalid_argument("domain '" + domain + "': " + why);
   return *key;
 }

@@ -53,7 +53,11 @@ std::optional<std::string> host_to_ascii(std::string_view host, std::string* why
   }
   const bool ascii = std::all_of(host.begin(), host.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  if (ascii) return to_lower(host);
+  if (ascii) {
+    // "example.com." names example.com, as the URL parser reads it.
+    while (host.size() > 1 && host.back() == '.' && host.front() != '[') host.remove_suffix(1);
+    return to_lower(host);
+  }
   const Idn2& lib = idn2();
   if (!lib.lookup) {
     if (why) *why = "cannot convert an internationalised host name: " + lib.load_error;

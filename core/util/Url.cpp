@@ -84,6 +84,14 @@ std::optional<std::string> percent_decode(std::string_view in) {
   return out;
 }
 
+// The path and query of a request URL: dot segments resolved, unsafe bytes encoded.
+Url finish_request_url(Url u) {
+  u.path = encode_unsafe(remove_dot_segments(u.path));
+  if (u.path.empty() || u.path.front() != '/') u.path.insert(0, "/");
+  u.query = encode_unsafe(u.query);
+  return u;
+}
+
 }  // namespace
 
 std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
@@ -93,7 +101,11 @@ std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
     if (c != '\t' && c != '\r' && c != '\n') clean += c;
   auto u = parse_url(clean);
   if (!u) return std::nullopt;
-  // A percent-encoded host is read as the bytes it encodes, as browsers read it.
+  // An IP literal ("[::1]", "[fe80::1%25eth0]" with its zone) stays as written.
+  if (!u->host.empty() && u->host.front() == '[') return finish_request_url(std::move(*u));
+  // A percent-encoded host is read as the bytes it encodes, as browsers read it, and refused,
+  // as browsers refuse it, when they hold what no host name may (a decoded "/" or "@" would
+  // otherwise make it another URL).
   if (u->host.find('%') != std::string::npos) {
     auto decoded = percent_decode(u->host);
     if (!decoded) {
@@ -102,13 +114,15 @@ std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
     }
     u->host = to_lower(*decoded);
   }
+  if (auto bad = u->host.find_first_of("/:@?#[]\\%<>^|"); bad != std::string::npos) {
+    if (why)
+      *why = std::string("the host name holds '") + u->host[bad] + "', which no host name may";
+    return std::nullopt;
+  }
   auto host = host_to_ascii(u->host, why);
   if (!host) return std::nullopt;
   u->host = std::move(*host);
-  u->path = encode_unsafe(remove_dot_segments(u->path));
-  if (u->path.empty() || u->path.front() != '/') u->path.insert(0, "/");
-  u->query = encode_unsafe(u->query);
-  return u;
+  return finish_request_url(std::move(*u));
 }
 
 int Url::effective_port() const {

@@ -788,13 +788,19 @@ namespace {
 // paragraph; a sentence that starts with the author's name is.
 TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
   const std::string head =
-      "<html><head><meta name='author' content='Jane Smith'></head><body><article><p>";
-  for (const char* line : {"Jane Smith in London", "JANE SMITH, Political Editor", "Jane Smith",
-                           "Jane Smith | Z\xC3\xBCrich"}) {
+      "<html><head><meta name='author' content='Jane Smith'><meta name='author' content='John "
+      "Doe'></head><body><article><p>";
+  for (const char* line :
+       {"Jane Smith in London", "JANE SMITH, Political Editor", "Jane Smith",
+        "Jane Smith | Z\xC3\xBCrich", "Jane Smith (AP)", "Jane Smith \xE2\x80\x94 Political Editor",
+        "Jane Smith and John Doe", "Jane Smith & John Doe",
+        "Jane Smith in Washington and John Doe in London", "Jane Smith, U.S. Correspondent",
+        "Jane Smith @janesmith", "Jane Smith \xC2\xB7 5 min read",
+        "Jane Smith in \xC3\x8Ele-de-France"}) {
     std::string html = head + line + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
                        "</p></article></body></html>";
     auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
-    ASSERT_EQ(a.authors, (std::vector<std::string>{"Jane Smith"})) << line;
+    ASSERT_EQ(a.authors, (std::vector<std::string>{"Jane Smith", "John Doe"})) << line;
     ASSERT_EQ(a.sections.size(), 1u) << line;
     EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, kPara2, kPara3})) << line;
   }
@@ -802,7 +808,7 @@ TEST(GenericExtractor, BylineLineAboveTheTextIsNotAParagraph) {
            "Jane Smith has covered the council for ten years.",
            "Jane Smith said: \xE2\x80\x9CWe lost.\xE2\x80\x9D",
            "Jane Smith (pictured) won the prize", "Jane Smith writes from the front line",
-           "Jane Smith in the end voted against it"}) {
+           "Jane Smith in the end voted against it", "Jane Smith, who won, was pleased."}) {
     std::string html = head + sentence + "</p><p>" + kPara1 + "</p><p>" + kPara2 + "</p><p>" +
                        kPara3 + "</p></article></body></html>";
     auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
@@ -890,6 +896,52 @@ TEST(GenericExtractor, AsidesThatAreNotKeyPointsStayOut) {
             (std::vector<std::string>{"Three new bus lines.", "A tram to the airport."}));
   ASSERT_EQ(split.sections.size(), 1u);
   EXPECT_EQ(split.sections[0].paragraphs, text);
+}
+
+}  // namespace
+}  // namespace vellum::extract
+
+namespace vellum::extract {
+namespace {
+
+// An <aside> that holds the article itself is read like any container; a "Highlights" list of
+// links in the text takes its heading with it; a key-points aside of bulleted paragraphs
+// gives its points.
+TEST(GenericExtractor, AsideHoldingTheArticleAndListsOfLinks) {
+  const std::vector<std::string> text = {kPara1, kPara2, kPara3, kPara4};
+  const std::string paras = std::string("<p>") + kPara1 + "</p><p>" + kPara2 + "</p><p>" + kPara3 +
+                            "</p><p>" + kPara4 + "</p>";
+  auto extract = [](const std::string& body) {
+    return GenericExtractor().extract(
+        build_page_from_html("<html><body>" + body + "</body></html>", "https://x.example/a"));
+  };
+  auto column = extract(
+      "<div class=wrap><aside class=left><ul><li><a href=/a>A</a></li></ul></aside><aside "
+      "id=content><h1>Council approves transit plan</h1>" +
+      paras + "</aside></div>");
+  ASSERT_EQ(column.sections.size(), 1u);
+  EXPECT_EQ(column.sections[0].paragraphs, text);
+
+  auto links =
+      extract("<main><article><h1>Council approves transit plan</h1><div class=story><p>" +
+              std::string(kPara1) +
+              "</p><h3>Highlights</h3><ul><li><a href=/v/1>Watch: all the goals from "
+              "the derby</a></li><li><a href=/v/2>Watch: the mayor on the plan</a></li>"
+              "</ul><p>" +
+              kPara2 + "</p><p>" + kPara3 + "</p><p>" + kPara4 + "</p></div></article></main>");
+  EXPECT_TRUE(links.key_points.empty());
+  ASSERT_EQ(links.sections.size(), 1u);
+  EXPECT_EQ(links.sections[0].heading, "");
+  EXPECT_EQ(links.sections[0].paragraphs, text);
+
+  auto bullets = extract(
+      "<main><article><h1>Council approves transit plan</h1><aside><h3>Key "
+      "points</h3><p>\xE2\x80\xA2 "
+      "Three new bus lines.</p><p>\xE2\x80\xA2 A tram to the airport.</p></aside><div "
+      "class=story-body>" +
+      paras + "</div></article></main>");
+  EXPECT_EQ(bullets.key_points,
+            (std::vector<std::string>{"Three new bus lines.", "A tram to the airport."}));
 }
 
 }  // namespace

@@ -175,9 +175,11 @@ TEST_F(IndexSearchTest, DomainInAnyFormTheHostCanBeWritten) {
     ASSERT_EQ(rows.size(), 1u) << domain;
     EXPECT_EQ(rows[0].capture_id, "c1");
   }
-  ListFilter upper;
-  upper.domain = "NEWS.Example";
-  EXPECT_EQ(idx_->list(upper).size(), 1u);
+  for (const char* typed : {"NEWS.Example", " .news.example. ", "news.example."}) {
+    ListFilter f;
+    f.domain = typed;
+    EXPECT_EQ(idx_->list(f).size(), 1u) << typed;
+  }
   ListFilter bad;
   bad.domain =
       "\xcc\x81"

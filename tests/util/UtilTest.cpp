@@ -108,8 +108,19 @@ TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
     EXPECT_FALSE(parse_request_url(bad, &why)) << bad;
     EXPECT_FALSE(why.empty()) << bad;
   }
+  // A decoded host that would make another URL ("evil%40host" is "evil@host") is refused; an
+  // IP literal keeps its zone as written.
+  for (const char* other : {"http://evil%40127.0.0.1:8080/", "http://127.0.0.1%2Findex.html/",
+                            "http://127.0.0.1%3A8080/", "http://a%5Cb.example/"}) {
+    std::string why;
+    EXPECT_FALSE(parse_request_url(other, &why)) << other;
+    EXPECT_NE(why.find("which no host name may"), std::string::npos) << other << ": " << why;
+  }
+  EXPECT_EQ(str("http://[fe80::1%lo]:8080/a"), "http://[fe80::1%lo]:8080/a");
+  EXPECT_EQ(str("http://[fe80::1%25lo]/"), "http://[fe80::1%25lo]/");
+  EXPECT_EQ(str("http://[::1]/"), "http://[::1]/");
   std::string why;
-  EXPECT_EQ(host_to_ascii("Example.COM", &why), "example.com");
+  EXPECT_EQ(host_to_ascii("Example.COM.", &why), "example.com");
   EXPECT_TRUE(why.empty());
 }
 
