@@ -23,13 +23,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
@@ -43,8 +36,10 @@ std::string normalise(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      auto v = static_cast<unsigned char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+    if (c == '%' && i + 2 < s.size() && util::hex_value(s[i + 1]) >= 0 &&
+        util::hex_value(s[i + 2]) >= 0) {
+      auto v =
+          static_cast<unsigned char>(util::hex_value(s[i + 1]) * 16 + util::hex_value(s[i + 2]));
       if (unreserved(v)) {
         out += static_cast<char>(v);
       } else {

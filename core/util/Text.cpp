@@ -23,6 +23,13 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 bool printable_ascii(std::string_view s) {
   for (char c : s)
     if (c < 0x20 || c > 0x7e) return false;

@@ -13,6 +13,9 @@ std::string to_lower(std::string_view s);
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
 
+// The value of a hexadecimal digit (either case), -1 for any other character.
+int hex_value(char c);
+
 // Whether every byte of `s` is printable ASCII (space to '~'); true for an empty `s`.
 bool printable_ascii(std::string_view s);
 

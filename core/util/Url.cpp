@@ -65,20 +65,15 @@ std::string encode_unsafe(std::string_view in) {
 
 // "%XX" escapes decoded; nullopt when a '%' starts no escape.
 std::optional<std::string> percent_decode(std::string_view in) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
       out += in[i];
       continue;
     }
-    if (i + 2 >= in.size() || hex(in[i + 1]) < 0 || hex(in[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
+    if (i + 2 >= in.size() || hex_value(in[i + 1]) < 0 || hex_value(in[i + 2]) < 0)
+      return std::nullopt;
+    out += static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
     i += 2;
   }
   return out;

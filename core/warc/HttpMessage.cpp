@@ -295,15 +295,8 @@ Payload dechunk(std::string_view body) {
     if (size_text.empty() || size_text.size() > 15) return out;
     std::uint64_t size = 0;
     for (char c : size_text) {
-      int d;
-      if (c >= '0' && c <= '9')
-        d = c - '0';
-      else if (c >= 'a' && c <= 'f')
-        d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        d = c - 'A' + 10;
-      else
-        return out;
+      const int d = util::hex_value(c);
+      if (d < 0) return out;
       size = size * 16 + static_cast<std::uint64_t>(d);
     }
     if (size == 0) break;
