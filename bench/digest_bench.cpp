@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
     return seconds([&] {
       for (int r = 0; r < kRounds; ++r)
         for (const auto& p : pages) {
-          std::uint32_t st[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+          std::uint32_t st[5];
+          std::memcpy(st, vellum::util::sha1::kInitialState, sizeof st);
           f(st, reinterpret_cast<const unsigned char*>(p.data()), p.size() / 64);
           sink += st[0];
         }

@@ -16,9 +16,7 @@ struct Sha1::Impl {
   sha1::BlockFunction compress = sha1::blocks();
 
   void reset() {
-    static constexpr std::uint32_t kInitial[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
-                                                  0xC3D2E1F0};
-    std::memcpy(state, kInitial, sizeof state);
+    std::memcpy(state, sha1::kInitialState, sizeof state);
     buffered = 0;
     length = 0;
   }

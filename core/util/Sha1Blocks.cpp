@@ -26,10 +26,6 @@ inline std::uint32_t load_be32(const unsigned char* p) {
          std::uint32_t{p[3]};
 }
 
-}  // namespace
-
-namespace {
-
 // One round t of 80, with the message schedule kept as 16 words in a ring (w[t % 16] holds
 // W[t] once round t has computed it). Unrolled by the template so that the round function and
 // constant are fixed and the five variables rotate by name, not by moves.

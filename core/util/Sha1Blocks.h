@@ -10,6 +10,10 @@ namespace vellum::util::sha1 {
 using BlockFunction = void (*)(std::uint32_t state[5], const unsigned char* data,
                                std::size_t blocks);
 
+// The state before the first block (FIPS 180-4, 5.3.1).
+inline constexpr std::uint32_t kInitialState[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476,
+                                                   0xC3D2E1F0};
+
 // Plain C++, for every processor.
 void blocks_portable(std::uint32_t state[5], const unsigned char* data, std::size_t blocks);
 
