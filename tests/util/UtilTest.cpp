@@ -35,27 +35,33 @@ TEST(Url, ParsesAndRejects) {
   EXPECT_EQ(source_domain("WWW.TheNextWeb.com"), "thenextweb.com");
 }
 
+namespace {
+
+// The URL as parse_request_url gives it, "(refused)" when it refuses the text.
+std::string request_text(std::string_view text) {
+  auto u = parse_request_url(text);
+  return u ? u->str() : std::string("(refused)");
+}
+
+}  // namespace
+
 // The URL requested and recorded is the one a browser would send for what was typed.
 TEST(Url, RequestUrlIsWhatABrowserSends) {
-  auto str = [](std::string_view text) {
-    auto u = parse_request_url(text);
-    return u ? u->str() : std::string("(refused)");
-  };
-  EXPECT_EQ(str("HTTP://Example.COM:80/a/./b/../c?x=1#f"), "http://example.com/a/c?x=1");
-  EXPECT_EQ(str("http://example.com/../../x"), "http://example.com/x");
-  EXPECT_EQ(str("http://example.com/a/.."), "http://example.com/");
-  EXPECT_EQ(str("http://example.com"), "http://example.com/");
-  EXPECT_EQ(str("http://example.com/b/c d"), "http://example.com/b/c%20d");
-  EXPECT_EQ(str("http://example.com/\xc3\xa9t\xc3\xa9?q=\xc3\xbc&r=<a>"),
+  EXPECT_EQ(request_text("HTTP://Example.COM:80/a/./b/../c?x=1#f"), "http://example.com/a/c?x=1");
+  EXPECT_EQ(request_text("http://example.com/../../x"), "http://example.com/x");
+  EXPECT_EQ(request_text("http://example.com/a/.."), "http://example.com/");
+  EXPECT_EQ(request_text("http://example.com"), "http://example.com/");
+  EXPECT_EQ(request_text("http://example.com/b/c d"), "http://example.com/b/c%20d");
+  EXPECT_EQ(request_text("http://example.com/\xc3\xa9t\xc3\xa9?q=\xc3\xbc&r=<a>"),
             "http://example.com/%C3%A9t%C3%A9?q=%C3%BC&r=%3Ca%3E");
-  EXPECT_EQ(str("http://example.com/already%20encoded%2F?a=%41"),
+  EXPECT_EQ(request_text("http://example.com/already%20encoded%2F?a=%41"),
             "http://example.com/already%20encoded%2F?a=%41");
-  EXPECT_EQ(str("http://exa\tmple.com/pa\r\nth"), "http://example.com/path");
-  EXPECT_EQ(str("https://example.com:8443/x?"), "https://example.com:8443/x?");
-  EXPECT_EQ(str("http:///nohost"), "(refused)");
+  EXPECT_EQ(request_text("http://exa\tmple.com/pa\r\nth"), "http://example.com/path");
+  EXPECT_EQ(request_text("https://example.com:8443/x?"), "https://example.com:8443/x?");
+  EXPECT_EQ(request_text("http:///nohost"), "(refused)");
   // Reading it again changes nothing, and a lookup by the typed URL finds what was requested.
-  const std::string once = str("http://example.com/a/../b c");
-  EXPECT_EQ(str(once), once);
+  const std::string once = request_text("http://example.com/a/../b c");
+  EXPECT_EQ(request_text(once), once);
   EXPECT_EQ(surt("http://example.com/a/../b c"), surt(once));
   EXPECT_EQ(surt("http://example.com/\xc3\xa9"), surt("http://example.com/%C3%A9"));
 }
@@ -63,18 +69,15 @@ TEST(Url, RequestUrlIsWhatABrowserSends) {
 // A host that is not ASCII is requested, recorded and looked up in the form libcurl sends and DNS
 // knows (IDNA2008, UTS #46 mapping), so that a capture of "Bücher.example" names one host.
 TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
-  auto str = [](std::string_view text) {
-    auto u = parse_request_url(text);
-    return u ? u->str() : std::string("(refused)");
-  };
-  EXPECT_EQ(str("http://B\xc3\xbc"
-                "cher.example/x"),
+  EXPECT_EQ(request_text("http://B\xc3\xbc"
+                         "cher.example/x"),
             "http://xn--bcher-kva.example/x");
-  EXPECT_EQ(str("https://\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88:8443/"),
-            "https://xn--r8jz45g.xn--zckzah:8443/");
-  EXPECT_EQ(str("http://XN--BCHER-KVA.example/"), "http://xn--bcher-kva.example/");
+  EXPECT_EQ(
+      request_text("https://\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88:8443/"),
+      "https://xn--r8jz45g.xn--zckzah:8443/");
+  EXPECT_EQ(request_text("http://XN--BCHER-KVA.example/"), "http://xn--bcher-kva.example/");
   // Non-transitional processing, as libcurl does it: "ß" stays a letter of its own.
-  EXPECT_EQ(str("http://fa\xc3\x9f.example/"), "http://xn--fa-hia.example/");
+  EXPECT_EQ(request_text("http://fa\xc3\x9f.example/"), "http://xn--fa-hia.example/");
   EXPECT_EQ(surt("http://www.b\xc3\xbc"
                  "cher.example/A"),
             surt("http://xn--bcher-kva.example/A"));
@@ -84,11 +87,11 @@ TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
 
   // A full stop of another script ends the name as "." does; a percent-encoded host is read as
   // the bytes it encodes.
-  EXPECT_EQ(str("http://b\xc3\xbc"
-                "cher.example\xe3\x80\x82/x"),
+  EXPECT_EQ(request_text("http://b\xc3\xbc"
+                         "cher.example\xe3\x80\x82/x"),
             "http://xn--bcher-kva.example/x");
-  EXPECT_EQ(str("http://b%C3%BCcher.example/"), "http://xn--bcher-kva.example/");
-  EXPECT_EQ(str("http://Ex%41mple.com/"), "http://example.com/");
+  EXPECT_EQ(request_text("http://b%C3%BCcher.example/"), "http://xn--bcher-kva.example/");
+  EXPECT_EQ(request_text("http://Ex%41mple.com/"), "http://example.com/");
 
   // Not a host name: invalid UTF-8, or a character no host name may hold.
   for (const char* bad : {"http://b\xff"
@@ -116,9 +119,9 @@ TEST(Url, InternationalHostsAreRequestedInTheirAsciiForm) {
     EXPECT_FALSE(parse_request_url(other, &why)) << other;
     EXPECT_NE(why.find("which no host name may"), std::string::npos) << other << ": " << why;
   }
-  EXPECT_EQ(str("http://[fe80::1%lo]:8080/a"), "http://[fe80::1%lo]:8080/a");
-  EXPECT_EQ(str("http://[fe80::1%25lo]/"), "http://[fe80::1%25lo]/");
-  EXPECT_EQ(str("http://[::1]/"), "http://[::1]/");
+  EXPECT_EQ(request_text("http://[fe80::1%lo]:8080/a"), "http://[fe80::1%lo]:8080/a");
+  EXPECT_EQ(request_text("http://[fe80::1%25lo]/"), "http://[fe80::1%25lo]/");
+  EXPECT_EQ(request_text("http://[::1]/"), "http://[::1]/");
   std::string why;
   EXPECT_EQ(host_to_ascii("Example.COM.", &why), "example.com");
   EXPECT_TRUE(why.empty());
