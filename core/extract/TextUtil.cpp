@@ -80,11 +80,16 @@ std::string clean_text(std::string_view s) {
   return out;
 }
 
-std::string clean_lines(std::string_view s) {
+namespace {
+
+// Each line of `s` (split at '\n') through `clean`, the lines it leaves empty dropped, joined by
+// '\n'.
+template <typename Clean>
+std::string join_clean_lines(std::string_view s, Clean clean) {
   std::string out;
   while (true) {
     const auto nl = s.find('\n');
-    std::string line = clean_text(s.substr(0, nl));
+    std::string line = clean(s.substr(0, nl));
     if (!line.empty()) {
       if (!out.empty()) out += '\n';
       out += line;
@@ -95,31 +100,29 @@ std::string clean_lines(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
+std::string clean_lines(std::string_view s) {
+  return join_clean_lines(s, [](std::string_view line) { return clean_text(line); });
+}
+
 std::string clean_pre_lines(std::string_view s) {
-  std::string out;
-  while (true) {
-    const auto nl = s.find('\n');
-    const std::string_view raw = s.substr(0, nl);
-    if (!clean_text(raw).empty()) {
-      std::string line = printable(raw);
-      // Trailing white space, the no-break space (U+00A0) and byte order mark included.
-      while (true) {
-        if (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
-          line.pop_back();
-        else if (line.ends_with("\xC2\xA0"))
-          line.resize(line.size() - 2);
-        else if (line.ends_with("\xEF\xBB\xBF"))
-          line.resize(line.size() - 3);
-        else
-          break;
-      }
-      if (!out.empty()) out += '\n';
-      out += line;
+  return join_clean_lines(s, [](std::string_view raw) {
+    if (clean_text(raw).empty()) return std::string();
+    std::string line = printable(raw);
+    // Trailing white space, the no-break space (U+00A0) and byte order mark included.
+    while (true) {
+      if (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\r'))
+        line.pop_back();
+      else if (line.ends_with("\xC2\xA0"))
+        line.resize(line.size() - 2);
+      else if (line.ends_with("\xEF\xBB\xBF"))
+        line.resize(line.size() - 3);
+      else
+        break;
     }
-    if (nl == std::string_view::npos) break;
-    s.remove_prefix(nl + 1);
-  }
-  return out;
+    return line;
+  });
 }
 
 std::string trim_ascii(std::string_view s) {
