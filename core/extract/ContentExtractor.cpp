@@ -204,10 +204,13 @@ std::vector<std::string> split_at_blank_lines(const std::string& raw) {
   return out;
 }
 
-const char* const kKeyPointHeadings[] = {
-    "key points", "key takeaways", "takeaways", "highlights",      "summary",
-    "key facts",  "at a glance",   "in brief",  "the big picture", "what you need to know",
-    "tl;dr"};
+// Headings that name an article's key points and nothing else.
+const char* const kPlainKeyPointHeadings[] = {"key points", "key takeaways",         "takeaways",
+                                              "key facts",  "what you need to know", "at a glance",
+                                              "tl;dr"};
+// Headings a site also puts over lists of its own.
+const char* const kOtherKeyPointHeadings[] = {"highlights", "summary", "in brief",
+                                              "the big picture"};
 
 std::string key_point_heading_form(const std::string& text) {
   std::string l = util::to_lower(text);
@@ -215,23 +218,20 @@ std::string key_point_heading_form(const std::string& text) {
   return l;
 }
 
-bool is_key_point_heading(const std::string& text) {
-  const std::string l = key_point_heading_form(text);
-  for (const char* k : kKeyPointHeadings)
-    if (l == k) return true;
-  return false;
-}
-
-// The headings that name an article's key points and nothing else.
 bool is_plain_key_point_heading(const std::string& text) {
   const std::string l = key_point_heading_form(text);
-  for (const char* k : {"key points", "key takeaways", "takeaways", "key facts", "at a glance",
-                        "what you need to know", "tl;dr"})
-    if (l == k) return true;
-  return false;
+  return std::find(std::begin(kPlainKeyPointHeadings), std::end(kPlainKeyPointHeadings), l) !=
+         std::end(kPlainKeyPointHeadings);
 }
 
-// `text` without the bullet it starts with ("• First", "– First", "- First").
+bool is_key_point_heading(const std::string& text) {
+  const std::string l = key_point_heading_form(text);
+  return is_plain_key_point_heading(text) ||
+         std::find(std::begin(kOtherKeyPointHeadings), std::end(kOtherKeyPointHeadings), l) !=
+             std::end(kOtherKeyPointHeadings);
+}
+
+// "– text", "• text", "- text" -> "text"; `text` itself when it has no bullet.
 std::string strip_bullet(const std::string& text) {
   for (const char* b : {"\xE2\x80\x93 ", "\xE2\x80\x94 ", "\xE2\x80\xA2 ", "\xC2\xB7 ", "- ", "* ",
                         "\xE2\x80\x93", "\xE2\x80\xA2"})
@@ -250,6 +250,7 @@ class Walker {
 
   std::vector<Block> blocks;
   std::unordered_map<xmlNodePtr, Stats> stats;
+  std::unordered_set<xmlNodePtr> key_point_boxes;  // the <aside>s read for their key points
   std::vector<xmlNodePtr> figures;
 
   // Class/id score used both for removal and as a candidate bonus.
@@ -268,6 +269,7 @@ class Walker {
       // furniture.
       const bool key_points_box = std::strcmp(t, "aside") == 0 && opens_with_key_points(n);
       if (!key_points_box) return std::strcmp(t, "aside") != 0 || !holds_much_text(n);
+      key_point_boxes.insert(n);
     }
     if (hidden(n)) return true;
     if (in_set(t, {"body", "html", "main"})) return false;
@@ -341,9 +343,7 @@ class Walker {
     std::size_t c = 0;
     for (xmlNodePtr k = n->children; k; k = k->next) {
       if (k->type == XML_TEXT_NODE) {
-        if (k->content)
-          for (const xmlChar* p = k->content; *p; ++p)
-            if (*p > ' ') ++c;
+        if (k->content) c += plain_chars_of(reinterpret_cast<const char*>(k->content));
       } else if (k->type == XML_ELEMENT_NODE && !tag_is(k, "a") &&
                  !(is_skipped_tag(name_of(k)) &&
                    !in_set(name_of(k), {"form", "header", "aside"})) &&
@@ -649,8 +649,6 @@ bool ends_sentence(const std::string& text) {
       util::to_lower(text.substr(text.size() - std::min<std::size_t>(4, text.size())));
   return tail != "a.m." && tail != "p.m.";
 }
-
-// "– text", "• text", "- text" -> "text"; `text` itself when it has no bullet.
 
 }  // namespace
 
@@ -1185,14 +1183,24 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     if (2 * link_chars <= chars) points.insert(points.end(), found.begin(), found.end());
     return j;
   };
-  // A box of key points in an <aside> is read only for its points (Walker::opens_with_key_points);
-  // whatever else it holds is not the article's text. Any other <aside> walked holds much of
-  // the page's text (some sites mark their content column so) and is read as any container.
-  auto in_aside = [&](xmlNodePtr n) {
+  // A box of key points in an <aside> is read only for its points; whatever else it holds is
+  // not the article's text. Any other <aside> walked holds much of the page's text (some sites
+  // mark their content column so) and is read as any container.
+  auto in_key_point_box = [&](xmlNodePtr n) {
+    if (w.key_point_boxes.empty()) return false;
     for (xmlNodePtr a = n; a && a->type == XML_ELEMENT_NODE && a != body; a = a->parent)
-      if (tag_is(a, "aside") && Walker::opens_with_key_points(a)) return true;
+      if (w.key_point_boxes.count(a)) return true;
     return false;
   };
+
+  // Which blocks lie in the content, and where it starts and ends.
+  std::vector<char> inside(w.blocks.size(), 0);
+  std::size_t first_inside = w.blocks.size(), last_inside = 0;
+  for (std::size_t i = 0; i < w.blocks.size(); ++i)
+    if ((inside[i] = in_region(w.blocks[i].node))) {
+      first_inside = std::min(first_inside, i);
+      last_inside = i;
+    }
 
   // Paragraphs in document order.
   std::string title_l = util::to_lower(clean_text(title));
@@ -1201,13 +1209,13 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
   bool seen_para = false;
   for (std::size_t i = 0; i < w.blocks.size(); ++i) {
     const Block& b = w.blocks[i];
-    if (!in_region(b.node)) continue;
+    if (!inside[i]) continue;
     double ld = b.chars ? static_cast<double>(b.link_chars) / static_cast<double>(b.chars) : 0;
     if (std::size_t j = key_points_at(i, out.key_points); j > i + 1) {
       i = j - 1;
       continue;
     }
-    if (in_aside(b.node)) continue;
+    if (in_key_point_box(b.node)) continue;
     if (b.kind == Kind::Heading) {
       if (b.level == 1 || util::to_lower(b.text) == title_l) continue;
       if (ld > 0.5 || b.chars > 200) continue;
@@ -1265,20 +1273,17 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
   // a "Highlights" list after an article is as often the site's). A list ahead of the
   // headline is the page's, not the article's; "In brief" beside it is often the site's news.
   if (out.key_points.empty() && scope) {
-    std::size_t first = w.blocks.size(), last_block = 0, headline = w.blocks.size();
-    for (std::size_t i = 0; i < w.blocks.size(); ++i)
-      if (in_region(w.blocks[i].node)) {
-        first = std::min(first, i);
-        last_block = i;
-      }
+    const std::size_t first = first_inside, last_block = last_inside;
+    std::size_t headline = w.blocks.size();
     for (std::size_t i = 0; i < first && first < w.blocks.size(); ++i)
       if (w.blocks[i].kind == Kind::Heading && w.blocks[i].level == 1 &&
           contains(scope, w.blocks[i].node))
         headline = i;
+    // Blocks before the first in the content or after the last are outside it.
     for (std::size_t i = 0; i < w.blocks.size() && first < w.blocks.size(); ++i) {
       const Block& b = w.blocks[i];
       const bool before = headline < i && i < first, after = last_block < i && i <= last_block + 3;
-      if ((!before && !after) || in_region(b.node) || !contains(scope, b.node)) continue;
+      if ((!before && !after) || !contains(scope, b.node)) continue;
       const std::string heading = key_point_heading_form(b.text);
       if (!is_plain_key_point_heading(b.text) &&
           (after || (heading != "highlights" && heading != "summary")))
