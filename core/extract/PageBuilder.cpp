@@ -97,6 +97,22 @@ std::string utf16_by_zero_bytes(std::string_view b) {
   return {};
 }
 
+// ISO-2022-JP without a label, told by its escape sequences into JIS X 0208 (ESC $ B, ESC $ @):
+// the encoding is 7-bit, so it would otherwise pass for UTF-8 with the escapes and the JIS
+// bytes shown as text. Any byte of 128 or more rules it out.
+bool iso2022jp_by_escapes(std::string_view b) {
+  const std::string_view head = b.substr(0, kSniffBytes);
+  bool escape = false;
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    const auto c = static_cast<unsigned char>(head[i]);
+    if (c >= 0x80) return false;
+    if (c == 0x1B && i + 2 < head.size() && head[i + 1] == '$' &&
+        (head[i + 2] == 'B' || head[i + 2] == '@'))
+      escape = true;
+  }
+  return escape;
+}
+
 // Charset declared by <meta charset> or <meta http-equiv content="...charset=..."> near the top.
 std::string meta_charset(std::string_view b) {
   std::string head = util::to_lower(b.substr(0, kSniffBytes));
@@ -555,9 +571,10 @@ std::string decode_charset(std::string_view bytes, const std::string& header_cha
     // A page declaring UTF-16 in a tag cannot have been read as ASCII: ignore it.
     if (cs.rfind("utf-16", 0) == 0) cs.clear();
   }
-  // Undeclared: UTF-16 when its zero bytes show it; else UTF-8, unless the bytes are plainly not
-  // (browsers then take windows-1252).
+  // Undeclared: UTF-16 when its zero bytes show it, ISO-2022-JP when its escapes do; else UTF-8,
+  // unless the bytes are plainly not (browsers then take windows-1252).
   if (cs.empty()) cs = utf16_by_zero_bytes(bytes);
+  if (cs.empty() && iso2022jp_by_escapes(bytes)) cs = "iso-2022-jp";
   if (cs.empty()) cs = undeclared_legacy_8bit(bytes) ? "windows-1252" : "utf-8";
   if (bom == cs) bytes.remove_prefix(bom_len);
   return to_utf8(bytes, cs);

@@ -113,6 +113,23 @@ TEST(PageBuilder, UndeclaredUtf16IsToldByItsZeroBytes) {
   EXPECT_NE(skip_reason(input(utf16le("just some words, no markup at all"), "")), "");
 }
 
+// ISO-2022-JP with no label is told by its escapes into JIS X 0208; a page that only mentions
+// an escape byte among UTF-8 text stays UTF-8.
+TEST(PageBuilder, UndeclaredIso2022JpIsToldByItsEscapes) {
+  // "日本" in JIS X 0208 between ESC $ B and ESC ( B.
+  const std::string jis = "<html><body><h1>\x1B$BF|K\\\x1B(B news</h1></body></html>";
+  EXPECT_EQ(h1_of(build_page(input(jis, "text/html"))), "\xE6\x97\xA5\xE6\x9C\xAC news");
+  EXPECT_EQ(h1_of(build_page_from_html(jis, "https://x.example/")),
+            "\xE6\x97\xA5\xE6\x9C\xAC news");
+  EXPECT_EQ(skip_reason(input(jis, "")), "");
+  // A label decides: declared UTF-8 keeps the bytes as they are (the escape is dropped as a
+  // control character or kept, never read as JIS).
+  EXPECT_EQ(h1_of(build_page(input(jis, "text/html; charset=utf-8"))).find("\xE6\x97\xA5"),
+            std::string::npos);
+  const std::string utf8 = "<html><body><h1>Caf\xC3\xA9 \x1B$B</h1></body></html>";
+  EXPECT_EQ(h1_of(build_page(input(utf8, "text/html"))).substr(0, 5), "Caf\xC3\xA9");
+}
+
 // One bad code unit is one replacement character; the text after it reads as before.
 TEST(PageBuilder, ALoneSurrogateInUtf16SpoilsOneCharacter) {
   std::string body = "\xFF\xFE" + utf16le("<html><body><h1>A") + std::string("\x00\xD8", 2) +
