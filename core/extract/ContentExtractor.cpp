@@ -265,8 +265,7 @@ class Walker {
       // ASP.NET pages wrap everything in one <form>; some sites put the article in <header>.
       if (in_set(t, {"form", "header"})) return !holds_much_text(n);
       // An <aside> of key points (a plain "Key points" heading over a list) belongs to the
-      // article, unless hidden or named as furniture like any other element; other asides are
-      // furniture.
+      // article, unless hidden; other asides are furniture.
       const bool key_points_box = std::strcmp(t, "aside") == 0 && opens_with_key_points(n);
       if (!key_points_box) return std::strcmp(t, "aside") != 0 || !holds_much_text(n);
       key_point_boxes.insert(n);
@@ -285,6 +284,8 @@ class Walker {
     for (const char* w : kNegative)
       if (!neg && ci.find(w) != std::string::npos) neg = true;
     if (!neg) return false;
+    // A box of key points is the article's, whatever its class ("sidebar", "widget").
+    if (key_point_boxes.contains(n) || opens_with_key_points(n)) return false;
     for (const char* w : kPositive)
       if (ci.find(w) != std::string::npos) return !holds_much_text(n, 4);
     return !holds_much_text(n, 2);

@@ -715,7 +715,8 @@ namespace {
 
 // A key-points box beside the text rather than inside its container — between the headline and
 // the body, or after the body — is still the article's; a "Highlights" list in the page's
-// sidebar, before the headline, is not.
+// sidebar, before the headline, is not. A class naming the box as furniture ("sidebar") does
+// not change that.
 TEST(GenericExtractor, KeyPointsBoxBesideTheBody) {
   const std::string body = std::string("<div class=\"story-body\"><p>") + kPara1 + "</p><p>" +
                            kPara2 + "</p><p>" + kPara3 + "</p></div>";
@@ -724,8 +725,11 @@ TEST(GenericExtractor, KeyPointsBoxBesideTheBody) {
       "airport.</li></ul>";
   const std::vector<std::string> points = {"The plan adds three bus lines.",
                                            "The tram reaches the airport."};
+  // Named like page furniture ("sidebar", "widget") it is still the article's.
   for (const std::string& box : {"<aside>" + points_html + "</aside>",
-                                 "<div class=\"summary-box\">" + points_html + "</div>"})
+                                 "<div class=\"summary-box\">" + points_html + "</div>",
+                                 "<aside class=\"sidebar\">" + points_html + "</aside>",
+                                 "<div class=\"widget keypoints\">" + points_html + "</div>"})
     for (bool before : {true, false}) {
       std::string html = "<html><body><main><article><h1>Council approves transit plan</h1>" +
                          (before ? box + body : body + box) + "</article></main></body></html>";
