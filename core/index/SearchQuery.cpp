@@ -180,8 +180,14 @@ class Checker {
       return;
     }
     if (t->kind == Kind::kOpen) {
+      // Nesting is bounded: each level is a frame on this stack (and on SQLite's).
+      if (++depth_ > kMaxNesting)
+        fail("found more than " + std::to_string(kMaxNesting) + " parentheses open at character " +
+             std::to_string(t->at) + ", expected at most " + std::to_string(kMaxNesting) +
+             " inside each other");
       ++pos_;
       parse_or();
+      --depth_;
       const QueryToken* close = peek();
       if (!close || close->kind != Kind::kClose)
         fail("found " + (close ? describe(*close) : std::string("the end of the query")) +
@@ -196,6 +202,8 @@ class Checker {
     fail("found " + describe(*t) + " after " + describe(*before) + ", expected " + kOperand);
   }
 
+  static constexpr int kMaxNesting = 100;
+  int depth_ = 0;
   std::string_view query_;
   const std::vector<QueryToken>& tokens_;
   std::size_t pos_ = 0;

@@ -373,6 +373,12 @@ TEST(SearchQueryTest, ErrorsSayWhatWasFoundAndExpected) {
   EXPECT_EQ(message("(apples OR pears"),
             "search query '(apples OR pears': found the end of the query, expected ')' to close "
             "the '(' at character 1");
+  // Deep nesting is refused, not a crash; a hundred levels are still a query.
+  EXPECT_NE(message(std::string(5000, '(') + "page" + std::string(5000, ')'))
+                .find("': found more than 100 parentheses open at character 101, expected at "
+                      "most 100 inside each other"),
+            std::string::npos);
+  EXPECT_NO_THROW(parse_search_query(std::string(100, '(') + "page" + std::string(100, ')')));
   EXPECT_EQ(message("apples)"),
             "search query 'apples)': found ')' at character 7 with no '(' before it");
   EXPECT_EQ(message("()"),
