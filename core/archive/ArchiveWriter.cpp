@@ -138,7 +138,8 @@ struct ArchiveWriter::Pending {
 std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std::string& name,
                               std::uint64_t from, std::uint64_t* captures,
                               const std::function<void(std::uint64_t)>& progress,
-                              std::uint64_t until, std::vector<std::string>* damage) {
+                              std::uint64_t until, std::vector<std::string>* damage,
+                              std::optional<std::uint64_t>* torn_tail) {
   // Records before `from` are not indexed here, and those past `until` may be being written.
   warc::WarcReader reader(path, from, until);
   // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
@@ -153,8 +154,15 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     } catch (const warc::WarcFormatError& err) {
       if (!damage || err.offset() >= until) throw;
       // One damaged record does not hide the whole ones after it.
+      if (reader.resynchronise()) {
+        damage->push_back(err.what());
+        continue;
+      }
+      if (torn_tail) {
+        *torn_tail = err.offset();
+        return end;
+      }
       damage->push_back(err.what());
-      if (reader.resynchronise()) continue;
       // Nothing whole after the damage: the file has been read to its end.
       std::error_code ec;
       std::uint64_t size = fs::file_size(path, ec);
@@ -848,11 +856,18 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
       auto on_record = [&](std::uint64_t offset) {
         if (progress) progress(before + offset, total);
       };
+      // A file still open was left by a process that stopped (a writer holds the lock while it
+      // writes): a bad record at its end, with nothing whole after it, is the last write torn,
+      // which the next writer cuts. Its end stays at the last whole record for that writer.
+      std::optional<std::uint64_t> torn;
       try {
         // A damaged record is reported, never silently dropped, and the whole records after
         // it are indexed.
         end = index_warc_file(*idx, e.path, e.name, 0, &report.captures, on_record, UINT64_MAX,
-                              &report.problems);
+                              &report.problems, e.open ? &torn : nullptr);
+        if (torn && log)
+          log(e.name + ": a torn last write from offset " + std::to_string(*torn) +
+              " (the process writing it stopped); the next capture cuts it");
       } catch (const warc::WarcFormatError& err) {
         report.problems.push_back(err.what());  // the file's start cannot be read
         end = err.offset();

@@ -202,12 +202,16 @@ void write_article_sidecar(const ArchiveDir& dir, nlohmann::json article_json,
 // `progress` is called with the offset past each record read; records starting at or past
 // `until` are left alone. A bad record throws warc::WarcFormatError, unless `damage` is given:
 // then its error is added there and indexing goes on with the next whole record after it
-// (WarcReader::resynchronise); with none, the file counts as read to its end.
+// (WarcReader::resynchronise); with none, the file counts as read to its end, unless
+// `torn_tail` is given: then a bad record with no whole one after it is a tail torn by a
+// process that stopped mid-write (its offset is stored there, nothing is added to `damage`),
+// and the offset returned is the end of the last whole record, where a writer cuts the file.
 std::uint64_t index_warc_file(index::Index& idx, const std::filesystem::path& path,
                               const std::string& name, std::uint64_t from,
                               std::uint64_t* captures = nullptr,
                               const std::function<void(std::uint64_t end)>& progress = {},
                               std::uint64_t until = UINT64_MAX,
-                              std::vector<std::string>* damage = nullptr);
+                              std::vector<std::string>* damage = nullptr,
+                              std::optional<std::uint64_t>* torn_tail = nullptr);
 
 }  // namespace vellum::archive

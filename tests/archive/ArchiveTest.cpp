@@ -376,6 +376,36 @@ void damage(const fs::path& file, std::uint64_t offset, std::uint64_t length) {
 
 }  // namespace
 
+// `vellum reindex` run before any writer, on a file a killed writer left open with its last
+// write torn, reports no damage and keeps the file's end at its last whole record, so that the
+// next writer still cuts the torn tail and the archive verifies.
+TEST(Archive, ReindexBeforeRecoveryLeavesATornTailToBeCut) {
+  test::TempDir tmp("arch");
+  const fs::path file = left_open(tmp.path(), 6);
+  const auto size = fs::file_size(file);
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::app);
+    out.write("\x28\xb5\x2f\xfd\x64\x00\x01", 7);
+  }
+  std::vector<std::string> said;
+  auto report = archive::reindex(tmp.path(), [&](const std::string& m) { said.push_back(m); });
+  EXPECT_TRUE(report.problems.empty()) << report.problems.front();
+  EXPECT_EQ(report.captures, 6u);
+  ASSERT_FALSE(said.empty());
+  EXPECT_NE(said.back().find("a torn last write from offset " + std::to_string(size)),
+            std::string::npos)
+      << said.back();
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    EXPECT_EQ(w->recovery().bytes_cut, 7u);
+  }
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
+              "page " + std::to_string(i));
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
 // A record damaged inside a file left open is not a torn tail: recovery must not cut there,
 // which would destroy the captures after it, all reported done. The file is closed with every
 // byte, every capture outside the damaged record still restores, and verify names the damage.
