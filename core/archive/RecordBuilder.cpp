@@ -49,11 +49,12 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
 
   auto head = warc::parse_http_head(hop.response_head);
   std::string payload_digest;
-  if (head) payload_digest = warc::payload_digest(hop.response_body, *head);
+  bool whole_payload = false;  // chunked framing complete: the digest is of the whole entity
+  if (head) payload_digest = warc::payload_digest(hop.response_body, *head, &whole_payload);
 
   // Revisit when the payload is the one already stored for this URL.
   std::string refers_to;
-  if (previous && head && !hop.truncated && !previous->truncated &&
+  if (previous && head && whole_payload && !hop.truncated && !previous->truncated &&
       previous->payload_digest == payload_digest) {
     refers_to = previous->record_type == "revisit" ? previous->refers_to : previous->record_id;
   }

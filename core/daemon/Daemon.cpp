@@ -93,9 +93,9 @@ std::optional<std::string> decoded_body(const fetch::Exchange& hop, std::uint64_
   }
   std::string payload =
       warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
-  const std::string* ce = head->header("Content-Encoding");
-  if (!ce || ce->empty()) return payload;
-  return warc::decode_content(payload, *ce, cap, &error);
+  const std::string ce = head->combined("Content-Encoding");
+  if (ce.empty()) return payload;
+  return warc::decode_content(payload, ce, cap, &error);
 }
 
 std::string header_of(const fetch::Exchange& hop, std::string_view name) {

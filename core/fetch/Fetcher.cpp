@@ -9,6 +9,8 @@
 // descriptor object is released exactly when curl closes its fd and never closes it itself.
 #include "fetch/Fetcher.h"
 
+#include "warc/HttpMessage.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -424,10 +426,6 @@ struct Fetcher::Impl {
     hop->ex.http_version = version_name(version);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    hop->ex.status = static_cast<int>(status);
-    std::string redirect;
-    str = nullptr;
-    if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &str) == CURLE_OK && str) redirect = str;
     curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &info.os_errno);
     curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &info.content_length);
 
@@ -438,6 +436,20 @@ struct Fetcher::Impl {
       ok = false;
       error = "connection closed before the end of the response head";
     }
+    // The record says what the head says: the status and the redirect are read from it, not
+    // from libcurl, which reads some heads its own way (a status line in lower case).
+    std::string location;
+    if (ok) {
+      auto head = warc::parse_http_head(hop->ex.response_head);
+      if (head) {
+        status = head->status;
+        error = check_framing(*head, hop->ex);
+        ok = error.empty();
+        if (is_redirect(head->status))
+          if (const std::string* l = head->header("Location")) location = *l;
+      }
+    }
+    hop->ex.status = static_cast<int>(status);
 
     curl_multi_remove_handle(multi, e);
     curl_easy_cleanup(e);
@@ -451,15 +463,25 @@ struct Fetcher::Impl {
       finish(job, error, kind);
       return;
     }
-    if (status >= 300 && status < 400) hop->ex.location = redirect;
-    std::string next = hop->ex.location;
+    // The Location resolved against this hop's URL as a browser resolves it, in the form it is
+    // requested in (a space in the query is %20).
+    std::string next = location.empty() ? std::string() : util::resolve_url(hop->ex.url, location);
+    if (auto request = util::parse_request_url(next)) next = request->str();
+    hop->ex.location = next;
     job->result.hops.push_back(std::move(hop->ex));
-    if (next.empty()) {
+    if (location.empty()) {
       finish(job, "");
       return;
     }
-    if (!is_http_url(next)) {
-      finish(job, "redirect to a non-http(s) URL: " + next, FetchResult::Failure::kPermanent);
+    if (next.empty()) {
+      const std::string shown = util::one_line(location);
+      const auto colon = location.find(':'), delim = location.find_first_of("/?#\\");
+      const bool other_scheme =
+          colon != std::string::npos && colon > 0 && colon < delim && !is_http_url(location);
+      finish(job,
+             other_scheme ? "redirect to a non-http(s) URL: " + shown
+                          : "redirect to a malformed URL: Location '" + shown + "'",
+             FetchResult::Failure::kPermanent);
       return;
     }
     std::string key = normalised(next);
@@ -479,6 +501,43 @@ struct Fetcher::Impl {
       return;
     }
     start_hop(job, next);
+  }
+
+  // Statuses a browser follows a Location of (Fetch, "redirect status"): not 300 or 304.
+  static bool is_redirect(int status) {
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+  }
+
+  // What a response's framing breaks that libcurl lets through, as one line (empty when
+  // nothing): Content-Length fields that disagree, which RFC 9112 (6.3) makes an unrecoverable
+  // error, as libcurl silently takes the last. Bytes after the end of a chunked body are not
+  // the response's (libcurl hands them on when it does not decode the chunks): they are cut.
+  static std::string check_framing(const warc::HttpHead& head, Exchange& ex) {
+    std::string first;
+    for (const auto& [name, value] : head.headers) {
+      if (!util::iequals(name, "Content-Length")) continue;
+      std::size_t pos = 0;
+      while (pos <= value.size()) {
+        std::size_t comma = value.find(',', pos);
+        if (comma == std::string::npos) comma = value.size();
+        std::string_view item = std::string_view(value).substr(pos, comma - pos);
+        pos = comma + 1;
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+          item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (item.empty()) continue;
+        if (first.empty())
+          first = item;
+        else if (item != first)
+          return "conflicting Content-Length fields: " + first + " and " + std::string(item) +
+                 " (a response must give one length)";
+      }
+    }
+    if (!ex.truncated && warc::is_chunked(head))
+      if (auto length = warc::chunked_length(ex.response_body);
+          length && *length < ex.response_body.size())
+        ex.response_body.resize(*length);
+    return {};
   }
 
   // Whether the address filter turned down every address the hop tried (and none was opened).
@@ -759,7 +818,8 @@ struct Fetcher::Impl {
     const std::size_t len = size * n;
     try {
       std::string_view line(data, len);
-      bool status_line = line.substr(0, 5) == "HTTP/";
+      // As libcurl tells a status line: "HTTP/" in any case.
+      bool status_line = line.size() >= 5 && util::iequals(line.substr(0, 5), "HTTP/");
       if (status_line && (hop->head_done || hop->ex.response_head.empty())) {
         hop->ex.response_head.clear();  // a new response (after 1xx): start over
         hop->head_done = false;

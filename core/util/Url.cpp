@@ -252,7 +252,14 @@ std::string surt(std::string_view url) {
 }
 
 std::string resolve_url(const std::string& base, const std::string& ref_text) {
-  std::string_view ref = ref_text;
+  // For http(s), a browser reads a backslash before the query as a slash (WHATWG URL, "special"
+  // schemes): "/\host/x" names another host, as it does in a browser.
+  std::string slashed = ref_text;
+  for (char& c : slashed) {
+    if (c == '?' || c == '#') break;
+    if (c == '\\') c = '/';
+  }
+  std::string_view ref = slashed;
   while (!ref.empty() && std::isspace(static_cast<unsigned char>(ref.front())))
     ref.remove_prefix(1);
   while (!ref.empty() && std::isspace(static_cast<unsigned char>(ref.back()))) ref.remove_suffix(1);

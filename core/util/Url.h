@@ -46,7 +46,8 @@ std::string surt(std::string_view url);
 namespace vellum::util {
 
 // Resolves `ref` (absolute or relative, as in a Location header) against `base`; empty when
-// the result is not a valid URL.
+// the result is not a valid http(s) URL. A backslash before the query counts as a slash, as
+// browsers read http(s) URLs.
 std::string resolve_url(const std::string& base, const std::string& ref);
 
 }  // namespace vellum::util

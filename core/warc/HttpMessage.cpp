@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <limits>
 #include <memory>
 
 namespace vellum::warc {
@@ -195,6 +196,16 @@ const std::string* HttpHead::header(std::string_view name) const {
   return nullptr;
 }
 
+std::string HttpHead::combined(std::string_view name) const {
+  std::string out;
+  for (const auto& [n, v] : headers) {
+    if (!iequals(n, name) || v.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out += v;
+  }
+  return out;
+}
+
 std::string HttpHead::media_type() const {
   const std::string* ct = header("Content-Type");
   if (!ct) return {};
@@ -283,43 +294,58 @@ std::optional<HttpHead> parse_http_head(std::string_view block) {
   return head;
 }
 
-Payload dechunk(std::string_view body) {
-  Payload out;
-  out.complete = false;
+namespace {
+
+// Walks chunked framing (see chunked_length), handing each chunk's data to `data`; a chunk cut
+// short is handed over as far as it goes. Returns the message's length, or nullopt.
+template <typename Sink>
+std::optional<std::size_t> walk_chunks(std::string_view body, Sink&& data) {
+  constexpr std::size_t kMaxDigits = 16;
   std::size_t pos = 0;
-  std::string_view line;
   for (;;) {
-    if (!next_line(body, pos, line)) return out;
-    // chunk-size [ BWS ; chunk-ext ]
-    std::string_view size_text = trim(line.substr(0, line.find(';')));
-    if (size_text.empty() || size_text.size() > 15) return out;
+    const std::size_t lf = body.find('\n', pos);
+    if (lf == std::string_view::npos) return std::nullopt;
+    std::size_t at = pos;
+    while (at < lf && (body[at] == ' ' || body[at] == '\t')) ++at;  // lenient with other tools
     std::uint64_t size = 0;
-    for (char c : size_text) {
-      const int d = util::hex_value(c);
-      if (d < 0) return out;
-      size = size * 16 + static_cast<std::uint64_t>(d);
+    std::size_t digits = 0;
+    for (; at < lf && util::hex_value(body[at]) >= 0; ++at, ++digits) {
+      if (digits == kMaxDigits) return std::nullopt;
+      size = size * 16 + static_cast<std::uint64_t>(util::hex_value(body[at]));
     }
+    if (digits == 0 || size > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return std::nullopt;
+    pos = lf + 1;
     if (size == 0) break;
     if (size > body.size() - pos) {
-      out.bytes.append(body.substr(pos));  // truncated inside a chunk
-      return out;
+      data(body.substr(pos));  // cut inside a chunk
+      return std::nullopt;
     }
-    out.bytes.append(body.substr(pos, size));
+    data(body.substr(pos, size));
     pos += size;
-    // The chunk's data ends with CRLF (or a bare LF).
-    if (body.substr(pos, 2) == "\r\n")
-      pos += 2;
-    else if (body.substr(pos, 1) == "\n")
-      pos += 1;
-    else
-      return out;
+    while (pos < body.size() && body[pos] == '\r') ++pos;
+    if (pos == body.size() || body[pos] != '\n') return std::nullopt;
+    ++pos;
   }
-  // Trailer fields, then the blank line that ends the message.
+  // Trailer fields, then the empty line that ends the message.
   for (;;) {
-    if (!next_line(body, pos, line)) return out;
-    if (line.empty()) break;
+    const std::size_t lf = body.find('\n', pos);
+    if (lf == std::string_view::npos) return std::nullopt;
+    const std::string_view line = body.substr(pos, lf - pos);
+    pos = lf + 1;
+    if (line.empty() || line == "\r") return pos;
   }
-  out.complete = true;
+}
+
+}  // namespace
+
+std::optional<std::size_t> chunked_length(std::string_view body) {
+  return walk_chunks(body, [](std::string_view) {});
+}
+
+Payload dechunk(std::string_view body) {
+  Payload out;
+  out.complete = walk_chunks(body, [&](std::string_view d) { out.bytes.append(d); }).has_value();
   return out;
 }
 
@@ -340,9 +366,13 @@ Payload http_payload(std::string_view block, const HttpHead& head) {
   return Payload{std::string(body), true};
 }
 
-std::string payload_digest(std::string_view body, const HttpHead& head) {
-  if (is_chunked(head)) return util::warc_sha1(dechunk(body).bytes);
-  return util::warc_sha1(body);
+std::string payload_digest(std::string_view body, const HttpHead& head, bool* complete) {
+  if (complete) *complete = true;
+  if (!is_chunked(head)) return util::warc_sha1(body);
+  util::Sha1 sha;
+  const bool whole = walk_chunks(body, [&](std::string_view d) { sha.update(d); }).has_value();
+  if (complete) *complete = whole;
+  return util::warc_sha1(sha.finish());
 }
 
 std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead& head,

@@ -20,6 +20,9 @@ struct HttpHead {
   std::size_t head_length = 0;  // bytes up to and including the blank line
 
   const std::string* header(std::string_view name) const;  // case-insensitive, first match
+  // Every field line of that name joined by ", ", as one list (RFC 9110, 5.3): "gzip, br" for
+  // two Content-Encoding lines. Empty when there is none.
+  std::string combined(std::string_view name) const;
   // Content-Type's media type, lower case, without parameters ("text/html").
   std::string media_type() const;
   // Content-Type's charset parameter, lower case; empty when absent.
@@ -35,6 +38,13 @@ struct Payload {
   bool complete = true;  // false when the chunked framing ended early (truncated capture)
 };
 
+// The length of the chunked message at the start of `body`, through the blank line after its
+// trailer fields; nullopt when it ends early or breaks the framing. Chunked framing is read as
+// libcurl reads it: a chunk size of up to 16 hexadecimal digits (leading zeros included),
+// anything after them on the line ignored (chunk extensions), the chunk's data followed by a
+// line feed after any carriage returns, and trailer lines up to an empty one.
+std::optional<std::size_t> chunked_length(std::string_view body);
+
 // The entity body of a response block: everything after the head, with chunked transfer coding
 // removed when Transfer-Encoding says chunked. Malformed chunking keeps what decoded cleanly
 // and sets complete = false.
@@ -44,8 +54,9 @@ Payload http_payload(std::string_view block, const HttpHead& head);
 bool is_chunked(const HttpHead& head);
 
 // WARC-Payload-Digest ("sha1:...") of a response body (the bytes after the head), without
-// copying it unless chunked coding has to be removed first.
-std::string payload_digest(std::string_view body, const HttpHead& head);
+// copying it. `complete`, when given, is set to false when chunked framing ends early (the
+// digest is then of the part that decoded).
+std::string payload_digest(std::string_view body, const HttpHead& head, bool* complete = nullptr);
 
 // Whether a declared WARC-Payload-Digest (see util::warc_digest_matches) is that of a response
 // body (the bytes after the head): of the entity with chunked transfer coding removed, as Vellum

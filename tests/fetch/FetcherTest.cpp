@@ -652,3 +652,87 @@ TEST(Fetcher, RequestHeadersStayOnTheirOriginAndCookiesComeFromTheFile) {
 
 }  // namespace
 }  // namespace vellum::fetch
+
+namespace vellum::fetch {
+namespace {
+
+using test::Reply;
+using test::TestHttpServer;
+
+// Chunk sizes of up to 16 digits (leading zeros), as libcurl reads them, and nothing after the
+// chunked message's end: the bytes that follow on the connection are not the response.
+TEST(Fetcher, ChunkedMessageEndsWhereItsFramingSays) {
+  TestHttpServer server;
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string framed = "000000000000000B\r\nhello world\r\n0\r\n\r\n";
+  server.on("/zeros", Reply::raw(head + framed));
+  server.on("/excess", Reply::raw(head + framed + "HTTP/1.1 200 OK\r\n\r\nSMUGGLED"));
+  for (const char* path : {"/zeros", "/excess"}) {
+    auto r = fetch_one(server.url(path));
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->ok()) << r->error;
+    EXPECT_EQ(r->hops[0].response_body, framed) << path;
+  }
+}
+
+// A status line in another case after an interim response starts the head again, and the
+// status recorded is the head's.
+TEST(Fetcher, FinalHeadInLowerCaseAfterInterimResponse) {
+  TestHttpServer server;
+  const std::string final_head = "http/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n";
+  server.on("/lc", Reply::raw("HTTP/1.1 100 Continue\r\n\r\n" + final_head + "no"));
+  auto r = fetch_one(server.url("/lc"));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->ok()) << r->error;
+  EXPECT_EQ(r->hops[0].response_head, final_head);
+  EXPECT_EQ(r->hops[0].status, 404);
+}
+
+// Content-Length fields that disagree are an error (RFC 9112, 6.3), not a shorter body.
+TEST(Fetcher, ConflictingContentLengthsAreAnError) {
+  TestHttpServer server;
+  server.on("/cl", Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 11\r\nContent-Length: 5\r\n\r\n"
+                              "hello world"));
+  server.on("/same", Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello"));
+  auto r = fetch_one(server.url("/cl"));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok());
+  EXPECT_EQ(r->error,
+            "conflicting Content-Length fields: 11 and 5 (a response must give one length)");
+  auto same = fetch_one(server.url("/same"));
+  ASSERT_TRUE(same);
+  EXPECT_TRUE(same->ok()) << same->error;
+}
+
+// A Location is resolved as a browser resolves it: a space in the query is %20 (not '+'), a
+// backslash in the path is a slash, and a 304 is no redirect.
+TEST(Fetcher, LocationResolvedAsABrowserDoes) {
+  TestHttpServer server;
+  server.on("/space", Reply::raw("HTTP/1.1 302 Found\r\nLocation: /to?a b\r\nContent-Length: "
+                                 "0\r\n\r\n"));
+  server.on("/to?a%20b", Reply::ok("spaced"));
+  server.on("/slash",
+            Reply::raw("HTTP/1.1 302 Found\r\nLocation: \\\\127.0.0.1:" +
+                       std::to_string(server.port()) + "\\to2\r\nContent-Length: 0\r\n\r\n"));
+  server.on("/to2", Reply::ok("slashed"));
+  server.on("/nm", Reply::raw("HTTP/1.1 304 Not Modified\r\nLocation: /to2\r\n\r\n"));
+  auto r = fetch_one(server.url("/space"));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->ok()) << r->error;
+  ASSERT_EQ(r->hops.size(), 2u);
+  EXPECT_EQ(r->hops[0].location, server.url("/to?a%20b"));
+  EXPECT_EQ(r->hops[1].response_body, "spaced");
+  auto b = fetch_one(server.url("/slash"));
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(b->ok()) << b->error;
+  ASSERT_EQ(b->hops.size(), 2u);
+  EXPECT_EQ(b->hops[1].url, server.url("/to2"));
+  auto nm = fetch_one(server.url("/nm"));
+  ASSERT_TRUE(nm);
+  ASSERT_TRUE(nm->ok()) << nm->error;
+  EXPECT_EQ(nm->hops.size(), 1u);
+  EXPECT_TRUE(nm->hops[0].location.empty());
+}
+
+}  // namespace
+}  // namespace vellum::fetch

@@ -144,3 +144,36 @@ TEST(Chunked, HttpPayloadRemovesChunkingOnlyWhenItIsTheLastCoding) {
 
 }  // namespace
 }  // namespace vellum::warc
+
+namespace vellum::warc {
+namespace {
+
+// Chunked framing is read as libcurl reads it, and a digest says whether it covered the whole
+// entity: a body whose framing ends early is never taken for an unchanged page.
+TEST(HttpMessage, ChunkedFramingAsLibcurlReadsIt) {
+  const std::string msg =
+      "000000000000000B;ext=1\r\nhello world\r\r\n5 junk\r\n!!!!!\r\n0\r\nX: y\r\n\r\n";
+  EXPECT_EQ(chunked_length(msg + "after"), msg.size());
+  Payload p = dechunk(msg);
+  EXPECT_TRUE(p.complete);
+  EXPECT_EQ(p.bytes, "hello world!!!!!");
+  EXPECT_FALSE(chunked_length("00000000000000000B\r\nhello world\r\n0\r\n\r\n"));  // 18 digits
+  auto head = parse_http_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  ASSERT_TRUE(head);
+  bool whole = false;
+  EXPECT_EQ(payload_digest(msg, *head, &whole), util::warc_sha1("hello world!!!!!"));
+  EXPECT_TRUE(whole);
+  payload_digest(msg.substr(0, 20), *head, &whole);
+  EXPECT_FALSE(whole);
+}
+
+TEST(HttpMessage, RepeatedFieldLinesCombine) {
+  auto head = parse_http_head(
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nX: 1\r\ncontent-encoding: br\r\n\r\n");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->combined("Content-Encoding"), "gzip, br");
+  EXPECT_EQ(head->combined("Missing"), "");
+}
+
+}  // namespace
+}  // namespace vellum::warc
