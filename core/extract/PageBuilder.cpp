@@ -30,17 +30,6 @@ std::string header_value(const PageInput& in, std::string_view name) {
   return {};
 }
 
-// The content codings of every Content-Encoding line, in order, as one list ("gzip, br").
-std::string content_codings(const PageInput& in) {
-  std::string out;
-  for (const auto& [k, v] : in.headers) {
-    if (!util::iequals(k, "Content-Encoding") || v.empty()) continue;
-    if (!out.empty()) out += ", ";
-    out += v;
-  }
-  return out;
-}
-
 std::string trim(std::string_view s) {
   std::size_t a = 0, b = s.size();
   while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n')) ++a;
@@ -620,7 +609,7 @@ std::string skip_reason(const PageInput& in) {
   if (type.empty()) {
     std::string_view body = in.body;
     std::string decoded;
-    std::string coding = content_codings(in);
+    std::string coding = warc::combined_field(in.headers, "Content-Encoding");
     if (!coding.empty() && !in.body.empty()) {
       std::string err;
       bool partial = false;
@@ -655,7 +644,7 @@ Page decode_page(const PageInput& in) {
   page.final_url = in.final_url.empty() ? in.url : in.final_url;
   page.status = in.status;
   page.headers = in.headers;
-  std::string coding = trim(content_codings(in));
+  std::string coding = trim(warc::combined_field(in.headers, "Content-Encoding"));
   std::string decoded;
   std::string_view body = in.body;
   if (!coding.empty() && !util::iequals(coding, "identity") && !in.body.empty()) {

@@ -513,26 +513,11 @@ struct Fetcher::Impl {
   // error, as libcurl silently takes the last. Bytes after the end of a chunked body are not
   // the response's (libcurl hands them on when it does not decode the chunks): they are cut.
   static std::string check_framing(const warc::HttpHead& head, Exchange& ex) {
-    std::string first;
-    for (const auto& [name, value] : head.headers) {
-      if (!util::iequals(name, "Content-Length")) continue;
-      std::size_t pos = 0;
-      while (pos <= value.size()) {
-        std::size_t comma = value.find(',', pos);
-        if (comma == std::string::npos) comma = value.size();
-        std::string_view item = std::string_view(value).substr(pos, comma - pos);
-        pos = comma + 1;
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-          item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-        if (item.empty()) continue;
-        if (first.empty())
-          first = item;
-        else if (item != first)
-          return "conflicting Content-Length fields: " + first + " and " + std::string(item) +
-                 " (a response must give one length)";
-      }
-    }
+    const std::vector<std::string> lengths = warc::split_list(head.combined("Content-Length"));
+    for (const std::string& length : lengths)
+      if (length != lengths.front())
+        return "conflicting Content-Length fields: " + lengths.front() + " and " + length +
+               " (a response must give one length)";
     if (!ex.truncated && warc::is_chunked(head))
       if (auto length = warc::chunked_length(ex.response_body);
           length && *length < ex.response_body.size())

@@ -56,20 +56,6 @@ bool next_line(std::string_view text, std::size_t& pos, std::string_view& line) 
   return true;
 }
 
-// Splits a comma-separated header value into trimmed, lower-case, non-empty items.
-std::vector<std::string> split_list(std::string_view value) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= value.size()) {
-    std::size_t comma = value.find(',', pos);
-    if (comma == std::string_view::npos) comma = value.size();
-    std::string_view item = trim(value.substr(pos, comma - pos));
-    if (!item.empty()) out.push_back(to_lower(item));
-    pos = comma + 1;
-  }
-  return out;
-}
-
 // Appends `n` decoded bytes to `out` unless that passes `max_output`.
 bool append_capped(std::string& out, const char* data, std::size_t n, std::uint64_t max_output,
                    std::string* error) {
@@ -196,7 +182,21 @@ const std::string* HttpHead::header(std::string_view name) const {
   return nullptr;
 }
 
-std::string HttpHead::combined(std::string_view name) const {
+std::vector<std::string> split_list(std::string_view value) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    std::size_t comma = value.find(',', pos);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view item = trim(value.substr(pos, comma - pos));
+    if (!item.empty()) out.push_back(to_lower(item));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::string combined_field(const std::vector<std::pair<std::string, std::string>>& headers,
+                           std::string_view name) {
   std::string out;
   for (const auto& [n, v] : headers) {
     if (!iequals(n, name) || v.empty()) continue;
@@ -204,6 +204,10 @@ std::string HttpHead::combined(std::string_view name) const {
     out += v;
   }
   return out;
+}
+
+std::string HttpHead::combined(std::string_view name) const {
+  return combined_field(headers, name);
 }
 
 std::string HttpHead::media_type() const {
@@ -350,13 +354,7 @@ Payload dechunk(std::string_view body) {
 }
 
 bool is_chunked(const HttpHead& head) {
-  std::string codings;
-  for (const auto& [n, v] : head.headers) {
-    if (!iequals(n, "Transfer-Encoding")) continue;
-    if (!codings.empty()) codings += ',';
-    codings += v;
-  }
-  std::vector<std::string> list = split_list(codings);
+  std::vector<std::string> list = split_list(head.combined("Transfer-Encoding"));
   return !list.empty() && list.back() == "chunked";
 }
 

@@ -29,6 +29,14 @@ struct HttpHead {
   std::string charset() const;
 };
 
+// Every field line named `name` (case-insensitive) joined by ", ", as one list (RFC 9110, 5.3);
+// empty when there is none. HttpHead::combined, for any list of fields (a page's headers).
+std::string combined_field(const std::vector<std::pair<std::string, std::string>>& headers,
+                           std::string_view name);
+
+// Splits a comma-separated field value into trimmed, lower-case, non-empty items.
+std::vector<std::string> split_list(std::string_view value);
+
 // Parses the head of an HTTP message block (status or request line and header lines, ending at
 // CRLF CRLF or LF LF). nullopt when `block` does not start with a well-formed head.
 std::optional<HttpHead> parse_http_head(std::string_view block);
