@@ -1,5 +1,8 @@
 #include "archive/Verifier.h"
 
+#include <algorithm>
+#include <memory>
+#include <system_error>
 #include <unordered_map>
 
 #include "util/Digest.h"
@@ -40,6 +43,46 @@ void check_record(const warc::WarcRecord& rec, const std::string& where,
 
 }  // namespace
 
+namespace {
+
+// The index as it stood at one moment, read in one transaction before any file is scanned: a
+// writer may run meanwhile, and every row read this way names a record already in a file.
+struct IndexSnapshot {
+  std::vector<index::CaptureRow> rows;
+  std::unordered_map<std::string, index::ArticleRow> articles;  // by capture id
+};
+
+IndexSnapshot read_snapshot(index::Index& idx) {
+  IndexSnapshot s;
+  idx.begin_read();
+  try {
+    s.rows = idx.list({});
+    for (const auto& row : s.rows)
+      if (auto a = idx.article(row.capture_id)) s.articles.emplace(row.capture_id, std::move(*a));
+    idx.commit();
+  } catch (...) {
+    idx.rollback();
+    throw;
+  }
+  return s;
+}
+
+// Where a listed file is now: one being written when it was listed may have been closed since,
+// which renames it. nullopt when it is at neither name.
+std::optional<std::filesystem::path> locate(const ArchiveDir& dir, const ArchiveDir::Entry& e,
+                                            std::uint64_t& size) {
+  std::error_code ec;
+  size = std::filesystem::file_size(e.path, ec);
+  if (!ec) return e.path;
+  if (!e.open) return std::nullopt;
+  const auto closed = dir.warc_dir() / e.name;
+  size = std::filesystem::file_size(closed, ec);
+  if (!ec) return closed;
+  return std::nullopt;
+}
+
+}  // namespace
+
 VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progress) {
   VerifyReport report;
   // The index file itself first: SQLite reads around a damaged page until a query needs it.
@@ -47,23 +90,44 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     report.problems.push_back("index: " + d +
                               "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
                               "files");
+  const IndexSnapshot snapshot = read_snapshot(reader.index());
   auto entries = reader.dir().warc_files();
   std::uint64_t total = 0, done = 0;
-  for (const auto& e : entries) total += std::filesystem::file_size(e.path);
+  for (const auto& e : entries) {
+    std::uint64_t size = 0;
+    if (locate(reader.dir(), e, size)) total += size;
+  }
   std::unordered_map<std::string, Seen> seen;
   std::unordered_map<std::string, Seen> articles;  // metadata records, by record id
 
   for (const auto& e : entries) {
     ++report.files;
-    std::uint64_t size = std::filesystem::file_size(e.path);
     // A file being written may end in a record still on its way: check up to what is indexed.
-    std::uint64_t limit = size;
+    // That is read now, after the snapshot, so that it covers every row the snapshot holds.
+    std::uint64_t limit = UINT64_MAX;
     if (e.open) {
       auto known = reader.index().file(e.name);
       limit = known ? known->indexed_to : 0;
     }
+    std::uint64_t size = 0;
+    const auto path = locate(reader.dir(), e, size);
+    if (!path) {
+      report.problems.push_back(e.path.filename().string() +
+                                ": was listed in warc/ but is gone; nothing of it was checked");
+      continue;
+    }
+    limit = std::min(limit, size);
     try {
-      warc::WarcReader r(e.path);
+      std::unique_ptr<warc::WarcReader> reader_ptr;
+      try {
+        reader_ptr = std::make_unique<warc::WarcReader>(*path);
+      } catch (const std::system_error&) {
+        // Closed and renamed between the look and the open.
+        const auto again = locate(reader.dir(), e, size);
+        if (!again || *again == *path) throw;
+        reader_ptr = std::make_unique<warc::WarcReader>(*again);
+      }
+      warc::WarcReader& r = *reader_ptr;
       while (true) {
         std::optional<warc::WarcRecord> rec;
         try {
@@ -107,9 +171,8 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
   }
 
   // Index <-> WARC.
-  auto rows = reader.index().list({});
   std::unordered_map<std::string, bool> indexed;
-  for (const auto& row : rows) {
+  for (const auto& row : snapshot.rows) {
     ++report.captures;
     indexed[row.record_id] = true;
     auto it = seen.find(row.record_id);
@@ -131,23 +194,32 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
       report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
                                 ", which is in no WARC file");
     // The article record the index names for it (what `restore --format text` reads).
-    if (auto art = reader.index().article(row.capture_id)) {
-      auto a = articles.find(art->record_id);
+    if (auto art_it = snapshot.articles.find(row.capture_id); art_it != snapshot.articles.end()) {
+      const index::ArticleRow& art = art_it->second;
+      auto a = articles.find(art.record_id);
       if (a == articles.end())
         report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
-                                  art->file + ": offset " + std::to_string(art->offset) +
+                                  art.file + ": offset " + std::to_string(art.offset) +
                                   ", but no such record is in the WARC files");
-      else if (a->second.file != art->file || a->second.offset != art->offset)
+      else if (a->second.file != art.file || a->second.offset != art.offset)
         report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
                                   a->second.file + ": offset " + std::to_string(a->second.offset) +
-                                  ", the index says " + art->file + ": offset " +
-                                  std::to_string(art->offset));
+                                  ", the index says " + art.file + ": offset " +
+                                  std::to_string(art.offset));
     }
   }
-  for (const auto& [id, s] : seen)
-    if (!indexed.count(id))
-      report.problems.push_back(s.file + ": offset " + std::to_string(s.offset) + ": " + s.type +
-                                " record " + id + " is not in the index; run `vellum reindex`");
+  // A record the snapshot lacks may have been stored by a writer since it was read: the index as
+  // it is now decides.
+  for (const auto& [id, s] : seen) {
+    if (indexed.count(id)) continue;
+    if (auto now = reader.index().by_record_id(id);
+        now && now->file == s.file && now->offset == s.offset) {
+      ++report.captures;
+      continue;
+    }
+    report.problems.push_back(s.file + ": offset " + std::to_string(s.offset) + ": " + s.type +
+                              " record " + id + " is not in the index; run `vellum reindex`");
+  }
   return report;
 }
 

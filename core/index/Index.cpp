@@ -420,6 +420,9 @@ void Index::fail(const std::string& what) {
 void Index::begin() {
   exec("BEGIN IMMEDIATE");
 }
+void Index::begin_read() {
+  exec("BEGIN DEFERRED");
+}
 void Index::commit() {
   exec("COMMIT");
 }

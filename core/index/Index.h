@@ -112,6 +112,9 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   void begin();
+  // A read transaction: every query until commit() sees the index as the first one found it,
+  // whatever writers commit meanwhile.
+  void begin_read();
   void commit();
   void rollback();
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "archive/ArchiveReader.h"
@@ -277,6 +278,45 @@ TEST(Archive, RotatesAndEveryFileStartsWithWarcinfo) {
                 std::string(600 + i, char('a' + i)));
     EXPECT_TRUE(archive::verify_archive(reader).ok());
   }
+}
+
+// `vellum verify` beside a running writer: captures stored, and files closed and renamed, while
+// it reads are neither "missing" from the WARC files nor "not in the index", and a file renamed
+// under it is read at its new name.
+TEST(Archive, VerifyBesideAWriterThatStoresAndRotates) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.rotate_bytes = 3000;
+  auto w = archive::ArchiveWriter::open(o);
+  std::mt19937 random(7);
+  auto noise = [&] {  // a body zstd cannot shrink, so that files fill up
+    std::string b(900, ' ');
+    for (char& c : b) c = static_cast<char>('a' + random() % 26);
+    return b;
+  };
+  archive::ArchiveReader reader(tmp.path());
+  unsigned stored = 0;
+  auto store = [&](const std::string& path) {
+    w->store(one(make_hop("http://example.test/" + path, 200, noise())));
+    ++stored;
+  };
+  // Two closed files, and one open one with a capture in it.
+  while (reader.dir().warc_files().size() < 3 || !reader.dir().warc_files().back().open)
+    store("v" + std::to_string(stored));
+  int calls = 0;
+  auto report = archive::verify_archive(reader, [&](std::uint64_t, std::uint64_t) {
+    // While the first file is read: more captures, filling the open file until it is renamed,
+    // and new files after it.
+    if (calls++ == 0)
+      for (int i = 0; i < 6; ++i) store("late" + std::to_string(i));
+  });
+  ASSERT_GT(calls, 0);
+  EXPECT_TRUE(report.ok()) << ::testing::PrintToString(report.problems);
+  EXPECT_GE(report.captures, stored - 6);
+  w->close();
+  auto after = archive::verify_archive(reader);
+  EXPECT_TRUE(after.ok()) << ::testing::PrintToString(after.problems);
+  EXPECT_EQ(after.captures, stored);
 }
 
 TEST(Archive, ConcurrentStoresAreAllDurableAndIndexed) {
