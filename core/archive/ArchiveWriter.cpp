@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,38 +28,62 @@ namespace {
 
 // Takes the archive's writer lock, waiting for another writer to finish.
 int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::system_error(errno, std::generic_category(), "cannot open lock " + path.string());
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) {
-      int e = errno;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
-    }
-    char pid[32] = {};
-    ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-    std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "?";
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    if (log) {
-      // The holder wrote "PID PROGRAM" into the lock file.
-      std::string msg = "archive " + path.parent_path().string() + " is being written by process " +
-                        holder + "; waiting for it to finish";
-      if (holder.find("vellumd") != std::string::npos)
-        msg += " (`vellum enqueue URL...` hands URLs to the running daemon instead)";
-      log(msg);
-    }
-    while (flock(fd, LOCK_EX) != 0) {
-      if (errno != EINTR) {
+  for (bool told = false;;) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw std::system_error(errno, std::generic_category(), "cannot open lock " + path.string());
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) {
         int e = errno;
         ::close(fd);
         throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
       }
+      char pid[32] = {};
+      ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+      std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : "?";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      if (log && !told) {
+        // The holder wrote "PID PROGRAM" into the lock file.
+        std::string msg = "archive " + path.parent_path().string() +
+                          " is being written by process " + holder + "; waiting for it to finish";
+        if (holder.find("vellumd") != std::string::npos)
+          msg += " (`vellum enqueue URL...` hands URLs to the running daemon instead)";
+        log(msg);
+        told = true;
+      }
+      while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+          int e = errno;
+          ::close(fd);
+          throw std::system_error(e, std::generic_category(), "cannot lock " + path.string());
+        }
+      }
     }
+    // The file locked must be the one the name leads to now: one deleted or replaced while
+    // this process waited would let a writer that opened the new one in meanwhile run beside it.
+    struct stat held {};
+    struct stat named {};
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      std::string me = std::to_string(getpid()) + " " + program_invocation_short_name + "\n";
+      if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
+      return fd;
+    }
+    ::close(fd);
   }
-  std::string me = std::to_string(getpid()) + " " + program_invocation_short_name + "\n";
-  if (ftruncate(fd, 0) == 0) (void)!pwrite(fd, me.data(), me.size(), 0);
-  return fd;
+}
+
+// A writer holds the lock of each file it writes (warc::WarcFile). A `.open` file locked while
+// this process holds the archive's lock means the lock file was deleted or replaced under a
+// running writer: recovering that file, or rebuilding the index, would destroy its captures.
+void refuse_files_being_written(const ArchiveDir& layout) {
+  for (const auto& e : layout.warc_files())
+    if (e.open && warc::is_being_written(e.path))
+      throw std::runtime_error(
+          "cannot write the archive " + layout.root().string() + ": " + e.path.string() +
+          " is being written by another process, though the archive's lock " +
+          layout.lock_file().string() +
+          " was free (deleted or replaced under it?); stop the other writer and try again");
 }
 
 // Makes a file's data, or a directory's entries, durable. A failure throws: a capture must not
@@ -237,6 +262,7 @@ std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger
   std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
   w->dir_.create_for_writing();
   w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
+  refuse_files_being_written(w->dir_);
   w->index_ = open_index_for_writing(w->dir_, w->options_.busy, w->log_);
   w->recover();
   return w;
@@ -830,12 +856,17 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
   int lock = take_lock(layout.lock_file(), log);
   ReindexReport report;
   try {
+    refuse_files_being_written(layout);
     auto idx = open_index_for_writing(layout, {}, log);
     idx->begin();
+    // What the index held, file by file, to tell of captures a rebuild no longer finds.
+    std::map<std::string, std::uint64_t> before_counts;
     try {
+      before_counts = idx->captures_per_file();
       idx->clear();
     } catch (const index::IndexDamaged&) {
       // Pages SQLite finds malformed only when it deletes the rows on them: start afresh.
+      before_counts.clear();
       idx->rollback();
       idx.reset();
       set_index_aside(layout, "index " + layout.index_file().string() + " could not be cleared",
@@ -850,8 +881,10 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
       auto size = fs::file_size(e.path, ec);
       total += ec ? 0 : size;
     }
+    std::set<std::string> damaged;  // files whose damage is reported already
     for (const auto& e : files) {
       ++report.files;
+      const std::size_t problems_before = report.problems.size();
       std::uint64_t end = 0;
       auto on_record = [&](std::uint64_t offset) {
         if (progress) progress(before + offset, total);
@@ -872,10 +905,28 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
         report.problems.push_back(err.what());  // the file's start cannot be read
         end = err.offset();
       }
+      if (report.problems.size() > problems_before) damaged.insert(e.name);
       idx->set_file({e.name, end, !e.open});
       std::error_code ec;
       auto size = fs::file_size(e.path, ec);
       before += ec ? end : size;
+    }
+    // A file gone from warc/ (or cut short) takes its captures out of the rebuilt index: said
+    // aloud (unless its damage was), since the captures may be on a disk not mounted or in a file
+    // moved by mistake.
+    const auto after_counts = idx->captures_per_file();
+    for (const auto& [name, had] : before_counts) {
+      auto it = after_counts.find(name);
+      const std::uint64_t has = it == after_counts.end() ? 0 : it->second;
+      if (has >= had || damaged.count(name)) continue;
+      const bool present = std::any_of(files.begin(), files.end(),
+                                       [&](const ArchiveDir::Entry& e) { return e.name == name; });
+      report.problems.push_back(
+          name + ": the index held " + std::to_string(had) + " captures in it, " +
+          (present ? "the file now holds " + std::to_string(has)
+                   : std::string("but the file is gone from ") + layout.warc_dir().string()) +
+          "; the captures missing are no longer in the index (put the file back and run "
+          "`vellum reindex` again to restore them)");
     }
     idx->commit();
   } catch (...) {

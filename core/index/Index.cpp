@@ -702,6 +702,14 @@ std::uint64_t Index::capture_count() {
   return static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
 }
 
+std::map<std::string, std::uint64_t> Index::captures_per_file() {
+  Stmt st{prepare("SELECT file, count(*) FROM captures GROUP BY file")};
+  std::map<std::string, std::uint64_t> out;
+  while (step(st, "cannot count captures") == SQLITE_ROW)
+    out[text(st, 0)] = static_cast<std::uint64_t>(sqlite3_column_int64(st, 1));
+  return out;
+}
+
 std::optional<FileRow> Index::file(const std::string& name) {
   Stmt st{prepare("SELECT name, indexed_to, closed FROM files WHERE name = ?")};
   bind_value(st, 1, name);

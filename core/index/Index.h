@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -134,6 +135,8 @@ class Index {
   std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after);
   std::vector<CaptureRow> list(const ListFilter& filter);
   std::uint64_t capture_count();
+  // How many captures each WARC file holds, by file name.
+  std::map<std::string, std::uint64_t> captures_per_file();
 
   // Replaces the article of the same capture when this one is at least as new.
   void add_article(const ArticleRow& row);

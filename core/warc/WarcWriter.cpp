@@ -1,6 +1,7 @@
 #include "warc/WarcWriter.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -241,6 +242,9 @@ std::unique_ptr<WarcFile> WarcFile::create(const std::filesystem::path& path,
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) throw sys_error(errno, "create", path);
   std::unique_ptr<WarcFile> file(new WarcFile(path, fd, 0));
+  // Nobody else can hold a lock on a file this call just created; a file system without
+  // flock (EOPNOTSUPP, ENOLCK) leaves it unlocked, which only the lock file guards then.
+  (void)::flock(fd, LOCK_EX | LOCK_NB);
   if (!preamble.empty()) {
     try {
       file->append(preamble);
@@ -252,6 +256,14 @@ std::unique_ptr<WarcFile> WarcFile::create(const std::filesystem::path& path,
     }
   }
   return file;
+}
+
+bool is_being_written(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
 }
 
 std::unique_ptr<WarcFile> WarcFile::open_append(const std::filesystem::path& path) {

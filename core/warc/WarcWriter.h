@@ -39,10 +39,16 @@ class RecordEncoder {
   EncoderOptions options_;
 };
 
+// Whether another process holds `path` open as a WarcFile (its lock is taken). A file that
+// cannot be opened is not being written.
+bool is_being_written(const std::filesystem::path& path);
+
 // An append-only WARC file on disk. Not thread-safe; the archive serialises access.
 class WarcFile {
  public:
-  // Creates `path` (must not exist: O_EXCL) and writes `preamble`.
+  // Creates `path` (must not exist: O_EXCL) and writes `preamble`. The file stays locked
+  // (flock, exclusive) while this object lives, so that another process can tell a file being
+  // written from one left open by a process that stopped (is_being_written).
   static std::unique_ptr<WarcFile> create(const std::filesystem::path& path,
                                           std::string_view preamble);
   // Opens an existing file for appending at its current end.

@@ -319,6 +319,40 @@ TEST(Archive, VerifyBesideAWriterThatStoresAndRotates) {
   EXPECT_EQ(after.captures, stored);
 }
 
+// The lock file deleted under a running writer must not let a second writer (or reindex)
+// "recover" the file the first is writing: each file being written holds a lock of its own.
+TEST(Archive, LockFileDeletedUnderAWriterDoesNotLetASecondOneIn) {
+  test::TempDir tmp("arch");
+  auto first = archive::ArchiveWriter::open(opts(tmp.path()));
+  first->store(one(make_hop("http://example.test/live", 200, "being written")));
+  const archive::ArchiveDir dir(tmp.path());
+  ASSERT_TRUE(dir.warc_files().at(0).open);
+  fs::remove(dir.lock_file());
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt == 0)
+        archive::ArchiveWriter::open(opts(tmp.path()));
+      else
+        archive::reindex(tmp.path());
+      ADD_FAILURE() << "a second writer opened the archive beside the first";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(dir.warc_files().at(0).path.string() +
+                                           " is being written by another process"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  // The first writer's file is untouched: still open, and it goes on.
+  ASSERT_TRUE(dir.warc_files().at(0).open);
+  first->store(one(make_hop("http://example.test/live2", 200, "still written")));
+  first->close();
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/live"), "being written");
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/live2"), "still written");
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
 TEST(Archive, ConcurrentStoresAreAllDurableAndIndexed) {
   test::TempDir tmp("arch");
   {
@@ -654,6 +688,39 @@ TEST(Archive, ReindexRebuildsADeletedIndex) {
   auto row = reader.resolve(ids[0]);
   EXPECT_GT(row.request_length, 0u) << "reindex pairs requests with responses";
   EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+// A WARC file gone from warc/ (a disk not mounted, a file moved by mistake) or emptied takes its
+// captures out of a rebuilt index: reindex says so, naming the file and the count, and fails.
+TEST(Archive, ReindexTellsOfCapturesWhoseFileIsGoneOrEmptied) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.rotate_bytes = 1;  // one capture per file
+  {
+    auto w = archive::ArchiveWriter::open(o);
+    for (int i = 0; i < 3; ++i)
+      w->store(one(make_hop("http://example.test/g" + std::to_string(i), 200, "g")));
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_EQ(files.size(), 3u);
+  fs::remove(files[0].path);
+  fs::resize_file(files[1].path, 0);
+  auto report = archive::reindex(tmp.path());
+  EXPECT_EQ(report.captures, 1u);
+  auto said = [&](const std::string& text) {
+    return std::any_of(report.problems.begin(), report.problems.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(said(files[0].name + ": the index held 1 captures in it, but the file is gone"))
+      << ::testing::PrintToString(report.problems);
+  EXPECT_TRUE(said(files[1].name + ": the index held 1 captures in it, the file now holds 0"))
+      << ::testing::PrintToString(report.problems);
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/g2"), "g");
+  // Once said, the index describes the files as they are: a second rebuild has nothing to say
+  // of the file that is gone.
+  auto again = archive::reindex(tmp.path());
+  EXPECT_FALSE(std::any_of(again.problems.begin(), again.problems.end(),
+                           [&](const std::string& p) { return p.find(files[0].name) == 0; }));
 }
 
 // The index is derived data: deleted, it is rebuilt when the archive is next opened for
