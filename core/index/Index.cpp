@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -263,29 +264,62 @@ struct BusyTicker {
 
 }  // namespace
 
+namespace {
+
+// Reading the index without SQLite's shared-memory file: as it is in the main file, unlocked.
+// Changes still in the -wal file are not seen, which the reader is told.
+void warn_reading_as_is(const std::filesystem::path& file, const std::string& why) {
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(file.string() + "-wal", ec);
+  if (!ec && wal > 0)
+    spdlog::warn(
+        "{}-wal holds {} bytes of index changes that cannot be applied {}: captures they index "
+        "may be missing from what is read; `vellum reindex` on a writable copy sees every "
+        "capture",
+        file.string(), wal, why);
+}
+
+// Opening for reading found no space for the shared-memory file.
+struct NoSpaceToRead {};
+
+}  // namespace
+
 std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writable,
                                    const BusyHook& busy) {
   if (!writable && !std::filesystem::exists(file))
     throw std::runtime_error("no index at " + file.string() +
                              "; run `vellum reindex` to rebuild it from the WARC files");
+  // WAL mode keeps a shared-memory file beside the index, which a read-only file system (a
+  // backup snapshot, a read-only mount) cannot hold: the index is read as it is, unlocked,
+  // since nothing can change it there.
+  if (!writable && on_read_only_file_system(file)) {
+    warn_reading_as_is(file, "on a read-only file system");
+    return open_as(file, false, true, busy);
+  }
+  try {
+    return open_as(file, writable, false, busy);
+  } catch (const NoSpaceToRead&) {
+    // A full disk has no room for the shared-memory file either, when no other process holds
+    // one open. Reading goes on as on a read-only file system: a writer cannot commit much
+    // there meanwhile, and a reading command is short.
+    spdlog::warn(
+        "no space left on the device of {} for SQLite's shared-memory file: the index "
+        "is read as it is on disk",
+        file.string());
+    warn_reading_as_is(file, "without it");
+    return open_as(file, false, true, busy);
+  }
+}
+
+std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool writable,
+                                      bool immutable, const BusyHook& busy) {
   sqlite3* db = nullptr;
   int flags = writable ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READWRITE;
   flags |= SQLITE_OPEN_NOMUTEX;
   std::string name = file.string();
-  if (!writable && on_read_only_file_system(file)) {
-    // WAL mode keeps a shared-memory file beside the index, which a read-only file system (a
-    // backup snapshot, a read-only mount) cannot hold: the index is read as it is, unlocked,
-    // since nothing can change it there.
+  if (immutable) {
     name = sqlite_file_uri(file) + "?immutable=1";
     flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
-    std::error_code ec;
-    const auto wal = std::filesystem::file_size(file.string() + "-wal", ec);
-    if (!ec && wal > 0)
-      spdlog::warn(
-          "{}-wal holds {} bytes of index changes that cannot be applied on a read-only "
-          "file system: captures they index may be missing from what is read; `vellum "
-          "reindex` on a writable copy sees every capture",
-          file.string(), wal);
   }
   if (sqlite3_open_v2(name.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
@@ -343,6 +377,9 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
   } catch (const std::runtime_error& e) {
     // SQLite's words alone do not say what to do about it.
     const int code = sqlite3_errcode(db) & 0xff;
+    if (!writable && !immutable &&
+        (code == SQLITE_FULL || (code == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC)))
+      throw NoSpaceToRead{};
     const std::string what = "cannot use index " + file.string() + ": " + sqlite3_errmsg(db);
     if (malformed(db)) throw IndexDamaged(what + kDamagedHint);
     if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM)

@@ -161,6 +161,9 @@ class Index {
 
  private:
   explicit Index(sqlite3* db);
+  // `immutable`: read-only, read as the main file is, without SQLite's shared-memory file.
+  static std::unique_ptr<Index> open_as(const std::filesystem::path& file, bool writable,
+                                        bool immutable, const BusyHook& busy);
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
   // One step of a statement: SQLITE_ROW or SQLITE_DONE. Anything else throws (IndexDamaged,

@@ -5,6 +5,7 @@
 // lost, no torn record stays in any file, and the archive verifies.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -284,4 +285,34 @@ TEST_F(WriteFaults, ReadErrorDuringRecoveryCutsNothing) {
     EXPECT_TRUE(restorable(j["url"])) << j.dump();
   }
   expect_whole_archive(left);
+}
+
+// A full disk and no writer running: SQLite cannot make the index's shared-memory file, which
+// reading needs in WAL mode. Reading commands go on, reading the index as it is on disk, and
+// say why; they failed with "disk I/O error".
+TEST_F(WriteFaults, ReadingCommandsWorkOnAFullDisk) {
+  ASSERT_EQ(archive({}).status, 0);
+  ASSERT_FALSE(fs::exists(archive_ / "index.sqlite3-shm")) << "no process holds the index";
+  const std::string url = bodies_.begin()->first;
+  fs::path log = tmp_ / "injected-full";
+  fs::path err = tmp_ / "stderr-full";
+  const std::string env = "env " + fault_env({{"CALLS", "write,pwrite"},
+                                              {"PATH", "index.sqlite3-shm"},
+                                              {"COUNT", "0"},
+                                              {"ERRNO", std::to_string(ENOSPC)}},
+                                             log);
+  auto run = [&](const std::string& args) {
+    return shell(env + " " + shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                 shell_quote(archive_.string()) + " " + args + " 2>" + shell_quote(err.string()));
+  };
+  auto [status, page] = run("restore " + shell_quote(url) + " --format html");
+  EXPECT_EQ(status, 0) << test::read_file(err);
+  EXPECT_TRUE(page == bodies_.at(url)) << "restored page differs";
+  EXPECT_TRUE(fs::exists(log)) << "no failure was injected";
+  EXPECT_NE(test::read_file(err).find("no space left on the device of"), std::string::npos)
+      << test::read_file(err);
+  auto [list_status, listed] = run("list");
+  EXPECT_EQ(list_status, 0) << test::read_file(err);
+  for (const auto& [u, body] : bodies_) EXPECT_NE(listed.find(u), std::string::npos) << u;
+  EXPECT_EQ(run("verify").first, 0) << test::read_file(err);
 }
