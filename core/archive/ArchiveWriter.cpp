@@ -99,6 +99,16 @@ void fsync_path(const fs::path& p, int flags) {
     throw std::system_error(err, std::generic_category(), "cannot sync " + p.string());
 }
 
+// Where `vellum reindex` builds the new index before it replaces index.sqlite3.
+constexpr const char* kRebuildingIndex = "index.sqlite3.rebuilding";
+// Where the old index goes while the new one takes its name.
+constexpr const char* kReplacedIndex = "index.sqlite3.replaced";
+
+// Removes an index file with its -wal and -shm.
+void remove_index_files(const fs::path& file) {
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(file.string() + suffix);
+}
+
 // Renames a damaged index file aside as index.sqlite3.damaged-STAMP and removes its -wal and
 // -shm, which belong to it and must not be taken for a new index's.
 void set_index_aside(const ArchiveDir& layout, const std::string& why,
@@ -857,23 +867,24 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
   ReindexReport report;
   try {
     refuse_files_being_written(layout);
-    auto idx = open_index_for_writing(layout, {}, log);
-    idx->begin();
-    // What the index held, file by file, to tell of captures a rebuild no longer finds.
+    // What the index held, file by file, to tell of captures a rebuild no longer finds. A
+    // damaged index tells nothing, which is no reason not to rebuild it.
     std::map<std::string, std::uint64_t> before_counts;
+    std::optional<std::string> old_damage;  // kept aside, as a writer keeps a damaged index
     try {
-      before_counts = idx->captures_per_file();
-      idx->clear();
-    } catch (const index::IndexDamaged&) {
-      // Pages SQLite finds malformed only when it deletes the rows on them: start afresh.
-      before_counts.clear();
-      idx->rollback();
-      idx.reset();
-      set_index_aside(layout, "index " + layout.index_file().string() + " could not be cleared",
-                      log);
-      idx = index::Index::open(layout.index_file(), true);
-      idx->begin();
+      before_counts = index::Index::open(layout.index_file(), false)->captures_per_file();
+    } catch (const index::IndexDamaged& e) {
+      old_damage = e.what();
+    } catch (const std::exception&) {
     }
+    // The new index is built in a file of its own, whatever state the old one is in (damage
+    // SQLite does not call corruption would otherwise stop the rebuild), and replaces it only
+    // when complete: readers use the old one meanwhile, and a rebuild stopped midway leaves it.
+    const fs::path building = layout.root() / kRebuildingIndex;
+    remove_index_files(building);
+    remove_index_files(layout.root() / kReplacedIndex);
+    auto idx = index::Index::open(building, true);
+    idx->begin();
     auto files = layout.warc_files();
     std::uint64_t total = 0, before = 0;
     for (const auto& e : files) {
@@ -929,6 +940,27 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
           "`vellum reindex` again to restore them)");
     }
     idx->commit();
+    // Everything into the main file and out of WAL mode, so that the file moves on its own.
+    idx->leave_wal();
+    idx.reset();
+    fsync_path(building, O_RDONLY);
+    // The old index moves out of the way with its -wal and -shm, which SQLite would otherwise
+    // apply to the new file. Stopped between the steps, the archive has no index, or the new
+    // one: a writer opening it indexes every file the index does not know.
+    const fs::path replaced = layout.root() / kReplacedIndex;
+    if (old_damage) {
+      set_index_aside(layout, *old_damage, log);
+    } else {
+      std::error_code ec;
+      fs::rename(layout.index_file(), replaced, ec);
+      if (ec && ec != std::errc::no_such_file_or_directory)
+        throw fs::filesystem_error("cannot move the old index aside", layout.index_file(), replaced,
+                                   ec);
+      for (const char* suffix : {"-wal", "-shm"}) fs::remove(layout.index_file().string() + suffix);
+    }
+    fs::rename(building, layout.index_file());
+    fsync_path(layout.root(), O_RDONLY | O_DIRECTORY);
+    remove_index_files(replaced);
   } catch (...) {
     ::close(lock);
     throw;

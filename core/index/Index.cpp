@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
@@ -23,6 +24,25 @@ namespace {
 bool malformed(sqlite3* db) {
   const int code = sqlite3_errcode(db) & 0xff;
   return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+// SQLite reads a file whose header gives a format version it does not know (bytes 18 and 19:
+// 1 rollback journal, 2 WAL) as read-only, or not at all: every write then fails with "attempt
+// to write a readonly database", as if the file's permissions were wrong. Empty when the header
+// is fine or there is none yet.
+std::string header_damage(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char header[100];
+  if (!in.read(header, sizeof header)) return {};
+  if (std::memcmp(header, "SQLite format 3", 16) != 0) return {};  // SQLite says "not a database"
+  for (const int at : {18, 19}) {
+    const auto version = static_cast<unsigned char>(header[at]);
+    if (version != 1 && version != 2)
+      return "header byte " + std::to_string(at) + " (file format " +
+             (at == 18 ? "write" : "read") + " version) is " + std::to_string(version) +
+             ", expected 1 or 2";
+  }
+  return {};
 }
 
 bool on_read_only_file_system(const std::filesystem::path& file) {
@@ -372,8 +392,18 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
                                  std::to_string(kSchemaVersion) + "; run `vellum reindex`");
     }
   };
+  if (writable)
+    if (const std::string damage = header_damage(file); !damage.empty())
+      throw IndexDamaged("cannot use index " + file.string() + ": " + damage + kDamagedHint);
   try {
     set_up();
+    // Damage to the full-text index's own records shows only when it is used: every article
+    // stored would fail.
+    if (writable)
+      if (auto fts = idx->full_text_damage())
+        throw IndexDamaged("cannot use index " + file.string() + ": " + *fts + kDamagedHint);
+  } catch (const IndexDamaged&) {
+    throw;
   } catch (const std::runtime_error& e) {
     // SQLite's words alone do not say what to do about it.
     const int code = sqlite3_errcode(db) & 0xff;
@@ -411,7 +441,9 @@ sqlite3_stmt* Index::prepare(const char* sql) {
 std::vector<std::string> Index::damage() {
   std::vector<std::string> out;
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, "PRAGMA quick_check(20)", -1, &raw, nullptr) != SQLITE_OK) {
+  // integrity_check, not quick_check: it also finds index entries that do not match their rows
+  // (a lookup by URL then finds nothing while every page reads).
+  if (sqlite3_prepare_v2(db_, "PRAGMA integrity_check(20)", -1, &raw, nullptr) != SQLITE_OK) {
     out.push_back(sqlite3_errmsg(db_));
     return out;
   }
@@ -422,7 +454,25 @@ std::vector<std::string> Index::damage() {
     if (line != "ok") out.push_back(std::move(line));
   }
   if (rc != SQLITE_DONE) out.push_back(sqlite3_errmsg(db_));
+  if (const char* name = sqlite3_db_filename(db_, "main"); name && *name)
+    if (std::string header = header_damage(name); !header.empty()) out.push_back(header);
+  if (auto fts = full_text_damage()) out.push_back(*fts);
   return out;
+}
+
+std::optional<std::string> Index::full_text_damage() {
+  // A search reads the full-text index's configuration and structure records first.
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(
+      db_, "SELECT rowid FROM articles_text WHERE articles_text MATCH 'vellum' LIMIT 1", -1, &raw,
+      nullptr);
+  Stmt st{raw};
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    if (rc == SQLITE_DONE) return std::nullopt;
+  }
+  return std::string("full-text index: ") + sqlite3_errmsg(db_);
 }
 
 bool Index::has_column(const char* table, const char* column) {
@@ -456,6 +506,9 @@ void Index::fail(const std::string& what) {
 
 void Index::begin() {
   exec("BEGIN IMMEDIATE");
+}
+void Index::leave_wal() {
+  exec("PRAGMA journal_mode=DELETE");
 }
 void Index::begin_read() {
   exec("BEGIN DEFERRED");
@@ -599,8 +652,11 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
          "ORDER BY score, date DESC, capture_id";
   if (q.limit >= 0) sql += " LIMIT ?5";
   auto failed = [&](const char* what) {
+    // A full-text index that cannot be read fails every query: the index's fault, not the query's.
+    const std::string why = sqlite3_errmsg(db_);
+    if (auto damage = full_text_damage()) throw IndexDamaged("index: " + *damage + kDamagedHint);
     return std::runtime_error(std::string("search query '") + q.text + "' (" + match + ") " + what +
-                              ": " + sqlite3_errmsg(db_) +
+                              ": " + why +
                               "; expected words, \"phrases\", prefixes such as vacc*, AND, OR, "
                               "NOT and parentheses");
   };

@@ -113,6 +113,9 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   void begin();
+  // Moves every change into the main file and leaves WAL mode, so that the file can be renamed
+  // on its own. Only when no other connection has the file open.
+  void leave_wal();
   // A read transaction: every query until commit() sees the index as the first one found it,
   // whatever writers commit meanwhile.
   void begin_read();
@@ -151,8 +154,9 @@ class Index {
   // Best matches first, one per canonical URL. Throws SearchQueryError for a malformed query.
   std::vector<SearchHit> search(const SearchQuery& query);
 
-  // What SQLite's quick_check finds wrong with the index file (at most 20 lines); empty when
-  // nothing is.
+  // What SQLite's integrity_check finds wrong with the index file (at most 20 lines), and damage it
+  // does not look at (a header SQLite would not write to, a full-text index it cannot read);
+  // empty when nothing is.
   std::vector<std::string> damage();
 
   std::optional<FileRow> file(const std::string& name);
@@ -172,6 +176,8 @@ class Index {
   int step(sqlite3_stmt* st, const char* what);
   [[noreturn]] void fail(const std::string& what);
   bool has_column(const char* table, const char* column);
+  // Why the full-text index cannot be searched; nullopt when it can.
+  std::optional<std::string> full_text_damage();
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
   sqlite3* db_;
 };

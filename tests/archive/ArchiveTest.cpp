@@ -1,11 +1,13 @@
 // ArchiveWriter / ArchiveReader / Verifier on real files: store, restore, dedup, rotation,
 // recovery after a writer died, reindex, and damage detection.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -750,6 +752,110 @@ TEST(Archive, OpeningForWritingRebuildsADeletedIndexAndSaysSo) {
   told.clear();
   archive::ArchiveWriter::open(o);
   EXPECT_TRUE(told.empty()) << told.front();
+}
+
+// Index damage SQLite does not call corruption: a header SQLite will not write to (every write
+// failed with "attempt to write a readonly database", as if permissions were wrong), and a
+// full-text index whose configuration cannot be read (every article stored failed). `verify`
+// names it, `reindex` rebuilds the index regardless, and a writer sets it aside and rebuilds.
+TEST(Archive, IndexDamageSQLiteDoesNotCallCorruptionIsFoundAndMended) {
+  struct Case {
+    const char* name;
+    std::function<void(const fs::path&)> damage;
+    const char* said;
+  };
+  const std::vector<Case> cases = {
+      {"header",
+       [](const fs::path& file) {
+         std::string bytes = test::read_file(file);
+         bytes[18] = 3;
+         test::write_file(file, bytes);
+       },
+       "header byte 18 (file format write version) is 3, expected 1 or 2"},
+      {"full-text configuration",
+       [](const fs::path& file) {
+         sqlite3* db = nullptr;
+         ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+         EXPECT_EQ(sqlite3_exec(db, "UPDATE articles_text_config SET v = 99 WHERE k = 'version'",
+                                nullptr, nullptr, nullptr),
+                   SQLITE_OK);
+         EXPECT_EQ(sqlite3_changes(db), 1);
+         sqlite3_close(db);
+       },
+       "full-text index: invalid fts5 file format (found 99, expected 4)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::TempDir tmp("arch");
+    const fs::path file = tmp / "index.sqlite3";
+    auto store = [&](const std::string& path) {
+      auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+      w->store(one(make_hop("http://example.test/" + path, 200, "page " + path)));
+    };
+    store("a");
+    store("b");
+    c.damage(file);
+    {
+      archive::ArchiveReader reader(tmp.path());
+      auto report = archive::verify_archive(reader);
+      EXPECT_FALSE(report.ok());
+      EXPECT_NE(::testing::PrintToString(report.problems).find(c.said), std::string::npos)
+          << ::testing::PrintToString(report.problems);
+    }
+    auto rebuilt = archive::reindex(tmp.path());
+    EXPECT_TRUE(rebuilt.problems.empty()) << ::testing::PrintToString(rebuilt.problems);
+    EXPECT_EQ(rebuilt.captures, 2u);
+    EXPECT_FALSE(fs::exists(tmp / "index.sqlite3.rebuilding"));
+    EXPECT_FALSE(fs::exists(tmp / "index.sqlite3.replaced"));
+    {
+      archive::ArchiveReader reader(tmp.path());
+      EXPECT_TRUE(archive::verify_archive(reader).ok());
+    }
+    // The same damage met by a writer.
+    c.damage(file);
+    store("c");
+    archive::ArchiveReader reader(tmp.path());
+    auto report = archive::verify_archive(reader);
+    EXPECT_TRUE(report.ok()) << ::testing::PrintToString(report.problems);
+    EXPECT_EQ(report.captures, 3u);
+    for (const char* path : {"a", "b", "c"})
+      EXPECT_EQ(restore_html(tmp.path(), std::string("http://example.test/") + path),
+                std::string("page ") + path);
+  }
+}
+
+// An index whose entries no longer match their rows reads without error, page by page, while a
+// lookup by URL finds nothing: verify names it, and reindex mends it.
+TEST(Archive, VerifyFindsAnIndexThatNoLongerMatchesItsRows) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store(one(make_hop("http://example.test/m", 200, "page m")));
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((tmp / "index.sqlite3").c_str(), &db), SQLITE_OK);
+    // The index's definition changed under its entries: they are read in the wrong order.
+    ASSERT_EQ(sqlite3_exec(db,
+                           "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE "
+                           "INDEX captures_by_surt ON captures(date, surt)' WHERE name = "
+                           "'captures_by_surt'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_THROW(restore_html(tmp.path(), "http://example.test/m"), std::runtime_error);
+  {
+    archive::ArchiveReader reader(tmp.path());
+    auto report = archive::verify_archive(reader);
+    EXPECT_NE(::testing::PrintToString(report.problems).find("missing from index captures_by_surt"),
+              std::string::npos)
+        << ::testing::PrintToString(report.problems);
+  }
+  EXPECT_TRUE(archive::reindex(tmp.path()).problems.empty());
+  EXPECT_EQ(restore_html(tmp.path(), "http://example.test/m"), "page m");
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
 // One damaged record in the middle of a closed file: reindex reports it and indexes every whole

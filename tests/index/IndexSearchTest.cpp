@@ -209,6 +209,36 @@ TEST_F(IndexSearchTest, TextFollowsItsArticle) {
   EXPECT_EQ(ids("otters"), V{"c4"});
 }
 
+// A full-text index whose own records cannot be read fails every search: the message says the
+// index is damaged and how to rebuild it, not that the query is malformed.
+TEST_F(IndexSearchTest, DamagedFullTextIndexIsNamedNotTheQuery) {
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
+  idx_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE articles_text_config SET v = 7 WHERE k = 'version'", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto reader = Index::open(file(), false);
+  SearchQuery q;
+  q.text = "otters";
+  try {
+    reader->search(q);
+    FAIL() << "a search of a damaged full-text index succeeded";
+  } catch (const IndexDamaged& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("full-text index: invalid fts5 file format (found 7, expected 4)"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("`vellum reindex` rebuilds it"), std::string::npos) << what;
+    EXPECT_EQ(what.find("expected words"), std::string::npos) << what;
+  }
+  EXPECT_FALSE(reader->damage().empty());
+}
+
 TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
   add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
   idx_.reset();
