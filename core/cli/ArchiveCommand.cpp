@@ -79,10 +79,18 @@ index::Index::BusyHook log_each_step() {
   };
 }
 
+void check_compression_level(const std::string& compression, int level) {
+  const int max = warc::max_level(*warc::parse_compression(compression));
+  if (max > 0 && (level < 1 || level > max))
+    throw UsageError("--level: found " + std::to_string(level) + ", expected 1 to " +
+                     std::to_string(max) + " for --compression " + compression);
+}
+
 int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
   std::vector<std::string> urls = o.urls;
   if (!o.input.empty()) read_url_list(o.input, urls);
   if (urls.empty()) throw UsageError("no URLs given (name them, or use -i FILE)");
+  check_compression_level(o.compression, o.level);
 
   archive::WriterOptions wo;
   wo.dir = g.archive;

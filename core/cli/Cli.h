@@ -35,6 +35,9 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// --level for --compression: 1 to the highest level the compression has (UsageError if not).
+void check_compression_level(const std::string& compression, int level);
+
 struct GlobalOptions {
   std::filesystem::path archive = "vellum-archive";
   std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir; empty: the default ones

@@ -57,6 +57,7 @@ void print_report(const GlobalOptions& g, const archive::ImportReport& r) {
 
 int run_import(const GlobalOptions& g, const ImportOptions& o) {
   if (o.files.empty()) throw std::runtime_error("no files given (name the WARC files to import)");
+  check_compression_level(o.compression, o.level);
 
   archive::WriterOptions wo;
   wo.dir = g.archive;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <limits>
+#include <sstream>
 
 #include "cli/Cli.h"
 #include "cli/CliDocs.h"
@@ -50,11 +52,11 @@ CLI::Validator must_exist(const CLI::Validator& check) {
   return CLI::Validator(check).description("");
 }
 
-// A number greater than 0, said in the found/expected form (CLI11's own range check prints the
-// limits of a double).
-CLI::Validator above_zero() {
+// A number greater than 0 (and at most `max`), said in the found/expected form (CLI11's own
+// range check prints the limits of a double).
+CLI::Validator above_zero(double max = std::numeric_limits<double>::max()) {
   return CLI::Validator(
-      [](std::string& v) -> std::string {
+      [max](std::string& v) -> std::string {
         std::size_t used = 0;
         double d = 0;
         try {
@@ -64,10 +66,45 @@ CLI::Validator above_zero() {
         }
         if (used == 0 || used != v.size()) return "found '" + v + "', expected a number";
         if (!(d > 0)) return "found " + v + ", expected a number greater than 0";
+        if (!(d <= max))
+          return "found " + v + ", expected a number greater than 0 and at most " +
+                 (std::ostringstream() << max).str();
         return {};
       },
       "POSITIVE");
 }
+
+// A whole number of at least `min`, digits only ("-1" would otherwise wrap around to the largest
+// unsigned number).
+CLI::Validator whole_number(std::uint64_t min) {
+  return CLI::Validator(
+      [min](std::string& v) -> std::string {
+        const bool digits =
+            !v.empty() && v.size() <= 19 &&
+            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoull(v) < min)
+          return "found '" + v + "', expected a whole number from " + std::to_string(min);
+        return {};
+      },
+      "N");
+}
+
+// A host name for --domain: no spaces or control characters.
+CLI::Validator host_name() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        const bool unusable = std::any_of(v.begin(), v.end(), [](char c) {
+          return static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) == 0x7F;
+        });
+        if (v.empty() || unusable)
+          return "found '" + v + "', expected a host name such as example.com";
+        return {};
+      },
+      "HOST");
+}
+
+// Seconds a network wait may last: more than a day is a mistake.
+constexpr double kMaxSeconds = 86400;
 
 }  // namespace
 
@@ -140,14 +177,15 @@ int main(int argc, char** argv) {
           },
           "HOST:PORT:ADDR");
   archive->add_option("--connect-timeout", ao.connect_timeout, "Seconds to connect")
-      ->check(above_zero())
+      ->check(above_zero(kMaxSeconds))
       ->capture_default_str();
   archive->add_option("--timeout", ao.timeout, "Seconds for each request in all")
-      ->check(above_zero())
+      ->check(above_zero(kMaxSeconds))
       ->capture_default_str();
   archive
       ->add_option("--max-size", ao.max_size,
                    "Largest body kept, in bytes; longer ones are cut and marked truncated")
+      ->check(whole_number(1))
       ->capture_default_str();
   archive->add_option("--max-redirects", ao.max_redirects, "Redirects followed")
       ->check(CLI::Range(0, 50))
@@ -157,6 +195,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   archive->add_option("--level", ao.level, "Compression level")->capture_default_str();
   archive->add_option("--rotate-size", ao.rotate_size, "Start a new WARC file at this size")
+      ->check(whole_number(1))
       ->capture_default_str();
   archive->add_option("--user-agent", ao.user_agent, "User-Agent header to send");
   archive
@@ -180,10 +219,10 @@ int main(int argc, char** argv) {
 
   ListOptions lo;
   auto* list = app.add_subcommand("list", "List captures, newest first");
-  list->add_option("--domain", lo.domain, "Only this host and its subdomains");
+  list->add_option("--domain", lo.domain, "Only this host and its subdomains")->check(host_name());
   list->add_option("--since", lo.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
   list->add_option("--until", lo.until, "Captured at or before");
-  list->add_option("--limit", lo.limit, "At most N captures");
+  list->add_option("--limit", lo.limit, "At most N captures")->check(whole_number(1));
 
   SearchOptions so;
   auto* search = app.add_subcommand("search", "Full-text search over article titles and bodies");
@@ -194,7 +233,8 @@ int main(int argc, char** argv) {
   search->add_option("--limit", so.limit, "At most N hits")
       ->check(above_zero())
       ->capture_default_str();
-  search->add_option("--domain", so.domain, "Only this host and its subdomains");
+  search->add_option("--domain", so.domain, "Only this host and its subdomains")
+      ->check(host_name());
   search->add_option("--since", so.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
   search->add_option("--until", so.until, "Captured at or before");
   std::string history_ref;
@@ -223,6 +263,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   import_cmd->add_option("--level", imo.level, "Compression level")->capture_default_str();
   import_cmd->add_option("--rotate-size", imo.rotate_size, "Start a new WARC file at this size")
+      ->check(whole_number(1))
       ->capture_default_str();
 
   ExtractOptions eo;
@@ -239,7 +280,8 @@ int main(int argc, char** argv) {
   ReextractOptions xo;
   auto* reextract =
       app.add_subcommand("reextract", "Run extraction again on stored captures (no refetch)");
-  reextract->add_option("--domain", xo.domain, "Only this host and its subdomains");
+  reextract->add_option("--domain", xo.domain, "Only this host and its subdomains")
+      ->check(host_name());
   reextract->add_option("--plugin", xo.plugin, "Use the plugin of this name for every capture");
 
   std::string check_file;
@@ -256,7 +298,8 @@ int main(int argc, char** argv) {
   export_cmd->add_option("-o,--output", exo.output, "The file to write")
       ->type_name("PATH")
       ->required();
-  export_cmd->add_option("--domain", exo.domain, "Only this host and its subdomains");
+  export_cmd->add_option("--domain", exo.domain, "Only this host and its subdomains")
+      ->check(host_name());
   export_cmd->add_option("--since", exo.since,
                          "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
   export_cmd->add_option("--until", exo.until, "Captured at or before");

@@ -14,6 +14,7 @@
 
 #include "config/ConfigSchema.h"
 #include "config/Units.h"
+#include "warc/Compression.h"
 
 namespace vellum::config {
 
@@ -418,7 +419,8 @@ class Loader {
   void cross_check(const SectionSpec& section, const toml::table& table) {
     if (section.name == "archive") {
       const ArchiveConfig& a = config_.archive;
-      int max = a.compression == "zstd" ? 22 : a.compression == "gzip" ? 9 : 0;
+      const auto compression = warc::parse_compression(a.compression);
+      const int max = compression ? warc::max_level(*compression) : 0;
       const toml::node* level = table.get("level");
       if (max > 0 && level && (a.level < 1 || a.level > max))
         error(level->source(), "archive.level: found " + render(*level) + ", expected 1 to " +

@@ -44,6 +44,18 @@ std::optional<Compression> parse_compression(std::string_view name) {
   return std::nullopt;
 }
 
+int max_level(Compression c) {
+  switch (c) {
+    case Compression::zstd:
+      return 22;
+    case Compression::gzip:
+      return 9;
+    case Compression::none:
+      break;
+  }
+  return 0;
+}
+
 ZstdDictionary::ZstdDictionary(std::string raw, int level) : raw_(std::move(raw)) {
   if (raw_.size() < 8) throw std::invalid_argument("zstd dictionary: too short to be one");
   cdict_ = ZSTD_createCDict(raw_.data(), raw_.size(), level);

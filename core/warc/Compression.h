@@ -21,6 +21,10 @@ std::string_view compression_name(Compression c);
 // Accepts "none"/"plain"/"warc", "gzip"/"gz"/"warc.gz", "zstd"/"zst"/"warc.zst".
 std::optional<Compression> parse_compression(std::string_view name);
 
+// The highest compression level: 22 for zstd, 9 for gzip, 0 for none (no levels). The lowest
+// is 1.
+int max_level(Compression c);
+
 // Magic numbers from RFC 8878 and the WARC-zstd proposal.
 inline constexpr std::uint32_t kZstdFrameMagic = 0xFD2FB528;
 inline constexpr std::uint32_t kZstdDictionaryFrameMagic = 0x184D2A5D;
