@@ -95,6 +95,27 @@ std::string warc_file_name(const std::string& prefix, const std::string& stamp, 
   return prefix + "-" + stamp + "-" + serial_text + "-" + host + std::string(extension);
 }
 
+std::optional<unsigned> warc_file_serial(std::string_view name) {
+  auto digits = [&](std::size_t at, std::size_t n) {
+    if (at + n > name.size()) return false;
+    for (std::size_t i = at; i < at + n; ++i)
+      if (name[i] < '0' || name[i] > '9') return false;
+    return true;
+  };
+  // PREFIX-STAMP-SERIAL-HOST: the prefix and the host may hold '-' themselves.
+  for (std::size_t dash = name.find('-'); dash != std::string_view::npos;
+       dash = name.find('-', dash + 1)) {
+    const std::size_t stamp = dash + 1, serial = stamp + 18;
+    if (digits(stamp, 17) && name.size() > serial + 5 && name[serial - 1] == '-' &&
+        digits(serial, 5) && name[serial + 5] == '-') {
+      unsigned n = 0;
+      for (std::size_t i = serial; i < serial + 5; ++i) n = n * 10 + unsigned(name[i] - '0');
+      return n;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string local_host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";

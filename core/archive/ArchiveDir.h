@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ class ArchiveDir {
 // "<prefix>-<YYYYMMDDhhmmssSSS>-<serial5>-<host>.warc.zst"
 std::string warc_file_name(const std::string& prefix, const std::string& stamp, unsigned serial,
                            const std::string& host, std::string_view extension);
+
+// The serial of a name warc_file_name made (the five digits after the 17-digit time stamp);
+// nullopt for a name of another form.
+std::optional<unsigned> warc_file_serial(std::string_view name);
 
 // The machine's host name with characters unsafe in file names replaced by '_'.
 std::string local_host_name();

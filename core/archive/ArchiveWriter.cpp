@@ -288,7 +288,13 @@ ArchiveWriter::~ArchiveWriter() {
 
 void ArchiveWriter::recover() {
   auto entries = dir_.warc_files();
+  // Serials go on from the highest in use, in warc/ or in the index: counting the files would
+  // give a serial again once a file was removed.
   next_serial_ = static_cast<unsigned>(entries.size());
+  for (const auto& e : entries)
+    if (auto serial = warc_file_serial(e.name)) next_serial_ = std::max(next_serial_, *serial + 1);
+  for (const auto& f : index_->files())
+    if (auto serial = warc_file_serial(f.name)) next_serial_ = std::max(next_serial_, *serial + 1);
   // Reading a file of a gigabyte or more takes seconds; whoever waits hears of it.
   std::string step;
   auto last_told = std::chrono::steady_clock::now();

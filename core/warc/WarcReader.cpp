@@ -1,5 +1,6 @@
 #include "warc/WarcReader.h"
 
+#include "util/FileType.h"
 #include "util/Text.h"
 
 #include <fcntl.h>
@@ -417,13 +418,21 @@ struct ReaderCore {
   std::uint64_t measured_start = kNoOffset, measured_end = 0;
 
   explicit ReaderCore(const std::filesystem::path& file) : name(file.string()), in(-1, 0, 0) {
-    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // Not blocking: a named pipe put where a WARC file should be would wait for a writer forever.
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + name);
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       int err = errno;
       ::close(fd);
       throw std::system_error(err, std::generic_category(), "stat " + name);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      std::error_code ec;
+      throw std::runtime_error("cannot read " + name + ": found " +
+                               util::file_type_name(std::filesystem::status(file, ec).type()) +
+                               ", expected a WARC file");
     }
     file_size = static_cast<std::uint64_t>(st.st_size);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

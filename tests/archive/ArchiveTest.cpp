@@ -282,6 +282,33 @@ TEST(Archive, RotatesAndEveryFileStartsWithWarcinfo) {
   }
 }
 
+// File serials go on from the highest in use: a file removed (moved to other storage, say)
+// does not make the next file take a serial another file has.
+TEST(Archive, SerialsGoOnFromTheHighestInUse) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.rotate_bytes = 1;  // one capture per file
+  auto store = [&](const std::string& path) {
+    auto w = archive::ArchiveWriter::open(o);
+    w->store(one(make_hop("http://example.test/" + path, 200, "s")));
+  };
+  store("a");
+  store("b");
+  store("c");
+  auto serials = [&] {
+    std::vector<unsigned> v;
+    for (const auto& e : archive::ArchiveDir(tmp.path()).warc_files())
+      v.push_back(archive::warc_file_serial(e.name).value_or(99999));
+    return v;
+  };
+  EXPECT_EQ(serials(), (std::vector<unsigned>{0, 1, 2}));
+  fs::remove(archive::ArchiveDir(tmp.path()).warc_files().front().path);
+  store("d");
+  EXPECT_EQ(serials(), (std::vector<unsigned>{1, 2, 3}));
+  EXPECT_EQ(archive::warc_file_serial("my-crawl-20240101000000000-00042-host-a.warc.gz"), 42u);
+  EXPECT_EQ(archive::warc_file_serial("wget-output.warc.gz"), std::nullopt);
+}
+
 // `vellum verify` beside a running writer: captures stored, and files closed and renamed, while
 // it reads are neither "missing" from the WARC files nor "not in the index", and a file renamed
 // under it is read at its new name.

@@ -1,5 +1,7 @@
 // Torn, corrupt and malformed files: errors name the file and the offset of the bad record, and
 // scan_valid_prefix finds where the last good record ends.
+#include <sys/stat.h>
+
 #include "warc/WarcTestSupport.h"
 
 namespace vellum::warc {
@@ -274,6 +276,34 @@ TEST(Errors, MissingFileIsASystemError) {
   TempDir dir("warc-err");
   EXPECT_THROW(WarcReader(dir / "absent.warc"), std::system_error);
   EXPECT_THROW(scan_valid_prefix(dir / "absent.warc"), std::system_error);
+}
+
+}  // namespace
+}  // namespace vellum::warc
+
+namespace vellum::warc {
+namespace {
+
+// A named pipe where a WARC file should be (left by a script, or put there on purpose) is named
+// as such at once; opening it for reading waited for a writer forever.
+TEST(WarcErrors, ANamedPipeIsNamedNotWaitedOn) {
+  test::TempDir tmp("fifo");
+  const auto fifo = tmp / "x.warc.zst";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (int how = 0; how < 2; ++how) {
+    try {
+      if (how == 0)
+        WarcReader reader(fifo);
+      else
+        read_record_at(fifo, {0, 10});
+      ADD_FAILURE() << "a named pipe was read as a WARC file";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(fifo.string() + ": found a named pipe, expected a WARC "
+                                                           "file"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 }  // namespace
