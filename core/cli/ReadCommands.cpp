@@ -141,13 +141,21 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
 }
 
 // The article of a capture: the one stored at capture time, else extracted now from the
-// stored payload (nothing is written).
+// stored payload (nothing is written). A stored article that cannot be read (a damaged record)
+// is extracted again too, with a warning: the page it came from is what matters.
 nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
                                const index::CaptureRow& row) {
   if (auto a = reader.index().article(row.capture_id)) {
-    nlohmann::json j = reader.article(*a);
-    archive::add_response_location(j, row);
-    return j;
+    try {
+      nlohmann::json j = reader.article(*a);
+      archive::add_response_location(j, row);
+      return j;
+    } catch (const std::exception& e) {
+      spdlog::warn(
+          "the stored article of capture {} cannot be read ({}); extracting it again "
+          "from the stored page",
+          row.capture_id, e.what());
+    }
   }
   return extract_capture_article(g, reader, row);
 }

@@ -373,3 +373,32 @@ TEST_F(ArticleCliTest, VerifyNamesDamageReadsPastItAndChecksArticlesAndTheIndex)
   EXPECT_EQ(report.find("search query"), std::string::npos) << report;
   EXPECT_NE(report.find("`vellum reindex`"), std::string::npos) << report;
 }
+
+// The stored article record damaged (a bad sector, say): `restore --format text` extracts the
+// article again from the stored page, which reads, and says so, instead of failing.
+TEST_F(ArticleCliTest, ADamagedArticleRecordIsExtractedAgainOnRestore) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", url_}, &out), 0) << out;
+  const std::string title = json::parse(out)["title"];
+  ASSERT_EQ(vellum({"restore", url_, "--format", "text"}, &out), 0);
+  const std::string expected = out;
+  auto files = archive::ArchiveDir(tmp_ / "archive").warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  warc::WarcReader reader(files[0].path);
+  std::optional<warc::RecordLocation> article;
+  while (auto r = reader.next())
+    if (r->type() == "metadata") article = reader.last_location();
+  ASSERT_TRUE(article);
+  std::string bytes = read_file(files[0].path);
+  bytes[article->offset + article->length / 2] ^= 0x55;
+  write_file(files[0].path, bytes);
+
+  auto [rc, text] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                          shell_quote((tmp_ / "archive").string()) + " --plugin-dir " +
+                          shell_quote(VELLUM_TEST_PLUGIN_DIR) + " restore " + shell_quote(url_) +
+                          " --format text 2>" + shell_quote((tmp_ / "err").string()));
+  EXPECT_EQ(rc, 0) << read_file(tmp_ / "err");
+  EXPECT_EQ(text, expected);
+  EXPECT_NE(read_file(tmp_ / "err").find("cannot be read"), std::string::npos)
+      << read_file(tmp_ / "err");
+}
