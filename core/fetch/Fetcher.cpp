@@ -613,6 +613,10 @@ struct Fetcher::Impl {
       case CURLE_HTTP2_STREAM:
         return "HTTP/2 error: " + detail;
       case CURLE_OUT_OF_MEMORY:
+        // libcurl gives this code for a header line over its limit too (CURL_MAX_HTTP_HEADER,
+        // 100 KiB), which is far more likely once a response has started.
+        if (hop.request_sent && !have_head)
+          return "server sent a response header line longer than libcurl reads (102400 bytes)";
         return "out of memory";
       default:
         return std::string(curl_easy_strerror(code)) + ": " + detail;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <vector>
 
 namespace vellum::util {
@@ -87,6 +88,71 @@ Url finish_request_url(Url u) {
   return u;
 }
 
+// One part of an IPv4 address as the URL Standard reads it: decimal, hex after "0x", octal after
+// a leading "0". nullopt when it is none of these or too large to matter.
+std::optional<std::uint64_t> ipv4_number(std::string_view part) {
+  if (part.empty()) return std::nullopt;
+  unsigned radix = 10;
+  if (part.size() >= 2 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')) {
+    radix = 16;
+    part.remove_prefix(2);
+  } else if (part.size() >= 2 && part[0] == '0') {
+    radix = 8;
+    part.remove_prefix(1);
+  }
+  std::uint64_t n = 0;
+  for (char c : part) {
+    const int d = radix == 16 ? hex_value(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
+    if (d < 0 || static_cast<unsigned>(d) >= radix) return std::nullopt;
+    n = n * radix + static_cast<unsigned>(d);
+    if (n > 0xFFFFFFFFull) return n;  // already too large for any part; stop before overflow
+  }
+  return n;
+}
+
+// A host whose last label is a number is an IPv4 address in whichever form it is written
+// ("0x7f.1", "0177.0.0.1", "127.1", "2130706433"), as browsers and libcurl read it, and is
+// written out in dotted decimal, the address the request goes to. False when it ends in a
+// number but is no address (refused, as browsers refuse it); the host is left alone when it
+// does not end in a number.
+bool normalise_ipv4_host(std::string& host, std::string* why) {
+  std::vector<std::string_view> parts;
+  std::string_view rest = host;
+  for (std::size_t dot; (dot = rest.find('.')) != std::string_view::npos;
+       rest.remove_prefix(dot + 1))
+    parts.push_back(rest.substr(0, dot));
+  parts.push_back(rest);
+  if (parts.size() > 1 && parts.back().empty()) parts.pop_back();
+  const std::string_view last = parts.back();
+  const bool ends_in_number =
+      (!last.empty() &&
+       std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; })) ||
+      (last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') &&
+       (last.size() == 2 || ipv4_number(last)));
+  if (!ends_in_number) return true;
+  auto refuse = [&] {
+    if (why) *why = "the host name '" + host + "' ends in a number but is not an IPv4 address";
+    return false;
+  };
+  if (parts.size() > 4) return refuse();
+  std::vector<std::uint64_t> numbers;
+  for (const auto& part : parts) {
+    auto n = part.size() == 2 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')
+                 ? std::optional<std::uint64_t>(0)
+                 : ipv4_number(part);
+    if (!n) return refuse();
+    numbers.push_back(*n);
+  }
+  for (std::size_t i = 0; i + 1 < numbers.size(); ++i)
+    if (numbers[i] > 255) return refuse();
+  if (numbers.back() >= (1ull << (8 * (5 - numbers.size())))) return refuse();
+  std::uint64_t address = numbers.back();
+  for (std::size_t i = 0; i + 1 < numbers.size(); ++i) address += numbers[i] << (8 * (3 - i));
+  host = std::to_string(address >> 24) + "." + std::to_string((address >> 16) & 255) + "." +
+         std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
@@ -117,6 +183,7 @@ std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
   auto host = host_to_ascii(u->host, why);
   if (!host) return std::nullopt;
   u->host = std::move(*host);
+  if (!normalise_ipv4_host(u->host, why)) return std::nullopt;
   return finish_request_url(std::move(*u));
 }
 

@@ -502,6 +502,18 @@ TEST(Fetcher, MalformedStatusLine) {
   }
 }
 
+// libcurl refuses a header line over 100 KiB with the code it uses for running out of memory;
+// the reason says what the server sent.
+TEST(Fetcher, OverlongHeaderLineIsNamed) {
+  TestHttpServer server;
+  server.on("/big", Reply::raw("HTTP/1.1 200 OK\r\nX-Big: " + std::string(200'000, 'a') +
+                               "\r\nContent-Length: 2\r\n\r\nok"));
+  auto r = fetch_one(server.url("/big"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->error,
+            "server sent a response header line longer than libcurl reads (102400 bytes)");
+}
+
 TEST(Fetcher, AddressFilterRefuses) {
   TestHttpServer server;
   server.on("/", Reply::ok("secret"));

@@ -45,6 +45,31 @@ std::string request_text(std::string_view text) {
 
 }  // namespace
 
+// A host that ends in a number is an IPv4 address in whatever form it was typed, as browsers
+// and libcurl read it: the URL recorded names the address the request went to.
+TEST(Url, IPv4HostsInAnyFormAreWrittenInDottedDecimal) {
+  EXPECT_EQ(request_text("http://127.1/a"), "http://127.0.0.1/a");
+  EXPECT_EQ(request_text("http://0x7f.1:8080/"), "http://127.0.0.1:8080/");
+  EXPECT_EQ(request_text("http://0X7F.0.0.01/"), "http://127.0.0.1/");
+  EXPECT_EQ(request_text("http://0177.0.0.1/"), "http://127.0.0.1/");
+  EXPECT_EQ(request_text("http://2130706433/"), "http://127.0.0.1/");
+  EXPECT_EQ(request_text("http://127.0.0.1./"), "http://127.0.0.1/");
+  EXPECT_EQ(request_text("http://0x/"), "http://0.0.0.0/");
+  EXPECT_EQ(request_text("http://192.168.0x1.0377/"), "http://192.168.1.255/");
+  // Names that merely hold digits are names.
+  EXPECT_EQ(request_text("http://1.example/"), "http://1.example/");
+  EXPECT_EQ(request_text("http://example.0a/"), "http://example.0a/");
+  // Ends in a number, yet no address: refused with the reason.
+  for (const char* bad :
+       {"http://256.0.0.1/", "http://1.2.3.4.5/", "http://1.2.3.256/", "http://09.1/",
+        "http://example.123/", "http://4294967296/", "http://0x100000000/"}) {
+    std::string why;
+    EXPECT_FALSE(parse_request_url(bad, &why)) << bad;
+    EXPECT_NE(why.find("ends in a number but is not an IPv4 address"), std::string::npos)
+        << bad << ": " << why;
+  }
+}
+
 // The URL requested and recorded is the one a browser would send for what was typed.
 TEST(Url, RequestUrlIsWhatABrowserSends) {
   EXPECT_EQ(request_text("HTTP://Example.COM:80/a/./b/../c?x=1#f"), "http://example.com/a/c?x=1");
