@@ -73,6 +73,26 @@ int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
   }
 }
 
+// Locks warc/ itself (flock on the directory) for as long as the writer runs, beside the lock
+// file: a lock file deleted or replaced under a running writer does not let a second one in,
+// whether or not the first has a file open. Returns the descriptor to close when done, or -1
+// where the file system has no such locks.
+int lock_warc_dir(const ArchiveDir& layout) {
+  const int fd = ::open(layout.warc_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+  const int err = errno;
+  ::close(fd);
+  if (err == EWOULDBLOCK)
+    throw std::runtime_error(
+        "cannot write the archive " + layout.root().string() + ": " + layout.warc_dir().string() +
+        " is locked by another process writing it, though the archive's lock " +
+        layout.lock_file().string() +
+        " was free (deleted or replaced under it?); stop the other writer and "
+        "try again");
+  return -1;
+}
+
 // A writer holds the lock of each file it writes (warc::WarcFile). A `.open` file locked while
 // this process holds the archive's lock means the lock file was deleted or replaced under a
 // running writer: recovering that file, or rebuilding the index, would destroy its captures.
@@ -272,7 +292,11 @@ std::unique_ptr<ArchiveWriter> ArchiveWriter::open(WriterOptions options, Logger
   std::unique_ptr<ArchiveWriter> w(new ArchiveWriter(std::move(options), std::move(log)));
   w->dir_.create_for_writing();
   w->lock_fd_ = take_lock(w->dir_.lock_file(), w->log_);
+  w->warc_lock_fd_ = lock_warc_dir(w->dir_);
   refuse_files_being_written(w->dir_);
+  // What a `vellum reindex` stopped midway left (nothing else uses these names).
+  remove_index_files(w->dir_.root() / kRebuildingIndex);
+  remove_index_files(w->dir_.root() / kReplacedIndex);
   w->index_ = open_index_for_writing(w->dir_, w->options_.busy, w->log_);
   w->recover();
   return w;
@@ -852,6 +876,10 @@ void ArchiveWriter::close() {
     std::lock_guard ilk(index_mu_);
     index_.reset();
   }
+  if (warc_lock_fd_ >= 0) {
+    ::close(warc_lock_fd_);
+    warc_lock_fd_ = -1;
+  }
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;
@@ -870,8 +898,10 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
                              layout.warc_dir().string() +
                              ", expected the directory of WARC files the index is built from");
   int lock = take_lock(layout.lock_file(), log);
+  int warc_lock = -1;
   ReindexReport report;
   try {
+    warc_lock = lock_warc_dir(layout);
     refuse_files_being_written(layout);
     // What the index held, file by file, to tell of captures a rebuild no longer finds. A
     // damaged index tells nothing, which is no reason not to rebuild it.
@@ -950,27 +980,32 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
     idx->leave_wal();
     idx.reset();
     fsync_path(building, O_RDONLY);
-    // The old index moves out of the way with its -wal and -shm, which SQLite would otherwise
-    // apply to the new file. Stopped between the steps, the archive has no index, or the new
-    // one: a writer opening it indexes every file the index does not know.
+    // The old index's -wal and -shm must not be applied to the new file. When everything of the
+    // old index is in its main file (checkpointed, the -wal empty), they are removed and the new
+    // file replaces the old in one rename, so that readers find one index or the other at every
+    // moment. Otherwise (damaged, or busy) the old index moves out of the way first: stopped
+    // between the steps, the archive has no index, or the new one, and a writer opening it
+    // indexes every file the index does not know.
     const fs::path replaced = layout.root() / kReplacedIndex;
     if (old_damage) {
       set_index_aside(layout, *old_damage, log);
-    } else {
+    } else if (!index::Index::checkpoint(layout.index_file())) {
       std::error_code ec;
       fs::rename(layout.index_file(), replaced, ec);
       if (ec && ec != std::errc::no_such_file_or_directory)
         throw fs::filesystem_error("cannot move the old index aside", layout.index_file(), replaced,
                                    ec);
-      for (const char* suffix : {"-wal", "-shm"}) fs::remove(layout.index_file().string() + suffix);
     }
+    for (const char* suffix : {"-wal", "-shm"}) fs::remove(layout.index_file().string() + suffix);
     fs::rename(building, layout.index_file());
     fsync_path(layout.root(), O_RDONLY | O_DIRECTORY);
     remove_index_files(replaced);
   } catch (...) {
+    if (warc_lock >= 0) ::close(warc_lock);
     ::close(lock);
     throw;
   }
+  if (warc_lock >= 0) ::close(warc_lock);
   ::close(lock);
   return report;
 }

@@ -158,6 +158,7 @@ class ArchiveWriter {
   ArchiveDir dir_;
   warc::RecordEncoder encoder_;
   int lock_fd_ = -1;
+  int warc_lock_fd_ = -1;  // flock on warc/, beside the lock file
   unsigned next_serial_ = 0;
   RecoveryReport recovery_;
 

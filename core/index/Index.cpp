@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 #include "index/SearchQuery.h"
@@ -29,17 +28,21 @@ bool malformed(sqlite3* db) {
 // SQLite reads a file whose header gives a format version it does not know (bytes 18 and 19:
 // 1 rollback journal, 2 WAL) as read-only, or not at all: every write then fails with "attempt
 // to write a readonly database", as if the file's permissions were wrong. Empty when the header
-// is fine or there is none yet.
-std::string header_damage(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  char header[100];
-  if (!in.read(header, sizeof header)) return {};
+// is fine or there is none yet. The header is read through SQLite's own handle of the file:
+// opening and closing another would drop the locks SQLite holds on it (POSIX locks belong to
+// the process, and closing any descriptor of the file releases them all).
+std::string header_damage(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+      !file->pMethods)
+    return {};
+  unsigned char header[100];
+  if (file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) return {};
   if (std::memcmp(header, "SQLite format 3", 16) != 0) return {};  // SQLite says "not a database"
   for (const int at : {18, 19}) {
-    const auto version = static_cast<unsigned char>(header[at]);
-    if (version != 1 && version != 2)
+    if (header[at] != 1 && header[at] != 2)
       return "header byte " + std::to_string(at) + " (file format " +
-             (at == 18 ? "write" : "read") + " version) is " + std::to_string(version) +
+             (at == 18 ? "write" : "read") + " version) is " + std::to_string(header[at]) +
              ", expected 1 or 2";
   }
   return {};
@@ -68,9 +71,10 @@ std::string sqlite_file_uri(const std::filesystem::path& file) {
   return out;
 }
 
+// (A writer opening the archive sets aside an index whose damage shows when it is opened, but
+// not damage only a query meets, so the hint does not promise it.)
 constexpr const char* kDamagedHint =
-    "; the index is damaged: `vellum reindex` rebuilds it from the WARC files (a writer opening "
-    "the archive sets it aside and rebuilds it)";
+    "; the index is damaged: `vellum reindex` rebuilds it from the WARC files";
 
 // 3: full-text search (articles_text).
 // 4: articles no longer keep the article JSON (read from its metadata record instead).
@@ -331,6 +335,23 @@ std::unique_ptr<Index> Index::open(const std::filesystem::path& file, bool writa
   }
 }
 
+bool Index::checkpoint(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) return false;
+  sqlite3* db = nullptr;
+  bool done = false;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      done = sqlite3_column_int(st, 0) == 0;  // not kept busy
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return done;
+}
+
 std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool writable,
                                       bool immutable, const BusyHook& busy) {
   sqlite3* db = nullptr;
@@ -393,7 +414,7 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
     }
   };
   if (writable)
-    if (const std::string damage = header_damage(file); !damage.empty())
+    if (const std::string damage = header_damage(db); !damage.empty())
       throw IndexDamaged("cannot use index " + file.string() + ": " + damage + kDamagedHint);
   try {
     set_up();
@@ -454,9 +475,62 @@ std::vector<std::string> Index::damage() {
     if (line != "ok") out.push_back(std::move(line));
   }
   if (rc != SQLITE_DONE) out.push_back(sqlite3_errmsg(db_));
-  if (const char* name = sqlite3_db_filename(db_, "main"); name && *name)
-    if (std::string header = header_damage(name); !header.empty()) out.push_back(header);
-  if (auto fts = full_text_damage()) out.push_back(*fts);
+  if (std::string header = header_damage(db_); !header.empty()) out.push_back(header);
+  if (auto fts = full_text_damage())
+    out.push_back(*fts);
+  else if (auto deep = full_text_check())
+    out.push_back(*deep);
+  return out;
+}
+
+std::optional<std::string> Index::full_text_check() {
+  // SQLite's own check of a full-text index is an INSERT command: run here, it would hold the
+  // write lock a running writer needs for as long as it reads. It runs on a private copy (a
+  // temporary database SQLite removes when it is closed) instead.
+  sqlite3* copy = nullptr;
+  auto close_copy = [&] { sqlite3_close(copy); };
+  if (sqlite3_open_v2("", &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    spdlog::warn("the full-text index is not checked: cannot open a temporary database: {}",
+                 copy ? sqlite3_errmsg(copy) : "out of memory");
+    close_copy();
+    return std::nullopt;
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(copy, "main", db_, "main");
+  int rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(copy);
+  if (backup) sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) {
+    // A page the copy could not read is damage quick_check reports already.
+    spdlog::warn("the full-text index is not checked: copying the index failed: {}",
+                 sqlite3_errstr(rc));
+    close_copy();
+    return std::nullopt;
+  }
+  char* error = nullptr;
+  std::optional<std::string> out;
+  if (sqlite3_exec(copy,
+                   "INSERT INTO articles_text(articles_text, rank) VALUES('integrity-check', 0)",
+                   nullptr, nullptr, &error) != SQLITE_OK)
+    out = std::string("full-text index: ") + (error ? error : sqlite3_errmsg(copy));
+  sqlite3_free(error);
+  if (!out) {
+    // Every article has its text indexed, and nothing else is.
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(copy,
+                           "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM "
+                           "articles_text_docsize), (SELECT count(*) FROM articles_text_content)",
+                           -1, &raw, nullptr) == SQLITE_OK &&
+        sqlite3_step(raw) == SQLITE_ROW) {
+      const auto articles = sqlite3_column_int64(raw, 0);
+      const auto sizes = sqlite3_column_int64(raw, 1);
+      const auto texts = sqlite3_column_int64(raw, 2);
+      if (sizes != articles || texts != articles)
+        out = "full-text index: holds the text of " + std::to_string(texts) + " articles (" +
+              std::to_string(sizes) + " sized), expected " + std::to_string(articles);
+    }
+    sqlite3_finalize(raw);
+  }
+  close_copy();
   return out;
 }
 

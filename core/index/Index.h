@@ -108,6 +108,10 @@ class Index {
   // writable open upgrades an index of an older schema in place, telling `busy` meanwhile.
   static std::unique_ptr<Index> open(const std::filesystem::path& file, bool writable,
                                      const BusyHook& busy = {});
+  // Moves everything in an index file's -wal into the file itself and empties the -wal
+  // (checkpoint, TRUNCATE), touching nothing else. False when the file is missing, cannot be
+  // opened, or a reader kept the checkpoint from finishing.
+  static bool checkpoint(const std::filesystem::path& file);
   ~Index();
   Index(const Index&) = delete;
   Index& operator=(const Index&) = delete;
@@ -178,6 +182,9 @@ class Index {
   bool has_column(const char* table, const char* column);
   // Why the full-text index cannot be searched; nullopt when it can.
   std::optional<std::string> full_text_damage();
+  // SQLite's own check of the full-text index, and that it holds one text per article; nullopt
+  // when nothing is wrong (or it could not be checked, which is logged).
+  std::optional<std::string> full_text_check();
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
   sqlite3* db_;
 };

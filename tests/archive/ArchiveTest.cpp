@@ -353,8 +353,11 @@ TEST(Archive, VerifyBesideAWriterThatStoresAndRotates) {
 TEST(Archive, LockFileDeletedUnderAWriterDoesNotLetASecondOneIn) {
   test::TempDir tmp("arch");
   auto first = archive::ArchiveWriter::open(opts(tmp.path()));
-  first->store(one(make_hop("http://example.test/live", 200, "being written")));
   const archive::ArchiveDir dir(tmp.path());
+  // Refused while the first writer has no file open yet (nothing stored), and while it has.
+  fs::remove(dir.lock_file());
+  EXPECT_THROW(archive::ArchiveWriter::open(opts(tmp.path())), std::runtime_error);
+  first->store(one(make_hop("http://example.test/live", 200, "being written")));
   ASSERT_TRUE(dir.warc_files().at(0).open);
   fs::remove(dir.lock_file());
 
@@ -366,8 +369,8 @@ TEST(Archive, LockFileDeletedUnderAWriterDoesNotLetASecondOneIn) {
         archive::reindex(tmp.path());
       ADD_FAILURE() << "a second writer opened the archive beside the first";
     } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find(dir.warc_files().at(0).path.string() +
-                                           " is being written by another process"),
+      EXPECT_NE(std::string(e.what()).find(dir.warc_dir().string() +
+                                           " is locked by another process writing it"),
                 std::string::npos)
           << e.what();
     }
@@ -883,6 +886,31 @@ TEST(Archive, VerifyFindsAnIndexThatNoLongerMatchesItsRows) {
   EXPECT_EQ(restore_html(tmp.path(), "http://example.test/m"), "page m");
   archive::ArchiveReader reader(tmp.path());
   EXPECT_TRUE(archive::verify_archive(reader).ok());
+}
+
+// An index whose pages cannot be read does not stop verify from checking the WARC files: both
+// the index's damage and a damaged record are reported.
+TEST(Archive, VerifyChecksTheFilesWhenTheIndexCannotBeRead) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 40; ++i)
+      w->store(one(make_hop("http://example.test/u" + std::to_string(i), 200, "page")));
+  }
+  index::CaptureRow victim;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    victim = reader.resolve("http://example.test/u7");
+  }
+  damage(tmp / "warc" / victim.file, victim.offset, victim.length);
+  std::string bytes = test::read_file(tmp / "index.sqlite3");
+  for (std::size_t i = 4096; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  test::write_file(tmp / "index.sqlite3", bytes);
+  archive::ArchiveReader reader(tmp.path());
+  auto report = archive::verify_archive(reader);
+  const std::string all = ::testing::PrintToString(report.problems);
+  EXPECT_NE(all.find("the index was not compared with the WARC files"), std::string::npos) << all;
+  EXPECT_NE(all.find("offset " + std::to_string(victim.offset)), std::string::npos) << all;
 }
 
 // One damaged record in the middle of a closed file: reindex reports it and indexes every whole

@@ -15,7 +15,9 @@
 #include "util/Url.h"
 
 using namespace vellum::index;
+using vellum::test::read_file;
 using vellum::test::TempDir;
+using vellum::test::write_file;
 
 namespace {
 
@@ -237,6 +239,31 @@ TEST_F(IndexSearchTest, DamagedFullTextIndexIsNamedNotTheQuery) {
     EXPECT_EQ(what.find("expected words"), std::string::npos) << what;
   }
   EXPECT_FALSE(reader->damage().empty());
+}
+
+// Damage deeper in the full-text index than a search's first reads: SQLite's own check (run on
+// a private copy, so that a running writer is not held up) and the count of texts find it.
+TEST_F(IndexSearchTest, DamageInsideTheFullTextIndexIsFound) {
+  for (int i = 0; i < 40; ++i)
+    add("c" + std::to_string(i), "https://news.example/" + std::to_string(i), kDay1,
+        "Story " + std::to_string(i), "About otters and herons, part " + std::to_string(i) + ".");
+  EXPECT_EQ(idx_->damage(), std::vector<std::string>{});
+  idx_.reset();
+  const std::string healthy = read_file(file());
+  for (const char* sql : {"UPDATE articles_text_data SET block = x'00' WHERE id = 1",
+                          "DELETE FROM articles_text_docsize WHERE id % 2 = 0",
+                          "DELETE FROM articles_text_content"}) {
+    SCOPED_TRACE(sql);
+    write_file(file(), healthy);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    auto reader = Index::open(file(), false);
+    const auto found = reader->damage();
+    ASSERT_EQ(found.size(), 1u) << ::testing::PrintToString(found);
+    EXPECT_EQ(found[0].rfind("full-text index: ", 0), 0u) << found[0];
+  }
 }
 
 TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {

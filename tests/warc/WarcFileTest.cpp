@@ -136,5 +136,19 @@ TEST(WarcFile, FailedAppendLeavesNoPartialRecord) {
   EXPECT_EQ(n, records.size());
 }
 
+// A file being written is locked while its WarcFile lives, so that another process can tell it
+// from a file left open by a process that stopped.
+TEST(WarcFile, IsLockedWhileBeingWritten) {
+  TempDir tmp("lockedwarc");
+  const auto path = tmp / "x.warc.open";
+  {
+    auto file = WarcFile::create(path, "");
+    file->append("WARC/1.1\r\n");
+    EXPECT_TRUE(is_being_written(path));
+  }
+  EXPECT_FALSE(is_being_written(path));
+  EXPECT_FALSE(is_being_written(tmp / "missing.warc"));
+}
+
 }  // namespace
 }  // namespace vellum::warc
