@@ -471,8 +471,18 @@ std::vector<std::string> Index::damage() {
   Stmt st{raw};
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    std::string line = text(st, 0);
-    if (line != "ok") out.push_back(std::move(line));
+    // A row may hold several lines ("*** in database main ***", then one per page): one
+    // problem a line, without the heading.
+    const std::string row = text(st, 0);
+    std::size_t start = 0;
+    while (start <= row.size()) {
+      std::size_t end = row.find('\n', start);
+      if (end == std::string::npos) end = row.size();
+      std::string line = row.substr(start, end - start);
+      if (!line.empty() && line != "ok" && !line.starts_with("*** in database"))
+        out.push_back(line);
+      start = end + 1;
+    }
   }
   if (rc != SQLITE_DONE) out.push_back(sqlite3_errmsg(db_));
   if (std::string header = header_damage(db_); !header.empty()) out.push_back(header);

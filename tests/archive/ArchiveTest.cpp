@@ -911,6 +911,7 @@ TEST(Archive, VerifyChecksTheFilesWhenTheIndexCannotBeRead) {
   const std::string all = ::testing::PrintToString(report.problems);
   EXPECT_NE(all.find("the index was not compared with the WARC files"), std::string::npos) << all;
   EXPECT_NE(all.find("offset " + std::to_string(victim.offset)), std::string::npos) << all;
+  for (const auto& p : report.problems) EXPECT_EQ(p.find('\n'), std::string::npos) << p;
 }
 
 // One damaged record in the middle of a closed file: reindex reports it and indexes every whole
