@@ -59,7 +59,7 @@ int run_export(const GlobalOptions&, const ExportOptions&) {
   hand_over();
 }
 nlohmann::json extract_capture_article(const GlobalOptions&, archive::ArchiveReader&,
-                                       const index::CaptureRow&) {
+                                       const index::CaptureRow&, const std::string&) {
   hand_over();
 }
 

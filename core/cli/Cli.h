@@ -117,10 +117,12 @@ struct ReextractOptions {
 };
 int run_reextract(const GlobalOptions& g, const ReextractOptions& o);
 
-// The article of a capture stored without one (or of a revisit), extracted now from its stored
-// payload with the plugins and the generic extractor; nothing is written.
+// The article of a capture stored without one (or of a revisit, or whose stored article could
+// not be read: `unreadable` says why), extracted now from its stored payload with the plugins
+// and the generic extractor; nothing is written.
 nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
-                                       const index::CaptureRow& row);
+                                       const index::CaptureRow& row,
+                                       const std::string& unreadable = {});
 
 // `vellum export`: selected captures as one .warc.gz file or WACZ package.
 struct ExportOptions {

@@ -43,7 +43,8 @@ std::string read_input(const std::string& file) {
 }  // namespace
 
 nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
-                                       const index::CaptureRow& row) {
+                                       const index::CaptureRow& row,
+                                       const std::string& unreadable) {
   plugins::PluginHost host(host_options(g));
   host.load_all();
   extract::ExtractionResult r;
@@ -52,7 +53,12 @@ nlohmann::json extract_capture_article(const GlobalOptions& g, archive::ArchiveR
     throw std::runtime_error("capture " + row.capture_id + " has no article: " + r.skipped);
   // A revisit never has an article record of its own (its payload is the earlier capture's),
   // so extracting it on the fly is the normal case, not worth a notice.
-  if (row.record_type == "revisit")
+  if (!unreadable.empty())
+    spdlog::warn(
+        "the stored article of capture {} cannot be read ({}); extracted it again from "
+        "the stored page with {}",
+        row.capture_id, unreadable, r.extractor.name);
+  else if (row.record_type == "revisit")
     spdlog::debug("capture {} is a revisit; extracted its article with {}", row.capture_id,
                   r.extractor.name);
   else

@@ -145,19 +145,17 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total) {
 // is extracted again too, with a warning: the page it came from is what matters.
 nlohmann::json capture_article(const GlobalOptions& g, archive::ArchiveReader& reader,
                                const index::CaptureRow& row) {
+  std::string unreadable;
   if (auto a = reader.index().article(row.capture_id)) {
     try {
       nlohmann::json j = reader.article(*a);
       archive::add_response_location(j, row);
       return j;
     } catch (const std::exception& e) {
-      spdlog::warn(
-          "the stored article of capture {} cannot be read ({}); extracting it again "
-          "from the stored page",
-          row.capture_id, e.what());
+      unreadable = e.what();
     }
   }
-  return extract_capture_article(g, reader, row);
+  return extract_capture_article(g, reader, row, unreadable);
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <limits>
@@ -16,6 +17,7 @@
 #include "daemon/ControlClient.h"
 #include "daemon/DaemonPaths.h"
 #include "index/SearchQuery.h"
+#include "util/Url.h"
 
 using namespace vellum::cli;
 
@@ -74,16 +76,38 @@ CLI::Validator above_zero(double max = std::numeric_limits<double>::max()) {
       "POSITIVE");
 }
 
+// A number from `min` to `max` (NaN is none: CLI11's own range check lets it through).
+CLI::Validator number_from(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& v) -> std::string {
+        std::size_t used = 0;
+        double d = 0;
+        try {
+          d = std::stod(v, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == 0 || used != v.size()) return "found '" + v + "', expected a number";
+        if (!(d >= min && d <= max))
+          return "found " + v + ", expected a number from " + (std::ostringstream() << min).str() +
+                 " to " + (std::ostringstream() << max).str();
+        return {};
+      },
+      "RANGE");
+}
+
 // A whole number of at least `min`, digits only ("-1" would otherwise wrap around to the largest
 // unsigned number).
 CLI::Validator whole_number(std::uint64_t min) {
   return CLI::Validator(
       [min](std::string& v) -> std::string {
-        const bool digits =
-            !v.empty() && v.size() <= 19 &&
-            std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (!digits || std::stoull(v) < min)
-          return "found '" + v + "', expected a whole number from " + std::to_string(min);
+        std::uint64_t n = 0;
+        const bool digits = !v.empty() && std::all_of(v.begin(), v.end(),
+                                                      [](char c) { return c >= '0' && c <= '9'; });
+        const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (!digits || error != std::errc() || end != v.data() + v.size() || n < min)
+          return "found '" + v + "', expected a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(std::numeric_limits<std::uint64_t>::max());
         return {};
       },
       "N");
@@ -98,6 +122,12 @@ CLI::Validator host_name() {
         });
         if (v.empty() || unusable)
           return "found '" + v + "', expected a host name such as example.com";
+        // One that ends in a number must be an IPv4 address, as in a URL.
+        std::string why;
+        if (v.find_first_of("/:@?#[]\\%") == std::string::npos &&
+            !vellum::util::parse_request_url("http://" + v + "/", &why) &&
+            why.find("ends in a number") != std::string::npos)
+          return "found '" + v + "', expected a host name such as example.com: " + why;
         return {};
       },
       "HOST");
@@ -150,7 +180,7 @@ int main(int argc, char** argv) {
                      "archive, reextract: seconds a plugin may spend on one page before its "
                      "worker is killed and the generic extractor is used")
           ->type_name("SECONDS")
-          ->check(CLI::Range(0.1, 86400.0))
+          ->check(number_from(0.1, kMaxSeconds))
           ->capture_default_str();
 
   ArchiveOptions ao;

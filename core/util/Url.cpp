@@ -104,8 +104,9 @@ std::optional<std::uint64_t> ipv4_number(std::string_view part) {
   for (char c : part) {
     const int d = radix == 16 ? hex_value(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
     if (d < 0 || static_cast<unsigned>(d) >= radix) return std::nullopt;
-    n = n * radix + static_cast<unsigned>(d);
-    if (n > 0xFFFFFFFFull) return n;  // already too large for any part; stop before overflow
+    // Past what any part may be, the value stops growing (no overflow); the digits are still
+    // all checked, since one that is not a digit makes the part no number at all.
+    if (n <= 0xFFFFFFFFull) n = n * radix + static_cast<unsigned>(d);
   }
   return n;
 }

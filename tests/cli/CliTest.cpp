@@ -339,6 +339,9 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
       {" list --limit 0", "--limit: found '0', expected a whole number from 1"},
       {" list --limit -5", "--limit: found '-5', expected a whole number from 1"},
       {" list --domain 'a b'", "--domain: found 'a b', expected a host name"},
+      {" list --domain 300.1", "ends in a number but is not an IPv4 address"},
+      {" --plugin-timeout nan reextract",
+       "--plugin-timeout: found nan, expected a number from 0.1"},
       {" list --since notatime", "cannot read --since 'notatime': expected YYYY"},
       // An unknown option where a value is required is named, not reported as the value missing.
       {" search -foo", "found the unknown option -foo, expected an option this command knows"},

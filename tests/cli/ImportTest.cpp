@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -459,11 +460,14 @@ TEST_F(ImportTest, RecordsWithoutAUsableDateOrUriAreRefused) {
   if (imported.front() == '<') imported = imported.substr(1, imported.size() - 2);
   CliRun shown = cli({"--archive", archive(), "--json", "show", imported});
   ASSERT_EQ(shown.rc, 0) << shown.err;
-  // 12:00:00+02:00 is 10:00:00 UTC.
-  const int hour = std::stoi(utc.substr(11, 2));
+  // 12:00:00+02:00 is 10:00:00 UTC (the day before, when captured before 02:00 UTC).
+  std::tm tm{};
+  ASSERT_TRUE(strptime(utc.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) << utc;
+  const std::time_t two_hours_earlier = timegm(&tm) - 2 * 3600;
+  std::tm earlier{};
+  gmtime_r(&two_hours_earlier, &earlier);
   char want[32];
-  std::snprintf(want, sizeof want, "%sT%02d:%s", utc.substr(0, 10).c_str(), (hour + 22) % 24,
-                utc.substr(14, 5).c_str());
+  std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &earlier);
   EXPECT_EQ(json::parse(shown.out)["date"].get<std::string>().substr(0, 19), want) << shown.out;
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }

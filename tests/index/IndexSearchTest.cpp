@@ -187,6 +187,23 @@ TEST_F(IndexSearchTest, DomainInAnyFormTheHostCanBeWritten) {
       "\xcc\x81"
       "ab.example";
   EXPECT_THROW(idx_->list(bad), std::invalid_argument);
+  // An IPv4 address in any form a URL may give it, and then that address alone: the end of
+  // one is no parent domain of it.
+  add("c3", "http://127.0.0.1:8080/c", kDay2, "Otters", "Otters.");
+  for (const char* typed : {"127.0.0.1", "127.1", "0x7f.0.0.1"}) {
+    ListFilter f;
+    f.domain = typed;
+    auto rows = idx_->list(f);
+    ASSERT_EQ(rows.size(), 1u) << typed;
+    EXPECT_EQ(rows[0].capture_id, "c3");
+  }
+  for (const char* part : {"0.0.1", "1"}) {
+    ListFilter f;
+    f.domain = part;
+    EXPECT_TRUE(idx_->list(f).empty()) << part;
+  }
+  bad.domain = "300.1";
+  EXPECT_THROW(idx_->list(bad), std::invalid_argument);
 }
 
 TEST_F(IndexSearchTest, TextFollowsItsArticle) {

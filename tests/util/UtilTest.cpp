@@ -59,6 +59,8 @@ TEST(Url, IPv4HostsInAnyFormAreWrittenInDottedDecimal) {
   // Names that merely hold digits are names.
   EXPECT_EQ(request_text("http://1.example/"), "http://1.example/");
   EXPECT_EQ(request_text("http://example.0a/"), "http://example.0a/");
+  EXPECT_EQ(request_text("http://a.0xfffffffffz/"), "http://a.0xfffffffffz/");
+  EXPECT_EQ(request_text("http://0xfffffffffz/"), "http://0xfffffffffz/");
   // Ends in a number, yet no address: refused with the reason.
   for (const char* bad :
        {"http://256.0.0.1/", "http://1.2.3.4.5/", "http://1.2.3.256/", "http://09.1/",
