@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "cli/Cli.h"
@@ -54,23 +55,32 @@ CLI::Validator must_exist(const CLI::Validator& check) {
   return CLI::Validator(check).description("");
 }
 
+// `v` read as a number, all of it; nullopt when it is not one (a value too small for a double,
+// such as 1e-400, is not one either).
+std::optional<double> read_number(const std::string& v) {
+  std::size_t used = 0;
+  try {
+    const double d = std::stod(v, &used);
+    if (used == v.size()) return d;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+std::string text_of(double d) {
+  return (std::ostringstream() << d).str();
+}
+
 // A number greater than 0 (and at most `max`), said in the found/expected form (CLI11's own
 // range check prints the limits of a double).
 CLI::Validator above_zero(double max = std::numeric_limits<double>::max()) {
   return CLI::Validator(
       [max](std::string& v) -> std::string {
-        std::size_t used = 0;
-        double d = 0;
-        try {
-          d = std::stod(v, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != v.size()) return "found '" + v + "', expected a number";
-        if (!(d > 0)) return "found " + v + ", expected a number greater than 0";
-        if (!(d <= max))
-          return "found " + v + ", expected a number greater than 0 and at most " +
-                 (std::ostringstream() << max).str();
+        const auto d = read_number(v);
+        if (!d) return "found '" + v + "', expected a number";
+        if (!(*d > 0)) return "found " + v + ", expected a number greater than 0";
+        if (!(*d <= max))
+          return "found " + v + ", expected a number greater than 0 and at most " + text_of(max);
         return {};
       },
       "POSITIVE");
@@ -80,17 +90,10 @@ CLI::Validator above_zero(double max = std::numeric_limits<double>::max()) {
 CLI::Validator number_from(double min, double max) {
   return CLI::Validator(
       [min, max](std::string& v) -> std::string {
-        std::size_t used = 0;
-        double d = 0;
-        try {
-          d = std::stod(v, &used);
-        } catch (const std::exception&) {
-          used = 0;
-        }
-        if (used == 0 || used != v.size()) return "found '" + v + "', expected a number";
-        if (!(d >= min && d <= max))
-          return "found " + v + ", expected a number from " + (std::ostringstream() << min).str() +
-                 " to " + (std::ostringstream() << max).str();
+        const auto d = read_number(v);
+        if (!d) return "found '" + v + "', expected a number";
+        if (!(*d >= min && *d <= max))
+          return "found " + v + ", expected a number from " + text_of(min) + " to " + text_of(max);
         return {};
       },
       "RANGE");
