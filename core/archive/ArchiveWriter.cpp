@@ -962,7 +962,8 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
     // aloud (unless its damage was), since the captures may be on a disk not mounted or in a file
     // moved by mistake.
     const auto after_counts = idx->captures_per_file();
-    for (const auto& [name, had] : before_counts) {
+    for (const auto& [file_name, had] : before_counts) {
+      const std::string& name = file_name;  // a structured binding cannot be captured (clang)
       auto it = after_counts.find(name);
       const std::uint64_t has = it == after_counts.end() ? 0 : it->second;
       if (has >= had || damaged.count(name)) continue;
