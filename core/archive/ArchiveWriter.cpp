@@ -119,6 +119,12 @@ void fsync_path(const fs::path& p, int flags) {
     throw std::system_error(err, std::generic_category(), "cannot sync " + p.string());
 }
 
+// Removes the -wal and -shm SQLite keeps beside an index file: they belong to that file and
+// must never be taken for another's.
+void remove_wal_and_shm(const fs::path& file) {
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(file.string() + suffix);
+}
+
 // Where `vellum reindex` builds the new index before it replaces index.sqlite3.
 constexpr const char* kRebuildingIndex = "index.sqlite3.rebuilding";
 // Where the old index goes while the new one takes its name.
@@ -126,7 +132,8 @@ constexpr const char* kReplacedIndex = "index.sqlite3.replaced";
 
 // Removes an index file with its -wal and -shm.
 void remove_index_files(const fs::path& file) {
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(file.string() + suffix);
+  fs::remove(file);
+  remove_wal_and_shm(file);
 }
 
 // Renames a damaged index file aside as index.sqlite3.damaged-STAMP and removes its -wal and
@@ -137,7 +144,7 @@ void set_index_aside(const ArchiveDir& layout, const std::string& why,
   fs::path aside = file;
   aside += ".damaged-" + util::file_stamp(util::now());
   fs::rename(file, aside);
-  for (const char* suffix : {"-wal", "-shm"}) fs::remove(file.string() + suffix);
+  remove_wal_and_shm(file);
   fsync_path(layout.root(), O_RDONLY | O_DIRECTORY);
   if (log)
     log(why + " -- set aside as " + aside.filename().string() +
@@ -997,7 +1004,7 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
         throw fs::filesystem_error("cannot move the old index aside", layout.index_file(), replaced,
                                    ec);
     }
-    for (const char* suffix : {"-wal", "-shm"}) fs::remove(layout.index_file().string() + suffix);
+    remove_wal_and_shm(layout.index_file());
     fs::rename(building, layout.index_file());
     fsync_path(layout.root(), O_RDONLY | O_DIRECTORY);
     remove_index_files(replaced);

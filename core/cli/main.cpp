@@ -127,9 +127,7 @@ CLI::Validator host_name() {
           return "found '" + v + "', expected a host name such as example.com";
         // One that ends in a number must be an IPv4 address, as in a URL.
         std::string why;
-        if (v.find_first_of("/:@?#[]\\%") == std::string::npos &&
-            !vellum::util::parse_request_url("http://" + v + "/", &why) &&
-            why.find("ends in a number") != std::string::npos)
+        if (!vellum::util::typed_host(v, &why) && why.find("ends in a number") != std::string::npos)
           return "found '" + v + "', expected a host name such as example.com: " + why;
         return {};
       },

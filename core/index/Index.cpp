@@ -259,16 +259,10 @@ std::string domain_key(const std::string& domain) {
   while (!d.empty() && (d.front() == ' ' || d.front() == '\t' || d.front() == '.'))
     d.remove_prefix(1);
   while (!d.empty() && (d.back() == ' ' || d.back() == '\t' || d.back() == '.')) d.remove_suffix(1);
+  // An IPv4 address in any form ("127.1" finds 127.0.0.1) matches that address alone.
   std::string why;
-  auto key = util::host_to_ascii(d, &why);
+  auto key = util::typed_host(d, &why);
   if (!key) throw std::invalid_argument("domain '" + domain + "': " + why);
-  // A host that ends in a number is an IPv4 address however it is written, as in URLs ("127.1"
-  // finds 127.0.0.1), and then matches that address alone.
-  if (key->find_first_of("/:@?#[]\\%") == std::string::npos) {
-    auto u = util::parse_request_url("http://" + *key + "/", &why);
-    if (!u) throw std::invalid_argument("domain '" + domain + "': " + why);
-    return u->host;
-  }
   return *key;
 }
 

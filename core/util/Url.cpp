@@ -188,6 +188,15 @@ std::optional<Url> parse_request_url(std::string_view text, std::string* why) {
   return finish_request_url(std::move(*u));
 }
 
+std::optional<std::string> typed_host(std::string_view host, std::string* why) {
+  auto key = host_to_ascii(host, why);
+  if (!key) return std::nullopt;
+  // What a URL could not hold as its host is left for the caller to match as it is.
+  if (key->find_first_of("/:@?#[]\\%") == std::string::npos && !normalise_ipv4_host(*key, why))
+    return std::nullopt;
+  return key;
+}
+
 int Url::effective_port() const {
   if (port >= 0) return port;
   return scheme == "https" ? 443 : 80;

@@ -31,6 +31,11 @@ std::optional<Url> parse_url(std::string_view text);
 // converted; in the latter case `why` says what is wrong with it.
 std::optional<Url> parse_request_url(std::string_view text, std::string* why = nullptr);
 
+// A host as typed on its own (a --domain filter) in the form URLs carry it: lower case, IDNA,
+// and an IPv4 address in any form a URL may give it ("127.1") in dotted decimal. nullopt (with
+// the reason in `why`) when it cannot be a host, or ends in a number but is no address.
+std::optional<std::string> typed_host(std::string_view host, std::string* why = nullptr);
+
 // The host without a leading "www." (Source Domain in article records).
 std::string source_domain(std::string_view host);
 
