@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -252,14 +253,23 @@ TEST(DaemonFault, APluginDroppedInAndSighupGoesLiveWithoutARestart) {
   EXPECT_EQ(article["title"], "Hello from the template");
 }
 
-// Processes running this build's plugin worker program.
-int extract_workers_running() {
+// Processes running this build's plugin worker program with `mark` (NAME=value) in their
+// environment. Workers inherit the daemon's environment, so a mark given to one daemon finds its
+// workers even after they lose their parent, and not those of other tests running beside it.
+int extract_workers_marked(const std::string& mark) {
   int n = 0;
   std::error_code ec;
   fs::path worker = fs::canonical(VELLUM_EXTRACT_WORKER_PATH, ec);
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     std::error_code ec2;
-    if (fs::read_symlink(e.path() / "exe", ec2) == worker) ++n;
+    if (fs::read_symlink(e.path() / "exe", ec2) != worker) continue;  // a zombie has no exe
+    std::ifstream in(e.path() / "environ", std::ios::binary);
+    std::string var;
+    while (std::getline(in, var, '\0'))
+      if (var == mark) {
+        ++n;
+        break;
+      }
   }
   return n;
 }
@@ -279,7 +289,8 @@ TEST(DaemonFault, APluginThatCrashesOrHangsCostsOnePageAndTheDaemonCarriesOn) {
               "dirs = [" + DaemonHarness::quoted(VELLUM_TEST_PLUGIN_DIR) +
                   "]\npage_timeout = \"1s\"\nworker_memory = \"512MiB\"");
   d.write_config(cfg);
-  d.start();
+  const std::string mark = "VELLUM_TEST_DAEMON=isolate-" + std::to_string(::getpid());
+  d.start(mark);
   EXPECT_NE(d.log().find("(isolated in worker processes)"), std::string::npos) << d.log();
   std::string crash = "http://segv.example:" + port + "/crash";
   std::string stuck = "http://hang.example:" + port + "/stuck";
@@ -287,14 +298,21 @@ TEST(DaemonFault, APluginThatCrashesOrHangsCostsOnePageAndTheDaemonCarriesOn) {
   d.request({{"command", "enqueue"}, {"urls", {crash}}});
   ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
   d.request({{"command", "enqueue"}, {"urls", {stuck}}});
-  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 2; })) << d.log();
+  // The stuck page holds its worker for the whole page timeout (1 s); polled every 100 ms.
+  int workers_seen = 0;
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    workers_seen = std::max(workers_seen, extract_workers_marked(mark));
+    return s["captures"].get<int>() >= 2;
+  })) << d.log();
   // Still running, and the next page through a good plugin gets its article.
   d.request({{"command", "enqueue"}, {"urls", {hello}}});
   ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 3; })) << d.log();
   EXPECT_NE(d.log().find("crashed on this page (SIGSEGV"), std::string::npos) << d.log();
+  EXPECT_GT(workers_seen, 0) << "no plugin worker seen while the stuck page was extracted";
   EXPECT_EQ(d.stop(), 0) << d.log();
-  for (int i = 0; i < 50 && extract_workers_running() > 0; ++i) std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(extract_workers_running(), 0) << "plugin workers outlived the daemon";
+  for (int i = 0; i < 50 && extract_workers_marked(mark) > 0; ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(extract_workers_marked(mark), 0) << "plugin workers outlived the daemon";
 
   auto article = [&](const std::string& url) {
     std::string out;
