@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <iostream>
@@ -56,9 +57,10 @@ CLI::Validator must_exist(const CLI::Validator& check) {
 }
 
 // `v` read as a number, all of it; nullopt when it is not one (a value too small for a double,
-// such as 1e-400, is not one either).
+// such as 1e-400, is not one either, nor one with spaces before or after it).
 std::optional<double> read_number(const std::string& v) {
   std::size_t used = 0;
+  if (v.empty() || std::isspace(static_cast<unsigned char>(v.front()))) return std::nullopt;
   try {
     const double d = std::stod(v, &used);
     if (used == v.size()) return d;
@@ -99,18 +101,19 @@ CLI::Validator number_from(double min, double max) {
       "RANGE");
 }
 
-// A whole number of at least `min`, digits only ("-1" would otherwise wrap around to the largest
-// unsigned number).
-CLI::Validator whole_number(std::uint64_t min) {
+// A whole number from `min` to `max`, digits only ("-1" would otherwise wrap around to the
+// largest unsigned number).
+CLI::Validator whole_number(std::uint64_t min,
+                            std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
   return CLI::Validator(
-      [min](std::string& v) -> std::string {
+      [min, max](std::string& v) -> std::string {
         std::uint64_t n = 0;
         const bool digits = !v.empty() && std::all_of(v.begin(), v.end(),
                                                       [](char c) { return c >= '0' && c <= '9'; });
         const auto [end, error] = std::from_chars(v.data(), v.data() + v.size(), n);
-        if (!digits || error != std::errc() || end != v.data() + v.size() || n < min)
+        if (!digits || error != std::errc() || end != v.data() + v.size() || n < min || n > max)
           return "found '" + v + "', expected a whole number from " + std::to_string(min) + " to " +
-                 std::to_string(std::numeric_limits<std::uint64_t>::max());
+                 std::to_string(max);
         return {};
       },
       "N");
@@ -253,7 +256,9 @@ int main(int argc, char** argv) {
   list->add_option("--domain", lo.domain, "Only this host and its subdomains")->check(host_name());
   list->add_option("--since", lo.since, "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
   list->add_option("--until", lo.until, "Captured at or before");
-  list->add_option("--limit", lo.limit, "At most N captures")->check(whole_number(1));
+  // The limits are signed (-1: none).
+  constexpr auto kMaxLimit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  list->add_option("--limit", lo.limit, "At most N captures")->check(whole_number(1, kMaxLimit));
 
   SearchOptions so;
   auto* search = app.add_subcommand("search", "Full-text search over article titles and bodies");
@@ -262,7 +267,7 @@ int main(int argc, char** argv) {
                    "Words (all must occur), \"exact phrase\", prefix*, AND, OR, NOT, ( )")
       ->required();
   search->add_option("--limit", so.limit, "At most N hits")
-      ->check(above_zero())
+      ->check(whole_number(1, kMaxLimit))
       ->capture_default_str();
   search->add_option("--domain", so.domain, "Only this host and its subdomains")
       ->check(host_name());

@@ -338,6 +338,14 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
       {" import --rotate-size -1 x.warc", "--rotate-size: found '-1', expected a whole number"},
       {" list --limit 0", "--limit: found '0', expected a whole number from 1"},
       {" list --limit -5", "--limit: found '-5', expected a whole number from 1"},
+      {" list --limit 9223372036854775808",
+       "--limit: found '9223372036854775808', expected a whole number from 1 to "
+       "9223372036854775807"},
+      {" search the --limit 1e3", "--limit: found '1e3', expected a whole number from 1"},
+      {" search the --limit 0", "--limit: found '0', expected a whole number from 1"},
+      // Spaces around a number are refused on either side.
+      {" archive --timeout ' 5' http://a.test/", "--timeout: found ' 5', expected a number"},
+      {" archive --timeout '5 ' http://a.test/", "--timeout: found '5 ', expected a number"},
       {" list --domain 'a b'", "--domain: found 'a b', expected a host name"},
       {" list --domain 300.1", "ends in a number but is not an IPv4 address"},
       {" --plugin-timeout nan reextract",
