@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -240,28 +241,43 @@ struct Copied {
   std::uint64_t length = 0;
 };
 
+// The bytes of the record stored at (file, offset, length), checked: it is the record the index
+// names there and its block is the one its WARC-Block-Digest describes. Throws saying which
+// record is wrong and how.
+std::string read_checked(const ArchiveDir& dir, const std::string& file, std::uint64_t offset,
+                         std::uint64_t length, std::string_view expected_type,
+                         const std::string& expected_id) {
+  const fs::path path = dir.warc_path(file);
+  std::string bytes = warc::read_record_bytes_at(path, {offset, length});
+  const std::string where = path.string() + ": offset " + std::to_string(offset);
+  const std::size_t head = warc::header_length(bytes);
+  warc::WarcRecord header;
+  const std::uint64_t block_length =
+      warc::parse_header(std::string_view(bytes).substr(0, head), header, path.string(), offset);
+  if (header.type() != expected_type || (!expected_id.empty() && header.record_id() != expected_id))
+    throw std::runtime_error(where + ": found a " + header.type() + " record " +
+                             header.record_id() + ", expected the " + std::string(expected_type) +
+                             " record " + expected_id +
+                             " the index names there; the index is out of date: run `vellum "
+                             "reindex`");
+  if (block_length > bytes.size() - head)
+    throw std::runtime_error(where + ": the " + header.type() + " record declares " +
+                             std::to_string(block_length) + " bytes of content, found " +
+                             std::to_string(bytes.size() - head));
+  const std::string_view block = std::string_view(bytes).substr(head, block_length);
+  if (const std::string* bd = header.field("WARC-Block-Digest");
+      bd && util::warc_digest_matches(*bd, block) == false)
+    throw std::runtime_error(where + ": the " + header.type() + " record " + header.record_id() +
+                             " has block digest " + util::warc_sha1(block) + ", the record says " +
+                             *bd + "; the stored data is damaged");
+  return bytes;
+}
+
+// Writes records to the sink, one gzip member each.
 class RecordCopier {
  public:
-  RecordCopier(const ArchiveDir& dir, WarcSink& sink)
-      : dir_(dir), sink_(sink), encoder_({warc::Compression::gzip, kGzipLevel, nullptr, false}) {}
-
-  // Copies the record stored at (file, offset, length), checking that it is the record expected.
-  Copied copy(const std::string& file, std::uint64_t offset, std::uint64_t length,
-              std::string_view expected_type, const std::string& expected_id) {
-    const fs::path path = dir_.warc_path(file);
-    std::string bytes = warc::read_record_bytes_at(path, {offset, length});
-    warc::WarcRecord header;
-    warc::parse_header(std::string_view(bytes).substr(0, warc::header_length(bytes)), header,
-                       path.string(), offset);
-    if (header.type() != expected_type ||
-        (!expected_id.empty() && header.record_id() != expected_id))
-      throw std::runtime_error(path.string() + ": offset " + std::to_string(offset) + ": found a " +
-                               header.type() + " record " + header.record_id() + ", expected the " +
-                               std::string(expected_type) + " record " + expected_id +
-                               " the index names there; the index is out of date: run `vellum "
-                               "reindex`");
-    return write(bytes);
-  }
+  explicit RecordCopier(WarcSink& sink)
+      : sink_(sink), encoder_({warc::Compression::gzip, kGzipLevel, nullptr, false}) {}
 
   Copied write(std::string_view record_bytes) {
     std::string member = encoder_.encode(record_bytes);
@@ -273,10 +289,99 @@ class RecordCopier {
   std::uint64_t records = 0;
 
  private:
-  const ArchiveDir& dir_;
   WarcSink& sink_;
   warc::RecordEncoder encoder_;
 };
+
+// For --skip-damaged: reads and checks every record of `items` first, then leaves out the
+// captures with a record that fails, the revisits whose payload lies in one of those, and the
+// articles that fail (their captures stay). Returns one line for each thing left out.
+std::vector<std::string> drop_damaged(
+    const ArchiveDir& dir, std::vector<Item>& items, ExportSummary& summary,
+    const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  std::vector<std::string> lines;                        // in the order of `items`
+  std::unordered_map<std::string, std::string> damaged;  // record id -> why
+  std::unordered_map<const Item*, std::string> article_damaged;
+  std::uint64_t done = 0;
+  for (Item& it : items) {
+    const index::CaptureRow& row = it.row;
+    try {
+      if (row.request_length > 0)
+        read_checked(dir, row.file, row.request_offset, row.request_length, "request", {});
+      read_checked(dir, row.file, row.offset, row.length, row.record_type, row.record_id);
+    } catch (const std::exception& e) {
+      damaged.emplace(row.record_id, e.what());
+    }
+    if (it.article) {
+      try {
+        read_checked(dir, it.article->file, it.article->offset, it.article->length, "metadata",
+                     it.article->record_id);
+      } catch (const std::exception& e) {
+        article_damaged.emplace(&it, e.what());
+        it.article.reset();
+      }
+    }
+    if (progress) progress(++done, 2 * items.size());
+  }
+
+  std::unordered_map<std::string, const Item*> by_id;
+  for (const Item& it : items) by_id.emplace(it.row.record_id, &it);
+  // Why `it` cannot be exported whole: its own records, or those of the record holding its
+  // payload (a revisit's target, which may be a revisit in turn); empty when it can.
+  auto why_not = [&](const Item& it) -> std::string {
+    const Item* at = &it;
+    for (int hop = 0; hop <= kMaxRevisitHops && at; ++hop) {
+      if (auto d = damaged.find(at->row.record_id); d != damaged.end())
+        return at == &it ? d->second
+                         : "it is a revisit of record " + at->row.record_id + " (capture " +
+                               at->row.capture_id + "), which is damaged: " + d->second;
+      if (at->row.record_type != "revisit") break;
+      auto next = by_id.find(at->row.refers_to);
+      at = next == by_id.end() ? nullptr : next->second;
+    }
+    return {};
+  };
+  std::vector<std::string> why(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) why[i] = why_not(items[i]);
+  // A capture added only because a revisit refers to it stays while a kept revisit does.
+  std::unordered_set<std::string> needed;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].selected || !why[i].empty()) continue;
+    for (const Item* at = &items[i]; at->row.record_type == "revisit";) {
+      auto next = by_id.find(at->row.refers_to);
+      if (next == by_id.end() || !needed.insert(at->row.refers_to).second) break;
+      at = next->second;
+    }
+  }
+  std::vector<Item> kept;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    if (!it.selected) {
+      if (why[i].empty() && needed.count(it.row.record_id))
+        kept.push_back(std::move(it));
+      else
+        --summary.referenced;  // a damaged one is named with the revisits that refer to it
+      continue;
+    }
+    if (why[i].empty()) {
+      if (auto a = article_damaged.find(&it); a != article_damaged.end())
+        lines.push_back("the article of capture " + it.row.capture_id + " (" + it.row.url + ", " +
+                        it.row.date + ") is left out, the capture is exported: " + a->second);
+      kept.push_back(std::move(it));
+      continue;
+    }
+    --summary.captures;
+    ++summary.skipped;
+    lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
+                    ") is left out: " + why[i]);
+  }
+  items = std::move(kept);
+  if (summary.captures == 0)
+    throw std::runtime_error("nothing to export: all " + std::to_string(summary.skipped) +
+                             " selected captures are damaged (`vellum verify` lists what is "
+                             "wrong); expected at least one that reads");
+  return lines;
+}
 
 warc::WarcRecord export_warcinfo(const std::string& file_name, util::TimePoint created,
                                  const index::ListFilter& filter, std::uint64_t captures) {
@@ -371,6 +476,10 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   ExportSummary summary;
   summary.file = options.output;
   std::vector<Item> items = plan_export(reader.index(), options.filter, summary);
+  // With skip_damaged the progress counts the checking pass and then the writing pass.
+  const std::uint64_t passes = options.skip_damaged ? 2 : 1;
+  if (options.skip_damaged)
+    summary.left_out = drop_damaged(reader.dir(), items, summary, options.progress);
   const util::TimePoint created = options.created.value_or(util::now());
   const bool wacz = options.format == ExportFormat::wacz;
 
@@ -386,7 +495,7 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   } else {
     sink.emplace(out);
   }
-  RecordCopier copier(reader.dir(), *sink);
+  RecordCopier copier(*sink);
 
   const std::string warc_name =
       wacz ? std::string(kWaczWarcName) : options.output.filename().string();
@@ -397,12 +506,25 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   std::uint64_t done = 0;
   for (const Item& it : items) {
     const index::CaptureRow& row = it.row;
-    if (row.request_length > 0)
-      copier.copy(row.file, row.request_offset, row.request_length, "request", {});
-    Copied at = copier.copy(row.file, row.offset, row.length, row.record_type, row.record_id);
-    if (it.article)
-      copier.copy(it.article->file, it.article->offset, it.article->length, "metadata",
-                  it.article->record_id);
+    std::string request, response, article;
+    try {
+      if (row.request_length > 0)
+        request = read_checked(reader.dir(), row.file, row.request_offset, row.request_length,
+                               "request", {});
+      response = read_checked(reader.dir(), row.file, row.offset, row.length, row.record_type,
+                              row.record_id);
+      if (it.article)
+        article = read_checked(reader.dir(), it.article->file, it.article->offset,
+                               it.article->length, "metadata", it.article->record_id);
+    } catch (const std::exception& e) {
+      if (options.skip_damaged) throw;  // changed since it was checked
+      throw std::runtime_error(std::string(e.what()) +
+                               " (`--skip-damaged` exports the captures that read and names the "
+                               "rest)");
+    }
+    if (!request.empty()) copier.write(request);
+    const Copied at = copier.write(response);
+    if (!article.empty()) copier.write(article);
     if (wacz) {
       cdxj.push_back(cdxj_line(row, at));
       const bool ok = row.status >= 200 && row.status < 300;
@@ -418,7 +540,8 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       }
     }
     ++done;
-    if (options.progress) options.progress(done, items.size());
+    if (options.progress)
+      options.progress((passes - 1) * items.size() + done, passes * items.size());
   }
   summary.records = copier.records;
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "archive/ArchiveReader.h"
 #include "index/Index.h"
@@ -32,6 +33,10 @@ struct ExportOptions {
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
   // The time recorded as the export's creation (warcinfo, datapackage.json); empty: now.
   std::optional<util::TimePoint> created;
+  // Read and check every record first, then export what reads and leave out the rest (a
+  // capture with a damaged record, a revisit whose payload is in one, a damaged article),
+  // instead of failing on the first damaged record.
+  bool skip_damaged = false;
 };
 
 struct ExportSummary {
@@ -41,11 +46,14 @@ struct ExportSummary {
   std::uint64_t pages = 0;       // WACZ: lines in pages/pages.jsonl after the header
   std::uint64_t bytes = 0;       // size of the file written
   std::filesystem::path file;
+  std::uint64_t skipped = 0;          // selected captures left out as damaged (skip_damaged)
+  std::vector<std::string> left_out;  // one line for each capture or article left out
 };
 
 // Writes the export to a temporary file beside `options.output` and renames it into place once
 // complete, so a failed export leaves no output behind. Throws std::runtime_error saying what
-// went wrong: the output directory missing, nothing selected, a record unreadable.
+// went wrong: the output directory missing, nothing selected, a record unreadable or failing its
+// block digest (with skip_damaged: every selected capture damaged).
 ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options);
 
 }  // namespace vellum::archive

@@ -129,6 +129,7 @@ struct ExportOptions {
   std::string format;  // "warc.gz" or "wacz"; empty: from the output file's extension
   std::string output;  // -o OUT
   std::string domain, since, until;
+  bool skip_damaged = false;
 };
 int run_export(const GlobalOptions& g, const ExportOptions& o);
 

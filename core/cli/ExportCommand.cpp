@@ -54,6 +54,7 @@ int run_export(const GlobalOptions& g, const ExportOptions& o) {
   eo.filter.domain = o.domain;
   eo.filter.since = time_bound("--since", o.since, false);
   eo.filter.until = time_bound("--until", o.until, true);
+  eo.skip_damaged = o.skip_damaged;
 
   archive::ArchiveReader reader(g.archive);
   archive::ExportSummary s;
@@ -63,6 +64,7 @@ int run_export(const GlobalOptions& g, const ExportOptions& o) {
     s = archive::export_archive(reader, eo);
   }
 
+  for (const auto& line : s.left_out) spdlog::warn("{}", line);
   if (g.json) {
     print_json_line({{"file", s.file.string()},
                      {"format", std::string(archive::export_format_name(eo.format))},
@@ -70,14 +72,20 @@ int run_export(const GlobalOptions& g, const ExportOptions& o) {
                      {"referenced", s.referenced},
                      {"records", s.records},
                      {"pages", s.pages},
-                     {"bytes", s.bytes}});
+                     {"bytes", s.bytes},
+                     {"skipped", s.skipped},
+                     {"left_out", s.left_out}});
   } else if (g.verbosity >= 0) {
     std::cout << "exported " << s.captures << " captures";
     if (s.referenced > 0) std::cout << " (+" << s.referenced << " that revisits refer to)";
     std::cout << ", " << s.records << " records, " << human_bytes(s.bytes) << ", to "
-              << s.file.string() << "\n";
+              << s.file.string();
+    if (!s.left_out.empty())
+      std::cout << "; left out " << s.skipped << " damaged captures and "
+                << s.left_out.size() - s.skipped << " damaged articles";
+    std::cout << "\n";
   }
-  return 0;
+  return s.left_out.empty() ? 0 : 1;
 }
 
 }  // namespace vellum::cli

@@ -339,6 +339,9 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--since", exo.since,
                          "Captured at or after (YYYYMMDD[hhmmss] or ISO 8601)");
   export_cmd->add_option("--until", exo.until, "Captured at or before");
+  export_cmd->add_flag("--skip-damaged", exo.skip_damaged,
+                       "Check every record first; export what reads, name what is left out, "
+                       "exit 1 if anything is");
 
   auto* status = app.add_subcommand("status", "Ask the running daemon what it is doing");
   auto* sources = app.add_subcommand("sources", "List the running daemon's sources");

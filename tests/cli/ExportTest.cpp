@@ -429,3 +429,113 @@ TEST_F(ExportTest, DamagedRecordFailsTheExportAndLeavesNoFile) {
     EXPECT_TRUE(fs::is_empty(dir)) << "a failed export must leave nothing behind";
   }
 }
+
+// Flips 16 bytes in the middle of the record stored at `loc` in `warc`.
+void damage_record(const fs::path& warc, std::uint64_t offset, std::uint64_t length) {
+  std::string data = read_file(warc);
+  const std::uint64_t at = offset + length / 2;
+  for (std::uint64_t i = at; i < at + 16; ++i) data[i] = static_cast<char>(~data[i]);
+  write_file(warc, data);
+}
+
+// With --skip-damaged the captures that read are exported, each with its stored bytes, and what
+// is left out is named: a capture whose response is damaged, the revisit whose payload is in
+// it, and the article of a capture whose own records are sound (the capture goes without it).
+// The exit status says something was left out; the archive itself is untouched.
+TEST_F(ExportTest, SkipDamagedExportsWhatReadsAndNamesTheRest) {
+  fs::path copy = out_ / "damaged";
+  fs::copy(archive(), copy, fs::copy_options::recursive);
+  const json& rev = revisit();
+  const json* original = nullptr;
+  for (const auto& r : rows_)
+    if (r["warc"]["record_id"] == rev["refers_to"]) original = &r;
+  ASSERT_NE(original, nullptr) << rev.dump();
+  damage_record(copy / "warc" / (*original)["warc"]["file"].get<std::string>(),
+                (*original)["warc"]["offset"], (*original)["warc"]["length"]);
+  // The article of another capture.
+  const json* with_article = nullptr;
+  for (const auto& r : rows_)
+    if (&r != original && r["type"] == "response" && r["status"] == 200) with_article = &r;
+  ASSERT_NE(with_article, nullptr);
+  const fs::path article_file = copy / "warc" / (*with_article)["warc"]["file"].get<std::string>();
+  std::optional<warc::RecordLocation> article_at;
+  {
+    warc::WarcReader reader(article_file);
+    while (auto r = reader.next())
+      if (r->type() == "metadata" &&
+          r->field_or("WARC-Refers-To") == (*with_article)["warc"]["record_id"])
+        article_at = reader.last_location();
+  }
+  ASSERT_TRUE(article_at.has_value());
+  damage_record(article_file, article_at->offset, article_at->length);
+  const std::string before = read_file(article_file);
+
+  // Without the option the export fails and says the option exists.
+  fs::path out = out_ / "salvage.warc.gz";
+  auto [rc, text] = vellum_all({"--archive", copy.string(), "export", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("--skip-damaged"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+
+  std::string summary_text;
+  rc = run_vellum(
+      {"--archive", copy.string(), "--json", "export", "--skip-damaged", "-o", out.string()},
+      &summary_text);
+  EXPECT_EQ(rc, 1) << summary_text;
+  auto lines = json_lines(summary_text);
+  ASSERT_EQ(lines.size(), 1u) << summary_text;
+  const json& s = lines.front();
+  EXPECT_EQ(s["captures"], rows_.size() - 2);
+  EXPECT_EQ(s["skipped"], 2);
+  ASSERT_EQ(s["left_out"].size(), 3u) << s.dump();
+  const std::string named = s["left_out"].dump();
+  for (const json* r : {original, &rev, with_article})
+    EXPECT_NE(named.find((*r)["capture_id"].get<std::string>()), std::string::npos) << named;
+  EXPECT_NE(named.find("is a revisit of record"), std::string::npos) << named;
+
+  std::vector<json> expected;
+  for (const auto& r : rows_)
+    if (&r != original && &r != &rev && &r != with_article) expected.push_back(r);
+  expect_captures(out, expected, {(*with_article)["warc"]["record_id"]});
+  // The capture whose article was damaged is there, with its stored bytes, without the article.
+  bool found = false;
+  for (const auto& r : read_export(out)) {
+    if (r.record.record_id() == (*with_article)["warc"]["record_id"]) found = true;
+    EXPECT_NE(r.record.field_or("WARC-Refers-To"), (*with_article)["warc"]["record_id"])
+        << "the damaged article was exported";
+  }
+  EXPECT_TRUE(found) << "the capture with the damaged article is missing";
+  EXPECT_EQ(read_file(article_file), before) << "export changed the archive";
+}
+
+// A record whose bytes no longer match its WARC-Block-Digest (an uncompressed archive has no
+// frame checksum to catch it) fails the export as well; it is not copied on as if sound.
+TEST_F(ExportTest, ABlockThatFailsItsDigestIsDamagedToo) {
+  TempDir work("export-plain");
+  const std::string arc = (work.path() / "archive").string();
+  // Long enough that the middle of the record lies in the page.
+  std::string page = "<html><head><title>Plain</title></head><body>";
+  for (int i = 0; i < 200; ++i)
+    page += "<p>Stored without compression, so no frame checksum guards it.</p>\n";
+  write_file(site_->path() / "plain-export.html", page + "</body></html>");
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(nginx_->port()) + "/plain-export.html";
+  ASSERT_EQ(run_vellum({"--archive", arc, "archive", "--compression", "none", "--no-extract", url}),
+            0);
+  std::string listing;
+  ASSERT_EQ(run_vellum({"--archive", arc, "--json", "list"}, &listing), 0);
+  const json row = json_lines(listing).at(0);
+  damage_record(fs::path(arc) / "warc" / row["warc"]["file"].get<std::string>(),
+                row["warc"]["offset"], row["warc"]["length"]);
+  const fs::path out = work.path() / "out.warc.gz";
+  auto [rc, text] = vellum_all({"--archive", arc, "export", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("has block digest"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+  // Nothing else to export: an error, and no file.
+  std::tie(rc, text) =
+      vellum_all({"--archive", arc, "export", "--skip-damaged", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("all 1 selected captures are damaged"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+}
