@@ -1,12 +1,16 @@
 #include "archive/Export.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <system_error>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "archive/RecordBuilder.h"
+#include "archive/Verifier.h"
 #include "util/Digest.h"
 #include "util/OutputPath.h"
 #include "util/Url.h"
@@ -40,20 +45,46 @@ constexpr std::string_view kWaczPagesPath = "pages/pages.jsonl";
 constexpr std::string_view kPagesHeader =
     R"({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})";
 
+// The temporary file of the export under way, for the handler below (empty: none).
+char g_pending_temp[PATH_MAX];
+
+// An export stopped by Ctrl-C, SIGTERM or a closed terminal removes its temporary file as a
+// failed one does, then ends as the signal would have ended it.
+extern "C" void remove_pending_and_end(int sig) {
+  if (g_pending_temp[0] != 0) ::unlink(g_pending_temp);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
 // The output file while it is written: a temporary file beside the target, renamed over it by
-// commit(); removed again when the export fails.
+// commit(); removed again when the export fails or is stopped by a signal.
 class PendingFile {
  public:
   explicit PendingFile(fs::path target)
       : target_(std::move(target)),
         temp_(target_.string() + ".vellum-tmp-" + std::to_string(::getpid())) {
+    if (temp_.native().size() < sizeof g_pending_temp) {
+      std::memcpy(g_pending_temp, temp_.c_str(), temp_.native().size() + 1);
+      struct sigaction sa {};
+      sa.sa_handler = remove_pending_and_end;
+      sigemptyset(&sa.sa_mask);
+      for (std::size_t i = 0; i < std::size(kStopSignals); ++i)
+        ::sigaction(kStopSignals[i], &sa, &previous_[i]);
+      handling_ = true;
+    }
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw std::system_error(errno, std::generic_category(), "cannot create " + temp_.string());
+    if (fd_ < 0) {
+      const int err = errno;
+      stop_handling();
+      throw std::system_error(err, std::generic_category(), "cannot create " + temp_.string());
+    }
   }
   ~PendingFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
+    stop_handling();
   }
   PendingFile(const PendingFile&) = delete;
   PendingFile& operator=(const PendingFile&) = delete;
@@ -83,6 +114,7 @@ class PendingFile {
       throw std::system_error(errno, std::generic_category(),
                               "cannot rename " + temp_.string() + " to " + target_.string());
     committed_ = true;
+    stop_handling();
     fs::path dir = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
     int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
@@ -93,10 +125,20 @@ class PendingFile {
   }
 
  private:
+  void stop_handling() {
+    if (!handling_) return;
+    handling_ = false;
+    for (std::size_t i = 0; i < std::size(kStopSignals); ++i)
+      ::sigaction(kStopSignals[i], &previous_[i], nullptr);
+    g_pending_temp[0] = 0;
+  }
+
   fs::path target_;
   fs::path temp_;
   int fd_ = -1;
   bool committed_ = false;
+  bool handling_ = false;
+  struct sigaction previous_[std::size(kStopSignals)]{};
 };
 
 class Sha256 {
@@ -142,6 +184,9 @@ struct Item {
   // The article that names the page: its own, or for a revisit stored without one, the article
   // of the capture holding the same payload.
   std::optional<index::ArticleRow> title_from;
+  // Why a revisit cannot be resolved: the record it refers to is not in the index (only with
+  // skip_damaged; otherwise that stops the export).
+  std::string unresolved;
 };
 
 std::string describe_filter(const index::ListFilter& f) {
@@ -159,13 +204,13 @@ std::string describe_filter(const index::ListFilter& f) {
   return parts.empty() ? "all captures" : parts;
 }
 
-std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter,
+std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter, bool skip_damaged,
                               ExportSummary& summary) {
   index::ListFilter f = filter;
   f.limit = -1;
   f.newest_first = false;
   std::vector<Item> items;
-  for (auto& row : idx.list(f)) items.push_back({std::move(row), true, {}, {}});
+  for (auto& row : idx.list(f)) items.push_back({std::move(row), true, {}, {}, {}});
   if (items.empty())
     throw std::runtime_error("nothing to export: no capture matches the selection (" +
                              describe_filter(filter) +
@@ -179,21 +224,27 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
   for (const auto& it : items) present.insert(it.row.record_id);
   const std::size_t selected = items.size();
   for (std::size_t i = 0; i < selected; ++i) {
-    const index::CaptureRow* from = &items[i].row;
-    for (int hop = 0; hop < kMaxRevisitHops && from->record_type == "revisit"; ++hop) {
-      const std::string target = from->refers_to;
+    std::size_t from = i;  // an index: push_back moves the items
+    for (int hop = 0; hop < kMaxRevisitHops && items[from].row.record_type == "revisit"; ++hop) {
+      const index::CaptureRow& row = items[from].row;
+      const std::string target = row.refers_to;
       if (target.empty() || present.count(target)) break;
       auto original = idx.by_record_id(target);
+      if (!original && skip_damaged) {
+        items[from].unresolved =
+            "it is a revisit of record " + target + ", which the index does not hold";
+        break;
+      }
       if (!original)
-        throw std::runtime_error("capture " + from->capture_id + " (" + from->url + ", " +
-                                 from->date + ") is a revisit of record " + target +
+        throw std::runtime_error("capture " + row.capture_id + " (" + row.url + ", " + row.date +
+                                 ") is a revisit of record " + target +
                                  ", which the index does not hold; expected it in the archive "
                                  "(`vellum verify` checks the archive, `vellum reindex` rebuilds "
-                                 "the index)");
+                                 "the index; `--skip-damaged` exports the rest)");
       present.insert(target);
-      items.push_back({std::move(*original), false, {}, {}});
+      items.push_back({std::move(*original), false, {}, {}, {}});
       ++summary.referenced;
-      from = &items.back().row;
+      from = items.size() - 1;
     }
   }
   std::stable_sort(items.begin(), items.end(),
@@ -241,36 +292,64 @@ struct Copied {
   std::uint64_t length = 0;
 };
 
-// The bytes of the record stored at (file, offset, length), checked: it is the record the index
-// names there and its block is the one its WARC-Block-Digest describes. Throws saying which
-// record is wrong and how.
-std::string read_checked(const ArchiveDir& dir, const std::string& file, std::uint64_t offset,
-                         std::uint64_t length, std::string_view expected_type,
-                         const std::string& expected_id) {
+// A record read from the archive and checked: its stored bytes and what its header says.
+struct Checked {
+  std::string bytes;
+  warc::WarcRecord record;  // header fields only (the block is dropped once checked)
+};
+
+[[noreturn]] void damaged(const std::vector<std::string>& problems) {
+  std::string text;
+  for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+  throw std::runtime_error(text);
+}
+
+// The record stored at (file, offset, length), checked: it reads whole, it is the record the
+// index names there, and its block (and a response's payload) match their digests. Throws
+// saying which record is wrong and how.
+Checked read_checked(const ArchiveDir& dir, const std::string& file, std::uint64_t offset,
+                     std::uint64_t length, std::string_view expected_type,
+                     const std::string& expected_id) {
   const fs::path path = dir.warc_path(file);
-  std::string bytes = warc::read_record_bytes_at(path, {offset, length});
+  Checked c;
+  c.bytes = warc::read_record_bytes_at(path, {offset, length});
+  c.record = warc::parse_record(c.bytes, path.string(), offset);
   const std::string where = path.string() + ": offset " + std::to_string(offset);
-  const std::size_t head = warc::header_length(bytes);
-  warc::WarcRecord header;
-  const std::uint64_t block_length =
-      warc::parse_header(std::string_view(bytes).substr(0, head), header, path.string(), offset);
-  if (header.type() != expected_type || (!expected_id.empty() && header.record_id() != expected_id))
-    throw std::runtime_error(where + ": found a " + header.type() + " record " +
-                             header.record_id() + ", expected the " + std::string(expected_type) +
+  if (c.record.type() != expected_type ||
+      (!expected_id.empty() && c.record.record_id() != expected_id))
+    throw std::runtime_error(where + ": found a " + c.record.type() + " record " +
+                             c.record.record_id() + ", expected the " + std::string(expected_type) +
                              " record " + expected_id +
-                             " the index names there; the index is out of date: run `vellum "
-                             "reindex`");
-  if (block_length > bytes.size() - head)
-    throw std::runtime_error(where + ": the " + header.type() + " record declares " +
-                             std::to_string(block_length) + " bytes of content, found " +
-                             std::to_string(bytes.size() - head));
-  const std::string_view block = std::string_view(bytes).substr(head, block_length);
-  if (const std::string* bd = header.field("WARC-Block-Digest");
-      bd && util::warc_digest_matches(*bd, block) == false)
-    throw std::runtime_error(where + ": the " + header.type() + " record " + header.record_id() +
-                             " has block digest " + util::warc_sha1(block) + ", the record says " +
-                             *bd + "; the stored data is damaged");
-  return bytes;
+                             " the index names there; the record is damaged or the index is out "
+                             "of date (`vellum verify` tells which)");
+  std::vector<std::string> problems;
+  check_record(c.record, where, problems);
+  if (!problems.empty()) damaged(problems);
+  c.record.block.clear();
+  c.record.block.shrink_to_fit();
+  return c;
+}
+
+// The response or revisit record of `row`, which must also say what the index says of it.
+Checked read_capture(const ArchiveDir& dir, const index::CaptureRow& row) {
+  Checked c = read_checked(dir, row.file, row.offset, row.length, row.record_type, row.record_id);
+  std::vector<std::string> problems;
+  if (auto fields = row_from_record(c.record, {})) compare_with_index(*fields, row, problems);
+  if (!problems.empty()) damaged(problems);
+  return c;
+}
+
+// The request record of `row`, which must belong to its response.
+Checked read_request(const ArchiveDir& dir, const index::CaptureRow& row,
+                     const warc::WarcRecord& response) {
+  Checked c = read_checked(dir, row.file, row.request_offset, row.request_length, "request", {});
+  std::vector<std::string> problems;
+  check_request_of(
+      c.record, response,
+      dir.warc_path(row.file).string() + ": offset " + std::to_string(row.request_offset),
+      problems);
+  if (!problems.empty()) damaged(problems);
+  return c;
 }
 
 // Writes records to the sink, one gzip member each.
@@ -294,33 +373,45 @@ class RecordCopier {
 };
 
 // For --skip-damaged: reads and checks every record of `items` first, then leaves out the
-// captures with a record that fails, the revisits whose payload lies in one of those, and the
-// articles that fail (their captures stay). Returns one line for each thing left out.
+// captures whose response or revisit record fails and the revisits whose payload lies in one of
+// those (or in no record the index holds), and the requests and articles that fail (their
+// captures stay). Returns one line for each thing left out.
 std::vector<std::string> drop_damaged(
     const ArchiveDir& dir, std::vector<Item>& items, ExportSummary& summary,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   std::vector<std::string> lines;                        // in the order of `items`
   std::unordered_map<std::string, std::string> damaged;  // record id -> why
-  std::unordered_map<const Item*, std::string> article_damaged;
+  // Requests and articles left out of captures that are exported.
+  std::unordered_map<const Item*, std::string> part_damaged;
   std::uint64_t done = 0;
   for (Item& it : items) {
-    const index::CaptureRow& row = it.row;
+    index::CaptureRow& row = it.row;
+    if (!it.unresolved.empty()) damaged.emplace(row.record_id, it.unresolved);
+    std::optional<Checked> response;
     try {
-      if (row.request_length > 0)
-        read_checked(dir, row.file, row.request_offset, row.request_length, "request", {});
-      read_checked(dir, row.file, row.offset, row.length, row.record_type, row.record_id);
+      response = read_capture(dir, row);
     } catch (const std::exception& e) {
       damaged.emplace(row.record_id, e.what());
+    }
+    std::string parts;
+    if (response && row.request_length > 0) {
+      try {
+        read_request(dir, row, response->record);
+      } catch (const std::exception& e) {
+        parts = std::string("its request record is left out: ") + e.what();
+        row.request_length = 0;
+      }
     }
     if (it.article) {
       try {
         read_checked(dir, it.article->file, it.article->offset, it.article->length, "metadata",
                      it.article->record_id);
       } catch (const std::exception& e) {
-        article_damaged.emplace(&it, e.what());
+        parts += std::string(parts.empty() ? "" : "; ") + "its article is left out: " + e.what();
         it.article.reset();
       }
     }
+    if (!parts.empty()) part_damaged.emplace(&it, std::move(parts));
     if (progress) progress(++done, 2 * items.size());
   }
 
@@ -334,7 +425,7 @@ std::vector<std::string> drop_damaged(
       if (auto d = damaged.find(at->row.record_id); d != damaged.end())
         return at == &it ? d->second
                          : "it is a revisit of record " + at->row.record_id + " (capture " +
-                               at->row.capture_id + "), which is damaged: " + d->second;
+                               at->row.capture_id + "), which cannot be exported: " + d->second;
       if (at->row.record_type != "revisit") break;
       auto next = by_id.find(at->row.refers_to);
       at = next == by_id.end() ? nullptr : next->second;
@@ -364,9 +455,9 @@ std::vector<std::string> drop_damaged(
       continue;
     }
     if (why[i].empty()) {
-      if (auto a = article_damaged.find(&it); a != article_damaged.end())
-        lines.push_back("the article of capture " + it.row.capture_id + " (" + it.row.url + ", " +
-                        it.row.date + ") is left out, the capture is exported: " + a->second);
+      if (auto a = part_damaged.find(&it); a != part_damaged.end() && it.selected)
+        lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
+                        ") is exported without what is damaged: " + a->second);
       kept.push_back(std::move(it));
       continue;
     }
@@ -377,9 +468,9 @@ std::vector<std::string> drop_damaged(
   }
   items = std::move(kept);
   if (summary.captures == 0)
-    throw std::runtime_error("nothing to export: all " + std::to_string(summary.skipped) +
-                             " selected captures are damaged (`vellum verify` lists what is "
-                             "wrong); expected at least one that reads");
+    throw std::runtime_error("nothing to export: none of the " + std::to_string(summary.skipped) +
+                             " selected captures can be exported (the first: " + lines.front() +
+                             "); expected at least one that reads");
   return lines;
 }
 
@@ -475,7 +566,8 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   check_output(options.output, reader.dir().root());
   ExportSummary summary;
   summary.file = options.output;
-  std::vector<Item> items = plan_export(reader.index(), options.filter, summary);
+  std::vector<Item> items =
+      plan_export(reader.index(), options.filter, options.skip_damaged, summary);
   // With skip_damaged the progress counts the checking pass and then the writing pass.
   const std::uint64_t passes = options.skip_damaged ? 2 : 1;
   if (options.skip_damaged)
@@ -508,14 +600,13 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
     const index::CaptureRow& row = it.row;
     std::string request, response, article;
     try {
-      if (row.request_length > 0)
-        request = read_checked(reader.dir(), row.file, row.request_offset, row.request_length,
-                               "request", {});
-      response = read_checked(reader.dir(), row.file, row.offset, row.length, row.record_type,
-                              row.record_id);
+      Checked stored = read_capture(reader.dir(), row);
+      if (row.request_length > 0) request = read_request(reader.dir(), row, stored.record).bytes;
+      response = std::move(stored.bytes);
       if (it.article)
         article = read_checked(reader.dir(), it.article->file, it.article->offset,
-                               it.article->length, "metadata", it.article->record_id);
+                               it.article->length, "metadata", it.article->record_id)
+                      .bytes;
     } catch (const std::exception& e) {
       if (options.skip_damaged) throw;  // changed since it was checked
       throw std::runtime_error(std::string(e.what()) +

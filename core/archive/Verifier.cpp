@@ -5,7 +5,9 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "archive/RecordBuilder.h"
 #include "util/Digest.h"
+#include "util/Text.h"
 #include "warc/WarcReader.h"
 
 namespace vellum::archive {
@@ -16,10 +18,23 @@ struct Seen {
   std::string file;
   std::uint64_t offset;
   std::string type;
-  std::string payload_digest;
+  index::CaptureRow fields;  // response and revisit: what the record says, as the index reads it
+  std::vector<std::string> concurrent_to;  // its WARC-Concurrent-To values
 };
 
-// Checks the digests a record declares; appends problems naming `where`.
+std::vector<std::string> concurrent_to(const warc::WarcRecord& r) {
+  std::vector<std::string> v;
+  for (const auto& [n, value] : r.fields)
+    if (util::iequals(n, "WARC-Concurrent-To")) v.push_back(value);
+  return v;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
 void check_record(const warc::WarcRecord& rec, const std::string& where,
                   std::vector<std::string>& problems) {
   // Digests in a form Vellum cannot compute (another algorithm) are left unchecked.
@@ -41,7 +56,32 @@ void check_record(const warc::WarcRecord& rec, const std::string& where,
                        ", the record says " + *pd);
 }
 
-}  // namespace
+void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
+                      const std::string& where, std::vector<std::string>& problems) {
+  if (contains(concurrent_to(request), response.record_id()) ||
+      contains(concurrent_to(response), request.record_id()))
+    return;
+  problems.push_back(where + ": found request record " + request.record_id() +
+                     ", which is not linked to the response " + response.record_id() +
+                     "; expected its request (WARC-Concurrent-To)");
+}
+
+void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow& indexed,
+                        std::vector<std::string>& problems) {
+  const std::string at = indexed.file + ": offset " + std::to_string(indexed.offset);
+  auto differ = [&](const char* what, const std::string& record, const std::string& index) {
+    if (record != index)
+      problems.push_back(at + ": capture " + indexed.capture_id + ": the record's " + what +
+                         " is '" + record + "', the index says '" + index +
+                         "'; one of them is damaged (`vellum reindex` rebuilds the index from "
+                         "the records)");
+  };
+  differ("type", stored.record_type, indexed.record_type);
+  differ("payload digest", stored.payload_digest, indexed.payload_digest);
+  differ("target URI", stored.url, indexed.url);
+  differ("date", stored.date, indexed.date);
+  differ("WARC-Refers-To", stored.refers_to, indexed.refers_to);
+}
 
 namespace {
 
@@ -115,6 +155,8 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
   }
   std::unordered_map<std::string, Seen> seen;
   std::unordered_map<std::string, Seen> articles;  // metadata records, by record id
+  // Request records by "file:offset"; `type` holds the record id.
+  std::unordered_map<std::string, Seen> requests;
 
   for (const auto& e : entries) {
     ++report.files;
@@ -171,15 +213,19 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
         check_record(*rec, where, report.problems);
         std::string type = rec->type();
         if (type == "response" || type == "revisit") {
-          auto [it, fresh] =
-              seen.emplace(rec->record_id(),
-                           Seen{e.name, loc.offset, type, rec->field_or("WARC-Payload-Digest")});
+          auto fields = row_from_record(*rec);
+          auto [it, fresh] = seen.emplace(
+              rec->record_id(), Seen{e.name, loc.offset, type,
+                                     fields ? *fields : index::CaptureRow{}, concurrent_to(*rec)});
           if (!fresh)
             report.problems.push_back(where + ": record id " + rec->record_id() + " also used at " +
                                       it->second.file + ": offset " +
                                       std::to_string(it->second.offset));
         } else if (type == "metadata") {
-          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, {}});
+          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, {}, {}});
+        } else if (type == "request") {
+          requests.emplace(e.name + ":" + std::to_string(loc.offset),
+                           Seen{e.name, loc.offset, rec->record_id(), {}, concurrent_to(*rec)});
         }
         if (progress) progress(done + loc.offset + loc.length, total);
       }
@@ -207,9 +253,21 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
       report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
                                 ": offset " + std::to_string(s.offset) + ", the index says " +
                                 row.file + ": offset " + std::to_string(row.offset));
-    if (s.payload_digest != row.payload_digest)
-      report.problems.push_back("index: capture " + row.capture_id + " has payload digest " +
-                                row.payload_digest + ", the record says " + s.payload_digest);
+    else
+      compare_with_index(s.fields, row, report.problems);
+    if (row.request_length > 0) {
+      auto rq = requests.find(row.file + ":" + std::to_string(row.request_offset));
+      if (rq == requests.end())
+        report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
+                                  row.file + ": offset " + std::to_string(row.request_offset) +
+                                  ", but no request record is there");
+      else if (!contains(rq->second.concurrent_to, row.record_id) &&
+               !contains(s.concurrent_to, rq->second.type))
+        report.problems.push_back(row.file + ": offset " + std::to_string(row.request_offset) +
+                                  ": found request record " + rq->second.type +
+                                  ", which is not linked to capture " + row.capture_id +
+                                  "; expected its request (WARC-Concurrent-To)");
+    }
     if (row.record_type == "revisit" && !seen.count(row.refers_to))
       report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
                                 ", which is in no WARC file");
@@ -259,9 +317,11 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
     warc::WarcRecord resp = reader.read_response(row);
     ++report.records;
     check_record(resp, where(row.offset), report.problems);
+    if (auto fields = row_from_record(resp)) compare_with_index(*fields, row, report.problems);
     if (auto req = reader.read_request(row)) {
       ++report.records;
       check_record(*req, where(row.request_offset), report.problems);
+      check_request_of(*req, resp, where(row.request_offset), report.problems);
     }
     reader.payload(row);  // checks the payload digest, through revisits
   } catch (const std::exception& e) {

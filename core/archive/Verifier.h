@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "archive/ArchiveReader.h"
+#include "warc/WarcRecord.h"
 
 namespace vellum::archive {
 
@@ -21,6 +22,22 @@ struct VerifyReport {
 
 // Called with bytes checked so far and the total.
 using VerifyProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+// Checks the digests `rec` declares (its block; a response's payload); appends one line per
+// problem, naming `where`. Digests in a form Vellum cannot compute are left unchecked.
+void check_record(const warc::WarcRecord& rec, const std::string& where,
+                  std::vector<std::string>& problems);
+
+// Checks that a request record belongs to the response `response_id`: linked by
+// WARC-Concurrent-To one way or the other, as the index links them.
+void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
+                      const std::string& where, std::vector<std::string>& problems);
+
+// Compares what a response or revisit record says (`stored`, read from the record by
+// row_from_record) with the index's row for it: type, URL, date, payload digest and the record
+// a revisit refers to. One line per difference.
+void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow& indexed,
+                        std::vector<std::string>& problems);
 
 // Every record of every WARC file, and every index row.
 VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progress = {});

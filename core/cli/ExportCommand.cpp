@@ -81,8 +81,8 @@ int run_export(const GlobalOptions& g, const ExportOptions& o) {
     std::cout << ", " << s.records << " records, " << human_bytes(s.bytes) << ", to "
               << s.file.string();
     if (!s.left_out.empty())
-      std::cout << "; left out " << s.skipped << " damaged captures and "
-                << s.left_out.size() - s.skipped << " damaged articles";
+      std::cout << "; left out " << s.skipped << " captures and damaged records of "
+                << s.left_out.size() - s.skipped << " others (named above)";
     std::cout << "\n";
   }
   return s.left_out.empty() ? 0 : 1;

@@ -3,6 +3,7 @@
 // warcio.js and by an independent WACZ check in plain Python.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -10,6 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include <csignal>
+#include <thread>
 #include <tuple>
 
 #include "support/Corpus.h"
@@ -430,10 +434,12 @@ TEST_F(ExportTest, DamagedRecordFailsTheExportAndLeavesNoFile) {
   }
 }
 
-// Flips 16 bytes in the middle of the record stored at `loc` in `warc`.
-void damage_record(const fs::path& warc, std::uint64_t offset, std::uint64_t length) {
+// Flips 16 bytes in the middle of the record stored at (offset, length) in `warc`, or with
+// `in_tail` 40 bytes before its end (in the block of an uncompressed record).
+void damage_record(const fs::path& warc, std::uint64_t offset, std::uint64_t length,
+                   bool in_tail = false) {
   std::string data = read_file(warc);
-  const std::uint64_t at = offset + length / 2;
+  const std::uint64_t at = in_tail ? offset + length - 40 : offset + length / 2;
   for (std::uint64_t i = at; i < at + 16; ++i) data[i] = static_cast<char>(~data[i]);
   write_file(warc, data);
 }
@@ -530,12 +536,179 @@ TEST_F(ExportTest, ABlockThatFailsItsDigestIsDamagedToo) {
   const fs::path out = work.path() / "out.warc.gz";
   auto [rc, text] = vellum_all({"--archive", arc, "export", "-o", out.string()});
   EXPECT_EQ(rc, 1) << text;
-  EXPECT_NE(text.find("has block digest"), std::string::npos) << text;
+  EXPECT_NE(text.find("block digest is"), std::string::npos) << text;
   EXPECT_FALSE(fs::exists(out));
   // Nothing else to export: an error, and no file.
   std::tie(rc, text) =
       vellum_all({"--archive", arc, "export", "--skip-damaged", "-o", out.string()});
   EXPECT_EQ(rc, 1) << text;
-  EXPECT_NE(text.find("all 1 selected captures are damaged"), std::string::npos) << text;
+  EXPECT_NE(text.find("none of the 1 selected captures can be exported"), std::string::npos)
+      << text;
   EXPECT_FALSE(fs::exists(out));
+}
+
+// Runs `sql` on an archive's index (to make it disagree with the records).
+void edit_index(const std::string& archive, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(archive) / "index.sqlite3").c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+// The one number `sql` selects from an archive's index.
+std::uint64_t index_number(const std::string& archive, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::uint64_t n = 0;
+  if (sqlite3_open((fs::path(archive) / "index.sqlite3").c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  EXPECT_GT(n, 0u) << sql;
+  return n;
+}
+
+// A record must say what the index says of it, and a request must belong to its response: an
+// index whose revisit points at another record, or whose request is another capture's, makes
+// export fail rather than write an export whose revisit cannot be resolved, and `verify` names
+// both. A damaged request costs only the request: with --skip-damaged the capture and the
+// revisits of it are exported.
+TEST_F(ExportTest, RecordsMustAgreeWithTheIndexAndADamagedRequestCostsOnlyItself) {
+  TempDir work("export-agree");
+  const std::string arc = (work.path() / "archive").string();
+  write_file(site_->path() / "agree-a.html",
+             "<html><body><p>Page A, captured twice.</p></body></html>");
+  write_file(site_->path() / "agree-b.html", "<html><body><p>Page B.</p></body></html>");
+  const std::string base = "http://127.0.0.1:" + std::to_string(nginx_->port());
+  // A and B in one file (a request lies in its response's file), then A again: a revisit.
+  ASSERT_EQ(run_vellum({"--archive", arc, "archive", "--compression", "none", "--no-extract",
+                        "--concurrency", "1", base + "/agree-a.html", base + "/agree-b.html"}),
+            0);
+  ASSERT_EQ(run_vellum({"--archive", arc, "archive", "--compression", "none", "--no-extract",
+                        base + "/agree-a.html"}),
+            0);
+  std::string listing;
+  ASSERT_EQ(run_vellum({"--archive", arc, "--json", "list"}, &listing), 0);
+  json a, b, rev;
+  for (const auto& j : json_lines(listing)) {
+    if (j["type"] == "revisit")
+      rev = j;
+    else if (j["url"].get<std::string>().ends_with("agree-a.html"))
+      a = j;
+    else
+      b = j;
+  }
+  ASSERT_TRUE(rev.is_object() && a.is_object() && b.is_object()) << listing;
+  const fs::path out = work.path() / "out.warc.gz";
+  auto capture_id = [](const json& j) { return j["capture_id"].get<std::string>(); };
+  const fs::path clean = work.path() / "clean";
+  fs::copy(arc, clean, fs::copy_options::recursive);
+  auto restore_archive = [&] {
+    fs::remove_all(arc);
+    fs::copy(clean, arc, fs::copy_options::recursive);
+  };
+
+  // The index says the revisit refers to B.
+  edit_index(arc, "UPDATE captures SET refers_to = '" + b["warc"]["record_id"].get<std::string>() +
+                      "' WHERE capture_id = '" + capture_id(rev) + "'");
+  auto [rc, text] = vellum_all({"--archive", arc, "export", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(
+      text.find("the record's WARC-Refers-To is '" + a["warc"]["record_id"].get<std::string>() +
+                "', the index says '" + b["warc"]["record_id"].get<std::string>() + "'"),
+      std::string::npos)
+      << text;
+  EXPECT_FALSE(fs::exists(out));
+  std::tie(rc, text) = vellum_all({"--archive", arc, "verify"});
+  EXPECT_NE(rc, 0) << text;
+  EXPECT_NE(text.find("WARC-Refers-To"), std::string::npos) << text;
+
+  // The index gives B the request of A.
+  restore_archive();
+  ASSERT_EQ(a["warc"]["file"], b["warc"]["file"]);
+  edit_index(arc,
+             "UPDATE captures SET (request_offset, request_length) = (SELECT request_offset, "
+             "request_length FROM captures WHERE capture_id = '" +
+                 capture_id(a) + "') WHERE capture_id = '" + capture_id(b) + "'");
+  std::tie(rc, text) =
+      vellum_all({"--archive", arc, "export", "--until", b["date"], "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("which is not linked to"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+  std::tie(rc, text) = vellum_all({"--archive", arc, "verify"});
+  EXPECT_NE(rc, 0) << text;
+  EXPECT_NE(text.find("which is not linked to capture " + capture_id(b)), std::string::npos)
+      << text;
+
+  // A's request is damaged: A is exported without it, and so is the revisit of A.
+  restore_archive();
+  const fs::path a_file = fs::path(arc) / "warc" / a["warc"]["file"].get<std::string>();
+  damage_record(a_file,
+                index_number(arc, "SELECT request_offset FROM captures WHERE capture_id = '" +
+                                      capture_id(a) + "'"),
+                index_number(arc, "SELECT request_length FROM captures WHERE capture_id = '" +
+                                      capture_id(a) + "'"),
+                true);
+  std::string summary_text;
+  rc = run_vellum({"--archive", arc, "--json", "export", "--skip-damaged", "-o", out.string()},
+                  &summary_text);
+  EXPECT_EQ(rc, 1) << summary_text;
+  const json summary = json_lines(summary_text).at(0);
+  EXPECT_EQ(summary["captures"], 3);
+  EXPECT_EQ(summary["skipped"], 0);
+  ASSERT_EQ(summary["left_out"].size(), 1u) << summary.dump();
+  EXPECT_NE(summary["left_out"][0].get<std::string>().find("its request record is left out"),
+            std::string::npos)
+      << summary.dump();
+  std::set<std::string> responses, requests_for;
+  for (const auto& r : read_export(out)) {
+    if (r.record.type() == "response" || r.record.type() == "revisit")
+      responses.insert(r.record.record_id());
+    if (r.record.type() == "request") requests_for.insert(r.record.field_or("WARC-Concurrent-To"));
+  }
+  EXPECT_EQ(responses.size(), 3u);
+  EXPECT_FALSE(requests_for.count(a["warc"]["record_id"])) << "the damaged request was exported";
+  EXPECT_TRUE(requests_for.count(b["warc"]["record_id"]));
+}
+
+// Ctrl-C or SIGTERM during an export removes the temporary file, as a failure does, and leaves
+// no output.
+TEST_F(ExportTest, AnExportStoppedByASignalLeavesNothingBehind) {
+  TempDir work("export-signal");
+  const std::string arc = (work.path() / "archive").string();
+  // One large page, so that the export takes a while (gzip of tens of megabytes).
+  std::string big = "<html><body>";
+  std::uint64_t x = 88172645463325252ull;
+  while (big.size() < (48u << 20)) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    big += "<p>" + std::to_string(x) + " " + std::to_string(x >> 3) + "</p>\n";
+  }
+  write_file(site_->path() / "big-export.html", big + "</body></html>");
+  ASSERT_EQ(run_vellum({"--archive", arc, "archive", "--no-extract", "--max-size", "100000000",
+                        "http://127.0.0.1:" + std::to_string(nginx_->port()) + "/big-export.html"}),
+            0);
+  for (int sig : {SIGINT, SIGTERM}) {
+    const fs::path out = work.path() / ("out-" + std::to_string(sig) + ".warc.gz");
+    Subprocess p({VELLUM_CLI_PATH, "--archive", arc, "--quiet", "export", "-o", out.string()});
+    bool seen = false;
+    for (int i = 0; i < 2000 && !seen; ++i) {
+      for (const auto& e : fs::directory_iterator(work.path()))
+        seen |= e.path().filename().string().starts_with(out.filename().string() + ".vellum-tmp-");
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(seen) << "the export's temporary file never appeared";
+    p.kill(sig);
+    const int status = p.wait();
+    EXPECT_NE(status, 0);
+    EXPECT_FALSE(fs::exists(out)) << "the export finished before the signal; make the page larger";
+    for (const auto& e : fs::directory_iterator(work.path()))
+      EXPECT_FALSE(e.path().filename().string().find(".vellum-tmp-") != std::string::npos)
+          << e.path() << " left behind after signal " << sig;
+  }
 }
