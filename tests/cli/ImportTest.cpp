@@ -533,9 +533,10 @@ TEST_F(ImportTest, WaitsForAnotherWriterAndSaysSo) {
                 "exec " + shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive()) +
                     " import " + shell_quote(source.string()) + " 2>" + shell_quote(err.string())});
   std::string said;
-  for (int i = 0; i < 100 && said.find("waiting") == std::string::npos; ++i) {
+  // The file exists once the shell has run; up to 30 s on a loaded machine.
+  for (int i = 0; i < 600 && said.find("waiting") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    said = read_file(err);
+    if (fs::exists(err)) said = read_file(err);
   }
   EXPECT_NE(said.find("is being written by process 4242 vellumd; waiting for it to finish"),
             std::string::npos)

@@ -347,7 +347,7 @@ TEST(Fetcher, ConnectTimeout) {
   EXPECT_EQ(r->error, "connection to 127.0.0.1:" + std::to_string(listener.port()) +
                           " timed out after 500 ms");
   EXPECT_GE(took, 0.4);
-  EXPECT_LT(took, 2.0);
+  EXPECT_LT(took, 4.0);  // on time, with room for a loaded machine
 }
 
 TEST(Fetcher, MalformedUrl) {
@@ -446,7 +446,7 @@ TEST(Fetcher, StalledBodyTimesOut) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error, "timed out after 1000 ms (1234 of 100000 body bytes received)");
   EXPECT_GE(took, 0.9);
-  EXPECT_LT(took, 2.5);
+  EXPECT_LT(took, 5.0);  // on time, with room for a loaded machine
 }
 
 TEST(Fetcher, LowSpeedWindowEndsStalledTransfer) {
@@ -461,7 +461,7 @@ TEST(Fetcher, LowSpeedWindowEndsStalledTransfer) {
   const double took = seconds_since(t0);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->error, "stalled: under 1 byte/s for 1000 ms (0 of 100000 body bytes received)");
-  EXPECT_LT(took, 4.0);
+  EXPECT_LT(took, 8.0);  // well before the 10 s total timeout
 }
 
 TEST(Fetcher, EndlessBodyIsTruncatedAtTheCap) {

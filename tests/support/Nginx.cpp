@@ -59,7 +59,19 @@ Nginx::Nginx(const std::filesystem::path& root, const std::string& extra_config,
   char templ[] = "/tmp/vellum-nginx-XXXXXX";
   if (!mkdtemp(templ)) throw std::runtime_error("mkdtemp failed");
   work_ = templ;
-  port_ = free_port();
+  // The port is free when chosen but may be taken by another test before nginx binds it: then
+  // nginx exits saying so, and another port is tried.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_port();
+    if (start(root, extra_config, listen_options)) return;
+    if (attempt == 5) throw std::runtime_error("nginx found its port taken five times");
+  }
+}
+
+bool Nginx::start(const std::filesystem::path& root, const std::string& extra_config,
+                  const std::string& listen_options) {
+  std::error_code ec;
+  std::filesystem::remove(work_ / "error.log", ec);  // what an earlier attempt said
   std::string user = geteuid() == 0 ? "user root;\n" : "";
   std::string conf = user +
                      "daemon off;\nmaster_process off;\nworker_processes 1;\n"
@@ -113,12 +125,14 @@ Nginx::Nginx(const std::filesystem::path& root, const std::string& extra_config,
         log = read_file(work_ / "error.log");
       } catch (...) {
       }
+      if (log.find("Address already in use") != std::string::npos) return false;
       throw std::runtime_error("nginx exited at start: " + log);
     }
     if (std::chrono::steady_clock::now() > deadline)
       throw std::runtime_error("nginx did not come up on port " + std::to_string(port_));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  return true;
 }
 
 Nginx::~Nginx() {

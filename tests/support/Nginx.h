@@ -25,6 +25,9 @@ class Nginx {
   static bool available();
 
  private:
+  // Writes the configuration for port_ and starts nginx; false when the port was taken.
+  bool start(const std::filesystem::path& root, const std::string& extra_config,
+             const std::string& listen_options);
   std::filesystem::path work_;
   int port_ = 0;
   pid_t pid_ = -1;
