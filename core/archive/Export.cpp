@@ -70,8 +70,11 @@ class PendingFile {
       struct sigaction sa {};
       sa.sa_handler = remove_pending_and_end;
       sigemptyset(&sa.sa_mask);
-      for (std::size_t i = 0; i < std::size(kStopSignals); ++i)
-        ::sigaction(kStopSignals[i], &sa, &previous_[i]);
+      // A signal the caller ignores (SIGHUP under nohup, say) stays ignored.
+      for (std::size_t i = 0; i < std::size(kStopSignals); ++i) {
+        ::sigaction(kStopSignals[i], nullptr, &previous_[i]);
+        if (previous_[i].sa_handler != SIG_IGN) ::sigaction(kStopSignals[i], &sa, nullptr);
+      }
       handling_ = true;
     }
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -448,14 +451,19 @@ std::vector<std::string> drop_damaged(
   for (std::size_t i = 0; i < items.size(); ++i) {
     Item& it = items[i];
     if (!it.selected) {
-      if (why[i].empty() && needed.count(it.row.record_id))
+      if (why[i].empty() && needed.count(it.row.record_id)) {
+        if (auto a = part_damaged.find(&it); a != part_damaged.end())
+          lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
+                          "), added for the revisits that refer to it, is exported without "
+                          "what is damaged: " +
+                          a->second);
         kept.push_back(std::move(it));
-      else
+      } else
         --summary.referenced;  // a damaged one is named with the revisits that refer to it
       continue;
     }
     if (why[i].empty()) {
-      if (auto a = part_damaged.find(&it); a != part_damaged.end() && it.selected)
+      if (auto a = part_damaged.find(&it); a != part_damaged.end())
         lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
                         ") is exported without what is damaged: " + a->second);
       kept.push_back(std::move(it));

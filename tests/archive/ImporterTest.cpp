@@ -160,3 +160,30 @@ TEST(Importer, ForeignLayoutsPairCheckAndKeepBytes) {
   EXPECT_EQ(b2.request_offset, 0u);
   EXPECT_EQ(b2.request_length, 0u);
 }
+
+// An imported response of another protocol (a dns: lookup as text/dns) has no HTTP head: its
+// block digest is checked and it is sound; an HTTP response without its head is not.
+TEST(Importer, AResponseOfAnotherProtocolIsCheckedByItsBlock) {
+  warc::WarcRecord dns;
+  dns.block = "20200501100000\nexample.com.\t300\tIN\tA\t127.0.0.1\n";
+  dns.fields = {{"WARC-Type", "response"},
+                {"WARC-Target-URI", "dns:example.com"},
+                {"Content-Type", "text/dns"},
+                {"WARC-Block-Digest", util::warc_sha1(dns.block)},
+                {"WARC-Payload-Digest", util::warc_sha1(dns.block)}};
+  std::vector<std::string> problems;
+  archive::check_record(dns, "a.warc:0", problems);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+
+  warc::WarcRecord http = dns;
+  http.set("Content-Type", "application/http; msgtype=response");
+  archive::check_record(http, "a.warc:0", problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("a.warc:0: response block has no HTTP head"), std::string::npos);
+
+  problems.clear();
+  dns.block[0] = '3';  // the block no longer matches its digest
+  archive::check_record(dns, "a.warc:0", problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("block digest is"), std::string::npos);
+}

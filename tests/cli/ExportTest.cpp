@@ -675,6 +675,19 @@ TEST_F(ExportTest, RecordsMustAgreeWithTheIndexAndADamagedRequestCostsOnlyItself
   EXPECT_EQ(responses.size(), 3u);
   EXPECT_FALSE(requests_for.count(a["warc"]["record_id"])) << "the damaged request was exported";
   EXPECT_TRUE(requests_for.count(b["warc"]["record_id"]));
+
+  // Only the revisit selected: A comes along for it, and its missing request is named too.
+  rc = run_vellum({"--archive", arc, "--json", "export", "--skip-damaged", "--since", rev["date"],
+                   "-o", out.string()},
+                  &summary_text);
+  EXPECT_EQ(rc, 1) << summary_text;
+  const json only_revisit = json_lines(summary_text).at(0);
+  ASSERT_EQ(only_revisit["left_out"].size(), 1u) << only_revisit.dump();
+  EXPECT_NE(only_revisit["left_out"][0].get<std::string>().find(
+                "added for the revisits that refer to it, is exported without what is damaged: "
+                "its request record is left out"),
+            std::string::npos)
+      << only_revisit.dump();
 }
 
 // Ctrl-C or SIGTERM during an export removes the temporary file, as a failure does, and leaves
@@ -711,4 +724,23 @@ TEST_F(ExportTest, AnExportStoppedByASignalLeavesNothingBehind) {
       EXPECT_FALSE(e.path().filename().string().find(".vellum-tmp-") != std::string::npos)
           << e.path() << " left behind after signal " << sig;
   }
+
+  // Under nohup (SIGHUP ignored, which a child inherits) a hang-up does not stop the export.
+  const fs::path out = work.path() / "out-nohup.warc.gz";
+  struct sigaction ignore {
+  }, before{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGHUP, &ignore, &before);
+  Subprocess p({VELLUM_CLI_PATH, "--archive", arc, "--quiet", "export", "-o", out.string()});
+  ::sigaction(SIGHUP, &before, nullptr);
+  bool seen = false;
+  for (int i = 0; i < 2000 && !seen; ++i) {
+    for (const auto& e : fs::directory_iterator(work.path()))
+      seen |= e.path().filename().string().starts_with("out-nohup.warc.gz.vellum-tmp-");
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(seen) << "the export's temporary file never appeared";
+  p.kill(SIGHUP);
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_TRUE(fs::exists(out)) << "a hang-up stopped an export that ignores SIGHUP";
 }
