@@ -118,6 +118,11 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord original;
   bool cut = row.truncated;
   if (row.record_type == "revisit") {
+    if (row.refers_to.empty())
+      throw std::runtime_error("capture " + row.capture_id +
+                               " is a revisit that names no original (it has no "
+                               "WARC-Refers-To); expected the record ID of the capture whose "
+                               "payload it repeats");
     auto target = index_->by_record_id(row.refers_to);
     if (!target)
       throw std::runtime_error("capture " + row.capture_id + " is a revisit of " + row.refers_to +

@@ -272,7 +272,12 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                   ", which is not linked to capture " + row.capture_id +
                                   "; expected its request (WARC-Concurrent-To)");
     }
-    if (row.record_type == "revisit" && !seen.count(row.refers_to))
+    if (row.record_type == "revisit" && row.refers_to.empty())
+      report.problems.push_back("capture " + row.capture_id +
+                                " is a revisit that names no original (it has no "
+                                "WARC-Refers-To); expected the record ID of the capture whose "
+                                "payload it repeats");
+    else if (row.record_type == "revisit" && !seen.count(row.refers_to))
       report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
                                 ", which is in no WARC file");
     // The article record the index names for it (what `restore --format text` reads).

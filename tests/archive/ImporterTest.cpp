@@ -187,3 +187,34 @@ TEST(Importer, AResponseOfAnotherProtocolIsCheckedByItsBlock) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("block digest is"), std::string::npos);
 }
+
+// A revisit without WARC-Refers-To is kept by import; verify and restore say what it lacks
+// instead of naming an empty record ID.
+TEST(Importer, ARevisitThatNamesNoOriginalIsNamedForWhatItLacks) {
+  vellum::test::TempDir tmp("importer-norefers");
+  const std::string block = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n";
+  const std::string rev =
+      record({"WARC-Type: revisit", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-02T10:00:00Z",
+              "WARC-Target-URI: http://example.com/r",
+              "WARC-Profile: http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+              "WARC-Payload-Digest: " + util::warc_sha1("hello")},
+             block);
+  fs::path source = tmp / "revisit.warc";
+  vellum::test::write_file(source, rev);
+  fs::path dir = tmp / "archive";
+  {
+    archive::WriterOptions wo;
+    wo.dir = dir;
+    auto writer = archive::ArchiveWriter::open(wo);
+    archive::Importer(*writer, archive::ImportOptions{}).import_file(source);
+    writer->close();
+  }
+  archive::ArchiveReader reader(dir);
+  const archive::VerifyReport report = archive::verify_archive(reader);
+  bool named = false;
+  for (const auto& p : report.problems) {
+    EXPECT_EQ(p.find("revisit of ,"), std::string::npos) << p;
+    named |= p.find("names no original (it has no WARC-Refers-To)") != std::string::npos;
+  }
+  EXPECT_TRUE(named) << (report.problems.empty() ? "no problem reported" : report.problems[0]);
+}
