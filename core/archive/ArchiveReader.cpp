@@ -106,6 +106,12 @@ nlohmann::json ArchiveReader::article(const index::ArticleRow& a) {
   return j;
 }
 
+std::string revisit_names_no_original(const std::string& capture_id) {
+  return "capture " + capture_id +
+         " is a revisit that names no original (it has no WARC-Refers-To); expected the record "
+         "ID of the capture whose payload it repeats";
+}
+
 RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord rec = read_response(row);
   auto head = warc::parse_http_head(rec.block);
@@ -118,11 +124,7 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord original;
   bool cut = row.truncated;
   if (row.record_type == "revisit") {
-    if (row.refers_to.empty())
-      throw std::runtime_error("capture " + row.capture_id +
-                               " is a revisit that names no original (it has no "
-                               "WARC-Refers-To); expected the record ID of the capture whose "
-                               "payload it repeats");
+    if (row.refers_to.empty()) throw std::runtime_error(revisit_names_no_original(row.capture_id));
     auto target = index_->by_record_id(row.refers_to);
     if (!target)
       throw std::runtime_error("capture " + row.capture_id + " is a revisit of " + row.refers_to +

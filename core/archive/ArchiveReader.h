@@ -24,6 +24,9 @@ struct Reference {
 };
 Reference parse_reference(const std::string& text);
 
+// What verify and restore say of a revisit whose record has no WARC-Refers-To.
+std::string revisit_names_no_original(const std::string& capture_id);
+
 // The payload of a capture as served.
 struct RestoredPayload {
   warc::HttpHead head;   // the response head of the capture itself

@@ -447,14 +447,17 @@ std::vector<std::string> drop_damaged(
       at = next->second;
     }
   }
+  auto named = [](const Item& it) {
+    return "capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date + ")";
+  };
   std::vector<Item> kept;
   for (std::size_t i = 0; i < items.size(); ++i) {
     Item& it = items[i];
     if (!it.selected) {
       if (why[i].empty() && needed.count(it.row.record_id)) {
         if (auto a = part_damaged.find(&it); a != part_damaged.end())
-          lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
-                          "), added for the revisits that refer to it, is exported without "
+          lines.push_back(named(it) +
+                          ", added for the revisits that refer to it, is exported without "
                           "what is damaged: " +
                           a->second);
         kept.push_back(std::move(it));
@@ -464,15 +467,13 @@ std::vector<std::string> drop_damaged(
     }
     if (why[i].empty()) {
       if (auto a = part_damaged.find(&it); a != part_damaged.end())
-        lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
-                        ") is exported without what is damaged: " + a->second);
+        lines.push_back(named(it) + " is exported without what is damaged: " + a->second);
       kept.push_back(std::move(it));
       continue;
     }
     --summary.captures;
     ++summary.skipped;
-    lines.push_back("capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date +
-                    ") is left out: " + why[i]);
+    lines.push_back(named(it) + " is left out: " + why[i]);
   }
   items = std::move(kept);
   if (summary.captures == 0)

@@ -273,10 +273,7 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                   "; expected its request (WARC-Concurrent-To)");
     }
     if (row.record_type == "revisit" && row.refers_to.empty())
-      report.problems.push_back("capture " + row.capture_id +
-                                " is a revisit that names no original (it has no "
-                                "WARC-Refers-To); expected the record ID of the capture whose "
-                                "payload it repeats");
+      report.problems.push_back(revisit_names_no_original(row.capture_id));
     else if (row.record_type == "revisit" && !seen.count(row.refers_to))
       report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
                                 ", which is in no WARC file");
