@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
+#include <vector>
 
 #include "util/Digest.h"
 #include "util/Json.h"
@@ -108,8 +109,48 @@ nlohmann::json ArchiveReader::article(const index::ArticleRow& a) {
 
 std::string revisit_names_no_original(const std::string& capture_id) {
   return "capture " + capture_id +
-         " is a revisit that names no original (it has no WARC-Refers-To); expected the record "
-         "ID of the capture whose payload it repeats";
+         " is a revisit that names no original (it has no WARC-Refers-To) and no earlier "
+         "response of its URL has its payload digest; expected the record ID of the capture "
+         "whose payload it repeats";
+}
+
+std::optional<index::CaptureRow> original_by_payload(index::Index& index,
+                                                     const index::CaptureRow& revisit) {
+  std::vector<std::string> digests{revisit.payload_digest};
+  if (auto canonical = util::canonical_warc_sha1(revisit.payload_digest);
+      canonical && *canonical != revisit.payload_digest)
+    digests.push_back(*canonical);
+  return index.latest_response_with_payload(revisit.surt, digests, revisit.date);
+}
+
+index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revisit) {
+  std::string path = "capture " + revisit.capture_id + " is a revisit";
+  std::vector<std::string> passed{revisit.record_id};
+  index::CaptureRow at = revisit;
+  for (int hop = 0; at.record_type == "revisit"; ++hop) {
+    if (at.refers_to.empty()) {
+      if (auto original = original_by_payload(index, at)) return *original;
+      throw std::runtime_error(hop == 0 ? revisit_names_no_original(revisit.capture_id)
+                                        : path +
+                                              " that names no original (it has no "
+                                              "WARC-Refers-To) and no earlier response of "
+                                              "its URL has its payload digest");
+    }
+    path += " of " + at.refers_to;
+    if (std::find(passed.begin(), passed.end(), at.refers_to) != passed.end())
+      throw std::runtime_error(path +
+                               ", which it passed already; expected WARC-Refers-To to "
+                               "lead to a response");
+    if (hop == kMaxRevisitHops)
+      throw std::runtime_error(path + ": more than " + std::to_string(kMaxRevisitHops) +
+                               " revisits in a row; expected a response within them");
+    auto next = index.by_record_id(at.refers_to);
+    if (!next) throw std::runtime_error(path + ", which is not in the index");
+    passed.push_back(at.refers_to);
+    at = std::move(*next);
+    path += ", a revisit";
+  }
+  return at;
 }
 
 RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
@@ -124,14 +165,10 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord original;
   bool cut = row.truncated;
   if (row.record_type == "revisit") {
-    if (row.refers_to.empty()) throw std::runtime_error(revisit_names_no_original(row.capture_id));
-    auto target = index_->by_record_id(row.refers_to);
-    if (!target)
-      throw std::runtime_error("capture " + row.capture_id + " is a revisit of " + row.refers_to +
-                               ", which is not in the index");
-    original = read_response(*target);
+    const index::CaptureRow target = original_of(*index_, row);
+    original = read_response(target);
     source = &original;
-    cut = target->truncated;
+    cut = target.truncated;
   }
   auto source_head = warc::parse_http_head(source->block);
   if (!source_head) throw std::runtime_error("record " + source->record_id() + " has no HTTP head");

@@ -27,6 +27,23 @@ Reference parse_reference(const std::string& text);
 // What verify and restore say of a revisit whose record has no WARC-Refers-To.
 std::string revisit_names_no_original(const std::string& capture_id);
 
+// How many WARC-Refers-To links are followed from a revisit to the response holding its
+// payload. Vellum's own revisits refer to a response directly; an imported archive may hold
+// revisits of revisits.
+inline constexpr int kMaxRevisitHops = 10;
+
+// The original of a revisit that has no WARC-Refers-To (WARC allows that): the latest response
+// of the same canonical URL, at or before the revisit, with the revisit's payload digest.
+std::optional<index::CaptureRow> original_by_payload(index::Index& index,
+                                                     const index::CaptureRow& revisit);
+
+// The capture whose response record holds the payload `revisit` repeats, following
+// WARC-Refers-To through revisits of revisits (original_by_payload where a revisit names none).
+// Throws std::runtime_error naming each link when an original cannot be found, a record is not
+// in the index, or the links return to a record already passed or go on beyond
+// kMaxRevisitHops.
+index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revisit);
+
 // The payload of a capture as served.
 struct RestoredPayload {
   warc::HttpHead head;   // the response head of the capture itself

@@ -14,7 +14,9 @@
 #include <set>
 #include <system_error>
 
+#include "archive/ArchiveReader.h"
 #include "archive/RecordBuilder.h"
+#include "util/Digest.h"
 #include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
@@ -510,12 +512,18 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
       if (!index_) throw std::runtime_error("archive writer is closed");
       previous = index_->latest(util::surt(hop.url));
       // A revisit refers to the record that holds the payload, with that record's URI and
-      // date, not to the revisit before it.
-      if (previous && previous->record_type == "revisit" && !previous->refers_to.empty()) {
-        if (auto original = index_->by_record_id(previous->refers_to);
-            original && original->record_type == "response" &&
-            original->payload_digest == previous->payload_digest)
+      // date, not to the revisit before it. When that record cannot be found (an imported
+      // revisit whose original was not imported), the payload is stored whole.
+      if (previous && previous->record_type == "revisit") {
+        std::optional<index::CaptureRow> original;
+        try {
+          original = original_of(*index_, *previous);
+        } catch (const std::runtime_error&) {
+        }
+        if (original && util::same_warc_sha1(original->payload_digest, previous->payload_digest))
           previous = std::move(original);
+        else
+          previous.reset();
       }
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);

@@ -37,7 +37,6 @@ using ordered_json = nlohmann::ordered_json;
 namespace {
 
 constexpr int kGzipLevel = 6;
-constexpr int kMaxRevisitHops = 10;
 constexpr std::string_view kWaczWarcName = "data.warc.gz";
 constexpr std::string_view kWaczWarcPath = "archive/data.warc.gz";
 constexpr std::string_view kWaczIndexPath = "indexes/index.cdxj";
@@ -190,7 +189,20 @@ struct Item {
   // Why a revisit cannot be resolved: the record it refers to is not in the index (only with
   // skip_damaged; otherwise that stops the export).
   std::string unresolved;
+  // A revisit's original: its WARC-Refers-To, or for one that names none, the response the
+  // index finds by its URL and payload digest (empty when there is none).
+  std::string payload_from;
 };
+
+Item make_item(index::Index& idx, index::CaptureRow row, bool selected) {
+  Item it{std::move(row), selected, {}, {}, {}, {}};
+  if (it.row.record_type == "revisit") {
+    it.payload_from = it.row.refers_to;
+    if (it.payload_from.empty())
+      if (auto original = original_by_payload(idx, it.row)) it.payload_from = original->record_id;
+  }
+  return it;
+}
 
 std::string describe_filter(const index::ListFilter& f) {
   std::string parts;
@@ -213,7 +225,7 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
   f.limit = -1;
   f.newest_first = false;
   std::vector<Item> items;
-  for (auto& row : idx.list(f)) items.push_back({std::move(row), true, {}, {}, {}});
+  for (auto& row : idx.list(f)) items.push_back(make_item(idx, std::move(row), true));
   if (items.empty())
     throw std::runtime_error("nothing to export: no capture matches the selection (" +
                              describe_filter(filter) +
@@ -230,7 +242,7 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
     std::size_t from = i;  // an index: push_back moves the items
     for (int hop = 0; hop < kMaxRevisitHops && items[from].row.record_type == "revisit"; ++hop) {
       const index::CaptureRow& row = items[from].row;
-      const std::string target = row.refers_to;
+      const std::string target = items[from].payload_from;
       if (target.empty() || present.count(target)) break;
       auto original = idx.by_record_id(target);
       if (!original && skip_damaged) {
@@ -245,7 +257,7 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
                                  "(`vellum verify` checks the archive, `vellum reindex` rebuilds "
                                  "the index; `--skip-damaged` exports the rest)");
       present.insert(target);
-      items.push_back({std::move(*original), false, {}, {}, {}});
+      items.push_back(make_item(idx, std::move(*original), false));
       ++summary.referenced;
       from = items.size() - 1;
     }
@@ -256,8 +268,8 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
     if (!it.selected) continue;
     it.article = idx.article(it.row.capture_id);
     it.title_from = it.article;
-    if (!it.article && it.row.record_type == "revisit" && !it.row.refers_to.empty())
-      it.title_from = idx.article(util::record_id_uuid(it.row.refers_to));
+    if (!it.article && it.row.record_type == "revisit" && !it.payload_from.empty())
+      it.title_from = idx.article(util::record_id_uuid(it.payload_from));
   }
   return items;
 }
@@ -430,7 +442,7 @@ std::vector<std::string> drop_damaged(
                          : "it is a revisit of record " + at->row.record_id + " (capture " +
                                at->row.capture_id + "), which cannot be exported: " + d->second;
       if (at->row.record_type != "revisit") break;
-      auto next = by_id.find(at->row.refers_to);
+      auto next = by_id.find(at->payload_from);
       at = next == by_id.end() ? nullptr : next->second;
     }
     return {};
@@ -442,8 +454,8 @@ std::vector<std::string> drop_damaged(
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].selected || !why[i].empty()) continue;
     for (const Item* at = &items[i]; at->row.record_type == "revisit";) {
-      auto next = by_id.find(at->row.refers_to);
-      if (next == by_id.end() || !needed.insert(at->row.refers_to).second) break;
+      auto next = by_id.find(at->payload_from);
+      if (next == by_id.end() || !needed.insert(at->payload_from).second) break;
       at = next->second;
     }
   }

@@ -8,6 +8,7 @@
 
 #include "archive/CaptureArticle.h"
 #include "archive/RecordBuilder.h"
+#include "archive/Verifier.h"
 #include "util/Digest.h"
 #include "util/Text.h"
 #include "util/Time.h"
@@ -155,30 +156,19 @@ class FileImport {
     std::string at;  // "<file>: offset <n>"
   };
 
-  // Checks the digests a request, response or revisit declares; nullopt when one does not
-  // match (the record is refused), else whether the block digest was left unchecked.
+  // Checks the digests a request, response or revisit declares, as verify does; nullopt when
+  // one does not match (the record is refused), else whether the block digest was left
+  // unchecked.
   std::optional<bool> check_digests(const warc::WarcRecord& r) {
-    const std::string* bd = r.field("WARC-Block-Digest");
-    std::optional<bool> block = bd ? util::warc_digest_matches(*bd, r.block) : std::nullopt;
-    if (block == false) {
-      refuse(r, "its block digest is " + util::warc_sha1(r.block) + ", the record says " + *bd +
-                    " (its bytes are not the ones the digest was made of)");
+    if (auto problems = digest_problems(r); !problems.empty()) {
+      std::string why = "its " + problems.front();
+      if (problems.front().starts_with("block digest"))
+        why += " (its bytes are not the ones the digest was made of)";
+      refuse(r, why);
       return std::nullopt;
     }
-    if (r.type() == "response") {
-      if (const std::string* pd = r.field("WARC-Payload-Digest")) {
-        if (auto head = warc::parse_http_head(r.block)) {
-          std::string_view body =
-              std::string_view(r.block).substr(std::min(head->head_length, r.block.size()));
-          if (warc::payload_digest_matches(body, *head, *pd) == false) {
-            refuse(r, "its payload digest is " + warc::payload_digest(body, *head) +
-                          ", the record says " + *pd);
-            return std::nullopt;
-          }
-        }
-      }
-    }
-    return !block.has_value();
+    const std::string* bd = r.field("WARC-Block-Digest");
+    return !bd || !util::warc_digest_matches(*bd, r.block).has_value();
   }
 
   void take(warc::WarcRecord rec) {

@@ -55,8 +55,8 @@ ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
   // Revisit when the payload is the one already stored for this URL.
   std::string refers_to;
   if (previous && head && whole_payload && !hop.truncated && !previous->truncated &&
-      previous->payload_digest == payload_digest) {
-    refers_to = previous->record_type == "revisit" ? previous->refers_to : previous->record_id;
+      util::same_warc_sha1(previous->payload_digest, payload_digest)) {
+    refers_to = previous->record_id;
   }
 
   warc::WarcRecord& resp = out.response;

@@ -35,8 +35,9 @@ struct ExchangeRecords {
   std::vector<std::string_view> response_parts(std::string& header_storage) const;
 };
 
-// `previous` is the latest stored capture of the same canonical URL; when its payload digest
-// equals this one's (and it was complete), a revisit record replaces the response.
+// `previous` is the response record holding the payload last stored for the same canonical URL
+// (a response, never a revisit); when its payload digest equals this one's (and both were
+// complete), a revisit record referring to it replaces the response.
 ExchangeRecords build_exchange_records(const fetch::Exchange& hop,
                                        const std::optional<index::CaptureRow>& previous);
 

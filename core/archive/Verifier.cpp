@@ -33,31 +33,96 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Whether the WARC-Refers-To links of a revisit lead, through any revisits between, to a
+// response whose payload digest is the revisit's (a revisit that names no original: whether
+// the index finds one by URL and payload digest). `seen` holds every response and revisit
+// record in the WARC files, by record ID.
+void check_revisit_chain(const index::CaptureRow& row,
+                         const std::unordered_map<std::string, Seen>& seen, index::Index& index,
+                         std::vector<std::string>& problems) {
+  std::string path = "capture " + row.capture_id + " is a revisit";
+  std::vector<std::string> passed{row.record_id};
+  const index::CaptureRow* at = &row;
+  for (int hop = 0;; ++hop) {
+    std::string target = at->refers_to;
+    if (target.empty()) {
+      auto original = original_by_payload(index, *at);
+      if (!original) {
+        problems.push_back(hop == 0 ? revisit_names_no_original(row.capture_id)
+                                    : path +
+                                          " that names no original (it has no "
+                                          "WARC-Refers-To) and no earlier response of its "
+                                          "URL has its payload digest");
+        return;
+      }
+      target = original->record_id;
+      path += " of " + target + " (found by its URL and payload digest)";
+    } else {
+      path += " of " + target;
+    }
+    if (contains(passed, target)) {
+      problems.push_back(path +
+                         ", which it passed already; expected WARC-Refers-To to lead to "
+                         "a response");
+      return;
+    }
+    if (hop == kMaxRevisitHops) {
+      problems.push_back(path + ": more than " + std::to_string(kMaxRevisitHops) +
+                         " revisits in a row; expected a response within them");
+      return;
+    }
+    auto it = seen.find(target);
+    if (it == seen.end()) {
+      problems.push_back(path + ", which is in no WARC file");
+      return;
+    }
+    const Seen& s = it->second;
+    if (s.type == "response") {
+      auto mine = util::canonical_warc_sha1(row.payload_digest);
+      auto theirs = util::canonical_warc_sha1(s.fields.payload_digest);
+      if (mine && theirs && *mine != *theirs)
+        problems.push_back(path + ", whose payload digest is " + s.fields.payload_digest +
+                           "; the revisit says " + row.payload_digest +
+                           ", expected the digest of the payload it repeats");
+      return;
+    }
+    passed.push_back(target);
+    at = &s.fields;
+    path += ", a revisit";
+  }
+}
+
 }  // namespace
 
-void check_record(const warc::WarcRecord& rec, const std::string& where,
-                  std::vector<std::string>& problems) {
+std::vector<std::string> digest_problems(const warc::WarcRecord& rec) {
+  std::vector<std::string> problems;
   // Digests in a form Vellum cannot compute (another algorithm) are left unchecked.
   if (const std::string* bd = rec.field("WARC-Block-Digest");
       bd && util::warc_digest_matches(*bd, rec.block) == false)
-    problems.push_back(where + ": block digest is " + util::warc_sha1(rec.block) +
-                       ", the record says " + *bd);
-  if (rec.type() != "response") return;
+    problems.push_back("block digest is " + util::warc_sha1(rec.block) + ", the record says " +
+                       *bd);
+  if (rec.type() != "response") return problems;
   const std::string* pd = rec.field("WARC-Payload-Digest");
-  if (!pd) return;
+  if (!pd) return problems;
   auto head = warc::parse_http_head(rec.block);
   if (!head) {
     // A response of another protocol (dns:, say, as text/dns) has no HTTP head; its payload is
     // its whole block, which the block digest has covered.
     const std::string* type = rec.field("Content-Type");
     if (type && type->starts_with("application/http"))
-      problems.push_back(where + ": response block has no HTTP head");
-    return;
+      problems.push_back("response block has no HTTP head");
+    return problems;
   }
   std::string_view body = std::string_view(rec.block).substr(head->head_length);
   if (warc::payload_digest_matches(body, *head, *pd) == false)
-    problems.push_back(where + ": payload digest is " + warc::payload_digest(body, *head) +
+    problems.push_back("payload digest is " + warc::payload_digest(body, *head) +
                        ", the record says " + *pd);
+  return problems;
+}
+
+void check_record(const warc::WarcRecord& rec, const std::string& where,
+                  std::vector<std::string>& problems) {
+  for (const std::string& p : digest_problems(rec)) problems.push_back(where + ": " + p);
 }
 
 void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
@@ -272,11 +337,8 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                   ", which is not linked to capture " + row.capture_id +
                                   "; expected its request (WARC-Concurrent-To)");
     }
-    if (row.record_type == "revisit" && row.refers_to.empty())
-      report.problems.push_back(revisit_names_no_original(row.capture_id));
-    else if (row.record_type == "revisit" && !seen.count(row.refers_to))
-      report.problems.push_back("capture " + row.capture_id + " is a revisit of " + row.refers_to +
-                                ", which is in no WARC file");
+    if (row.record_type == "revisit")
+      check_revisit_chain(row, seen, reader.index(), report.problems);
     // The article record the index names for it (what `restore --format text` reads).
     if (auto art_it = snapshot.articles.find(row.capture_id); art_it != snapshot.articles.end()) {
       const index::ArticleRow& art = art_it->second;

@@ -23,8 +23,12 @@ struct VerifyReport {
 // Called with bytes checked so far and the total.
 using VerifyProgress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
-// Checks the digests `rec` declares (its block; a response's payload); appends one line per
-// problem, naming `where`. Digests in a form Vellum cannot compute are left unchecked.
+// What is wrong with the digests `rec` declares (its block; a response's payload, and that an
+// HTTP response has its head), one line each; empty when nothing is. Digests in a form Vellum
+// cannot compute are left unchecked. Import refuses what verify would report.
+std::vector<std::string> digest_problems(const warc::WarcRecord& rec);
+
+// The same, appended to `problems`, each line naming `where`.
 void check_record(const warc::WarcRecord& rec, const std::string& where,
                   std::vector<std::string>& problems);
 

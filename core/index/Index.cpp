@@ -845,6 +845,25 @@ std::optional<CaptureRow> Index::latest(const std::string& surt, const std::stri
   return rows.front();
 }
 
+std::optional<CaptureRow> Index::latest_response_with_payload(
+    const std::string& surt, const std::vector<std::string>& digests,
+    const std::string& at_or_before) {
+  if (digests.empty()) return std::nullopt;
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM captures WHERE surt = ? AND date <= ? AND record_type = 'response'"
+                    " AND payload_digest IN (?";
+  for (std::size_t i = 1; i < digests.size(); ++i) sql += ", ?";
+  sql += ") ORDER BY date DESC, rowid DESC LIMIT 1";
+  Stmt st{prepare(sql.c_str())};
+  bind_value(st, 1, surt);
+  bind_value(st, 2, at_or_before);
+  for (std::size_t i = 0; i < digests.size(); ++i)
+    bind_value(st, static_cast<int>(i + 3), digests[i]);
+  auto rows = query_rows(st);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
 std::optional<CaptureRow> Index::first_after(const std::string& surt,
                                              const std::string& at_or_after) {
   std::string sql = std::string("SELECT ") + kColumns +

@@ -138,6 +138,12 @@ class Index {
   // Latest capture with this canonical key at or before `at_or_before` (WARC-Date text; empty:
   // no bound).
   std::optional<CaptureRow> latest(const std::string& surt, const std::string& at_or_before = {});
+  // Latest response (not revisit) with this canonical key at or before `at_or_before` whose
+  // payload digest is one of `digests` (the forms it may be written in): the original of a
+  // revisit that names none.
+  std::optional<CaptureRow> latest_response_with_payload(const std::string& surt,
+                                                         const std::vector<std::string>& digests,
+                                                         const std::string& at_or_before);
   // Earliest capture with this canonical key at or after `at_or_after` (WARC-Date text).
   std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after);
   std::vector<CaptureRow> list(const ListFilter& filter);

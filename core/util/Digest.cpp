@@ -107,6 +107,12 @@ std::optional<bool> warc_digest_matches(std::string_view declared, std::string_v
 
 std::optional<bool> warc_digest_matches(std::string_view declared,
                                         const std::array<std::uint8_t, 20>& digest) {
+  auto canonical = canonical_warc_sha1(declared);
+  if (!canonical) return std::nullopt;
+  return *canonical == warc_sha1(digest);
+}
+
+std::optional<std::string> canonical_warc_sha1(std::string_view declared) {
   auto upper = [](std::string_view s) {
     std::string out(s);
     for (char& c : out)
@@ -117,17 +123,25 @@ std::optional<bool> warc_digest_matches(std::string_view declared,
   if (colon == std::string_view::npos || upper(declared.substr(0, colon)) != "SHA1")
     return std::nullopt;
   std::string value = upper(declared.substr(colon + 1));
-  if (value.size() == 32) return value == base32(digest);
-  if (value.size() == 40) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string hex;
-    for (std::uint8_t b : digest) {
-      hex += kHex[b >> 4];
-      hex += kHex[b & 15];
-    }
-    return value == hex;
+  if (value.size() == 32) return "sha1:" + value;
+  if (value.size() != 40) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::array<std::uint8_t, 20> bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    int hi = nibble(value[2 * i]), lo = nibble(value[2 * i + 1]);
+    if (hi < 0 || lo < 0) return "sha1:" + value;  // matches no digest
+    bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
-  return std::nullopt;
+  return warc_sha1(bytes);
+}
+
+bool same_warc_sha1(std::string_view a, std::string_view b) {
+  auto x = canonical_warc_sha1(a);
+  return x && x == canonical_warc_sha1(b);
 }
 
 }  // namespace vellum::util

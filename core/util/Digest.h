@@ -43,4 +43,13 @@ std::optional<bool> warc_digest_matches(std::string_view declared, std::string_v
 std::optional<bool> warc_digest_matches(std::string_view declared,
                                         const std::array<std::uint8_t, 20>& digest);
 
+// A declared SHA-1 digest (base32 or hexadecimal, either case) in the form Vellum writes,
+// "sha1:" + base32, so that two declarations can be compared; nullopt as above. A value that is
+// not base32 or hexadecimal comes back as it is, in upper case, and so equals no digest.
+std::optional<std::string> canonical_warc_sha1(std::string_view declared);
+
+// Whether two declared SHA-1 digests name the same digest, in whatever forms they are written;
+// false when either cannot be read as one.
+bool same_warc_sha1(std::string_view a, std::string_view b);
+
 }  // namespace vellum::util

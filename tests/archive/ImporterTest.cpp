@@ -7,10 +7,12 @@
 
 #include "archive/ArchiveReader.h"
 #include "archive/ArchiveWriter.h"
+#include "archive/Export.h"
 #include "archive/Importer.h"
 #include "archive/Verifier.h"
 #include "support/TempDir.h"
 #include "util/Digest.h"
+#include "util/Time.h"
 #include "warc/WarcReader.h"
 
 using namespace vellum;
@@ -188,33 +190,240 @@ TEST(Importer, AResponseOfAnotherProtocolIsCheckedByItsBlock) {
   EXPECT_NE(problems[0].find("block digest is"), std::string::npos);
 }
 
-// A revisit without WARC-Refers-To is kept by import; verify and restore say what it lacks
-// instead of naming an empty record ID.
-TEST(Importer, ARevisitThatNamesNoOriginalIsNamedForWhatItLacks) {
-  vellum::test::TempDir tmp("importer-norefers");
-  const std::string block = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n";
-  const std::string rev =
-      record({"WARC-Type: revisit", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-02T10:00:00Z",
-              "WARC-Target-URI: http://example.com/r",
-              "WARC-Profile: http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
-              "WARC-Payload-Digest: " + util::warc_sha1("hello")},
-             block);
-  fs::path source = tmp / "revisit.warc";
-  vellum::test::write_file(source, rev);
+namespace {
+
+// `warc` written to a file and imported into a new archive (returned); the import's report in
+// `report` when given.
+fs::path import_warc(const fs::path& tmp, const std::string& warc,
+                     archive::ImportReport* report = nullptr) {
+  fs::path source = tmp / "source.warc";
+  vellum::test::write_file(source, warc);
   fs::path dir = tmp / "archive";
+  archive::WriterOptions wo;
+  wo.dir = dir;
+  auto writer = archive::ArchiveWriter::open(wo);
+  archive::ImportReport got =
+      archive::Importer(*writer, archive::ImportOptions{}).import_file(source);
+  writer->close();
+  if (report) *report = got;
+  return dir;
+}
+
+// An imported archive: one response of "hello" at example.com/r and the revisit records given.
+fs::path import_revisits(const fs::path& tmp, const std::vector<std::string>& revisits) {
+  const std::string a_block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+  std::string warc = record(
+      {"WARC-Type: response", "WARC-Record-ID: " + kA, "WARC-Date: 2020-05-01T10:00:00Z",
+       "WARC-Target-URI: http://example.com/r", "Content-Type: application/http; msgtype=response",
+       "WARC-Payload-Digest: " + util::warc_sha1("hello")},
+      a_block);
+  for (const auto& r : revisits) warc += r;
+  return import_warc(tmp, warc);
+}
+
+// A revisit record of example.com/r: its ID, the date's day, what it refers to, its digest.
+// (An empty `refers_to` leaves WARC-Refers-To out.)
+std::string revisit(const std::string& id, int day, const std::string& refers_to,
+                    const std::string& digest = util::warc_sha1("hello")) {
+  std::vector<std::string> fields = {
+      "WARC-Type: revisit",
+      "WARC-Record-ID: " + id,
+      "WARC-Date: 2020-05-0" + std::to_string(day) + "T10:00:00Z",
+      "WARC-Target-URI: http://example.com/r",
+      "Content-Type: application/http; msgtype=response",
+      "WARC-Profile: http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+      "WARC-Payload-Digest: " + digest};
+  if (!refers_to.empty()) fields.push_back("WARC-Refers-To: " + refers_to);
+  return record(fields, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+}
+
+std::string all_problems(const archive::VerifyReport& report) {
+  std::string out;
+  for (const auto& p : report.problems) out += p + "\n";
+  return out;
+}
+
+// A new capture of example.com/r serving "hello" again, stored in the archive at `dir`; its
+// capture id.
+std::string capture_hello_again(const fs::path& dir) {
+  fetch::Exchange h;
+  h.url = "http://example.com/r";
+  h.status = 200;
+  h.started = util::now();
+  h.request = "GET /r HTTP/1.1\r\nHost: example.com\r\n\r\n";
+  h.response_head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n";
+  h.response_body = "hello";
+  fetch::FetchResult r;
+  r.url = r.final_url = h.url;
+  r.hops.push_back(std::move(h));
+  archive::WriterOptions wo;
+  wo.dir = dir;
+  auto writer = archive::ArchiveWriter::open(wo);
+  const std::string id = writer->store(r).hops.at(0).capture_id;
+  writer->close();
+  return id;
+}
+
+const std::string kC = "<urn:uuid:0c0c0c0c-0000-4000-8000-00000000000c>";
+
+}  // namespace
+
+// Another crawler's revisit of a revisit (WARC allows it) restores and verifies through both
+// links, and a new capture of the same payload refers to the response itself.
+TEST(Importer, ARevisitOfARevisitIsFollowedToTheResponse) {
+  vellum::test::TempDir tmp("importer-chain");
+  // B repeats A; C repeats B, its digest in hexadecimal as some crawlers write it.
+  fs::path dir =
+      import_revisits(tmp.path(), {revisit(kB, 2, kA), revisit(kC, 3, kB, hex_sha1("hello"))});
   {
-    archive::WriterOptions wo;
-    wo.dir = dir;
-    auto writer = archive::ArchiveWriter::open(wo);
-    archive::Importer(*writer, archive::ImportOptions{}).import_file(source);
-    writer->close();
+    archive::ArchiveReader reader(dir);
+    index::CaptureRow c = reader.index().by_record_id(kC).value();
+    EXPECT_EQ(c.refers_to, kB);
+    EXPECT_EQ(reader.payload(c).entity, "hello");
+    EXPECT_EQ(archive::original_of(reader.index(), c).record_id, kA);
+    const archive::VerifyReport report = archive::verify_archive(reader);
+    EXPECT_TRUE(report.ok()) << all_problems(report);
   }
   archive::ArchiveReader reader(dir);
-  const archive::VerifyReport report = archive::verify_archive(reader);
-  bool named = false;
-  for (const auto& p : report.problems) {
-    EXPECT_EQ(p.find("revisit of ,"), std::string::npos) << p;
-    named |= p.find("names no original (it has no WARC-Refers-To)") != std::string::npos;
+  index::CaptureRow now = reader.resolve(capture_hello_again(dir));
+  EXPECT_EQ(now.record_type, "revisit");
+  EXPECT_EQ(now.refers_to, kA);
+  EXPECT_EQ(reader.payload(now).entity, "hello");
+}
+
+// Links that go round in a circle, or end at a record that is not there, or a revisit whose
+// digest is not its original's: restore and verify say which, and a new capture of the URL is
+// stored whole instead of referring into the broken links.
+TEST(Importer, BrokenRevisitLinksAreNamedAndNotBuiltOn) {
+  {
+    vellum::test::TempDir tmp("importer-loop");
+    // B and C refer to each other; the latest capture is C.
+    fs::path dir = import_revisits(tmp.path(), {revisit(kB, 2, kC), revisit(kC, 3, kB)});
+    {
+      archive::ArchiveReader reader(dir);
+      index::CaptureRow c = reader.index().by_record_id(kC).value();
+      try {
+        reader.payload(c);
+        ADD_FAILURE() << "a revisit in a loop restored";
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("is a revisit of " + kB + ", a revisit of " + kC +
+                                             ", which it passed already"),
+                  std::string::npos)
+            << e.what();
+      }
+      const std::string problems = all_problems(archive::verify_archive(reader));
+      EXPECT_NE(problems.find("which it passed already"), std::string::npos) << problems;
+    }
+    archive::ArchiveReader reader(dir);
+    index::CaptureRow now = reader.resolve(capture_hello_again(dir));
+    EXPECT_EQ(now.record_type, "response");
+    EXPECT_EQ(reader.payload(now).entity, "hello");
   }
-  EXPECT_TRUE(named) << (report.problems.empty() ? "no problem reported" : report.problems[0]);
+  {
+    vellum::test::TempDir tmp("importer-dangling");
+    // C repeats B, which was never imported.
+    fs::path dir = import_revisits(tmp.path(), {revisit(kC, 3, kB)});
+    archive::ArchiveReader reader(dir);
+    index::CaptureRow c = reader.index().by_record_id(kC).value();
+    EXPECT_THROW(reader.payload(c), std::runtime_error);
+    const std::string problems = all_problems(archive::verify_archive(reader));
+    EXPECT_NE(problems.find("is a revisit of " + kB + ", which is in no WARC file"),
+              std::string::npos)
+        << problems;
+  }
+  {
+    vellum::test::TempDir tmp("importer-otherdigest");
+    // B says it repeats A, but names the digest of another payload.
+    fs::path dir = import_revisits(tmp.path(), {revisit(kB, 2, kA, util::warc_sha1("hellO"))});
+    archive::ArchiveReader reader(dir);
+    index::CaptureRow b = reader.index().by_record_id(kB).value();
+    EXPECT_THROW(reader.payload(b), std::runtime_error);
+    const std::string problems = all_problems(archive::verify_archive(reader));
+    EXPECT_NE(
+        problems.find("is a revisit of " + kA + ", whose payload digest is " +
+                      util::warc_sha1("hello") + "; the revisit says " + util::warc_sha1("hellO")),
+        std::string::npos)
+        << problems;
+  }
+}
+
+// Import refuses what verify would report: an HTTP response whose block has no HTTP head is
+// refused with that reason, while a dns: response (text/dns, no HTTP head) is kept.
+TEST(Importer, RefusesAnHttpResponseWithoutItsHead) {
+  vellum::test::TempDir tmp("importer-headless");
+  const std::string dns_block = "20200501100000\nexample.com.\t300\tIN\tA\t127.0.0.1\n";
+  const std::string dns =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kA, "WARC-Date: 2020-05-01T10:00:00Z",
+              "WARC-Target-URI: dns:example.com", "Content-Type: text/dns",
+              "WARC-Block-Digest: " + util::warc_sha1(dns_block),
+              "WARC-Payload-Digest: " + util::warc_sha1(dns_block)},
+             dns_block);
+  const std::string bare = "<html>no status line, no header fields</html>";
+  const std::string headless =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-01T10:00:01Z",
+              "WARC-Target-URI: http://example.com/bare",
+              "Content-Type: application/http; msgtype=response",
+              "WARC-Block-Digest: " + util::warc_sha1(bare),
+              "WARC-Payload-Digest: " + util::warc_sha1(bare)},
+             bare);
+  archive::ImportReport report;
+  fs::path dir = import_warc(tmp.path(), dns + headless, &report);
+  EXPECT_EQ(report.captures, 1u);
+  EXPECT_EQ(report.refused, 1u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find(kB), std::string::npos) << report.errors[0];
+  EXPECT_NE(report.errors[0].find("its response block has no HTTP head"), std::string::npos)
+      << report.errors[0];
+  archive::ArchiveReader reader(dir);
+  EXPECT_TRUE(reader.index().by_record_id(kA));
+  EXPECT_FALSE(reader.index().by_record_id(kB));
+  const archive::VerifyReport verified = archive::verify_archive(reader);
+  EXPECT_TRUE(verified.ok()) << all_problems(verified);
+}
+
+// A revisit that names no original (WARC allows it) repeats the latest earlier response of its
+// URL with its payload digest: restore, verify and export find that one.
+TEST(Importer, ARevisitWithoutRefersToIsResolvedByUrlAndDigest) {
+  vellum::test::TempDir tmp("importer-bydigest");
+  // B names no original, its digest in hexadecimal; C refers to B.
+  fs::path dir =
+      import_revisits(tmp.path(), {revisit(kB, 2, "", hex_sha1("hello")), revisit(kC, 3, kB)});
+  archive::ArchiveReader reader(dir);
+  for (const std::string& id : {kB, kC}) {
+    index::CaptureRow row = reader.index().by_record_id(id).value();
+    EXPECT_EQ(reader.payload(row).entity, "hello") << id;
+    EXPECT_EQ(archive::original_of(reader.index(), row).record_id, kA) << id;
+  }
+  const archive::VerifyReport report = archive::verify_archive(reader);
+  EXPECT_TRUE(report.ok()) << all_problems(report);
+  // Exporting B alone brings A along, so that B can be replayed from the export.
+  archive::ExportOptions eo;
+  eo.output = tmp / "b.warc.gz";
+  eo.filter.since = "2020-05-02";
+  eo.filter.until = "2020-05-02T23:59:59Z";
+  const archive::ExportSummary summary = archive::export_archive(reader, eo);
+  EXPECT_EQ(summary.captures, 1u);
+  EXPECT_EQ(summary.referenced, 1u);
+}
+
+// No earlier response has its digest (one of another payload does): still named for what it
+// lacks, by restore and verify.
+TEST(Importer, ARevisitWithoutRefersToMatchesOnlyItsOwnPayload) {
+  vellum::test::TempDir tmp("importer-bydigest-none");
+  fs::path dir = import_revisits(tmp.path(), {revisit(kB, 2, "", util::warc_sha1("other"))});
+  archive::ArchiveReader reader(dir);
+  index::CaptureRow b = reader.index().by_record_id(kB).value();
+  try {
+    reader.payload(b);
+    ADD_FAILURE() << "a revisit of another payload restored";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("names no original"), std::string::npos) << e.what();
+  }
+  const std::string problems = all_problems(archive::verify_archive(reader));
+  EXPECT_EQ(problems.find("revisit of ,"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("names no original (it has no WARC-Refers-To) and no earlier response "
+                          "of its URL has its payload digest"),
+            std::string::npos)
+      << problems;
 }

@@ -5,6 +5,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <cstring>
 #include <random>
 #include <string>
@@ -104,6 +105,34 @@ TEST(Sha1, EachImplementationComputesTheSameBlocks) {
       EXPECT_EQ(0, std::memcmp(want, got, sizeof want)) << name << ", " << blocks << " blocks";
     }
   }
+}
+
+// A declared digest is compared in any of the forms crawlers write: base32 or hexadecimal, in
+// either case; another algorithm cannot be checked, and a value that is neither form matches
+// nothing.
+TEST(WarcDigest, DeclaredFormsCompareAsTheSameDigest) {
+  const std::string data = "hello";
+  const std::string base32 = warc_sha1(data);  // "sha1:" + 32 base32 digits
+  const std::string hexed = "sha1:" + sha1_hex(data);
+  std::string lower = base32;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string upper_hex = "SHA1:" + sha1_hex(data);
+  for (char& c : upper_hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const std::string& form : {base32, hexed, lower, upper_hex}) {
+    EXPECT_EQ(canonical_warc_sha1(form), base32) << form;
+    EXPECT_EQ(warc_digest_matches(form, data), true) << form;
+    EXPECT_EQ(warc_digest_matches(form, "hellO"), false) << form;
+    EXPECT_TRUE(same_warc_sha1(form, hexed)) << form;
+  }
+  EXPECT_EQ(canonical_warc_sha1("md5:5d41402abc4b2a76b9719d911017c592"), std::nullopt);
+  EXPECT_EQ(canonical_warc_sha1("sha1:ABC"), std::nullopt);
+  EXPECT_EQ(warc_digest_matches("sha1", data), std::nullopt);
+  std::string not_hex = hexed;
+  not_hex[7] = 'x';
+  EXPECT_EQ(warc_digest_matches(not_hex, data), false);
+  EXPECT_NE(canonical_warc_sha1(not_hex), base32);
+  EXPECT_FALSE(same_warc_sha1(not_hex, base32));
+  EXPECT_FALSE(same_warc_sha1("md5:x", "md5:x"));
 }
 
 }  // namespace
