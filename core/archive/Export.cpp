@@ -262,6 +262,24 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
       from = items.size() - 1;
     }
   }
+  // Links that go round in a circle, or on past kMaxRevisitHops, lead to no payload: such a
+  // revisit is treated as one whose original is missing.
+  for (std::size_t i = 0; i < selected; ++i) {
+    Item& it = items[i];
+    if (it.row.record_type != "revisit" || it.payload_from.empty() || !it.unresolved.empty())
+      continue;
+    try {
+      original_of(idx, it.row);
+    } catch (const std::runtime_error& e) {
+      if (!skip_damaged)
+        throw std::runtime_error(std::string(e.what()) +
+                                 " (`vellum verify` checks the archive; `--skip-damaged` exports "
+                                 "the rest)");
+      std::string why = e.what();
+      const std::string self = "capture " + it.row.capture_id + " is ";
+      it.unresolved = why.starts_with(self) ? "it is " + why.substr(self.size()) : why;
+    }
+  }
   std::stable_sort(items.begin(), items.end(),
                    [](const Item& a, const Item& b) { return a.row.date < b.row.date; });
   for (auto& it : items) {

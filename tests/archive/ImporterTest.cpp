@@ -314,6 +314,24 @@ TEST(Importer, BrokenRevisitLinksAreNamedAndNotBuiltOn) {
       }
       const std::string problems = all_problems(archive::verify_archive(reader));
       EXPECT_NE(problems.find("which it passed already"), std::string::npos) << problems;
+      // An export stops at them, or with --skip-damaged leaves both out and keeps the response.
+      archive::ExportOptions eo;
+      eo.output = tmp / "loop.warc.gz";
+      try {
+        archive::export_archive(reader, eo);
+        ADD_FAILURE() << "revisits in a loop exported";
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("which it passed already"), std::string::npos)
+            << e.what();
+      }
+      EXPECT_FALSE(fs::exists(eo.output));
+      eo.skip_damaged = true;
+      const archive::ExportSummary summary = archive::export_archive(reader, eo);
+      EXPECT_EQ(summary.captures, 1u);  // exported: the response
+      EXPECT_EQ(summary.skipped, 2u);
+      ASSERT_EQ(summary.left_out.size(), 2u);
+      EXPECT_NE(summary.left_out[0].find("is left out: it is a revisit of "), std::string::npos)
+          << summary.left_out[0];
     }
     archive::ArchiveReader reader(dir);
     index::CaptureRow now = reader.resolve(capture_hello_again(dir));
