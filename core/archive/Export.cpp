@@ -385,6 +385,19 @@ Checked read_request(const ArchiveDir& dir, const index::CaptureRow& row,
   return c;
 }
 
+// The article record of `row`, which must refer to its response and have the date the index
+// holds.
+Checked read_article(const ArchiveDir& dir, const index::ArticleRow& article,
+                     const index::CaptureRow& row) {
+  Checked c = read_checked(dir, article.file, article.offset, article.length, "metadata",
+                           article.record_id);
+  std::vector<std::string> problems;
+  compare_article(c.record.field_or("WARC-Refers-To"), c.record.field_or("WARC-Date"), article, row,
+                  problems);
+  if (!problems.empty()) damaged(problems);
+  return c;
+}
+
 // Writes records to the sink, one gzip member each.
 class RecordCopier {
  public:
@@ -437,8 +450,7 @@ std::vector<std::string> drop_damaged(
     }
     if (it.article) {
       try {
-        read_checked(dir, it.article->file, it.article->offset, it.article->length, "metadata",
-                     it.article->record_id);
+        read_article(dir, *it.article, row);
       } catch (const std::exception& e) {
         parts += std::string(parts.empty() ? "" : "; ") + "its article is left out: " + e.what();
         it.article.reset();
@@ -642,10 +654,7 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       Checked stored = read_capture(reader.dir(), row);
       if (row.request_length > 0) request = read_request(reader.dir(), row, stored.record).bytes;
       response = std::move(stored.bytes);
-      if (it.article)
-        article = read_checked(reader.dir(), it.article->file, it.article->offset,
-                               it.article->length, "metadata", it.article->record_id)
-                      .bytes;
+      if (it.article) article = read_article(reader.dir(), *it.article, row).bytes;
     } catch (const std::exception& e) {
       if (options.skip_damaged) throw;  // changed since it was checked
       throw std::runtime_error(std::string(e.what()) +

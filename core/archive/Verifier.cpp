@@ -125,6 +125,18 @@ void check_record(const warc::WarcRecord& rec, const std::string& where,
   for (const std::string& p : digest_problems(rec)) problems.push_back(where + ": " + p);
 }
 
+void compare_article(const std::string& refers_to, const std::string& date,
+                     const index::ArticleRow& article, const index::CaptureRow& capture,
+                     std::vector<std::string>& problems) {
+  const std::string at = article.file + ": offset " + std::to_string(article.offset) +
+                         ": the article of capture " + capture.capture_id;
+  if (refers_to != capture.record_id)
+    problems.push_back(at + " has WARC-Refers-To '" + refers_to + "', expected " +
+                       capture.record_id + " (the response it was extracted from)");
+  if (date != article.date)
+    problems.push_back(at + " has WARC-Date '" + date + "', the index says " + article.date);
+}
+
 void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
                       const std::string& where, std::vector<std::string>& problems) {
   if (contains(concurrent_to(request), response.record_id()) ||
@@ -291,7 +303,10 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                       it->second.file + ": offset " +
                                       std::to_string(it->second.offset));
         } else if (type == "metadata") {
-          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, {}, {}});
+          index::CaptureRow fields;  // what compare_article reads
+          fields.refers_to = rec->field_or("WARC-Refers-To");
+          fields.date = rec->field_or("WARC-Date");
+          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, fields, {}});
         } else if (type == "request") {
           requests.emplace(e.name + ":" + std::to_string(loc.offset),
                            Seen{e.name, loc.offset, rec->record_id(), {}, concurrent_to(*rec)});
@@ -352,6 +367,9 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                   a->second.file + ": offset " + std::to_string(a->second.offset) +
                                   ", the index says " + art.file + ": offset " +
                                   std::to_string(art.offset));
+      else
+        compare_article(a->second.fields.refers_to, a->second.fields.date, art, row,
+                        report.problems);
     }
   }
   // A record the snapshot lacks may have been stored by a writer since it was read: the index as
@@ -404,6 +422,9 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
       if (rec.record_id() != art->record_id)
         report.problems.push_back(at + ": found record " + rec.record_id() +
                                   ", expected the article record " + art->record_id);
+      else
+        compare_article(rec.field_or("WARC-Refers-To"), rec.field_or("WARC-Date"), *art, row,
+                        report.problems);
       check_record(rec, at, report.problems);
     }
   } catch (const std::exception& e) {

@@ -32,6 +32,12 @@ std::vector<std::string> digest_problems(const warc::WarcRecord& rec);
 void check_record(const warc::WarcRecord& rec, const std::string& where,
                   std::vector<std::string>& problems);
 
+// Whether an article (metadata) record's WARC-Refers-To and WARC-Date, as read, are its
+// capture's response and the date the index holds; one line per difference.
+void compare_article(const std::string& refers_to, const std::string& date,
+                     const index::ArticleRow& article, const index::CaptureRow& capture,
+                     std::vector<std::string>& problems);
+
 // Checks that a request record belongs to the response `response_id`: linked by
 // WARC-Concurrent-To one way or the other, as the index links them.
 void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,

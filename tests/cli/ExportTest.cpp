@@ -690,6 +690,72 @@ TEST_F(ExportTest, RecordsMustAgreeWithTheIndexAndADamagedRequestCostsOnlyItself
       << only_revisit.dump();
 }
 
+// An article record's header fields are not covered by its digests: in an uncompressed archive a
+// WARC-Refers-To that no longer names the capture's response, or a changed WARC-Date, is found by
+// comparing them with the index. verify names both; export stops, or with --skip-damaged exports
+// the capture without its article.
+TEST_F(ExportTest, AnArticleRecordMustReferToItsCaptureAndKeepItsDate) {
+  TempDir work("export-article-fields");
+  const std::string arc = (work.path() / "archive").string();
+  write_file(site_->path() / "fields.html",
+             "<html><head><title>Fields</title></head><body><article><p>An article whose record "
+             "is damaged in its header, where no digest reaches.</p></article></body></html>");
+  const std::string url = "http://127.0.0.1:" + std::to_string(nginx_->port()) + "/fields.html";
+  std::string out_text;
+  ASSERT_EQ(
+      run_vellum({"--archive", arc, "--json", "archive", "--compression", "none", url}, &out_text),
+      0)
+      << out_text;
+  const std::string id = json_lines(out_text).at(0)["capture_id"];
+  const std::string where = "FROM articles WHERE capture_id = '" + id + "'";
+  const std::uint64_t offset = index_number(arc, "SELECT offset " + where);
+  const std::uint64_t length = index_number(arc, "SELECT length " + where);
+  fs::path file;
+  for (const auto& e : fs::directory_iterator(fs::path(arc) / "warc")) file = e.path();
+  std::string data = read_file(file);
+  const std::string header = data.substr(offset, data.find("\r\n\r\n", offset) - offset);
+  ASSERT_LT(header.size(), length);
+  // One hex digit of the UUID WARC-Refers-To names, and the year of WARC-Date.
+  const std::size_t refers = data.find("WARC-Refers-To: <urn:uuid:", offset) + 26;
+  const std::size_t date = data.find("WARC-Date: ", offset) + 11;
+  ASSERT_LT(refers, offset + header.size());
+  ASSERT_LT(date, offset + header.size());
+  data[refers] = data[refers] == 'a' ? 'b' : 'a';
+  data[date + 3] = data[date + 3] == '1' ? '2' : '1';
+  write_file(file, data);
+
+  for (const std::vector<std::string>& verify :
+       {std::vector<std::string>{"--archive", arc, "verify"},
+        std::vector<std::string>{"--archive", arc, "verify", id}}) {
+    auto [rc, text] = vellum_all(verify);
+    EXPECT_NE(rc, 0) << text;
+    EXPECT_NE(text.find("the article of capture " + id + " has WARC-Refers-To '"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("(the response it was extracted from)"), std::string::npos) << text;
+    EXPECT_NE(text.find("has WARC-Date '"), std::string::npos) << text;
+  }
+  const fs::path out = work.path() / "out.warc.gz";
+  auto [rc, text] = vellum_all({"--archive", arc, "export", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("has WARC-Refers-To '"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+  std::string summary_text;
+  rc = run_vellum({"--archive", arc, "--json", "export", "--skip-damaged", "-o", out.string()},
+                  &summary_text);
+  EXPECT_EQ(rc, 1) << summary_text;
+  const json summary = json_lines(summary_text).at(0);
+  EXPECT_EQ(summary["captures"], 1);
+  ASSERT_EQ(summary["left_out"].size(), 1u) << summary.dump();
+  EXPECT_NE(summary["left_out"][0].get<std::string>().find("its article is left out"),
+            std::string::npos)
+      << summary.dump();
+  std::set<std::string> types;
+  for (const auto& r : read_export(out)) types.insert(r.record.type());
+  EXPECT_TRUE(types.count("response"));
+  EXPECT_FALSE(types.count("metadata"));
+}
+
 // Ctrl-C or SIGTERM during an export removes the temporary file, as a failure does, and leaves
 // no output.
 TEST_F(ExportTest, AnExportStoppedByASignalLeavesNothingBehind) {
