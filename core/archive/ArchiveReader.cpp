@@ -156,9 +156,23 @@ index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revi
 RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord rec = read_response(row);
   auto head = warc::parse_http_head(rec.block);
-  if (!head)
-    throw std::runtime_error("capture " + row.capture_id +
-                             ": the stored response has no HTTP head");
+  if (!head) {
+    // A response of another protocol (an imported dns: lookup as text/dns): its payload is its
+    // whole block.
+    const std::string type = rec.field_or("Content-Type");
+    if (row.record_type != "response" || type.empty() || type.starts_with("application/http"))
+      throw std::runtime_error("capture " + row.capture_id +
+                               ": the stored response has no HTTP head");
+    const std::string expected = rec.field_or("WARC-Payload-Digest");
+    if (!expected.empty() && util::warc_digest_matches(expected, rec.block) == false)
+      throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
+                               util::warc_sha1(rec.block) + ", the record says " + expected +
+                               "; the stored data is damaged");
+    RestoredPayload out;
+    out.entity = std::move(rec.block);
+    out.complete = !row.truncated;
+    return out;
+  }
   RestoredPayload out;
   out.head = *head;
   const warc::WarcRecord* source = &rec;

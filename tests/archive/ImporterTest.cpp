@@ -367,7 +367,8 @@ TEST(Importer, BrokenRevisitLinksAreNamedAndNotBuiltOn) {
 }
 
 // Import refuses what verify would report: an HTTP response whose block has no HTTP head is
-// refused with that reason, while a dns: response (text/dns, no HTTP head) is kept.
+// refused with that reason, while a dns: response (text/dns, no HTTP head) is kept, restored as
+// its block and verified alone.
 TEST(Importer, RefusesAnHttpResponseWithoutItsHead) {
   vellum::test::TempDir tmp("importer-headless");
   const std::string dns_block = "20200501100000\nexample.com.\t300\tIN\tA\t127.0.0.1\n";
@@ -394,10 +395,14 @@ TEST(Importer, RefusesAnHttpResponseWithoutItsHead) {
   EXPECT_NE(report.errors[0].find("its response block has no HTTP head"), std::string::npos)
       << report.errors[0];
   archive::ArchiveReader reader(dir);
-  EXPECT_TRUE(reader.index().by_record_id(kA));
   EXPECT_FALSE(reader.index().by_record_id(kB));
   const archive::VerifyReport verified = archive::verify_archive(reader);
   EXPECT_TRUE(verified.ok()) << all_problems(verified);
+  // The lookup restores as its block, and checks alone as it does with the others.
+  const index::CaptureRow lookup = reader.index().by_record_id(kA).value();
+  EXPECT_EQ(reader.payload(lookup).entity, dns_block);
+  const archive::VerifyReport one = archive::verify_capture(reader, lookup);
+  EXPECT_TRUE(one.ok()) << all_problems(one);
 }
 
 // A revisit that names no original (WARC allows it) repeats the latest earlier response of its
