@@ -206,10 +206,14 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
                               std::optional<std::uint64_t>* torn_tail) {
   // Records before `from` are not indexed here, and those past `until` may be being written.
   warc::WarcReader reader(path, from, until);
-  // A request names its response in WARC-Concurrent-To (Vellum, most crawlers), or the response
-  // names its request (wget); either pairs them.
-  std::map<std::string, warc::RecordLocation> requests;     // response id -> request location
-  std::map<std::string, warc::RecordLocation> request_ids;  // request id -> its location
+  // Requests waiting for their response, paired by pairing_of: one that names a response is
+  // found by the response's id, one that names none by its own id.
+  struct Request {
+    warc::RecordLocation loc;
+    RecordLink link;
+  };
+  std::map<std::string, Request> requests;     // response id -> request
+  std::map<std::string, Request> request_ids;  // request id -> request
   std::uint64_t end = std::max(reader.data_start(), std::min(from, until));
   for (;;) {
     std::optional<warc::WarcRecord> rec;
@@ -240,13 +244,9 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     if (loc.offset < from) continue;
     std::string type = rec->type();
     if (type == "request") {
-      bool named = false;
-      for (const auto& [n, v] : rec->fields) {
-        if (!util::iequals(n, "WARC-Concurrent-To")) continue;
-        requests[v] = loc;
-        named = true;
-      }
-      if (!named) request_ids[rec->record_id()] = loc;
+      Request request{loc, link_of(*rec)};
+      for (const auto& id : request.link.concurrent_to) requests[id] = request;
+      if (request.link.concurrent_to.empty()) request_ids[request.link.record_id] = request;
       continue;
     }
     if (auto article = article_of_record(*rec)) {
@@ -270,21 +270,18 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     row->file = name;
     row->offset = loc.offset;
     row->length = loc.length;
-    if (auto it = requests.find(row->record_id); it != requests.end()) {
-      row->request_offset = it->second.offset;
-      row->request_length = it->second.length;
-      requests.erase(it);
-    } else {
-      for (const auto& [n, v] : rec->fields) {
-        if (!util::iequals(n, "WARC-Concurrent-To")) continue;
-        if (auto req = request_ids.find(v); req != request_ids.end()) {
-          row->request_offset = req->second.offset;
-          row->request_length = req->second.length;
-          request_ids.erase(req);
-          break;
-        }
-      }
-    }
+    const RecordLink link = link_of(*rec);
+    auto pair_with = [&](std::map<std::string, Request>& waiting, const std::string& key) {
+      auto it = waiting.find(key);
+      if (it == waiting.end() || !is_request_of(it->second.link, link)) return false;
+      row->request_offset = it->second.loc.offset;
+      row->request_length = it->second.loc.length;
+      waiting.erase(it);
+      return true;
+    };
+    if (!pair_with(requests, link.record_id))
+      for (const auto& id : link.concurrent_to)
+        if (pair_with(request_ids, id)) break;
     idx.add_capture(*row);
     if (captures) ++*captures;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <optional>
 #include <set>
 #include <system_error>
@@ -22,27 +23,6 @@ namespace {
 // Requests waiting for their response; a file that interleaves more exchanges than this is
 // unusual, and the oldest waiting requests are then given up (counted as skipped).
 constexpr std::size_t kMaxWaitingRequests = 1024;
-
-std::vector<std::string> concurrent_to(const warc::WarcRecord& r) {
-  std::vector<std::string> out;
-  for (const auto& [n, v] : r.fields)
-    if (util::iequals(n, "WARC-Concurrent-To")) out.push_back(v);
-  return out;
-}
-
-// Pairs a request with a response the way index_warc_file does when it reads the archive
-// again: by the request's WARC-Concurrent-To when it has one, else by the response's.
-bool belong_together(const warc::WarcRecord& request, const warc::WarcRecord& response) {
-  std::vector<std::string> named = concurrent_to(request);
-  if (!named.empty()) {
-    for (const auto& id : named)
-      if (id == response.record_id()) return true;
-    return false;
-  }
-  for (const auto& id : concurrent_to(response))
-    if (id == request.record_id()) return true;
-  return false;
-}
 
 // One file being imported.
 class FileImport {
@@ -235,11 +215,24 @@ class FileImport {
 
   void give_up(const Taken& r) {
     ++report_.skipped;
-    if (options_.log)
-      options_.log(describe(r.record, r.at) +
-                   (response_refused(r.record)
-                        ? ": its response was refused (see above); skipped"
-                        : ": no response for this request in the file; skipped"));
+    if (!options_.log) return;
+    std::string why = ": no response for this request in the file; skipped";
+    if (response_refused(r.record))
+      why = ": its response was refused (see above); skipped";
+    else if (auto other = other_uri_.find(r.record.record_id()); other != other_uri_.end())
+      why = ": it is linked to the response " + other->second.record_id + ", which is of " +
+            other->second.uri + "; expected a request of the same WARC-Target-URI; skipped";
+    options_.log(describe(r.record, r.at) + why);
+  }
+
+  // Pairs a request with a response the way index_warc_file does when it reads the archive
+  // again; remembers a request linked to a response of another URI, for give_up's message.
+  bool belong_together(const warc::WarcRecord& request, const warc::WarcRecord& response) {
+    const RecordLink req = link_of(request);
+    RecordLink resp = link_of(response);
+    const Pairing p = pairing_of(req, resp);
+    if (p == Pairing::other_uri) other_uri_[req.record_id] = std::move(resp);
+    return p == Pairing::paired;
   }
 
   void flush_waiting_response() {
@@ -322,6 +315,7 @@ class FileImport {
   ImportReport& report_;
   std::string at_;  // "<file>: offset <n>" of the record being taken
   std::deque<Taken> requests_;
+  std::map<std::string, RecordLink> other_uri_;  // request id -> the response of another URI
   std::optional<Taken> waiting_response_;
   std::set<std::string> imported_;  // response/revisit record ids imported from this file
   Importer::Refused& refused_;

@@ -2,9 +2,12 @@
 
 #include "archive/ArchiveDir.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include "util/Digest.h"
 #include "util/Json.h"
+#include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "util/Uuid.h"
@@ -195,6 +198,23 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
     }
   }
   return row;
+}
+
+RecordLink link_of(const warc::WarcRecord& record) {
+  RecordLink link{record.record_id(), uri_field(record, "WARC-Target-URI"), {}};
+  for (const auto& [n, v] : record.fields)
+    if (util::iequals(n, "WARC-Concurrent-To")) link.concurrent_to.push_back(v);
+  return link;
+}
+
+Pairing pairing_of(const RecordLink& request, const RecordLink& response) {
+  auto names = [](const RecordLink& r, const std::string& id) {
+    return std::find(r.concurrent_to.begin(), r.concurrent_to.end(), id) != r.concurrent_to.end();
+  };
+  if (!request.concurrent_to.empty() ? !names(request, response.record_id)
+                                     : !names(response, request.record_id))
+    return Pairing::not_linked;
+  return request.uri == response.uri ? Pairing::paired : Pairing::other_uri;
 }
 
 }  // namespace vellum::archive

@@ -62,4 +62,22 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record)
 std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
                                                  std::string_view block);
 
+// What pairs a request record with its response.
+struct RecordLink {
+  std::string record_id;
+  std::string uri;                         // WARC-Target-URI, as the index reads it
+  std::vector<std::string> concurrent_to;  // its WARC-Concurrent-To values
+};
+RecordLink link_of(const warc::WarcRecord& record);
+
+// Whether `request` is the request of `response`: a request names its response in
+// WARC-Concurrent-To (Vellum, most crawlers), or when it names no record the response names it
+// (wget); and both are about the same WARC-Target-URI. Import, reindex and verify pair records
+// by this one rule.
+enum class Pairing { paired, not_linked, other_uri };
+Pairing pairing_of(const RecordLink& request, const RecordLink& response);
+inline bool is_request_of(const RecordLink& request, const RecordLink& response) {
+  return pairing_of(request, response) == Pairing::paired;
+}
+
 }  // namespace vellum::archive

@@ -19,15 +19,8 @@ struct Seen {
   std::uint64_t offset;
   std::string type;
   index::CaptureRow fields;  // response and revisit: what the record says, as the index reads it
-  std::vector<std::string> concurrent_to;  // its WARC-Concurrent-To values
+  RecordLink link;           // response, revisit and request: what pairs a request with it
 };
-
-std::vector<std::string> concurrent_to(const warc::WarcRecord& r) {
-  std::vector<std::string> v;
-  for (const auto& [n, value] : r.fields)
-    if (util::iequals(n, "WARC-Concurrent-To")) v.push_back(value);
-  return v;
-}
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -137,14 +130,27 @@ void compare_article(const std::string& refers_to, const std::string& date,
     problems.push_back(at + " has WARC-Date '" + date + "', the index says " + article.date);
 }
 
+void check_request_of(const RecordLink& request, const RecordLink& response,
+                      const std::string& where, std::vector<std::string>& problems) {
+  switch (pairing_of(request, response)) {
+    case Pairing::paired:
+      return;
+    case Pairing::not_linked:
+      problems.push_back(where + ": found request record " + request.record_id +
+                         ", which is not linked to the response " + response.record_id +
+                         "; expected its request (WARC-Concurrent-To)");
+      return;
+    case Pairing::other_uri:
+      problems.push_back(where + ": request record " + request.record_id + " is of " + request.uri +
+                         ", its response " + response.record_id + " of " + response.uri +
+                         "; expected the same WARC-Target-URI");
+      return;
+  }
+}
+
 void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
                       const std::string& where, std::vector<std::string>& problems) {
-  if (contains(concurrent_to(request), response.record_id()) ||
-      contains(concurrent_to(response), request.record_id()))
-    return;
-  problems.push_back(where + ": found request record " + request.record_id() +
-                     ", which is not linked to the response " + response.record_id() +
-                     "; expected its request (WARC-Concurrent-To)");
+  check_request_of(link_of(request), link_of(response), where, problems);
 }
 
 void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow& indexed,
@@ -297,7 +303,7 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
           auto fields = row_from_record(*rec);
           auto [it, fresh] = seen.emplace(
               rec->record_id(), Seen{e.name, loc.offset, type,
-                                     fields ? *fields : index::CaptureRow{}, concurrent_to(*rec)});
+                                     fields ? *fields : index::CaptureRow{}, link_of(*rec)});
           if (!fresh)
             report.problems.push_back(where + ": record id " + rec->record_id() + " also used at " +
                                       it->second.file + ": offset " +
@@ -309,7 +315,7 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
           articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, fields, {}});
         } else if (type == "request") {
           requests.emplace(e.name + ":" + std::to_string(loc.offset),
-                           Seen{e.name, loc.offset, rec->record_id(), {}, concurrent_to(*rec)});
+                           Seen{e.name, loc.offset, type, {}, link_of(*rec)});
         }
         if (progress) progress(done + loc.offset + loc.length, total);
       }
@@ -345,12 +351,10 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
         report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
                                   row.file + ": offset " + std::to_string(row.request_offset) +
                                   ", but no request record is there");
-      else if (!contains(rq->second.concurrent_to, row.record_id) &&
-               !contains(s.concurrent_to, rq->second.type))
-        report.problems.push_back(row.file + ": offset " + std::to_string(row.request_offset) +
-                                  ": found request record " + rq->second.type +
-                                  ", which is not linked to capture " + row.capture_id +
-                                  "; expected its request (WARC-Concurrent-To)");
+      else
+        check_request_of(rq->second.link, s.link,
+                         row.file + ": offset " + std::to_string(row.request_offset),
+                         report.problems);
     }
     if (row.record_type == "revisit")
       check_revisit_chain(row, seen, reader.index(), report.problems);

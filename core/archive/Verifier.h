@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "archive/ArchiveReader.h"
+#include "archive/RecordBuilder.h"
 #include "warc/WarcRecord.h"
 
 namespace vellum::archive {
@@ -38,8 +39,10 @@ void compare_article(const std::string& refers_to, const std::string& date,
                      const index::ArticleRow& article, const index::CaptureRow& capture,
                      std::vector<std::string>& problems);
 
-// Checks that a request record belongs to the response `response_id`: linked by
-// WARC-Concurrent-To one way or the other, as the index links them.
+// Checks that a request record belongs to its response as the index pairs them (pairing_of:
+// linked by WARC-Concurrent-To, and of the same WARC-Target-URI).
+void check_request_of(const RecordLink& request, const RecordLink& response,
+                      const std::string& where, std::vector<std::string>& problems);
 void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& response,
                       const std::string& where, std::vector<std::string>& problems);
 

@@ -163,6 +163,75 @@ TEST(Importer, ForeignLayoutsPairCheckAndKeepBytes) {
   EXPECT_EQ(b2.request_length, 0u);
 }
 
+// A request is paired with its response only when both are of the same URI: one linked by
+// WARC-Concurrent-To to the response of another URI is skipped and named, not attached to it.
+TEST(Importer, ARequestOfAnotherUriIsNotPaired) {
+  vellum::test::TempDir tmp("importer-request-uri");
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string resp =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kA, "WARC-Date: 2020-05-01T10:00:00Z",
+              "WARC-Target-URI: http://example.com/a"},
+             block);
+  const std::string req =
+      record({"WARC-Type: request", "WARC-Record-ID: " + kAReq, "WARC-Date: 2020-05-01T10:00:00Z",
+              "WARC-Target-URI: http://example.com/elsewhere", "WARC-Concurrent-To: " + kA},
+             "GET /elsewhere HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  // The same pair with the request first, as most crawlers write them.
+  const std::string resp_b =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-01T10:00:01Z",
+              "WARC-Target-URI: http://example.com/b"},
+             block);
+  const std::string req_b =
+      record({"WARC-Type: request", "WARC-Record-ID: " + kCReq, "WARC-Date: 2020-05-01T10:00:01Z",
+              "WARC-Target-URI: http://example.com/c", "WARC-Concurrent-To: " + kB},
+             "GET /c HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  fs::path source = tmp / "other.warc";
+  vellum::test::write_file(source, resp + req + req_b + resp_b);
+
+  fs::path dir = tmp / "archive";
+  std::vector<std::string> log;
+  archive::ImportReport report;
+  {
+    archive::WriterOptions wo;
+    wo.dir = dir;
+    auto writer = archive::ArchiveWriter::open(wo);
+    archive::ImportOptions io;
+    io.log = [&](const std::string& line) { log.push_back(line); };
+    report = archive::Importer(*writer, io).import_file(source);
+    writer->close();
+  }
+  EXPECT_EQ(report.captures, 2u);
+  EXPECT_EQ(report.requests, 0u);
+  EXPECT_EQ(report.skipped, 2u);
+  std::string all;
+  for (const auto& l : log) all += l + "\n";
+  EXPECT_NE(all.find("request record " + kAReq +
+                     " of http://example.com/elsewhere: it is linked "
+                     "to the response " +
+                     kA +
+                     ", which is of http://example.com/a; expected a "
+                     "request of the same WARC-Target-URI; skipped"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("request record " + kCReq +
+                     " of http://example.com/c: it is linked to the "
+                     "response " +
+                     kB + ", which is of http://example.com/b"),
+            std::string::npos)
+      << all;
+
+  archive::ArchiveReader reader(dir);
+  for (const char* url : {"http://example.com/a", "http://example.com/b"}) {
+    index::CaptureRow row = reader.resolve(url);
+    EXPECT_EQ(row.request_length, 0u) << url;
+    EXPECT_FALSE(reader.read_request(row)) << url;
+    EXPECT_EQ(reader.payload(row).entity, "hello") << url;
+  }
+  auto verified = archive::verify_archive(reader);
+  EXPECT_TRUE(verified.ok()) << (verified.problems.empty() ? "" : verified.problems[0]);
+}
+
 // An imported response of another protocol (a dns: lookup as text/dns) has no HTTP head: its
 // block digest is checked and it is sound; an HTTP response without its head is not.
 TEST(Importer, AResponseOfAnotherProtocolIsCheckedByItsBlock) {

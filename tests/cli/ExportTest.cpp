@@ -207,6 +207,27 @@ class ExportTest : public ::testing::Test {
     }
   }
 
+  // Serves `html` as /NAME, archives it uncompressed into ARCHIVE (so that a test can change
+  // bytes in a record's header) and returns the capture id, URL and WARC file.
+  struct Uncompressed {
+    std::string id, url;
+    fs::path file;
+  };
+  static Uncompressed archive_uncompressed(const std::string& arc, const std::string& name,
+                                           const std::string& html) {
+    write_file(site_->path() / name, html);
+    Uncompressed u;
+    u.url = "http://127.0.0.1:" + std::to_string(nginx_->port()) + "/" + name;
+    std::string out_text;
+    EXPECT_EQ(run_vellum({"--archive", arc, "--json", "archive", "--compression", "none", u.url},
+                         &out_text),
+              0)
+        << out_text;
+    u.id = json_lines(out_text).at(0)["capture_id"];
+    for (const auto& e : fs::directory_iterator(fs::path(arc) / "warc")) u.file = e.path();
+    return u;
+  }
+
   TempDir out_{"export-out"};
   static TempDir* site_;
   static TempDir* work_;
@@ -643,7 +664,9 @@ TEST_F(ExportTest, RecordsMustAgreeWithTheIndexAndADamagedRequestCostsOnlyItself
   EXPECT_FALSE(fs::exists(out));
   std::tie(rc, text) = vellum_all({"--archive", arc, "verify"});
   EXPECT_NE(rc, 0) << text;
-  EXPECT_NE(text.find("which is not linked to capture " + capture_id(b)), std::string::npos)
+  EXPECT_NE(
+      text.find("which is not linked to the response " + b["warc"]["record_id"].get<std::string>()),
+      std::string::npos)
       << text;
 
   // A's request is damaged: A is exported without it, and so is the revisit of A.
@@ -697,21 +720,13 @@ TEST_F(ExportTest, RecordsMustAgreeWithTheIndexAndADamagedRequestCostsOnlyItself
 TEST_F(ExportTest, AnArticleRecordMustReferToItsCaptureAndKeepItsDate) {
   TempDir work("export-article-fields");
   const std::string arc = (work.path() / "archive").string();
-  write_file(site_->path() / "fields.html",
-             "<html><head><title>Fields</title></head><body><article><p>An article whose record "
-             "is damaged in its header, where no digest reaches.</p></article></body></html>");
-  const std::string url = "http://127.0.0.1:" + std::to_string(nginx_->port()) + "/fields.html";
-  std::string out_text;
-  ASSERT_EQ(
-      run_vellum({"--archive", arc, "--json", "archive", "--compression", "none", url}, &out_text),
-      0)
-      << out_text;
-  const std::string id = json_lines(out_text).at(0)["capture_id"];
+  const auto [id, url, file] = archive_uncompressed(
+      arc, "fields.html",
+      "<html><head><title>Fields</title></head><body><article><p>An article whose record is "
+      "damaged in its header, where no digest reaches.</p></article></body></html>");
   const std::string where = "FROM articles WHERE capture_id = '" + id + "'";
   const std::uint64_t offset = index_number(arc, "SELECT offset " + where);
   const std::uint64_t length = index_number(arc, "SELECT length " + where);
-  fs::path file;
-  for (const auto& e : fs::directory_iterator(fs::path(arc) / "warc")) file = e.path();
   std::string data = read_file(file);
   const std::string header = data.substr(offset, data.find("\r\n\r\n", offset) - offset);
   ASSERT_LT(header.size(), length);
@@ -809,4 +824,54 @@ TEST_F(ExportTest, AnExportStoppedByASignalLeavesNothingBehind) {
   p.kill(SIGHUP);
   EXPECT_EQ(p.wait(), 0);
   EXPECT_TRUE(fs::exists(out)) << "a hang-up stopped an export that ignores SIGHUP";
+}
+
+// A request record is paired with its response by WARC-Concurrent-To and by being of the same
+// URI; damage to its WARC-Target-URI, which no digest covers, is found by verify and export.
+TEST_F(ExportTest, ARequestRecordMustBeOfItsCapturesUri) {
+  TempDir work("export-request-uri");
+  const std::string arc = (work.path() / "archive").string();
+  const auto [id, url, file] = archive_uncompressed(
+      arc, "asked.html",
+      "<html><head><title>Asked</title></head><body><p>A page whose request record is damaged "
+      "in its header.</p></body></html>");
+  const std::uint64_t offset =
+      index_number(arc, "SELECT request_offset FROM captures WHERE capture_id = '" + id + "'");
+  std::string data = read_file(file);
+  const std::size_t head_end = data.find("\r\n\r\n", offset);
+  const std::size_t target = data.find("WARC-Target-URI: " + url, offset);
+  ASSERT_LT(target, head_end);
+  const std::size_t letter = target + std::string("WARC-Target-URI: ").size() + url.size() - 6;
+  ASSERT_EQ(data[letter], 'd');  // asked.html -> askex.html
+  data[letter] = 'x';
+  write_file(file, data);
+
+  for (const std::vector<std::string>& verify :
+       {std::vector<std::string>{"--archive", arc, "verify"},
+        std::vector<std::string>{"--archive", arc, "verify", id}}) {
+    auto [rc, text] = vellum_all(verify);
+    EXPECT_NE(rc, 0) << text;
+    EXPECT_NE(text.find("is of http://127.0.0.1:" + std::to_string(nginx_->port()) +
+                        "/askex.html, its response "),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("; expected the same WARC-Target-URI"), std::string::npos) << text;
+  }
+  const fs::path out = work.path() / "out.warc.gz";
+  auto [rc, text] = vellum_all({"--archive", arc, "export", "-o", out.string()});
+  EXPECT_EQ(rc, 1) << text;
+  EXPECT_NE(text.find("expected the same WARC-Target-URI"), std::string::npos) << text;
+  EXPECT_FALSE(fs::exists(out));
+
+  // Read again, the index no longer pairs them: the capture stands alone and still restores.
+  std::tie(rc, text) = vellum_all({"--archive", arc, "reindex"});
+  ASSERT_EQ(rc, 0) << text;
+  EXPECT_EQ(index_number(arc,
+                         "SELECT count(*) FROM captures WHERE request_length = 0 AND "
+                         "capture_id = '" +
+                             id + "'"),
+            1u);
+  std::tie(rc, text) = vellum_all({"--archive", arc, "restore", id, "--format", "html"});
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("damaged in its header"), std::string::npos) << text;
 }
