@@ -220,12 +220,12 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   }
   archive::RestoredPayload p = reader.payload(row);
   std::string body = std::move(p.entity);
-  if (const std::string ce = p.head.combined("Content-Encoding"); !ce.empty()) {
+  if (const std::string ce = warc::body_codings(p.head.headers); !ce.empty()) {
     std::string error;
     auto decoded = warc::decode_content(body, ce, kMaxDecoded, &error);
     if (!decoded)
-      throw std::runtime_error("capture " + row.capture_id + ": cannot decode Content-Encoding '" +
-                               ce + "': " + error);
+      throw std::runtime_error("capture " + row.capture_id +
+                               ": cannot decode its content coding '" + ce + "': " + error);
     body = std::move(*decoded);
   }
   if (!p.complete)

@@ -93,7 +93,7 @@ std::optional<std::string> decoded_body(const fetch::Exchange& hop, std::uint64_
   }
   std::string payload =
       warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
-  const std::string ce = head->combined("Content-Encoding");
+  const std::string ce = warc::body_codings(head->headers);
   if (ce.empty()) return payload;
   return warc::decode_content(payload, ce, cap, &error);
 }

@@ -609,7 +609,7 @@ std::string skip_reason(const PageInput& in) {
   if (type.empty()) {
     std::string_view body = in.body;
     std::string decoded;
-    std::string coding = warc::combined_field(in.headers, "Content-Encoding");
+    std::string coding = warc::body_codings(in.headers);
     if (!coding.empty() && !in.body.empty()) {
       std::string err;
       bool partial = false;
@@ -644,10 +644,10 @@ Page decode_page(const PageInput& in) {
   page.final_url = in.final_url.empty() ? in.url : in.final_url;
   page.status = in.status;
   page.headers = in.headers;
-  std::string coding = trim(warc::combined_field(in.headers, "Content-Encoding"));
+  std::string coding = warc::body_codings(in.headers);
   std::string decoded;
   std::string_view body = in.body;
-  if (!coding.empty() && !util::iequals(coding, "identity") && !in.body.empty()) {
+  if (!coding.empty() && !in.body.empty()) {
     std::string err;
     // A body cut short (at the capture's size cap) gives the article of what arrived.
     bool partial = false;

@@ -353,6 +353,18 @@ Payload dechunk(std::string_view body) {
   return out;
 }
 
+std::string body_codings(const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string out;
+  auto add = [&out](const std::string& coding) {
+    if (coding == "chunked" || coding == "identity") return;
+    if (!out.empty()) out += ", ";
+    out += coding;
+  };
+  for (const std::string& c : split_list(combined_field(headers, "Content-Encoding"))) add(c);
+  for (const std::string& c : split_list(combined_field(headers, "Transfer-Encoding"))) add(c);
+  return out;
+}
+
 bool is_chunked(const HttpHead& head) {
   std::vector<std::string> list = split_list(head.combined("Transfer-Encoding"));
   return !list.empty() && list.back() == "chunked";

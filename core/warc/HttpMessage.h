@@ -34,6 +34,12 @@ struct HttpHead {
 std::string combined_field(const std::vector<std::pair<std::string, std::string>>& headers,
                            std::string_view name);
 
+// The codings on a response body once chunked framing is removed, in the order they were
+// applied, as decode_content takes them: Content-Encoding's, then Transfer-Encoding's other than
+// chunked (a server may send "Transfer-Encoding: gzip, chunked" to a client that asked for it).
+// `headers` are the response's header fields.
+std::string body_codings(const std::vector<std::pair<std::string, std::string>>& headers);
+
 // Splits a comma-separated field value into trimmed, lower-case, non-empty items.
 std::vector<std::string> split_list(std::string_view value);
 

@@ -577,3 +577,45 @@ TEST_F(ImportTest, GarbageBetweenGzipMembersIsReportedAndSkipped) {
               read_file(pages_[i * 7].file));
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }
+
+// A response sent with a transfer coding besides chunked ("Transfer-Encoding: gzip, chunked",
+// which a crawler that asked for it with TE may have stored) is restored and extracted decoded;
+// its payload digest stays that of the bytes after chunked framing, as stored.
+TEST_F(ImportTest, ATransferCodedResponseRestoresDecoded) {
+  const std::string html =
+      "<html><head><title>Sent as gzip</title></head><body><article><p>A page the server sent "
+      "with a gzip transfer coding, which the reader of the archive never sees.</p></article>"
+      "</body></html>";
+  const fs::path plain = tmp_ / "page.html";
+  write_file(plain, html);
+  auto [rc, gz] = shell("gzip -c -n " + shell_quote(plain.string()));
+  ASSERT_EQ(rc, 0);
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", gz.size());
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+      "Transfer-Encoding: gzip, chunked\r\n\r\n" +
+      std::string(size) + gz + "\r\n0\r\n\r\n";
+  const std::string record =
+      "WARC/1.1\r\nWARC-Type: response\r\n"
+      "WARC-Record-ID: <urn:uuid:0e0e0e0e-0000-4000-8000-00000000000e>\r\n"
+      "WARC-Date: 2026-11-27T12:00:00Z\r\nWARC-Target-URI: http://example.com/coded\r\n"
+      "Content-Type: application/http; msgtype=response\r\nContent-Length: " +
+      std::to_string(block.size()) + "\r\n\r\n" + block + "\r\n\r\n";
+  const fs::path source = tmp_ / "coded.warc";
+  write_file(source, record);
+
+  CliRun r = cli({"--archive", archive(), "import", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  CliRun restored =
+      cli({"--archive", archive(), "restore", "http://example.com/coded", "--format", "html"});
+  ASSERT_EQ(restored.rc, 0) << restored.err;
+  EXPECT_EQ(restored.out, html);
+  CliRun text =
+      cli({"--archive", archive(), "restore", "http://example.com/coded", "--format", "text"});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("Sent as gzip\n", 0), 0u) << text.out;
+  EXPECT_NE(text.out.find("which the reader of the archive never sees."), std::string::npos)
+      << text.out;
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}

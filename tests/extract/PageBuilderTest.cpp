@@ -224,6 +224,17 @@ TEST(PageBuilder, GzipContentEncoding) {
   EXPECT_EQ(h1_of(p), "Compressed \xC3\xA9");
 }
 
+// A transfer coding other than chunked (in a record from a crawler that asked for one) is undone
+// before the page is read, after chunked framing and before Content-Encoding.
+TEST(PageBuilder, GzipTransferCodingIsUndoneToo) {
+  std::string html = "<html><body><h1>Sent coded \xC3\xA9</h1></body></html>";
+  auto in = input(gzip(html), "text/html; charset=utf-8");
+  in.headers.emplace_back("Transfer-Encoding", "gzip, chunked");
+  auto p = build_page(in);
+  EXPECT_EQ(p.html, html);
+  EXPECT_EQ(h1_of(p), "Sent coded \xC3\xA9");
+}
+
 TEST(PageBuilder, CorruptContentEncodingThrows) {
   auto in = input("definitely not gzip");
   in.headers.emplace_back("Content-Encoding", "gzip");

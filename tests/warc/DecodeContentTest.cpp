@@ -220,5 +220,26 @@ TEST(DecodeContent, BrotliAndZstdBombsStopAtTheCap) {
   EXPECT_NE(error.find("exceeds the limit"), std::string::npos) << error;
 }
 
+// A body's codings are Content-Encoding's, then Transfer-Encoding's other than chunked (which
+// the payload has already lost), in the order they were applied.
+TEST(DecodeContent, BodyCodingsAreContentThenTransferCodings) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(
+      body_codings(Headers{{"Content-Encoding", "gzip"}, {"Transfer-Encoding", "br, chunked"}}),
+      "gzip, br");
+  EXPECT_EQ(body_codings(Headers{{"transfer-encoding", "GZIP"}, {"Content-Length", "9"}}), "gzip");
+  EXPECT_EQ(body_codings(Headers{{"Transfer-Encoding", "chunked"}}), "");
+  EXPECT_EQ(body_codings(Headers{{"Content-Encoding", "identity"}}), "");
+  std::string error;
+  const std::string both = zstd(gzip(kText));  // gzip as content coding, zstd as transfer coding
+  EXPECT_EQ(decode(both,
+                   body_codings(Headers{{"Content-Encoding", "gzip"},
+                                        {"Transfer-Encoding", "zstd, chunked"}}),
+                   &error)
+                .value_or("?"),
+            kText)
+      << error;
+}
+
 }  // namespace
 }  // namespace vellum::warc
