@@ -133,7 +133,8 @@ class FileImport {
   struct Taken {
     warc::WarcRecord record;
     bool undigested = false;
-    std::string at;  // "<file>: offset <n>"
+    std::string at;   // "<file>: offset <n>"
+    RecordLink link;  // what pairs a request with its response, read once
   };
 
   // Checks the digests a request, response or revisit declares, as verify does; nullopt when
@@ -159,9 +160,10 @@ class FileImport {
     }
     std::optional<bool> undigested = check_digests(rec);
     if (!undigested) return;
-    Taken taken{std::move(rec), *undigested, at_};
+    RecordLink link = link_of(rec);
+    Taken taken{std::move(rec), *undigested, at_, std::move(link)};
     if (type == "request") {
-      if (waiting_response_ && belong_together(taken.record, waiting_response_->record)) {
+      if (waiting_response_ && belong_together(taken, *waiting_response_)) {
         Taken response = std::move(*waiting_response_);
         waiting_response_.reset();
         emit(std::move(response), std::move(taken));
@@ -203,7 +205,7 @@ class FileImport {
       return;
     }
     for (auto it = requests_.begin(); it != requests_.end(); ++it) {
-      if (!belong_together(it->record, taken.record)) continue;
+      if (!belong_together(*it, taken)) continue;
       Taken request = std::move(*it);
       requests_.erase(it);
       emit(std::move(taken), std::move(request));
@@ -227,11 +229,9 @@ class FileImport {
 
   // Pairs a request with a response the way index_warc_file does when it reads the archive
   // again; remembers a request linked to a response of another URI, for give_up's message.
-  bool belong_together(const warc::WarcRecord& request, const warc::WarcRecord& response) {
-    const RecordLink req = link_of(request);
-    RecordLink resp = link_of(response);
-    const Pairing p = pairing_of(req, resp);
-    if (p == Pairing::other_uri) other_uri_[req.record_id] = std::move(resp);
+  bool belong_together(const Taken& request, const Taken& response) {
+    const Pairing p = pairing_of(request.link, response.link);
+    if (p == Pairing::other_uri) other_uri_[request.link.record_id] = response.link;
     return p == Pairing::paired;
   }
 
