@@ -107,11 +107,17 @@ nlohmann::json ArchiveReader::article(const index::ArticleRow& a) {
   return j;
 }
 
-std::string revisit_names_no_original(const std::string& capture_id) {
-  return "capture " + capture_id +
-         " is a revisit that names no original (it has no WARC-Refers-To) and no earlier "
-         "response of its URL has its payload digest; expected the record ID of the capture "
-         "whose payload it repeats";
+std::string no_original_by_payload(const index::CaptureRow& revisit) {
+  return "names no original (it has no WARC-Refers-To) and no earlier response of " +
+         (revisit.original_uri.empty()
+              ? std::string("its URL")
+              : revisit.original_uri + " (its WARC-Refers-To-Target-URI)") +
+         " has its payload digest";
+}
+
+std::string revisit_names_no_original(const index::CaptureRow& revisit) {
+  return "capture " + revisit.capture_id + " is a revisit that " + no_original_by_payload(revisit) +
+         "; expected the record ID of the capture whose payload it repeats";
 }
 
 std::optional<index::CaptureRow> original_by_payload(index::Index& index,
@@ -120,7 +126,9 @@ std::optional<index::CaptureRow> original_by_payload(index::Index& index,
   if (auto canonical = util::canonical_warc_sha1(revisit.payload_digest);
       canonical && *canonical != revisit.payload_digest)
     digests.push_back(*canonical);
-  return index.latest_response_with_payload(revisit.surt, digests, revisit.date);
+  const std::string surt =
+      revisit.original_uri.empty() ? revisit.surt : util::surt(revisit.original_uri);
+  return index.latest_response_with_payload(surt, digests, revisit.date);
 }
 
 index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revisit) {
@@ -130,11 +138,8 @@ index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revi
   for (int hop = 0; at.record_type == "revisit"; ++hop) {
     if (at.refers_to.empty()) {
       if (auto original = original_by_payload(index, at)) return *original;
-      throw std::runtime_error(hop == 0 ? revisit_names_no_original(revisit.capture_id)
-                                        : path +
-                                              " that names no original (it has no "
-                                              "WARC-Refers-To) and no earlier response of "
-                                              "its URL has its payload digest");
+      throw std::runtime_error(hop == 0 ? revisit_names_no_original(revisit)
+                                        : path + " that " + no_original_by_payload(at));
     }
     path += " of " + at.refers_to;
     if (std::find(passed.begin(), passed.end(), at.refers_to) != passed.end())

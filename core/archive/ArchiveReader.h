@@ -24,8 +24,10 @@ struct Reference {
 };
 Reference parse_reference(const std::string& text);
 
-// What verify and restore say of a revisit whose record has no WARC-Refers-To.
-std::string revisit_names_no_original(const std::string& capture_id);
+// What verify and restore say of a revisit whose record has no WARC-Refers-To when
+// original_by_payload finds nothing: the whole sentence, and its end after "… is a revisit that".
+std::string revisit_names_no_original(const index::CaptureRow& revisit);
+std::string no_original_by_payload(const index::CaptureRow& revisit);
 
 // How many WARC-Refers-To links are followed from a revisit to the response holding its
 // payload. Vellum's own revisits refer to a response directly; an imported archive may hold
@@ -33,7 +35,9 @@ std::string revisit_names_no_original(const std::string& capture_id);
 inline constexpr int kMaxRevisitHops = 10;
 
 // The original of a revisit that has no WARC-Refers-To (WARC allows that): the latest response
-// of the same canonical URL, at or before the revisit, with the revisit's payload digest.
+// at or before the revisit, with the revisit's payload digest, of the canonical URL of its
+// WARC-Refers-To-Target-URI (a crawler deduplicating across URLs names another one), or without
+// that field of its own.
 std::optional<index::CaptureRow> original_by_payload(index::Index& index,
                                                      const index::CaptureRow& revisit);
 

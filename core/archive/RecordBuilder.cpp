@@ -185,6 +185,8 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
   row.date = date_field(record, "WARC-Date");
   row.payload_digest = record.field_or("WARC-Payload-Digest");
   row.refers_to = record.field_or("WARC-Refers-To");
+  if (type == "revisit" && row.refers_to.empty())
+    row.original_uri = uri_field(record, "WARC-Refers-To-Target-URI");
   row.ip = record.field_or("WARC-IP-Address");
   // On a revisit, WARC-Truncated marks the body left out as a duplicate: the payload is the
   // original's, whole unless the original was cut.

@@ -41,11 +41,8 @@ void check_revisit_chain(const index::CaptureRow& row,
     if (target.empty()) {
       auto original = original_by_payload(index, *at);
       if (!original) {
-        problems.push_back(hop == 0 ? revisit_names_no_original(row.capture_id)
-                                    : path +
-                                          " that names no original (it has no "
-                                          "WARC-Refers-To) and no earlier response of its "
-                                          "URL has its payload digest");
+        problems.push_back(hop == 0 ? revisit_names_no_original(row)
+                                    : path + " that " + no_original_by_payload(*at));
         return;
       }
       target = original->record_id;
@@ -168,6 +165,8 @@ void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow
   differ("target URI", stored.url, indexed.url);
   differ("date", stored.date, indexed.date);
   differ("WARC-Refers-To", stored.refers_to, indexed.refers_to);
+  differ("WARC-Refers-To-Target-URI (of a revisit without WARC-Refers-To)", stored.original_uri,
+         indexed.original_uri);
 }
 
 namespace {

@@ -78,7 +78,11 @@ constexpr const char* kDamagedHint =
 
 // 3: full-text search (articles_text).
 // 4: articles no longer keep the article JSON (read from its metadata record instead).
-constexpr int kSchemaVersion = 4;
+// 5: captures.original_uri (where a revisit without WARC-Refers-To finds its original).
+constexpr int kSchemaVersion = 5;
+// The oldest version a reader takes as it is: a version 4 index lacks only original_uri, which
+// reads as empty there (the revisit's own URI) as every earlier version of Vellum read it.
+constexpr int kOldestReadable = 4;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS captures (
@@ -93,6 +97,7 @@ CREATE TABLE IF NOT EXISTS captures (
   mime           TEXT NOT NULL,
   payload_digest TEXT NOT NULL,
   refers_to      TEXT NOT NULL,
+  original_uri   TEXT NOT NULL DEFAULT '',
   location       TEXT NOT NULL,
   ip             TEXT NOT NULL,
   truncated      INTEGER NOT NULL,
@@ -153,12 +158,20 @@ DROP VIEW IF EXISTS articles_text_source;
 ALTER TABLE articles DROP COLUMN json;
 )sql";
 
+// Upgrading an index of versions 1 to 4. Rows already there keep it empty: only a revisit that
+// names no original has one, and `vellum reindex` reads it from the record.
+const char* kAddOriginalUri =
+    "ALTER TABLE captures ADD COLUMN original_uri TEXT NOT NULL DEFAULT ''";
+
 // bm25 weights of the full-text columns: title, lead, body.
 constexpr const char* kTextWeights = "10.0, 3.0, 1.0";
 
 const char* kColumns =
     "capture_id, record_id, record_type, url, surt, date, status, mime, payload_digest, "
-    "refers_to, location, ip, truncated, file, offset, length, request_offset, request_length";
+    "refers_to, location, ip, truncated, file, offset, length, request_offset, request_length, "
+    "original_uri";
+// How many there are: what a query selects after them starts at this column.
+constexpr int kColumnCount = 19;
 
 // Finalises a prepared statement when it goes out of scope.
 struct Stmt {
@@ -193,11 +206,13 @@ CaptureRow capture_at(sqlite3_stmt* st, int c) {
   r.length = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 15));
   r.request_offset = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 16));
   r.request_length = static_cast<std::uint64_t>(sqlite3_column_int64(st, c + 17));
+  r.original_uri = text(st, c + 18);
   return r;
 }
 
-// kColumns, each prefixed with `table.`.
-std::string qualified_columns(const std::string& table) {
+// kColumns as an index of `version` holds them (each prefixed with `table.` when given): a
+// column it lacks is selected as ''.
+std::string columns_of(int version, const std::string& table = {}) {
   std::string out, cols = kColumns;
   std::size_t start = 0;
   while (start < cols.size()) {
@@ -205,7 +220,11 @@ std::string qualified_columns(const std::string& table) {
     if (end == std::string::npos) end = cols.size();
     auto name = cols.substr(start, end - start);
     name.erase(0, name.find_first_not_of(' '));
-    out += (out.empty() ? "" : ", ") + table + "." + name;
+    out += out.empty() ? "" : ", ";
+    if (name == "original_uri" && version < 5)
+      out += "'' AS original_uri";
+    else
+      out += (table.empty() ? "" : table + ".") + name;
     start = end + 1;
   }
   return out;
@@ -383,6 +402,11 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
       idx->begin();
       try {
         int version = user_version();
+        if (version > kSchemaVersion)
+          throw std::runtime_error("index " + file.string() + " has schema version " +
+                                   std::to_string(version) + ", expected " +
+                                   std::to_string(kSchemaVersion) +
+                                   " or older; a newer version of Vellum wrote it");
         idx->exec(kSchema);
         // An older index gains what its version lacked, derived from what it already holds. On
         // a large index that takes minutes, so `busy` hears of it once a second meanwhile.
@@ -395,6 +419,7 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
         }
         if (had_json && version < 3) idx->exec(kFillText);
         if (had_json) idx->exec(kDropJson);
+        if (!idx->has_column("captures", "original_uri")) idx->exec(kAddOriginalUri);
         idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         idx->commit();
         // The space the JSON took goes back to the file system. Best effort: should another
@@ -408,10 +433,19 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
       }
     } else {
       int version = user_version();
-      if (version != kSchemaVersion)
+      if (version > kSchemaVersion)
         throw std::runtime_error("index " + file.string() + " has schema version " +
                                  std::to_string(version) + ", expected " +
+                                 std::to_string(kSchemaVersion) +
+                                 " or older; a newer version of Vellum wrote it");
+      if (version < kOldestReadable)
+        throw std::runtime_error("index " + file.string() + " has schema version " +
+                                 std::to_string(version) + ", expected " +
+                                 std::to_string(kOldestReadable) +
+                                 (kOldestReadable + 1 == kSchemaVersion ? " or " : " to ") +
                                  std::to_string(kSchemaVersion) + "; run `vellum reindex`");
+      idx->version_ = version;
+      idx->columns_ = columns_of(version);
     }
   };
   if (writable)
@@ -444,7 +478,7 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
   return idx;
 }
 
-Index::Index(sqlite3* db) : db_(db) {}
+Index::Index(sqlite3* db) : db_(db), version_(kSchemaVersion), columns_(kColumns) {}
 
 Index::~Index() {
   sqlite3_close_v2(db_);
@@ -612,7 +646,8 @@ void Index::add_capture(const CaptureRow& r) {
   Stmt st{prepare(
       "INSERT OR REPLACE INTO captures(capture_id, record_id, record_type, url, surt, host, date, "
       "status, mime, payload_digest, refers_to, location, ip, truncated, file, offset, length, "
-      "request_offset, request_length) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")};
+      "request_offset, request_length, original_uri) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")};
   bind_value(st, 1, r.capture_id);
   bind_value(st, 2, r.record_id);
   bind_value(st, 3, r.record_type);
@@ -632,6 +667,7 @@ void Index::add_capture(const CaptureRow& r) {
   bind_value(st, 17, static_cast<std::int64_t>(r.length));
   bind_value(st, 18, static_cast<std::int64_t>(r.request_offset));
   bind_value(st, 19, static_cast<std::int64_t>(r.request_length));
+  bind_value(st, 20, r.original_uri);
   step(st, "cannot add capture");
 }
 
@@ -724,7 +760,7 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
       "WITH matched AS (SELECT rowid AS text_id, bm25(articles_text, " + std::string(kTextWeights) +
       ") AS score FROM articles_text WHERE articles_text MATCH ?1), "
       "hits AS (SELECT " +
-      qualified_columns("c") +
+      columns_of(version_, "c") +
       ", a.title AS title, a.published AS published, m.text_id AS text_id, m.score AS score, "
       "row_number() OVER (PARTITION BY c.surt ORDER BY c.date DESC, c.rowid DESC) AS nth "
       "FROM matched m JOIN articles a ON a.rowid = m.text_id "
@@ -762,10 +798,10 @@ std::vector<SearchHit> Index::search(const SearchQuery& q) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     SearchHit h;
     h.capture = capture_at(st, 0);
-    h.title = text(st, 18);
-    h.published = text(st, 19);
-    text_ids.push_back(sqlite3_column_int64(st, 20));
-    h.score = -sqlite3_column_double(st, 21);
+    h.title = text(st, kColumnCount);
+    h.published = text(st, kColumnCount + 1);
+    text_ids.push_back(sqlite3_column_int64(st, kColumnCount + 2));
+    h.score = -sqlite3_column_double(st, kColumnCount + 3);
     hits.push_back(std::move(h));
   }
   if (rc != SQLITE_DONE) {
@@ -814,8 +850,8 @@ std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {
 
 std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
   if (id.size() < 8) return std::nullopt;
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM captures WHERE capture_id >= ? AND capture_id < ? LIMIT 2";
+  std::string sql =
+      "SELECT " + columns_ + " FROM captures WHERE capture_id >= ? AND capture_id < ? LIMIT 2";
   Stmt st{prepare(sql.c_str())};
   bind_value(st, 1, id);
   bind_value(st, 2, id + "\xff");
@@ -825,7 +861,7 @@ std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
 }
 
 std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE record_id = ?";
+  std::string sql = "SELECT " + columns_ + " FROM captures WHERE record_id = ?";
   Stmt st{prepare(sql.c_str())};
   bind_value(st, 1, record_id);
   auto rows = query_rows(st);
@@ -834,7 +870,7 @@ std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
 }
 
 std::optional<CaptureRow> Index::latest(const std::string& surt, const std::string& at_or_before) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE surt = ?" +
+  std::string sql = "SELECT " + columns_ + " FROM captures WHERE surt = ?" +
                     (at_or_before.empty() ? "" : " AND date <= ?") +
                     " ORDER BY date DESC, rowid DESC LIMIT 1";
   Stmt st{prepare(sql.c_str())};
@@ -849,7 +885,7 @@ std::optional<CaptureRow> Index::latest_response_with_payload(
     const std::string& surt, const std::vector<std::string>& digests,
     const std::string& at_or_before) {
   if (digests.empty()) return std::nullopt;
-  std::string sql = std::string("SELECT ") + kColumns +
+  std::string sql = "SELECT " + columns_ +
                     " FROM captures WHERE surt = ? AND date <= ? AND record_type = 'response'"
                     " AND payload_digest IN (?";
   for (std::size_t i = 1; i < digests.size(); ++i) sql += ", ?";
@@ -866,7 +902,7 @@ std::optional<CaptureRow> Index::latest_response_with_payload(
 
 std::optional<CaptureRow> Index::first_after(const std::string& surt,
                                              const std::string& at_or_after) {
-  std::string sql = std::string("SELECT ") + kColumns +
+  std::string sql = "SELECT " + columns_ +
                     " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid LIMIT 1";
   Stmt st{prepare(sql.c_str())};
   bind_value(st, 1, surt);
@@ -877,7 +913,7 @@ std::optional<CaptureRow> Index::first_after(const std::string& surt,
 }
 
 std::vector<CaptureRow> Index::list(const ListFilter& f) {
-  std::string sql = std::string("SELECT ") + kColumns + " FROM captures WHERE 1";
+  std::string sql = "SELECT " + columns_ + " FROM captures WHERE 1";
   if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";
   if (!f.since.empty()) sql += " AND date >= ?2";
   if (!f.until.empty()) sql += " AND date <= ?3";

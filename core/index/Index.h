@@ -30,7 +30,10 @@ struct CaptureRow {
   std::string mime;            // media type of the payload ("text/html")
   std::string payload_digest;  // "sha1:..."
   std::string refers_to;       // revisits: record id of the record holding the payload
-  std::string location;        // absolute redirect target of a 3xx, else empty
+  // A revisit without WARC-Refers-To: its WARC-Refers-To-Target-URI, the URI whose response
+  // with the revisit's payload digest it repeats (empty: none given, its own URI).
+  std::string original_uri;
+  std::string location;  // absolute redirect target of a 3xx, else empty
   std::string ip;
   bool truncated = false;
   std::string file;          // WARC file name in warc/ (final name, without ".open")
@@ -193,6 +196,8 @@ class Index {
   std::optional<std::string> full_text_check();
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
   sqlite3* db_;
+  int version_;          // the schema version of the file (an older one only when reading)
+  std::string columns_;  // the capture columns as the file's version holds them
 };
 
 }  // namespace vellum::index

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <sqlite3.h>
+
 #include "archive/ArchiveReader.h"
 #include "archive/ArchiveWriter.h"
 #include "archive/Export.h"
@@ -516,6 +518,70 @@ TEST(Importer, ARevisitWithoutRefersToMatchesOnlyItsOwnPayload) {
   EXPECT_EQ(problems.find("revisit of ,"), std::string::npos) << problems;
   EXPECT_NE(problems.find("names no original (it has no WARC-Refers-To) and no earlier response "
                           "of its URL has its payload digest"),
+            std::string::npos)
+      << problems;
+}
+
+namespace {
+
+// A revisit of example.com/<path> with no WARC-Refers-To that names `target` (with the angle
+// brackets of WARC/1.0) as its WARC-Refers-To-Target-URI, repeating "hello".
+std::string revisit_of_uri(const std::string& id, const std::string& path,
+                           const std::string& target) {
+  return record(
+      {"WARC-Type: revisit", "WARC-Record-ID: " + id, "WARC-Date: 2020-05-02T10:00:00Z",
+       "WARC-Target-URI: http://example.com/" + path,
+       "Content-Type: application/http; msgtype=response",
+       "WARC-Profile: http://netpreserve.org/warc/1.0/revisit/uri-agnostic-identical-"
+       "payload-digest",
+       "WARC-Refers-To-Target-URI: <" + target + ">", "WARC-Refers-To-Date: 2020-05-01T10:00:00Z",
+       "WARC-Payload-Digest: " + util::warc_sha1("hello")},
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+}
+
+}  // namespace
+
+// A crawler deduplicating across URLs writes a revisit of one URL whose payload is a response
+// of another, named only by WARC-Refers-To-Target-URI: restore and verify find that response;
+// when it has no response with the digest, both name the URI they looked at.
+TEST(Importer, ARevisitWithoutRefersToIsLookedUpAtItsTargetUri) {
+  vellum::test::TempDir tmp("importer-agnostic");
+  fs::path dir =
+      import_revisits(tmp.path(), {revisit_of_uri(kB, "copy", "http://example.com/r"),
+                                   revisit_of_uri(kC, "other", "http://example.com/nowhere")});
+  {
+    archive::ArchiveReader reader(dir);
+    index::CaptureRow b = reader.index().by_record_id(kB).value();
+    EXPECT_EQ(b.original_uri, "http://example.com/r");
+    EXPECT_EQ(reader.payload(b).entity, "hello");
+    EXPECT_EQ(archive::original_of(reader.index(), b).record_id, kA);
+    index::CaptureRow c = reader.index().by_record_id(kC).value();
+    try {
+      reader.payload(c);
+      ADD_FAILURE() << "a revisit of a URI without that payload restored";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("no earlier response of http://example.com/nowhere (its "
+                                           "WARC-Refers-To-Target-URI) has its payload digest"),
+                std::string::npos)
+          << e.what();
+    }
+    const std::string problems = all_problems(archive::verify_archive(reader));
+    EXPECT_NE(problems.find("capture " + c.capture_id + " is a revisit that names no original"),
+              std::string::npos)
+        << problems;
+    EXPECT_EQ(problems.find(b.capture_id), std::string::npos) << problems;
+  }
+  // An index that lacks the field (one upgraded from version 4, where it was not kept) is named
+  // by verify as out of line with the record.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "index.sqlite3").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "UPDATE captures SET original_uri = ''", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  archive::ArchiveReader reader(dir);
+  const std::string problems = all_problems(archive::verify_archive(reader));
+  EXPECT_NE(problems.find("the record's WARC-Refers-To-Target-URI (of a revisit without "
+                          "WARC-Refers-To) is 'http://example.com/r', the index says ''"),
             std::string::npos)
       << problems;
 }

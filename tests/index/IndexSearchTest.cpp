@@ -304,8 +304,9 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
     Index::open(file(), false);
     FAIL() << "a read-only open of an older index must fail";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("has schema version 2, expected 4; run `vellum reindex`"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("has schema version 2, expected 4 or 5; run `vellum reindex`"),
+        std::string::npos)
         << e.what();
   }
   idx_ = Index::open(file(), true);
@@ -361,7 +362,8 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
     Index::open(file(), false);
     ADD_FAILURE() << "a version 3 index was opened for reading";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4 or 5"),
+              std::string::npos)
         << e.what();
   }
   // The upgrade says so before it starts (vellumd passes it on to systemd).
@@ -369,7 +371,7 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
   auto busy = [&](const std::string& what) { told.push_back(what); };
   idx_ = Index::open(file(), true, busy);
   ASSERT_FALSE(told.empty());
-  EXPECT_EQ(told.front(), "upgrading the index from schema 3 to 4");
+  EXPECT_EQ(told.front(), "upgrading the index from schema 3 to 5");
   add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
   EXPECT_EQ(ids("otters"), (V{"c1", "c2"}));
   // Opening an index that is up to date has nothing long to tell.
@@ -387,8 +389,74 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
               0);
     EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'json'"),
               0);
-    EXPECT_EQ(count(db, "PRAGMA user_version"), 4);
+    EXPECT_EQ(count(db, "PRAGMA user_version"), 5);
   });
+}
+
+// Version 4 had no captures.original_uri. A reader takes such an index as it is (an archive
+// on a read-only backup cannot be upgraded), the column reading as empty; opening it for
+// writing adds the column and keeps every row. An index a newer Vellum wrote is refused both
+// ways rather than marked as this version's.
+TEST_F(IndexSearchTest, AnIndexOfVersion4IsReadAndUpgraded) {
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
+  idx_.reset();
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  };
+  exec("ALTER TABLE captures DROP COLUMN original_uri; PRAGMA user_version = 4;");
+  {
+    auto reader = Index::open(file(), false);
+    auto c1 = reader->by_record_id("<urn:uuid:c1>");
+    ASSERT_TRUE(c1);
+    EXPECT_EQ(c1->url, "https://news.example/a");
+    EXPECT_EQ(c1->original_uri, "");
+    EXPECT_TRUE(reader->latest(vellum::util::surt("https://news.example/a")));
+    SearchQuery q;
+    q.text = "otters";
+    ASSERT_EQ(reader->search(q).size(), 1u);
+    EXPECT_EQ(reader->search(q)[0].title, "Story");
+  }
+  idx_ = Index::open(file(), true);
+  CaptureRow revisit = idx_->by_record_id("<urn:uuid:c1>").value();
+  revisit.capture_id = "c2";
+  revisit.record_id = "<urn:uuid:c2>";
+  revisit.record_type = "revisit";
+  revisit.original_uri = "https://news.example/elsewhere";
+  idx_->add_capture(revisit);
+  EXPECT_EQ(idx_->by_record_id("<urn:uuid:c2>").value().original_uri,
+            "https://news.example/elsewhere");
+  EXPECT_EQ(idx_->by_record_id("<urn:uuid:c1>").value().original_uri, "");
+  idx_.reset();
+  EXPECT_EQ(Index::open(file(), false)->by_record_id("<urn:uuid:c2>").value().original_uri,
+            "https://news.example/elsewhere");
+
+  exec("PRAGMA user_version = 6;");
+  for (bool writable : {false, true}) {
+    try {
+      Index::open(file(), writable);
+      ADD_FAILURE() << "a version 6 index was opened, writable: " << writable;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(
+          std::string(e.what()).find(
+              "has schema version 6, expected 5 or older; a newer version of Vellum wrote it"),
+          std::string::npos)
+          << e.what();
+    }
+  }
+  // The refused writable open left it as it was.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 6);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 TEST_F(IndexSearchTest, MalformedQueriesAreRefusedBeforeSqlite) {
