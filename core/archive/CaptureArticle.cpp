@@ -44,8 +44,7 @@ std::optional<nlohmann::json> exchange_article(const fetch::Exchange& hop,
     result.skipped = "the response head does not parse";
     return std::nullopt;
   }
-  std::string payload =
-      warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
+  std::string payload = warc::body_payload(hop.response_body, *head).bytes;
   return capture_article(row, *head, std::move(payload), plugins, forced_plugin, result);
 }
 

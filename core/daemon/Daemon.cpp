@@ -91,8 +91,7 @@ std::optional<std::string> decoded_body(const fetch::Exchange& hop, std::uint64_
     error = "the response head does not parse";
     return std::nullopt;
   }
-  std::string payload =
-      warc::is_chunked(*head) ? warc::dechunk(hop.response_body).bytes : hop.response_body;
+  std::string payload = warc::body_payload(hop.response_body, *head).bytes;
   const std::string ce = warc::body_codings(head->headers);
   if (ce.empty()) return payload;
   return warc::decode_content(payload, ce, cap, &error);

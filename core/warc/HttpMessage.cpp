@@ -370,10 +370,13 @@ bool is_chunked(const HttpHead& head) {
   return !list.empty() && list.back() == "chunked";
 }
 
-Payload http_payload(std::string_view block, const HttpHead& head) {
-  std::string_view body = block.substr(std::min(head.head_length, block.size()));
+Payload body_payload(std::string_view body, const HttpHead& head) {
   if (is_chunked(head)) return dechunk(body);
   return Payload{std::string(body), true};
+}
+
+Payload http_payload(std::string_view block, const HttpHead& head) {
+  return body_payload(block.substr(std::min(head.head_length, block.size())), head);
 }
 
 std::string payload_digest(std::string_view body, const HttpHead& head, bool* complete) {

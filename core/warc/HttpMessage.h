@@ -61,7 +61,9 @@ std::optional<std::size_t> chunked_length(std::string_view body);
 
 // The entity body of a response block: everything after the head, with chunked transfer coding
 // removed when Transfer-Encoding says chunked. Malformed chunking keeps what decoded cleanly
-// and sets complete = false.
+// and sets complete = false. body_payload does the same for the body alone (the bytes after
+// the head).
+Payload body_payload(std::string_view body, const HttpHead& head);
 Payload http_payload(std::string_view block, const HttpHead& head);
 
 // True when the last transfer coding is chunked.
