@@ -98,6 +98,7 @@ nlohmann::json row_json(const index::CaptureRow& r) {
   j["type"] = r.record_type;
   j["payload_digest"] = r.payload_digest;
   if (!r.refers_to.empty()) j["refers_to"] = r.refers_to;
+  if (!r.original_uri.empty()) j["original_uri"] = r.original_uri;
   if (!r.location.empty()) j["location"] = r.location;
   if (!r.ip.empty()) j["ip"] = r.ip;
   if (r.truncated) j["truncated"] = true;
@@ -277,6 +278,7 @@ int run_show(const GlobalOptions& g, const std::string& ref) {
             << "content type:   " << row.mime << "\n"
             << "payload digest: " << row.payload_digest << "\n";
   if (!row.refers_to.empty()) std::cout << "refers to:      " << row.refers_to << "\n";
+  if (!row.original_uri.empty()) std::cout << "original at:    " << row.original_uri << "\n";
   if (!row.location.empty()) std::cout << "redirects to:   " << row.location << "\n";
   if (!row.ip.empty()) std::cout << "server address: " << row.ip << "\n";
   if (row.truncated) std::cout << "truncated:      yes (cut at the size limit)\n";

@@ -20,7 +20,8 @@ std::string short_date(const std::string& date) {
 }
 
 // What the extracted text of a capture was: a digest of its article's title and body, and the
-// title. A revisit has the text of the capture it refers to.
+// title. A revisit has the text of the capture whose payload it repeats (through revisits of
+// revisits, or found by payload digest, as restore finds it); unknown when there is none.
 struct CaptureText {
   std::string digest;
   std::string title;
@@ -29,9 +30,11 @@ struct CaptureText {
 std::optional<CaptureText> capture_text(index::Index& idx, const index::CaptureRow& row) {
   std::string capture_id = row.capture_id;
   if (row.record_type == "revisit") {
-    auto original = idx.by_record_id(row.refers_to);
-    if (!original) return std::nullopt;
-    capture_id = original->capture_id;
+    try {
+      capture_id = archive::original_of(idx, row).capture_id;
+    } catch (const std::runtime_error&) {
+      return std::nullopt;
+    }
   }
   auto text = idx.article_text(capture_id);
   if (!text) return std::nullopt;

@@ -22,6 +22,7 @@
 #include "support/Subprocess.h"
 #include "support/TempDir.h"
 #include "support/Tools.h"
+#include "util/Digest.h"
 #include "warc/WarcReader.h"
 
 using namespace vellum;
@@ -617,5 +618,81 @@ TEST_F(ImportTest, ATransferCodedResponseRestoresDecoded) {
   EXPECT_EQ(text.out.rfind("Sent as gzip\n", 0), 0u) << text.out;
   EXPECT_NE(text.out.find("which the reader of the archive never sees."), std::string::npos)
       << text.out;
+  EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
+}
+
+// Another crawler's revisits that name no original, or a revisit, or a response of another URL:
+// `history` compares each with the text of the response whose payload it repeats, as restore
+// finds it, and `show` names the URI a revisit takes its payload from.
+TEST_F(ImportTest, HistoryAndShowFollowImportedRevisitsToTheirResponse) {
+  const std::string html =
+      "<html><head><title>Tide tables</title></head><body><article><p>The tide tables for the "
+      "harbour are printed every Monday, with the times of high and low water.</p></article>"
+      "</body></html>";
+  const std::string digest = util::warc_sha1(html);
+  auto record = [](std::vector<std::string> lines, const std::string& block) {
+    std::string out = "WARC/1.0\r\n";
+    for (const auto& l : lines) out += l + "\r\n";
+    return out + "Content-Length: " + std::to_string(block.size()) + "\r\n\r\n" + block +
+           "\r\n\r\n";
+  };
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n";
+  auto id = [](char c) {
+    return "<urn:uuid:" + std::string(8, c) + "-0000-4000-8000-000000000000>";
+  };
+  auto revisit = [&](char c, int day, const std::string& uri, const std::string& extra) {
+    std::vector<std::string> lines{
+        "WARC-Type: revisit",
+        "WARC-Record-ID: " + id(c),
+        "WARC-Date: 2020-05-0" + std::to_string(day) + "T10:00:00Z",
+        "WARC-Target-URI: " + uri,
+        "Content-Type: application/http; msgtype=response",
+        "WARC-Profile: http://netpreserve.org/warc/1.0/revisit/identical-payload-digest",
+        "WARC-Payload-Digest: " + digest};
+    if (!extra.empty()) lines.push_back(extra);
+    return record(lines, head);
+  };
+  const std::string page = "http://example.com/tides";
+  const std::string copy = "http://example.com/tides-copy";
+  const std::string warc =
+      record({"WARC-Type: response", "WARC-Record-ID: " + id('a'),
+              "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: " + page,
+              "Content-Type: application/http; msgtype=response", "WARC-Payload-Digest: " + digest},
+             head + html) +
+      revisit('b', 2, page, "") +                                   // names no original
+      revisit('c', 3, page, "WARC-Refers-To: " + id('b')) +         // a revisit of a revisit
+      revisit('d', 4, copy, "WARC-Refers-To-Target-URI: " + page);  // of another URL
+  const fs::path source = tmp_ / "revisits.warc";
+  write_file(source, warc);
+  CliRun r = cli({"--archive", archive(), "import", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+
+  CliRun history = cli({"--archive", archive(), "--json", "history", page});
+  ASSERT_EQ(history.rc, 0) << history.err;
+  auto rows = json_lines(history.out);
+  ASSERT_EQ(rows.size(), 3u) << history.out;
+  ASSERT_TRUE(rows[0]["text_digest"].is_string()) << history.out;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["type"], "revisit");
+    EXPECT_EQ(rows[i]["text_digest"], rows[0]["text_digest"]) << history.out;
+    EXPECT_EQ(rows[i]["text_changed"], false) << history.out;
+    EXPECT_EQ(rows[i]["title"], "Tide tables") << history.out;
+  }
+  history = cli({"--archive", archive(), "--json", "history", copy});
+  ASSERT_EQ(history.rc, 0) << history.err;
+  rows = json_lines(history.out);
+  ASSERT_EQ(rows.size(), 1u) << history.out;
+  EXPECT_EQ(
+      rows[0]["text_digest"],
+      json_lines(cli({"--archive", archive(), "--json", "history", page}).out)[0]["text_digest"]);
+
+  CliRun show = cli({"--archive", archive(), "--json", "show", copy});
+  ASSERT_EQ(show.rc, 0) << show.err;
+  EXPECT_EQ(json::parse(show.out)["original_uri"], page) << show.out;
+  show = cli({"--archive", archive(), "show", copy});
+  EXPECT_NE(show.out.find("original at:    " + page + "\n"), std::string::npos) << show.out;
+  CliRun restored = cli({"--archive", archive(), "restore", copy, "--format", "html"});
+  ASSERT_EQ(restored.rc, 0) << restored.err;
+  EXPECT_EQ(restored.out, html);
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }
