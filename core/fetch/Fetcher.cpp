@@ -574,7 +574,9 @@ struct Fetcher::Impl {
       case CURLE_PARTIAL_FILE:
         return "connection closed after " + progress;
       case CURLE_GOT_NOTHING:
-        return "server closed the connection without sending a response";
+        // Nothing at all, or bytes without a line feed (libcurl reads a head line by line, so
+        // a head with CR-only line ends never becomes a line): either way no status line.
+        return "server closed the connection without sending a status line";
       case CURLE_RECV_ERROR:
         if (info.os_errno == ECONNRESET) {
           if (!have_head)
