@@ -78,10 +78,16 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
     // As at capture: what is not HTML gets no article, and says why.
     extract::PageInput probe;
     probe.body = html;
-    if (std::string why = extract::skip_reason(probe); !why.empty())
+    if (!extract::skip_reason(probe).empty()) {
+      const std::string kind = extract::non_html_kind(html);
       throw std::runtime_error(source + ": " +
-                               (html.empty() ? "found an empty file" : "found no HTML markup") +
-                               ", expected an HTML page (" + why + ")");
+                               (html.empty() ? std::string("found an empty file")
+                                : !kind.empty()
+                                    ? "found " + kind
+                                    : std::string("found no HTML markup near its start (no <html>, "
+                                                  "<head>, <body>, <title> or <meta>)")) +
+                               ", expected an HTML page");
+    }
   }
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
   Page page;

@@ -97,10 +97,15 @@ void split_into(const std::string& s, std::vector<std::string>& out) {
     bool split = false;
     for (const char* conj : {" und ", " et ", " y ", " e ", " en "}) {
       if (!rest.starts_with(conj)) continue;  // lower case: "MARY E JONES" has an initial
+      // The name runs to the next ",", ";", line end, " and " or " & ": it has two words when
+      // its first space comes before all of them. Only the first word is read, so that a long
+      // value full of conjunctions is still split in one pass.
       const std::string_view next = rest.substr(std::strlen(conj));
-      std::string_view name = next.substr(0, next.find_first_of(",;\n"));
-      for (const char* end : {" and ", " & "}) name = name.substr(0, name.find(end));
-      if (name.find(' ') == std::string_view::npos) continue;
+      const std::size_t space = next.find(' ');
+      if (space == std::string_view::npos) continue;
+      if (next.substr(0, space).find_first_of(",;\n") != std::string_view::npos) continue;
+      const std::string_view after = next.substr(space);
+      if (after.starts_with(" and ") || after.starts_with(" & ")) continue;
       parts.push_back(cur);
       cur.clear();
       i += std::strlen(conj);
@@ -178,7 +183,9 @@ bool is_agency_or_credential(std::string_view s) {
                                 "jr",
                                 "sr",
                                 "mba"};
-  const std::string l = util::to_lower(s);
+  std::string l = util::to_lower(s);
+  // "Reuters staff", "AP staff": the agency's own people, unnamed.
+  if (l.size() > 6 && l.ends_with(" staff")) l.resize(l.size() - 6);
   for (const char* n : names)
     if (l == n) return true;
   return false;

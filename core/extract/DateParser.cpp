@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "util/Text.h"
+
 namespace vellum::extract {
 
 namespace {
@@ -218,7 +220,7 @@ std::optional<int> zone_offset(std::string_view w) {
       {"BST", 60},   {"CET", 60},   {"CEST", 120}, {"EET", 120},  {"EEST", 180}, {"WET", 0},
       {"WEST", 60},  {"IST", 330},  {"AEST", 600}, {"AEDT", 660}, {"ACST", 570}, {"AWST", 480},
       {"NZST", 720}, {"NZDT", 780}, {"SAST", 120}, {"JST", 540},  {"HKT", 480},  {"SGT", 480},
-      {"ET", -300},  {"CT", -360},  {"MT", -420},  {"PT", -480}};
+      {"ET", -300},  {"CT", -360},  {"MT", -420},  {"PT", -480},  {"MEZ", 60},   {"MESZ", 120}};
   for (const auto& z : zones)
     if (u == z.n) return z.off;
   return std::nullopt;
@@ -258,6 +260,27 @@ bool parse_offset(std::string_view s, std::size_t& pos, int& out) {
   return true;
 }
 
+// A zone named at `pos` ("GMT", "ET", "MESZ"), with an offset right after the name ("GMT+2")
+// taking its place; advances `pos` past what it read. False, `pos` unchanged, when the word
+// there names no zone.
+bool read_zone_name(std::string_view s, std::size_t& pos, Parts& p) {
+  std::size_t e = pos;
+  while (e < s.size() && std::isalpha(static_cast<unsigned char>(s[e]))) ++e;
+  const std::string_view name = s.substr(pos, e - pos);
+  auto z = zone_offset(name);
+  if (!z) return false;
+  p.offset_minutes = *z;
+  // The generic US zones name standard and daylight time alike.
+  p.us_zone = false;
+  for (const char* us : {"et", "ct", "mt", "pt"}) p.us_zone = p.us_zone || util::iequals(name, us);
+  if (int off; parse_offset(s, e, off)) {
+    p.offset_minutes = off;
+    p.us_zone = false;
+  }
+  pos = e;
+  return true;
+}
+
 // ISO 8601 and the close variants ("2026-04-08 16:09:31+00:00", "2026/04/08").
 std::optional<std::string> parse_iso(std::string_view s) {
   if (!digits(s, 0, 4) || s.size() < 10 || (s[4] != '-' && s[4] != '/') || !digits(s, 5, 2) ||
@@ -286,9 +309,7 @@ std::optional<std::string> parse_iso(std::string_view s) {
       if (s[pos] == 'Z' || s[pos] == 'z') {
         p.offset_minutes = 0;
       } else if (!parse_offset(s, pos, p.offset_minutes)) {
-        std::size_t e = pos;
-        while (e < s.size() && std::isalpha(static_cast<unsigned char>(s[e]))) ++e;
-        if (auto z = zone_offset(s.substr(pos, e - pos))) p.offset_minutes = *z;
+        read_zone_name(s, pos, p);
       }
     }
   }
@@ -302,7 +323,8 @@ std::optional<std::string> parse_iso(std::string_view s) {
 std::string parse_free(std::string_view s, bool day_first) {
   Parts p;
   bool have_time = false, pm = false, am = false;
-  bool last_was_number = false;  // the token before this one was a number of one or two digits
+  bool last_was_number = false;       // the token before this one was a number of one or two digits
+  bool month_may_be_weekday = false;  // the month was read from "mar"
   std::vector<int> nums;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -388,7 +410,10 @@ std::string parse_free(std::string_view s, bool day_first) {
       for (char ch : w)
         if (ch != '.') bare += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       int m = month_from_name(bare);
-      if (m > 0 && p.month < 0) {
+      if (m > 0 && (p.month < 0 || month_may_be_weekday)) {
+        // "mar." is Tuesday in French, Spanish and Italian ("mar. 14 may. 2024"): a month
+        // named after it is the month.
+        month_may_be_weekday = p.month < 0 && bare == "mar";
         p.month = m;
       } else if (bare == "pm" || bare == "am") {
         (bare == "pm" ? pm : am) = true;
@@ -399,16 +424,8 @@ std::string parse_free(std::string_view s, bool day_first) {
           nums.pop_back();
           have_time = true;
         }
-      } else if (auto z = zone_offset(bare); z && have_time) {
-        p.offset_minutes = *z;
-        p.us_zone = bare == "et" || bare == "ct" || bare == "mt" || bare == "pt";
-        // "GMT+2"
-        std::size_t pos = j;
-        int off;
-        if (parse_offset(s, pos, off)) {
-          p.offset_minutes = off;
-          j = pos;
-        }
+      } else if (std::size_t pos = i; have_time && read_zone_name(s, pos, p)) {
+        j = std::max(j, pos);  // past "GMT+2"
       }
       last_was_number = false;
       i = j;

@@ -1,5 +1,7 @@
 #include "extract/MetadataExtractor.h"
 
+#include <libxml/HTMLparser.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -252,6 +254,44 @@ bool in_teaser(xmlNodePtr n) {
   return false;
 }
 
+// The text below `n` as lines: a line feed where a <br> or an element laid out as a block (<p>,
+// <div>, <li>…) breaks it, and every line feed of the source a space, as a browser shows it.
+// xmlNodeGetContent joins "Headline<br>Subtitle" into "HeadlineSubtitle".
+void append_lines(xmlNodePtr n, std::string& out, int depth) {
+  static const char* blocks[] = {
+      "address", "article", "blockquote", "dd",    "div", "dl", "dt", "figcaption", "figure",
+      "footer",  "h1",      "h2",         "h3",    "h4",  "h5", "h6", "header",     "li",
+      "ol",      "p",       "section",    "table", "td",  "th", "tr", "ul"};
+  for (xmlNodePtr c = n->children; c; c = c->next) {
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+      if (!c->content) continue;
+      for (const char* t = reinterpret_cast<const char*>(c->content); *t; ++t)
+        out += (*t == '\n' || *t == '\r') ? ' ' : *t;
+    } else if (c->type == XML_ELEMENT_NODE && c->name) {
+      const char* tag = reinterpret_cast<const char*>(c->name);
+      if (std::strcmp(tag, "br") == 0) {
+        out += '\n';
+        continue;
+      }
+      const bool block = std::any_of(std::begin(blocks), std::end(blocks),
+                                     [&](const char* b) { return std::strcmp(tag, b) == 0; });
+      if (block) out += '\n';
+      if (depth < 64)
+        append_lines(c, out, depth + 1);
+      else
+        out += Node(c).raw_text();
+      if (block) out += '\n';
+    }
+  }
+}
+
+// Those lines, each cleaned (clean_text), the empty ones dropped, joined by '\n'.
+std::string text_lines(const Node& n) {
+  std::string out;
+  if (n.raw()) append_lines(n.raw(), out, 0);
+  return clean_lines(out);
+}
+
 std::string host_of(const std::string& url) {
   auto p = url.find("://");
   if (p == std::string::npos) return {};
@@ -268,13 +308,6 @@ std::string decode_entities(std::string_view s) {
   if (s.find('&') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
-  static const struct {
-    const char* name;
-    unsigned long cp;
-  } named[] = {{"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
-               {"apos", '\''},     {"nbsp", 0xA0},    {"rsquo", 0x2019}, {"lsquo", 0x2018},
-               {"rdquo", 0x201D},  {"ldquo", 0x201C}, {"ndash", 0x2013}, {"mdash", 0x2014},
-               {"hellip", 0x2026}, {"eacute", 0xE9},  {"copy", 0xA9}};
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] == '&') {
       auto semi = s.find(';', i);
@@ -293,13 +326,18 @@ std::string decode_entities(std::string_view s) {
               done = true;
             }
           }
-        } else {
-          for (const auto& n : named)
-            if (ent == n.name) {
-              util::append_utf8(out, n.cp);
-              done = true;
-              break;
-            }
+        } else if (ent == "apos") {  // XML's, not in HTML 4
+          out += '\'';
+          done = true;
+        } else if (!ent.empty()) {
+          // Every entity HTML 4 names (&uuml;, &eacute;, &euro;…), as libxml2 decodes them in
+          // the page's text.
+          const std::string name(ent);
+          if (const htmlEntityDesc* e =
+                  htmlEntityLookup(reinterpret_cast<const xmlChar*>(name.c_str()))) {
+            util::append_utf8(out, e->value);
+            done = true;
+          }
         }
         if (done) {
           i = semi + 1;
@@ -380,7 +418,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
         // A logo's text is the site's name, when the page does not say it otherwise.
         if (kind == HeadingKind::logo && site.empty()) site = clean_text(h.raw_text());
       }
-    if (h1) h1_text = clean_text(h1.raw_text());
+    if (h1) h1_text = clean_text(text_lines(h1));
   }
   cands.push_back(h1_text);
   cands.push_back(first_meta(
@@ -483,7 +521,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
                                     "'author-name') or contains(@class,'article-author')]")) {
       if (in_teaser(n.raw())) continue;
       raw.clear();
-      std::string line = clean_text(n.raw_text());
+      std::string line = text_lines(n);
       for (const char* sep : {" | ", " \xE2\x80\xA2 ", " \xC2\xB7 ", "\n"})
         for (auto at = line.find(sep); at != std::string::npos; at = line.find(sep))
           line.replace(at, std::strlen(sep), ",");

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "extract/TextUtil.h"
 #include "util/Json.h"
 #include "util/Text.h"
 #include "warc/HttpMessage.h"
@@ -113,16 +114,76 @@ bool iso2022jp_by_escapes(std::string_view b) {
   return escape;
 }
 
-// Charset declared by <meta charset> or <meta http-equiv content="...charset=..."> near the top.
+// The attributes of the tag starting at `pos` (just past its name) up to its '>', names in lower
+// case, as the HTML prescan reads them; `pos` is left past the tag.
+std::vector<std::pair<std::string, std::string>> tag_attributes(std::string_view h,
+                                                                std::size_t& pos) {
+  std::vector<std::pair<std::string, std::string>> attrs;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; };
+  while (pos < h.size()) {
+    while (pos < h.size() && (space(h[pos]) || h[pos] == '/')) ++pos;
+    if (pos >= h.size() || h[pos] == '>') break;
+    std::size_t start = pos;
+    while (pos < h.size() && !space(h[pos]) && h[pos] != '/' && h[pos] != '>' && h[pos] != '=')
+      ++pos;
+    std::string name = util::to_lower(h.substr(start, pos - start));
+    while (pos < h.size() && space(h[pos])) ++pos;
+    std::string value;
+    if (pos < h.size() && h[pos] == '=') {
+      ++pos;
+      while (pos < h.size() && space(h[pos])) ++pos;
+      if (pos < h.size() && (h[pos] == '"' || h[pos] == '\'')) {
+        const char quote = h[pos++];
+        std::size_t close = h.find(quote, pos);
+        if (close == std::string_view::npos) close = h.size();
+        value = h.substr(pos, close - pos);
+        pos = std::min(close + 1, h.size());
+      } else {
+        start = pos;
+        while (pos < h.size() && !space(h[pos]) && h[pos] != '>') ++pos;
+        value = h.substr(start, pos - start);
+      }
+    }
+    if (name.empty())
+      ++pos;  // a stray '=' or quote
+    else
+      attrs.emplace_back(std::move(name), std::move(value));
+  }
+  if (pos < h.size()) ++pos;  // the '>'
+  return attrs;
+}
+
+// Charset declared near the top by <meta charset="..."> or by <meta http-equiv="Content-Type"
+// content="...; charset=...">, read as the HTML prescan reads it: from those attributes only
+// (never from the text of another, such as a description that mentions "charset="), and not
+// inside comments.
 std::string meta_charset(std::string_view b) {
-  std::string head = util::to_lower(b.substr(0, kSniffBytes));
+  const std::string_view h = b.substr(0, kSniffBytes);
   std::size_t pos = 0;
-  while ((pos = head.find("<meta", pos)) != std::string::npos) {
-    auto end = head.find('>', pos);
-    if (end == std::string::npos) end = head.size();
-    std::string cs = charset_param(std::string_view(head).substr(pos, end - pos));
-    if (!cs.empty()) return cs;
-    pos = end;
+  while ((pos = h.find('<', pos)) != std::string_view::npos) {
+    if (h.substr(pos).starts_with("<!--")) {
+      const std::size_t close = h.find("-->", pos + 4);
+      if (close == std::string_view::npos) break;
+      pos = close + 3;
+      continue;
+    }
+    ++pos;
+    if (pos + 4 >= h.size() || !util::iequals(h.substr(pos, 4), "meta")) continue;
+    const char after = h[pos + 4];
+    if (after != ' ' && after != '\t' && after != '\n' && after != '\r' && after != '\f' &&
+        after != '/')
+      continue;  // <metadata>
+    pos += 4;
+    std::string charset, content;
+    bool content_type = false;
+    for (auto& [name, value] : tag_attributes(h, pos)) {
+      if (name == "charset" && charset.empty()) charset = util::to_lower(trim_ascii(value));
+      if (name == "content" && content.empty()) content = value;
+      if (name == "http-equiv") content_type = util::iequals(trim_ascii(value), "content-type");
+    }
+    if (!charset.empty()) return charset;
+    if (content_type)
+      if (std::string cs = charset_param(content); !cs.empty()) return cs;
   }
   return {};
 }
@@ -299,8 +360,30 @@ std::string binary_kind(std::string_view body) {
   return {};
 }
 
+// Whether the first kilobyte after any leading white space, comments and processing
+// instructions (a licence notice, an XML declaration; read up to 256 KiB in) holds the start of
+// an HTML document.
 bool looks_like_html(std::string_view body) {
-  std::string head = util::to_lower(body.substr(0, 1024));
+  constexpr std::size_t kLeadingBound = 256 * 1024;
+  std::size_t pos = 0;
+  while (pos < body.size() && pos < kLeadingBound) {
+    const char c = body[pos];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f') {
+      ++pos;
+      continue;
+    }
+    std::size_t close = std::string_view::npos;
+    if (body.substr(pos).starts_with("<!--"))
+      close = body.find("-->", pos + 4);
+    else if (body.substr(pos).starts_with("<?"))
+      close = body.find("?>", pos + 2);
+    else
+      break;
+    if (close == std::string_view::npos) break;
+    pos = close + (body[close] == '-' ? 3 : 2);
+  }
+  if (pos >= body.size()) pos = 0;
+  std::string head = util::to_lower(body.substr(pos, 1024));
   return head.find("<!doctype html") != std::string::npos ||
          head.find("<html") != std::string::npos || head.find("<head") != std::string::npos ||
          head.find("<body") != std::string::npos || head.find("<meta") != std::string::npos ||
@@ -349,6 +432,10 @@ void collect_json_ld(const nlohmann::json& j, std::vector<nlohmann::json>& out, 
     return;
   }
   out.push_back(j);
+  // A WebPage (or ItemPage, ProfilePage…) that holds its article as its mainEntity: the article
+  // is an item of its own, as it would be in a @graph.
+  if (auto m = j.find("mainEntity"); m != j.end() && (m->is_object() || m->is_array()))
+    collect_json_ld(*m, out, depth + 1);
 }
 
 void fill_from_document(Page& page) {
@@ -603,6 +690,10 @@ std::string to_utf8(std::string_view bytes, const std::string& charset) {
   return std::move(*out);
 }
 
+std::string non_html_kind(std::string_view body) {
+  return binary_kind(body);
+}
+
 std::string skip_reason(const PageInput& in) {
   std::string type = media_type(header_value(in, "Content-Type"));
   if (type == "text/html" || type == "application/xhtml+xml") return {};
@@ -629,6 +720,8 @@ std::string skip_reason(const PageInput& in) {
     } else if (looks_like_html(body)) {
       return {};
     }
+    if (std::string kind = binary_kind(body); !kind.empty())
+      return "not HTML: " + kind + ", no content type";
     return "not HTML: no content type and no HTML markup";
   }
   return "not HTML: " + type;

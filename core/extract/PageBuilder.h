@@ -24,6 +24,10 @@ struct PageInput {
 // Why a capture gets no article ("not HTML: application/pdf"), or empty when it is HTML.
 std::string skip_reason(const PageInput& in);
 
+// What a body that is certainly not HTML is, by its first bytes ("PDF data", "a PNG image",
+// "JSON"…), else "".
+std::string non_html_kind(std::string_view body);
+
 // Builds the page. Throws std::runtime_error with a clear reason when the body cannot be
 // decoded (unknown content coding, corrupt compressed data), is not HTML (a PDF, an image), or
 // holds more markup than a page is parsed with (over a million '<', which would cost libxml2

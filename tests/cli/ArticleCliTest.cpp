@@ -257,16 +257,21 @@ TEST_F(ArticleCliTest, ExtractCommandTouchesNoArchive) {
 
 // What is not an HTML page gets no article from `extract`, as at capture, and says what it is.
 TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
-  fs::path empty = tmp_ / "empty.html", binary = tmp_ / "image.png", dense = tmp_ / "dense.html";
+  fs::path empty = tmp_ / "empty.html", binary = tmp_ / "image.png", dense = tmp_ / "dense.html",
+           text = tmp_ / "notes.txt";
   write_file(empty, "");
   write_file(binary, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  write_file(text, "Notes for Monday: call the printer.\n");
   std::string tags = "<html><body>";
   for (int i = 0; i < 600'000; ++i) tags += "<b>x</b>";
   write_file(dense, tags);
   const std::vector<std::pair<fs::path, std::string>> cases = {
       {tmp_.path(), ": found a directory, expected an HTML file"},
       {empty, ": found an empty file, expected an HTML page"},
-      {binary, ": found no HTML markup, expected an HTML page"},
+      {binary, ": found a PNG image, expected an HTML page"},
+      {text,
+       ": found no HTML markup near its start (no <html>, <head>, <body>, <title> or <meta>), "
+       "expected an HTML page"},
       {dense, ": too much markup to extract: found 1200002 '<' characters, expected at most"},
   };
   for (const auto& [file, expect] : cases) {
@@ -274,6 +279,23 @@ TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
                            " 2>&1 >/dev/null");
     EXPECT_EQ(rc, 1) << file;
     EXPECT_NE(err.find(file.string() + expect), std::string::npos) << err;
+  }
+}
+
+// A page that opens with a long licence comment or many blank lines is still a page.
+TEST_F(ArticleCliTest, ExtractReadsAPageAfterALongLeadingComment) {
+  const std::string page =
+      "<!DOCTYPE html><html><head><title>Harbour reopens</title></head><body><article><p>The "
+      "harbour reopened on Monday after three weeks of repairs to the sea wall, the port "
+      "authority said.</p></article></body></html>";
+  for (const std::string& lead :
+       {"<!--" + std::string(5000, '=') + "-->\n", std::string(3000, '\n'),
+        "<?xml version=\"1.0\"?>\n<!-- " + std::string(2000, 'x') + " -->\n"}) {
+    fs::path file = tmp_ / "lead.html";
+    write_file(file, lead + page);
+    std::string out;
+    ASSERT_EQ(vellum({"extract", file.string()}, &out), 0) << out;
+    EXPECT_EQ(json::parse(out)["title"], "Harbour reopens");
   }
 }
 

@@ -48,10 +48,26 @@ TEST(AuthorCleaner, Table) {
       {{"Jos\xC3\xA9 Ortega y Gasset"}, {"Jos\xC3\xA9 Ortega y Gasset"}},
       {{"Jos\xC3\xA9 Ortega y Gasset and Jane Doe"}, {"Jos\xC3\xA9 Ortega y Gasset", "Jane Doe"}},
       {{"MARY E JONES AND BOB SMITH"}, {"MARY E JONES", "BOB SMITH"}},
+      // a conjunction before a one-word name, however the name ends
+      {{"Ortega y Gasset, Jane Doe"}, {"Ortega y Gasset", "Jane Doe"}},
+      {{"Ortega y Gasset and Jane Doe"}, {"Ortega y Gasset", "Jane Doe"}},
+      {{"Ana Lee y Bob Roe y Carl Poe"}, {"Ana Lee", "Bob Roe", "Carl Poe"}},
+      // an agency's staff
+      {{"Jane Doe, Reuters staff"}, {"Jane Doe"}},
+      {{"AP Staff"}, {"AP Staff"}},
   };
   for (const auto& [in, want] : cases) {
     EXPECT_EQ(clean_authors(in), want) << "first input: " << (in.empty() ? "" : in.front());
   }
+}
+
+// A value of megabytes full of conjunctions is read in one pass: each conjunction looks only
+// at the word after it (it looked to the end of the value, hours for this one).
+TEST(AuthorCleaner, ALongValueOfConjunctionsIsSplitOnce) {
+  std::string value;
+  while (value.size() < 2'000'000) value += "Ann Lee y ";
+  value += "Bob Roe";
+  EXPECT_EQ(clean_authors({value}), (V{"Ann Lee", "Bob Roe"}));
 }
 
 }  // namespace

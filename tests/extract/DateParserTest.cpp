@@ -49,6 +49,13 @@ TEST(DateParser, HoursWithoutMinutesOffsetsAndSummerTime) {
       {"Nov 1, 2026 10:00 ET", "2026-11-01T15:00:00Z"},  // the first Sunday of November
       // A date alone says nothing about the hour, whatever "pm" or zone follows.
       {"April 8, 2026 PM", "2026-04-08T00:00:00Z"},
+      // ISO dates with a zone's name after them read it as the free forms do.
+      {"2024-03-15T10:00:00 ET", "2024-03-15T14:00:00Z"},
+      {"2024-01-15T10:00:00 ET", "2024-01-15T15:00:00Z"},
+      {"2024-05-01T10:00:00 GMT+2", "2024-05-01T08:00:00Z"},
+      {"2024-05-01 10:00 CEST", "2024-05-01T08:00:00Z"},
+      {"1. Mai 2024 um 10:00 Uhr MESZ", "2024-05-01T08:00:00Z"},
+      {"1. Dezember 2024 um 10:00 Uhr MEZ", "2024-12-01T09:00:00Z"},
   };
   for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
   EXPECT_EQ(normalize_date("2025-02-29T10:00:00Z"), "") << "2025 is no leap year";
@@ -74,6 +81,10 @@ TEST(DateParser, OtherLanguagesAndDayFirst) {
       {"21 settembre 2024", "2024-09-21T00:00:00Z"},
       {"7 de mar\xC3\xA7o de 2024", "2024-03-07T00:00:00Z"},
       {"1 mei 2024", "2024-05-01T00:00:00Z"},
+      // "mar." before the day is Tuesday (mardi, martes, martedì); the month follows.
+      {"Publicado el mar. 14 may. 2024 10:00", "2024-05-14T10:00:00Z"},
+      {"mar. 14 mai 2024", "2024-05-14T00:00:00Z"},
+      {"14 mar. 2024", "2024-03-14T00:00:00Z"},
       {"1 mai\xC2\xA0"
        "2024",
        "2024-05-01T00:00:00Z"},  // a no-break space

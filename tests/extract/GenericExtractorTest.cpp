@@ -629,6 +629,45 @@ TEST(GenericExtractor, VisibleBylineAndDateWithoutMetadata) {
   EXPECT_EQ(a.published, "2024-05-01T18:03:00Z");
 }
 
+// A WebPage that holds its article as mainEntity gives the article's metadata; entities HTML
+// names are decoded in JSON-LD strings; an agency's "staff" beside a person is no author.
+TEST(GenericExtractor, MainEntityEntitiesAndAgencyStaff) {
+  const std::string html =
+      R"(<html><head><title>Site page</title><script type="application/ld+json">
+{"@type":"WebPage","name":"Site page","mainEntity":{"@type":"NewsArticle",
+"headline":"Real headline &euro; &uuml;ber","datePublished":"2024-05-01T10:00:00-04:00",
+"author":[{"@type":"Person","name":"M&uuml;ller, Hans"},"Jane Doe, Reuters staff"]}}</script>
+</head><body><article><p>)" +
+      std::string(kPara1) + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_EQ(a.title,
+            "Real headline \xE2\x82\xAC \xC3\xBC"
+            "ber");
+  EXPECT_EQ(a.published, "2024-05-01T14:00:00Z");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Hans M\xC3\xBCller", "Jane Doe"}));
+}
+
+// A <br> or a block inside a headline or a byline separates words, as the reader sees them:
+// libxml2 joins the text around it.
+TEST(GenericExtractor, LineBreaksInHeadlinesAndBylinesSeparate) {
+  const std::string html =
+      std::string(
+          "<html><body><article><h1>Floods hit the north<br>Thousands evacuated</h1>"
+          "<div class=byline>By Jane Doe<br>Updated\n  <time>May 1, 2024</time></div><p>") +
+      kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_EQ(a.title, "Floods hit the north Thousands evacuated");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+  // A name the page's source wraps over two lines stays one name.
+  const std::string wrapped =
+      std::string(
+          "<html><body><article><h1>Plan</h1><div class=byline>By Jane\n Doe and "
+          "John\r\n Roe</div><p>") +
+      kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
+  a = GenericExtractor().extract(build_page_from_html(wrapped, "https://x.example/a"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe", "John Roe"}));
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));

@@ -152,6 +152,30 @@ TEST(PageBuilder, MetaCharsetAndHttpEquiv) {
   EXPECT_EQ(h1_of(b), "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");  // "Привет"
 }
 
+// Only a <meta charset> or a Content-Type http-equiv declares the page's encoding: "charset="
+// in the text of another meta (a description), in a comment, or in <metadata> does not.
+TEST(PageBuilder, OnlyTheMetaThatDeclaresTheCharsetCounts) {
+  auto a = build_page_from_html(
+      "<html><head><meta name=\"description\" content=\"never send charset=windows-1251\">"
+      "<!-- <meta charset=koi8-r> --><metadata charset=koi8-r></metadata>"
+      "<meta charset=\"utf-8\"></head><body><h1>\xC3\x9C"
+      "ber Zeichens\xC3\xA4tze</h1></body></html>",
+      "https://x.example/");
+  EXPECT_EQ(h1_of(a),
+            "\xC3\x9C"
+            "ber Zeichens\xC3\xA4tze");
+  // Attributes in any order and case, values unquoted.
+  auto b = build_page_from_html(
+      "<html><head><META CONTENT='text/html; charset=ISO-8859-1' HTTP-EQUIV=content-type>"
+      "</head><body><h1>Z\xFCrich</h1></body></html>",
+      "https://x.example/");
+  EXPECT_EQ(h1_of(b), "Z\xC3\xBCrich");
+  auto c = build_page_from_html(
+      "<html><head><meta charset=iso-8859-1/></head><body><h1>Z\xFCrich</h1></body></html>",
+      "https://x.example/");
+  EXPECT_EQ(h1_of(c), "Z\xC3\xBCrich");
+}
+
 // An XHTML page names its encoding in its XML declaration; a meta tag or the header still
 // decides over it.
 TEST(PageBuilder, XmlDeclarationCharset) {
