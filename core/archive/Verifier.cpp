@@ -92,17 +92,18 @@ std::vector<std::string> digest_problems(const warc::WarcRecord& rec) {
     problems.push_back("block digest is " + util::warc_sha1(rec.block) + ", the record says " +
                        *bd);
   if (rec.type() != "response") return problems;
-  const std::string* pd = rec.field("WARC-Payload-Digest");
-  if (!pd) return problems;
   auto head = warc::parse_http_head(rec.block);
   if (!head) {
     // A response of another protocol (dns:, say, as text/dns) has no HTTP head; its payload is
-    // its whole block, which the block digest has covered.
+    // its whole block, which the block digest has covered. An HTTP response without one cannot
+    // be restored, whether or not it declares a payload digest.
     const std::string* type = rec.field("Content-Type");
     if (type && type->starts_with("application/http"))
       problems.push_back("response block has no HTTP head");
     return problems;
   }
+  const std::string* pd = rec.field("WARC-Payload-Digest");
+  if (!pd) return problems;
   std::string_view body = std::string_view(rec.block).substr(head->head_length);
   if (warc::payload_digest_matches(body, *head, *pd) == false)
     problems.push_back("payload digest is " + warc::payload_digest(body, *head) +

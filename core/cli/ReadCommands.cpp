@@ -203,7 +203,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
             row.capture_id, rec.type(), rec.record_id(), util::warc_sha1(rec.block), *bd);
         ++damaged;
       }
-      out += rec.serialize();
+      out += rec.as_read();  // an imported record as its source wrote it
     };
     if (auto req = reader.read_request(row)) add(*req);
     add(reader.read_response(row));

@@ -74,8 +74,8 @@ std::string stamp14(TimePoint t) {
 std::optional<TimePoint> parse_warc_date(std::string_view s) {
   // YYYY-MM-DD[Thh:mm[:ss[.f+]]][Z]
   auto is_d = [&](std::size_t i) { return i < s.size() && std::isdigit((unsigned char)s[i]); };
-  if (s.size() < 10 || !is_d(0) || !is_d(3) || s[4] != '-' || s[7] != '-' || !is_d(5) || !is_d(6) ||
-      !is_d(8) || !is_d(9))
+  if (s.size() < 10 || !is_d(0) || !is_d(1) || !is_d(2) || !is_d(3) || s[4] != '-' || s[7] != '-' ||
+      !is_d(5) || !is_d(6) || !is_d(8) || !is_d(9))
     return std::nullopt;
   int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2), h = 0, mi = 0, sec = 0;
   long us = 0;

@@ -82,6 +82,13 @@ class RawInput {
   void consume(std::size_t n) { begin_ += n; }
 
   void seek(std::uint64_t offset, std::uint64_t limit) {
+    // Within what is buffered (resynchronising tries one unit start after another, often a few
+    // bytes apart): read on from the buffer rather than reading the file there again.
+    if (offset >= buf_off_ && offset <= buf_off_ + end_ && buf_off_ + end_ <= limit) {
+      begin_ = static_cast<std::size_t>(offset - buf_off_);
+      limit_ = limit;
+      return;
+    }
     buf_off_ = offset;
     begin_ = end_ = 0;
     limit_ = limit;
@@ -137,7 +144,9 @@ class RawInput {
       std::size_t got =
           read_at(dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, limit_ - at)), at);
       if (got == 0) limit_ = at;
-      buf_off_ += got;
+      // The buffer holds nothing now: [buf_off_, buf_off_ + end_) is always what it holds.
+      buf_off_ = at + got;
+      begin_ = end_ = 0;
       return got;
     }
     if (avail() == 0 && !fill()) return 0;
@@ -589,17 +598,21 @@ struct ReaderCore {
         static_cast<std::size_t>(std::min<std::uint64_t>(length, pending_left()));
     block.assign(pending_view().substr(0, from_pending));
     pending_pos += from_pending;
-    while (block.size() < length) {
+    // `filled` bytes of `block` are decoded; the string is only ever grown, so that a block
+    // that arrives a few bytes per unit (many tiny frames or members) is not zero-filled anew
+    // for each of them.
+    std::size_t filled = block.size();
+    while (filled < length) {
       if (!dec->in_unit() && !dec->start_unit(false))
-        dec->fail("found the end of " + dec->range_name + " after " + std::to_string(block.size()) +
+        dec->fail("found the end of " + dec->range_name + " after " + std::to_string(filled) +
                   " bytes of the block, expected " + std::to_string(length) +
                   " bytes (record declares Content-Length " + std::to_string(length) + ")");
-      std::size_t old = block.size();
-      std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(length - old, kBlockStep));
-      block.resize(old + want);
-      block.resize(old + dec->decode(block.data() + old, want));
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(length - filled, kBlockStep));
+      if (block.size() < filled + want) block.resize(filled + want);
+      filled += dec->decode(block.data() + filled, want);
     }
+    block.resize(filled);
 
     // CRLF CRLF.
     while (pending_left() < 4) {
@@ -664,23 +677,33 @@ struct ReaderCore {
   }
 
   // Offset of the next gzip member or zstd frame magic at or after `from`.
-  std::optional<std::uint64_t> find_unit_start(std::uint64_t from) const {
+  // The bytes read there are kept: the next search, from just past the unit start found, reads
+  // the file only past them.
+  std::optional<std::uint64_t> find_unit_start(std::uint64_t from) {
     const std::string_view magic = comp == Compression::gzip
                                        ? std::string_view("\x1f\x8b\x08", 3)
                                        : std::string_view("\x28\xb5\x2f\xfd", 4);
-    std::vector<char> buf(kReadSize);
+    if (search_buf.size() < kReadSize) search_buf.resize(kReadSize);
     while (from < file_size && file_size - from >= magic.size()) {
-      std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), file_size - from));
-      ssize_t got = ::pread(fd, buf.data(), want, static_cast<off_t>(from));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < static_cast<ssize_t>(magic.size())) return std::nullopt;
-      std::string_view view(buf.data(), static_cast<std::size_t>(got));
+      if (from < search_from || from + magic.size() > search_from + search_len) {
+        std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(search_buf.size(), file_size - from));
+        ssize_t got = ::pread(fd, search_buf.data(), want, static_cast<off_t>(from));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < static_cast<ssize_t>(magic.size())) return std::nullopt;
+        search_from = from;
+        search_len = static_cast<std::size_t>(got);
+      }
+      const std::string_view view(search_buf.data() + (from - search_from),
+                                  search_len - static_cast<std::size_t>(from - search_from));
       if (std::size_t at = view.find(magic); at != std::string_view::npos) return from + at;
-      from += static_cast<std::uint64_t>(got) - (magic.size() - 1);
+      from += view.size() - (magic.size() - 1);
     }
     return std::nullopt;
   }
+  std::vector<char> search_buf;  // find_unit_start's window of the file
+  std::uint64_t search_from = 0;
+  std::size_t search_len = 0;
 
   // Before the first next(): reading starts at `from` (a record's start) and the file is taken
   // to end at `until`.
@@ -784,11 +807,12 @@ std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocati
   UnitDecoder& dec = *impl.dec;
   if (!dec.start_unit(true)) dec.fail("found no record, expected one at this location");
   std::string bytes;
+  std::size_t filled = 0;
   while (dec.in_unit()) {
-    const std::size_t old = bytes.size();
-    bytes.resize(old + kBlockStep);
-    bytes.resize(old + dec.decode(bytes.data() + old, kBlockStep));
+    if (bytes.size() < filled + kBlockStep) bytes.resize(filled + kBlockStep);
+    filled += dec.decode(bytes.data() + filled, kBlockStep);
   }
+  bytes.resize(filled);
   if (impl.in.ensure(1)) dec.fail(impl.extra_bytes_message());
   // Exactly one whole record: header, the block its Content-Length declares, CRLF CRLF.
   parse_record(bytes, impl.name, loc.offset);

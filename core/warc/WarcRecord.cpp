@@ -112,6 +112,16 @@ std::string WarcRecord::serialize() const {
   return out;
 }
 
+std::string WarcRecord::as_read() const {
+  if (header_as_read.empty()) return serialize();
+  std::string out;
+  out.reserve(header_as_read.size() + block.size() + 4);
+  out += header_as_read;
+  out += block;
+  out += "\r\n\r\n";
+  return out;
+}
+
 std::size_t header_length(std::string_view data) {
   std::size_t pos = data.find("\r\n\r\n");
   return pos == std::string_view::npos ? 0 : pos + 4;

@@ -50,6 +50,9 @@ class WarcRecord {
   std::string serialize_header(std::uint64_t content_length) const;
   // Header + block + "\r\n\r\n".
   std::string serialize() const;
+  // The record as it was read (header_as_read, block, "\r\n\r\n"): a record another tool wrote
+  // keeps its version line, field spelling and folded lines; serialize() for one built in memory.
+  std::string as_read() const;
 };
 
 // Parses one uncompressed record that occupies all of `data` (header, block, CRLFCRLF).

@@ -3,6 +3,7 @@
 // header lines, records without digests, a request without response, a wrong digest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <sqlite3.h>
@@ -250,6 +251,15 @@ TEST(Importer, AResponseOfAnotherProtocolIsCheckedByItsBlock) {
 
   warc::WarcRecord http = dns;
   http.set("Content-Type", "application/http; msgtype=response");
+  archive::check_record(http, "a.warc:0", problems);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("a.warc:0: response block has no HTTP head"), std::string::npos);
+
+  // Without a payload digest to check, the missing head is as much a fault.
+  http.fields.erase(std::remove_if(http.fields.begin(), http.fields.end(),
+                                   [](const auto& f) { return f.first == "WARC-Payload-Digest"; }),
+                    http.fields.end());
+  problems.clear();
   archive::check_record(http, "a.warc:0", problems);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("a.warc:0: response block has no HTTP head"), std::string::npos);

@@ -696,3 +696,27 @@ TEST_F(ImportTest, HistoryAndShowFollowImportedRevisitsToTheirResponse) {
   EXPECT_EQ(restored.out, html);
   EXPECT_EQ(cli({"--archive", archive(), "verify"}).rc, 0);
 }
+
+// `restore --format warc` of an imported capture gives its records as the source file held them:
+// the version line, the fields as spelt (no space after a colon, a folded line) and the block.
+TEST_F(ImportTest, RestoreAsWarcGivesAnImportedRecordAsItsSourceWroteIt) {
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string source_bytes =
+      "WARC/1.0\r\nWARC-Type:response\r\n"
+      "WARC-Record-ID: <urn:uuid:0f0f0f0f-0000-4000-8000-00000000000f>\r\n"
+      "WARC-Date: 2020-05-01T10:00:00Z\r\nWARC-Target-URI: <http://example.com/kept>\r\n"
+      "X-Note: one line\r\n  folded onto another\r\n"
+      "Content-Type: application/http; msgtype=response\r\n"
+      "WARC-Payload-Digest: " +
+      util::warc_sha1("hello") + "\r\nContent-Length: " + std::to_string(block.size()) +
+      "\r\n\r\n" + block + "\r\n\r\n";
+  const fs::path source = tmp_ / "kept.warc";
+  write_file(source, source_bytes);
+  CliRun r = cli({"--archive", archive(), "import", "--no-extract", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  CliRun restored =
+      cli({"--archive", archive(), "restore", "http://example.com/kept", "--format", "warc"});
+  ASSERT_EQ(restored.rc, 0) << restored.err;
+  EXPECT_EQ(restored.out, source_bytes);
+}

@@ -178,7 +178,8 @@ TEST(Time, WarcDateHasMicrosecondsAndRoundTrips) {
   EXPECT_EQ(warc_date(*parse_warc_date("2026-04-08T00:30:00-05:30")),
             warc_date(*parse_warc_date("2026-04-08T06:00:00Z")));
   for (const char* bad :
-       {"2020", "2020-01", "garbageZ", "", "2026-04-08T18:09:31+2", "2026-04-08Z+"})
+       {"2020", "2020-01", "garbageZ", "", "2026-04-08T18:09:31+2", "2026-04-08Z+",
+        "2O24-01-02T03:04:05Z", "20x4-01-02T03:04:05Z"})  // a letter in the year
     EXPECT_FALSE(parse_warc_date(bad)) << bad;
 }
 

@@ -1,5 +1,7 @@
 // WarcReader::resynchronise: after damage in a compressed file, reading goes on at the next
 // gzip member or zstd frame that holds a whole record; plain files are not searched.
+#include <zstd.h>
+
 #include "warc/WarcTestSupport.h"
 
 using namespace vellum::warc;
@@ -139,4 +141,79 @@ TEST(Resynchronise, PlainFilesAreNotSearched) {
   EXPECT_THROW(reader.next(), WarcFormatError);
   EXPECT_FALSE(reader.resynchronise());
   EXPECT_FALSE(reader.next());
+}
+
+namespace {
+
+std::string zstd_frame(std::string_view data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+// Thousands of frame starts a few bytes apart, none of them a record: each is tried in turn,
+// and reading goes on at the intact record after them, as it would after one.
+TEST(Resynchronise, ManyFrameStartsCloseTogether) {
+  TempDir dir("warc-resync");
+  auto records = sample_records(2);
+  EncoderOptions o;
+  o.compression = Compression::zstd;
+  WrittenFile w = write_warc(dir / "ok.warc.zst", o, records);
+  std::string data = read_file(w.path);
+  std::string junk;
+  for (int i = 0; i < 5000; ++i) junk += zstd_frame("y");
+  const std::uint64_t at = w.locations[3].offset;
+  data.insert(at, junk);
+  auto f = dir / "frames.warc.zst";
+  write_file(f, data);
+  WarcReader reader(f);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(reader.next()->record_id(), records[i].record_id());
+  EXPECT_THROW(reader.next(), WarcFormatError);
+  auto resumed = reader.resynchronise();
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(*resumed, at + junk.size());
+  for (std::size_t i = 3; i < records.size(); ++i) {
+    auto rec = reader.next();
+    ASSERT_TRUE(rec) << i;
+    EXPECT_EQ(rec->record_id(), records[i].record_id());
+    EXPECT_EQ(rec->block, records[i].block);
+  }
+  EXPECT_FALSE(reader.next());
+}
+
+// A record another tool split over several frames, its block a few bytes per frame, reads
+// whole (and a block declared longer than its frames hold is named for what it lacks).
+TEST(Resynchronise, ABlockSpreadOverManyFramesReadsWhole) {
+  TempDir dir("warc-resync");
+  const std::string block(3000, 'b');
+  std::string file = zstd_frame(
+      "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:r1>"
+      "\r\nContent-Length: 3000\r\n\r\n");
+  for (std::size_t i = 0; i < block.size(); i += 3) file += zstd_frame(block.substr(i, 3));
+  file += zstd_frame("\r\n\r\n");
+  write_file(dir / "split.warc.zst", file);
+  WarcReader reader(dir / "split.warc.zst");
+  auto rec = reader.next();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->block, block);
+  EXPECT_FALSE(reader.next());
+
+  std::string longer = zstd_frame(
+      "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:r2>"
+      "\r\nContent-Length: 100000000\r\n\r\n");
+  for (int i = 0; i < 2000; ++i) longer += zstd_frame("y");
+  write_file(dir / "short.warc.zst", longer);
+  WarcReader short_reader(dir / "short.warc.zst");
+  try {
+    short_reader.next();
+    ADD_FAILURE() << "a block shorter than declared was read";
+  } catch (const WarcFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("after 2000 bytes of the block, expected 100000000"),
+              std::string::npos)
+        << e.what();
+  }
 }
