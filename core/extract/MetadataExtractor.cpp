@@ -429,6 +429,9 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
     if (t) html_title = clean_text(t.raw_text());
   }
   cands.push_back(html_title);
+  // A headline is a line: a value of megabytes (a page's text poured into og:title) is cut, so
+  // that the record, the index and the comparisons below stay small.
+  for (auto& t : cands) t = bounded_text(std::move(t), kMaxTitleBytes);
   std::string host = host_of(page.final_url);
   auto dot = host.find('.');
   std::string brand = dot == std::string::npos ? host : host.substr(0, dot);
@@ -626,6 +629,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   if (ld) m.description = field(*ld, "description");
   if (m.description.empty())
     m.description = first_meta(page, {"og:description", "twitter:description", "description"});
+  m.description = bounded_text(std::move(m.description), kMaxDescriptionBytes);
 
   // Tags.
   // At most kMaxTags, so that a keywords list of thousands costs no more than its length.

@@ -158,4 +158,14 @@ std::size_t char_count(std::string_view s) {
   return n;
 }
 
+std::string bounded_text(std::string s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes || max_bytes < 3) return s;
+  std::size_t end = max_bytes - 3;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80)
+    --end;  // a code point's start
+  s.resize(end);
+  s += "\xE2\x80\xA6";
+  return s;
+}
+
 }  // namespace vellum::extract

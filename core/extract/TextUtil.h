@@ -40,4 +40,13 @@ bool icontains(std::string_view s, std::string_view needle);
 // Number of Unicode code points (UTF-8 continuation bytes are not counted).
 std::size_t char_count(std::string_view s);
 
+// The longest metadata values kept: a title, a description. Longer ones are page text put in
+// the wrong place, cut by bounded_text.
+inline constexpr std::size_t kMaxTitleBytes = 2048;
+inline constexpr std::size_t kMaxDescriptionBytes = 8192;
+
+// `s` when it has at most `max_bytes` bytes, else its first code points that fit in
+// max_bytes - 3 followed by "…" (U+2026).
+std::string bounded_text(std::string s, std::size_t max_bytes);
+
 }  // namespace vellum::extract

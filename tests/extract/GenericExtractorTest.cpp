@@ -7,6 +7,7 @@
 #include "extract/GenericExtractor.h"
 #include "extract/MetadataExtractor.h"
 #include "extract/PageBuilder.h"
+#include "extract/TextUtil.h"
 
 namespace vellum::extract {
 namespace {
@@ -158,6 +159,26 @@ TEST(GenericExtractor, HugeMetadataListsAreBounded) {
       refs + "]}" + graph + "]}</script>");
   ASSERT_EQ(b.authors.size(), kMaxAuthors);
   EXPECT_EQ(b.authors[1], "Person 1");
+}
+
+// A title or description of megabytes (page text poured into a meta tag) is cut at a
+// character's boundary, with an ellipsis, to a size no real one reaches.
+TEST(GenericExtractor, HugeTitlesAndDescriptionsAreCut) {
+  std::string words;
+  while (words.size() < 1'000'000) words += "caf\xC3\xA9 ";  // two-byte characters
+  const auto a = MetadataExtractor().extract(
+      build_page_from_html("<html><head><meta property='og:title' content='" + words +
+                               "'><meta name=description content='" + words + "'></head><body><p>" +
+                               std::string(kPara1) + "</p></body></html>",
+                           "https://x.example/a"));
+  for (const std::string* v : {&a.title, &a.description}) {
+    ASSERT_GT(v->size(), 1000u);
+    EXPECT_LE(v->size(), v == &a.title ? kMaxTitleBytes : kMaxDescriptionBytes);
+    EXPECT_TRUE(v->starts_with("caf\xC3\xA9 caf\xC3\xA9"));
+    EXPECT_TRUE(v->ends_with("\xE2\x80\xA6")) << v->substr(v->size() - 10);
+    // Cut inside "é" (C3 A9), the lead byte would be left alone before the ellipsis.
+    EXPECT_NE(static_cast<unsigned char>((*v)[v->size() - 4]), 0xC3u) << "cut inside a character";
+  }
 }
 
 // A srcset that starts with whitespace still gives its first URL; list items that carry their
