@@ -1,6 +1,8 @@
 #include "archive/ArchiveReader.h"
 
 #include <algorithm>
+
+#include <spdlog/spdlog.h>
 #include <cctype>
 #include <stdexcept>
 #include <vector>
@@ -45,10 +47,10 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
                              "' (expected a capture id, a unique prefix of one of at least 8 "
                              "characters, a URL, or URL@TIMESTAMP)");
   }
-  if (auto row = index_->latest(util::surt(ref.url), ref.at_or_before)) return *row;
+  if (auto row = latest_of_page(ref.url, ref.at_or_before)) return *row;
   if (!ref.at_or_before.empty()) {
     // "…?tag=@2019" may be a URL of its own rather than a URL and a time.
-    if (auto row = index_->latest(util::surt(text), {})) return *row;
+    if (auto row = latest_of_page(text, {})) return *row;
     throw std::runtime_error("no capture of " + ref.url + " at or before " + ref.at_or_before);
   }
   std::string hint;
@@ -59,15 +61,34 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
   throw std::runtime_error("no capture of " + ref.url + " in " + dir_.root().string() + hint);
 }
 
+std::optional<index::CaptureRow> ArchiveReader::latest_of_page(const std::string& url,
+                                                               const std::string& at_or_before) {
+  const std::string page = util::page_key(url);
+  auto row = index_->latest(util::surt(url), at_or_before, [&](const index::CaptureRow& r) {
+    return util::page_key(r.url) == page;
+  });
+  if (row && util::page_key(row->url) != page)
+    spdlog::warn("no capture of {} itself{}; {} is of {}, whose canonical key is the same", url,
+                 at_or_before.empty() ? "" : " at or before " + at_or_before, row->capture_id,
+                 row->url);
+  return row;
+}
+
 index::CaptureRow ArchiveReader::follow_redirects(const index::CaptureRow& start, int max_hops) {
   index::CaptureRow row = start;
   for (int hop = 0; hop < max_hops; ++hop) {
     if (row.status < 300 || row.status >= 400 || row.location.empty()) break;
-    std::string key = util::surt(row.location);
-    if (key == row.surt) break;
-    auto next = index_->first_after(key, row.date);
-    if (!next) next = index_->latest(key, row.date);
-    if (!next) break;
+    if (row.location == row.url) break;  // to itself
+    // The capture of the redirect's target: of that very page (http -> https, or /Page ->
+    // /page, share a canonical key with the redirect itself), made with it or else before it.
+    const std::string key = util::surt(row.location);
+    const std::string page = util::page_key(row.location);
+    auto is_target = [&](const index::CaptureRow& r) {
+      return r.record_id != row.record_id && util::page_key(r.url) == page;
+    };
+    auto next = index_->first_after(key, row.date, is_target);
+    if (!next || !is_target(*next)) next = index_->latest(key, row.date, is_target);
+    if (!next || !is_target(*next)) break;
     row = std::move(*next);
   }
   return row;

@@ -66,8 +66,15 @@ class ArchiveReader {
   // Throws std::runtime_error saying what was looked for when nothing matches.
   index::CaptureRow resolve(const std::string& ref);
 
+  // The latest capture of the page `url` names at or before `at_or_before` (empty: the latest):
+  // of the URL's canonical key, the latest whose URL is the same page (util::page_key: the
+  // path's case kept); when none is, the latest of the key, with a warning that says so.
+  std::optional<index::CaptureRow> latest_of_page(const std::string& url,
+                                                  const std::string& at_or_before);
+
   // The capture a redirect leads to: for a 3xx capture whose Location was captured too, the
-  // first capture of that URL made at or after it (else the latest before it). Follows up to
+  // first capture of that page (util::page_key) made at or after it, else the latest before
+  // it, the redirect itself aside (http -> https keeps the canonical key). Follows up to
   // `max_hops` redirects; returns the row itself when it is no redirect or the target is not
   // in the archive.
   index::CaptureRow follow_redirects(const index::CaptureRow& row, int max_hops = 10);

@@ -96,6 +96,13 @@ int run_history(const GlobalOptions& g, const std::string& ref_text) {
   f.until = ref.at_or_before;
   f.newest_first = false;
   auto rows = idx.list(f);
+  // The captures of this page: a server that tells case apart serves another at /A.html, which
+  // has the same canonical key. Without any of this page, those of the key.
+  const std::string page = util::page_key(url);
+  std::vector<index::CaptureRow> of_page;
+  for (const auto& r : rows)
+    if (util::page_key(r.url) == page) of_page.push_back(r);
+  if (!of_page.empty()) rows = std::move(of_page);
   if (rows.empty())
     throw std::runtime_error("no capture of " + url + " in " + g.archive.string() +
                              (ref.at_or_before.empty() ? "" : " at or before " + ref.at_or_before) +
@@ -108,7 +115,10 @@ int run_history(const GlobalOptions& g, const std::string& ref_text) {
   std::optional<std::string> last_text;  // digest of the latest earlier capture with known text
   for (const auto& row : rows) {
     std::optional<bool> payload_changed;
-    if (previous) payload_changed = row.payload_digest != previous->payload_digest;
+    // The same SHA-1 in base32 or hexadecimal (imported records) is the same payload.
+    if (previous)
+      payload_changed = row.payload_digest != previous->payload_digest &&
+                        !util::same_warc_sha1(row.payload_digest, previous->payload_digest);
     auto text = capture_text(idx, row);
     std::optional<bool> text_changed;
     if (text && last_text) text_changed = text->digest != *last_text;

@@ -869,16 +869,31 @@ std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
   return rows.front();
 }
 
-std::optional<CaptureRow> Index::latest(const std::string& surt, const std::string& at_or_before) {
-  std::string sql = "SELECT " + columns_ + " FROM captures WHERE surt = ?" +
-                    (at_or_before.empty() ? "" : " AND date <= ?") +
-                    " ORDER BY date DESC, rowid DESC LIMIT 1";
-  Stmt st{prepare(sql.c_str())};
-  bind_value(st, 1, surt);
-  if (!at_or_before.empty()) bind_value(st, 2, at_or_before);
-  auto rows = query_rows(st);
-  if (rows.empty()) return std::nullopt;
-  return rows.front();
+std::optional<CaptureRow> Index::first_preferred(sqlite3_stmt* st, const Prefer& prefer) {
+  std::optional<CaptureRow> first;
+  while (step(st, "query failed") == SQLITE_ROW) {
+    CaptureRow row = capture_at(st, 0);
+    if (!prefer || prefer(row)) return row;
+    if (!first) first = std::move(row);
+  }
+  return first;
+}
+
+std::optional<CaptureRow> Index::latest(const std::string& surt, const std::string& at_or_before,
+                                        const Prefer& prefer) {
+  // The first row is nearly always the one wanted: it is read alone, and the rest of the key's
+  // rows only when `prefer` turns it down.
+  for (const bool all : {false, true}) {
+    std::string sql = "SELECT " + columns_ + " FROM captures WHERE surt = ?" +
+                      (at_or_before.empty() ? "" : " AND date <= ?") +
+                      " ORDER BY date DESC, rowid DESC" + (all ? "" : " LIMIT 1");
+    Stmt st{prepare(sql.c_str())};
+    bind_value(st, 1, surt);
+    if (!at_or_before.empty()) bind_value(st, 2, at_or_before);
+    auto row = first_preferred(st, prefer);
+    if (!row || !prefer || prefer(*row) || all) return row;
+  }
+  return std::nullopt;
 }
 
 std::optional<CaptureRow> Index::latest_response_with_payload(
@@ -901,15 +916,18 @@ std::optional<CaptureRow> Index::latest_response_with_payload(
 }
 
 std::optional<CaptureRow> Index::first_after(const std::string& surt,
-                                             const std::string& at_or_after) {
-  std::string sql = "SELECT " + columns_ +
-                    " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid LIMIT 1";
-  Stmt st{prepare(sql.c_str())};
-  bind_value(st, 1, surt);
-  bind_value(st, 2, at_or_after);
-  auto rows = query_rows(st);
-  if (rows.empty()) return std::nullopt;
-  return rows.front();
+                                             const std::string& at_or_after, const Prefer& prefer) {
+  for (const bool all : {false, true}) {
+    std::string sql = "SELECT " + columns_ +
+                      " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid" +
+                      (all ? "" : " LIMIT 1");
+    Stmt st{prepare(sql.c_str())};
+    bind_value(st, 1, surt);
+    bind_value(st, 2, at_or_after);
+    auto row = first_preferred(st, prefer);
+    if (!row || !prefer || prefer(*row) || all) return row;
+  }
+  return std::nullopt;
 }
 
 std::vector<CaptureRow> Index::list(const ListFilter& f) {

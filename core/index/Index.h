@@ -138,17 +138,22 @@ class Index {
   // By capture id, or by a unique prefix of at least 8 characters of one.
   std::optional<CaptureRow> by_capture_id(const std::string& id_or_prefix);
   std::optional<CaptureRow> by_record_id(const std::string& record_id);
+  // Which of the captures of one key a look-up wants (those of one page, say).
+  using Prefer = std::function<bool(const CaptureRow&)>;
   // Latest capture with this canonical key at or before `at_or_before` (WARC-Date text; empty:
-  // no bound).
-  std::optional<CaptureRow> latest(const std::string& surt, const std::string& at_or_before = {});
+  // no bound); with `prefer`, the latest it accepts, else the latest of all.
+  std::optional<CaptureRow> latest(const std::string& surt, const std::string& at_or_before = {},
+                                   const Prefer& prefer = {});
   // Latest response (not revisit) with this canonical key at or before `at_or_before` whose
   // payload digest is one of `digests` (the forms it may be written in): the original of a
   // revisit that names none.
   std::optional<CaptureRow> latest_response_with_payload(const std::string& surt,
                                                          const std::vector<std::string>& digests,
                                                          const std::string& at_or_before);
-  // Earliest capture with this canonical key at or after `at_or_after` (WARC-Date text).
-  std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after);
+  // Earliest capture with this canonical key at or after `at_or_after` (WARC-Date text); with
+  // `prefer`, the earliest it accepts, else the earliest of all.
+  std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after,
+                                        const Prefer& prefer = {});
   std::vector<CaptureRow> list(const ListFilter& filter);
   std::uint64_t capture_count();
   // How many captures each WARC file holds, by file name.
@@ -195,6 +200,8 @@ class Index {
   // when nothing is wrong (or it could not be checked, which is logged).
   std::optional<std::string> full_text_check();
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
+  // The first row `prefer` accepts (without one: the first row), else the first row.
+  std::optional<CaptureRow> first_preferred(sqlite3_stmt* st, const Prefer& prefer);
   sqlite3* db_;
   int version_;          // the schema version of the file (an older one only when reading)
   std::string columns_;  // the capture columns as the file's version holds them

@@ -279,9 +279,11 @@ std::string source_domain(std::string_view host) {
   return h;
 }
 
-std::string surt(std::string_view url) {
+namespace {
+
+std::string surt_key(std::string_view url, bool keep_case) {
   auto parsed = parse_request_url(url);
-  if (!parsed) return to_lower(url);
+  if (!parsed) return keep_case ? std::string(url) : to_lower(url);
   Url& u = *parsed;
   std::string host = u.host;
   // Drop any number of leading "www" labels ("www.", "www2." stay: only the plain form is noise).
@@ -307,14 +309,14 @@ std::string surt(std::string_view url) {
   if (u.port >= 0 && u.port != (u.scheme == "https" ? 443 : 80))
     key += ":" + std::to_string(u.port);
   key += ")";
-  key += to_lower(u.path);
+  key += keep_case ? u.path : to_lower(u.path);
   if (u.has_query && !u.query.empty()) {
     std::vector<std::string> params;
     std::size_t start = 0;
     while (start <= u.query.size()) {
       auto amp = u.query.find('&', start);
       std::string p = u.query.substr(start, amp == std::string::npos ? amp : amp - start);
-      if (!p.empty()) params.push_back(to_lower(p));
+      if (!p.empty()) params.push_back(keep_case ? p : to_lower(p));
       if (amp == std::string::npos) break;
       start = amp + 1;
     }
@@ -326,6 +328,16 @@ std::string surt(std::string_view url) {
     }
   }
   return key;
+}
+
+}  // namespace
+
+std::string surt(std::string_view url) {
+  return surt_key(url, false);
+}
+
+std::string page_key(std::string_view url) {
+  return surt_key(url, true);
 }
 
 std::string resolve_url(const std::string& base, const std::string& ref_text) {

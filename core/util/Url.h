@@ -46,6 +46,11 @@ std::string source_domain(std::string_view host);
 // parameters sorted. Text that is not an http(s) URL is returned lower-cased.
 std::string surt(std::string_view url);
 
+// surt with the path and query as written: the captures of one key whose page_key is a URL's
+// are the captures of that page, where a server that tells case apart serves another at
+// "/A.html" than at "/a.html". Scheme, "www." and parameter order are still set aside.
+std::string page_key(std::string_view url);
+
 }  // namespace vellum::util
 
 namespace vellum::util {

@@ -11,6 +11,7 @@
 #include "support/Subprocess.h"
 #include "support/TempDir.h"
 #include "support/TestHttpServer.h"
+#include "support/Tools.h"
 
 using namespace vellum::test;
 using nlohmann::json;
@@ -203,4 +204,50 @@ TEST(CliFaults, BadServersNeverCrashOrStallTheCapture) {
             0);
   EXPECT_EQ(out, "hello");
   EXPECT_EQ(run_vellum({"--archive", archive, "verify"}, &out), 0) << out;
+}
+
+// Pages whose URLs differ only in case share a canonical key: each URL restores and lists its
+// own page, and a redirect from one to the other (a key of its own) is followed.
+TEST(CliPages, UrlsDifferingInCaseAreDifferentPages) {
+  TestHttpServer server;
+  server.on("/a.html", Reply::ok("<html>lower</html>", "text/html"));
+  server.on("/A.html", Reply::ok("<html>UPPER</html>", "text/html"));
+  server.on("/Old", Reply::redirect(301, "/old"));
+  server.on("/old", Reply::ok("<html>moved here</html>", "text/html"));
+  TempDir tmp("pages");
+  const std::string archive = (tmp / "archive").string();
+  std::string out;
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "archive", "--no-extract", server.url("/a.html")}, &out), 0)
+      << out;
+  ASSERT_EQ(run_vellum({"--archive", archive, "archive", "--no-extract", server.url("/A.html"),
+                        server.url("/Old")},
+                       &out),
+            0)
+      << out;
+  auto restore = [&](const std::string& ref) {
+    std::string page;
+    EXPECT_EQ(run_vellum({"--archive", archive, "restore", ref, "--format", "html"}, &page), 0)
+        << page;
+    return page;
+  };
+  EXPECT_EQ(restore(server.url("/a.html")), "<html>lower</html>");
+  EXPECT_EQ(restore(server.url("/A.html")), "<html>UPPER</html>");
+  EXPECT_EQ(restore(server.url("/Old")), "<html>moved here</html>");
+  EXPECT_EQ(restore(server.url("/old")), "<html>moved here</html>");
+
+  ASSERT_EQ(run_vellum({"--archive", archive, "--json", "history", server.url("/a.html")}, &out),
+            0);
+  std::istringstream rows(out);
+  int n = 0;
+  for (std::string line; std::getline(rows, line); ++n)
+    EXPECT_EQ(json::parse(line)["url"], server.url("/a.html")) << line;
+  EXPECT_EQ(n, 1) << out;
+
+  // A URL never captured itself gets the capture of its key, and is told so.
+  auto [rc, both] = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive) +
+                          " restore " + shell_quote(server.url("/a.HTML")) + " --format html 2>&1");
+  EXPECT_EQ(rc, 0) << both;
+  EXPECT_NE(both.find("no capture of " + server.url("/a.HTML") + " itself"), std::string::npos)
+      << both;
 }

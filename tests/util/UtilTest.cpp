@@ -15,6 +15,12 @@ TEST(Surt, CanonicalisesHostPortQueryAndFragment) {
   EXPECT_EQ(surt("https://www.Example.com:443/a/B?z=1&a=2#frag"), "com,example)/a/b?a=2&z=1");
   EXPECT_EQ(surt("http://example.com"), "com,example)/");
   EXPECT_EQ(surt("http://news.example.co.uk:8080/x"), "uk,co,example,news:8080)/x");
+  // The page's key keeps the case of path and query; the rest is set aside as in surt.
+  EXPECT_EQ(page_key("https://www.Example.com:443/a/B?z=1&a=2#frag"), "com,example)/a/B?a=2&z=1");
+  EXPECT_EQ(page_key("http://example.com/a/B?z=1&a=2"),
+            page_key("https://example.com/a/B?a=2&z=1"));
+  EXPECT_NE(page_key("http://example.com/a.html"), page_key("http://example.com/A.html"));
+  EXPECT_EQ(surt("http://example.com/a.html"), surt("http://example.com/A.html"));
   EXPECT_EQ(surt("http://EXAMPLE.com/"), surt("https://www.example.com/"));
   EXPECT_NE(surt("http://example.com/a"), surt("http://example.com/b"));
   EXPECT_EQ(surt("http://[::1]:8080/x"), "[::1]:8080)/x");
