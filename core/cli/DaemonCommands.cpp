@@ -79,6 +79,13 @@ void read_url_list(const std::string& input, std::vector<std::string>& out) {
     if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 BOM
     auto b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos || line[b] == '#') continue;
+    // A comment after the URL ("https://… # why"): white space then '#'. (A fragment is never
+    // sent, and a URL as a browser writes it has no white space.)
+    for (std::size_t at = line.find('#', b); at != std::string::npos; at = line.find('#', at + 1))
+      if (line[at - 1] == ' ' || line[at - 1] == '\t') {
+        line.erase(at);
+        break;
+      }
     auto e = line.find_last_not_of(" \t\r");
     std::string url = line.substr(b, e - b + 1);
     // A URL has no control bytes: binary data is not a list of URLs.

@@ -233,9 +233,17 @@ std::string columns_of(int version, const std::string& table = {}) {
 // The FTS5 form of a checked query: every word and phrase quoted (so punctuation inside words
 // is left to the tokenizer), operators and parentheses as they are.
 std::string fts5_match(const std::vector<QueryToken>& tokens) {
+  using Kind = QueryToken::Kind;
   std::string out;
+  const QueryToken* previous = nullptr;
   for (const auto& t : tokens) {
     if (!out.empty()) out += ' ';
+    // FTS5 reads two phrases side by side as both, but not a phrase beside parentheses ("a
+    // (b OR c)", "(a) b"): there the AND the query implies is written out.
+    if (previous && (previous->kind == Kind::kPhrase || previous->kind == Kind::kClose) &&
+        (t.kind == Kind::kOpen || (previous->kind == Kind::kClose && t.kind == Kind::kPhrase)))
+      out += "AND ";
+    previous = &t;
     switch (t.kind) {
       case QueryToken::Kind::kPhrase:
         out += '"';

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <zlib.h>
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -250,4 +251,31 @@ TEST(CliPages, UrlsDifferingInCaseAreDifferentPages) {
   EXPECT_EQ(rc, 0) << both;
   EXPECT_NE(both.find("no capture of " + server.url("/a.HTML") + " itself"), std::string::npos)
       << both;
+}
+
+// A URL list may note why a URL is there: white space then '#' starts a comment, on a line of
+// its own or after the URL.
+TEST(CliPages, CommentsInAUrlListAreSkipped) {
+  TestHttpServer server;
+  server.on("/c.html", Reply::ok("<html>c</html>", "text/html"));
+  server.on("/d.html", Reply::ok("<html>d</html>", "text/html"));
+  TempDir tmp("url-list");
+  const std::string list = (tmp / "urls.txt").string();
+  write_file(list, "# pages to keep\n" + server.url("/c.html") + "   # the c page\n" +
+                       server.url("/d.html") + "\t#d\n\n   # done\n");
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", (tmp / "archive").string(), "--json", "archive",
+                        "--no-extract", "-i", list},
+                       &out),
+            0)
+      << out;
+  std::istringstream lines(out);
+  std::vector<std::string> urls;
+  for (std::string line; std::getline(lines, line);) {
+    json j = json::parse(line);
+    EXPECT_EQ(j["status"], 200) << line;
+    urls.push_back(j["url"]);
+  }
+  std::sort(urls.begin(), urls.end());
+  EXPECT_EQ(urls, (std::vector<std::string>{server.url("/c.html"), server.url("/d.html")}));
 }

@@ -95,6 +95,11 @@ TEST_F(IndexSearchTest, PhrasesPrefixesAndOperators) {
   EXPECT_EQ(ids("bridge NOT harbour"), V{"c3"});
   EXPECT_EQ(ids("traffic OR rain").size(), 2u);
   EXPECT_EQ(ids("(traffic OR council) AND harbour").size(), 2u);
+  // A word beside parentheses is ANDed with them, as between two words.
+  EXPECT_EQ(ids("harbour (traffic OR council)").size(), 2u);
+  EXPECT_EQ(ids("(traffic OR council) harbour").size(), 2u);
+  EXPECT_EQ(ids("(rain)(bicycl*)"), V{"c3"});
+  EXPECT_EQ(ids("\"harbour bridge\" (traffic OR rain)"), V{"c1"});
   // The title weighs most: "bridge" in a title beats "bridge" in bodies.
   EXPECT_EQ(ids("bridge").front(), "c1");
   EXPECT_EQ(ids("budget").front(), "c2");
