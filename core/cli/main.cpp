@@ -128,6 +128,15 @@ CLI::Validator host_name() {
         });
         if (v.empty() || unusable)
           return "found '" + v + "', expected a host name such as example.com";
+        // A URL, a port or a path matches no stored host: said, not silently matched to nothing.
+        // An IPv6 address is written as URLs hold it, in brackets.
+        const bool bracketed = v.size() > 2 && v.front() == '[' && v.back() == ']';
+        if (!bracketed && v.find_first_of("/:@?#[]\\") != std::string::npos)
+          return "found '" + v +
+                 "', expected a host name such as example.com, without scheme, port or path" +
+                 (std::count(v.begin(), v.end(), ':') > 1 && v.find('/') == std::string::npos
+                      ? " (an IPv6 address in brackets: [" + v + "])"
+                      : std::string());
         // One that ends in a number must be an IPv4 address, as in a URL.
         std::string why;
         if (!vellum::util::typed_host(v, &why) && why.find("ends in a number") != std::string::npos)

@@ -348,6 +348,12 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
       {" archive --timeout '5 ' http://a.test/", "--timeout: found '5 ', expected a number"},
       {" list --domain 'a b'", "--domain: found 'a b', expected a host name"},
       {" list --domain 300.1", "ends in a number but is not an IPv4 address"},
+      // What matches no stored host is refused: a port, a URL, an unbracketed IPv6 address.
+      {" list --domain 127.0.0.1:8765",
+       "--domain: found '127.0.0.1:8765', expected a host name such as example.com, without "
+       "scheme, port or path"},
+      {" export -o x.warc.gz --domain http://example.com/", "without scheme, port or path"},
+      {" reextract --domain ::1", "(an IPv6 address in brackets: [::1])"},
       {" --plugin-timeout nan reextract",
        "--plugin-timeout: found nan, expected a number from 0.1"},
       {" list --since notatime", "cannot read --since 'notatime': expected YYYY"},
