@@ -43,6 +43,15 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
   Reference ref = parse_reference(text);
   if (!ref.capture_id.empty()) {
     if (auto row = index_->by_capture_id(ref.capture_id)) return *row;
+    if (auto ids = index_->capture_ids_starting(ref.capture_id, 4); ids.size() > 1) {
+      std::string listed;
+      for (std::size_t i = 0; i < std::min<std::size_t>(ids.size(), 3); ++i)
+        listed += (i ? ", " : "") + ids[i];
+      throw std::runtime_error("capture id prefix '" + ref.capture_id + "' matches " +
+                               (ids.size() > 3 ? "more than three captures" : "captures ") +
+                               (ids.size() > 3 ? " (" + listed + ", …)" : listed) +
+                               "; expected one that names a single capture: give more of it");
+    }
     throw std::runtime_error("no capture with id '" + ref.capture_id +
                              "' (expected a capture id, a unique prefix of one of at least 8 "
                              "characters, a URL, or URL@TIMESTAMP)");

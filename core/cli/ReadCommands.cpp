@@ -17,6 +17,7 @@
 #include "plugins/PluginHost.h"
 #include "util/Digest.h"
 #include "util/OutputPath.h"
+#include "util/Text.h"
 #include "util/Time.h"
 #include "warc/HttpMessage.h"
 
@@ -248,8 +249,11 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
     if (g.json) {
       print_json_line(row_json(r));
     } else {
-      std::cout << r.date.substr(0, 19) << "Z  " << r.status << "  " << r.capture_id << "  "
-                << r.url << (r.record_type == "revisit" ? "  (revisit)" : "") << "\n";
+      // Fields of imported records are printed with their control characters escaped: a
+      // WARC file from elsewhere does not get to drive the terminal.
+      std::cout << r.date.substr(0, 19) << "Z  " << r.status << "  "
+                << util::terminal_safe(r.capture_id) << "  " << util::terminal_safe(r.url)
+                << (r.record_type == "revisit" ? "  (revisit)" : "") << "\n";
     }
   }
   return 0;
@@ -270,24 +274,26 @@ int run_show(const GlobalOptions& g, const std::string& ref) {
     print_json_line(j);
     return 0;
   }
-  std::cout << "capture_id:     " << row.capture_id << "\n"
-            << "url:            " << row.url << "\n"
+  // Imported records may carry control characters: escaped, as util::terminal_safe does.
+  auto t = [](const std::string& v) { return util::terminal_safe(v); };
+  std::cout << "capture_id:     " << t(row.capture_id) << "\n"
+            << "url:            " << t(row.url) << "\n"
             << "date:           " << row.date << "\n"
             << "status:         " << row.status << "\n"
-            << "type:           " << row.record_type << "\n"
-            << "content type:   " << row.mime << "\n"
-            << "payload digest: " << row.payload_digest << "\n";
-  if (!row.refers_to.empty()) std::cout << "refers to:      " << row.refers_to << "\n";
-  if (!row.original_uri.empty()) std::cout << "original at:    " << row.original_uri << "\n";
-  if (!row.location.empty()) std::cout << "redirects to:   " << row.location << "\n";
-  if (!row.ip.empty()) std::cout << "server address: " << row.ip << "\n";
+            << "type:           " << t(row.record_type) << "\n"
+            << "content type:   " << t(row.mime) << "\n"
+            << "payload digest: " << t(row.payload_digest) << "\n";
+  if (!row.refers_to.empty()) std::cout << "refers to:      " << t(row.refers_to) << "\n";
+  if (!row.original_uri.empty()) std::cout << "original at:    " << t(row.original_uri) << "\n";
+  if (!row.location.empty()) std::cout << "redirects to:   " << t(row.location) << "\n";
+  if (!row.ip.empty()) std::cout << "server address: " << t(row.ip) << "\n";
   if (row.truncated) std::cout << "truncated:      yes (cut at the size limit)\n";
   std::cout << "warc:           " << row.file << " offset " << row.offset << " length "
             << row.length << "\n"
-            << "record id:      " << row.record_id << "\n";
+            << "record id:      " << t(row.record_id) << "\n";
   if (head) {
     std::cout << "http headers:\n";
-    for (const auto& [k, v] : head->headers) std::cout << "  " << k << ": " << v << "\n";
+    for (const auto& [k, v] : head->headers) std::cout << "  " << t(k) << ": " << t(v) << "\n";
   }
   return 0;
 }

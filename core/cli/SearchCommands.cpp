@@ -7,6 +7,7 @@
 #include "archive/ArchiveReader.h"
 #include "cli/Cli.h"
 #include "util/Digest.h"
+#include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
 
@@ -76,8 +77,9 @@ int run_search(const GlobalOptions& g, const SearchOptions& o) {
       continue;
     }
     if (rank > 1) std::cout << "\n";
-    std::cout << rank << ". " << (h.title.empty() ? c.url : h.title) << "\n"
-              << "   " << short_date(c.date) << "  " << c.capture_id << "  " << c.url << "\n";
+    std::cout << rank << ". " << util::terminal_safe(h.title.empty() ? c.url : h.title) << "\n"
+              << "   " << short_date(c.date) << "  " << util::terminal_safe(c.capture_id) << "  "
+              << util::terminal_safe(c.url) << "\n";
     if (!h.snippet.empty()) std::cout << "   " << h.snippet << "\n";
   }
   if (hits.empty() && g.verbosity >= 0)
@@ -137,7 +139,8 @@ int run_history(const GlobalOptions& g, const std::string& ref_text) {
     } else {
       std::cout << fmt::format("{:<20}  {:<6}  {:<8}  {:<9}  {:<9}  {}\n", short_date(row.date),
                                row.status, row.record_type, change_word(payload_changed, true),
-                               change_word(text_changed, text.has_value()), row.capture_id);
+                               change_word(text_changed, text.has_value()),
+                               util::terminal_safe(row.capture_id));
     }
     if (text) last_text = text->digest;
     previous = &row;

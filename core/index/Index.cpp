@@ -864,8 +864,23 @@ std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
   bind_value(st, 1, id);
   bind_value(st, 2, id + "\xff");
   auto rows = query_rows(st);
+  // An id in full is that capture, even when it begins another's (imported ids need not be
+  // UUIDs); a prefix must name one capture alone.
+  if (!rows.empty() && rows.front().capture_id == id) return rows.front();
   if (rows.size() != 1) return std::nullopt;
   return rows.front();
+}
+
+std::vector<std::string> Index::capture_ids_starting(const std::string& prefix, std::size_t limit) {
+  Stmt st{
+      prepare("SELECT capture_id FROM captures WHERE capture_id >= ? AND capture_id < ? "
+              "ORDER BY capture_id LIMIT ?")};
+  bind_value(st, 1, prefix);
+  bind_value(st, 2, prefix + "\xff");
+  bind_value(st, 3, static_cast<std::int64_t>(limit));
+  std::vector<std::string> ids;
+  while (step(st, "query failed") == SQLITE_ROW) ids.push_back(text(st, 0));
+  return ids;
 }
 
 std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {

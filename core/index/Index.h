@@ -138,6 +138,8 @@ class Index {
   // By capture id, or by a unique prefix of at least 8 characters of one.
   std::optional<CaptureRow> by_capture_id(const std::string& id_or_prefix);
   std::optional<CaptureRow> by_record_id(const std::string& record_id);
+  // The first `limit` capture ids that start with `prefix`, in order.
+  std::vector<std::string> capture_ids_starting(const std::string& prefix, std::size_t limit);
   // Which of the captures of one key a look-up wants (those of one page, say).
   using Prefer = std::function<bool(const CaptureRow&)>;
   // Latest capture with this canonical key at or before `at_or_before` (WARC-Date text; empty:

@@ -27,6 +27,11 @@ std::string quote(std::string_view s, std::size_t max = 40);
 // space, and none at either end: an error message, a snippet or a feed title on one line.
 std::string one_line(std::string_view s);
 
+// `s` (a URL, a header value read from an imported record) safe to print on a terminal: every
+// control character — C0, DEL and, in UTF-8, C1 (U+0080 to U+009F, where CSI is) — written as
+// %XX per byte, as a URL would carry it. Other text is unchanged.
+std::string terminal_safe(std::string_view s);
+
 // Appends code point `cp` as UTF-8; NUL, surrogates and values past U+10FFFF become U+FFFD.
 void append_utf8(std::string& out, unsigned long cp);
 

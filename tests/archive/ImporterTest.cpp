@@ -595,3 +595,31 @@ TEST(Importer, ARevisitWithoutRefersToIsLookedUpAtItsTargetUri) {
             std::string::npos)
       << problems;
 }
+
+// Capture ids an import brings need not be UUIDs: an id given in full names its capture even
+// when it begins another's, and a prefix of several is named as such, with the ids it matches.
+TEST(Importer, CaptureIdPrefixesOfSeveralCapturesAreNamed) {
+  vellum::test::TempDir tmp("importer-prefix");
+  auto response = [](const std::string& id, const std::string& path) {
+    return record({"WARC-Type: response", "WARC-Record-ID: <urn:uuid:" + id + ">",
+                   "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: http://example.com/" + path,
+                   "Content-Type: application/http; msgtype=response"},
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n" +
+                      path.substr(0, 2));
+  };
+  fs::path dir =
+      import_warc(tmp.path(), response("page-0001", "p1") + response("page-00011", "p2"));
+  archive::ArchiveReader reader(dir);
+  EXPECT_EQ(reader.resolve("page-0001").url, "http://example.com/p1");
+  EXPECT_EQ(reader.resolve("page-00011").url, "http://example.com/p2");
+  try {
+    reader.resolve("page-000");
+    ADD_FAILURE() << "a prefix of two captures resolved";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("capture id prefix 'page-000' matches captures "
+                                         "page-0001, page-00011; expected one that names a "
+                                         "single capture"),
+              std::string::npos)
+        << e.what();
+  }
+}

@@ -720,3 +720,35 @@ TEST_F(ImportTest, RestoreAsWarcGivesAnImportedRecordAsItsSourceWroteIt) {
   ASSERT_EQ(restored.rc, 0) << restored.err;
   EXPECT_EQ(restored.out, source_bytes);
 }
+
+// A URL or header of an imported record that holds control characters (an escape sequence) is
+// printed by list and show with them escaped, as a URL carries them; --json escapes them too.
+TEST_F(ImportTest, ControlCharactersOfImportedRecordsDoNotReachTheTerminal) {
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Note: a\x1b]0;owned\x07z\r\n"
+      "Content-Length: 2\r\n\r\nok";
+  const std::string uri = "http://ex.example/a\x1b[2Jb";
+  const std::string source_bytes =
+      "WARC/1.0\r\nWARC-Type: response\r\n"
+      "WARC-Record-ID: <urn:uuid:0d0d0d0d-0000-4000-8000-00000000000d>\r\n"
+      "WARC-Date: 2020-05-01T10:00:00Z\r\nWARC-Target-URI: " +
+      uri + "\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: " +
+      std::to_string(block.size()) + "\r\n\r\n" + block + "\r\n\r\n";
+  const fs::path source = tmp_ / "escape.warc";
+  write_file(source, source_bytes);
+  CliRun r = cli({"--archive", archive(), "import", "--no-extract", source.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--archive", archive(), "list"},
+        std::vector<std::string>{"--archive", archive(), "show", "0d0d0d0d"}}) {
+    CliRun out = cli(args);
+    ASSERT_EQ(out.rc, 0) << out.err;
+    EXPECT_EQ(out.out.find('\x1b'), std::string::npos) << out.out;
+    EXPECT_EQ(out.out.find('\x07'), std::string::npos) << out.out;
+    EXPECT_NE(out.out.find("http://ex.example/a%1B[2Jb"), std::string::npos) << out.out;
+  }
+  CliRun json_out = cli({"--archive", archive(), "--json", "list"});
+  ASSERT_EQ(json_out.rc, 0);
+  EXPECT_EQ(json_out.out.find('\x1b'), std::string::npos) << json_out.out;
+  EXPECT_EQ(json::parse(json_out.out)["url"], uri);
+}

@@ -272,3 +272,11 @@ TEST(Json, NestingIsBoundedAndCountedOutsideStrings) {
   EXPECT_FALSE(parse_json(std::string(64, '[') + std::string(64, ']')).is_discarded());
   EXPECT_TRUE(parse_json("{not json").is_discarded());
 }
+
+TEST(Text, TerminalSafeEscapesControlCharactersOnly) {
+  EXPECT_EQ(terminal_safe("http://x/a\x1b[2Jb\x07"), "http://x/a%1B[2Jb%07");
+  EXPECT_EQ(terminal_safe("caf\xC3\xA9 \xE2\x80\x94 \xC2\x9B"
+                          "1m"),
+            "caf\xC3\xA9 \xE2\x80\x94 %C2%9B1m");
+  EXPECT_EQ(terminal_safe("plain text"), "plain text");
+}
