@@ -69,9 +69,14 @@ void write_output(const std::string& path, std::string_view data,
     ::unlink(tmp.c_str());
     throw std::system_error(e, std::generic_category(), what);
   };
+  // A file written over keeps its permissions (one kept private stays private); a new one gets
+  // what the umask allows, as a file the shell's redirection creates.
   mode_t mask = ::umask(0);
   ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set the mode of " + tmp);
+  mode_t mode = 0666 & ~mask;
+  if (struct stat st; ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+    mode = st.st_mode & 0777;
+  if (::fchmod(fd, mode) != 0) fail("cannot set the mode of " + tmp);
   if (int failed = write_all(fd)) {
     errno = failed;
     fail("cannot write " + tmp);

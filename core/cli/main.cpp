@@ -395,7 +395,7 @@ int main(int argc, char** argv) {
     }
   }
   if (app.get_subcommands().empty()) {
-    std::cerr << "vellum: no command given; expected one of the commands `vellum --help` lists\n";
+    report_error(g, "no command given; expected one of the commands `vellum --help` lists");
     return kExitUsage;
   }
   g.verbosity = quiet ? -1 : (verbose ? 1 : 0);

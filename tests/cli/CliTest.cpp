@@ -75,6 +75,13 @@ TEST_F(CliTest, ArchiveRestoreVerifyCorpusByteIdentical) {
                         "html", "-o", outfile.string()}),
             0);
   EXPECT_FALSE(read_file(outfile).empty());
+  // A file written over keeps its permissions.
+  fs::permissions(outfile, fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "restore", ids.begin()->second, "--format",
+                        "html", "-o", outfile.string()}),
+            0);
+  EXPECT_EQ(fs::status(outfile).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   // With --json, writing to a file reports what was written where.
   ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "restore", ids.begin()->second,
                         "--format", "text", "-o", outfile.string()},
@@ -366,6 +373,13 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
     auto [rc, err] = shell(v + args + " 2>&1");
     EXPECT_EQ(rc, 2) << args << ": " << err;
     EXPECT_NE(err.find(expect), std::string::npos) << args << ": " << err;
+  }
+  {
+    // With --json the reason is also a JSON object on standard output, even with no command.
+    auto [rc, out] = shell(v + " --json 2>/dev/null");
+    EXPECT_EQ(rc, 2);
+    EXPECT_EQ(nlohmann::json::parse(out)["error"],
+              "no command given; expected one of the commands `vellum --help` lists");
   }
   auto [rc, out] = shell(v + " --json archive --no-extract -i " + shell_quote(bom.string()));
   EXPECT_EQ(rc, 0) << out;
