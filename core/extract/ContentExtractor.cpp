@@ -703,6 +703,7 @@ bool is_ui_text(const std::string& text) {
                                 "sign up",
                                 "log in",
                                 "follow us",
+                                "follow",
                                 "recommended",
                                 "most read",
                                 "most popular",

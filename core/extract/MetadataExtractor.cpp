@@ -530,7 +530,9 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
           line.replace(at, std::strlen(sep), ",");
       std::string part;
       auto flush = [&] {
-        if (part.find_first_of("0123456789") == std::string::npos) raw.push_back(part);
+        // Buttons beside the name ("Jane Doe · Follow") are no names either.
+        if (part.find_first_of("0123456789") == std::string::npos && !is_ui_text(trim_ascii(part)))
+          raw.push_back(part);
         part.clear();
       };
       for (char ch : line) {

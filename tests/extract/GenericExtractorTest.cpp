@@ -679,6 +679,13 @@ TEST(GenericExtractor, LineBreaksInHeadlinesAndBylinesSeparate) {
   auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
   EXPECT_EQ(a.title, "Floods hit the north Thousands evacuated");
   EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+  // A button beside the name is no author.
+  const std::string follow = std::string(
+                                 "<html><body><article><h1>Plan</h1><div class=byline>"
+                                 "Jane Doe \xC2\xB7 Follow</div><p>") +
+                             kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
+  a = GenericExtractor().extract(build_page_from_html(follow, "https://x.example/a"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
   // A name the page's source wraps over two lines stays one name.
   const std::string wrapped =
       std::string(
