@@ -276,24 +276,29 @@ std::string validate_utf8(std::string_view in) {
   return out;
 }
 
-// Whether bytes that declare no charset are in a legacy 8-bit one rather than UTF-8: some are
-// not UTF-8, and none is a UTF-8 sequence of two bytes or more (one stray byte in a UTF-8 page
-// does not make it Latin-1).
+// Whether bytes that declare no charset are in a legacy 8-bit one rather than UTF-8: more of
+// them fail to be UTF-8 than form UTF-8 sequences of two bytes or more. One stray byte in a
+// UTF-8 page does not make it Latin-1, nor does one pair that happens to be valid UTF-8 ("Â©")
+// make a Latin-1 page UTF-8.
 bool undeclared_legacy_8bit(std::string_view in) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
-  bool invalid = false;
+  std::size_t invalid = 0, valid = 0;
   for (std::size_t i = 0; i < n;) {
     if (p[i] < 0x80) {
       ++i;
       continue;
     }
     const std::size_t len = utf8_sequence_length(p + i, n - i);
-    if (len > 1) return false;
-    invalid = true;
+    if (len > 1) {
+      ++valid;
+      i += len;
+      continue;
+    }
+    ++invalid;
     ++i;
   }
-  return invalid;
+  return invalid > valid;
 }
 
 std::optional<std::string> iconv_to_utf8(std::string_view in, const std::string& charset) {

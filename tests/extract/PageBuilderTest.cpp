@@ -207,6 +207,12 @@ TEST(PageBuilder, UndeclaredLegacyBytesAreWindows1252) {
   EXPECT_EQ(h1_of(build_page_from_html("<html><body><h1>Caf\xC3\xA9 \xFF</h1></body></html>",
                                        "https://x.example/")),
             "Caf\xC3\xA9 \xEF\xBF\xBD");
+  // windows-1252 in which two bytes happen to form UTF-8 ("\xC2\xA9", Â©) is still read as
+  // windows-1252 when its other bytes are not UTF-8.
+  EXPECT_EQ(h1_of(build_page_from_html("<html><body><h1>\xC2\xA9 Caf\xE9 cr\xE8me \xE0 la "
+                                       "f\xEAte</h1></body></html>",
+                                       "https://x.example/")),
+            "\xC3\x82\xC2\xA9 Caf\xC3\xA9 cr\xC3\xA8me \xC3\xA0 la f\xC3\xAAte");
   // Declared UTF-8 stays UTF-8.
   EXPECT_EQ(h1_of(build_page(
                 input("<html><body><h1>Caf\xE9</h1></body></html>", "text/html; charset=utf-8"))),
