@@ -1,8 +1,8 @@
 #include "archive/ArchiveReader.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 #include <vector>

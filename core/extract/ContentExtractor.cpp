@@ -67,6 +67,8 @@ bool is_skipped_tag(const char* t) {
           "label",  "option", "video",    "audio",  "map",    "math"});
 }
 
+}  // namespace
+
 bool is_block_tag(const char* t) {
   return in_set(
       t,
@@ -75,6 +77,8 @@ bool is_block_tag(const char* t) {
        "pre",    "section", "article", "figure",   "main",   "dl",     "dt",    "dd",  "hr",
        "center", "address", "details", "fieldset", "header", "footer", "aside", "nav", "form"});
 }
+
+namespace {
 
 bool is_heading(const char* t) {
   return t[0] == 'h' && t[1] >= '1' && t[1] <= '6' && t[2] == 0;

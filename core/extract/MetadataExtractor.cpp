@@ -258,10 +258,6 @@ bool in_teaser(xmlNodePtr n) {
 // <div>, <li>…) breaks it, and every line feed of the source a space, as a browser shows it.
 // xmlNodeGetContent joins "Headline<br>Subtitle" into "HeadlineSubtitle".
 void append_lines(xmlNodePtr n, std::string& out, int depth) {
-  static const char* blocks[] = {
-      "address", "article", "blockquote", "dd",    "div", "dl", "dt", "figcaption", "figure",
-      "footer",  "h1",      "h2",         "h3",    "h4",  "h5", "h6", "header",     "li",
-      "ol",      "p",       "section",    "table", "td",  "th", "tr", "ul"};
   for (xmlNodePtr c = n->children; c; c = c->next) {
     if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
       if (!c->content) continue;
@@ -273,8 +269,7 @@ void append_lines(xmlNodePtr n, std::string& out, int depth) {
         out += '\n';
         continue;
       }
-      const bool block = std::any_of(std::begin(blocks), std::end(blocks),
-                                     [&](const char* b) { return std::strcmp(tag, b) == 0; });
+      const bool block = is_block_tag(tag);
       if (block) out += '\n';
       if (depth < 64)
         append_lines(c, out, depth + 1);

@@ -892,31 +892,34 @@ std::optional<CaptureRow> Index::by_record_id(const std::string& record_id) {
   return rows.front();
 }
 
-std::optional<CaptureRow> Index::first_preferred(sqlite3_stmt* st, const Prefer& prefer) {
-  std::optional<CaptureRow> first;
-  while (step(st, "query failed") == SQLITE_ROW) {
-    CaptureRow row = capture_at(st, 0);
-    if (!prefer || prefer(row)) return row;
-    if (!first) first = std::move(row);
+std::optional<CaptureRow> Index::preferred(const std::string& sql,
+                                           const std::vector<std::string>& params,
+                                           const Prefer& prefer) {
+  // The first row is nearly always the one wanted: it is read alone, and the rest of the rows
+  // only when `prefer` turns it down.
+  for (const bool all : {false, true}) {
+    Stmt st{prepare((sql + (all ? "" : " LIMIT 1")).c_str())};
+    for (std::size_t i = 0; i < params.size(); ++i)
+      bind_value(st, static_cast<int>(i + 1), params[i]);
+    std::optional<CaptureRow> first;
+    while (step(st, "query failed") == SQLITE_ROW) {
+      CaptureRow row = capture_at(st, 0);
+      if (!prefer || prefer(row)) return row;
+      if (!first) first = std::move(row);
+    }
+    if (!first || all) return first;
   }
-  return first;
+  return std::nullopt;
 }
 
 std::optional<CaptureRow> Index::latest(const std::string& surt, const std::string& at_or_before,
                                         const Prefer& prefer) {
-  // The first row is nearly always the one wanted: it is read alone, and the rest of the key's
-  // rows only when `prefer` turns it down.
-  for (const bool all : {false, true}) {
-    std::string sql = "SELECT " + columns_ + " FROM captures WHERE surt = ?" +
-                      (at_or_before.empty() ? "" : " AND date <= ?") +
-                      " ORDER BY date DESC, rowid DESC" + (all ? "" : " LIMIT 1");
-    Stmt st{prepare(sql.c_str())};
-    bind_value(st, 1, surt);
-    if (!at_or_before.empty()) bind_value(st, 2, at_or_before);
-    auto row = first_preferred(st, prefer);
-    if (!row || !prefer || prefer(*row) || all) return row;
-  }
-  return std::nullopt;
+  std::vector<std::string> params{surt};
+  if (!at_or_before.empty()) params.push_back(at_or_before);
+  return preferred("SELECT " + columns_ + " FROM captures WHERE surt = ?" +
+                       (at_or_before.empty() ? "" : " AND date <= ?") +
+                       " ORDER BY date DESC, rowid DESC",
+                   params, prefer);
 }
 
 std::optional<CaptureRow> Index::latest_response_with_payload(
@@ -940,17 +943,9 @@ std::optional<CaptureRow> Index::latest_response_with_payload(
 
 std::optional<CaptureRow> Index::first_after(const std::string& surt,
                                              const std::string& at_or_after, const Prefer& prefer) {
-  for (const bool all : {false, true}) {
-    std::string sql = "SELECT " + columns_ +
-                      " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid" +
-                      (all ? "" : " LIMIT 1");
-    Stmt st{prepare(sql.c_str())};
-    bind_value(st, 1, surt);
-    bind_value(st, 2, at_or_after);
-    auto row = first_preferred(st, prefer);
-    if (!row || !prefer || prefer(*row) || all) return row;
-  }
-  return std::nullopt;
+  return preferred(
+      "SELECT " + columns_ + " FROM captures WHERE surt = ? AND date >= ? ORDER BY date, rowid",
+      {surt, at_or_after}, prefer);
 }
 
 std::vector<CaptureRow> Index::list(const ListFilter& f) {

@@ -202,8 +202,10 @@ class Index {
   // when nothing is wrong (or it could not be checked, which is logged).
   std::optional<std::string> full_text_check();
   std::vector<CaptureRow> query_rows(sqlite3_stmt* st);
-  // The first row `prefer` accepts (without one: the first row), else the first row.
-  std::optional<CaptureRow> first_preferred(sqlite3_stmt* st, const Prefer& prefer);
+  // Of the captures `sql` selects in the order wanted (no LIMIT; `params` bound in turn), the
+  // first `prefer` accepts (without one: the first), else the first.
+  std::optional<CaptureRow> preferred(const std::string& sql,
+                                      const std::vector<std::string>& params, const Prefer& prefer);
   sqlite3* db_;
   int version_;          // the schema version of the file (an older one only when reading)
   std::string columns_;  // the capture columns as the file's version holds them
