@@ -937,33 +937,12 @@ std::size_t text_chars(const ExtractedContent& c) {
 
 }  // namespace
 
-// How deep elements nest below `root`, counted without recursion, stopping once past `limit`.
-std::size_t nesting_depth(xmlNodePtr root, std::size_t limit) {
-  std::size_t depth = 0, deepest = 0;
-  xmlNodePtr n = root;
-  while (n) {
-    if (n->children && n->type == XML_ELEMENT_NODE) {
-      n = n->children;
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-      continue;
-    }
-    while (n != root && !n->next) {
-      n = n->parent;
-      --depth;
-    }
-    if (n == root) break;
-    n = n->next;
-  }
-  return deepest;
-}
-
 ExtractedContent ContentExtractor::extract(const Document& doc, const std::string& base_url,
                                            const std::string& title) const {
-  // The reading below recurses once per level of nesting: markup nested deeper than any page
-  // (news pages nest about 50 deep) gives no text rather than exhausting the stack.
+  // The reading below recurses once per level of nesting; a parsed Document nests no deeper
+  // than Document::kMaxDepth.
   Node root = doc.root();
-  if (!root || nesting_depth(root.raw(), kMaxNesting) > kMaxNesting) return {};
+  if (!root) return {};
   ExtractedContent out = extract_pass(doc, base_url, title, true, false);
   // When class names took nearly everything away (the article's wrapper named for the sidebar
   // beside it, say, while comments outweigh the article), read the page again without

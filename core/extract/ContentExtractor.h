@@ -12,10 +12,6 @@
 
 namespace vellum::extract {
 
-// Markup nested deeper than this gives no body text: the content is read recursively, and
-// news pages nest about 50 deep.
-inline constexpr std::size_t kMaxNesting = 1000;
-
 struct ExtractedContent {
   std::vector<ArticleSection> sections;
   std::vector<std::string> key_points;

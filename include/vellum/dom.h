@@ -134,8 +134,14 @@ class Document {
                HTML_PARSE_COMPACT | XML_PARSE_HUGE;
     htmlDocPtr doc = htmlReadMemory(utf8_html.data(), static_cast<int>(utf8_html.size()),
                                     url.empty() ? nullptr : url.c_str(), "UTF-8", opts);
+    if (doc) flatten_below(xmlDocGetRootElement(doc), kMaxDepth);
     return std::shared_ptr<Document>(new Document(doc));
   }
+
+  // Elements nest at most this deep below the root element in a parsed Document. News pages
+  // nest about 50 deep; a run of unclosed tags (a footer of <font>s) nests thousands deep,
+  // and code that walks the tree recursively must not run out of stack on it.
+  static constexpr std::size_t kMaxDepth = 1000;
   ~Document() {
     if (doc_) xmlFreeDoc(doc_);
   }
@@ -149,7 +155,62 @@ class Document {
   std::vector<Node> select(std::string_view css) const { return root().select(css); }
   Node select_first(std::string_view css) const { return root().select_first(css); }
 
+  // Each element at depth `limit` that holds elements keeps their text (that of scripts and
+  // styles aside) as one text node in their place: the text deeper markup holds is still read,
+  // and nothing below is deeper than `limit`. Iterative, as the tree may be any depth.
+  static void flatten_below(xmlNodePtr root, std::size_t limit) {
+    std::size_t depth = 1;
+    xmlNodePtr n = root;
+    while (n) {
+      if (depth == limit && n->type == XML_ELEMENT_NODE) flatten(n);
+      if (n->children && n->type == XML_ELEMENT_NODE && depth < limit) {
+        n = n->children;
+        ++depth;
+        continue;
+      }
+      while (n != root && !n->next) {
+        n = n->parent;
+        --depth;
+      }
+      if (n == root) break;
+      n = n->next;
+    }
+  }
+
  private:
+  static bool holds_elements(xmlNodePtr n) {
+    for (xmlNodePtr k = n->children; k; k = k->next)
+      if (k->type == XML_ELEMENT_NODE) return true;
+    return false;
+  }
+
+  static void flatten(xmlNodePtr top) {
+    if (!holds_elements(top)) return;
+    std::string text;
+    xmlNodePtr n = top->children;
+    while (n) {
+      if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+        if (n->content) text += reinterpret_cast<const char*>(n->content);
+      } else if (n->type == XML_ELEMENT_NODE && n->children && !is_code(n)) {
+        n = n->children;
+        continue;
+      }
+      while (n != top && !n->next) n = n->parent;
+      if (n == top) break;
+      n = n->next;
+    }
+    while (xmlNodePtr k = top->children) {
+      xmlUnlinkNode(k);
+      xmlFreeNode(k);
+    }
+    xmlAddChild(top, xmlNewDocText(top->doc, reinterpret_cast<const xmlChar*>(text.c_str())));
+  }
+
+  static bool is_code(xmlNodePtr n) {
+    return n->name && (xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>("script")) == 0 ||
+                       xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>("style")) == 0);
+  }
+
   explicit Document(xmlDocPtr d) : doc_(d) {}
   xmlDocPtr doc_;
 };

@@ -739,20 +739,65 @@ TEST(ContentHelpers, UiTextAndCredits) {
 namespace vellum::extract {
 namespace {
 
-TEST(GenericExtractor, DeepNestingDoesNotCrash) {
+std::string body_text(const Article& a) {
+  std::string all;
+  for (const auto& s : a.sections)
+    for (const auto& p : s.paragraphs) all += p + "\n";
+  return all;
+}
+
+TEST(GenericExtractor, TextBelowTheNestingLimitIsReadAsPlainText) {
+  const std::string deep_text = "Deep text, with commas, and enough words to be scored.";
   std::string html = "<html><body>";
   for (int i = 0; i < 5000; ++i) html += "<div class=a>";
-  html += "<p>Deep text, with commas, and enough words to be scored as a paragraph.</p>";
+  html += "<p>" + deep_text + "</p><script>var hidden = 1;</script>";
   for (int i = 0; i < 5000; ++i) html += "</div>";
   html += "</body></html>";
   auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/"));
-  EXPECT_TRUE(a.sections.empty()) << "nested past kMaxNesting: no text, and no crash";
-  // Far deeper still (half a million levels fit the markup bound): the same.
+  const std::string all = body_text(a);
+  EXPECT_NE(all.find(deep_text), std::string::npos) << all;
+  EXPECT_EQ(all.find("hidden"), std::string::npos) << "script text stays out: " << all;
+  // Far deeper still (half a million levels fit the markup bound): read, and no crash.
   std::string deeper = "<html><body>";
   for (int i = 0; i < 400'000; ++i) deeper += "<i>";
-  deeper += "<p>Deep text, with commas, and enough words to be scored as a paragraph.</p>";
+  deeper += "<p>" + deep_text + "</p>";
   auto b = GenericExtractor().extract(build_page_from_html(deeper, "https://x.example/"));
-  EXPECT_TRUE(b.sections.empty());
+  EXPECT_NE(body_text(b).find(deep_text), std::string::npos);
+}
+
+TEST(GenericExtractor, AFooterOfUnclosedTagsLeavesTheArticleWhole) {
+  std::string html = "<html><body><article><h1>Harbour reopens</h1>";
+  std::vector<std::string> paras;
+  for (int i = 0; i < 4; ++i) {
+    paras.push_back("Paragraph " + std::to_string(i) +
+                    " of the story, long enough, with commas, to be scored as the article's "
+                    "body text by any reader of pages.");
+    html += "<p>" + paras.back() + "</p>";
+  }
+  html += "</article><footer>";
+  for (int i = 0; i < 3000; ++i) html += "<font>";
+  html += "Copyright";
+  html += "</footer></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/"));
+  const std::string all = body_text(a);
+  for (const auto& p : paras) EXPECT_NE(all.find(p), std::string::npos) << all;
+}
+
+TEST(Document, NoElementNestsDeeperThanTheLimit) {
+  std::string html = "<html><body>";
+  for (int i = 0; i < 3000; ++i) html += "<div><span>" + std::to_string(i) + "</span>";
+  auto doc = Document::parse(html);
+  std::size_t deepest = 0;
+  for (const Node& n : doc->xpath("//*")) {
+    std::size_t d = 0;
+    for (xmlNodePtr p = n.raw(); p && p->type == XML_ELEMENT_NODE; p = p->parent) ++d;
+    deepest = std::max(deepest, d);
+  }
+  EXPECT_EQ(deepest, Document::kMaxDepth);
+  // The text of what lay deeper is kept, in order, in the element at the limit.
+  const std::string text = doc->root().raw_text();
+  EXPECT_NE(text.find("2998"), std::string::npos);
+  EXPECT_LT(text.find("1000"), text.find("2999"));
 }
 
 }  // namespace
