@@ -39,7 +39,7 @@ namespace {
 constexpr int kGzipLevel = 6;
 constexpr std::string_view kWaczWarcName = "data.warc.gz";
 constexpr std::string_view kWaczWarcPath = "archive/data.warc.gz";
-constexpr std::string_view kWaczIndexPath = "indexes/index.cdxj";
+constexpr std::string_view kWaczIndexPath = "indexes/index.cdx";
 constexpr std::string_view kWaczPagesPath = "pages/pages.jsonl";
 constexpr std::string_view kPagesHeader =
     R"({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})";
@@ -61,9 +61,16 @@ constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 // commit(); removed again when the export fails or is stopped by a signal.
 class PendingFile {
  public:
-  explicit PendingFile(fs::path target)
-      : target_(std::move(target)),
-        temp_(target_.string() + ".vellum-tmp-" + std::to_string(::getpid())) {
+  explicit PendingFile(fs::path target) : target_(std::move(target)) {
+    // A new file of its own: a name already there (a stale file, a planted symlink) is left
+    // alone and the next name tried.
+    const std::string base = target_.string() + ".vellum-tmp-" + std::to_string(::getpid());
+    for (int attempt = 0; fd_ < 0; ++attempt) {
+      temp_ = attempt == 0 ? base : base + "-" + std::to_string(attempt);
+      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd_ < 0 && (errno != EEXIST || attempt == 99))
+        throw std::system_error(errno, std::generic_category(), "cannot create " + temp_.string());
+    }
     if (temp_.native().size() < sizeof g_pending_temp) {
       std::memcpy(g_pending_temp, temp_.c_str(), temp_.native().size() + 1);
       struct sigaction sa {};
@@ -75,12 +82,6 @@ class PendingFile {
         if (previous_[i].sa_handler != SIG_IGN) ::sigaction(kStopSignals[i], &sa, nullptr);
       }
       handling_ = true;
-    }
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      const int err = errno;
-      stop_handling();
-      throw std::system_error(err, std::generic_category(), "cannot create " + temp_.string());
     }
   }
   ~PendingFile() {
@@ -705,8 +706,8 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       return r;
     };
     ordered_json dp;
-    dp["profile"] = "wacz";
-    dp["wacz_version"] = "1.2.0";
+    dp["profile"] = "data-package";
+    dp["wacz_version"] = "1.1.1";
     dp["title"] = "Vellum export";
     dp["description"] = std::to_string(summary.captures) +
                         " captures exported from a Vellum archive (" +

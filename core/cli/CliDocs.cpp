@@ -233,7 +233,7 @@ const std::map<std::string, CommandNotes>& vellum_notes() {
         "  vellum history https://example.com/news/story"}},
       {"export",
        {"Writes the selected captures to one file that other web-archiving tools read: warc.gz "
-        "(one gzip member per record) or wacz (WACZ 1.2.0, for replayweb.page and pywb). "
+        "(one gzip member per record) or wacz (WACZ 1.1.1, for replayweb.page and pywb). "
         "Records are copied byte for byte; their digests stay valid.",
         "  vellum export --format wacz -o news.wacz --domain example.com --since 2026"}},
       {"import",

@@ -130,7 +130,14 @@ std::optional<TimePoint> parse_stamp(std::string_view s, bool end) {
     if (!t || !end || s.find('.') != std::string_view::npos) return t;
     // As an upper bound, a date or time names its whole day, minute or second, as the digit
     // form does: "…T03:52:10Z" takes in a capture made at 03:52:10.29.
-    std::size_t colons = static_cast<std::size_t>(std::count(s.begin(), s.end(), ':'));
+    // Only the time's colons count, not an offset's ("16:09+02:00" names a minute).
+    std::string_view time_part;
+    if (auto at = s.find_first_of("Tt "); at != std::string_view::npos) {
+      time_part = s.substr(at + 1);
+      time_part = time_part.substr(0, time_part.find_first_of("Zz+-"));
+    }
+    std::size_t colons =
+        static_cast<std::size_t>(std::count(time_part.begin(), time_part.end(), ':'));
     using namespace std::chrono;
     microseconds period = colons >= 2   ? microseconds(seconds(1))
                           : colons == 1 ? microseconds(minutes(1))

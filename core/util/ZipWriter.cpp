@@ -185,7 +185,10 @@ void ZipWriter::finish() {
   const std::uint64_t cd_offset = pos_;
   std::string cd;
   for (const Entry& e : entries_) {
-    const bool big_size = needs_zip64(e.size);
+    // An entry whose local header carries the ZIP64 field carries it here too: a reader that
+    // takes a central entry without extra fields to mean a local header without them (as
+    // ReplayWeb.page does, to save a read) would otherwise look for the data too early.
+    const bool big_size = needs_zip64(e.size) || e.zip64_local;
     const bool big_offset = needs_zip64(e.header_offset);
     std::string extra;
     if (big_size) {

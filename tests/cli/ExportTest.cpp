@@ -325,7 +325,7 @@ TEST_F(ExportTest, WaczPassesAnIndependentCheck) {
   EXPECT_EQ(pages[revisit()["capture_id"]].value("title", ""), titles_[original]);
   std::set<std::string> paths;
   for (const auto& r : found["resources"]) paths.insert(r["path"]);
-  EXPECT_EQ(paths, (std::set<std::string>{"archive/data.warc.gz", "indexes/index.cdxj",
+  EXPECT_EQ(paths, (std::set<std::string>{"archive/data.warc.gz", "indexes/index.cdx",
                                           "pages/pages.jsonl"}));
 }
 

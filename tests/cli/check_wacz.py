@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a WACZ file against WACZ 1.2.0 with nothing but the Python standard library, as a
+"""Checks a WACZ file against WACZ 1.1.1 with nothing but the Python standard library, as a
 reader that shares no code with Vellum would, and prints what it found as one JSON object:
 {"cdxj": [{"url", "timestamp", "type", "record_id"}], "pages": [...], "resources": [...]}.
 
@@ -66,6 +66,10 @@ def main(path):
         indexes = [n for n in names if n.startswith("indexes/")]
         if not warcs or not indexes:
             fail(f"expected archive/ and indexes/ entries, found {names}")
+        # pywb takes indexes named .cdx or .cdx.gz (holding CDXJ or not) and no others.
+        for n in indexes:
+            if not (n.endswith(".cdx") or n.endswith(".cdx.gz")):
+                fail(f"{n}: expected an index named .cdx or .cdx.gz")
         infos = {i.filename: i for i in z.infolist()}
         for n in warcs:
             if not n.endswith(".warc.gz"):
@@ -79,8 +83,10 @@ def main(path):
         # datapackage.json lists every other file with its size and hash.
         package_bytes = z.read("datapackage.json")
         package = json.loads(package_bytes)
-        if package.get("profile") != "wacz":
-            fail(f"datapackage.json profile {package.get('profile')!r}, expected 'wacz'")
+        # ReplayWeb.page opens "data-package" (WACZ 1.1.1) and refuses other profiles.
+        if package.get("profile") != "data-package" or package.get("wacz_version") != "1.1.1":
+            fail(f"datapackage.json profile {package.get('profile')!r} version "
+                 f"{package.get('wacz_version')!r}, expected 'data-package' and '1.1.1'")
         for key in ("created", "software", "resources"):
             if key not in package:
                 fail(f"datapackage.json has no {key}")
@@ -109,6 +115,11 @@ def main(path):
             if sig != 0x04034B50:
                 fail(f"{name}: no local header at {info.header_offset}")
             n, m = struct.unpack_from("<HH", raw, info.header_offset + 26)
+            # A central entry without extra fields is read as a local header without them too
+            # (ReplayWeb.page saves the read of the local header so).
+            if not info.extra and m:
+                fail(f"{name}: the local header has {m} bytes of extra fields, the central "
+                     f"directory none")
             return info.header_offset + 30 + n + m
 
         cdxj = []

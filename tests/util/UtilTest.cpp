@@ -198,6 +198,9 @@ TEST(Time, ReferenceTimesMeanTheEndOfThePeriodNamed) {
   EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31Z")), "2026-04-08T16:09:31.999999Z");
   EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09Z")), "2026-04-08T16:09:59.999999Z");
   EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08")), "2026-04-08T23:59:59.999999Z");
+  // An offset's colon is no part of the time: a minute with an offset is still a minute.
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09+02:00")), "2026-04-08T14:09:59.999999Z");
+  EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31-05:30")), "2026-04-08T21:39:31.999999Z");
   EXPECT_EQ(warc_date(*parse_ref_time("2026-04-08T16:09:31.25Z")), "2026-04-08T16:09:31.250000Z");
   EXPECT_FALSE(parse_ref_time("123"));
   EXPECT_FALSE(parse_ref_time("20261301"));
