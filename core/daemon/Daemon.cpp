@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 #include <unordered_map>
 
 #include "archive/ArchiveWriter.h"
@@ -55,9 +56,10 @@ constexpr int kDiscovery = 2;
 constexpr int kNewPage = 1;
 constexpr int kRevisit = 0;
 
-constexpr std::size_t kRefillLow = 2'000;        // refill the frontier below this many queued
-constexpr std::size_t kRefillBatch = 5'000;      // URLs taken from the state store at once
-constexpr std::uint64_t kRobotsCap = 512 << 10;  // robots.txt bytes read (RFC 9309: >= 500 KiB)
+constexpr std::size_t kRefillLow = 2'000;            // refill the frontier below this many queued
+constexpr std::size_t kRefillBatch = 5'000;          // URLs taken from the state store at once
+constexpr std::size_t kMaxDocumentsPerRun = 10'000;  // a source's sitemaps read in one run
+constexpr std::uint64_t kRobotsCap = 512 << 10;      // robots.txt bytes read (RFC 9309: >= 500 KiB)
 constexpr const char* kRobotsToken = "vellum";
 
 // "scheme://host" with the port only when it is not the scheme's default.
@@ -122,6 +124,11 @@ struct SourceRun {
   std::string error;                // first problem of this run
   int status = 0;                   // HTTP status of the source URL in this run
   std::string etag, last_modified;  // validators to keep when the run succeeds
+  // Whether the next run may ask for the source URL only if it changed: not when this run
+  // stopped at max_new_per_run (the rest of the list is still to be read) or read a sitemap
+  // index (its sitemaps change behind an unchanged index).
+  bool conditional_next = true;
+  std::set<std::string> documents;  // discovery documents of this run, each read once
   Millis next_run = 0;
   int failing = 0;  // runs in a row that failed: the next try comes sooner than the interval
 };
@@ -282,6 +289,9 @@ struct Daemon::Impl {
     load_plugins();
     writer = archive::ArchiveWriter::open(wo, [](const std::string& m) { spdlog::info("{}", m); });
     state = std::make_unique<StateStore>(state_file_path(c));
+    // The sources first: a capture stored before the last stop is marked done with the next
+    // visit of its source's revisit plan.
+    for (const auto& s : c.sources) add_source(s);
     reconcile_with_index();
 
     fetcher = std::make_unique<fetch::Fetcher>(io, fetch_options());
@@ -300,7 +310,6 @@ struct Daemon::Impl {
     control->start();
     start_metrics();
 
-    for (const auto& s : c.sources) add_source(s);
     refill();
     std::string summary = std::to_string(sources.size()) + " sources, archive " +
                           c.archive.dir.string() + ", control socket " + control->path().string();
@@ -467,8 +476,16 @@ struct Daemon::Impl {
       } else {
         bool moved = it->second->cfg.url != s->url || it->second->cfg.kind != s->kind ||
                      it->second->cfg.interval != s->interval;
+        const bool enabled_now = s->enabled && !it->second->cfg.enabled;
         it->second->cfg = *s;
-        if (moved && !it->second->running) arm_source(*it->second, unix_millis_now());
+        if (!s->enabled) {
+          it->second->timer.cancel();
+        } else if (moved && !it->second->running) {
+          arm_source(*it->second, unix_millis_now());
+        } else if (enabled_now && !it->second->running) {
+          auto st = state->source(name);
+          arm_source(*it->second, st ? st->next_run : 0);
+        }
       }
     }
     metrics.reset();
@@ -554,11 +571,11 @@ struct Daemon::Impl {
     return static_cast<Millis>(static_cast<double>(interval.count()) * d(rng));
   }
 
+  // A source's own robots setting, else fetch.robots (also for URLs enqueued by hand).
   bool respects_robots(const std::string& source) const {
-    if (!cfg.fetch.robots) return false;
     auto it = sources.find(source);
-    if (it == sources.end()) return true;
-    return it->second->cfg.robots.value_or(true);
+    if (it == sources.end()) return cfg.fetch.robots;
+    return it->second->cfg.robots.value_or(cfg.fetch.robots);
   }
 
   void run_source(SourceRun& s) {
@@ -569,6 +586,8 @@ struct Daemon::Impl {
     s.listed = 0;
     s.error.clear();
     s.status = 0;
+    s.conditional_next = true;
+    s.documents.clear();
     ++source_runs;
     spdlog::debug("source {}: run ({})", s.cfg.name, s.cfg.url);
     if (s.cfg.kind == "url") {
@@ -587,6 +606,19 @@ struct Daemon::Impl {
   }
 
   void push_document(SourceRun& s, const std::string& url) {
+    // A sitemap index that lists itself, or two that list each other, is read once per run.
+    if (!s.documents.insert(url).second) {
+      spdlog::warn("source {}: {} is listed again in this run; read once", s.cfg.name, url);
+      source_doc_done(s, {});
+      return;
+    }
+    if (s.documents.size() > kMaxDocumentsPerRun) {
+      if (s.documents.size() == kMaxDocumentsPerRun + 1)
+        spdlog::warn("source {}: more than {} documents in one run; {} and the rest are not read",
+                     s.cfg.name, kMaxDocumentsPerRun, url);
+      source_doc_done(s, {});
+      return;
+    }
     std::string why;
     auto u = util::parse_request_url(url, &why);
     if (!u) {
@@ -629,7 +661,10 @@ struct Daemon::Impl {
     st.runs += 1;
     st.links_found += s.new_links;
     if (s.error.empty()) {
-      if (!s.etag.empty() || !s.last_modified.empty()) {
+      if (!s.conditional_next) {
+        st.etag.clear();
+        st.last_modified.clear();
+      } else if (!s.etag.empty() || !s.last_modified.empty()) {
         st.etag = s.etag;
         st.last_modified = s.last_modified;
       }
@@ -765,7 +800,10 @@ struct Daemon::Impl {
     {
       StateStore::Transaction tx(*state);
       for (const auto& link : found.links) {
-        if (s.new_links >= cfg.schedule.max_new_per_run) break;
+        if (s.new_links >= cfg.schedule.max_new_per_run) {
+          s.conditional_next = false;
+          break;
+        }
         if (state->add_url(link.url, name, now, now, s.cfg.plugin)) {
           ++s.new_links;
           ++discovered;
@@ -774,6 +812,7 @@ struct Daemon::Impl {
       tx.commit();
     }
     // A sitemap index lists sitemaps: each is a document of this run.
+    if (!found.sitemaps.empty()) s.conditional_next = false;
     for (const auto& child : found.sitemaps) {
       if (draining) break;
       ++s.pending_docs;
@@ -837,8 +876,11 @@ struct Daemon::Impl {
       if (!item) break;
       start_item(std::move(*item));
     }
-    auto next = frontier.next_ready(now);
     wake.cancel();
+    // With the stores full, the next to finish calls pump() again; a timer now would fire at
+    // once, over and over, while an item is ready.
+    if (stores_pending >= max_pending_stores()) return;
+    auto next = frontier.next_ready(now);
     if (next) {
       wake.expires_at(*next);
       wake.async_wait([this](const boost::system::error_code& ec) {
@@ -958,7 +1000,7 @@ struct Daemon::Impl {
       check_drained();
       return;
     }
-    state->mark_failed(item.url, why, std::nullopt);
+    state->mark_given_up(item.url, why, visit_after_failure(item.url));
     item_done(item);
   }
 
@@ -1021,12 +1063,21 @@ struct Daemon::Impl {
     store(std::move(item), std::move(r));
   }
 
-  // A failure that would only recur (a refused address, a bad URL or redirect): no retry.
+  // A failure that would only recur (a refused address, a bad URL or redirect): no retry, and
+  // the next visit of the URL's revisit plan stays due.
   void give_up(FrontierItem item, const std::string& reason) {
     ++capture_errors;
     spdlog::warn("{}: {}", item.url, reason);
-    state->mark_failed(item.url, reason, std::nullopt);
+    state->mark_given_up(item.url, reason, visit_after_failure(item.url));
     item_done(item);
+  }
+
+  // The visit after one that failed for good: the next of the revisit plan, for a URL
+  // captured before; none for a URL never captured.
+  std::optional<Millis> visit_after_failure(const std::string& url) {
+    auto u = state->url(url);
+    if (u && u->visits > 0) return next_visit_after(*u, u->last_capture);
+    return std::nullopt;
   }
 
   void on_failure(FrontierItem item, int status, const std::string& retry_after,
@@ -1052,10 +1103,7 @@ struct Daemon::Impl {
       frontier.push(item, now, now + d.delay);
     } else {
       spdlog::warn("{}: {}; giving up ({})", item.url, reason, d.reason);
-      auto u = state->url(item.url);
-      std::optional<Millis> later;
-      if (u && u->visits > 0) later = next_visit_after(*u, u->last_capture);
-      state->mark_failed(item.url, reason + "; " + d.reason, later);
+      state->mark_given_up(item.url, reason + "; " + d.reason, visit_after_failure(item.url));
     }
     pump();
     check_drained();

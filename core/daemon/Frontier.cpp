@@ -64,7 +64,10 @@ void Frontier::place(Host& h) {
       --active_hosts_;
   }
 
-  if (queued > 0 && h.in_flight < limits_.per_host_concurrency) {
+  // A host that asks for a Crawl-delay gets one request at a time: a second slot would start
+  // at once beside the first and halve the spacing it asked for.
+  const int slots = h.crawl_delay.count() > 0 ? 1 : limits_.per_host_concurrency;
+  if (queued > 0 && h.in_flight < slots) {
     // Ready once its delays allow, its first item is due, and not before it was last served
     // (which puts a host just served behind the others ready at the same time).
     TimePoint due = h.ready.empty() ? h.waiting.begin()->first.first : h.ready_since;

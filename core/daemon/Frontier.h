@@ -3,7 +3,8 @@
 // call and arms its timer with next_ready(). Single-threaded, no I/O.
 //
 // Politeness rules it enforces, per host ("host:port"):
-//  - at most `per_host_concurrency` requests in flight (and `concurrency` over all hosts);
+//  - at most `per_host_concurrency` requests in flight (and `concurrency` over all hosts); one
+//    to a host with a robots.txt Crawl-delay;
 //  - a gap of at least the host's delay between the end of one request and the start of the
 //    next (`per_host_delay`, raised for a host by its robots.txt Crawl-delay);
 //  - nothing before a time set by defer_host (429, Retry-After, repeated failures).
@@ -75,7 +76,8 @@ class Frontier {
   // and starts the host's delay. Unknown or already finished items are ignored.
   void done(const FrontierItem& item, TimePoint now);
 
-  // The host's own delay (robots.txt Crawl-delay); the host waits max(per_host_delay, delay).
+  // The host's own delay (robots.txt Crawl-delay); the host waits max(per_host_delay, delay),
+  // and while it has one, gets one request at a time.
   // Remembered for the life of the frontier; zero forgets it.
   void set_host_delay(const std::string& host, std::chrono::milliseconds delay);
 

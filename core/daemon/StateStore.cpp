@@ -248,8 +248,17 @@ void StateStore::mark_failed(const std::string& url, const std::string& error,
   s.step();
 }
 
+void StateStore::mark_given_up(const std::string& url, const std::string& error,
+                               std::optional<Millis> next_visit) {
+  Stmt s(db_,
+         "UPDATE urls SET attempts = 0, last_error = ?1, next_visit = ?2"
+         " WHERE url = ?3");
+  s.bind(1, error).bind(2, next_visit).bind(3, url);
+  s.step();
+}
+
 void StateStore::set_next_visit(const std::string& url, std::optional<Millis> when) {
-  Stmt s(db_, "UPDATE urls SET next_visit = ? WHERE url = ?");
+  Stmt s(db_, "UPDATE urls SET next_visit = ?, attempts = 0 WHERE url = ?");
   s.bind(1, when).bind(2, url);
   s.step();
 }

@@ -42,7 +42,7 @@ struct UrlState {
   Millis last_capture = 0;
   std::optional<Millis> next_visit;  // nullopt: nothing more is due
   int visits = 0;                    // captures stored
-  int attempts = 0;                  // failed tries since the last capture
+  int attempts = 0;                  // failed tries of the visit under way
   std::string last_error;
   std::string plugin;  // forced plugin, empty for routing by URL
 };
@@ -97,7 +97,12 @@ class StateStore {
   // A try failed; `retry_at` is when to try again (nullopt: give up).
   void mark_failed(const std::string& url, const std::string& error,
                    std::optional<Millis> retry_at);
-  // Moves a URL's next visit (e.g. to now, for `vellum enqueue` of a known URL).
+  // The tries of this visit are over (failed for good): the next visit, if any, is at
+  // `next_visit` and starts with no failed tries.
+  void mark_given_up(const std::string& url, const std::string& error,
+                     std::optional<Millis> next_visit);
+  // Moves a URL's next visit (e.g. to now, for `vellum enqueue` of a known URL), a visit with
+  // all its tries ahead of it.
   void set_next_visit(const std::string& url, std::optional<Millis> when);
 
   std::optional<RobotsState> robots(const std::string& origin);

@@ -547,6 +547,141 @@ TEST(DaemonSources, ListingPagesSitemapIndexesAndSingleUrlsAreFollowed) {
   EXPECT_GE(front_revisits, 1) << out;
 }
 
+std::string sitemap_index_of(const std::vector<std::string>& urls) {
+  std::string x =
+      "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">";
+  for (const auto& u : urls) x += "<sitemap><loc>" + u + "</loc></sitemap>";
+  return x + "</sitemapindex>";
+}
+
+std::string sitemap_of(const std::vector<std::string>& urls) {
+  std::string x =
+      "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">";
+  for (const auto& u : urls) x += "<url><loc>" + u + "</loc></url>";
+  return x + "</urlset>";
+}
+
+TEST(DaemonSources, SitemapIndexesThatListEachOtherAreReadOncePerRun) {
+  TestHttpServer server;
+  // The index lists itself and a second index, which lists the first again and a sitemap.
+  server.on("/index.xml",
+            Reply::ok(sitemap_index_of({server.url("/index.xml"), server.url("/index-2.xml")}),
+                      "application/xml"));
+  server.on("/index-2.xml",
+            Reply::ok(sitemap_index_of({server.url("/index.xml"), server.url("/map.xml")}),
+                      "application/xml"));
+  server.on("/map.xml", Reply::ok(sitemap_of({server.url("/s/a")}), "application/xml"));
+  server.on("/s/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-loop");
+  d.write_config(d.config(source("map", server.url("/index.xml"), "sitemap")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) {
+    return s["captures"].get<int>() >= 1 && runs(s, "map") >= 1;
+  })) << d.log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(server.requests_for("/index.xml").size(), 1u);
+  EXPECT_EQ(server.requests_for("/index-2.xml").size(), 1u);
+  EXPECT_EQ(server.requests_for("/map.xml").size(), 1u);
+  EXPECT_EQ(last_error(d.status(), "map"), "");
+  EXPECT_NE(d.log().find(server.url("/index.xml") + " is listed again in this run"),
+            std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonSources, ARunCutShortByMaxNewPerRunLeavesTheRestForTheNext) {
+  TestHttpServer server;
+  std::vector<std::string> pages;
+  for (int i = 0; i < 5; ++i) {
+    pages.push_back(server.url("/p/" + std::to_string(i)));
+    server.on("/p/" + std::to_string(i), Reply::ok(page("P" + std::to_string(i)), "text/html"));
+  }
+  // A static sitemap: unchanged, so a conditional request is answered 304.
+  server.on("/map.xml", [&](const ReceivedRequest& r) {
+    if (r.header("If-None-Match") == "\"same\"") return Reply::raw(http_response(304, ""));
+    return Reply::ok(sitemap_of(pages), "application/xml", {"ETag: \"same\""});
+  });
+  DaemonHarness d("vd-capped");
+  d.write_config(
+      d.config("[[source]]\nname = \"map\"\nkind = \"sitemap\"\nurl = \"" + server.url("/map.xml") +
+               "\"\ninterval = \"1s\"\n\n[schedule]\nmax_new_per_run = 2\njitter = 0.0\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 5; })) << d.log();
+  for (const auto& p : pages)
+    EXPECT_EQ(server.requests_for(p.substr(p.find("/p/"))).size(), 1u) << p;
+  // Once every URL is known, the run is complete and the validator is used again.
+  ASSERT_TRUE(d.wait_for([&](const json&) {
+    for (const auto& r : server.requests_for("/map.xml"))
+      if (r.header("If-None-Match") == "\"same\"") return true;
+    return false;
+  })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/a")}), "application/rss+xml"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-enable");
+  d.write_config(d.config(source("f", server.url("/feed.xml"), "feed", "enabled = false\n")));
+  d.start();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(server.requests_for("/feed.xml").empty()) << "a disabled source ran";
+  d.write_config(d.config(source("f", server.url("/feed.xml"))));
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(server.requests_for("/feed.xml").size(), 1u);
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonSources, ASourceThatAsksForRobotsGetsItWhereFetchRobotsIsOff) {
+  TestHttpServer server;
+  server.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));
+  server.on("/private/a", Reply::ok(page("Private"), "text/html"));
+  server.on("/b", Reply::ok(page("B"), "text/html"));
+  server.on("/feed.xml",
+            Reply::ok(rss_of({server.url("/private/a"), server.url("/b")}), "application/rss+xml"));
+  DaemonHarness d("vd-robots-src");
+  d.write_config(d.config(source("f", server.url("/feed.xml"), "feed", "robots = true\n"),
+                          "robots = false\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) {
+    return s["captures"].get<int>() >= 1 && s["robots_refused"].get<int>() >= 1;
+  })) << d.log();
+  EXPECT_TRUE(server.requests_for("/private/a").empty());
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST(DaemonSources, ACaptureStoredBeforeAStopKeepsItsRevisitPlan) {
+  TestHttpServer server;
+  std::atomic<bool> up{false};
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/story")}), "application/rss+xml"));
+  server.on("/story", [&](const ReceivedRequest&) {
+    if (!up) return Reply::raw(http_response(503, "down", {"Retry-After: 1"}));
+    return Reply::ok(page("Story"), "text/html");
+  });
+  DaemonHarness d("vd-reconcile");
+  d.write_config(d.config(source("f", server.url("/feed.xml"), "feed", "revisit = [\"2s\"]\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["errors"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  // The page is captured while the daemon is down (as when a capture is stored and the daemon
+  // is killed before it notes it): at start-up the daemon finds it in the index.
+  up = true;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "archive", "--no-extract",
+                        server.url("/story")}),
+            0);
+  const std::size_t before = server.requests_for("/story").size();
+  std::this_thread::sleep_for(1500ms);  // the retry is due at start-up
+  d.start();
+  EXPECT_TRUE(d.wait_for([&](const json&) { return server.requests_for("/story").size() > before; },
+                         std::chrono::seconds(20)))
+      << "the revisit 2 s after the capture never came\n"
+      << d.log();
+  EXPECT_NE(d.log().find("now marked done"), std::string::npos) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(DaemonSources, ArticlesAreRevisitedOnTheirScheduleThenLeftAlone) {
   TestHttpServer server;
   server.on("/feed.xml", Reply::ok(rss_of({server.url("/story")}), "application/rss+xml"));

@@ -268,6 +268,23 @@ TEST(Frontier, CrawlDelayRaisesOneHostsDelay) {
   EXPECT_EQ(next->host, "slow:80");
 }
 
+TEST(Frontier, AHostWithACrawlDelayGetsOneRequestAtATime) {
+  Frontier f(limits(16, 4, 1000ms));
+  f.set_host_delay("slow:80", 10s);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(f.push(item("http://slow/" + std::to_string(i), "slow:80"), t0));
+  auto one = f.pop(t0);
+  ASSERT_TRUE(one);
+  EXPECT_FALSE(f.pop(t0)) << "a second slot would start beside the first";
+  f.done(*one, t0 + 1s);
+  EXPECT_FALSE(f.pop(t0 + 10999ms));
+  EXPECT_TRUE(f.pop(t0 + 11s));
+  // Without the delay the host has its slots back.
+  f.set_host_delay("slow:80", 0ms);
+  f.set_limits(limits(16, 4, 0ms));
+  EXPECT_TRUE(f.pop(t0 + 11s));
+}
+
 TEST(Frontier, CrawlDelayIsKeptWhileTheHostIsIdle) {
   Frontier f(limits(16, 1, 1000ms));
   f.set_host_delay("slow:80", 10s);
