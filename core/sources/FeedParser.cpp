@@ -2,6 +2,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/SAX2.h>
+#include <libxml/encoding.h>
 #include <libxml/entities.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
@@ -207,6 +208,9 @@ class DecodedInput {
   std::size_t replaced() const { return replaced_; }
   void set_repair(bool on) { repair_ = on; }
 
+  // Drops the first `n` decoded bytes, which peek() has seen.
+  void skip(std::size_t n) { lookahead_.erase(0, std::min(n, lookahead_.size())); }
+
   // Up to `n` decoded bytes from the start, without consuming them.
   std::string_view peek(std::size_t n) {
     while (lookahead_.size() < n && !ended_) lookahead_ += next_raw();
@@ -309,7 +313,20 @@ struct Sniff {
   bool html = false;
   bool json = false;
   bool utf8 = true;  // UTF-8 (declared, by BOM, or by default): safe to repair
+  // The XML declaration names an encoding the bytes cannot be in (a UTF-8 byte order mark
+  // says otherwise, 8-bit bytes are no UTF-16) or that no converter knows: read as UTF-8.
+  bool ignore_declared = false;
+  std::string note;      // why the declaration was set aside
+  std::size_t skip = 0;  // a byte order mark and whitespace before the XML declaration
 };
+
+// Whether a converter for the encoding `name` exists.
+bool known_encoding(const std::string& name) {
+  xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(name.c_str());
+  if (!h) return false;
+  xmlCharEncCloseFunc(h);
+  return true;
+}
 
 Sniff sniff(std::string_view head) {
   Sniff s;
@@ -318,13 +335,17 @@ Sniff sniff(std::string_view head) {
     s.utf8 = false;  // UTF-16 or UTF-32: libxml2 converts it; the checks below need ASCII
     return s;
   }
-  if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);
+  const std::string_view whole = head;
+  const bool bom = head.starts_with("\xEF\xBB\xBF");
+  if (bom) head.remove_prefix(3);
   std::string_view rest = trim(head);
   if (rest.empty()) {
     s.empty = true;
     return s;
   }
   if (rest.starts_with("<?xml")) {
+    // libxml2 takes nothing before the declaration (a blank line a template printed).
+    s.skip = static_cast<std::size_t>(rest.data() - whole.data());
     std::size_t end = rest.find("?>");
     std::string_view decl = rest.substr(0, end);
     std::size_t enc = decl.find("encoding");
@@ -332,8 +353,26 @@ Sniff sniff(std::string_view head) {
       std::size_t q = decl.find_first_of("\"'", enc);
       if (q != std::string_view::npos) {
         std::size_t q2 = decl.find(decl[q], q + 1);
-        std::string_view name = decl.substr(q + 1, q2 == std::string_view::npos ? q2 : q2 - q - 1);
+        const std::string name(decl.substr(q + 1, q2 == std::string_view::npos ? q2 : q2 - q - 1));
         s.utf8 = util::iequals(name, "utf-8") || util::iequals(name, "utf8");
+        const std::string quoted = util::quote(name, 40);
+        if (s.utf8) {
+          // as declared
+        } else if (bom) {
+          s.note = "the document declares encoding " + quoted +
+                   " but begins with a UTF-8 byte order mark; read as UTF-8";
+        } else if (istarts_with(name, "utf-16") || istarts_with(name, "utf-32") ||
+                   istarts_with(name, "ucs-")) {
+          s.note = "the document declares encoding " + quoted +
+                   " but its bytes are 8-bit; read as UTF-8";
+        } else if (!known_encoding(name)) {
+          s.note = "the document declares encoding " + quoted +
+                   ", which no converter knows; read as UTF-8";
+        }
+        if (!s.note.empty()) {
+          s.ignore_declared = true;
+          s.utf8 = true;
+        }
       }
     }
     rest = end == std::string_view::npos ? std::string_view() : trim(rest.substr(end + 2));
@@ -889,6 +928,7 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
     throw FeedError("found a JSON document (JSON Feed is not supported), " +
                     std::string(kExpected));
   input.set_repair(s.utf8);
+  input.skip(s.skip);
 
   // A SAX2 push parser, fed chunk by chunk: memory stays flat however long the document, and
   // every entry before a fatal error has been seen when it stops. Options: NONET (no network);
@@ -899,7 +939,7 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
   std::unique_ptr<xmlParserCtxt, ParserDeleter> ctxt(
       xmlCreatePushParserCtxt(&sax, &session, nullptr, 0, nullptr));
   if (!ctxt) throw FeedError("libxml2 could not create an XML parser");
-  xmlCtxtUseOptions(ctxt.get(), XML_PARSE_NONET);
+  xmlCtxtUseOptions(ctxt.get(), XML_PARSE_NONET | (s.ignore_declared ? XML_PARSE_IGNORE_ENC : 0));
   session.ctxt = ctxt.get();
   session.parser.set_context(ctxt.get());
   std::string chunk(kChunk, '\0');
@@ -945,6 +985,7 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
   } else if (!input.gzip_problem().empty()) {
     out.warnings.push_back(input.gzip_problem());
   }
+  if (!s.note.empty()) out.warnings.push_back(s.note);
   if (session.dropped_entities > 0)
     out.warnings.push_back("references to " + std::to_string(session.dropped_entities) +
                            " entity name(s) HTML does not define, such as " +

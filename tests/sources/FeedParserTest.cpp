@@ -8,6 +8,7 @@
 
 #include "sources/FeedParser.h"
 #include "support/TempDir.h"
+#include "util/Text.h"
 #include "util/Time.h"
 
 namespace vellum::sources {
@@ -496,6 +497,44 @@ TEST(FeedParser, Latin1DocumentsAreDecodedNotRepaired) {
   ASSERT_EQ(d.links.size(), 1u);
   EXPECT_EQ(d.links[0].title, "Caf\xC3\xA9");
   EXPECT_TRUE(d.warnings.empty()) << joined(d.warnings);
+}
+
+TEST(FeedParser, BlankLinesBeforeTheXmlDeclarationAreSkipped) {
+  for (const std::string lead : {"\n\n", "\xEF\xBB\xBF\r\n", " \t\n"}) {
+    const std::string body = lead +
+                             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss><channel><item>"
+                             "<link>https://x.example/1</link></item></channel></rss>";
+    Discovery d = parse_discovery(body, "https://x.example/");
+    ASSERT_EQ(d.links.size(), 1u) << util::quote(lead);
+    EXPECT_EQ(d.links[0].url, "https://x.example/1");
+    EXPECT_TRUE(d.warnings.empty()) << joined(d.warnings);
+  }
+}
+
+TEST(FeedParser, AnEncodingDeclarationTheBytesBeliePromptsUtf8) {
+  const std::string item =
+      "<rss><channel><item><title>Caf\xC3\xA9</title><link>https://x.example/caf\xC3\xA9</link>"
+      "</item></channel></rss>";
+  struct Case {
+    std::string body, warning;
+  };
+  const Case cases[] = {
+      // A UTF-8 byte order mark outweighs the declaration.
+      {"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + item,
+       "begins with a UTF-8 byte order mark"},
+      // UTF-16 declared, 8-bit bytes sent (a common serializer mistake).
+      {"<?xml version=\"1.0\" encoding=\"utf-16\"?>" + item, "its bytes are 8-bit"},
+      // A name no converter knows.
+      {"<?xml version=\"1.0\" encoding=\"utf8mb4\"?>" + item, "which no converter knows"},
+  };
+  for (const auto& c : cases) {
+    Discovery d = parse_discovery(c.body, "https://x.example/");
+    ASSERT_EQ(d.links.size(), 1u) << c.warning;
+    EXPECT_EQ(d.links[0].title, "Caf\xC3\xA9") << c.warning;
+    EXPECT_EQ(d.links[0].url, "https://x.example/caf\xC3\xA9") << c.warning;
+    ASSERT_EQ(d.warnings.size(), 1u) << joined(d.warnings);
+    EXPECT_NE(d.warnings[0].find(c.warning), std::string::npos) << d.warnings[0];
+  }
 }
 
 TEST(FeedParser, Utf16DocumentsAreDecoded) {
