@@ -406,6 +406,12 @@ class Loader {
             "source has kind = " +
                 json_quoted(source.kind) + "; remove link_pattern");
 
+    if (const toml::node* revisit = table.get("revisit"); revisit && source.kind == "url")
+      error(revisit->source(),
+            "source.revisit: only used with kinds feed, sitemap and page (the pages they lead to "
+            "are revisited), and this source has kind = \"url\", whose page is captured on every "
+            "run; remove revisit or set interval");
+
     if (const toml::node* name = table.get("name"); name && !source.name.empty()) {
       auto [it, inserted] = source_names_.emplace(source.name, source.origin);
       if (!inserted)
@@ -593,7 +599,16 @@ class Loader {
 
   std::optional<Duration> duration(const std::string& where, const toml::node& node) {
     if (auto* s = node.as_string()) {
-      if (auto d = parse_duration(s->get())) return d;
+      // Timers count nanoseconds in 64 bits (292 years): a longer wait would wrap around and
+      // fire at once.
+      constexpr Duration kLongest = std::chrono::hours(24 * 36500);
+      if (auto d = parse_duration(s->get()); d && *d > kLongest) {
+        error(node.source(), where + ": found " + json_quoted(s->get()) + ", expected at most " +
+                                 json_quoted(format_duration(kLongest)) + " (100 years)");
+        return std::nullopt;
+      } else if (d) {
+        return d;
+      }
       error(node.source(), where + ": found " + json_quoted(s->get()) + ", expected " +
                                std::string(kDurationHint));
       return std::nullopt;

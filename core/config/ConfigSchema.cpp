@@ -1,6 +1,12 @@
 #include "config/ConfigSchema.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <regex>
 #include <sstream>
@@ -126,6 +132,28 @@ Check more_than_zero() {
 Check at_least(Duration min) {
   return {"at least " + format_duration(min),
           [min](const Value& v) { return std::get<Duration>(v) >= min ? kPass : kFail; }};
+}
+
+// A file the daemon can read (empty: none). curl takes a cookie file it cannot open for an
+// empty one, without a word.
+Check readable_file() {
+  return {"a file vellumd can read", [](const Value& v) -> std::optional<std::string> {
+            const auto& path = std::get<std::string>(v);
+            if (path.empty()) return kPass;
+            int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+              std::string why = std::strerror(errno);
+              if (path.front() != '/')
+                why +=
+                    "; a relative path is taken from vellumd's working directory, / under "
+                    "systemd";
+              return why;
+            }
+            struct stat st {};
+            const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+            ::close(fd);
+            return regular ? kPass : std::string("not a regular file");
+          }};
 }
 
 Check size_at_least(std::uint64_t min) {
@@ -434,6 +462,7 @@ std::vector<SectionSpec> build_schema() {
        .default_toml = R"("")",
        .description = "CA certificates (PEM) that TLS servers are verified against. Empty: the "
                       "system's.",
+       .checks = {readable_file()},
        .store = in(&Config::fetch, &FetchConfig::ca_file)},
       {.key = "allow_private_networks",
        .type = K::boolean,
@@ -624,7 +653,7 @@ std::vector<SectionSpec> build_schema() {
       {.key = "revisit",
        .type = K::duration_array,
        .description = "Revisit delays for this source's articles, as schedule.revisit. Unset: "
-                      "schedule.revisit.",
+                      "schedule.revisit. Not for kind url, whose page is captured every interval.",
        .checks = {increasing()},
        .element_checks = {more_than_zero()},
        .example_toml = R"(["1h", "1d", "7d"])",
@@ -641,6 +670,7 @@ std::vector<SectionSpec> build_schema() {
        .default_toml = R"("")",
        .description = "Cookies to send, from a file in the Netscape format that curl reads. "
                       "Empty: none.",
+       .checks = {readable_file()},
        .store = in_source(&SourceConfig::cookie_file)},
       {.key = "enabled",
        .type = K::boolean,

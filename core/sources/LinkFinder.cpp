@@ -42,6 +42,19 @@ xmlNodePtr next_node(xmlNodePtr n, xmlNodePtr root) {
 
 }  // namespace
 
+namespace {
+
+// Longer links are not taken: the sitemaps protocol caps a URL at 2,048 characters, and
+// std::regex matches recursively, a stack frame or more per character (a 50,000-character
+// link overflows a thread's 8 MiB stack).
+constexpr std::size_t kMaxLinkLength = 2048;
+
+bool takes(const std::string& url, const std::regex& pattern) {
+  return !url.empty() && url.size() <= kMaxLinkLength && std::regex_search(url, pattern);
+}
+
+}  // namespace
+
 std::vector<std::string> find_links(std::string_view html, const std::string& page_url,
                                     const std::regex& pattern) {
   std::vector<std::string> out;
@@ -77,7 +90,7 @@ std::vector<std::string> find_links(std::string_view html, const std::string& pa
     std::size_t start = href.find_first_not_of(" \t\r\n\f");
     if (start == std::string::npos || href[start] == '#') continue;
     std::string url = util::resolve_url(base, href);  // empty unless http(s); no fragment
-    if (url.empty() || !std::regex_search(url, pattern)) continue;
+    if (!takes(url, pattern)) continue;
     if (seen.insert(url).second) out.push_back(std::move(url));
   }
   return out;
@@ -89,7 +102,7 @@ std::vector<std::string> filter_links(const std::vector<std::string>& links,
   std::unordered_set<std::string> seen;
   for (const auto& link : links) {
     std::string url = util::resolve_url(page_url, link);  // empty unless http(s); no fragment
-    if (url.empty() || !std::regex_search(url, pattern)) continue;
+    if (!takes(url, pattern)) continue;
     if (seen.insert(url).second) out.push_back(std::move(url));
   }
   return out;

@@ -10,7 +10,8 @@ namespace vellum::sources {
 
 // Every <a href> of `html` that leads to another page, resolved against the page's <base href>
 // (or `page_url` when it has none), without fragment, kept when it is http(s) and `pattern`
-// matches somewhere in the absolute URL (std::regex_search). Same-page references ("#top")
+// matches somewhere in the absolute URL (std::regex_search), and at most 2,048 bytes long (the
+// sitemaps protocol's limit). Same-page references ("#top")
 // are skipped; duplicates are dropped; document order is kept. Broken HTML is parsed the way
 // browsers recover from it; nothing is fetched.
 std::vector<std::string> find_links(std::string_view html, const std::string& page_url,

@@ -121,6 +121,41 @@ TEST(ConfigErrors, DurationsNeedAUnit) {
   EXPECT_EQ(error_of("[schedule]\nrevisit = [\"1d\", \"1h\"]\n"),
             "test.toml:2:11: schedule.revisit: found [\"1d\", \"1h\"], expected delays in "
             "increasing order");
+  // Past what a timer can count: refused, not wrapped round to "at once".
+  EXPECT_EQ(error_of("[daemon]\ndrain_timeout = \"99999999999h\"\n"),
+            "test.toml:2:17: daemon.drain_timeout: found \"99999999999h\", expected at most "
+            "\"36500d\" (100 years)");
+  EXPECT_EQ(load_config_string("[schedule]\nrevisit = [\"1h\", \"36500d\"]\n", "t")
+                .schedule.revisit.back(),
+            std::chrono::hours(24 * 36500));
+}
+
+TEST(ConfigErrors, ACookieOrCaFileThatCannotBeReadIsAnError) {
+  TempDir dir("cfg-files");
+  write_file(dir / "cookies.txt", "# Netscape HTTP Cookie File\n");
+  const std::string source =
+      "[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"https://news.example.com/feed\"\n";
+  EXPECT_EQ(error_of(source + "cookie_file = \"cookies-missing.txt\"\n"),
+            "test.toml:5:15: source.cookie_file: found \"cookies-missing.txt\", expected a file "
+            "vellumd can read (No such file or directory; a relative path is taken from vellumd's "
+            "working directory, / under systemd)");
+  EXPECT_EQ(error_of(source + "cookie_file = \"" + dir.path().string() + "\"\n"),
+            "test.toml:5:15: source.cookie_file: found \"" + dir.path().string() +
+                "\", expected a file vellumd can read (not a regular file)");
+  EXPECT_EQ(error_of("[fetch]\nca_file = \"/nonexistent/ca.pem\"\n"),
+            "test.toml:2:11: fetch.ca_file: found \"/nonexistent/ca.pem\", expected a file vellumd "
+            "can read (No such file or directory)");
+  Config ok = load_config_string(
+      source + "cookie_file = \"" + (dir / "cookies.txt").string() + "\"\n", "test.toml");
+  EXPECT_EQ(ok.sources.at(0).cookie_file, dir / "cookies.txt");
+}
+
+TEST(ConfigErrors, RevisitOnASingleUrlSourceIsAnError) {
+  EXPECT_EQ(error_of("[[source]]\nname = \"front\"\nkind = \"url\"\nurl = "
+                     "\"https://news.example.com/\"\nrevisit = [\"1h\"]\n"),
+            "test.toml:5:11: source.revisit: only used with kinds feed, sitemap and page (the "
+            "pages they lead to are revisited), and this source has kind = \"url\", whose page "
+            "is captured on every run; remove revisit or set interval");
 }
 
 TEST(ConfigErrors, BadRegexQuotesTheRegexError) {

@@ -194,7 +194,13 @@ interval = "1h30m"
 link_pattern = "^https://thenextweb\\.com/news/[a-z0-9-]+$"
 enabled = false
 )toml";
-  Config c = load_config_string(text, "full.toml");
+  // The cookie file must exist: it is written where the configuration says it is.
+  TempDir dir("full-config");
+  const std::string cookies = (dir / "bbc.txt").string();
+  write_file(cookies, "# Netscape HTTP Cookie File\n");
+  std::string toml = text;
+  toml.replace(toml.find("cookies/bbc.txt"), std::string("cookies/bbc.txt").size(), cookies);
+  Config c = load_config_string(toml, "full.toml");
 
   Config expected;
   expected.archive = {"/var/lib/vellum", "gzip", 6, 512ull << 20, "newsroom", "never", false};
@@ -235,7 +241,7 @@ enabled = false
   bbc.revisit = std::vector<Duration>{1h, 24h};
   bbc.headers = {
       {"Accept-Language", "en-GB"}, {"X-Archive", "vellum"}, {"Cache-Control", "no-cache"}};
-  bbc.cookie_file = "cookies/bbc.txt";
+  bbc.cookie_file = cookies;
   SourceConfig tnw;
   tnw.name = "tnw-latest";
   tnw.kind = "page";

@@ -85,6 +85,16 @@ TEST(LinkFinder, WithoutBaseUsesThePageUrl) {
   EXPECT_TRUE(find_links("\xFF\xFE\x00garbage<<<a", "https://n.example/", std::regex(".")).empty());
 }
 
+TEST(LinkFinder, AnOverlongLinkIsLeftOutWithoutExhaustingTheStack) {
+  const std::string longest = "https://n.example/news/" + std::string(2048 - 23, 'a');
+  const std::string too_long = "https://n.example/news/" + std::string(200'000, 'b');
+  const std::string html = "<a href='" + too_long + "'>x</a><a href='" + longest + "'>y</a>";
+  // A pattern whose match walks the whole URL, one recursion per character.
+  const std::regex pattern("^https://n\\.example/news/.+");
+  EXPECT_EQ(find_links(html, "https://n.example/", pattern), (Links{longest}));
+  EXPECT_EQ(filter_links({too_long, longest}, "https://n.example/", pattern), (Links{longest}));
+}
+
 TEST(LinkFinder, PluginListedLinksAreResolvedFilteredAndDeduplicated) {
   Links listed{"/news/1",
                "https://n.example/news/2#comments",
