@@ -557,7 +557,8 @@ struct CdxjLine {
 
 CdxjLine cdxj_line(const index::CaptureRow& row, const Copied& at) {
   CdxjLine c;
-  c.key = row.surt.empty() ? util::surt(row.url) : row.surt;
+  // The key pywb computes for a URL when it looks it up, not the index's own.
+  c.key = util::cdx_surt(row.url);
   c.timestamp = stamp14_of(row.date);
   ordered_json j;
   j["url"] = row.url;

@@ -43,17 +43,15 @@ std::string remove_dot_segments(std::string_view in) {
 
 namespace {
 
-// Percent-encodes, with upper-case hex, what a browser encodes in a path or query before it
-// sends a request: control characters, space, non-ASCII bytes and " < > ` { }. Existing
-// escapes are kept as they are.
-std::string encode_unsafe(std::string_view in) {
+// Percent-encodes, with upper-case hex, the bytes `escaped` picks.
+template <class Pick>
+std::string percent_encode(std::string_view in, Pick escaped) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size());
   for (char ch : in) {
     const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' ||
-        c == '}') {
+    if (escaped(c)) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 0xF];
@@ -62,6 +60,15 @@ std::string encode_unsafe(std::string_view in) {
     }
   }
   return out;
+}
+
+// What a browser encodes in a path or query before it sends a request: control characters,
+// space, non-ASCII bytes and " < > ` { }. Existing escapes are kept as they are.
+std::string encode_unsafe(std::string_view in) {
+  return percent_encode(in, [](unsigned char c) {
+    return c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '`' || c == '{' ||
+           c == '}';
+  });
 }
 
 // "%XX" escapes decoded; nullopt when a '%' starts no escape.
@@ -338,6 +345,225 @@ std::string surt(std::string_view url) {
 
 std::string page_key(std::string_view url) {
   return surt_key(url, true);
+}
+
+namespace {
+
+// Undoes %XX escapes until none is left ("%2525" -> "%").
+std::string unescape_repeatedly(std::string s) {
+  while (true) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        i += 2;
+      } else {
+        out += s[i];
+      }
+    }
+    if (out == s) return out;
+    s = std::move(out);
+  }
+}
+
+// Escapes what a CDX key never holds bare: controls, space, '#', '%' and bytes past ASCII.
+std::string escape_once(std::string_view s) {
+  return percent_encode(
+      s, [](unsigned char c) { return c <= 0x20 || c >= 0x7F || c == '#' || c == '%'; });
+}
+
+// "." and ".." resolved, empty segments (doubled slashes) dropped, a trailing slash kept.
+std::string normalize_path(std::string_view path) {
+  if (path.empty()) return "/";
+  std::vector<std::string_view> kept;
+  std::size_t start = path.front() == '/' ? 1 : 0;
+  while (true) {
+    std::size_t slash = path.find('/', start);
+    std::string_view seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (seg == "..") {
+      if (!kept.empty())
+        kept.pop_back();
+      else
+        kept.push_back(seg);
+    } else if (seg != ".") {
+      kept.push_back(seg);
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  std::string out = "/";
+  for (std::size_t i = 0; i + 1 < kept.size(); ++i)
+    if (!kept[i].empty()) out.append(kept[i]).append("/");
+  if (!kept.empty()) out += kept.back();
+  return out;
+}
+
+bool alnum_run(std::string_view s, std::size_t at, std::size_t n) {
+  if (at + n > s.size()) return false;
+  for (std::size_t i = at; i < at + n; ++i)
+    if (!std::isalnum(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+bool alpha_run(std::string_view s, std::size_t at, std::size_t n) {
+  if (at + n > s.size()) return false;
+  for (std::size_t i = at; i < at + n; ++i)
+    if (!std::isalpha(static_cast<unsigned char>(s[i]))) return false;
+  return true;
+}
+
+// The length of a session id of kind `kind` at `at` of a lower-cased query, 0 when none starts
+// there: jsessionid=, phpsessid= and sid= with 32 letters or digits, aspsessionid<8 letters>=
+// with 24 letters, cfid=...&cftoken=...
+std::size_t session_id_at(std::string_view q, std::size_t at, int kind) {
+  static constexpr std::string_view kNames[] = {"jsessionid=", "phpsessid=", "sid=", "aspsessionid",
+                                                "cfid="};
+  const std::string_view name = kNames[kind];
+  if (q.size() - at < name.size() || q.substr(at, name.size()) != name) return 0;
+  const std::size_t after = at + name.size();
+  if (kind <= 2) return alnum_run(q, after, 32) ? name.size() + 32 : 0;
+  if (kind == 3)
+    return alpha_run(q, after, 8) && after + 8 < q.size() && q[after + 8] == '=' &&
+                   alpha_run(q, after + 9, 24)
+               ? name.size() + 33
+               : 0;
+  std::size_t amp = q.find('&', after);
+  if (amp == after || amp == std::string_view::npos || q.substr(amp + 1, 8) != "cftoken=") return 0;
+  std::size_t end = q.find('&', amp + 9);
+  if (end == amp + 9 || amp + 9 == q.size()) return 0;
+  return (end == std::string_view::npos ? q.size() : end) - at;
+}
+
+// Each kind of session id in turn: its last occurrence that ends the query or is followed by
+// '&' is taken out with that '&' ("a=1&sid=<32>&b=2" -> "a=1&b=2"; "a=1&sid=<32>" -> "a=1&").
+std::string strip_query_session_ids(std::string q) {
+  for (int kind = 0; kind < 5; ++kind) {
+    const std::string l = to_lower(q);
+    for (std::size_t at = l.size(); at-- > 0;) {
+      const std::size_t n = session_id_at(l, at, kind);
+      const std::size_t end = at + n;
+      if (n == 0 || (end != l.size() && l[end] != '&')) continue;
+      q.erase(at, end == l.size() ? n : n + 1);
+      break;
+    }
+  }
+  return q;
+}
+
+// ASP.NET's cookieless session segment, "(S(<24>))/" or "(<24>)/", before a path to an .aspx
+// page: its last occurrence after a '/' is taken out.
+std::string strip_path_session_id(std::string path) {
+  // The length of such a segment at `at`, 0 when none starts there.
+  auto segment = [&](std::size_t at) -> std::size_t {
+    if (path[at] != '(') return 0;
+    std::size_t i = at + 1;
+    if (alnum_run(path, i, 24) && i + 25 < path.size() && path[i + 24] == ')' &&
+        path[i + 25] == '/')
+      return 27;
+    std::size_t groups = 0;
+    while (i + 27 <= path.size() && std::isalpha(static_cast<unsigned char>(path[i])) &&
+           path[i + 1] == '(' && alnum_run(path, i + 2, 24) && path[i + 26] == ')') {
+      i += 27;
+      ++groups;
+    }
+    if (groups == 0 || i + 1 >= path.size() || path[i] != ')' || path[i + 1] != '/') return 0;
+    return i + 2 - at;
+  };
+  for (std::size_t at = path.size(); at-- > 1;) {
+    if (path[at - 1] != '/') continue;
+    const std::size_t n = segment(at);
+    // At least one character, then ".aspx", after the segment.
+    if (n == 0 || path.find(".aspx", at + n + 1) == std::string::npos) continue;
+    path.erase(at, n);
+    break;
+  }
+  return path;
+}
+
+// Parameters sorted by name, then value; a parameter without '=' before one with it.
+std::string alpha_reorder_query(std::string_view q) {
+  if (q.size() <= 1) return std::string(q);
+  struct Param {
+    std::string_view name, value;
+    bool has_value;
+  };
+  std::vector<Param> params;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t amp = q.find('&', start);
+    std::string_view p =
+        q.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    std::size_t eq = p.find('=');
+    if (eq == std::string_view::npos)
+      params.push_back({p, {}, false});
+    else
+      params.push_back({p.substr(0, eq), p.substr(eq + 1), true});
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  std::stable_sort(params.begin(), params.end(), [](const Param& a, const Param& b) {
+    if (a.name != b.name) return a.name < b.name;
+    if (a.has_value != b.has_value) return !a.has_value;
+    return a.value < b.value;
+  });
+  std::string out;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (i) out += '&';
+    out.append(params[i].name);
+    if (params[i].has_value) out.append("=").append(params[i].value);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string cdx_surt(std::string_view url) {
+  auto parsed = parse_request_url(url);
+  if (!parsed) return std::string(url);
+  const Url& u = *parsed;
+
+  std::string host = u.host;
+  if (host.empty() || host.front() != '[') {
+    host = to_lower(unescape_repeatedly(host));
+    for (std::size_t at; (at = host.find("..")) != std::string::npos;) host.erase(at, 1);
+    while (!host.empty() && host.front() == '.') host.erase(0, 1);
+    while (!host.empty() && host.back() == '.') host.pop_back();
+    host = escape_once(host);
+    // "www.", "www2.", "www12.": once, at the start.
+    if (host.starts_with("www")) {
+      std::size_t i = 3;
+      while (i < host.size() && std::isdigit(static_cast<unsigned char>(host[i]))) ++i;
+      if (i < host.size() && host[i] == '.') host.erase(0, i + 1);
+    }
+  }
+  std::string key;
+  if (!host.empty() && host.front() == '[') {
+    key = host;
+  } else {
+    // Labels in reverse order, an IPv4 address's too ("127.0.0.1" -> "1,0,0,127").
+    std::size_t end = host.size();
+    for (std::size_t dot; end > 0 && (dot = host.rfind('.', end - 1)) != std::string::npos;
+         end = dot)
+      key.append(host, dot + 1, end - dot - 1).append(",");
+    key.append(host, 0, end);
+  }
+  if (u.port >= 0 && u.port != (u.scheme == "https" ? 443 : 80))
+    key += ":" + std::to_string(u.port);
+  key += ')';
+
+  std::string path = to_lower(escape_once(normalize_path(unescape_repeatedly(u.path))));
+  path = strip_path_session_id(path);
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  key += path;
+
+  if (u.has_query && !u.query.empty()) {
+    std::string q = escape_once(unescape_repeatedly(u.query));
+    q = alpha_reorder_query(to_lower(strip_query_session_ids(q)));
+    if (!q.empty()) key += "?" + q;
+  }
+  return key;
 }
 
 std::string resolve_url(const std::string& base, const std::string& ref_text) {

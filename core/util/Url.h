@@ -46,6 +46,15 @@ std::string source_domain(std::string_view host);
 // parameters sorted. Text that is not an http(s) URL is returned lower-cased.
 std::string surt(std::string_view url);
 
+// The key IA's CDX tools give a URL (the `surt` library's default, which pywb looks captures up
+// by): "https://www2.Example.com/News/?b=2&a=1&jsessionid=<32 characters>" ->
+// "com,example)/news?a=1&b=2". On top of surt's: percent-escapes undone and redone ("%7E" and
+// "~" are one), "www" with digits dropped ("www2."), a trailing slash dropped, parameters sorted
+// by name then value, and session ids (jsessionid, phpsessid, sid, ASPSESSIONID, CFID/CFTOKEN,
+// ASP.NET's "/(S(...))/" path segment) taken out. For CDXJ files other tools read; the index
+// keeps surt's keys. Text that is not an http(s) URL is returned as it is.
+std::string cdx_surt(std::string_view url);
+
 // surt with the path and query as written: the captures of one key whose page_key is a URL's
 // are the captures of that page, where a server that tells case apart serves another at
 // "/A.html" than at "/a.html". Scheme, "www." and parameter order are still set aside.

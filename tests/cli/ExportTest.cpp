@@ -22,6 +22,7 @@
 #include "support/TempDir.h"
 #include "support/Tools.h"
 #include "util/Digest.h"
+#include "util/Text.h"
 #include "warc/HttpMessage.h"
 #include "warc/WarcReader.h"
 
@@ -298,6 +299,29 @@ TEST_F(ExportTest, WaczPassesAnIndependentCheck) {
                 c["record_id"].get<std::string>());
   EXPECT_EQ(got, want);
   EXPECT_EQ(found["cdxj"].size(), rows_.size());
+  // Keys as pywb computes them to look a URL up: for these plain URLs, the host's labels
+  // reversed, the port, then the path lower-cased without a trailing slash.
+  for (const auto& c : found["cdxj"]) {
+    const std::string url = c["url"];
+    if (url.find_first_of("?%") != std::string::npos) continue;
+    const std::size_t host_at = url.find("://") + 3, path_at = url.find('/', host_at);
+    std::string host = url.substr(host_at, path_at - host_at), port;
+    if (auto colon = host.find(':'); colon != std::string::npos) {
+      port = host.substr(colon);
+      host.erase(colon);
+    }
+    std::string key;
+    for (std::size_t end = host.size(), dot;; end = dot) {
+      dot = host.rfind('.', end - 1);
+      key += host.substr(dot == std::string::npos ? 0 : dot + 1,
+                         end - (dot == std::string::npos ? 0 : dot + 1));
+      if (dot == std::string::npos) break;
+      key += ',';
+    }
+    std::string path = util::to_lower(url.substr(path_at));
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+    EXPECT_EQ(c["key"], key + port + ")" + path) << url;
+  }
 
   // pages.jsonl: every page, with the title of its article.
   EXPECT_EQ(s["pages"], found["pages"].size());

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a WACZ file against WACZ 1.1.1 with nothing but the Python standard library, as a
 reader that shares no code with Vellum would, and prints what it found as one JSON object:
-{"cdxj": [{"url", "timestamp", "type", "record_id"}], "pages": [...], "resources": [...]}.
+{"cdxj": [{"url", "key", "timestamp", "type", "record_id"}], "pages": [...], "resources": [...]}.
 
 Exits 1 with a message naming the first problem found."""
 
@@ -160,7 +160,7 @@ def main(path):
                     fail(f"{where}: a {kind} record, expected response or revisit")
                 if (kind == "revisit") != (entry["mime"] == "warc/revisit"):
                     fail(f"{where}: a {kind} record with mime {entry['mime']!r}")
-                cdxj.append({"url": entry["url"], "timestamp": ts, "type": kind,
+                cdxj.append({"url": entry["url"], "key": key, "timestamp": ts, "type": kind,
                              "record_id": fields.get("warc-record-id"),
                              "status": entry.get("status")})
             if keys != sorted(keys):

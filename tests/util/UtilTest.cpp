@@ -26,6 +26,57 @@ TEST(Surt, CanonicalisesHostPortQueryAndFragment) {
   EXPECT_EQ(surt("http://[::1]:8080/x"), "[::1]:8080)/x");
 }
 
+// The keys of IA's surt library (which pywb looks captures up by), from its own test cases.
+TEST(Surt, CdxKeysAreTheOnesPywbLooksUp) {
+  EXPECT_EQ(cdx_surt("http://www.archive.org/"), "org,archive)/");
+  EXPECT_EQ(cdx_surt("http://archive.org/goo/"), "org,archive)/goo");
+  EXPECT_EQ(cdx_surt("http://archive.org/goo/?"), "org,archive)/goo");
+  EXPECT_EQ(cdx_surt("http://archive.org/goo/?b&a"), "org,archive)/goo?a&b");
+  EXPECT_EQ(cdx_surt("http://archive.org/goo/?a=2&b&a=1"), "org,archive)/goo?a=1&a=2&b");
+  EXPECT_EQ(cdx_surt("http://www34.archive.org/index.html?b=a&b=b&a=b"),
+            "org,archive)/index.html?a=b&b=a&b=b");
+  EXPECT_EQ(cdx_surt("https://www.archive.org:443/"), "org,archive)/");
+  EXPECT_EQ(cdx_surt("http://www.archive.org:8080/a"), "org,archive:8080)/a");
+  EXPECT_EQ(cdx_surt("http://www2foo.com/"), "com,www2foo)/");
+  EXPECT_EQ(cdx_surt("http://example.com/foo?X=Y"), "com,example)/foo?x=y");
+  EXPECT_EQ(cdx_surt("http://archive.org/index.php?PHPSESSID=0123456789abcdefghijklemopqrstuv&"
+                     "action=profile;u=4221"),
+            "org,archive)/index.php?action=profile;u=4221");
+  EXPECT_EQ(
+      cdx_surt("http://visit.webhosting.yahoo.com/visit.gif?&r=http%3A//web.archive.org/web/"
+               "20090517140029/http%3A//anthonystewarthead.electric-chi.com/&b=Netscape%205.0%20%"
+               "28Windows%3B%20en-US%29&s=1366x768&o=Win32&c=24&j=true&v=1.2"),
+      "com,yahoo,webhosting,visit)/visit.gif?&b=netscape%205.0%20(windows;%20en-us)&c=24&j=true&"
+      "o=win32&r=http://web.archive.org/web/20090517140029/http://"
+      "anthonystewarthead.electric-chi.com/&s=1366x768&v=1.2");
+  // Escapes undone and redone; dot segments and doubled slashes resolved.
+  EXPECT_EQ(cdx_surt("http://host/%25%32%35"), "host)/%25");
+  EXPECT_EQ(cdx_surt("http://host/%%%25%32%35asd%%"), "host)/%25%25%25asd%25%25");
+  EXPECT_EQ(cdx_surt("http://host.com/%7Ea%2521b"), "com,host)/~a!b");
+  EXPECT_EQ(cdx_surt("http://www.google.com/blah/.."), "com,google)/");
+  EXPECT_EQ(cdx_surt("http://host.com//twoslashes?more//slashes"),
+            "com,host)/twoslashes?more//slashes");
+  EXPECT_EQ(cdx_surt("http://127.0.0.1:8080/a/"), "1,0,0,127:8080)/a");
+  // Session ids.
+  const std::string id32 = "0123456789abcdefghijklemopqrstuv";
+  EXPECT_EQ(cdx_surt("http://a.com/x?jsessionid=" + id32), "com,a)/x");
+  EXPECT_EQ(cdx_surt("http://a.com/x?jsessionid=" + id32 + "0"),
+            "com,a)/x?jsessionid=" + id32 + "0");
+  EXPECT_EQ(cdx_surt("http://a.com/x?one=two&jsessionid=" + id32 + "&x=y"), "com,a)/x?one=two&x=y");
+  EXPECT_EQ(cdx_surt("http://a.com/x?one=two&phpsessid=" + id32), "com,a)/x?&one=two");
+  EXPECT_EQ(cdx_surt("http://a.com/x?aspsessionidABCDEFGH=ABCDEFGHIJKLMNOPQRSTUVWX&x=y"),
+            "com,a)/x?x=y");
+  EXPECT_EQ(cdx_surt("http://a.com/x?sid=9682993c8daa2c5497996114facdc805&jsessionid=" + id32),
+            "com,a)/x");
+  EXPECT_EQ(cdx_surt("http://a.com/x?CFID=4308017&CFTOKEN=63914124&requestID=2006%2E39"),
+            "com,a)/x?requestid=2006.39");
+  EXPECT_EQ(cdx_surt("http://a.com/(S(4hqa0555fwsecu455xqckv45))/mileg.aspx"), "com,a)/mileg.aspx");
+  EXPECT_EQ(cdx_surt("http://a.com/(4hqa0555fwsecu455xqckv45)/mileg.aspx"), "com,a)/mileg.aspx");
+  EXPECT_EQ(cdx_surt("http://a.com/photos/36050182@N05/"), "com,a)/photos/36050182@n05");
+  // Not an http(s) URL: as it is.
+  EXPECT_EQ(cdx_surt("dns:archive.org"), "dns:archive.org");
+}
+
 TEST(Url, ParsesAndRejects) {
   auto u = parse_url("HTTP://User@Host.Example:81/p?q#f");
   ASSERT_TRUE(u);
