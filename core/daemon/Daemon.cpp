@@ -168,7 +168,8 @@ struct Daemon::Impl {
   std::string pause_reason;
   asio::steady_timer space_timer{io};
 
-  // Runs a write of the state database. When the disk is full, capturing pauses instead: the
+  // Runs a write of the state database. When the disk is full, capturing pauses instead and the
+  // caller goes on (a source run ends and is due again, a host's waiting pages start): the
   // capture itself is durable and indexed, the URL stays due and is fetched again (a revisit)
   // once there is room, and a restart reconciles the state with the index anyway.
   template <typename Write>
@@ -593,8 +594,10 @@ struct Daemon::Impl {
     if (s.cfg.kind == "url") {
       // The URL itself is captured on every run.
       Millis now = unix_millis_now();
-      if (!state->add_url(s.cfg.url, s.cfg.name, now, now, s.cfg.plugin))
-        state->set_next_visit(s.cfg.url, now);
+      update_state([&] {
+        if (!state->add_url(s.cfg.url, s.cfg.name, now, now, s.cfg.plugin))
+          state->set_next_visit(s.cfg.url, now);
+      });
       s.listed = 1;
       s.pending_docs = 1;
       source_doc_done(s, {});
@@ -672,7 +675,7 @@ struct Daemon::Impl {
       st.failures += 1;
       ++source_failures;
     }
-    state->put_source(st);
+    update_state([&] { state->put_source(st); });
     std::string next = ms_text(milliseconds(st.next_run - now));
     if (!s.error.empty()) {
       spdlog::warn("source {}: {}; next try in {}", s.cfg.name, s.error, next);
@@ -797,20 +800,20 @@ struct Daemon::Impl {
     for (const auto& w : found.warnings) spdlog::warn("source {}: {}", name, w);
     Millis now = unix_millis_now();
     s.listed += static_cast<std::int64_t>(found.links.size());
-    {
+    update_state([&] {
       StateStore::Transaction tx(*state);
+      std::int64_t added = 0;
       for (const auto& link : found.links) {
-        if (s.new_links >= cfg.schedule.max_new_per_run) {
+        if (s.new_links + added >= cfg.schedule.max_new_per_run) {
           s.conditional_next = false;
           break;
         }
-        if (state->add_url(link.url, name, now, now, s.cfg.plugin)) {
-          ++s.new_links;
-          ++discovered;
-        }
+        if (state->add_url(link.url, name, now, now, s.cfg.plugin)) ++added;
       }
       tx.commit();
-    }
+      s.new_links += added;
+      discovered += static_cast<std::uint64_t>(added);
+    });
     // A sitemap index lists sitemaps: each is a document of this run.
     if (!found.sitemaps.empty()) s.conditional_next = false;
     for (const auto& child : found.sitemaps) {
@@ -850,7 +853,9 @@ struct Daemon::Impl {
     std::string why;
     auto url = util::parse_request_url(u.url, &why);
     if (!url) {
-      state->mark_failed(u.url, why.empty() ? "not an http(s) URL" : why, std::nullopt);
+      update_state([&] {
+        state->mark_failed(u.url, why.empty() ? "not an http(s) URL" : why, std::nullopt);
+      });
       return;
     }
     FrontierItem item;
@@ -982,7 +987,7 @@ struct Daemon::Impl {
         return;
       }
       RobotsState st{origin, status, body, unix_millis_now()};
-      state->put_robots(st);
+      update_state([&] { state->put_robots(st); });
       install_robots(origin, st);
       for (auto& item : waiting) start_item(std::move(item));
     });
@@ -1000,7 +1005,7 @@ struct Daemon::Impl {
       check_drained();
       return;
     }
-    state->mark_given_up(item.url, why, visit_after_failure(item.url));
+    update_state([&] { state->mark_given_up(item.url, why, visit_after_failure(item.url)); });
     item_done(item);
   }
 
@@ -1068,7 +1073,7 @@ struct Daemon::Impl {
   void give_up(FrontierItem item, const std::string& reason) {
     ++capture_errors;
     spdlog::warn("{}: {}", item.url, reason);
-    state->mark_given_up(item.url, reason, visit_after_failure(item.url));
+    update_state([&] { state->mark_given_up(item.url, reason, visit_after_failure(item.url)); });
     item_done(item);
   }
 
@@ -1098,12 +1103,15 @@ struct Daemon::Impl {
     frontier.done(item, now);
     if (d.retry) {
       spdlog::warn("{}: {}; retry {} in {}", item.url, reason, item.attempt + 1, ms_text(d.delay));
-      state->mark_failed(item.url, reason, unix_millis_now() + d.delay.count());
+      update_state(
+          [&] { state->mark_failed(item.url, reason, unix_millis_now() + d.delay.count()); });
       item.attempt += 1;
       frontier.push(item, now, now + d.delay);
     } else {
       spdlog::warn("{}: {}; giving up ({})", item.url, reason, d.reason);
-      state->mark_given_up(item.url, reason + "; " + d.reason, visit_after_failure(item.url));
+      update_state([&] {
+        state->mark_given_up(item.url, reason + "; " + d.reason, visit_after_failure(item.url));
+      });
     }
     pump();
     check_drained();

@@ -792,6 +792,19 @@ TEST(DaemonFault, ALongStartUpAsksSystemdToWaitAndSaysWhy) {
 // The archive's disk fills up under the daemon (a real 1 MiB tmpfs, root only): capturing
 // pauses with the reason in `vellum status`, the daemon keeps running, and once there is room
 // every page is captured, nothing is lost and the archive verifies.
+// A tmpfs of a few megabytes mounted on `dir` (created) while it lives; needs root.
+struct SmallDisk {
+  SmallDisk(const std::filesystem::path& dir, const char* options) : path(dir) {
+    std::filesystem::create_directories(dir);
+    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, options) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted) ::umount2(path.c_str(), MNT_DETACH);
+  }
+  std::filesystem::path path;
+  bool mounted = false;
+};
+
 TEST(DaemonFault, FullDiskPausesCapturingAndSpaceReturningResumesIt) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
   TestHttpServer server;
@@ -809,13 +822,8 @@ TEST(DaemonFault, FullDiskPausesCapturingAndSpaceReturningResumesIt) {
   server.on("/feed.xml", Reply::ok(rss_of(urls), "application/rss+xml"));
 
   DaemonHarness d("vd-full");
-  std::filesystem::create_directories(d.archive());
-  if (::mount("tmpfs", d.archive().c_str(), "tmpfs", 0, "size=1m") != 0)
-    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
-  struct Unmount {
-    std::filesystem::path p;
-    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
-  } unmount{d.archive()};
+  SmallDisk disk(d.archive(), "size=1m");
+  if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
 
   d.write_config(d.config(source("big", server.url("/feed.xml"))));
   d.start();
@@ -845,6 +853,47 @@ TEST(DaemonFault, FullDiskPausesCapturingAndSpaceReturningResumesIt) {
   for (std::string line; std::getline(in, line);)
     if (auto j = json::parse(line); j["status"] == 200) captured.insert(j["url"]);
   for (const auto& u : urls) EXPECT_TRUE(captured.count(u)) << u << " was lost";
+}
+
+TEST(DaemonFault, ASourceRunThatFindsTheDiskFullRunsAgainOnceThereIsRoom) {
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+  TestHttpServer server;
+  std::atomic<bool> listing{false};
+  std::vector<std::string> urls;
+  // Enough new URLs that recording them needs more than the state database's log holds.
+  for (int i = 0; i < 3000; ++i)
+    urls.push_back(server.url("/p/" + std::to_string(i) + "/" + std::string(120, 'x')));
+  server.on("/feed.xml", [&](const ReceivedRequest&) {
+    return Reply::ok(rss_of(listing ? urls : std::vector<std::string>{}), "application/rss+xml");
+  });
+  server.on("/p/*", Reply::ok(page("P"), "text/html"));
+
+  DaemonHarness d("vd-full-source");
+  SmallDisk disk(d.archive(), "size=16m");
+  if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  d.write_config(
+      d.config("[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"" + server.url("/feed.xml") +
+               "\"\ninterval = \"1s\"\n\n[schedule]\nmax_new_per_run = 5000\njitter = 0.0\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return runs(s, "f") >= 1; })) << d.log();
+
+  // Fill the disk, then list the URLs: the run cannot record them.
+  const auto filler = d.archive() / "filler";
+  {
+    std::ofstream out(filler, std::ios::binary);
+    const std::string block(64 << 10, 'f');
+    while (out.write(block.data(), static_cast<std::streamsize>(block.size())) && out.flush()) {
+    }
+  }
+  listing = true;
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["paused"].is_string(); }, 60s)) << d.log();
+  EXPECT_EQ(d.status()["captures"].get<int>(), 0);
+
+  std::filesystem::remove(filler);
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; }, 60s))
+      << "the source never ran again\n"
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
 }
 
 }  // namespace
