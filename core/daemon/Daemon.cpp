@@ -800,20 +800,32 @@ struct Daemon::Impl {
     for (const auto& w : found.warnings) spdlog::warn("source {}: {}", name, w);
     Millis now = unix_millis_now();
     s.listed += static_cast<std::int64_t>(found.links.size());
+    std::vector<std::string> added;
+    bool committed = false;
     update_state([&] {
       StateStore::Transaction tx(*state);
-      std::int64_t added = 0;
       for (const auto& link : found.links) {
-        if (s.new_links + added >= cfg.schedule.max_new_per_run) {
+        if (s.new_links + static_cast<std::int64_t>(added.size()) >= cfg.schedule.max_new_per_run) {
           s.conditional_next = false;
           break;
         }
-        if (state->add_url(link.url, name, now, now, s.cfg.plugin)) ++added;
+        if (state->add_url(link.url, name, now, now, s.cfg.plugin)) added.push_back(link.url);
       }
       tx.commit();
-      s.new_links += added;
-      discovered += static_cast<std::uint64_t>(added);
+      committed = true;
     });
+    if (!committed) added.clear();  // rolled back: the next run finds them again
+    s.new_links += static_cast<std::int64_t>(added.size());
+    discovered += added.size();
+    // New articles go to the frontier at once, however many URLs of other sources it holds.
+    if (!draining && !paused_for_space)
+      for (const auto& url : added) {
+        UrlState u;
+        u.url = url;
+        u.source = name;
+        u.plugin = s.cfg.plugin;
+        push_page(u);
+      }
     // A sitemap index lists sitemaps: each is a document of this run.
     if (!found.sitemaps.empty()) s.conditional_next = false;
     for (const auto& child : found.sitemaps) {
@@ -834,7 +846,7 @@ struct Daemon::Impl {
     Millis now = unix_millis_now();
     if (frontier.queued() < kRefillLow) {
       std::size_t want = frontier.queued() + frontier.in_flight() + kRefillBatch;
-      for (const auto& u : state->due_urls(now, want)) push_page(u);
+      for (const auto& u : state->due_urls_by_source(now, want)) push_page(u);
     }
     auto next = state->next_due();
     refill_timer.cancel();

@@ -37,6 +37,11 @@ class Stmt {
       sqlite3_bind_null(st_, i);
     return *this;
   }
+  // Ready to run again with new bindings.
+  void reset() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
   // True while there is a row.
   bool step() {
     int rc = sqlite3_step(st_);
@@ -121,6 +126,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
         " plugin TEXT NOT NULL DEFAULT '')");
     exec("CREATE INDEX IF NOT EXISTS urls_due ON urls(next_visit) WHERE next_visit IS NOT NULL");
+    exec(
+        "CREATE INDEX IF NOT EXISTS urls_source_due ON urls(source, next_visit)"
+        " WHERE next_visit IS NOT NULL");
     exec(
         "CREATE TABLE IF NOT EXISTS robots ("
         " origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL,"
@@ -220,6 +228,50 @@ std::vector<UrlState> StateStore::due_urls(Millis now, std::size_t limit) {
   s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
   std::vector<UrlState> out;
   while (s.step()) out.push_back(read_url(s));
+  return out;
+}
+
+std::vector<UrlState> StateStore::due_urls_by_source(Millis now, std::size_t limit) {
+  std::vector<std::string> names;
+  {
+    Stmt s(db_,
+           "SELECT DISTINCT source FROM urls WHERE next_visit IS NOT NULL AND next_visit <= ?");
+    s.bind(1, now);
+    while (s.step()) names.push_back(s.text(0));
+  }
+  if (names.empty() || limit == 0) return {};
+  // Each source's share first; what the sources with fewer due leave goes to the others.
+  Stmt s(db_, (std::string("SELECT ") + kUrlColumns +
+               " FROM urls WHERE source = ? AND next_visit IS NOT NULL AND next_visit <= ?"
+               " ORDER BY next_visit LIMIT ? OFFSET ?")
+                  .c_str());
+  auto take = [&](const std::string& name, std::size_t n, std::size_t skip) {
+    std::vector<UrlState> rows;
+    s.reset();
+    s.bind(1, name).bind(2, now).bind(3, static_cast<std::int64_t>(n));
+    s.bind(4, static_cast<std::int64_t>(skip));
+    while (s.step()) rows.push_back(read_url(s));
+    return rows;
+  };
+  const std::size_t share = std::max<std::size_t>(1, limit / names.size());
+  std::vector<std::vector<UrlState>> per_source;
+  std::size_t total = 0;
+  for (const auto& name : names) {
+    per_source.push_back(take(name, share, 0));
+    total += per_source.back().size();
+  }
+  for (std::size_t i = 0; i < names.size() && total < limit; ++i) {
+    if (per_source[i].size() < share) continue;  // all of that source's are in
+    auto more = take(names[i], limit - total, share);
+    total += more.size();
+    for (auto& u : more) per_source[i].push_back(std::move(u));
+  }
+  // Interleaved: each source's first, then each one's second, and so on.
+  std::vector<UrlState> out;
+  out.reserve(total);
+  for (std::size_t rank = 0; out.size() < total; ++rank)
+    for (auto& rows : per_source)
+      if (rank < rows.size()) out.push_back(std::move(rows[rank]));
   return out;
 }
 

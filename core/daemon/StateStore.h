@@ -90,6 +90,10 @@ class StateStore {
   std::optional<UrlState> url(const std::string& url);
   // URLs whose next visit is at or before `now`, earliest first, at most `limit`.
   std::vector<UrlState> due_urls(Millis now, std::size_t limit);
+  // Up to `limit` URLs due at `now`, shared out among their sources (each source's earliest
+  // first, the sources taking turns), so that one source with thousands due does not hold back
+  // the others' few.
+  std::vector<UrlState> due_urls_by_source(Millis now, std::size_t limit);
   // The earliest next visit of any URL; nullopt when nothing is due ever.
   std::optional<Millis> next_due();
   // A capture of `url` was stored at `when`; `next_visit` is when to capture it again.

@@ -618,6 +618,39 @@ TEST(DaemonSources, ARunCutShortByMaxNewPerRunLeavesTheRestForTheNext) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(DaemonSources, ANewArticleIsNotHeldBackByAnotherSourcesBacklog) {
+  // Site A lists thousands of pages and serves them slowly; site B's new article must not wait
+  // for A's backlog.
+  TestHttpServer a, b;
+  std::vector<std::string> backlog;
+  for (int i = 0; i < 3000; ++i) backlog.push_back(a.url("/a/" + std::to_string(i)));
+  a.on("/feed.xml", Reply::ok(rss_of(backlog), "application/rss+xml"));
+  a.on("/a/*", [](const ReceivedRequest&) {
+    std::this_thread::sleep_for(100ms);
+    return Reply::ok(page("A"), "text/html");
+  });
+  std::atomic<bool> listed{false};
+  b.on("/feed.xml", [&](const ReceivedRequest&) {
+    return Reply::ok(
+        rss_of(listed ? std::vector<std::string>{b.url("/news")} : std::vector<std::string>{}),
+        "application/rss+xml");
+  });
+  b.on("/news", Reply::ok(page("News"), "text/html"));
+  DaemonHarness d("vd-fair");
+  d.write_config(d.config(
+      "[[source]]\nname = \"a\"\nkind = \"feed\"\nurl = \"" + a.url("/feed.xml") +
+      "\"\ninterval = \"1h\"\n\n[[source]]\nname = \"b\"\nkind = \"feed\"\n"
+      "url = \"" +
+      b.url("/feed.xml") + "\"\ninterval = \"1s\"\n\n[schedule]\nmax_new_per_run = 5000\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 3; })) << d.log();
+  listed = true;
+  EXPECT_TRUE(d.wait_for([&](const json&) { return !b.requests_for("/news").empty(); }, 8s))
+      << "site B's article waited behind site A's backlog";
+  EXPECT_LT(d.status()["captures"].get<int>(), 1000) << "make site A slower";
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
   TestHttpServer server;
   server.on("/feed.xml", Reply::ok(rss_of({server.url("/a")}), "application/rss+xml"));

@@ -28,5 +28,29 @@ TEST(StateStore, AVisitThatFailedForGoodLeavesTheNextOneAllItsTries) {
   EXPECT_EQ(st.url("https://a.example/x")->next_visit, 96'000);
 }
 
+TEST(StateStore, DueUrlsAreSharedOutAmongTheirSources) {
+  test::TempDir dir("state");
+  StateStore st(dir / "state.sqlite3");
+  // A backfill: 500 URLs of one source, due before the three of another.
+  for (int i = 0; i < 500; ++i)
+    st.add_url("https://big.example/" + std::to_string(i), "big", 1000, 1000 + i);
+  for (int i = 0; i < 3; ++i)
+    st.add_url("https://small.example/" + std::to_string(i), "small", 1000, 5000 + i);
+  st.add_url("https://later.example/", "small", 1000, 99'999);  // not due yet
+
+  auto due = st.due_urls_by_source(10'000, 10);
+  ASSERT_EQ(due.size(), 10u);
+  // The sources take turns, each in its own order, until one runs out.
+  std::vector<std::string> want = {"https://big.example/0", "https://small.example/0",
+                                   "https://big.example/1", "https://small.example/1",
+                                   "https://big.example/2", "https://small.example/2",
+                                   "https://big.example/3", "https://big.example/4",
+                                   "https://big.example/5", "https://big.example/6"};
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(due[i].url, want[i]) << i;
+  // Everything due, when the limit allows it; nothing that is not due.
+  EXPECT_EQ(st.due_urls_by_source(10'000, 10'000).size(), 503u);
+  EXPECT_TRUE(st.due_urls_by_source(999, 10).empty());
+}
+
 }  // namespace
 }  // namespace vellum::daemon
