@@ -133,6 +133,12 @@ struct SourceRun {
   int failing = 0;  // runs in a row that failed: the next try comes sooner than the interval
 };
 
+// A redirect a page's fetch did not follow, and why.
+struct RedirectStop {
+  std::string target;
+  bool disallowed = false;  // by robots.txt; else its robots.txt is not known yet
+};
+
 struct RobotsEntry {
   sources::RobotsRules rules;
   Millis expires = 0;
@@ -942,22 +948,28 @@ struct Daemon::Impl {
     auto u = util::parse_request_url(item.url);
     if (item.respect_robots && u) {
       std::string origin = origin_of(*u);
-      auto it = robots.find(origin);
-      if (it == robots.end() || it->second.expires <= unix_millis_now()) {
-        if (!load_cached_robots(origin)) {
-          auto& waiting = robots_waiting[origin];
-          waiting.push_back(std::move(item));
-          if (waiting.size() == 1) fetch_robots(origin);
-          return;
-        }
-        it = robots.find(origin);
+      const RobotsEntry* rules = fresh_robots(origin);
+      if (!rules) {
+        auto& waiting = robots_waiting[origin];
+        waiting.push_back(std::move(item));
+        if (waiting.size() == 1) fetch_robots(origin);
+        return;
       }
-      if (!it->second.rules.allowed(path_and_query(*u))) {
+      if (!rules->rules.allowed(path_and_query(*u))) {
         refuse_by_robots(item);
         return;
       }
     }
     fetch_item(std::move(item));
+  }
+
+  // The robots.txt rules of `origin` while they are fresh (held, or kept in the state
+  // database), else null.
+  const RobotsEntry* fresh_robots(const std::string& origin) {
+    auto it = robots.find(origin);
+    if (it != robots.end() && it->second.expires > unix_millis_now()) return &it->second;
+    if (!load_cached_robots(origin)) return nullptr;
+    return &robots.find(origin)->second;
   }
 
   bool load_cached_robots(const std::string& origin) {
@@ -1039,8 +1051,24 @@ struct Daemon::Impl {
         }
       }
     }
+    // A page's redirect is followed only where robots.txt allows; one to a site whose robots.txt
+    // is not known yet ends the fetch, and its target is queued as a URL of its own.
+    auto stopped = std::make_shared<RedirectStop>();
+    if (item.respect_robots && item.priority != kDiscovery)
+      req.follow = [this, stopped](const std::string& next) {
+        auto u = util::parse_request_url(next);
+        if (!u) return true;  // the fetcher reports it
+        const RobotsEntry* rules = fresh_robots(origin_of(*u));
+        if (!rules) {
+          *stopped = {next, false};
+          return false;
+        }
+        if (rules->rules.allowed(path_and_query(*u))) return true;
+        *stopped = {next, true};
+        return false;
+      };
     ++fetches;
-    fetcher->fetch(item.url, std::move(req), [this, item](fetch::FetchResult r) mutable {
+    fetcher->fetch(item.url, std::move(req), [this, item, stopped](fetch::FetchResult r) mutable {
       --fetches;
       prune_fetchers();
       if (item.priority == kDiscovery) {
@@ -1050,8 +1078,30 @@ struct Daemon::Impl {
         check_drained();
         return;
       }
+      if (!stopped->target.empty()) redirect_stopped(item, *stopped);
       on_page(std::move(item), std::move(r));
     });
+  }
+
+  // Where a page's redirect was not followed: to a page robots.txt disallows (noted, as a
+  // refusal), or to a site whose robots.txt is not known yet (queued, to be checked first).
+  void redirect_stopped(const FrontierItem& item, const RedirectStop& stop) {
+    if (stop.disallowed) {
+      ++robots_refused;
+      spdlog::info("{}: not following the redirect to {}: disallowed by robots.txt", item.url,
+                   stop.target);
+      return;
+    }
+    Millis now = unix_millis_now();
+    bool added = false;
+    update_state([&] { added = state->add_url(stop.target, item.source, now, now, item.plugin); });
+    if (!added) return;
+    spdlog::info("{}: redirect to {} queued as a URL of its own", item.url, stop.target);
+    UrlState u;
+    u.url = stop.target;
+    u.source = item.source;
+    u.plugin = item.plugin;
+    push_page(u);
   }
 
   // A fetcher error with the private-network guard's refusal explained.

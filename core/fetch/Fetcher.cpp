@@ -484,6 +484,10 @@ struct Fetcher::Impl {
              FetchResult::Failure::kPermanent);
       return;
     }
+    if (job->request.follow && !job->request.follow(next)) {
+      finish(job, "");
+      return;
+    }
     std::string key = normalised(next);
     for (const auto& seen : job->chain) {
       if (seen == key) {

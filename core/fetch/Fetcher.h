@@ -43,6 +43,10 @@ struct RequestOptions {
   std::string
       cookie_file;  // Netscape cookie file (curl's format), read for every hop; never written
   std::uint64_t max_body_bytes = 0;  // 0: FetchOptions::max_body_bytes
+  // Asked before a redirect is followed, with its absolute target: false ends the fetch there,
+  // successfully, the redirect the last hop (its `location` says where it led). Runs on the
+  // io_context thread. Empty: every redirect is followed.
+  std::function<bool(const std::string& next)> follow;
 };
 
 // "Vellum/<version> (+https://github.com/vellum-archive/vellum)"

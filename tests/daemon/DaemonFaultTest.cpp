@@ -145,6 +145,36 @@ TEST(DaemonFault, RobotsTxtIsHonouredAndRetryAfterIsWaitedFor) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(DaemonFault, ARedirectIsFollowedOnlyWhereRobotsTxtAllows) {
+  TestHttpServer a, b;
+  a.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));
+  b.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /closed/\n"));
+  a.on("/go-private", Reply::redirect(302, "/private/x"));
+  a.on("/private/x", Reply::ok(page("Private"), "text/html"));
+  a.on("/go-closed", Reply::redirect(302, b.url("/closed/y")));
+  a.on("/go-open", Reply::redirect(301, b.url("/open/z")));
+  b.on("/closed/y", Reply::ok(page("Closed"), "text/html"));
+  b.on("/open/z", Reply::ok(page("Open"), "text/html"));
+  a.on("/feed.xml",
+       Reply::ok(rss_of({a.url("/go-private"), a.url("/go-closed"), a.url("/go-open")}),
+                 "application/rss+xml"));
+  DaemonHarness d("vd-redirect-robots");
+  d.write_config(d.config(source("f", a.url("/feed.xml"))));
+  d.start();
+  // The redirects are stored; the open page behind one is fetched as a URL of its own.
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    return s["captures"].get<int>() >= 4 && s["robots_refused"].get<int>() >= 2;
+  })) << d.log();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(a.requests_for("/private/x").empty()) << "followed a redirect robots.txt disallows";
+  EXPECT_TRUE(b.requests_for("/closed/y").empty()) << "followed a redirect robots.txt disallows";
+  EXPECT_EQ(b.requests_for("/open/z").size(), 1u);
+  EXPECT_EQ(b.requests_for("/robots.txt").size(), 1u);
+  EXPECT_NE(d.log().find("not following the redirect to " + a.url("/private/x")), std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(DaemonFault, ConditionalGetSendsTheFeedsValidators) {
   TestHttpServer server;
   std::atomic<int> not_modified{0};
