@@ -256,13 +256,18 @@ bool in_teaser(xmlNodePtr n) {
 
 // The text below `n` as lines: a line feed where a <br> or an element laid out as a block (<p>,
 // <div>, <li>…) breaks it, and every line feed of the source a space, as a browser shows it.
-// xmlNodeGetContent joins "Headline<br>Subtitle" into "HeadlineSubtitle".
-void append_lines(xmlNodePtr n, std::string& out, int depth) {
+// xmlNodeGetContent joins "Headline<br>Subtitle" into "HeadlineSubtitle". With `parts`, an
+// element that follows another with nothing between, and whose text would join the last word
+// to a capital or digit ("<span>Jane Doe</span><span>Updated 3 May</span>"), starts a line of
+// its own too: its style sets it apart, which a browser shows and the markup does not say.
+void append_lines(xmlNodePtr n, std::string& out, int depth, bool parts = false) {
+  bool after_element = false;
   for (xmlNodePtr c = n->children; c; c = c->next) {
     if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-      if (!c->content) continue;
+      if (!c->content || !*c->content) continue;
       for (const char* t = reinterpret_cast<const char*>(c->content); *t; ++t)
         out += (*t == '\n' || *t == '\r') ? ' ' : *t;
+      after_element = false;
     } else if (c->type == XML_ELEMENT_NODE && c->name) {
       const char* tag = reinterpret_cast<const char*>(c->name);
       if (std::strcmp(tag, "br") == 0) {
@@ -271,19 +276,26 @@ void append_lines(xmlNodePtr n, std::string& out, int depth) {
       }
       const bool block = is_block_tag(tag);
       if (block) out += '\n';
+      if (parts && after_element && !out.empty() &&
+          !std::isspace(static_cast<unsigned char>(out.back()))) {
+        const std::string text = Node(c).raw_text();
+        const auto first = text.empty() ? 0 : static_cast<unsigned char>(text.front());
+        if (std::isupper(first) || std::isdigit(first)) out += '\n';
+      }
       if (depth < 64)
-        append_lines(c, out, depth + 1);
+        append_lines(c, out, depth + 1, parts);
       else
         out += Node(c).raw_text();
       if (block) out += '\n';
+      after_element = true;
     }
   }
 }
 
 // Those lines, each cleaned (clean_text), the empty ones dropped, joined by '\n'.
-std::string text_lines(const Node& n) {
+std::string text_lines(const Node& n, bool parts = false) {
   std::string out;
-  if (n.raw()) append_lines(n.raw(), out, 0);
+  if (n.raw()) append_lines(n.raw(), out, 0, parts);
   return clean_lines(out);
 }
 
@@ -519,7 +531,7 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
                                     "'author-name') or contains(@class,'article-author')]")) {
       if (in_teaser(n.raw())) continue;
       raw.clear();
-      std::string line = text_lines(n);
+      std::string line = text_lines(n, true);
       for (const char* sep : {" | ", " \xE2\x80\xA2 ", " \xC2\xB7 ", "\n"})
         for (auto at = line.find(sep); at != std::string::npos; at = line.find(sep))
           line.replace(at, std::strlen(sep), ",");

@@ -694,6 +694,20 @@ TEST(GenericExtractor, LineBreaksInHeadlinesAndBylinesSeparate) {
       kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
   a = GenericExtractor().extract(build_page_from_html(wrapped, "https://x.example/a"));
   EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe", "John Roe"}));
+  // Elements side by side that the markup runs together, but the page's style sets apart.
+  const std::string glued = std::string(
+                                "<html><body><article><h1>Plan</h1><div class=byline><span>By "
+                                "Jane Doe</span><span>Updated 3 May 2024</span></div><p>") +
+                            kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
+  a = GenericExtractor().extract(build_page_from_html(glued, "https://x.example/a"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+  // Letters a page animates one span at a time stay one word.
+  const std::string letters = std::string(
+                                  "<html><body><article><h1>Plan</h1><div class=byline>By "
+                                  "<span>J</span><span>ane</span> Doe</div><p>") +
+                              kPara1 + "</p><p>" + kPara2 + "</p></article></body></html>";
+  a = GenericExtractor().extract(build_page_from_html(letters, "https://x.example/a"));
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
 }
 
 TEST(ContentHelpers, UiTextAndCredits) {
