@@ -566,9 +566,11 @@ struct Daemon::Impl {
     s.next_run = due;
     Millis wait = std::max<Millis>(0, due - unix_millis_now());
     s.timer.expires_after(milliseconds(wait));
-    s.timer.async_wait([this, &s](const boost::system::error_code& ec) {
+    // Found again by name: a reload may have removed the source while this wait was queued.
+    s.timer.async_wait([this, name = s.cfg.name](const boost::system::error_code& ec) {
       if (ec || draining) return;
-      run_source(s);
+      auto it = sources.find(name);
+      if (it != sources.end()) run_source(*it->second);
     });
   }
 
@@ -798,7 +800,8 @@ struct Daemon::Impl {
 
   void on_links(const std::string& name, sources::Discovery found, const std::string& problem) {
     auto it = sources.find(name);
-    if (it == sources.end()) {
+    if (it == sources.end()) {  // removed by a reload; its parse freed a store slot all the same
+      pump();
       check_drained();
       return;
     }
@@ -1141,9 +1144,16 @@ struct Daemon::Impl {
 
   // The visit after one that failed for good: the next of the revisit plan, for a URL
   // captured before; none for a URL never captured.
+  // A visit of the plan that is already past (the daemon was down, the queue long) is
+  // skipped: the URL would be due again at once, and fail again.
   std::optional<Millis> visit_after_failure(const std::string& url) {
     auto u = state->url(url);
-    if (u && u->visits > 0) return next_visit_after(*u, u->last_capture);
+    if (!u || u->visits == 0) return std::nullopt;
+    const auto plan = revisit_plan(u->source);
+    const Millis now = unix_millis_now();
+    const Millis first = u->first_capture ? u->first_capture : u->last_capture;
+    for (auto i = static_cast<std::size_t>(u->visits); i < plan.size(); ++i)
+      if (first + plan[i].count() > now) return first + plan[i].count();
     return std::nullopt;
   }
 

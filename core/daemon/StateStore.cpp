@@ -9,7 +9,10 @@ namespace vellum::daemon {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: validators (etag, last_modified) are kept only for runs that read their whole source;
+// those of version 1 are dropped once, as they may stand for a sitemap index whose sitemaps
+// were never read again.
+constexpr int kSchemaVersion = 2;
 
 // One prepared statement, finalised on scope exit; bind() by position from 1.
 class Stmt {
@@ -133,6 +136,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         "CREATE TABLE IF NOT EXISTS robots ("
         " origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL,"
         " fetched INTEGER NOT NULL)");
+    if (version == 1) exec("UPDATE sources SET etag = '', last_modified = ''");
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);

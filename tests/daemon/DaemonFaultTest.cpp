@@ -681,6 +681,29 @@ TEST(DaemonSources, ANewArticleIsNotHeldBackByAnotherSourcesBacklog) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+TEST(DaemonSources, AFailedRevisitWhoseNextVisitIsPastWaitsForTheOneAfter) {
+  TestHttpServer server;
+  std::atomic<int> served{0};
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/story")}), "application/rss+xml"));
+  server.on("/story", [&](const ReceivedRequest&) {
+    if (++served == 1) return Reply::ok(page("Story"), "text/html");
+    // The revisit fails for good (a redirect nowhere), and only after the visit planned next
+    // has come and gone.
+    std::this_thread::sleep_for(2500ms);
+    return Reply::raw(http_response(302, "", {"Location: ftp://files.example/story"}));
+  });
+  DaemonHarness d("vd-past-visit");
+  d.write_config(d.config(
+      source("f", server.url("/feed.xml"), "feed", "revisit = [\"1s\", \"2s\", \"100d\"]\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    return s["errors"].get<int>() >= 1 && s["captures"].get<int>() >= 1;
+  })) << d.log();
+  std::this_thread::sleep_for(6s);
+  EXPECT_EQ(served.load(), 2) << "the URL was due again at once after each failure\n" << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
   TestHttpServer server;
   server.on("/feed.xml", Reply::ok(rss_of({server.url("/a")}), "application/rss+xml"));

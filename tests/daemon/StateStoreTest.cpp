@@ -1,6 +1,8 @@
 // StateStore: what a URL's failed tries count towards, on a real SQLite file.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include "daemon/StateStore.h"
 #include "support/TempDir.h"
 
@@ -50,6 +52,39 @@ TEST(StateStore, DueUrlsAreSharedOutAmongTheirSources) {
   // Everything due, when the limit allows it; nothing that is not due.
   EXPECT_EQ(st.due_urls_by_source(10'000, 10'000).size(), 503u);
   EXPECT_TRUE(st.due_urls_by_source(999, 10).empty());
+}
+
+TEST(StateStore, ValidatorsOfAnOlderStateAreDroppedOnce) {
+  test::TempDir dir("state");
+  const auto file = dir / "state.sqlite3";
+  {
+    StateStore st(file);
+    SourceState src;
+    src.name = "map";
+    src.etag = "\"v1\"";
+    src.last_modified = "Wed, 08 Apr 2026 16:09:31 GMT";
+    src.runs = 3;
+    st.put_source(src);
+  }
+  // As version 1 left it: validators kept after a run that read a sitemap index.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=1", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  {
+    StateStore st(file);
+    auto src = st.source("map");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->etag, "");
+    EXPECT_EQ(src->last_modified, "");
+    EXPECT_EQ(src->runs, 3) << "only the validators go";
+    SourceState again = *src;
+    again.etag = "\"v2\"";
+    st.put_source(again);
+  }
+  // Once: validators stored since are kept.
+  StateStore st(file);
+  EXPECT_EQ(st.source("map")->etag, "\"v2\"");
 }
 
 }  // namespace
