@@ -209,7 +209,7 @@ enum class Role { main, sources };
 // Reads files into one Config, collecting every problem rather than stopping at the first.
 class Loader {
  public:
-  explicit Loader(Config base) : config_(std::move(base)) {}
+  explicit Loader(Config base, bool daemon = false) : config_(std::move(base)), daemon_(daemon) {}
 
   void read_text(std::string_view text, const std::string& name, Role role) {
     begin_file(name);
@@ -467,6 +467,7 @@ class Loader {
     }
     if (ok)
       for (const auto& check : spec.checks) run(check, value, node, where);
+    if (ok && spec.daemon_reads && daemon_) run(daemon_readable_file(), value, node, where);
     return ok;
   }
 
@@ -640,6 +641,7 @@ class Loader {
   }
 
   Config config_;
+  bool daemon_ = false;  // check the files vellumd reads (KeySpec::daemon_reads)
   std::vector<Problem> problems_;
   std::map<std::string, std::string> positions_;     // "fetch.timeout" -> "file:line:col"
   std::map<std::string, std::string> source_names_;  // name -> where it was first declared
@@ -693,7 +695,7 @@ Config load_config_string(std::string_view toml, const std::string& name) {
   return c;
 }
 
-Config load_config(const fs::path& main_file) {
+Config load_config(const fs::path& main_file, Reader reader) {
   std::error_code ec;
   std::string main_name = main_file.string();
   bool exists = fs::exists(main_file, ec);
@@ -706,7 +708,7 @@ Config load_config(const fs::path& main_file) {
                       "copy etc/vellum.toml (shipped with Vellum: every key at its default) to " +
                       main_name + ", or name another file with --config FILE");
 
-  Loader loader(default_config());
+  Loader loader(default_config(), reader == Reader::daemon);
   std::vector<fs::path> files{main_file};
   std::string why;
   if (auto text = slurp(main_file, why))

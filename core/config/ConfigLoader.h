@@ -15,10 +15,14 @@ namespace vellum::config {
 // Where vellumd looks when no --config is given.
 inline constexpr const char* kDefaultConfigFile = "/etc/vellum/vellum.toml";
 
+// Who reads the configuration: vellumd itself also checks the files it will open (a cookie
+// file, CA certificates) exist and are readable by it; the CLI only wants its settings.
+enum class Reader { cli, daemon };
+
 // Reads `main_file` and the sources directory (daemon.sources_dir, or sources.d beside the main
 // file; a missing default sources.d is no error). Throws ConfigError; a missing main file is an
 // error saying where it looked and how to start.
-Config load_config(const std::filesystem::path& main_file);
+Config load_config(const std::filesystem::path& main_file, Reader reader = Reader::cli);
 
 // Reads one file's text, named `name` in messages and Config::files; no sources directory.
 // For tests and for checking a single file.

@@ -134,28 +134,6 @@ Check at_least(Duration min) {
           [min](const Value& v) { return std::get<Duration>(v) >= min ? kPass : kFail; }};
 }
 
-// A file the daemon can read (empty: none). curl takes a cookie file it cannot open for an
-// empty one, without a word.
-Check readable_file() {
-  return {"a file vellumd can read", [](const Value& v) -> std::optional<std::string> {
-            const auto& path = std::get<std::string>(v);
-            if (path.empty()) return kPass;
-            int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-              std::string why = std::strerror(errno);
-              if (path.front() != '/')
-                why +=
-                    "; a relative path is taken from vellumd's working directory, / under "
-                    "systemd";
-              return why;
-            }
-            struct stat st {};
-            const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-            ::close(fd);
-            return regular ? kPass : std::string("not a regular file");
-          }};
-}
-
 Check size_at_least(std::uint64_t min) {
   return {"at least " + format_size(min),
           [min](const Value& v) { return std::get<std::uint64_t>(v) >= min ? kPass : kFail; }};
@@ -462,7 +440,7 @@ std::vector<SectionSpec> build_schema() {
        .default_toml = R"("")",
        .description = "CA certificates (PEM) that TLS servers are verified against. Empty: the "
                       "system's.",
-       .checks = {readable_file()},
+       .daemon_reads = true,
        .store = in(&Config::fetch, &FetchConfig::ca_file)},
       {.key = "allow_private_networks",
        .type = K::boolean,
@@ -670,7 +648,7 @@ std::vector<SectionSpec> build_schema() {
        .default_toml = R"("")",
        .description = "Cookies to send, from a file in the Netscape format that curl reads. "
                       "Empty: none.",
-       .checks = {readable_file()},
+       .daemon_reads = true,
        .store = in_source(&SourceConfig::cookie_file)},
       {.key = "enabled",
        .type = K::boolean,
@@ -717,6 +695,7 @@ std::string full_description(const KeySpec& key) {
   std::vector<std::string> rules;
   for (const auto& c : key.checks) rules.push_back(c.text);
   for (const auto& c : key.element_checks) rules.push_back("each " + c.text);
+  if (key.daemon_reads) rules.push_back("a file vellumd can read (checked when vellumd loads it)");
   if (!rules.empty()) text += " Allowed: " + join(rules, "; ") + ".";
   if (key.required) text += " Required.";
   return text;
@@ -742,6 +721,25 @@ const KeySpec* SectionSpec::find(std::string_view key) const {
 
 std::string SectionSpec::header() const {
   return array ? "[[" + name + "]]" : "[" + name + "]";
+}
+
+Check daemon_readable_file() {
+  return {"a file vellumd can read", [](const Value& v) -> std::optional<std::string> {
+            const auto& path = std::get<std::string>(v);
+            if (path.empty()) return std::nullopt;
+            const std::string relative =
+                path.front() == '/'
+                    ? ""
+                    : "; a relative path is taken from vellumd's working directory, / under "
+                      "systemd";
+            struct stat st {};
+            if (::stat(path.c_str(), &st) != 0) return std::strerror(errno) + relative;
+            if (!S_ISREG(st.st_mode)) return std::string("not a regular file");
+            int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fd < 0) return std::strerror(errno) + relative;
+            ::close(fd);
+            return std::nullopt;
+          }};
 }
 
 const std::vector<SectionSpec>& config_schema() {

@@ -67,6 +67,10 @@ struct KeySpec {
   bool required = false;
   // The value shown in the commented-out examples of etc/vellum.toml, when not the default.
   std::string example_toml;
+  // A file vellumd opens (KeyType::path): when the daemon loads its configuration, it must be
+  // a regular file vellumd can read (daemon_readable_file). Other readers of the configuration
+  // (the CLI) do not check it: they neither open it nor run as the daemon's user.
+  bool daemon_reads = false;
   // Stores a checked value. Keys of [[source]] write Config::sources.back().
   std::function<void(Config&, const Value&)> store;
 };
@@ -80,6 +84,9 @@ struct SectionSpec {
   const KeySpec* find(std::string_view key) const;
   std::string header() const;  // "[fetch]", "[[source]]"
 };
+
+// The check of a daemon_reads key: empty, or a regular file this process can open for reading.
+Check daemon_readable_file();
 
 // Every section, in the order of etc/vellum.toml.
 const std::vector<SectionSpec>& config_schema();

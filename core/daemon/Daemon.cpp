@@ -145,7 +145,8 @@ struct RobotsEntry {
 };
 
 struct Daemon::Impl {
-  explicit Impl(DaemonOptions o) : opts(std::move(o)), cfg(config::load_config(opts.config_file)) {}
+  explicit Impl(DaemonOptions o)
+      : opts(std::move(o)), cfg(config::load_config(opts.config_file, config::Reader::daemon)) {}
 
   DaemonOptions opts;
   config::Config cfg;
@@ -440,7 +441,7 @@ struct Daemon::Impl {
     spdlog::info("reloading {}", opts.config_file.string());
     config::Config next;
     try {
-      next = config::load_config(opts.config_file);
+      next = config::load_config(opts.config_file, config::Reader::daemon);
     } catch (const std::exception& e) {
       ++reload_failures;
       spdlog::error("the new configuration is not valid; keeping the running one:\n{}", e.what());

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (check) {
-      auto cfg = vellum::config::load_config(config_file);
+      auto cfg = vellum::config::load_config(config_file, vellum::config::Reader::daemon);
       std::cout << "configuration OK: " << config_file << "\n" << vellum::config::describe(cfg);
       return 0;
     }

@@ -1,5 +1,6 @@
 // Every kind of configuration error, with the exact FILE:LINE:COLUMN it is reported at.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <regex>
 
@@ -130,24 +131,43 @@ TEST(ConfigErrors, DurationsNeedAUnit) {
             std::chrono::hours(24 * 36500));
 }
 
-TEST(ConfigErrors, ACookieOrCaFileThatCannotBeReadIsAnError) {
+TEST(ConfigErrors, ACookieOrCaFileVellumdCannotReadIsAnErrorForVellumd) {
   TempDir dir("cfg-files");
   write_file(dir / "cookies.txt", "# Netscape HTTP Cookie File\n");
+  const auto fifo = dir / "cookies.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto file = dir / "vellum.toml";
+  // The error vellumd gets for `toml`, and that the CLI, which opens none of these files, gets
+  // none.
+  auto daemon_error = [&](const std::string& toml) {
+    write_file(file, toml);
+    EXPECT_NO_THROW(load_config(file, Reader::cli));
+    try {
+      load_config(file, Reader::daemon);
+    } catch (const ConfigError& e) {
+      std::string m = e.what();
+      return m.substr(m.find(':') + 1);
+    }
+    return std::string("(no error)");
+  };
   const std::string source =
       "[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"https://news.example.com/feed\"\n";
-  EXPECT_EQ(error_of(source + "cookie_file = \"cookies-missing.txt\"\n"),
-            "test.toml:5:15: source.cookie_file: found \"cookies-missing.txt\", expected a file "
-            "vellumd can read (No such file or directory; a relative path is taken from vellumd's "
-            "working directory, / under systemd)");
-  EXPECT_EQ(error_of(source + "cookie_file = \"" + dir.path().string() + "\"\n"),
-            "test.toml:5:15: source.cookie_file: found \"" + dir.path().string() +
+  EXPECT_EQ(daemon_error(source + "cookie_file = \"cookies-missing.txt\"\n"),
+            "5:15: source.cookie_file: found \"cookies-missing.txt\", expected a file vellumd can "
+            "read (No such file or directory; a relative path is taken from vellumd's working "
+            "directory, / under systemd)");
+  EXPECT_EQ(daemon_error(source + "cookie_file = \"" + dir.path().string() + "\"\n"),
+            "5:15: source.cookie_file: found \"" + dir.path().string() +
                 "\", expected a file vellumd can read (not a regular file)");
-  EXPECT_EQ(error_of("[fetch]\nca_file = \"/nonexistent/ca.pem\"\n"),
-            "test.toml:2:11: fetch.ca_file: found \"/nonexistent/ca.pem\", expected a file vellumd "
-            "can read (No such file or directory)");
-  Config ok = load_config_string(
-      source + "cookie_file = \"" + (dir / "cookies.txt").string() + "\"\n", "test.toml");
-  EXPECT_EQ(ok.sources.at(0).cookie_file, dir / "cookies.txt");
+  // A named pipe is refused without waiting for a writer.
+  EXPECT_EQ(daemon_error(source + "cookie_file = \"" + fifo.string() + "\"\n"),
+            "5:15: source.cookie_file: found \"" + fifo.string() +
+                "\", expected a file vellumd can read (not a regular file)");
+  EXPECT_EQ(daemon_error("[fetch]\nca_file = \"/nonexistent/ca.pem\"\n"),
+            "2:11: fetch.ca_file: found \"/nonexistent/ca.pem\", expected a file vellumd can read "
+            "(No such file or directory)");
+  EXPECT_EQ(daemon_error(source + "cookie_file = \"" + (dir / "cookies.txt").string() + "\"\n"),
+            "(no error)");
 }
 
 TEST(ConfigErrors, RevisitOnASingleUrlSourceIsAnError) {
