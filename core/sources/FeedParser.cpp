@@ -952,7 +952,10 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
   if (input.over_cap()) throw FeedError(bomb);
 
   DiscoveryParser& parser = session.parser;
-  const XmlProblem& problem = session.problem;
+  // Lines as the document has them, the blank ones skipped before the declaration counted.
+  XmlProblem problem = session.problem;
+  if (problem.line > 0)
+    problem.line += static_cast<int>(std::count(head.begin(), head.begin() + s.skip, '\n'));
   const bool failed = problem.fatal || ctxt->disableSAX;
   Discovery& out = parser.result();
   if (failed) {

@@ -452,17 +452,13 @@ std::string strip_query_session_ids(std::string q) {
   return q;
 }
 
-// ASP.NET's cookieless session segment, "(S(<24>))/" or "(<24>)/", before a path to an .aspx
-// page: its last occurrence after a '/' is taken out.
-std::string strip_path_session_id(std::string path) {
+// ASP.NET's cookieless session segments before a path to an .aspx page, as IA's canonicalizer
+// takes them out: the last "(S(<24>))/"-style one (letters, each with 24 letters or digits in
+// parentheses, all in parentheses), then the last "(<24>)/" one, each after a '/'.
+std::string strip_path_session_ids(std::string path) {
   // The length of such a segment at `at`, 0 when none starts there.
-  auto segment = [&](std::size_t at) -> std::size_t {
-    if (path[at] != '(') return 0;
-    std::size_t i = at + 1;
-    if (alnum_run(path, i, 24) && i + 25 < path.size() && path[i + 24] == ')' &&
-        path[i + 25] == '/')
-      return 27;
-    std::size_t groups = 0;
+  auto grouped = [&](std::size_t at) -> std::size_t {
+    std::size_t i = at + 1, groups = 0;
     while (i + 27 <= path.size() && std::isalpha(static_cast<unsigned char>(path[i])) &&
            path[i + 1] == '(' && alnum_run(path, i + 2, 24) && path[i + 26] == ')') {
       i += 27;
@@ -471,13 +467,21 @@ std::string strip_path_session_id(std::string path) {
     if (groups == 0 || i + 1 >= path.size() || path[i] != ')' || path[i + 1] != '/') return 0;
     return i + 2 - at;
   };
-  for (std::size_t at = path.size(); at-- > 1;) {
-    if (path[at - 1] != '/') continue;
-    const std::size_t n = segment(at);
-    // At least one character, then ".aspx", after the segment.
-    if (n == 0 || path.find(".aspx", at + n + 1) == std::string::npos) continue;
-    path.erase(at, n);
-    break;
+  auto plain = [&](std::size_t at) -> std::size_t {
+    return alnum_run(path, at + 1, 24) && at + 26 < path.size() && path[at + 25] == ')' &&
+                   path[at + 26] == '/'
+               ? 27
+               : 0;
+  };
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t at = path.size(); at-- > 1;) {
+      if (path[at - 1] != '/' || path[at] != '(') continue;
+      const std::size_t n = pass == 0 ? grouped(at) : plain(at);
+      // At least one character, then ".aspx", after the segment.
+      if (n == 0 || path.find(".aspx", at + n + 1) == std::string::npos) continue;
+      path.erase(at, n);
+      break;
+    }
   }
   return path;
 }
@@ -525,7 +529,9 @@ std::string cdx_surt(std::string_view url) {
   const Url& u = *parsed;
 
   std::string host = u.host;
-  if (host.empty() || host.front() != '[') {
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(1, host.size() - 2);  // as urlsplit().hostname gives it
+  } else {
     host = to_lower(unescape_repeatedly(host));
     for (std::size_t at; (at = host.find("..")) != std::string::npos;) host.erase(at, 1);
     while (!host.empty() && host.front() == '.') host.erase(0, 1);
@@ -538,23 +544,19 @@ std::string cdx_surt(std::string_view url) {
       if (i < host.size() && host[i] == '.') host.erase(0, i + 1);
     }
   }
+  // Labels in reverse order, an IPv4 address's too ("127.0.0.1" -> "1,0,0,127"); an IPv6
+  // address has one.
   std::string key;
-  if (!host.empty() && host.front() == '[') {
-    key = host;
-  } else {
-    // Labels in reverse order, an IPv4 address's too ("127.0.0.1" -> "1,0,0,127").
-    std::size_t end = host.size();
-    for (std::size_t dot; end > 0 && (dot = host.rfind('.', end - 1)) != std::string::npos;
-         end = dot)
-      key.append(host, dot + 1, end - dot - 1).append(",");
-    key.append(host, 0, end);
-  }
+  std::size_t end = host.size();
+  for (std::size_t dot; end > 0 && (dot = host.rfind('.', end - 1)) != std::string::npos; end = dot)
+    key.append(host, dot + 1, end - dot - 1).append(",");
+  key.append(host, 0, end);
   if (u.port >= 0 && u.port != (u.scheme == "https" ? 443 : 80))
     key += ":" + std::to_string(u.port);
   key += ')';
 
   std::string path = to_lower(escape_once(normalize_path(unescape_repeatedly(u.path))));
-  path = strip_path_session_id(path);
+  path = strip_path_session_ids(path);
   if (path.size() > 1 && path.back() == '/') path.pop_back();
   key += path;
 

@@ -156,8 +156,9 @@ class Document {
   Node select_first(std::string_view css) const { return root().select_first(css); }
 
   // Each element at depth `limit` that holds elements keeps their text (that of scripts and
-  // styles aside) as one text node in their place: the text deeper markup holds is still read,
-  // and nothing below is deeper than `limit`. Iterative, as the tree may be any depth.
+  // styles aside) as one text node in their place, a line break where a block or <br> ended a
+  // line: the text deeper markup holds is still read, its words apart, and nothing below is
+  // deeper than `limit`. Iterative, as the tree may be any depth.
   static void flatten_below(xmlNodePtr root, std::size_t limit) {
     std::size_t depth = 1;
     xmlNodePtr n = root;
@@ -191,11 +192,18 @@ class Document {
     while (n) {
       if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
         if (n->content) text += reinterpret_cast<const char*>(n->content);
-      } else if (n->type == XML_ELEMENT_NODE && n->children && !is_code(n)) {
-        n = n->children;
-        continue;
+      } else if (n->type == XML_ELEMENT_NODE) {
+        if (breaks_line(n)) text += '\n';  // its start
+        if (n->children && !is_code(n)) {
+          n = n->children;
+          continue;
+        }
+        if (breaks_line(n)) text += '\n';  // the end of one without children
       }
-      while (n != top && !n->next) n = n->parent;
+      while (n != top && !n->next) {
+        n = n->parent;
+        if (n != top && breaks_line(n)) text += '\n';  // the end of one whose children are read
+      }
       if (n == top) break;
       n = n->next;
     }
@@ -204,6 +212,19 @@ class Document {
       xmlFreeNode(k);
     }
     xmlAddChild(top, xmlNewDocText(top->doc, reinterpret_cast<const xmlChar*>(text.c_str())));
+  }
+
+  // A block element or <br>: text on either side is on lines of its own.
+  static bool breaks_line(xmlNodePtr n) {
+    static constexpr const char* kBlocks[] = {
+        "address", "article",  "aside",      "blockquote", "br",     "dd",   "details", "div", "dl",
+        "dt",      "fieldset", "figcaption", "figure",     "footer", "form", "h1",      "h2",  "h3",
+        "h4",      "h5",       "h6",         "header",     "hr",     "li",   "main",    "nav", "ol",
+        "p",       "pre",      "section",    "table",      "td",     "th",   "tr",      "ul"};
+    if (!n->name) return false;
+    for (const char* b : kBlocks)
+      if (xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>(b)) == 0) return true;
+    return false;
   }
 
   static bool is_code(xmlNodePtr n) {

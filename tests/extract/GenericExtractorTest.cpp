@@ -808,10 +808,19 @@ TEST(Document, NoElementNestsDeeperThanTheLimit) {
     deepest = std::max(deepest, d);
   }
   EXPECT_EQ(deepest, Document::kMaxDepth);
-  // The text of what lay deeper is kept, in order, in the element at the limit.
+  // The text of what lay deeper is kept, in order, in the element at the limit, a line
+  // apart where blocks were: "2998" and "2999" are words of their own.
   const std::string text = doc->root().raw_text();
-  EXPECT_NE(text.find("2998"), std::string::npos);
+  EXPECT_NE(text.find("\n2998\n"), std::string::npos);
   EXPECT_LT(text.find("1000"), text.find("2999"));
+  EXPECT_EQ(text.find("29982999"), std::string::npos);
+  // Inline elements run on, as a browser shows them: "<b>J</b>ane" is one word.
+  std::string inline_html = "<html><body>";
+  for (int i = 0; i < 1100; ++i) inline_html += "<div>";
+  inline_html += "<p><b>J</b>ane <i>Doe</i></p><p>Next</p>";
+  auto inline_doc = Document::parse(inline_html);
+  EXPECT_NE(inline_doc->root().raw_text().find("Jane Doe\n"), std::string::npos);
+  EXPECT_NE(inline_doc->root().raw_text().find("\nNext\n"), std::string::npos);
 }
 
 }  // namespace

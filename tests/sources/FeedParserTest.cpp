@@ -509,6 +509,13 @@ TEST(FeedParser, BlankLinesBeforeTheXmlDeclarationAreSkipped) {
     EXPECT_EQ(d.links[0].url, "https://x.example/1");
     EXPECT_TRUE(d.warnings.empty()) << joined(d.warnings);
   }
+  // Lines are counted as the document has them, the skipped ones too.
+  const std::string broken =
+      "\n\n\n<?xml version=\"1.0\"?>\n<rss><channel><item><link>https://x.example/1</link>"
+      "</item>\n<item><link>https://x.example/2</link></wrong>\n</channel></rss>";
+  Discovery d = parse_discovery(broken, "https://x.example/");
+  ASSERT_EQ(d.warnings.size(), 1u) << joined(d.warnings);
+  EXPECT_NE(d.warnings[0].find("at line 6"), std::string::npos) << d.warnings[0];
 }
 
 TEST(FeedParser, AnEncodingDeclarationTheBytesBeliePromptsUtf8) {

@@ -72,6 +72,15 @@ TEST(Surt, CdxKeysAreTheOnesPywbLooksUp) {
             "com,a)/x?requestid=2006.39");
   EXPECT_EQ(cdx_surt("http://a.com/(S(4hqa0555fwsecu455xqckv45))/mileg.aspx"), "com,a)/mileg.aspx");
   EXPECT_EQ(cdx_surt("http://a.com/(4hqa0555fwsecu455xqckv45)/mileg.aspx"), "com,a)/mileg.aspx");
+  EXPECT_EQ(cdx_surt("http://a.com/(a(4hqa0555fwsecu455xqckv45)S(4hqa0555fwsecu455xqckv45)f("
+                     "4hqa0555fwsecu455xqckv45))/mileg.aspx?page=sessionschedules"),
+            "com,a)/mileg.aspx?page=sessionschedules");
+  // Both kinds, one after the other.
+  EXPECT_EQ(cdx_surt("http://a.com/(S(4hqa0555fwsecu455xqckv45))/(4hqa0555fwsecu455xqckv45)/"
+                     "mileg.aspx"),
+            "com,a)/mileg.aspx");
+  // An IPv6 address without its brackets, as urlsplit().hostname gives it.
+  EXPECT_EQ(cdx_surt("http://[2001:db8::1]:8080/x"), "2001:db8::1:8080)/x");
   EXPECT_EQ(cdx_surt("http://a.com/photos/36050182@N05/"), "com,a)/photos/36050182@n05");
   // Not an http(s) URL: as it is.
   EXPECT_EQ(cdx_surt("dns:archive.org"), "dns:archive.org");
