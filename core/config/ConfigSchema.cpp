@@ -730,8 +730,8 @@ Check daemon_readable_file() {
             const std::string relative =
                 path.front() == '/'
                     ? ""
-                    : "; a relative path is taken from vellumd's working directory, / under "
-                      "systemd";
+                    : "; a relative path is taken from vellumd's working directory, "
+                      "/var/lib/vellum under the shipped systemd unit";
             struct stat st {};
             if (::stat(path.c_str(), &st) != 0) return std::strerror(errno) + relative;
             if (!S_ISREG(st.st_mode)) return std::string("not a regular file");

@@ -451,6 +451,10 @@ class DiscoveryParser {
 
   // Set once the parser context exists, for line numbers.
   void set_context(xmlParserCtxtPtr ctxt) { ctxt_ = ctxt; }
+  // Lines before the first byte libxml2 sees (blank ones skipped before the declaration): every
+  // line reported is the document's own.
+  void set_line_offset(int lines) { line_offset_ = lines; }
+  int line_offset() const { return line_offset_; }
   std::size_t depth() const { return bases_.size() - 1; }
 
   bool root_seen() const { return root_seen_; }
@@ -536,7 +540,7 @@ class DiscoveryParser {
     }
   };
 
-  int current_line() const { return ctxt_ ? xmlSAX2GetLineNumber(ctxt_) : 0; }
+  int current_line() const { return ctxt_ ? xmlSAX2GetLineNumber(ctxt_) + line_offset_ : 0; }
 
   void choose_kind(std::string_view ns, std::string_view local) {
     if (local == "rss") {
@@ -729,6 +733,7 @@ class DiscoveryParser {
   }
 
   xmlParserCtxtPtr ctxt_ = nullptr;
+  int line_offset_ = 0;
   Attributes attrs_;  // of the element being started
   Discovery out_;
   std::unordered_set<std::size_t, UrlHash, UrlEq> seen_;
@@ -848,7 +853,7 @@ xmlSAXHandler sax_handler() {
     if (!error || error->level < XML_ERR_ERROR) return;
     if (p.fatal || (!p.message.empty() && error->level != XML_ERR_FATAL)) return;
     p.message = std::string(trim(error->message ? error->message : "unknown error"));
-    p.line = error->line;
+    p.line = error->line > 0 ? error->line + static_cast<Session*>(ctx)->parser.line_offset() : 0;
     p.code = error->code;
     p.fatal = error->level == XML_ERR_FATAL;
   };
@@ -942,6 +947,8 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
   xmlCtxtUseOptions(ctxt.get(), XML_PARSE_NONET | (s.ignore_declared ? XML_PARSE_IGNORE_ENC : 0));
   session.ctxt = ctxt.get();
   session.parser.set_context(ctxt.get());
+  session.parser.set_line_offset(
+      static_cast<int>(std::count(head.begin(), head.begin() + static_cast<long>(s.skip), '\n')));
   std::string chunk(kChunk, '\0');
   while (true) {
     const int n = input.read(chunk.data(), static_cast<int>(chunk.size()));
@@ -952,10 +959,7 @@ Discovery parse_discovery(std::string_view body, const std::string& base_url,
   if (input.over_cap()) throw FeedError(bomb);
 
   DiscoveryParser& parser = session.parser;
-  // Lines as the document has them, the blank ones skipped before the declaration counted.
-  XmlProblem problem = session.problem;
-  if (problem.line > 0)
-    problem.line += static_cast<int>(std::count(head.begin(), head.begin() + s.skip, '\n'));
+  const XmlProblem& problem = session.problem;
   const bool failed = problem.fatal || ctxt->disableSAX;
   Discovery& out = parser.result();
   if (failed) {

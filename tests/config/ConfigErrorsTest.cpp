@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 
 #include <regex>
+#include <tuple>
 
 #include "config/ConfigLoader.h"
 #include "support/TempDir.h"
+#include "support/Tools.h"
 
 using namespace vellum::config;
 using vellum::test::TempDir;
@@ -155,7 +157,7 @@ TEST(ConfigErrors, ACookieOrCaFileVellumdCannotReadIsAnErrorForVellumd) {
   EXPECT_EQ(daemon_error(source + "cookie_file = \"cookies-missing.txt\"\n"),
             "5:15: source.cookie_file: found \"cookies-missing.txt\", expected a file vellumd can "
             "read (No such file or directory; a relative path is taken from vellumd's working "
-            "directory, / under systemd)");
+            "directory, /var/lib/vellum under the shipped systemd unit)");
   EXPECT_EQ(daemon_error(source + "cookie_file = \"" + dir.path().string() + "\"\n"),
             "5:15: source.cookie_file: found \"" + dir.path().string() +
                 "\", expected a file vellumd can read (not a regular file)");
@@ -168,6 +170,22 @@ TEST(ConfigErrors, ACookieOrCaFileVellumdCannotReadIsAnErrorForVellumd) {
             "(No such file or directory)");
   EXPECT_EQ(daemon_error(source + "cookie_file = \"" + (dir / "cookies.txt").string() + "\"\n"),
             "(no error)");
+
+  // The programs: vellumd's check refuses the pipe at once; the CLI reads the configuration.
+  write_file(file, "[archive]\ndir = \"" + (dir / "archive").string() + "\"\n" + source +
+                       "cookie_file = \"" + fifo.string() + "\"\n");
+  auto [rc, out] = vellum::test::shell("timeout 20 " + vellum::test::shell_quote(VELLUMD_PATH) +
+                                       " --check-config --config " +
+                                       vellum::test::shell_quote(file.string()) + " 2>&1");
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("source.cookie_file: found \"" + fifo.string() +
+                     "\", expected a file vellumd can read (not a regular file)"),
+            std::string::npos)
+      << out;
+  std::tie(rc, out) =
+      vellum::test::shell(vellum::test::shell_quote(VELLUM_CLI_PATH) + " --config " +
+                          vellum::test::shell_quote(file.string()) + " plugins 2>&1");
+  EXPECT_EQ(rc, 0) << out;
 }
 
 TEST(ConfigErrors, RevisitOnASingleUrlSourceIsAnError) {

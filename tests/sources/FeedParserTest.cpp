@@ -516,6 +516,15 @@ TEST(FeedParser, BlankLinesBeforeTheXmlDeclarationAreSkipped) {
   Discovery d = parse_discovery(broken, "https://x.example/");
   ASSERT_EQ(d.warnings.size(), 1u) << joined(d.warnings);
   EXPECT_NE(d.warnings[0].find("at line 6"), std::string::npos) << d.warnings[0];
+  // The lines of items left out and of dates that do not read, too.
+  const std::string items =
+      "\n\n\n<?xml version=\"1.0\"?>\n<rss><channel>\n<item><title>no link</title></item>\n"
+      "<item><link>https://x.example/1</link><pubDate>not a date</pubDate></item>\n"
+      "</channel></rss>";
+  d = parse_discovery(items, "https://x.example/");
+  const std::string all = joined(d.warnings);
+  EXPECT_NE(all.find("line 6"), std::string::npos) << all;
+  EXPECT_NE(all.find("line 7"), std::string::npos) << all;
 }
 
 TEST(FeedParser, AnEncodingDeclarationTheBytesBeliePromptsUtf8) {
