@@ -829,13 +829,7 @@ struct Daemon::Impl {
     discovered += added.size();
     // New articles go to the frontier at once, however many URLs of other sources it holds.
     if (!draining && !paused_for_space)
-      for (const auto& url : added) {
-        UrlState u;
-        u.url = url;
-        u.source = name;
-        u.plugin = s.cfg.plugin;
-        push_page(u);
-      }
+      for (const auto& url : added) push_new_page(url, name, s.cfg.plugin);
     // A sitemap index lists sitemaps: each is a document of this run.
     if (!found.sitemaps.empty()) s.conditional_next = false;
     for (const auto& child : found.sitemaps) {
@@ -869,6 +863,15 @@ struct Daemon::Impl {
       });
     }
     pump();
+  }
+
+  // A URL just added to the state (never captured, no failed tries) joins the frontier at once.
+  void push_new_page(const std::string& url, const std::string& source, const std::string& plugin) {
+    UrlState u;
+    u.url = url;
+    u.source = source;
+    u.plugin = plugin;
+    push_page(u);
   }
 
   void push_page(const UrlState& u) {
@@ -1101,11 +1104,7 @@ struct Daemon::Impl {
     update_state([&] { added = state->add_url(stop.target, item.source, now, now, item.plugin); });
     if (!added) return;
     spdlog::info("{}: redirect to {} queued as a URL of its own", item.url, stop.target);
-    UrlState u;
-    u.url = stop.target;
-    u.source = item.source;
-    u.plugin = item.plugin;
-    push_page(u);
+    push_new_page(stop.target, item.source, item.plugin);
   }
 
   // A fetcher error with the private-network guard's refusal explained.
