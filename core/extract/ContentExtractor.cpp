@@ -67,19 +67,6 @@ bool is_skipped_tag(const char* t) {
           "label",  "option", "video",    "audio",  "map",    "math"});
 }
 
-}  // namespace
-
-bool is_block_tag(const char* t) {
-  return in_set(
-      t,
-      {"p",      "div",     "ul",      "ol",       "li",     "table",  "tr",    "td",  "th",
-       "tbody",  "thead",   "h1",      "h2",       "h3",     "h4",     "h5",    "h6",  "blockquote",
-       "pre",    "section", "article", "figure",   "main",   "dl",     "dt",    "dd",  "hr",
-       "center", "address", "details", "fieldset", "header", "footer", "aside", "nav", "form"});
-}
-
-namespace {
-
 bool is_heading(const char* t) {
   return t[0] == 'h' && t[1] >= '1' && t[1] <= '6' && t[2] == 0;
 }
@@ -368,7 +355,7 @@ class Walker {
     bool r = false;
     for (xmlNodePtr k = n->children; k && !r; k = k->next) {
       if (k->type != XML_ELEMENT_NODE || tag_is(k, "br")) continue;
-      if (is_block_tag(name_of(k)) || has_block(k)) r = true;
+      if (is_block_element(name_of(k)) || has_block(k)) r = true;
     }
     has_block_[n] = r;
     return r;
@@ -404,7 +391,7 @@ class Walker {
           continue;
         }
 
-        bool block = is_block_tag(t);
+        bool block = is_block_element(t);
         if (block) out += ' ';
         gather(k, out, link, in_link || std::strcmp(t, "a") == 0, pre);
         if (block) out += ' ';
@@ -579,7 +566,7 @@ class Walker {
             flush();
           else
             run += '\n';
-        } else if (is_block_tag(kt) || has_block(k)) {
+        } else if (is_block_element(kt) || has_block(k)) {
           flush();
           visit(k);
         } else if (!boilerplate(k)) {

@@ -42,9 +42,6 @@ std::string document_base_url(const Document& doc, const std::string& page_url);
 // The element's style attribute lower-cased without spaces ("display:none"), empty when none.
 std::string compact_style(xmlNodePtr n);
 
-// Is `tag` (a lower-case element name) laid out as a block: <p>, <div>, <li>, <h1>…?
-bool is_block_tag(const char* tag);
-
 // Is `text` a short piece of page furniture ("Advertisement", "Read more", "Share this")?
 bool is_ui_text(const std::string& text);
 

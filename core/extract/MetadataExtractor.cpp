@@ -274,7 +274,7 @@ void append_lines(xmlNodePtr n, std::string& out, int depth, bool parts = false)
         out += '\n';
         continue;
       }
-      const bool block = is_block_tag(tag);
+      const bool block = is_block_element(tag);
       if (block) out += '\n';
       if (parts && after_element && !out.empty() &&
           !std::isspace(static_cast<unsigned char>(out.back()))) {

@@ -13,6 +13,19 @@
 
 namespace vellum {
 
+// Whether an element of this (lower-case) name is laid out as a block: text on either side of
+// it reads as separate lines.
+inline bool is_block_element(std::string_view name) {
+  static constexpr std::string_view kBlocks[] = {
+      "p",      "div",     "ul",      "ol",       "li",     "table",  "tr",    "td",  "th",
+      "tbody",  "thead",   "h1",      "h2",       "h3",     "h4",     "h5",    "h6",  "blockquote",
+      "pre",    "section", "article", "figure",   "main",   "dl",     "dt",    "dd",  "hr",
+      "center", "address", "details", "fieldset", "header", "footer", "aside", "nav", "form"};
+  for (std::string_view b : kBlocks)
+    if (name == b) return true;
+  return false;
+}
+
 // A non-owning handle to an element (or other node) of a Document; valid while the Document
 // lives.
 class Node {
@@ -216,15 +229,9 @@ class Document {
 
   // A block element or <br>: text on either side is on lines of its own.
   static bool breaks_line(xmlNodePtr n) {
-    static constexpr const char* kBlocks[] = {
-        "address", "article",  "aside",      "blockquote", "br",     "dd",   "details", "div", "dl",
-        "dt",      "fieldset", "figcaption", "figure",     "footer", "form", "h1",      "h2",  "h3",
-        "h4",      "h5",       "h6",         "header",     "hr",     "li",   "main",    "nav", "ol",
-        "p",       "pre",      "section",    "table",      "td",     "th",   "tr",      "ul"};
     if (!n->name) return false;
-    for (const char* b : kBlocks)
-      if (xmlStrcasecmp(n->name, reinterpret_cast<const xmlChar*>(b)) == 0) return true;
-    return false;
+    const std::string_view name(reinterpret_cast<const char*>(n->name));
+    return name == "br" || is_block_element(name);
   }
 
   static bool is_code(xmlNodePtr n) {
