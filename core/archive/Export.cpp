@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -62,6 +63,16 @@ constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
 class PendingFile {
  public:
   explicit PendingFile(fs::path target) : target_(std::move(target)) {
+    // The stop signals wait until the file exists and its handler knows it: one that came in
+    // between would end the process and leave the file behind.
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    for (int sig : kStopSignals) sigaddset(&stops, sig);
+    ::pthread_sigmask(SIG_BLOCK, &stops, &before);
+    struct Unblock {
+      const sigset_t* mask;
+      ~Unblock() { ::pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+    } unblock{&before};
     // A new file of its own: a name already there (a stale file, a planted symlink) is left
     // alone and the next name tried.
     const std::string base = target_.string() + ".vellum-tmp-" + std::to_string(::getpid());
