@@ -175,6 +175,39 @@ class RawInput {
   std::string name_;       // the file's, for errors
 };
 
+// zstd decompression contexts kept per thread for the next reader: creating one costs more than
+// reading a small record, and reading one record at a time (export, restore) creates a reader
+// per record. At most two are kept; each holds at most one window (a few MiB).
+class DctxPool {
+ public:
+  ~DctxPool() {
+    for (ZSTD_DCtx* d : free_) ZSTD_freeDCtx(d);
+  }
+  ZSTD_DCtx* take() {
+    if (free_.empty()) {
+      ZSTD_DCtx* d = ZSTD_createDCtx();
+      if (!d) throw std::bad_alloc();
+      return d;
+    }
+    ZSTD_DCtx* d = free_.back();
+    free_.pop_back();
+    return d;
+  }
+  // Forgets the frame under way and the dictionary, as a new context would.
+  void give(ZSTD_DCtx* d) {
+    if (!d) return;
+    if (free_.size() >= 2 || ZSTD_isError(ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters)))
+      ZSTD_freeDCtx(d);
+    else
+      free_.push_back(d);
+  }
+
+ private:
+  std::vector<ZSTD_DCtx*> free_;
+};
+
+thread_local DctxPool t_dctx_pool;
+
 // Decodes the units a file is made of (zstd frames, gzip members, or for plain files the rest
 // of the file) one after another.
 class UnitDecoder {
@@ -182,15 +215,14 @@ class UnitDecoder {
   UnitDecoder(Compression c, RawInput& in, const std::string& name)
       : comp_(c), in_(in), name_(name) {
     if (c == Compression::zstd) {
-      dctx_ = ZSTD_createDCtx();
-      if (!dctx_) throw std::bad_alloc();
+      dctx_ = t_dctx_pool.take();
     } else if (c == Compression::gzip) {
       if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw std::bad_alloc();
       zs_ready_ = true;
     }
   }
   ~UnitDecoder() {
-    ZSTD_freeDCtx(dctx_);
+    t_dctx_pool.give(dctx_);
     if (zs_ready_) inflateEnd(&zs_);
   }
   UnitDecoder(const UnitDecoder&) = delete;
@@ -806,11 +838,15 @@ std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocati
   seek_record(impl, loc);
   UnitDecoder& dec = *impl.dec;
   if (!dec.start_unit(true)) dec.fail("found no record, expected one at this location");
+  // Grown as the record turns out to need, doubling: a fixed step of kBlockStep zero-filled
+  // (and page-faulted) 4 MiB for every record, however small.
+  constexpr std::size_t kFirstStep = 16 << 10;
   std::string bytes;
   std::size_t filled = 0;
   while (dec.in_unit()) {
-    if (bytes.size() < filled + kBlockStep) bytes.resize(filled + kBlockStep);
-    filled += dec.decode(bytes.data() + filled, kBlockStep);
+    if (bytes.size() - filled < kFirstStep)
+      bytes.resize(std::min(std::max(bytes.size() * 2, filled + kFirstStep), filled + kBlockStep));
+    filled += dec.decode(bytes.data() + filled, bytes.size() - filled);
   }
   bytes.resize(filled);
   if (impl.in.ensure(1)) dec.fail(impl.extra_bytes_message());
