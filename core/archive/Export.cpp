@@ -22,6 +22,7 @@
 
 #include "archive/RecordBuilder.h"
 #include "archive/Verifier.h"
+#include "index/LineSpool.h"
 #include "util/Digest.h"
 #include "util/OutputPath.h"
 #include "util/Url.h"
@@ -189,15 +190,17 @@ std::string sha256_of(std::string_view data) {
   return h.finish();
 }
 
-// One capture to export. `selected`: chosen by the filter (else added because a selected revisit
-// refers to it: its request and response are exported, not its article, and it is no page).
+// One capture to export, as the plan holds it: what finds its index row again when its records
+// are written, and what orders and resolves it. The plan keeps no rows (a million captures' rows
+// took gigabytes). `selected`: chosen by the filter (else added because a selected revisit refers
+// to it: its request and response are exported, not its article, and it is no page).
 struct Item {
-  index::CaptureRow row;
+  std::string record_id;
+  std::string date;  // WARC-Date, the order of the export
   bool selected = true;
-  std::optional<index::ArticleRow> article;
-  // The article that names the page: its own, or for a revisit stored without one, the article
-  // of the capture holding the same payload.
-  std::optional<index::ArticleRow> title_from;
+  bool revisit = false;
+  bool with_request = true;  // false: its request record is damaged and left out
+  bool with_article = true;  // false: its article record is damaged and left out
   // Why a revisit cannot be resolved: the record it refers to is not in the index (only with
   // skip_damaged; otherwise that stops the export).
   std::string unresolved;
@@ -206,14 +209,76 @@ struct Item {
   std::string payload_from;
 };
 
-Item make_item(index::Index& idx, index::CaptureRow row, bool selected) {
-  Item it{std::move(row), selected, {}, {}, {}, {}};
-  if (it.row.record_type == "revisit") {
-    it.payload_from = it.row.refers_to;
+Item make_item(index::Index& idx, const index::CaptureRow& row, bool selected) {
+  Item it;
+  it.record_id = row.record_id;
+  it.date = row.date;
+  it.selected = selected;
+  it.revisit = row.record_type == "revisit";
+  if (it.revisit) {
+    it.payload_from = row.refers_to;
     if (it.payload_from.empty())
-      if (auto original = original_by_payload(idx, it.row)) it.payload_from = original->record_id;
+      if (auto original = original_by_payload(idx, row)) it.payload_from = original->record_id;
   }
   return it;
+}
+
+// The index row of `it`, read again. The export reads the index in one read transaction, so the
+// row is the one planned.
+index::CaptureRow row_of(index::Index& idx, const Item& it) {
+  auto row = idx.by_record_id(it.record_id);
+  if (!row)
+    throw std::runtime_error("record " + it.record_id +
+                             " left the index while the export ran; expected the index to hold "
+                             "what it held when the export began (run the export again)");
+  if (!it.with_request) row->request_length = 0;
+  return std::move(*row);
+}
+
+// A read transaction of the index for the length of the export, ended on every way out (the
+// reader may serve another export after a failed one).
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(index::Index& idx) : idx_(idx) { idx_.begin_read(); }
+  ~ReadTransaction() {
+    if (!open_) return;
+    try {
+      idx_.rollback();
+    } catch (...) {  // the export's own error is the one to report
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  void end() {
+    open_ = false;
+    idx_.commit();
+  }
+
+ private:
+  index::Index& idx_;
+  bool open_ = true;
+};
+
+std::string named(const index::CaptureRow& row) {
+  return "capture " + row.capture_id + " (" + row.url + ", " + row.date + ")";
+}
+
+// The article rows a capture is written with: its own, and the one that names its page (its
+// own, or for a revisit stored without one, the article of the capture holding the same
+// payload). A damaged article record is left out, its title still names the page.
+struct Articles {
+  std::optional<index::ArticleRow> own, title_from;
+};
+
+Articles articles_of(index::Index& idx, const Item& it, const index::CaptureRow& row) {
+  Articles a;
+  if (!it.selected) return a;
+  a.title_from = idx.article(row.capture_id);
+  if (!a.title_from && it.revisit && !it.payload_from.empty())
+    a.title_from = idx.article(util::record_id_uuid(it.payload_from));
+  else if (it.with_article)
+    a.own = a.title_from;
+  return a;
 }
 
 std::string describe_filter(const index::ListFilter& f) {
@@ -237,7 +302,7 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
   f.limit = -1;
   f.newest_first = false;
   std::vector<Item> items;
-  for (auto& row : idx.list(f)) items.push_back(make_item(idx, std::move(row), true));
+  idx.each(f, [&](index::CaptureRow&& row) { items.push_back(make_item(idx, row, true)); });
   if (items.empty())
     throw std::runtime_error("nothing to export: no capture matches the selection (" +
                              describe_filter(filter) +
@@ -248,12 +313,11 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
   // A revisit holds no payload: the record it refers to comes along, so that every revisit in
   // the export can be resolved within it.
   std::unordered_set<std::string> present;
-  for (const auto& it : items) present.insert(it.row.record_id);
+  for (const auto& it : items) present.insert(it.record_id);
   const std::size_t selected = items.size();
   for (std::size_t i = 0; i < selected; ++i) {
     std::size_t from = i;  // an index: push_back moves the items
-    for (int hop = 0; hop < kMaxRevisitHops && items[from].row.record_type == "revisit"; ++hop) {
-      const index::CaptureRow& row = items[from].row;
+    for (int hop = 0; hop < kMaxRevisitHops && items[from].revisit; ++hop) {
       const std::string target = items[from].payload_from;
       if (target.empty() || present.count(target)) break;
       auto original = idx.by_record_id(target);
@@ -263,13 +327,13 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
         break;
       }
       if (!original)
-        throw std::runtime_error("capture " + row.capture_id + " (" + row.url + ", " + row.date +
-                                 ") is a revisit of record " + target +
+        throw std::runtime_error(named(row_of(idx, items[from])) + " is a revisit of record " +
+                                 target +
                                  ", which the index does not hold; expected it in the archive "
                                  "(`vellum verify` checks the archive, `vellum reindex` rebuilds "
                                  "the index; `--skip-damaged` exports the rest)");
       present.insert(target);
-      items.push_back(make_item(idx, std::move(*original), false));
+      items.push_back(make_item(idx, *original, false));
       ++summary.referenced;
       from = items.size() - 1;
     }
@@ -278,29 +342,22 @@ std::vector<Item> plan_export(index::Index& idx, const index::ListFilter& filter
   // revisit is treated as one whose original is missing.
   for (std::size_t i = 0; i < selected; ++i) {
     Item& it = items[i];
-    if (it.row.record_type != "revisit" || it.payload_from.empty() || !it.unresolved.empty())
-      continue;
+    if (!it.revisit || it.payload_from.empty() || !it.unresolved.empty()) continue;
+    const index::CaptureRow row = row_of(idx, it);
     try {
-      original_of(idx, it.row);
+      original_of(idx, row);
     } catch (const std::runtime_error& e) {
       if (!skip_damaged)
         throw std::runtime_error(std::string(e.what()) +
                                  " (`vellum verify` checks the archive; `--skip-damaged` exports "
                                  "the rest)");
       std::string why = e.what();
-      const std::string self = "capture " + it.row.capture_id + " is ";
+      const std::string self = "capture " + row.capture_id + " is ";
       it.unresolved = why.starts_with(self) ? "it is " + why.substr(self.size()) : why;
     }
   }
   std::stable_sort(items.begin(), items.end(),
-                   [](const Item& a, const Item& b) { return a.row.date < b.row.date; });
-  for (auto& it : items) {
-    if (!it.selected) continue;
-    it.article = idx.article(it.row.capture_id);
-    it.title_from = it.article;
-    if (!it.article && it.row.record_type == "revisit" && !it.payload_from.empty())
-      it.title_from = idx.article(util::record_id_uuid(it.payload_from));
-  }
+                   [](const Item& a, const Item& b) { return a.date < b.date; });
   return items;
 }
 
@@ -435,7 +492,7 @@ class RecordCopier {
 // those (or in no record the index holds), and the requests and articles that fail (their
 // captures stay). Returns one line for each thing left out.
 std::vector<std::string> drop_damaged(
-    const ArchiveDir& dir, std::vector<Item>& items, ExportSummary& summary,
+    const ArchiveDir& dir, index::Index& idx, std::vector<Item>& items, ExportSummary& summary,
     const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   std::vector<std::string> lines;                        // in the order of `items`
   std::unordered_map<std::string, std::string> damaged;  // record id -> why
@@ -443,13 +500,13 @@ std::vector<std::string> drop_damaged(
   std::unordered_map<const Item*, std::string> part_damaged;
   std::uint64_t done = 0;
   for (Item& it : items) {
-    index::CaptureRow& row = it.row;
-    if (!it.unresolved.empty()) damaged.emplace(row.record_id, it.unresolved);
+    const index::CaptureRow row = row_of(idx, it);
+    if (!it.unresolved.empty()) damaged.emplace(it.record_id, it.unresolved);
     std::optional<Checked> response;
     try {
       response = read_capture(dir, row);
     } catch (const std::exception& e) {
-      damaged.emplace(row.record_id, e.what());
+      damaged.emplace(it.record_id, e.what());
     }
     std::string parts;
     if (response && row.request_length > 0) {
@@ -457,33 +514,34 @@ std::vector<std::string> drop_damaged(
         read_request(dir, row, response->record);
       } catch (const std::exception& e) {
         parts = std::string("its request record is left out: ") + e.what();
-        row.request_length = 0;
+        it.with_request = false;
       }
     }
-    if (it.article) {
+    if (const auto article = articles_of(idx, it, row).own) {
       try {
-        read_article(dir, *it.article, row);
+        read_article(dir, *article, row);
       } catch (const std::exception& e) {
         parts += std::string(parts.empty() ? "" : "; ") + "its article is left out: " + e.what();
-        it.article.reset();
+        it.with_article = false;
       }
     }
     if (!parts.empty()) part_damaged.emplace(&it, std::move(parts));
     if (progress) progress(++done, 2 * items.size());
   }
 
-  std::unordered_map<std::string, const Item*> by_id;
-  for (const Item& it : items) by_id.emplace(it.row.record_id, &it);
+  std::unordered_map<std::string_view, const Item*> by_id;
+  for (const Item& it : items) by_id.emplace(it.record_id, &it);
   // Why `it` cannot be exported whole: its own records, or those of the record holding its
   // payload (a revisit's target, which may be a revisit in turn); empty when it can.
   auto why_not = [&](const Item& it) -> std::string {
     const Item* at = &it;
     for (int hop = 0; hop <= kMaxRevisitHops && at; ++hop) {
-      if (auto d = damaged.find(at->row.record_id); d != damaged.end())
-        return at == &it ? d->second
-                         : "it is a revisit of record " + at->row.record_id + " (capture " +
-                               at->row.capture_id + "), which cannot be exported: " + d->second;
-      if (at->row.record_type != "revisit") break;
+      if (auto d = damaged.find(at->record_id); d != damaged.end())
+        return at == &it
+                   ? d->second
+                   : "it is a revisit of record " + at->record_id + " (capture " +
+                         row_of(idx, *at).capture_id + "), which cannot be exported: " + d->second;
+      if (!at->revisit) break;
       auto next = by_id.find(at->payload_from);
       at = next == by_id.end() ? nullptr : next->second;
     }
@@ -492,42 +550,44 @@ std::vector<std::string> drop_damaged(
   std::vector<std::string> why(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) why[i] = why_not(items[i]);
   // A capture added only because a revisit refers to it stays while a kept revisit does.
-  std::unordered_set<std::string> needed;
+  std::unordered_set<std::string_view> needed;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!items[i].selected || !why[i].empty()) continue;
-    for (const Item* at = &items[i]; at->row.record_type == "revisit";) {
+    for (const Item* at = &items[i]; at->revisit;) {
       auto next = by_id.find(at->payload_from);
-      if (next == by_id.end() || !needed.insert(at->payload_from).second) break;
+      if (next == by_id.end() || !needed.insert(next->second->record_id).second) break;
       at = next->second;
     }
   }
-  auto named = [](const Item& it) {
-    return "capture " + it.row.capture_id + " (" + it.row.url + ", " + it.row.date + ")";
-  };
+  // Decided before any item moves: the views above point into the items.
+  std::vector<bool> is_needed(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) is_needed[i] = needed.count(items[i].record_id);
   std::vector<Item> kept;
   for (std::size_t i = 0; i < items.size(); ++i) {
     Item& it = items[i];
+    const auto part = part_damaged.find(&it);
     if (!it.selected) {
-      if (why[i].empty() && needed.count(it.row.record_id)) {
-        if (auto a = part_damaged.find(&it); a != part_damaged.end())
-          lines.push_back(named(it) +
+      if (why[i].empty() && is_needed[i]) {
+        if (part != part_damaged.end())
+          lines.push_back(named(row_of(idx, it)) +
                           ", added for the revisits that refer to it, is exported without "
                           "what is damaged: " +
-                          a->second);
+                          part->second);
         kept.push_back(std::move(it));
       } else
         --summary.referenced;  // a damaged one is named with the revisits that refer to it
       continue;
     }
     if (why[i].empty()) {
-      if (auto a = part_damaged.find(&it); a != part_damaged.end())
-        lines.push_back(named(it) + " is exported without what is damaged: " + a->second);
+      if (part != part_damaged.end())
+        lines.push_back(named(row_of(idx, it)) +
+                        " is exported without what is damaged: " + part->second);
       kept.push_back(std::move(it));
       continue;
     }
     --summary.captures;
     ++summary.skipped;
-    lines.push_back(named(it) + " is left out: " + why[i]);
+    lines.push_back(named(row_of(idx, it)) + " is left out: " + why[i]);
   }
   items = std::move(kept);
   if (summary.captures == 0)
@@ -561,7 +621,7 @@ bool is_html(const std::string& mime) {
   return mime == "text/html" || mime == "application/xhtml+xml";
 }
 
-// One CDXJ line: "<SURT> <14-digit timestamp> <JSON>".
+// One CDXJ line: "<SURT> <14-digit timestamp> <JSON>" (without its line end).
 struct CdxjLine {
   std::string key, timestamp, line;
 };
@@ -583,7 +643,7 @@ CdxjLine cdxj_line(const index::CaptureRow& row, const Copied& at) {
   j["offset"] = std::to_string(at.offset);
   j["filename"] = std::string(kWaczWarcName);
   c.line = c.key + " " + c.timestamp + " " +
-           j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+           j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return c;
 }
 
@@ -630,24 +690,33 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   check_output(options.output, reader.dir().root());
   ExportSummary summary;
   summary.file = options.output;
-  std::vector<Item> items =
-      plan_export(reader.index(), options.filter, options.skip_damaged, summary);
+  // One read transaction: the plan and the rows read again as the records are written see the
+  // same index, whatever a running vellumd commits meanwhile.
+  index::Index& idx = reader.index();
+  ReadTransaction snapshot(idx);
+  std::vector<Item> items = plan_export(idx, options.filter, options.skip_damaged, summary);
   // With skip_damaged the progress counts the checking pass and then the writing pass.
   const std::uint64_t passes = options.skip_damaged ? 2 : 1;
   if (options.skip_damaged)
-    summary.left_out = drop_damaged(reader.dir(), items, summary, options.progress);
+    summary.left_out = drop_damaged(reader.dir(), idx, items, summary, options.progress);
   const util::TimePoint created = options.created.value_or(util::now());
   const bool wacz = options.format == ExportFormat::wacz;
 
   PendingFile out(options.output);
   std::optional<util::ZipWriter> zip;
   std::optional<WarcSink> sink;
+  // The CDXJ lines and pages of a WACZ wait in a temporary database until the WARC is written.
+  std::optional<index::LineSpool> spool;
+  std::uint64_t index_bytes = 0, pages_bytes = 0;  // of the entries, each line with its end
   if (wacz) {
     util::ZipWriter::Options zo;
     zo.mtime = std::chrono::time_point_cast<std::chrono::system_clock::duration>(created);
     zip.emplace(out.fd(), zo);
     zip->begin_entry(std::string(kWaczWarcPath));
     sink.emplace(*zip);
+    spool.emplace();
+    spool->add(kPagesHeader);
+    pages_bytes += kPagesHeader.size() + 1;
   } else {
     sink.emplace(out);
   }
@@ -657,17 +726,16 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       wacz ? std::string(kWaczWarcName) : options.output.filename().string();
   copier.write(export_warcinfo(warc_name, created, options.filter, summary.captures).serialize());
 
-  std::vector<CdxjLine> cdxj;
-  std::string pages = std::string(kPagesHeader) + "\n";
   std::uint64_t done = 0;
   for (const Item& it : items) {
-    const index::CaptureRow& row = it.row;
+    const index::CaptureRow row = row_of(idx, it);
+    const Articles articles = articles_of(idx, it, row);
     std::string request, response, article;
     try {
       Checked stored = read_capture(reader.dir(), row);
       if (row.request_length > 0) request = read_request(reader.dir(), row, stored.record).bytes;
       response = std::move(stored.bytes);
-      if (it.article) article = read_article(reader.dir(), *it.article, row).bytes;
+      if (articles.own) article = read_article(reader.dir(), *articles.own, row).bytes;
     } catch (const std::exception& e) {
       if (options.skip_damaged) throw;  // changed since it was checked
       throw std::runtime_error(std::string(e.what()) +
@@ -678,16 +746,20 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
     const Copied at = copier.write(response);
     if (!article.empty()) copier.write(article);
     if (wacz) {
-      cdxj.push_back(cdxj_line(row, at));
+      const CdxjLine cdxj = cdxj_line(row, at);
+      spool->add_sorted(cdxj.key, cdxj.timestamp, cdxj.line);
+      index_bytes += cdxj.line.size() + 1;
       const bool ok = row.status >= 200 && row.status < 300;
-      if (it.selected && ok && (is_html(row.mime) || it.title_from)) {
+      if (it.selected && ok && (is_html(row.mime) || articles.title_from)) {
         ordered_json p;
         p["id"] = row.capture_id;
         p["url"] = row.url;
         p["ts"] = row.date;
-        if (it.title_from)
-          if (auto title = article_title(*it.title_from)) p["title"] = *title;
-        pages += p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        if (articles.title_from)
+          if (auto title = article_title(*articles.title_from)) p["title"] = *title;
+        const std::string line = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        spool->add(line);
+        pages_bytes += line.size() + 1;
         ++summary.pages;
       }
     }
@@ -696,18 +768,45 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       options.progress((passes - 1) * items.size() + done, passes * items.size());
   }
   summary.records = copier.records;
+  snapshot.end();
 
   if (wacz) {
     zip->end_entry();
     const std::uint64_t warc_size = sink->size();
     const std::string warc_hash = sink->sha256();
-    std::sort(cdxj.begin(), cdxj.end(), [](const CdxjLine& a, const CdxjLine& b) {
-      return std::tie(a.key, a.timestamp, a.line) < std::tie(b.key, b.timestamp, b.line);
-    });
-    std::string index;
-    for (const auto& c : cdxj) index += c.line;
-    zip->add_entry(std::string(kWaczIndexPath), index);
-    zip->add_entry(std::string(kWaczPagesPath), pages);
+    // Streams one entry of the WACZ from the spool, a line at a time; its hash and size.
+    struct Written {
+      std::string hash;
+      std::uint64_t bytes = 0;
+    };
+    auto entry = [&](std::string_view path, bool sorted, std::uint64_t size) {
+      zip->begin_entry(std::string(path), size);
+      Sha256 sha;
+      Written w;
+      std::string buffer;
+      auto flush = [&] {
+        zip->write(buffer);
+        sha.update(buffer);
+        w.bytes += buffer.size();
+        buffer.clear();
+      };
+      auto add = [&](std::string_view line) {
+        buffer += line;
+        buffer += '\n';
+        if (buffer.size() >= (1u << 20)) flush();
+      };
+      if (sorted)
+        spool->each_sorted(add);
+      else
+        spool->each(add);
+      flush();
+      zip->end_entry();
+      w.hash = sha.finish();
+      return w;
+    };
+    const Written index_entry = entry(kWaczIndexPath, true, index_bytes);
+    const Written pages_entry = entry(kWaczPagesPath, false, pages_bytes);
+    spool.reset();
 
     auto resource = [](std::string_view path, const std::string& hash, std::uint64_t bytes) {
       ordered_json r;
@@ -728,8 +827,8 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
     dp["software"] = "Vellum " VELLUM_VERSION;
     dp["resources"] =
         ordered_json::array({resource(kWaczWarcPath, warc_hash, warc_size),
-                             resource(kWaczIndexPath, sha256_of(index), index.size()),
-                             resource(kWaczPagesPath, sha256_of(pages), pages.size())});
+                             resource(kWaczIndexPath, index_entry.hash, index_entry.bytes),
+                             resource(kWaczPagesPath, pages_entry.hash, pages_entry.bytes)});
     const std::string datapackage =
         dp.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     zip->add_entry("datapackage.json", datapackage);

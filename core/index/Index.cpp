@@ -949,6 +949,12 @@ std::optional<CaptureRow> Index::first_after(const std::string& surt,
 }
 
 std::vector<CaptureRow> Index::list(const ListFilter& f) {
+  std::vector<CaptureRow> rows;
+  each(f, [&rows](CaptureRow&& row) { rows.push_back(std::move(row)); });
+  return rows;
+}
+
+void Index::each(const ListFilter& f, const std::function<void(CaptureRow&&)>& each_row) {
   std::string sql = "SELECT " + columns_ + " FROM captures WHERE 1";
   if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";
   if (!f.since.empty()) sql += " AND date >= ?2";
@@ -962,7 +968,7 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
   if (!f.until.empty()) bind_value(st, 3, f.until);
   if (!f.surt.empty()) bind_value(st, 4, f.surt);
   if (f.limit >= 0) bind_value(st, 5, f.limit);
-  return query_rows(st);
+  while (step(st, "cannot list captures") == SQLITE_ROW) each_row(capture_at(st, 0));
 }
 
 std::uint64_t Index::capture_count() {

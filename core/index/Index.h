@@ -157,6 +157,9 @@ class Index {
   std::optional<CaptureRow> first_after(const std::string& surt, const std::string& at_or_after,
                                         const Prefer& prefer = {});
   std::vector<CaptureRow> list(const ListFilter& filter);
+  // The rows `list` returns, handed to `each_row` one at a time as they are read (none kept).
+  // `each_row` may query the index meanwhile.
+  void each(const ListFilter& filter, const std::function<void(CaptureRow&&)>& each_row);
   std::uint64_t capture_count();
   // How many captures each WARC file holds, by file name.
   std::map<std::string, std::uint64_t> captures_per_file();

@@ -128,16 +128,26 @@ std::string ZipWriter::local_header(const Entry& e, bool zip64) const {
 }
 
 void ZipWriter::begin_entry(const std::string& name) {
+  start_entry(name, std::nullopt);
+}
+
+void ZipWriter::begin_entry(const std::string& name, std::uint64_t size) {
+  start_entry(name, size);
+}
+
+void ZipWriter::start_entry(const std::string& name, std::optional<std::uint64_t> size) {
   check_writable("begin_entry");
   check_name(name);
   Entry e;
   e.name = name;
   e.header_offset = pos_;
-  e.zip64_local = true;
-  put(local_header(e, true));
+  // Of unknown size: room for the ZIP64 field. Sizes and CRC are filled in when the entry ends.
+  e.zip64_local = !size || needs_zip64(*size);
+  put(local_header(e, e.zip64_local));
   e.data_offset = pos_;
   entries_.push_back(std::move(e));
   open_ = true;
+  announced_ = size;
 }
 
 void ZipWriter::write(std::string_view data) {
@@ -150,24 +160,20 @@ void ZipWriter::write(std::string_view data) {
 
 void ZipWriter::end_entry() {
   if (!open_) throw std::logic_error("ZipWriter: end_entry without an open entry");
-  open_ = false;
   const Entry& e = entries_.back();
-  put_at(e.header_offset, local_header(e, true));
+  if (announced_ && *announced_ != e.size)
+    throw std::logic_error("ZipWriter: entry " + e.name + " was begun with " +
+                           std::to_string(*announced_) + " bytes, " + std::to_string(e.size) +
+                           " were written");
+  open_ = false;
+  put_at(e.header_offset, local_header(e, e.zip64_local));
 }
 
 void ZipWriter::add_entry(const std::string& name, std::string_view data) {
   check_writable("add_entry");
-  check_name(name);
-  Entry e;
-  e.name = name;
-  e.header_offset = pos_;
-  e.size = data.size();
-  e.crc32 = crc32(data);
-  e.zip64_local = needs_zip64(e.size);
-  put(local_header(e, e.zip64_local));
-  e.data_offset = pos_;
-  put(data);
-  entries_.push_back(std::move(e));
+  start_entry(name, data.size());
+  write(data);
+  end_entry();
 }
 
 std::uint64_t ZipWriter::data_offset() const {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,9 @@ class ZipWriter {
   // reserves a ZIP64 extra field so that the entry may grow past 4 GiB. Throws std::logic_error
   // when an entry is already open or the ZIP is finished.
   void begin_entry(const std::string& name);
+  // Starts a stored entry of `size` bytes, to come with write() (ZIP64 fields only when needed).
+  // end_entry() throws std::logic_error when another number of bytes was written.
+  void begin_entry(const std::string& name, std::uint64_t size);
   void write(std::string_view data);
   void end_entry();
   // A whole stored entry whose data is at hand (ZIP64 fields only when needed).
@@ -58,6 +62,7 @@ class ZipWriter {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
+  void start_entry(const std::string& name, std::optional<std::uint64_t> size);
   void check_writable(const char* what) const;
   void check_name(const std::string& name) const;
   void put(std::string_view bytes);
@@ -68,6 +73,7 @@ class ZipWriter {
   int fd_;
   Options options_;
   std::uint16_t dos_time_ = 0, dos_date_ = 0;
+  std::optional<std::uint64_t> announced_;  // the size the open entry was begun with
   std::uint64_t pos_ = 0;
   std::vector<Entry> entries_;
   bool open_ = false;

@@ -97,7 +97,8 @@ struct Written {
   std::string name, data;
 };
 
-// Writes a streamed entry (in pieces) and two whole ones, then checks them with Python.
+// Writes a streamed entry (in pieces), one streamed with its size given first and a whole one, then
+// checks them with Python.
 void write_and_check(const ZipWriter::Options& options, bool expect_zip64_end) {
   TempDir dir("zip");
   auto path = dir / "test.zip";
@@ -116,12 +117,19 @@ void write_and_check(const ZipWriter::Options& options, bool expect_zip64_end) {
     }
     EXPECT_EQ(zip.data_offset(), start);
     zip.end_entry();
-    zip.add_entry(files[1].name, files[1].data);
+    // Streamed with its size given first: a local header without the ZIP64 field it does not
+    // need.
+    zip.begin_entry(files[1].name, files[1].data.size());
+    zip.write(std::string_view(files[1].data).substr(0, 10));
+    zip.write(std::string_view(files[1].data).substr(10));
+    zip.end_entry();
     zip.add_entry(files[2].name, files[2].data);
     zip.finish();
     EXPECT_EQ(zip.size(), std::filesystem::file_size(path));
     entries = zip.entries();
   }
+  EXPECT_TRUE(entries[0].zip64_local);
+  EXPECT_FALSE(entries[1].zip64_local);
   auto listed = python_list(dir, path);
   ASSERT_EQ(listed["entries"].size(), files.size()) << listed.dump();
   EXPECT_EQ(listed["zip64_end"].get<bool>(), expect_zip64_end);
@@ -222,6 +230,11 @@ TEST(ZipWriter, RefusesMisuse) {
   zip.begin_entry("b");
   EXPECT_THROW(zip.add_entry("c", "z"), std::logic_error);
   EXPECT_THROW(zip.finish(), std::logic_error);
+  zip.end_entry();
+  zip.begin_entry("e", 3);
+  zip.write("ab");
+  EXPECT_THROW(zip.end_entry(), std::logic_error) << "2 bytes written of the 3 announced";
+  zip.write("c");
   zip.end_entry();
   zip.finish();
   EXPECT_THROW(zip.add_entry("d", "z"), std::logic_error);
