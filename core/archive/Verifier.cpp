@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "archive/RecordBuilder.h"
+#include "index/TempDatabase.h"
 #include "util/Digest.h"
 #include "util/Text.h"
 #include "warc/WarcReader.h"
@@ -14,12 +15,173 @@ namespace vellum::archive {
 
 namespace {
 
+using index::TempDatabase;
+
 struct Seen {
   std::string file;
-  std::uint64_t offset;
+  std::uint64_t offset = 0;
   std::string type;
   index::CaptureRow fields;  // response and revisit: what the record says, as the index reads it
   RecordLink link;           // response, revisit and request: what pairs a request with it
+};
+
+// Seen records as bytes: each text as its length (4 bytes, little-endian) and its bytes, each
+// number as 8 bytes.
+class Packer {
+ public:
+  void text(const std::string& s) {
+    number(s.size(), 4);
+    out_ += s;
+  }
+  void number(std::uint64_t v, int bytes = 8) {
+    for (int i = 0; i < bytes; ++i) out_ += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Unpacker {
+ public:
+  explicit Unpacker(std::string_view in) : in_(in) {}
+  std::string text() {
+    const std::size_t n = static_cast<std::size_t>(number(4));
+    if (n > in_.size()) throw std::logic_error("verify: a seen record does not unpack");
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+  std::uint64_t number(int bytes = 8) {
+    if (in_.size() < static_cast<std::size_t>(bytes))
+      throw std::logic_error("verify: a seen record does not unpack");
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+      v |= std::uint64_t{static_cast<unsigned char>(in_[i])} << (8 * i);
+    in_.remove_prefix(static_cast<std::size_t>(bytes));
+    return v;
+  }
+
+ private:
+  std::string_view in_;
+};
+
+// Every text field of a row, and every number, in the order they are packed.
+constexpr std::string index::CaptureRow::*kRowTexts[] = {
+    &index::CaptureRow::capture_id,  &index::CaptureRow::record_id,
+    &index::CaptureRow::record_type, &index::CaptureRow::url,
+    &index::CaptureRow::surt,        &index::CaptureRow::date,
+    &index::CaptureRow::mime,        &index::CaptureRow::payload_digest,
+    &index::CaptureRow::refers_to,   &index::CaptureRow::original_uri,
+    &index::CaptureRow::location,    &index::CaptureRow::ip,
+    &index::CaptureRow::file};
+constexpr std::uint64_t index::CaptureRow::*kRowNumbers[] = {
+    &index::CaptureRow::offset, &index::CaptureRow::length, &index::CaptureRow::request_offset,
+    &index::CaptureRow::request_length};
+
+std::string pack(const Seen& s) {
+  Packer p;
+  p.text(s.type);
+  for (auto field : kRowTexts) p.text(s.fields.*field);
+  for (auto field : kRowNumbers) p.number(s.fields.*field);
+  p.number(static_cast<std::uint32_t>(s.fields.status));
+  p.number(s.fields.truncated ? 1 : 0);
+  p.text(s.link.record_id);
+  p.text(s.link.uri);
+  p.number(s.link.concurrent_to.size());
+  for (const auto& c : s.link.concurrent_to) p.text(c);
+  return std::move(p.bytes());
+}
+
+Seen unpack(std::string file, std::uint64_t offset, std::string_view bytes) {
+  Seen s;
+  s.file = std::move(file);
+  s.offset = offset;
+  Unpacker u(bytes);
+  s.type = u.text();
+  for (auto field : kRowTexts) s.fields.*field = u.text();
+  for (auto field : kRowNumbers) s.fields.*field = u.number();
+  s.fields.status = static_cast<int>(static_cast<std::uint32_t>(u.number()));
+  s.fields.truncated = u.number() != 0;
+  s.link.record_id = u.text();
+  s.link.uri = u.text();
+  for (std::uint64_t n = u.number(); n > 0; --n) s.link.concurrent_to.push_back(u.text());
+  return s;
+}
+
+// What the scan of the WARC files has seen, kept in a temporary database rather than in memory
+// (held in memory, an archive of a million captures took some 4 GB): response and revisit
+// records and article records by record ID, request records by their place (file and offset).
+class SeenRecords {
+ public:
+  SeenRecords() : db_("the records `verify` has seen") {
+    db_.exec(
+        "CREATE TABLE seen(kind INTEGER, key BLOB, file BLOB, offset INTEGER, data BLOB, "
+        "indexed INTEGER DEFAULT 0, PRIMARY KEY(kind, key))");
+    db_.exec("BEGIN");
+    add_ =
+        db_.prepare("INSERT OR IGNORE INTO seen(kind, key, file, offset, data) VALUES(?,?,?,?,?)");
+    find_ = db_.prepare("SELECT file, offset, data FROM seen WHERE kind = ? AND key = ?");
+    mark_ = db_.prepare("UPDATE seen SET indexed = 1 WHERE kind = ? AND key = ?");
+    unindexed_ = db_.prepare(
+        "SELECT key, file, offset, data FROM seen WHERE kind = ? AND indexed = 0 ORDER BY rowid");
+  }
+
+  enum Kind : std::int64_t { capture = 0, article = 1, request = 2 };
+
+  // Adds a record under `key` unless one is there already; false when one was (kept as it was).
+  bool add(Kind kind, const std::string& key, const Seen& s) {
+    TempDatabase::bind(add_, 1, std::int64_t{kind});
+    TempDatabase::bind(add_, 2, key);
+    TempDatabase::bind(add_, 3, s.file);
+    TempDatabase::bind(add_, 4, static_cast<std::int64_t>(s.offset));
+    TempDatabase::bind(add_, 5, pack(s));
+    return db_.run(add_) > 0;
+  }
+
+  std::optional<Seen> find(Kind kind, const std::string& key) {
+    TempDatabase::bind(find_, 1, std::int64_t{kind});
+    TempDatabase::bind(find_, 2, key);
+    if (!db_.next(find_)) return std::nullopt;
+    Seen s = unpack(std::string(TempDatabase::column(find_, 0)),
+                    static_cast<std::uint64_t>(TempDatabase::column_int(find_, 1)),
+                    TempDatabase::column(find_, 2));
+    TempDatabase::reset(find_);
+    return s;
+  }
+
+  void mark_indexed(Kind kind, const std::string& key) {
+    TempDatabase::bind(mark_, 1, std::int64_t{kind});
+    TempDatabase::bind(mark_, 2, key);
+    db_.run(mark_);
+  }
+
+  // The records of `kind` not marked indexed, in the order they were added; `each` returns
+  // false to stop.
+  void each_unindexed(Kind kind, const std::function<bool(const std::string&, const Seen&)>& each) {
+    TempDatabase::bind(unindexed_, 1, std::int64_t{kind});
+    try {
+      while (db_.next(unindexed_)) {
+        const std::string key(TempDatabase::column(unindexed_, 0));
+        if (!each(key, unpack(std::string(TempDatabase::column(unindexed_, 1)),
+                              static_cast<std::uint64_t>(TempDatabase::column_int(unindexed_, 2)),
+                              TempDatabase::column(unindexed_, 3)))) {
+          TempDatabase::reset(unindexed_);
+          return;
+        }
+      }
+    } catch (...) {
+      TempDatabase::reset(unindexed_);
+      throw;
+    }
+  }
+
+ private:
+  TempDatabase db_;
+  sqlite3_stmt* add_ = nullptr;
+  sqlite3_stmt* find_ = nullptr;
+  sqlite3_stmt* mark_ = nullptr;
+  sqlite3_stmt* unindexed_ = nullptr;
 };
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -29,13 +191,13 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 // Whether the WARC-Refers-To links of a revisit lead, through any revisits between, to a
 // response whose payload digest is the revisit's (a revisit that names no original: whether
 // the index finds one by URL and payload digest). `seen` holds every response and revisit
-// record in the WARC files, by record ID.
-void check_revisit_chain(const index::CaptureRow& row,
-                         const std::unordered_map<std::string, Seen>& seen, index::Index& index,
+// record in the WARC files.
+void check_revisit_chain(const index::CaptureRow& row, SeenRecords& seen, index::Index& index,
                          std::vector<std::string>& problems) {
   std::string path = "capture " + row.capture_id + " is a revisit";
   std::vector<std::string> passed{row.record_id};
   const index::CaptureRow* at = &row;
+  std::optional<Seen> passing;  // the revisit `at` points into, past the first
   for (int hop = 0;; ++hop) {
     std::string target = at->refers_to;
     if (target.empty()) {
@@ -61,12 +223,12 @@ void check_revisit_chain(const index::CaptureRow& row,
                          " revisits in a row; expected a response within them");
       return;
     }
-    auto it = seen.find(target);
-    if (it == seen.end()) {
+    std::optional<Seen> found = seen.find(SeenRecords::capture, target);
+    if (!found) {
       problems.push_back(path + ", which is in no WARC file");
       return;
     }
-    const Seen& s = it->second;
+    const Seen& s = *found;
     if (s.type == "response") {
       auto mine = util::canonical_warc_sha1(row.payload_digest);
       auto theirs = util::canonical_warc_sha1(s.fields.payload_digest);
@@ -77,7 +239,8 @@ void check_revisit_chain(const index::CaptureRow& row,
       return;
     }
     passed.push_back(target);
-    at = &s.fields;
+    passing = std::move(found);
+    at = &passing->fields;
     path += ", a revisit";
   }
 }
@@ -172,28 +335,6 @@ void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow
 
 namespace {
 
-// The index as it stood at one moment, read in one transaction before any file is scanned: a
-// writer may run meanwhile, and every row read this way names a record already in a file.
-struct IndexSnapshot {
-  std::vector<index::CaptureRow> rows;
-  std::unordered_map<std::string, index::ArticleRow> articles;  // by capture id
-};
-
-IndexSnapshot read_snapshot(index::Index& idx) {
-  IndexSnapshot s;
-  idx.begin_read();
-  try {
-    s.rows = idx.list({});
-    for (const auto& row : s.rows)
-      if (auto a = idx.article(row.capture_id)) s.articles.emplace(row.capture_id, std::move(*a));
-    idx.commit();
-  } catch (...) {
-    idx.rollback();
-    throw;
-  }
-  return s;
-}
-
 // Where a listed file is now: one being written when it was listed may have been closed since,
 // which renames it. nullopt when it is at neither name.
 std::optional<std::filesystem::path> locate(const ArchiveDir& dir, const ArchiveDir::Entry& e,
@@ -217,13 +358,26 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     report.problems.push_back("index: " + d +
                               "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
                               "files");
+  // The index as it stands now, read in one transaction that lasts until the files are
+  // compared with it: a writer may run meanwhile, and every row read this way names a record
+  // already in a file.
+  index::Index& idx = reader.index();
+  struct EndRead {
+    index::Index& idx;
+    ~EndRead() {
+      try {
+        idx.rollback();  // nothing was written: ending the read
+      } catch (...) {    // a problem with the index is reported where it was met
+      }
+    }
+  } end_read{idx};
   // An index that cannot be read leaves the files to check; the WARC files are what matter.
-  IndexSnapshot snapshot;
-  bool have_snapshot = true;
+  bool index_read = true;
   try {
-    snapshot = read_snapshot(reader.index());
+    idx.begin_read();
+    idx.capture_count();  // the transaction's view is fixed at its first read
   } catch (const std::exception& e) {
-    have_snapshot = false;
+    index_read = false;
     report.problems.push_back(std::string(e.what()) +
                               "; the index was not compared with the WARC files");
   }
@@ -240,10 +394,9 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     std::uint64_t size = 0;
     if (locate(reader.dir(), e, size)) total += size;
   }
-  std::unordered_map<std::string, Seen> seen;
-  std::unordered_map<std::string, Seen> articles;  // metadata records, by record id
-  // Request records by "file:offset"; `type` holds the record id.
-  std::unordered_map<std::string, Seen> requests;
+  // Response and revisit records and metadata records by record id, request records by
+  // "file:offset".
+  SeenRecords seen;
 
   for (const auto& e : entries) {
     ++report.files;
@@ -252,7 +405,7 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     std::uint64_t limit = UINT64_MAX;
     if (e.open) {
       try {
-        auto known = reader.index().file(e.name);
+        auto known = idx.file(e.name);
         limit = known ? known->indexed_to : 0;
       } catch (const std::exception&) {
         limit = 0;  // what is stored of it cannot be told; the index's damage is reported
@@ -301,21 +454,22 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
         std::string type = rec->type();
         if (type == "response" || type == "revisit") {
           auto fields = row_from_record(*rec);
-          auto [it, fresh] = seen.emplace(
-              rec->record_id(), Seen{e.name, loc.offset, type,
-                                     fields ? *fields : index::CaptureRow{}, link_of(*rec)});
-          if (!fresh)
+          const Seen s{e.name, loc.offset, type, fields ? *fields : index::CaptureRow{},
+                       link_of(*rec)};
+          if (!seen.add(SeenRecords::capture, rec->record_id(), s)) {
+            const auto first = seen.find(SeenRecords::capture, rec->record_id());
             report.problems.push_back(where + ": record id " + rec->record_id() + " also used at " +
-                                      it->second.file + ": offset " +
-                                      std::to_string(it->second.offset));
+                                      first->file + ": offset " + std::to_string(first->offset));
+          }
         } else if (type == "metadata") {
           index::CaptureRow fields;  // what compare_article reads
           fields.refers_to = rec->field_or("WARC-Refers-To");
           fields.date = rec->field_or("WARC-Date");
-          articles.emplace(rec->record_id(), Seen{e.name, loc.offset, type, fields, {}});
+          seen.add(SeenRecords::article, rec->record_id(),
+                   Seen{e.name, loc.offset, type, fields, {}});
         } else if (type == "request") {
-          requests.emplace(e.name + ":" + std::to_string(loc.offset),
-                           Seen{e.name, loc.offset, type, {}, link_of(*rec)});
+          seen.add(SeenRecords::request, e.name + ":" + std::to_string(loc.offset),
+                   Seen{e.name, loc.offset, type, {}, link_of(*rec)});
         }
         if (progress) progress(done + loc.offset + loc.length, total);
       }
@@ -327,74 +481,78 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
   }
 
   // Index <-> WARC.
-  std::unordered_map<std::string, bool> indexed;
-  for (const auto& row : snapshot.rows) {
-    ++report.captures;
-    indexed[row.record_id] = true;
-    auto it = seen.find(row.record_id);
-    if (it == seen.end()) {
-      report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
-                                row.file + ": offset " + std::to_string(row.offset) +
-                                ", but no such record is in the WARC files");
-      continue;
-    }
-    const Seen& s = it->second;
-    if (s.file != row.file || s.offset != row.offset)
-      report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
-                                ": offset " + std::to_string(s.offset) + ", the index says " +
-                                row.file + ": offset " + std::to_string(row.offset));
-    else
-      compare_with_index(s.fields, row, report.problems);
-    if (row.request_length > 0) {
-      auto rq = requests.find(row.file + ":" + std::to_string(row.request_offset));
-      if (rq == requests.end())
-        report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
-                                  row.file + ": offset " + std::to_string(row.request_offset) +
-                                  ", but no request record is there");
-      else
-        check_request_of(rq->second.link, s.link,
-                         row.file + ": offset " + std::to_string(row.request_offset),
-                         report.problems);
-    }
-    if (row.record_type == "revisit")
-      check_revisit_chain(row, seen, reader.index(), report.problems);
-    // The article record the index names for it (what `restore --format text` reads).
-    if (auto art_it = snapshot.articles.find(row.capture_id); art_it != snapshot.articles.end()) {
-      const index::ArticleRow& art = art_it->second;
-      auto a = articles.find(art.record_id);
-      if (a == articles.end())
-        report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
-                                  art.file + ": offset " + std::to_string(art.offset) +
+  if (!index_read) return report;
+  try {
+    idx.each({}, [&](index::CaptureRow&& row) {
+      ++report.captures;
+      seen.mark_indexed(SeenRecords::capture, row.record_id);
+      const std::optional<Seen> found = seen.find(SeenRecords::capture, row.record_id);
+      if (!found) {
+        report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
+                                  row.file + ": offset " + std::to_string(row.offset) +
                                   ", but no such record is in the WARC files");
-      else if (a->second.file != art.file || a->second.offset != art.offset)
-        report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
-                                  a->second.file + ": offset " + std::to_string(a->second.offset) +
-                                  ", the index says " + art.file + ": offset " +
-                                  std::to_string(art.offset));
+        return;
+      }
+      const Seen& s = *found;
+      if (s.file != row.file || s.offset != row.offset)
+        report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
+                                  ": offset " + std::to_string(s.offset) + ", the index says " +
+                                  row.file + ": offset " + std::to_string(row.offset));
       else
-        compare_article(a->second.fields.refers_to, a->second.fields.date, art, row,
-                        report.problems);
-    }
+        compare_with_index(s.fields, row, report.problems);
+      if (row.request_length > 0) {
+        const auto rq =
+            seen.find(SeenRecords::request, row.file + ":" + std::to_string(row.request_offset));
+        if (!rq)
+          report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
+                                    row.file + ": offset " + std::to_string(row.request_offset) +
+                                    ", but no request record is there");
+        else
+          check_request_of(rq->link, s.link,
+                           row.file + ": offset " + std::to_string(row.request_offset),
+                           report.problems);
+      }
+      if (row.record_type == "revisit") check_revisit_chain(row, seen, idx, report.problems);
+      // The article record the index names for it (what `restore --format text` reads).
+      if (const auto art = idx.article(row.capture_id)) {
+        const auto a = seen.find(SeenRecords::article, art->record_id);
+        if (!a)
+          report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
+                                    art->file + ": offset " + std::to_string(art->offset) +
+                                    ", but no such record is in the WARC files");
+        else if (a->file != art->file || a->offset != art->offset)
+          report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
+                                    a->file + ": offset " + std::to_string(a->offset) +
+                                    ", the index says " + art->file + ": offset " +
+                                    std::to_string(art->offset));
+        else
+          compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
+      }
+    });
+    idx.commit();
+  } catch (const std::exception& e) {
+    report.problems.push_back(std::string(e.what()) +
+                              "; the index was not compared with the WARC files");
+    return report;
   }
-  // A record the snapshot lacks may have been stored by a writer since it was read: the index as
-  // it is now decides.
-  if (!have_snapshot) return report;
-  for (const auto& [id, s] : seen) {
-    if (indexed.count(id)) continue;
+  // A record the transaction did not see may have been stored by a writer since it began: the
+  // index as it is now decides.
+  seen.each_unindexed(SeenRecords::capture, [&](const std::string& id, const Seen& s) {
     std::optional<index::CaptureRow> now;
     try {
-      now = reader.index().by_record_id(id);
+      now = idx.by_record_id(id);
     } catch (const std::exception& e) {
       report.problems.push_back(e.what());
-      return report;
+      return false;
     }
     if (now && now->file == s.file && now->offset == s.offset) {
       ++report.captures;
-      continue;
+      return true;
     }
     report.problems.push_back(s.file + ": offset " + std::to_string(s.offset) + ": " + s.type +
                               " record " + id + " is not in the index; run `vellum reindex`");
-  }
+    return true;
+  });
   return report;
 }
 

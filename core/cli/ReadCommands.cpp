@@ -250,7 +250,8 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
   f.until = time_bound("--until", o.until, true);
   f.limit = o.limit;
   archive::ArchiveReader reader(g.archive);
-  for (const auto& r : reader.index().list(f)) {
+  // Printed as read: a whole archive's rows are not held.
+  reader.index().each(f, [&](index::CaptureRow&& r) {
     if (g.json) {
       print_json_line(row_json(r));
     } else {
@@ -260,7 +261,7 @@ int run_list(const GlobalOptions& g, const ListOptions& o) {
                 << util::terminal_safe(r.capture_id) << "  " << util::terminal_safe(r.url)
                 << (r.record_type == "revisit" ? "  (revisit)" : "") << "\n";
     }
-  }
+  });
   return 0;
 }
 

@@ -78,11 +78,12 @@ std::int64_t TempDatabase::column_int(sqlite3_stmt* st, int i) {
   return sqlite3_column_int64(st, i);
 }
 
-void TempDatabase::run(sqlite3_stmt* st) {
+int TempDatabase::run(sqlite3_stmt* st) {
   const int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
   if (rc != SQLITE_DONE) fail(sqlite3_sql(st));
+  return sqlite3_changes(db_);
 }
 
 bool TempDatabase::next(sqlite3_stmt* st) {

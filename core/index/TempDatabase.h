@@ -34,8 +34,9 @@ class TempDatabase {
   static std::string_view column(sqlite3_stmt* st, int i);
   static std::int64_t column_int(sqlite3_stmt* st, int i);
 
-  // Runs a statement that returns no rows, and makes it ready for the next use.
-  void run(sqlite3_stmt* st);
+  // Runs a statement that returns no rows, and makes it ready for the next use. Returns how many
+  // rows it inserted, changed or deleted.
+  int run(sqlite3_stmt* st);
   // The next row of a query: true with a row, false at the end (the statement is then reset).
   bool next(sqlite3_stmt* st);
   // Makes a query ready for the next use before its rows are all read.

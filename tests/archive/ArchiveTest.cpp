@@ -1046,3 +1046,74 @@ TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
   EXPECT_NE(report.problems[0].find("digest"), std::string::npos) << report.problems[0];
   EXPECT_THROW(reader.payload(reader.resolve("http://example.test/d")), std::runtime_error);
 }
+
+// Every way the index and the files can disagree is named, each in its own line: a row whose
+// record is gone, a record no row names, a row whose request is not where it says, a row whose
+// fields differ from its record's, and a record ID used twice (a file copied back beside itself).
+TEST(Archive, VerifyNamesEachDisagreementBetweenIndexAndFiles) {
+  test::TempDir tmp("arch");
+  std::vector<index::CaptureRow> rows;
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    for (int i = 0; i < 6; ++i)
+      w->store(one(
+          make_hop("http://example.test/v" + std::to_string(i), 200, "page " + std::to_string(i))));
+  }
+  {
+    archive::ArchiveReader reader(tmp.path());
+    for (int i = 0; i < 6; ++i)
+      rows.push_back(reader.resolve("http://example.test/v" + std::to_string(i)));
+    ASSERT_TRUE(archive::verify_archive(reader).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((tmp / "index.sqlite3").c_str(), &db), SQLITE_OK);
+    auto exec = [&](const std::string& sql) {
+      char* err = nullptr;
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+          << (err ? err : "") << " in " << sql;
+      sqlite3_free(err);
+    };
+    exec("DELETE FROM captures WHERE record_id = '" + rows[0].record_id + "'");
+    exec(
+        "UPDATE captures SET record_id = '<urn:uuid:00000000-0000-4000-8000-000000000001>' "
+        "WHERE record_id = '" +
+        rows[1].record_id + "'");
+    exec("UPDATE captures SET request_offset = request_offset + 1 WHERE record_id = '" +
+         rows[2].record_id + "'");
+    exec("UPDATE captures SET url = 'http://example.test/elsewhere' WHERE record_id = '" +
+         rows[3].record_id + "'");
+    sqlite3_close(db);
+  }
+  // Named to be read after the original: the record read first is the one the index should name.
+  const std::string copy = "zz-copy-" + rows[4].file;
+  fs::copy_file(tmp / "warc" / rows[4].file, tmp / "warc" / copy);
+
+  archive::ArchiveReader reader(tmp.path());
+  const auto report = archive::verify_archive(reader);
+  const std::string all = ::testing::PrintToString(report.problems);
+  auto has = [&](const std::string& text) {
+    return std::any_of(report.problems.begin(), report.problems.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("response record " + rows[0].record_id + " is not in the index")) << all;
+  EXPECT_TRUE(has("response record " + rows[1].record_id + " is not in the index")) << all;
+  EXPECT_TRUE(has("(http://example.test/v1) names " + rows[1].file + ": offset " +
+                  std::to_string(rows[1].offset) + ", but no such record is in the WARC files"))
+      << all;
+  EXPECT_TRUE(has("the request of capture " + rows[2].capture_id + " names " + rows[2].file +
+                  ": offset " + std::to_string(rows[2].request_offset + 1) +
+                  ", but no request record is there"))
+      << all;
+  EXPECT_TRUE(has("capture " + rows[3].capture_id +
+                  ": the record's target URI is 'http://example.test/v3', the index says "
+                  "'http://example.test/elsewhere'"))
+      << all;
+  ASSERT_LT(rows[4].file, copy);
+  EXPECT_TRUE(has(copy + ": offset " + std::to_string(rows[5].offset) + ": record id " +
+                  rows[5].record_id + " also used at " + rows[5].file + ": offset " +
+                  std::to_string(rows[5].offset)))
+      << all;
+  for (const auto& p : report.problems) EXPECT_EQ(p.find('\n'), std::string::npos) << p;
+  EXPECT_EQ(report.captures, 5u) << "the rows the index holds";
+}

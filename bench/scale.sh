@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Memory and time of `vellum export` as the selection grows.
+# Memory and time of `vellum verify` and `vellum export` as the archive grows.
 #
-#   bench/export.sh [BUILD_DIR]        (default: build)
+#   bench/scale.sh [BUILD_DIR]        (default: build)
 #   environment: SIZES (captures per archive, default "10000 40000")
 #
 # For each size: writes a WARC of that many small HTML responses (one gzip member each, a second
-# apart), imports it into a fresh archive with `vellum import`, then exports the whole archive as
-# warc.gz and as wacz under /usr/bin/time. Prints the peak resident memory and the wall and CPU
-# time of each export, and between the first and last size the memory each further capture
-# costs. Exits 1 if an export fails.
+# apart), imports it into a fresh archive with `vellum import`, then verifies the archive and
+# exports all of it as warc.gz and as wacz, each under /usr/bin/time. Prints the peak resident
+# memory and the wall and CPU time of each, and between the first and last size the memory each
+# further capture costs. Exits 1 if a command fails.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,7 +18,7 @@ sizes=${SIZES:-10000 40000}
 [ -x "$vellum" ] || { echo "build $build first" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed (Debian package: time)" >&2; exit 2; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vellum-export.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/tmp}/vellum-scale.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 write_warc() {  # N FILE
@@ -44,21 +44,26 @@ PY
 
 declare -A rss
 status=0
-printf '%10s  %-8s %12s %9s %9s\n' captures format "max resident" wall cpu
+measure() {  # N WHAT COMMAND...
+  local n=$1 what=$2
+  shift 2
+  if ! /usr/bin/time -f "%M %e %U %S" -o "$work/time" "$@" >/dev/null 2>&1; then
+    echo "$what of $n captures failed" >&2
+    status=1
+    return
+  fi
+  read -r kb wall user sys < "$work/time"
+  rss[$n.$what]=$kb
+  awk -v n="$n" -v w="$what" -v kb="$kb" -v wall="$wall" -v user="$user" -v sys="$sys" \
+    'BEGIN { printf "%10s  %-14s %9.1f MB %8.2fs %8.2fs\n", n, w, kb / 1000, wall, user + sys }'
+}
+printf '%10s  %-14s %12s %9s %9s\n' captures command "max resident" wall cpu
 for n in $sizes; do
   write_warc "$n" "$work/in-$n.warc.gz"
   "$vellum" --archive "$work/a$n" import "$work/in-$n.warc.gz" >/dev/null 2>&1
+  measure "$n" verify "$vellum" --archive "$work/a$n" verify
   for f in warc.gz wacz; do
-    if ! /usr/bin/time -f "%M %e %U %S" -o "$work/time" \
-        "$vellum" --archive "$work/a$n" export --format "$f" -o "$work/out-$n.$f" >/dev/null 2>&1; then
-      echo "export of $n captures as $f failed" >&2
-      status=1
-      continue
-    fi
-    read -r kb wall user sys < "$work/time"
-    rss[$n.$f]=$kb
-    awk -v n="$n" -v f="$f" -v kb="$kb" -v wall="$wall" -v user="$user" -v sys="$sys" \
-      'BEGIN { printf "%10s  %-8s %9.1f MB %8.2fs %8.2fs\n", n, f, kb / 1000, wall, user + sys }' 
+    measure "$n" "export $f" "$vellum" --archive "$work/a$n" export --format "$f" -o "$work/out-$n.$f"
     rm -f "$work/out-$n.$f"
   done
 done
@@ -66,10 +71,10 @@ set -- $sizes
 first=$1
 last=${!#}
 if [ "$first" != "$last" ]; then
-  for f in warc.gz wacz; do
-    [ -n "${rss[$first.$f]:-}" ] && [ -n "${rss[$last.$f]:-}" ] || continue
-    awk -v f="$f" -v a="${rss[$first.$f]}" -v b="${rss[$last.$f]}" -v n0="$first" -v n1="$last" \
-      'BEGIN { printf "%s: %.0f bytes of memory for each capture past %s\n", f, (b - a) * 1024 / (n1 - n0), n0 }' 
+  for what in verify "export warc.gz" "export wacz"; do
+    [ -n "${rss[$first.$what]:-}" ] && [ -n "${rss[$last.$what]:-}" ] || continue
+    awk -v w="$what" -v a="${rss[$first.$what]}" -v b="${rss[$last.$what]}" -v n0="$first" -v n1="$last" \
+      'BEGIN { printf "%s: %.0f bytes of memory for each capture past %s\n", w, (b - a) * 1024 / (n1 - n0), n0 }'
   done
 fi
 exit $status
