@@ -60,7 +60,11 @@ measure() {  # N WHAT COMMAND...
 printf '%10s  %-14s %12s %9s %9s\n' captures command "max resident" wall cpu
 for n in $sizes; do
   write_warc "$n" "$work/in-$n.warc.gz"
-  "$vellum" --archive "$work/a$n" import "$work/in-$n.warc.gz" >/dev/null 2>&1
+  if ! "$vellum" --archive "$work/a$n" import "$work/in-$n.warc.gz" >"$work/import.log" 2>&1; then
+    echo "import of $n captures failed:" >&2
+    tail -5 "$work/import.log" >&2
+    exit 1
+  fi
   measure "$n" verify "$vellum" --archive "$work/a$n" verify
   for f in warc.gz wacz; do
     measure "$n" "export $f" "$vellum" --archive "$work/a$n" export --format "$f" -o "$work/out-$n.$f"

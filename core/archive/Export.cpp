@@ -223,8 +223,8 @@ Item make_item(index::Index& idx, const index::CaptureRow& row, bool selected) {
   return it;
 }
 
-// The index row of `it`, read again. The export reads the index in one read transaction, so the
-// row is the one planned.
+// The index row of `it`, read again. Rows are only ever replaced by rows of the same records, or
+// removed with the torn records of a file a writer died writing (never one reported stored).
 index::CaptureRow row_of(index::Index& idx, const Item& it) {
   auto row = idx.by_record_id(it.record_id);
   if (!row)
@@ -235,7 +235,7 @@ index::CaptureRow row_of(index::Index& idx, const Item& it) {
   return std::move(*row);
 }
 
-// A read transaction of the index for the length of the export, ended on every way out (the
+// A read transaction of the index while the export is planned, ended on every way out (the
 // reader may serve another export after a failed one).
 class ReadTransaction {
  public:
@@ -250,8 +250,8 @@ class ReadTransaction {
   ReadTransaction(const ReadTransaction&) = delete;
   ReadTransaction& operator=(const ReadTransaction&) = delete;
   void end() {
-    open_ = false;
     idx_.commit();
+    open_ = false;
   }
 
  private:
@@ -690,11 +690,17 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   check_output(options.output, reader.dir().root());
   ExportSummary summary;
   summary.file = options.output;
-  // One read transaction: the plan and the rows read again as the records are written see the
-  // same index, whatever a running vellumd commits meanwhile.
+  // The plan is made in one read transaction, so that it sees the index at one moment whatever a
+  // running vellumd commits meanwhile. Writing reads each row again by its record ID, outside it:
+  // a transaction held that long would keep vellumd from checkpointing its log (or, on an index
+  // `reindex` left out of WAL mode, from writing at all).
   index::Index& idx = reader.index();
-  ReadTransaction snapshot(idx);
-  std::vector<Item> items = plan_export(idx, options.filter, options.skip_damaged, summary);
+  std::vector<Item> items;
+  {
+    ReadTransaction planning(idx);
+    items = plan_export(idx, options.filter, options.skip_damaged, summary);
+    planning.end();
+  }
   // With skip_damaged the progress counts the checking pass and then the writing pass.
   const std::uint64_t passes = options.skip_damaged ? 2 : 1;
   if (options.skip_damaged)
@@ -768,7 +774,6 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
       options.progress((passes - 1) * items.size() + done, passes * items.size());
   }
   summary.records = copier.records;
-  snapshot.end();
 
   if (wacz) {
     zip->end_entry();

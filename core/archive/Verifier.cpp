@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <system_error>
-#include <unordered_map>
 
 #include "archive/RecordBuilder.h"
 #include "index/TempDatabase.h"
@@ -79,13 +79,31 @@ constexpr std::uint64_t index::CaptureRow::*kRowNumbers[] = {
     &index::CaptureRow::offset, &index::CaptureRow::length, &index::CaptureRow::request_offset,
     &index::CaptureRow::request_length};
 
+void pack_row(Packer& p, const index::CaptureRow& row) {
+  for (auto field : kRowTexts) p.text(row.*field);
+  for (auto field : kRowNumbers) p.number(row.*field);
+  p.number(static_cast<std::uint32_t>(row.status));
+  p.number(row.truncated ? 1 : 0);
+}
+
+index::CaptureRow unpack_row(Unpacker& u) {
+  index::CaptureRow row;
+  for (auto field : kRowTexts) row.*field = u.text();
+  for (auto field : kRowNumbers) row.*field = u.number();
+  row.status = static_cast<int>(static_cast<std::uint32_t>(u.number()));
+  row.truncated = u.number() != 0;
+  return row;
+}
+
+constexpr std::string index::ArticleRow::*kArticleTexts[] = {
+    &index::ArticleRow::capture_id,    &index::ArticleRow::record_id, &index::ArticleRow::file,
+    &index::ArticleRow::date,          &index::ArticleRow::title,     &index::ArticleRow::published,
+    &index::ArticleRow::source_domain, &index::ArticleRow::extractor};
+
 std::string pack(const Seen& s) {
   Packer p;
   p.text(s.type);
-  for (auto field : kRowTexts) p.text(s.fields.*field);
-  for (auto field : kRowNumbers) p.number(s.fields.*field);
-  p.number(static_cast<std::uint32_t>(s.fields.status));
-  p.number(s.fields.truncated ? 1 : 0);
+  pack_row(p, s.fields);
   p.text(s.link.record_id);
   p.text(s.link.uri);
   p.number(s.link.concurrent_to.size());
@@ -99,14 +117,36 @@ Seen unpack(std::string file, std::uint64_t offset, std::string_view bytes) {
   s.offset = offset;
   Unpacker u(bytes);
   s.type = u.text();
-  for (auto field : kRowTexts) s.fields.*field = u.text();
-  for (auto field : kRowNumbers) s.fields.*field = u.number();
-  s.fields.status = static_cast<int>(static_cast<std::uint32_t>(u.number()));
-  s.fields.truncated = u.number() != 0;
+  s.fields = unpack_row(u);
   s.link.record_id = u.text();
   s.link.uri = u.text();
   for (std::uint64_t n = u.number(); n > 0; --n) s.link.concurrent_to.push_back(u.text());
   return s;
+}
+
+// An index row and the article row the index holds for it.
+std::string pack(const index::CaptureRow& row, const std::optional<index::ArticleRow>& article) {
+  Packer p;
+  pack_row(p, row);
+  p.number(article ? 1 : 0);
+  if (article) {
+    for (auto field : kArticleTexts) p.text((*article).*field);
+    p.number(article->offset);
+    p.number(article->length);
+  }
+  return std::move(p.bytes());
+}
+
+void unpack(std::string_view bytes, index::CaptureRow& row,
+            std::optional<index::ArticleRow>& article) {
+  Unpacker u(bytes);
+  row = unpack_row(u);
+  article.reset();
+  if (u.number() == 0) return;
+  article.emplace();
+  for (auto field : kArticleTexts) (*article).*field = u.text();
+  article->offset = u.number();
+  article->length = u.number();
 }
 
 // What the scan of the WARC files has seen, kept in a temporary database rather than in memory
@@ -118,7 +158,10 @@ class SeenRecords {
     db_.exec(
         "CREATE TABLE seen(kind INTEGER, key BLOB, file BLOB, offset INTEGER, data BLOB, "
         "indexed INTEGER DEFAULT 0, PRIMARY KEY(kind, key))");
+    db_.exec("CREATE TABLE rows(data BLOB)");
     db_.exec("BEGIN");
+    add_row_ = db_.prepare("INSERT INTO rows(data) VALUES(?)");
+    rows_ = db_.prepare("SELECT data FROM rows ORDER BY rowid");
     add_ =
         db_.prepare("INSERT OR IGNORE INTO seen(kind, key, file, offset, data) VALUES(?,?,?,?,?)");
     find_ = db_.prepare("SELECT file, offset, data FROM seen WHERE kind = ? AND key = ?");
@@ -142,12 +185,39 @@ class SeenRecords {
   std::optional<Seen> find(Kind kind, const std::string& key) {
     TempDatabase::bind(find_, 1, std::int64_t{kind});
     TempDatabase::bind(find_, 2, key);
-    if (!db_.next(find_)) return std::nullopt;
-    Seen s = unpack(std::string(TempDatabase::column(find_, 0)),
-                    static_cast<std::uint64_t>(TempDatabase::column_int(find_, 1)),
-                    TempDatabase::column(find_, 2));
+    std::optional<Seen> s;
+    try {
+      if (db_.next(find_))
+        s = unpack(std::string(TempDatabase::column(find_, 0)),
+                   static_cast<std::uint64_t>(TempDatabase::column_int(find_, 1)),
+                   TempDatabase::column(find_, 2));
+    } catch (...) {
+      TempDatabase::reset(find_);
+      throw;
+    }
     TempDatabase::reset(find_);
     return s;
+  }
+
+  // The index rows, as read in one transaction before the files are scanned.
+  void add_row(const index::CaptureRow& row, const std::optional<index::ArticleRow>& article) {
+    TempDatabase::bind(add_row_, 1, pack(row, article));
+    db_.run(add_row_);
+  }
+
+  void each_row(const std::function<void(const index::CaptureRow&,
+                                         const std::optional<index::ArticleRow>&)>& each) {
+    index::CaptureRow row;
+    std::optional<index::ArticleRow> article;
+    try {
+      while (db_.next(rows_)) {
+        unpack(TempDatabase::column(rows_, 0), row, article);
+        each(row, article);
+      }
+    } catch (...) {
+      TempDatabase::reset(rows_);
+      throw;
+    }
   }
 
   void mark_indexed(Kind kind, const std::string& key) {
@@ -182,6 +252,8 @@ class SeenRecords {
   sqlite3_stmt* find_ = nullptr;
   sqlite3_stmt* mark_ = nullptr;
   sqlite3_stmt* unindexed_ = nullptr;
+  sqlite3_stmt* add_row_ = nullptr;
+  sqlite3_stmt* rows_ = nullptr;
 };
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -358,25 +430,21 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     report.problems.push_back("index: " + d +
                               "; the index is damaged: `vellum reindex` rebuilds it from the WARC "
                               "files");
-  // The index as it stands now, read in one transaction that lasts until the files are
-  // compared with it: a writer may run meanwhile, and every row read this way names a record
-  // already in a file.
+  // Response and revisit records and metadata records by record id, request records by
+  // "file:offset", and the index rows.
+  SeenRecords seen;
+  // The index as it stood at one moment, read in one transaction before any file is scanned (a
+  // writer may run meanwhile: every row read this way names a record already in a file), and
+  // kept in the temporary database. An index that cannot be read leaves the files to check; the
+  // WARC files are what matter.
   index::Index& idx = reader.index();
-  struct EndRead {
-    index::Index& idx;
-    ~EndRead() {
-      try {
-        idx.rollback();  // nothing was written: ending the read
-      } catch (...) {    // a problem with the index is reported where it was met
-      }
-    }
-  } end_read{idx};
-  // An index that cannot be read leaves the files to check; the WARC files are what matter.
   bool index_read = true;
   try {
     idx.begin_read();
-    idx.capture_count();  // the transaction's view is fixed at its first read
+    idx.each({}, [&](index::CaptureRow&& row) { seen.add_row(row, idx.article(row.capture_id)); });
+    idx.commit();
   } catch (const std::exception& e) {
+    idx.rollback();
     index_read = false;
     report.problems.push_back(std::string(e.what()) +
                               "; the index was not compared with the WARC files");
@@ -394,10 +462,6 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     std::uint64_t size = 0;
     if (locate(reader.dir(), e, size)) total += size;
   }
-  // Response and revisit records and metadata records by record id, request records by
-  // "file:offset".
-  SeenRecords seen;
-
   for (const auto& e : entries) {
     ++report.files;
     // A file being written may end in a record still on its way: check up to what is indexed.
@@ -482,61 +546,54 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
 
   // Index <-> WARC.
   if (!index_read) return report;
-  try {
-    idx.each({}, [&](index::CaptureRow&& row) {
-      ++report.captures;
-      seen.mark_indexed(SeenRecords::capture, row.record_id);
-      const std::optional<Seen> found = seen.find(SeenRecords::capture, row.record_id);
-      if (!found) {
-        report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
-                                  row.file + ": offset " + std::to_string(row.offset) +
-                                  ", but no such record is in the WARC files");
-        return;
-      }
-      const Seen& s = *found;
-      if (s.file != row.file || s.offset != row.offset)
-        report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
-                                  ": offset " + std::to_string(s.offset) + ", the index says " +
-                                  row.file + ": offset " + std::to_string(row.offset));
+  seen.each_row([&](const index::CaptureRow& row, const std::optional<index::ArticleRow>& art) {
+    ++report.captures;
+    seen.mark_indexed(SeenRecords::capture, row.record_id);
+    const std::optional<Seen> found = seen.find(SeenRecords::capture, row.record_id);
+    if (!found) {
+      report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
+                                row.file + ": offset " + std::to_string(row.offset) +
+                                ", but no such record is in the WARC files");
+      return;
+    }
+    const Seen& s = *found;
+    if (s.file != row.file || s.offset != row.offset)
+      report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
+                                ": offset " + std::to_string(s.offset) + ", the index says " +
+                                row.file + ": offset " + std::to_string(row.offset));
+    else
+      compare_with_index(s.fields, row, report.problems);
+    if (row.request_length > 0) {
+      const auto rq =
+          seen.find(SeenRecords::request, row.file + ":" + std::to_string(row.request_offset));
+      if (!rq)
+        report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
+                                  row.file + ": offset " + std::to_string(row.request_offset) +
+                                  ", but no request record is there");
       else
-        compare_with_index(s.fields, row, report.problems);
-      if (row.request_length > 0) {
-        const auto rq =
-            seen.find(SeenRecords::request, row.file + ":" + std::to_string(row.request_offset));
-        if (!rq)
-          report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
-                                    row.file + ": offset " + std::to_string(row.request_offset) +
-                                    ", but no request record is there");
-        else
-          check_request_of(rq->link, s.link,
-                           row.file + ": offset " + std::to_string(row.request_offset),
-                           report.problems);
-      }
-      if (row.record_type == "revisit") check_revisit_chain(row, seen, idx, report.problems);
-      // The article record the index names for it (what `restore --format text` reads).
-      if (const auto art = idx.article(row.capture_id)) {
-        const auto a = seen.find(SeenRecords::article, art->record_id);
-        if (!a)
-          report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
-                                    art->file + ": offset " + std::to_string(art->offset) +
-                                    ", but no such record is in the WARC files");
-        else if (a->file != art->file || a->offset != art->offset)
-          report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
-                                    a->file + ": offset " + std::to_string(a->offset) +
-                                    ", the index says " + art->file + ": offset " +
-                                    std::to_string(art->offset));
-        else
-          compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
-      }
-    });
-    idx.commit();
-  } catch (const std::exception& e) {
-    report.problems.push_back(std::string(e.what()) +
-                              "; the index was not compared with the WARC files");
-    return report;
-  }
-  // A record the transaction did not see may have been stored by a writer since it began: the
-  // index as it is now decides.
+        check_request_of(rq->link, s.link,
+                         row.file + ": offset " + std::to_string(row.request_offset),
+                         report.problems);
+    }
+    if (row.record_type == "revisit") check_revisit_chain(row, seen, idx, report.problems);
+    // The article record the index names for it (what `restore --format text` reads).
+    if (art) {
+      const auto a = seen.find(SeenRecords::article, art->record_id);
+      if (!a)
+        report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
+                                  art->file + ": offset " + std::to_string(art->offset) +
+                                  ", but no such record is in the WARC files");
+      else if (a->file != art->file || a->offset != art->offset)
+        report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
+                                  a->file + ": offset " + std::to_string(a->offset) +
+                                  ", the index says " + art->file + ": offset " +
+                                  std::to_string(art->offset));
+      else
+        compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
+    }
+  });
+  // A record the rows lack may have been stored by a writer since they were read: the index as it
+  // is now decides.
   seen.each_unindexed(SeenRecords::capture, [&](const std::string& id, const Seen& s) {
     std::optional<index::CaptureRow> now;
     try {

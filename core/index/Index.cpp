@@ -955,20 +955,53 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
 }
 
 void Index::each(const ListFilter& f, const std::function<void(CaptureRow&&)>& each_row) {
-  std::string sql = "SELECT " + columns_ + " FROM captures WHERE 1";
+  // Read a batch at a time, each batch going on after the last row of the one before (date,
+  // then rowid, as the date index orders them): no statement stays open while `each_row` runs,
+  // so a slow reader (a pager) holds no lock that would keep a writer waiting.
+  constexpr std::int64_t kBatch = 1000;
+  std::string sql = "SELECT " + columns_ + ", rowid FROM captures WHERE 1";
   if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";
   if (!f.since.empty()) sql += " AND date >= ?2";
   if (!f.until.empty()) sql += " AND date <= ?3";
   if (!f.surt.empty()) sql += " AND surt = ?4";
-  sql += f.newest_first ? " ORDER BY date DESC, rowid DESC" : " ORDER BY date, rowid";
-  if (f.limit >= 0) sql += " LIMIT ?5";
-  Stmt st{prepare(sql.c_str())};
-  if (!f.domain.empty()) bind_value(st, 1, domain_key(f.domain));
-  if (!f.since.empty()) bind_value(st, 2, f.since);
-  if (!f.until.empty()) bind_value(st, 3, f.until);
-  if (!f.surt.empty()) bind_value(st, 4, f.surt);
-  if (f.limit >= 0) bind_value(st, 5, f.limit);
-  while (step(st, "cannot list captures") == SQLITE_ROW) each_row(capture_at(st, 0));
+  const std::string order = f.newest_first ? " ORDER BY date DESC, rowid DESC LIMIT ?5"
+                                           : " ORDER BY date, rowid LIMIT ?5";
+  Stmt first{prepare((sql + order).c_str())};
+  Stmt next{prepare(
+      (sql + (f.newest_first ? " AND (date, rowid) < (?6, ?7)" : " AND (date, rowid) > (?6, ?7)") +
+       order)
+          .c_str())};
+  std::int64_t left = f.limit;  // negative: no limit
+  std::optional<std::pair<std::string, std::int64_t>> after;
+  std::vector<CaptureRow> batch;
+  for (;;) {
+    const std::int64_t want = left < 0 ? kBatch : std::min(left, kBatch);
+    if (want == 0) return;
+    sqlite3_stmt* st = after ? next.st : first.st;
+    sqlite3_reset(st);
+    if (!f.domain.empty()) bind_value(st, 1, domain_key(f.domain));
+    if (!f.since.empty()) bind_value(st, 2, f.since);
+    if (!f.until.empty()) bind_value(st, 3, f.until);
+    if (!f.surt.empty()) bind_value(st, 4, f.surt);
+    bind_value(st, 5, want);
+    if (after) {
+      bind_value(st, 6, after->first);
+      bind_value(st, 7, after->second);
+    }
+    batch.clear();
+    std::int64_t last_rowid = 0;
+    while (step(st, "cannot list captures") == SQLITE_ROW) {
+      batch.push_back(capture_at(st, 0));
+      last_rowid = sqlite3_column_int64(st, kColumnCount);
+    }
+    sqlite3_reset(st);  // ends the statement's read before the rows are handed on
+    if (batch.empty()) return;
+    after.emplace(batch.back().date, last_rowid);
+    const bool last = static_cast<std::int64_t>(batch.size()) < want;
+    if (left > 0) left -= static_cast<std::int64_t>(batch.size());
+    for (auto& row : batch) each_row(std::move(row));
+    if (last) return;
+  }
 }
 
 std::uint64_t Index::capture_count() {

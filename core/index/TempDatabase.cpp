@@ -22,6 +22,9 @@ TempDatabase::TempDatabase(std::string purpose) : purpose_(std::move(purpose)) {
     throw std::runtime_error("cannot create a temporary database for " + purpose_ + ": " + why);
   }
   try {
+    // On disk even where SQLite was built to keep temporary data in memory by default (as far
+    // as the build lets a program choose): holding it in memory is what this class avoids.
+    exec("PRAGMA temp_store=FILE");
     exec("PRAGMA journal_mode=OFF");
     exec("PRAGMA synchronous=OFF");
     exec(("PRAGMA cache_size=-" + std::to_string(kCacheKiB)).c_str());
@@ -60,12 +63,16 @@ void TempDatabase::bind(sqlite3_stmt* st, int i, std::string_view bytes) {
     throw std::length_error("temporary database: a value of " + std::to_string(bytes.size()) +
                             " bytes, expected less than 2 GiB");
   // A null pointer would bind SQL NULL, not an empty value.
-  sqlite3_bind_blob(st, i, bytes.data() ? bytes.data() : "", static_cast<int>(bytes.size()),
-                    SQLITE_TRANSIENT);
+  if (sqlite3_bind_blob(st, i, bytes.data() ? bytes.data() : "", static_cast<int>(bytes.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK)
+    throw std::runtime_error(std::string("temporary database: cannot bind a value: ") +
+                             sqlite3_errmsg(sqlite3_db_handle(st)));
 }
 
 void TempDatabase::bind(sqlite3_stmt* st, int i, std::int64_t value) {
-  sqlite3_bind_int64(st, i, value);
+  if (sqlite3_bind_int64(st, i, value) != SQLITE_OK)
+    throw std::runtime_error(std::string("temporary database: cannot bind a value: ") +
+                             sqlite3_errmsg(sqlite3_db_handle(st)));
 }
 
 std::string_view TempDatabase::column(sqlite3_stmt* st, int i) {
