@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Memory and time of `vellum verify` and `vellum export` as the archive grows.
+# Memory and time of `vellum verify`, `export` and `reextract` as the archive grows.
 #
 #   bench/scale.sh [BUILD_DIR]        (default: build)
 #   environment: SIZES (captures per archive, default "10000 40000")
 #
 # For each size: writes a WARC of that many small HTML responses (one gzip member each, a second
-# apart), imports it into a fresh archive with `vellum import`, then verifies the archive and
-# exports all of it as warc.gz and as wacz, each under /usr/bin/time. Prints the peak resident
-# memory and the wall and CPU time of each, and between the first and last size the memory each
-# further capture costs. Exits 1 if a command fails.
+# apart), imports it into a fresh archive with `vellum import`, then verifies the archive,
+# exports all of it as warc.gz and as wacz, and re-extracts its articles, each under
+# /usr/bin/time. Prints the peak resident memory and the wall and CPU time of each, and between
+# the first and last size the memory each further capture costs. Exits 1 if a command fails.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,12 +70,13 @@ for n in $sizes; do
     measure "$n" "export $f" "$vellum" --archive "$work/a$n" export --format "$f" -o "$work/out-$n.$f"
     rm -f "$work/out-$n.$f"
   done
+  measure "$n" reextract "$vellum" --archive "$work/a$n" reextract
 done
 set -- $sizes
 first=$1
 last=${!#}
 if [ "$first" != "$last" ]; then
-  for what in verify "export warc.gz" "export wacz"; do
+  for what in verify "export warc.gz" "export wacz" reextract; do
     [ -n "${rss[$first.$what]:-}" ] && [ -n "${rss[$last.$what]:-}" ] || continue
     awk -v w="$what" -v a="${rss[$first.$what]}" -v b="${rss[$last.$what]}" -v n0="$first" -v n1="$last" \
       'BEGIN { printf "%s: %.0f bytes of memory for each capture past %s\n", w, (b - a) * 1024 / (n1 - n0), n0 }'

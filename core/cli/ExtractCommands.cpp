@@ -141,21 +141,25 @@ int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
   index::ListFilter f;
   f.domain = o.domain;
   f.newest_first = false;
-  std::vector<index::CaptureRow> rows;
-  for (auto& r : reader.index().list(f))
-    if (r.record_type == "response" && r.status >= 200 && r.status < 300)
-      rows.push_back(std::move(r));
+  // The rows are read twice, a batch at a time, and none kept: counted first (for the progress
+  // bar), then re-extracted (an archive of a million captures held in memory took gigabytes).
+  auto wanted = [](const index::CaptureRow& r) {
+    return r.record_type == "response" && r.status >= 200 && r.status < 300;
+  };
+  std::size_t total = 0;
+  reader.index().each(f, [&](index::CaptureRow&& r) { total += wanted(r) ? 1 : 0; });
 
   ProgressBar bar("re-extracting");
   std::size_t done = 0, stored = 0, skipped = 0, failed = 0;
-  for (const auto& row : rows) {
-    bar.update(done++, rows.size());
+  reader.index().each(f, [&](index::CaptureRow&& row) {
+    if (!wanted(row)) return;
+    bar.update(done++, std::max(total, done));
     try {
       extract::ExtractionResult r;
       auto found = archive::stored_capture_article(reader, row, &host, o.plugin, r);
       if (!found) {
         ++skipped;
-        continue;
+        return;
       }
       const nlohmann::json& j = *found;
       writer->store_article(row, j);
@@ -172,11 +176,11 @@ int run_reextract(const GlobalOptions& g, const ReextractOptions& o) {
       std::cerr << "vellum: reextract: " << row.capture_id << " (" << row.url << "): " << e.what()
                 << "\n";
     }
-  }
-  bar.update(rows.size(), rows.size());
+  });
+  bar.update(done, done);
   writer->close();
   if (!g.json && g.verbosity >= 0)
-    std::cout << "re-extracted " << stored << " of " << rows.size() << " captures (" << skipped
+    std::cout << "re-extracted " << stored << " of " << done << " captures (" << skipped
               << " without an article, " << failed << " failed)\n";
   return failed ? 1 : 0;
 }

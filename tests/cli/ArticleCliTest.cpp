@@ -147,6 +147,9 @@ TEST_F(ArticleCliTest, ReextractWithAForcedPluginSupersedesTheArticle) {
   EXPECT_EQ(restore_json(url_)["extractor"]["name"], "generic");
   std::string out;
   ASSERT_EQ(vellum({"reextract", "--plugin", "hello"}, &out), 0) << out;
+  EXPECT_NE(out.find("re-extracted 1 of 1 captures (0 without an article, 0 failed)"),
+            std::string::npos)
+      << out;
   json j = restore_json(url_);
   EXPECT_EQ(j["extractor"]["name"], "hello");
   EXPECT_EQ(j["extractor"]["version"], "1.0.0");
