@@ -238,7 +238,9 @@ std::string HttpHead::charset() const {
   return {};
 }
 
-std::optional<HttpHead> parse_http_head(std::string_view block) {
+namespace {
+
+std::optional<HttpHead> parse_one_head(std::string_view block) {
   HttpHead head;
   std::size_t pos = 0;
   std::string_view line;
@@ -295,6 +297,38 @@ std::optional<HttpHead> parse_http_head(std::string_view block) {
     head.headers.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
   }
   head.head_length = pos;
+  return head;
+}
+
+// How many interim responses a block may hold before its final one.
+constexpr int kMaxInterim = 16;
+
+bool is_interim(const HttpHead& head) {
+  return head.status >= 100 && head.status < 200 && head.status != 101;
+}
+
+}  // namespace
+
+std::optional<HttpHead> parse_http_head(std::string_view block) {
+  std::optional<HttpHead> head = parse_one_head(block);
+  if (!head || !is_interim(*head)) return head;
+  // Interim responses (1xx but 101 Switching Protocols; RFC 9110, 15.2) before the final one, as
+  // some crawlers record them: the head is the final response's, and spans them. A 1xx response
+  // with no response after it is the response.
+  const std::size_t first = head->head_length;
+  std::size_t at = first;
+  for (int n = 0; n < kMaxInterim; ++n) {
+    std::optional<HttpHead> next = parse_one_head(block.substr(at));
+    if (!next || next->status == 0) break;
+    at += next->head_length;
+    const bool again = is_interim(*next);
+    head = std::move(next);
+    if (!again) break;
+  }
+  if (at == first) return head;
+  head->interim_length = at - head->head_length;
+  head->after_first_interim = std::string(block.substr(first, at - first));
+  head->head_length = at;
   return head;
 }
 
@@ -390,10 +424,19 @@ std::string payload_digest(std::string_view body, const HttpHead& head, bool* co
 
 std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead& head,
                                            std::string_view declared) {
-  if (!is_chunked(head)) return util::warc_digest_matches(declared, body);
-  auto entity = util::warc_digest_matches(declared, dechunk(body).bytes);
-  if (!entity || *entity) return entity;
-  return util::warc_digest_matches(declared, body);
+  std::optional<bool> matches;
+  if (!is_chunked(head)) {
+    matches = util::warc_digest_matches(declared, body);
+  } else {
+    matches = util::warc_digest_matches(declared, dechunk(body).bytes);
+    if (matches == false) matches = util::warc_digest_matches(declared, body);
+  }
+  if (matches != false || head.interim_length == 0) return matches;
+  // A tool that took the first (interim) head for the response digested everything after it.
+  util::Sha1 past_first;
+  past_first.update(head.after_first_interim);
+  past_first.update(body);
+  return util::warc_digest_matches(declared, past_first.finish());
 }
 
 std::optional<std::string> decode_content(std::string_view payload,

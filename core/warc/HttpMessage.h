@@ -18,6 +18,11 @@ struct HttpHead {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;  // in order, names as written
   std::size_t head_length = 0;  // bytes up to and including the blank line
+  // Interim responses (1xx) recorded before the final one: their bytes, counted in head_length
+  // (the fields above are the final response's), and the bytes from the end of the first of
+  // them to the body, for a payload digest computed past the first head only.
+  std::size_t interim_length = 0;
+  std::string after_first_interim;
 
   const std::string* header(std::string_view name) const;  // case-insensitive, first match
   // Every field line of that name joined by ", ", as one list (RFC 9110, 5.3): "gzip, br" for
@@ -44,7 +49,9 @@ std::string body_codings(const std::vector<std::pair<std::string, std::string>>&
 std::vector<std::string> split_list(std::string_view value);
 
 // Parses the head of an HTTP message block (status or request line and header lines, ending at
-// CRLF CRLF or LF LF). nullopt when `block` does not start with a well-formed head.
+// CRLF CRLF or LF LF). nullopt when `block` does not start with a well-formed head. A response
+// block that starts with interim responses (1xx other than 101) gives the final response's head,
+// spanning them.
 std::optional<HttpHead> parse_http_head(std::string_view block);
 
 struct Payload {
@@ -77,7 +84,9 @@ std::string payload_digest(std::string_view body, const HttpHead& head, bool* co
 // Whether a declared WARC-Payload-Digest (see util::warc_digest_matches) is that of a response
 // body (the bytes after the head): of the entity with chunked transfer coding removed, as Vellum
 // and the WARC 1.1 text have it, or, for a chunked body, of the bytes as transferred, as several
-// other tools compute it. nullopt when the declaration cannot be checked (another algorithm).
+// other tools compute it; after interim responses (1xx), also of everything after the first
+// head, as a tool that took that head for the response computes it. nullopt when the
+// declaration cannot be checked (another algorithm).
 std::optional<bool> payload_digest_matches(std::string_view body, const HttpHead& head,
                                            std::string_view declared);
 

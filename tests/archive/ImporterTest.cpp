@@ -623,3 +623,40 @@ TEST(Importer, CaptureIdPrefixesOfSeveralCapturesAreNamed) {
         << e.what();
   }
 }
+
+// A response recorded with interim responses before the final one (100 Continue, 103 Early
+// Hints): the capture is the final response's (status, type, payload restored without the heads
+// before it), and its payload digest checks whether the recording tool computed it over the
+// final body or over everything after the first head.
+TEST(Importer, InterimResponsesBeforeTheFinalOneAreNotThePayload) {
+  vellum::test::TempDir tmp("importer-interim");
+  const std::string first = "HTTP/1.1 100 Continue\r\n\r\n";
+  const std::string rest =
+      "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 11\r\n\r\n";
+  const std::string body = "<p>hello</p";
+  const std::string block = first + rest + body;
+  const std::string warc =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kA, "WARC-Date: 2020-05-01T10:00:00Z",
+              "WARC-Target-URI: http://example.com/final",
+              "WARC-Block-Digest: " + util::warc_sha1(block),
+              "WARC-Payload-Digest: " + util::warc_sha1(body)},
+             block) +
+      record({"WARC-Type: response", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-01T10:00:01Z",
+              "WARC-Target-URI: http://example.com/past-first",
+              "WARC-Block-Digest: " + util::warc_sha1(block),
+              "WARC-Payload-Digest: " + util::warc_sha1(rest + body)},
+             block);
+  archive::ImportReport report;
+  const fs::path dir = import_warc(tmp.path(), warc, &report);
+  EXPECT_EQ(report.captures, 2u);
+  archive::ArchiveReader reader(dir);
+  for (const char* url : {"http://example.com/final", "http://example.com/past-first"}) {
+    const index::CaptureRow row = reader.resolve(url);
+    EXPECT_EQ(row.status, 200) << url;
+    EXPECT_EQ(row.mime, "text/html") << url;
+    EXPECT_EQ(reader.payload(row).entity, body) << url;
+  }
+  const auto verified = archive::verify_archive(reader);
+  EXPECT_TRUE(verified.ok()) << all_problems(verified);
+}

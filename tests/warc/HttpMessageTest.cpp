@@ -88,6 +88,51 @@ const std::string kChunked =
     "0\r\nExpires: never\r\nX-Trailer: 1\r\n\r\n";
 const std::string kDechunked = "Wikipedia in \r\n\r\nchunks.";
 
+// Interim responses recorded before the final one (RFC 9110, 15.2): the head is the final
+// response's and spans them; 101 is final; a 1xx with nothing after it is the response.
+TEST(HttpHead, InterimResponsesComeBeforeTheFinalOne) {
+  const std::string interim =
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; "
+      "rel=preload\r\n\r\n";
+  const std::string final_head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n";
+  const std::string block = interim + final_head + "<p>body";
+  auto head = parse_http_head(block);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->media_type(), "text/html");
+  EXPECT_EQ(head->header("Link"), nullptr) << "the interim response's fields are not the final's";
+  EXPECT_EQ(head->head_length, interim.size() + final_head.size());
+  EXPECT_EQ(head->interim_length, interim.size());
+  const std::string body = block.substr(head->head_length);
+  EXPECT_EQ(body, "<p>body");
+  EXPECT_EQ(http_payload(block, *head).bytes, "<p>body");
+
+  // The payload digest of the final body, or, as a tool reading the first head as the response
+  // computes it, of everything after that head; not of anything else.
+  EXPECT_EQ(payload_digest_matches(body, *head, util::warc_sha1("<p>body")), true);
+  const std::string past_first = block.substr(std::string("HTTP/1.1 100 Continue\r\n\r\n").size());
+  EXPECT_EQ(payload_digest_matches(body, *head, util::warc_sha1(past_first)), true);
+  EXPECT_EQ(payload_digest_matches(body, *head, util::warc_sha1(block)), false);
+
+  auto upgrade = parse_http_head(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+      "HTTP/1.1 200 OK\r\n\r\n");
+  ASSERT_TRUE(upgrade);
+  EXPECT_EQ(upgrade->status, 101);
+  EXPECT_EQ(upgrade->interim_length, 0u);
+
+  auto alone = parse_http_head("HTTP/1.1 100 Continue\r\n\r\nnot a response");
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 100);
+  EXPECT_EQ(alone->head_length, 25u);
+  EXPECT_EQ(alone->interim_length, 0u);
+
+  auto plain = parse_http_head(final_head + "x");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->interim_length, 0u);
+  EXPECT_EQ(payload_digest_matches("x", *plain, util::warc_sha1("y")), false);
+}
+
 TEST(Chunked, DechunkHandlesExtensionsAndTrailers) {
   Payload p = dechunk(kChunked);
   EXPECT_TRUE(p.complete);
