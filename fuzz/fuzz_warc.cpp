@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "warc/HttpMessage.h"
 #include "warc/WarcReader.h"
@@ -35,6 +36,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto again = vellum::warc::read_record_at(path, loc);
       if (again.record_id() != rec->record_id()) __builtin_trap();
       if (auto head = vellum::warc::parse_http_head(rec->block)) {
+        // The head lies within the block; interim responses, when any, before the final head.
+        if (head->head_length > rec->block.size() ||
+            (head->interim_length > 0 && head->interim_length >= head->head_length))
+          __builtin_trap();
+        (void)vellum::warc::payload_digest_matches(
+            std::string_view(rec->block).substr(head->head_length), *head,
+            "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         auto payload = vellum::warc::http_payload(rec->block, *head);
         if (const std::string* ce = head->header("Content-Encoding")) {
           std::string error;

@@ -86,6 +86,13 @@ std::vector<WarcRecord> sample_records() {
               {"WARC-Refers-To-Date", "2026-04-08T16:09:31.123456Z"},
               {"Content-Type", "application/http;msgtype=response"}},
              "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"));
+  // Interim responses before the final one, as some crawlers record them.
+  v.push_back(record(
+      "response", "00000000-0000-4000-8000-000000000006",
+      {{"WARC-Target-URI", url + "?early"}, {"Content-Type", "application/http;msgtype=response"}},
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+      "Link: </s.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n"
+      "Content-Type: text/html\r\nContent-Length: 9\r\n\r\n<p>hi</p>"));
   v.push_back(record("metadata", "00000000-0000-4000-8000-000000000005",
                      {{"WARC-Target-URI", url},
                       {"WARC-Refers-To", "<urn:uuid:00000000-0000-4000-8000-000000000003>"},

@@ -397,6 +397,7 @@ void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow
                          "the records)");
   };
   differ("type", stored.record_type, indexed.record_type);
+  differ("HTTP status", std::to_string(stored.status), std::to_string(indexed.status));
   differ("payload digest", stored.payload_digest, indexed.payload_digest);
   differ("target URI", stored.url, indexed.url);
   differ("date", stored.date, indexed.date);
@@ -544,54 +545,61 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
     if (progress) progress(done, total);
   }
 
-  // Index <-> WARC.
+  // Index <-> WARC. Following a revisit without WARC-Refers-To reads the index as it is now: a
+  // failure there (a damaged page, a writer holding it too long) is reported with the rest.
   if (!index_read) return report;
-  seen.each_row([&](const index::CaptureRow& row, const std::optional<index::ArticleRow>& art) {
-    ++report.captures;
-    seen.mark_indexed(SeenRecords::capture, row.record_id);
-    const std::optional<Seen> found = seen.find(SeenRecords::capture, row.record_id);
-    if (!found) {
-      report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
-                                row.file + ": offset " + std::to_string(row.offset) +
-                                ", but no such record is in the WARC files");
-      return;
-    }
-    const Seen& s = *found;
-    if (s.file != row.file || s.offset != row.offset)
-      report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
-                                ": offset " + std::to_string(s.offset) + ", the index says " +
-                                row.file + ": offset " + std::to_string(row.offset));
-    else
-      compare_with_index(s.fields, row, report.problems);
-    if (row.request_length > 0) {
-      const auto rq =
-          seen.find(SeenRecords::request, row.file + ":" + std::to_string(row.request_offset));
-      if (!rq)
-        report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
-                                  row.file + ": offset " + std::to_string(row.request_offset) +
-                                  ", but no request record is there");
-      else
-        check_request_of(rq->link, s.link,
-                         row.file + ": offset " + std::to_string(row.request_offset),
-                         report.problems);
-    }
-    if (row.record_type == "revisit") check_revisit_chain(row, seen, idx, report.problems);
-    // The article record the index names for it (what `restore --format text` reads).
-    if (art) {
-      const auto a = seen.find(SeenRecords::article, art->record_id);
-      if (!a)
-        report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
-                                  art->file + ": offset " + std::to_string(art->offset) +
+  try {
+    seen.each_row([&](const index::CaptureRow& row, const std::optional<index::ArticleRow>& art) {
+      ++report.captures;
+      seen.mark_indexed(SeenRecords::capture, row.record_id);
+      const std::optional<Seen> found = seen.find(SeenRecords::capture, row.record_id);
+      if (!found) {
+        report.problems.push_back("index: capture " + row.capture_id + " (" + row.url + ") names " +
+                                  row.file + ": offset " + std::to_string(row.offset) +
                                   ", but no such record is in the WARC files");
-      else if (a->file != art->file || a->offset != art->offset)
-        report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
-                                  a->file + ": offset " + std::to_string(a->offset) +
-                                  ", the index says " + art->file + ": offset " +
-                                  std::to_string(art->offset));
+        return;
+      }
+      const Seen& s = *found;
+      if (s.file != row.file || s.offset != row.offset)
+        report.problems.push_back("index: capture " + row.capture_id + " is at " + s.file +
+                                  ": offset " + std::to_string(s.offset) + ", the index says " +
+                                  row.file + ": offset " + std::to_string(row.offset));
       else
-        compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
-    }
-  });
+        compare_with_index(s.fields, row, report.problems);
+      if (row.request_length > 0) {
+        const auto rq =
+            seen.find(SeenRecords::request, row.file + ":" + std::to_string(row.request_offset));
+        if (!rq)
+          report.problems.push_back("index: the request of capture " + row.capture_id + " names " +
+                                    row.file + ": offset " + std::to_string(row.request_offset) +
+                                    ", but no request record is there");
+        else
+          check_request_of(rq->link, s.link,
+                           row.file + ": offset " + std::to_string(row.request_offset),
+                           report.problems);
+      }
+      if (row.record_type == "revisit") check_revisit_chain(row, seen, idx, report.problems);
+      // The article record the index names for it (what `restore --format text` reads).
+      if (art) {
+        const auto a = seen.find(SeenRecords::article, art->record_id);
+        if (!a)
+          report.problems.push_back("index: the article of capture " + row.capture_id + " names " +
+                                    art->file + ": offset " + std::to_string(art->offset) +
+                                    ", but no such record is in the WARC files");
+        else if (a->file != art->file || a->offset != art->offset)
+          report.problems.push_back("index: the article of capture " + row.capture_id + " is at " +
+                                    a->file + ": offset " + std::to_string(a->offset) +
+                                    ", the index says " + art->file + ": offset " +
+                                    std::to_string(art->offset));
+        else
+          compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
+      }
+    });
+  } catch (const std::exception& e) {
+    report.problems.push_back(std::string(e.what()) +
+                              "; the index rows were not all compared with the WARC files");
+    return report;
+  }
   // A record the rows lack may have been stored by a writer since they were read: the index as it
   // is now decides.
   seen.each_unindexed(SeenRecords::capture, [&](const std::string& id, const Seen& s) {

@@ -47,8 +47,8 @@ void check_request_of(const warc::WarcRecord& request, const warc::WarcRecord& r
                       const std::string& where, std::vector<std::string>& problems);
 
 // Compares what a response or revisit record says (`stored`, read from the record by
-// row_from_record) with the index's row for it: type, URL, date, payload digest and the record
-// a revisit refers to. One line per difference.
+// row_from_record) with the index's row for it: type, HTTP status, URL, date, payload digest
+// and the record a revisit refers to. One line per difference.
 void compare_with_index(const index::CaptureRow& stored, const index::CaptureRow& indexed,
                         std::vector<std::string>& problems);
 

@@ -957,50 +957,81 @@ std::vector<CaptureRow> Index::list(const ListFilter& f) {
 void Index::each(const ListFilter& f, const std::function<void(CaptureRow&&)>& each_row) {
   // Read a batch at a time, each batch going on after the last row of the one before (date,
   // then rowid, as the date index orders them): no statement stays open while `each_row` runs,
-  // so a slow reader (a pager) holds no lock that would keep a writer waiting.
+  // so a slow reader (a pager) holds no lock that would keep a writer waiting. The rest of the
+  // cursor's date and the later dates are two queries, each a range of the date index (one
+  // query on (date, rowid) read every row of the cursor's date again for each batch).
   constexpr std::int64_t kBatch = 1000;
-  std::string sql = "SELECT " + columns_ + ", rowid FROM captures WHERE 1";
-  if (!f.domain.empty()) sql += " AND (host = ?1 OR host LIKE '%.' || ?1)";
-  if (!f.since.empty()) sql += " AND date >= ?2";
-  if (!f.until.empty()) sql += " AND date <= ?3";
-  if (!f.surt.empty()) sql += " AND surt = ?4";
-  const std::string order = f.newest_first ? " ORDER BY date DESC, rowid DESC LIMIT ?5"
-                                           : " ORDER BY date, rowid LIMIT ?5";
-  Stmt first{prepare((sql + order).c_str())};
-  Stmt next{prepare(
-      (sql + (f.newest_first ? " AND (date, rowid) < (?6, ?7)" : " AND (date, rowid) > (?6, ?7)") +
-       order)
+  std::string where = " FROM captures WHERE 1";
+  if (!f.domain.empty()) where += " AND (host = ?1 OR host LIKE '%.' || ?1)";
+  if (!f.since.empty()) where += " AND date >= ?2";
+  if (!f.until.empty()) where += " AND date <= ?3";
+  if (!f.surt.empty()) where += " AND surt = ?4";
+  const std::string select = "SELECT " + columns_ + ", rowid, date" + where;
+  const char* desc = f.newest_first ? " DESC" : "";
+  const char* beyond = f.newest_first ? "<" : ">";
+  Stmt first{prepare((select + " ORDER BY date" + desc + ", rowid" + desc + " LIMIT ?5").c_str())};
+  Stmt same_date{prepare(
+      (select + " AND date = ?6 AND rowid " + beyond + " ?7 ORDER BY rowid" + desc + " LIMIT ?5")
           .c_str())};
-  std::int64_t left = f.limit;  // negative: no limit
-  std::optional<std::pair<std::string, std::int64_t>> after;
+  Stmt later_dates{prepare(
+      (select + " AND date " + beyond + " ?6 ORDER BY date" + desc + ", rowid" + desc + " LIMIT ?5")
+          .c_str())};
+  // The cursor: the last row handed on. Its date is kept as SQLite holds it (whatever its type),
+  // so that the comparisons go on from it exactly.
+  struct Value {
+    sqlite3_value* v = nullptr;
+    ~Value() { sqlite3_value_free(v); }
+    void take(sqlite3_value* from) {
+      sqlite3_value_free(v);
+      v = sqlite3_value_dup(from);
+      if (!v && from) throw std::bad_alloc();
+    }
+  } cursor_date, last_date;
+  std::optional<std::int64_t> cursor_rowid;
+  std::int64_t last_rowid = 0;
   std::vector<CaptureRow> batch;
-  for (;;) {
-    const std::int64_t want = left < 0 ? kBatch : std::min(left, kBatch);
-    if (want == 0) return;
-    sqlite3_stmt* st = after ? next.st : first.st;
+  auto read = [&](sqlite3_stmt* st, std::int64_t limit) {
     sqlite3_reset(st);
     if (!f.domain.empty()) bind_value(st, 1, domain_key(f.domain));
     if (!f.since.empty()) bind_value(st, 2, f.since);
     if (!f.until.empty()) bind_value(st, 3, f.until);
     if (!f.surt.empty()) bind_value(st, 4, f.surt);
-    bind_value(st, 5, want);
-    if (after) {
-      bind_value(st, 6, after->first);
-      bind_value(st, 7, after->second);
+    bind_value(st, 5, limit);
+    if (cursor_rowid) {
+      sqlite3_bind_value(st, 6, cursor_date.v);
+      bind_value(st, 7, *cursor_rowid);
     }
-    batch.clear();
-    std::int64_t last_rowid = 0;
+    std::int64_t n = 0;
     while (step(st, "cannot list captures") == SQLITE_ROW) {
       batch.push_back(capture_at(st, 0));
       last_rowid = sqlite3_column_int64(st, kColumnCount);
+      last_date.take(sqlite3_column_value(st, kColumnCount + 1));
+      ++n;
     }
     sqlite3_reset(st);  // ends the statement's read before the rows are handed on
-    if (batch.empty()) return;
-    after.emplace(batch.back().date, last_rowid);
-    const bool last = static_cast<std::int64_t>(batch.size()) < want;
-    if (left > 0) left -= static_cast<std::int64_t>(batch.size());
+    return n;
+  };
+  std::int64_t left = f.limit;  // negative: no limit
+  for (;;) {
+    const std::int64_t want = left < 0 ? kBatch : std::min(left, kBatch);
+    if (want == 0) return;
+    batch.clear();
+    std::int64_t got = 0;
+    if (!cursor_rowid) {
+      got = read(first.st, want);
+    } else {
+      got = read(same_date.st, want);
+      if (got < want) got += read(later_dates.st, want - got);
+    }
+    if (got == 0) return;
+    // Every row has its own rowid: the same one again would mean no progress (never expected).
+    if (cursor_rowid && last_rowid == *cursor_rowid)
+      fail("cannot list captures: row " + std::to_string(last_rowid) + " came back twice");
+    cursor_rowid = last_rowid;
+    std::swap(cursor_date.v, last_date.v);
+    if (left > 0) left -= got;
     for (auto& row : batch) each_row(std::move(row));
-    if (last) return;
+    if (got < want) return;
   }
 }
 

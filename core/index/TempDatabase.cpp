@@ -22,8 +22,9 @@ TempDatabase::TempDatabase(std::string purpose) : purpose_(std::move(purpose)) {
     throw std::runtime_error("cannot create a temporary database for " + purpose_ + ": " + why);
   }
   try {
-    // On disk even where SQLite was built to keep temporary data in memory by default (as far
-    // as the build lets a program choose): holding it in memory is what this class avoids.
+    // The sorter's spill files and any temporary tables on disk too, where SQLite's build lets a
+    // program choose. (Where the database itself lives was settled when it was opened: on disk
+    // with Debian's SQLite, which keeps temporary data in files unless told otherwise.)
     exec("PRAGMA temp_store=FILE");
     exec("PRAGMA journal_mode=OFF");
     exec("PRAGMA synchronous=OFF");

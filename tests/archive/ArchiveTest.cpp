@@ -1055,14 +1055,26 @@ TEST(Archive, VerifyNamesEachDisagreementBetweenIndexAndFiles) {
   std::vector<index::CaptureRow> rows;
   {
     auto w = archive::ArchiveWriter::open(opts(tmp.path()));
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 8; ++i)
       w->store(one(
           make_hop("http://example.test/v" + std::to_string(i), 200, "page " + std::to_string(i))));
   }
   {
     archive::ArchiveReader reader(tmp.path());
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 8; ++i)
       rows.push_back(reader.resolve("http://example.test/v" + std::to_string(i)));
+  }
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store_article(rows[6], {{"schema_version", 1},
+                               {"capture_id", rows[6].capture_id},
+                               {"title", "Six"},
+                               {"body_text", "Six."}});
+  }
+  index::ArticleRow article;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    article = *reader.index().article(rows[6].capture_id);
     ASSERT_TRUE(archive::verify_archive(reader).ok());
   }
   {
@@ -1083,6 +1095,8 @@ TEST(Archive, VerifyNamesEachDisagreementBetweenIndexAndFiles) {
          rows[2].record_id + "'");
     exec("UPDATE captures SET url = 'http://example.test/elsewhere' WHERE record_id = '" +
          rows[3].record_id + "'");
+    exec("UPDATE articles SET offset = offset + 1 WHERE capture_id = '" + rows[6].capture_id + "'");
+    exec("UPDATE captures SET status = 404 WHERE record_id = '" + rows[7].record_id + "'");
     sqlite3_close(db);
   }
   // Named to be read after the original: the record read first is the one the index should name.
@@ -1115,5 +1129,12 @@ TEST(Archive, VerifyNamesEachDisagreementBetweenIndexAndFiles) {
                   std::to_string(rows[5].offset)))
       << all;
   for (const auto& p : report.problems) EXPECT_EQ(p.find('\n'), std::string::npos) << p;
-  EXPECT_EQ(report.captures, 5u) << "the rows the index holds";
+  EXPECT_TRUE(has("index: the article of capture " + rows[6].capture_id + " is at " + article.file +
+                  ": offset " + std::to_string(article.offset) + ", the index says " +
+                  article.file + ": offset " + std::to_string(article.offset + 1)))
+      << all;
+  EXPECT_TRUE(has("capture " + rows[7].capture_id +
+                  ": the record's HTTP status is '200', the index says '404'"))
+      << all;
+  EXPECT_EQ(report.captures, 7u) << "the rows the index holds";
 }

@@ -144,8 +144,12 @@ TEST_F(ArticleCliTest, NoExtractStoresNoArticleButRestoreStillExtracts) {
 
 TEST_F(ArticleCliTest, ReextractWithAForcedPluginSupersedesTheArticle) {
   ASSERT_EQ(vellum({"archive", url_}), 0);
+  // A 404 is stored too; reextract leaves it alone (only 2xx responses have articles).
+  vellum({"archive", nginx_->url("/no-such-page.html")});
   EXPECT_EQ(restore_json(url_)["extractor"]["name"], "generic");
   std::string out;
+  ASSERT_EQ(vellum({"list"}, &out), 0);
+  ASSERT_NE(out.find("  404  "), std::string::npos) << out;
   ASSERT_EQ(vellum({"reextract", "--plugin", "hello"}, &out), 0) << out;
   EXPECT_NE(out.find("re-extracted 1 of 1 captures (0 without an article, 0 failed)"),
             std::string::npos)

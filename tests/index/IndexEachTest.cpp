@@ -102,36 +102,92 @@ TEST_F(IndexEachTest, LimitAndFilterHoldAcrossBatches) {
 
 // Rows added while `each` hands rows on, to an index in rollback-journal mode (as `reindex`
 // leaves it until a writer opens it), where a reader's open statement would hold a lock that
-// makes a writer's commit fail: none is open while the rows of a batch are handed on, and every
-// row there before is handed on once.
-TEST_F(IndexEachTest, AWriterGoesOnWhileRowsAreHandedOn) {
-  idx_->leave_wal();
-  sqlite3* writer = nullptr;
-  ASSERT_EQ(sqlite3_open((tmp_ / "index.sqlite3").c_str(), &writer), SQLITE_OK);
-  sqlite3_busy_timeout(writer, 0);  // a lock held by the reader fails the write at once
+// makes a writer's commit fail: none is open while the rows of a batch are handed on. Every row
+// there before is handed on once, in order, and so is every row added past the cursor (a later
+// date, or the cursor's own date with a later rowid) while a batch is still to be read; rows
+// added before the cursor are not, nor rows added while the last, short batch is handed on (2,600
+// rows: batches end at 1,000, 2,000 and 2,600).
+class IndexEachWriterTest : public IndexEachTest {
+ protected:
+  void SetUp() override {
+    IndexEachTest::SetUp();
+    idx_->leave_wal();
+    ASSERT_EQ(sqlite3_open((tmp_ / "index.sqlite3").c_str(), &writer_), SQLITE_OK);
+    sqlite3_busy_timeout(writer_, 0);  // a lock held by the reader fails the write at once
+  }
+  void TearDown() override { sqlite3_close(writer_); }
+
+  // A copy of the first row under another id and date, written through the other connection.
+  void insert(const std::string& id, const std::string& date) {
+    const std::string sql = "INSERT INTO captures SELECT '" + id + "', '<urn:uuid:" + id +
+                            ">', record_type, url, surt, host, '" + date +
+                            "', status, mime, payload_digest, refers_to, original_uri, location, "
+                            "ip, truncated, file, offset, length, request_offset, request_length "
+                            "FROM captures LIMIT 1";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(writer_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+        << (err ? err : "") << " adding " << id;
+    sqlite3_free(err);
+  }
+  void expect_later(const std::string& id, const std::string& date) {
+    CaptureRow r;
+    r.capture_id = id;
+    r.date = date;
+    r.url = "added";
+    rows_.push_back(r);
+  }
+
+  // Where two lists of ids part, rather than the first thirty of each.
+  static void expect_same(const std::vector<std::string>& got,
+                          const std::vector<std::string>& want) {
+    EXPECT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i)
+      if (got[i] != want[i]) {
+        ADD_FAILURE() << "at " << i << ": " << got[i] << ", expected " << want[i];
+        return;
+      }
+  }
+
+  sqlite3* writer_ = nullptr;
+};
+
+TEST_F(IndexEachWriterTest, OldestFirst) {
+  const std::string shared = "2026-01-01T00:00:00.000000Z";  // the first 2,500 rows' date
   std::vector<std::string> seen;
-  int added = 0;
+  int round = 0;
   ListFilter oldest;
   oldest.newest_first = false;
   idx_->each(oldest, [&](CaptureRow&& r) {
     seen.push_back(r.capture_id);
     if (seen.size() % 700 != 0) return;
-    const std::string sql =
-        "INSERT INTO captures SELECT 'late-" + std::to_string(added) + "', '<urn:uuid:late-" +
-        std::to_string(added) +
-        ">', record_type, url, surt, host, '2025-12-31T00:00:00.000000Z', status, mime, "
-        "payload_digest, refers_to, original_uri, location, ip, truncated, file, offset, length, "
-        "request_offset, request_length FROM captures LIMIT 1";
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(writer, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-        << (err ? err : "") << " after " << seen.size() << " rows";
-    sqlite3_free(err);
-    ++added;
+    const std::string n = std::to_string(round++);
+    const bool more_to_read = seen.size() <= 2000;
+    insert("before-" + n, "2025-12-31T00:00:00.000000Z");
+    insert("same-" + n, shared);  // the cursor (row 1,000 or 2,000) has the shared date
+    insert("after-" + n, "2027-01-01T00:00:00.000000Z");
+    if (more_to_read) {
+      expect_later("same-" + n, shared);
+      expect_later("after-" + n, "2027-01-01T00:00:00.000000Z");
+    }
   });
-  sqlite3_close(writer);
-  EXPECT_GE(added, 3);
-  EXPECT_EQ(seen, expected(false)) << "rows dated before those already handed on come after none";
-  EXPECT_EQ(idx_->capture_count(), rows_.size() + static_cast<std::size_t>(added));
+  EXPECT_GE(round, 3);
+  expect_same(seen, expected(false));
+}
+
+TEST_F(IndexEachWriterTest, NewestFirst) {
+  std::vector<std::string> seen;
+  int round = 0;
+  idx_->each(ListFilter{}, [&](CaptureRow&& r) {
+    seen.push_back(r.capture_id);
+    if (seen.size() % 700 != 0) return;
+    const std::string n = std::to_string(round++);
+    insert("newer-" + n, "2027-01-01T00:00:00.000000Z");
+    insert("same-" + n, r.date);  // a later rowid: before the cursor, newest first
+    insert("older-" + n, "2025-12-31T00:00:00.000000Z");
+    if (seen.size() <= 2000) expect_later("older-" + n, "2025-12-31T00:00:00.000000Z");
+  });
+  EXPECT_GE(round, 3);
+  expect_same(seen, expected(true));
 }
 
 }  // namespace
