@@ -301,6 +301,9 @@ class FileImport {
     batch_undigested_ = 0;
     batch_.clear();
     pending_bytes_ = 0;
+    // Stored, the batch's captures are found by writer_.has_capture: the set need only hold the
+    // next batch's (a file of a million records held every id).
+    imported_.clear();
   }
 
   void finish() {
@@ -317,7 +320,7 @@ class FileImport {
   std::deque<Taken> requests_;
   std::map<std::string, RecordLink> other_uri_;  // request id -> the response of another URI
   std::optional<Taken> waiting_response_;
-  std::set<std::string> imported_;  // response/revisit record ids imported from this file
+  std::set<std::string> imported_;  // response/revisit record ids of the batch not yet stored
   Importer::Refused& refused_;
   std::set<std::string> imported_payloads_;  // payload_key() of responses imported
   std::vector<ImportedCapture> batch_;

@@ -660,3 +660,33 @@ TEST(Importer, InterimResponsesBeforeTheFinalOneAreNotThePayload) {
   const auto verified = archive::verify_archive(reader);
   EXPECT_TRUE(verified.ok()) << all_problems(verified);
 }
+
+// A record that comes again later in the same file is a duplicate whether or not the batch
+// holding the first was stored in between.
+TEST(Importer, ARecordRepeatedInTheSameFileIsImportedOnce) {
+  vellum::test::TempDir tmp("importer-repeat");
+  auto response = [](const std::string& id, const std::string& path) {
+    const std::string block =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+    return record({"WARC-Type: response", "WARC-Record-ID: " + id,
+                   "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: http://example.com" + path},
+                  block);
+  };
+  // Batches of two: A and B are stored as D is read; A comes again after them (found in the
+  // index), and D again before its own batch is stored (found in the batch).
+  const std::string warc = response(kA, "/a") + response(kB, "/b") + response(kD, "/d") +
+                           response(kA, "/a") + response(kD, "/d");
+  fs::path source = tmp / "repeat.warc";
+  vellum::test::write_file(source, warc);
+  archive::WriterOptions wo;
+  wo.dir = tmp / "archive";
+  auto writer = archive::ArchiveWriter::open(wo);
+  archive::ImportOptions io;
+  io.batch_captures = 2;
+  const archive::ImportReport report = archive::Importer(*writer, io).import_file(source);
+  writer->close();
+  EXPECT_EQ(report.captures, 3u);
+  EXPECT_EQ(report.duplicates, 2u);
+  archive::ArchiveReader reader(tmp / "archive");
+  EXPECT_EQ(reader.index().capture_count(), 3u);
+}
