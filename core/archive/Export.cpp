@@ -235,30 +235,6 @@ index::CaptureRow row_of(index::Index& idx, const Item& it) {
   return std::move(*row);
 }
 
-// A read transaction of the index while the export is planned, ended on every way out (the
-// reader may serve another export after a failed one).
-class ReadTransaction {
- public:
-  explicit ReadTransaction(index::Index& idx) : idx_(idx) { idx_.begin_read(); }
-  ~ReadTransaction() {
-    if (!open_) return;
-    try {
-      idx_.rollback();
-    } catch (...) {  // the export's own error is the one to report
-    }
-  }
-  ReadTransaction(const ReadTransaction&) = delete;
-  ReadTransaction& operator=(const ReadTransaction&) = delete;
-  void end() {
-    idx_.commit();
-    open_ = false;
-  }
-
- private:
-  index::Index& idx_;
-  bool open_ = true;
-};
-
 std::string named(const index::CaptureRow& row) {
   return "capture " + row.capture_id + " (" + row.url + ", " + row.date + ")";
 }
@@ -703,7 +679,7 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
   index::Index& idx = reader.index();
   std::vector<Item> items;
   {
-    ReadTransaction planning(idx);
+    index::ReadTransaction planning(idx);
     items = plan_export(idx, options.filter, options.skip_damaged, summary);
     planning.end();
   }
@@ -785,20 +761,15 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
     zip->end_entry();
     const std::uint64_t warc_size = sink->size();
     const std::string warc_hash = sink->sha256();
-    // Streams one entry of the WACZ from the spool, a line at a time; its hash and size.
-    struct Written {
-      std::string hash;
-      std::uint64_t bytes = 0;
-    };
+    // Streams one entry of `size` bytes from the spool, a line at a time (end_entry checks the
+    // size); returns its hash.
     auto entry = [&](std::string_view path, bool sorted, std::uint64_t size) {
       zip->begin_entry(std::string(path), size);
       Sha256 sha;
-      Written w;
       std::string buffer;
       auto flush = [&] {
         zip->write(buffer);
         sha.update(buffer);
-        w.bytes += buffer.size();
         buffer.clear();
       };
       auto add = [&](std::string_view line) {
@@ -812,11 +783,10 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
         spool->each(add);
       flush();
       zip->end_entry();
-      w.hash = sha.finish();
-      return w;
+      return sha.finish();
     };
-    const Written index_entry = entry(kWaczIndexPath, true, index_bytes);
-    const Written pages_entry = entry(kWaczPagesPath, false, pages_bytes);
+    const std::string index_hash = entry(kWaczIndexPath, true, index_bytes);
+    const std::string pages_hash = entry(kWaczPagesPath, false, pages_bytes);
     spool.reset();
 
     auto resource = [](std::string_view path, const std::string& hash, std::uint64_t bytes) {
@@ -836,10 +806,9 @@ ExportSummary export_archive(ArchiveReader& reader, const ExportOptions& options
                         describe_filter(options.filter) + ").";
     dp["created"] = util::warc_date(created);
     dp["software"] = "Vellum " VELLUM_VERSION;
-    dp["resources"] =
-        ordered_json::array({resource(kWaczWarcPath, warc_hash, warc_size),
-                             resource(kWaczIndexPath, index_entry.hash, index_entry.bytes),
-                             resource(kWaczPagesPath, pages_entry.hash, pages_entry.bytes)});
+    dp["resources"] = ordered_json::array({resource(kWaczWarcPath, warc_hash, warc_size),
+                                           resource(kWaczIndexPath, index_hash, index_bytes),
+                                           resource(kWaczPagesPath, pages_hash, pages_bytes)});
     const std::string datapackage =
         dp.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     zip->add_entry("datapackage.json", datapackage);

@@ -200,11 +200,10 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
   index::Index& idx = reader.index();
   bool index_read = true;
   try {
-    idx.begin_read();
+    index::ReadTransaction snapshot(idx);
     idx.each({}, [&](index::CaptureRow&& row) { seen.add_row(row, idx.article(row.capture_id)); });
-    idx.commit();
+    snapshot.end();
   } catch (const std::exception& e) {
-    idx.rollback();
     index_read = false;
     report.problems.push_back(std::string(e.what()) +
                               "; the index was not compared with the WARC files");

@@ -214,4 +214,29 @@ class Index {
   std::string columns_;  // the capture columns as the file's version holds them
 };
 
+// A read transaction of `idx` for the life of this object (Index::begin_read), rolled back when
+// the object goes away without end(): an error on the way leaves the connection ready for the
+// next use.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Index& idx) : idx_(idx) { idx_.begin_read(); }
+  ~ReadTransaction() {
+    if (!open_) return;
+    try {
+      idx_.rollback();
+    } catch (...) {  // the error that ended the transaction is the one to report
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  void end() {
+    idx_.commit();
+    open_ = false;
+  }
+
+ private:
+  Index& idx_;
+  bool open_ = true;
+};
+
 }  // namespace vellum::index
