@@ -373,7 +373,7 @@ struct Copied {
 // A record read from the archive and checked: its stored bytes and what its header says.
 struct Checked {
   std::string bytes;
-  warc::WarcRecord record;  // header fields only (the block is dropped once checked)
+  warc::WarcRecord record;  // a capture's: header fields only (its block is dropped once read)
 };
 
 [[noreturn]] void damaged(const std::vector<std::string>& problems) {
@@ -387,7 +387,7 @@ struct Checked {
 // saying which record is wrong and how.
 Checked read_checked(const ArchiveDir& dir, const std::string& file, std::uint64_t offset,
                      std::uint64_t length, std::string_view expected_type,
-                     const std::string& expected_id, bool keep_block = false) {
+                     const std::string& expected_id) {
   const fs::path path = dir.warc_path(file);
   Checked c;
   c.bytes = warc::read_record_bytes_at(path, {offset, length});
@@ -403,20 +403,15 @@ Checked read_checked(const ArchiveDir& dir, const std::string& file, std::uint64
   std::vector<std::string> problems;
   check_record(c.record, where, problems);
   if (!problems.empty()) damaged(problems);
-  if (!keep_block) {
-    c.record.block.clear();
-    c.record.block.shrink_to_fit();
-  }
   return c;
 }
 
 // The response or revisit record of `row`, which must also say what the index says of it.
 Checked read_capture(const ArchiveDir& dir, const index::CaptureRow& row) {
-  // The block is kept until the record's fields are read: the status is in it.
-  Checked c =
-      read_checked(dir, row.file, row.offset, row.length, row.record_type, row.record_id, true);
+  Checked c = read_checked(dir, row.file, row.offset, row.length, row.record_type, row.record_id);
   std::vector<std::string> problems;
   if (auto fields = row_from_record(c.record)) compare_with_index(*fields, row, problems);
+  // The bytes are kept to be written; the parsed copy of the block is not needed again.
   c.record.block.clear();
   c.record.block.shrink_to_fit();
   if (!problems.empty()) damaged(problems);
