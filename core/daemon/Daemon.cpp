@@ -395,16 +395,18 @@ struct Daemon::Impl {
     auto now = unix_millis_now();
     std::size_t fixed = 0;
     StateStore::Transaction tx(*state);
-    for (const auto& u : state->due_urls(now, std::numeric_limits<std::int64_t>::max())) {
+    // A URL handed over a second time (its next visit moved, but still past) is skipped then:
+    // its last capture is the index's.
+    state->for_each_due(now, [&](const UrlState& u) {
       auto row = idx->latest(util::surt(u.url));
-      if (!row) continue;
+      if (!row) return;
       auto at = util::parse_warc_date(row->date);
-      if (!at) continue;
+      if (!at) return;
       Millis when = to_millis(*at);
-      if (when <= std::max(u.last_capture, u.discovered)) continue;
+      if (when <= std::max(u.last_capture, u.discovered)) return;
       state->mark_captured(u.url, when, next_visit_after(u, when));
       ++fixed;
-    }
+    });
     tx.commit();
     if (fixed) spdlog::info("{} captures stored before the last stop are now marked done", fixed);
   }

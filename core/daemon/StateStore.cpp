@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <limits>
 #include <stdexcept>
 
 namespace vellum::daemon {
@@ -224,15 +225,27 @@ std::optional<UrlState> StateStore::url(const std::string& url) {
   return read_url(s);
 }
 
-std::vector<UrlState> StateStore::due_urls(Millis now, std::size_t limit) {
-  Stmt s(db_, (std::string("SELECT ") + kUrlColumns +
-               " FROM urls WHERE next_visit IS NOT NULL AND next_visit <= ?"
-               " ORDER BY next_visit LIMIT ?")
-                  .c_str());
-  s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
-  std::vector<UrlState> out;
-  while (s.step()) out.push_back(read_url(s));
-  return out;
+void StateStore::for_each_due(Millis now, const std::function<void(const UrlState&)>& fn) {
+  // Keyset batches over the urls_due index: (next_visit, rowid) past the last row handed over.
+  constexpr std::int64_t kBatch = 1000;
+  std::int64_t after_visit = std::numeric_limits<std::int64_t>::min(), after_rowid = 0;
+  for (;;) {
+    std::vector<UrlState> rows;
+    {
+      Stmt s(db_, (std::string("SELECT ") + kUrlColumns +
+                   ", rowid FROM urls WHERE next_visit IS NOT NULL AND next_visit <= ?"
+                   " AND (next_visit, rowid) > (?, ?) ORDER BY next_visit, rowid LIMIT ?")
+                      .c_str());
+      s.bind(1, now).bind(2, after_visit).bind(3, after_rowid).bind(4, kBatch);
+      while (s.step()) {
+        rows.push_back(read_url(s));
+        after_visit = *rows.back().next_visit;
+        after_rowid = s.integer(10);
+      }
+    }
+    for (const auto& u : rows) fn(u);
+    if (static_cast<std::int64_t>(rows.size()) < kBatch) return;
+  }
 }
 
 std::vector<UrlState> StateStore::due_urls_by_source(Millis now, std::size_t limit) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,8 +89,10 @@ class StateStore {
   bool add_url(const std::string& url, const std::string& source, Millis now, Millis due,
                const std::string& plugin = {});
   std::optional<UrlState> url(const std::string& url);
-  // URLs whose next visit is at or before `now`, earliest first, at most `limit`.
-  std::vector<UrlState> due_urls(Millis now, std::size_t limit);
+  // Calls `fn` with every URL whose next visit is at or before `now`, earliest first. The rows
+  // are read a batch at a time and no statement is open while `fn` runs, so `fn` may change
+  // them (a URL whose next visit it moves to a later time still due may be handed over again).
+  void for_each_due(Millis now, const std::function<void(const UrlState&)>& fn);
   // Up to `limit` URLs due at `now`, shared out among their sources (each source's earliest
   // first, the sources taking turns), so that one source with thousands due does not hold back
   // the others' few.

@@ -3,6 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <map>
+#include <string>
+
 #include "daemon/StateStore.h"
 #include "support/TempDir.h"
 
@@ -52,6 +55,50 @@ TEST(StateStore, DueUrlsAreSharedOutAmongTheirSources) {
   // Everything due, when the limit allows it; nothing that is not due.
   EXPECT_EQ(st.due_urls_by_source(10'000, 10'000).size(), 503u);
   EXPECT_TRUE(st.due_urls_by_source(999, 10).empty());
+}
+
+TEST(StateStore, EveryDueUrlIsHandedOverOnceAcrossBatchesEvenWhenChangedMeanwhile) {
+  test::TempDir dir("state");
+  StateStore st(dir / "state.sqlite3");
+  // 2,500 due (more than two batches), seven at a time (a batch ends among equals); 40 due later;
+  // 10 with none due.
+  StateStore::Transaction tx(st);
+  for (int i = 0; i < 2500; ++i)
+    st.add_url("https://a.example/" + std::to_string(i), "f", 1000, 1000 + i / 7);
+  for (int i = 0; i < 40; ++i)
+    st.add_url("https://later.example/" + std::to_string(i), "f", 1000, 9000);
+  for (int i = 0; i < 10; ++i) {
+    st.add_url("https://done.example/" + std::to_string(i), "f", 1000, 1000);
+    st.mark_captured("https://done.example/" + std::to_string(i), 1500, std::nullopt);
+  }
+  tx.commit();
+
+  std::map<std::string, int> seen;
+  std::size_t moved = 0;
+  Millis last = 0;
+  st.for_each_due(5000, [&](const UrlState& u) {
+    EXPECT_LE(u.next_visit.value_or(-1), 5000) << u.url;
+    if (++seen[u.url] == 1) {
+      EXPECT_GE(*u.next_visit, last) << "earliest first";
+      last = *u.next_visit;
+    }
+    // What reconciling does: a URL found captured gets a next visit, here one still due (and
+    // past the cursor), so the loop may meet it again.
+    if (u.url.ends_with("7") && u.last_capture == 0) {
+      st.mark_captured(u.url, 4000, 4500);
+      ++moved;
+    }
+  });
+  EXPECT_EQ(seen.size(), 2500u);
+  EXPECT_EQ(moved, 250u) << "a URL met again was not moved again";
+  for (const auto& [url, n] : seen) {
+    if (url.ends_with("7"))
+      EXPECT_LE(n, 2) << url;
+    else
+      EXPECT_EQ(n, 1) << url;
+  }
+  EXPECT_FALSE(seen.contains("https://later.example/0"));
+  EXPECT_FALSE(seen.contains("https://done.example/0"));
 }
 
 TEST(StateStore, ValidatorsOfAnOlderStateAreDroppedOnce) {
