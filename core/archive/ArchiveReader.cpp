@@ -11,6 +11,7 @@
 #include "util/Json.h"
 #include "util/Time.h"
 #include "util/Url.h"
+#include "util/Uuid.h"
 #include "warc/WarcReader.h"
 
 namespace vellum::archive {
@@ -18,7 +19,7 @@ namespace vellum::archive {
 Reference parse_reference(const std::string& text) {
   Reference ref;
   if (text.find("://") == std::string::npos) {
-    ref.capture_id = text;
+    ref.capture_id = util::capture_id_from_user(text);
     return ref;
   }
   ref.url = text;
@@ -43,6 +44,9 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
   Reference ref = parse_reference(text);
   if (!ref.capture_id.empty()) {
     if (auto row = index_->by_capture_id(ref.capture_id)) return *row;
+    // An index built before capture ids were put in one form may hold one as the record had it.
+    if (ref.capture_id != text)
+      if (auto row = index_->by_capture_id(text)) return *row;
     if (auto ids = index_->capture_ids_starting(ref.capture_id, 4); ids.size() > 1) {
       std::string listed;
       for (std::size_t i = 0; i < std::min<std::size_t>(ids.size(), 3); ++i)

@@ -20,6 +20,7 @@
 #include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
+#include "util/Uuid.h"
 #include "warc/WarcReader.h"
 
 namespace vellum::archive {
@@ -704,6 +705,12 @@ void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
                                  {"offset", article.offset},
                                  {"length", article.length},
                                  {"record_id", article.record_id}};
+  // The file's name is the capture id: only an id in its own form (hex digits and dashes) names
+  // a file, so no record read from elsewhere can place one outside the folder.
+  if (!util::is_capture_id(article.capture_id))
+    throw std::runtime_error("cannot write the article sidecar of capture '" + article.capture_id +
+                             "': expected a capture id of the form "
+                             "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
   std::string domain = article.source_domain.empty() ? "unknown" : article.source_domain;
   for (char& c : domain)
     if (c == '/' || c == '\\' || c == '\0') c = '_';

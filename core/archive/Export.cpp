@@ -251,7 +251,7 @@ Articles articles_of(index::Index& idx, const Item& it, const index::CaptureRow&
   if (!it.selected) return a;
   a.title_from = idx.article(row.capture_id);
   if (!a.title_from && it.revisit && !it.payload_from.empty())
-    a.title_from = idx.article(util::record_id_uuid(it.payload_from));
+    a.title_from = idx.article(util::capture_id_of(it.payload_from));
   else if (it.with_article)
     a.own = a.title_from;
   return a;

@@ -126,6 +126,7 @@ std::optional<std::pair<index::ArticleRow, nlohmann::json>> article_of_record(
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   auto row = article_row_from_record(record, j);
   if (!row) return std::nullopt;
+  j["capture_id"] = row->capture_id;  // as the index has it, in a sidecar written from `j`
   return std::pair{std::move(*row), std::move(j)};
 }
 
@@ -136,8 +137,13 @@ std::optional<index::ArticleRow> article_row_from_record(const warc::WarcRecord&
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   index::ArticleRow row;
-  row.capture_id = str("capture_id");
-  if (row.capture_id.empty()) return std::nullopt;
+  // The capture is the record the article refers to; a record without WARC-Refers-To (none of
+  // Vellum's) names it in the JSON, and only a capture id in its own form is taken from there.
+  if (auto refers_to = record.field_or("WARC-Refers-To"); !refers_to.empty())
+    row.capture_id = util::capture_id_of(refers_to);
+  else
+    row.capture_id = str("capture_id");
+  if (!util::is_capture_id(row.capture_id)) return std::nullopt;
   row.record_id = record.record_id();
   row.date = record.field_or("WARC-Date");
   row.title = str("title");
@@ -179,7 +185,7 @@ std::optional<index::CaptureRow> row_from_record(const warc::WarcRecord& record,
   index::CaptureRow row;
   row.record_type = type;
   row.record_id = record.record_id();
-  row.capture_id = util::record_id_uuid(row.record_id);
+  row.capture_id = util::capture_id_of(row.record_id);
   row.url = uri_field(record, "WARC-Target-URI");
   row.surt = util::surt(row.url);
   row.date = date_field(record, "WARC-Date");

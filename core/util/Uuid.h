@@ -1,7 +1,8 @@
-// Random (version 4) UUIDs for WARC-Record-ID.
+// UUIDs: random ones (version 4) for WARC-Record-ID, and the capture id of a record.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace vellum::util {
 
@@ -11,7 +12,18 @@ std::string uuid4();
 // "<urn:uuid:...>", the WARC-Record-ID form.
 std::string new_record_id();
 
-// The bare UUID inside "<urn:uuid:...>"; the input unchanged when it has another form.
-std::string record_id_uuid(const std::string& record_id);
+// True for a UUID in the form capture ids take: "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", 32
+// lower-case hex digits. Only such a text names files (article sidecars) or is looked up as one.
+bool is_capture_id(std::string_view text);
+
+// The capture id of the record with WARC-Record-ID `record_id`: the UUID of "<urn:uuid:UUID>"
+// in lower case. A record ID of another form (another URI, a malformed UUID), as other tools may
+// write, gets the name-based UUID (version 5, RFC 9562) of the URI between its angle brackets
+// in the URL namespace, so the id is always a UUID and the same whenever the record is indexed.
+std::string capture_id_of(std::string_view record_id);
+
+// A capture id as a person may write it: "UUID", "urn:uuid:UUID" or "<urn:uuid:UUID>", in any
+// case; the canonical id, or the text unchanged (a prefix, or not an id) when it is not one.
+std::string capture_id_from_user(std::string_view text);
 
 }  // namespace vellum::util

@@ -607,21 +607,56 @@ TEST(Importer, CaptureIdPrefixesOfSeveralCapturesAreNamed) {
                   "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n" +
                       path.substr(0, 2));
   };
-  fs::path dir =
-      import_warc(tmp.path(), response("page-0001", "p1") + response("page-00011", "p2"));
+  const std::string a = "0f1e2d3c-0000-4000-8000-000000000001";
+  const std::string b = "0f1e2d3c-0000-4000-8000-000000000011";
+  fs::path dir = import_warc(tmp.path(), response(a, "p1") + response(b, "p2"));
   archive::ArchiveReader reader(dir);
-  EXPECT_EQ(reader.resolve("page-0001").url, "http://example.com/p1");
-  EXPECT_EQ(reader.resolve("page-00011").url, "http://example.com/p2");
+  EXPECT_EQ(reader.resolve(a).url, "http://example.com/p1");
+  EXPECT_EQ(reader.resolve(b).url, "http://example.com/p2");
   try {
-    reader.resolve("page-000");
+    reader.resolve("0f1e2d3c-0000");
     ADD_FAILURE() << "a prefix of two captures resolved";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("capture id prefix 'page-000' matches captures "
-                                         "page-0001, page-00011; expected one that names a "
-                                         "single capture"),
+    EXPECT_NE(std::string(e.what()).find("capture id prefix '0f1e2d3c-0000' matches captures " + a +
+                                         ", " + b + "; expected one that names a single capture"),
               std::string::npos)
         << e.what();
   }
+}
+
+// Record IDs other tools write: a URI that is not a UUID, a UUID in upper case. Each capture id
+// is a UUID (a name-based one for the former, which is what the article's sidecar file is named
+// after); the forms a person may paste find the capture too.
+TEST(Importer, ForeignRecordIdsGiveUuidCaptureIdsAndNoPathOutsideTheArchive) {
+  vellum::test::TempDir tmp("importer-ids");
+  auto response = [](const std::string& id, const std::string& path) {
+    return record({"WARC-Type: response", "WARC-Record-ID: " + id,
+                   "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: http://example.com/" + path,
+                   "Content-Type: application/http; msgtype=response"},
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><head><title>" + path +
+                      "</title></head><body><article><h1>" + path + "</h1><p>" +
+                      std::string(400, 'w') + " words of " + path +
+                      ".</p></article></body></html>");
+  };
+  fs::path dir = import_warc(tmp.path(),
+                             response("<urn:uuid:../../../escaped>", "p1") +
+                                 response("<http://example.com/rec/1>", "p2") +
+                                 response("<urn:uuid:0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9>", "p3"));
+  // Without the check, articles/example.com/../../../escaped.json is tmp/escaped.json.
+  EXPECT_FALSE(fs::exists(tmp.path() / "escaped.json"));
+  std::vector<std::string> ids;
+  for (const auto& e : fs::recursive_directory_iterator(tmp.path()))
+    if (e.path().extension() == ".json") ids.push_back(e.path().stem().string());
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+                                           "8304c28c-4033-5efb-a897-1a2b42361e12",
+                                           "84671b94-41c0-5f9f-9a98-361e3fef2695"}));
+  archive::ArchiveReader reader(dir);
+  EXPECT_EQ(reader.resolve("84671b94-41c0-5f9f-9a98-361e3fef2695").url, "http://example.com/p2");
+  EXPECT_EQ(reader.resolve("<urn:uuid:0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9>").url,
+            "http://example.com/p3");
+  EXPECT_EQ(reader.resolve("urn:uuid:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9").url,
+            "http://example.com/p3");
 }
 
 // A response recorded with interim responses before the final one (100 Continue, 103 Early

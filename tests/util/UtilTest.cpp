@@ -290,7 +290,35 @@ TEST(Uuid, RecordIdsAreUniqueVersion4Urns) {
     ids.insert(id);
   }
   EXPECT_EQ(ids.size(), 1000u);
-  EXPECT_EQ(record_id_uuid("<urn:uuid:abc>"), "abc");
+}
+
+TEST(Uuid, EveryRecordIdGivesACaptureIdThatIsAUuid) {
+  EXPECT_EQ(capture_id_of("<urn:uuid:0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9>"),
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+  EXPECT_EQ(capture_id_of("<URN:UUID:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9>"),
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+  // Other record IDs: the version 5 UUID of the URI in the URL namespace, as Python's
+  // uuid.uuid5(uuid.NAMESPACE_URL, uri) gives it.
+  EXPECT_EQ(capture_id_of("<http://example.com/rec/1>"), "84671b94-41c0-5f9f-9a98-361e3fef2695");
+  EXPECT_EQ(capture_id_of("<urn:uuid:../../../../../pwned>"),
+            "4197468a-6f42-58cc-981f-c53bdb1004dd");
+  EXPECT_EQ(capture_id_of("<urn:uuid:12345678-1234-1234-1234-12345678zzzz>"),
+            "610c0a77-b7da-551e-b5d0-26c710b79a1a");
+  for (const char* id : {"<urn:uuid:abc>", "<>", "", "<urn:uuid:/tmp/x>", "no brackets"})
+    EXPECT_TRUE(is_capture_id(capture_id_of(id))) << id;
+  EXPECT_NE(capture_id_of("<urn:x:1>"), capture_id_of("<urn:x:2>"));
+
+  EXPECT_TRUE(is_capture_id("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"));
+  EXPECT_FALSE(is_capture_id("0F1E2D3C-4b5a-4978-8695-a4b3c2d1e0f9"));
+  EXPECT_FALSE(is_capture_id("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f"));
+  EXPECT_FALSE(is_capture_id("../../0f1e2d3c-4b5a-4978-8695-a4b3c2d1"));
+
+  // What a person may paste: the record ID as `show` prints it, the URN, upper case.
+  const std::string id = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+  EXPECT_EQ(capture_id_from_user("<urn:uuid:0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9>"), id);
+  EXPECT_EQ(capture_id_from_user("urn:uuid:0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9"), id);
+  EXPECT_EQ(capture_id_from_user("0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9"), id);
+  EXPECT_EQ(capture_id_from_user("0f1e2d3c"), "0f1e2d3c") << "a prefix is kept as given";
 }
 
 TEST(Url, ResolvesLikeRfc3986) {
