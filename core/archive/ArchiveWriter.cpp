@@ -14,6 +14,8 @@
 #include <set>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 #include "archive/ArchiveReader.h"
 #include "archive/RecordBuilder.h"
 #include "util/Digest.h"
@@ -28,6 +30,30 @@ namespace vellum::archive {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Why the response record `original` cannot stand for its payload again (empty when it can): a
+// revisit written against a record that is gone or damaged would keep only a pointer to bytes
+// no one can read, and the page just fetched would be lost.
+std::string unreadable_original(const ArchiveDir& dir, const index::CaptureRow& original) {
+  try {
+    const warc::WarcRecord rec =
+        warc::read_record_at(dir.warc_path(original.file), {original.offset, original.length});
+    if (rec.record_id() != original.record_id)
+      return "found record " + rec.record_id() + " where the index says " + original.record_id;
+    if (const std::string* bd = rec.field("WARC-Block-Digest");
+        bd && util::warc_digest_matches(*bd, rec.block) == false)
+      return "its block digest does not match its bytes";
+    const auto head = warc::parse_http_head(rec.block);
+    if (!head) return "it has no HTTP head";
+    const std::string_view body =
+        std::string_view(rec.block).substr(std::min(head->head_length, rec.block.size()));
+    if (warc::payload_digest_matches(body, *head, original.payload_digest) == false)
+      return "its payload digest does not match its body";
+    return {};
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
 
 // Takes the archive's writer lock, waiting for another writer to finish.
 int take_lock(const fs::path& path, const ArchiveWriter::Logger& log) {
@@ -525,6 +551,14 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
       }
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);
+    if (recs.row.record_type == "revisit")
+      if (const std::string why = unreadable_original(dir_, *previous); !why.empty()) {
+        spdlog::warn(
+            "{}: the capture it repeats ({}, {} at offset {}) cannot be read back ({}); storing "
+            "the page whole instead of a revisit (`vellum verify` names the damage)",
+            hop.url, previous->capture_id, previous->file, previous->offset, why);
+        recs = build_exchange_records(hop, std::nullopt);
+      }
     std::string req = encoder_.encode(recs.request.serialize());
     std::string header;
     std::string resp = encoder_.encode_parts(recs.response_parts(header));

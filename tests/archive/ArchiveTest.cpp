@@ -195,6 +195,61 @@ TEST(Archive, RevisitsReferToTheOriginalNotTheRevisitBefore) {
   EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
+// A re-capture is a revisit only of a copy that can be read back: against a stored copy that is
+// damaged (here a byte of its body changed in an uncompressed file, then a zstd frame) or gone
+// (its file moved away, as to a disk not mounted), the page just fetched is stored whole.
+TEST(Archive, ARecaptureIsStoredWholeWhenTheCopyItWouldRepeatCannotBeRead) {
+  struct Case {
+    const char* name;
+    warc::Compression compression;
+    std::function<void(const fs::path& file, const index::CaptureRow& row)> harm;
+  };
+  auto flip_in_record = [](const fs::path& file, const index::CaptureRow& row) {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = static_cast<std::streamoff>(row.offset + row.length - 40);
+    f.seekg(at);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x20);
+    f.seekp(at);
+    f.write(&c, 1);
+  };
+  const std::vector<Case> cases = {
+      {"body byte, uncompressed", warc::Compression::none, flip_in_record},
+      {"zstd frame", warc::Compression::zstd, flip_in_record},
+      {"file gone", warc::Compression::zstd,
+       [](const fs::path& file, const index::CaptureRow&) {
+         fs::rename(file, file.parent_path().parent_path() / "elsewhere");
+       }},
+  };
+  const std::string body = "a page that cannot be fetched twice, " + std::string(300, 'x');
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    test::TempDir tmp("arch");
+    auto o = opts(tmp.path());
+    o.encoder.compression = c.compression;
+    {
+      auto w = archive::ArchiveWriter::open(o);
+      w->store(one(make_hop("http://example.test/p", 200, body)));
+    }
+    {
+      archive::ArchiveReader reader(tmp.path());
+      const auto row = reader.resolve("http://example.test/p");
+      c.harm(reader.dir().warc_path(row.file), row);
+    }
+    std::string id;
+    {
+      auto w = archive::ArchiveWriter::open(o);
+      auto s = w->store(one(make_hop("http://example.test/p", 200, body)));
+      EXPECT_FALSE(s.hops[0].revisit);
+      id = s.hops[0].capture_id;
+    }
+    archive::ArchiveReader reader(tmp.path());
+    EXPECT_EQ(reader.resolve(id).record_type, "response");
+    EXPECT_EQ(restore_html(tmp.path(), id), body);
+  }
+}
+
 TEST(Archive, UrlAtTimestampPicksNearestEarlierCapture) {
   test::TempDir tmp("arch");
   {
