@@ -48,7 +48,8 @@ class FileImport {
       try {
         rec = reader->next();
       } catch (const warc::WarcFormatError& e) {
-        // Compressed files go on at the next record that reads whole; plain files stop here.
+        // Reading goes on at the next record that reads whole (and in a plain file, matches its
+        // block digest).
         std::optional<std::uint64_t> resumed = reader->resynchronise();
         report_.errors.push_back(
             damage_message(e, resumed, reader->compression() == warc::Compression::none));
@@ -82,8 +83,9 @@ class FileImport {
       return m + ", reading resumed at the next intact record, offset " + std::to_string(*resumed) +
              " (" + std::to_string(*resumed - e.offset()) + " bytes skipped)";
     if (plain)
-      return m + "; the rest of the file is not imported (an uncompressed file is not searched " +
-             "for a next record: a block may hold text that looks like one)";
+      return m + "; no record after it was found whose WARC-Block-Digest holds (in an " +
+             "uncompressed file only such a record is taken for one: a block may hold text that " +
+             "looks like a record), so the rest of the file is not imported";
     return m + "; no intact record follows it";
   }
 

@@ -1,5 +1,6 @@
 #include "warc/WarcReader.h"
 
+#include "util/Digest.h"
 #include "util/FileType.h"
 #include "util/Text.h"
 
@@ -438,6 +439,12 @@ std::shared_ptr<const ZstdDictionary> shared_dictionary(std::string raw) {
   return made;
 }
 
+// Whether `r` declares a WARC-Block-Digest and its block matches it.
+bool block_digest_holds(const WarcRecord& r) {
+  const std::string* declared = r.field("WARC-Block-Digest");
+  return declared && util::warc_digest_matches(*declared, r.block) == true;
+}
+
 // The reading machinery shared by WarcReader and read_record_at.
 struct ReaderCore {
   std::string name;
@@ -708,13 +715,18 @@ struct ReaderCore {
     }
   }
 
-  // Offset of the next gzip member or zstd frame magic at or after `from`.
+  // Offset of the next gzip member or zstd frame magic at or after `from`; in a plain file, of
+  // the next version line right after a CRLF CRLF (where the record before it ended).
   // The bytes read there are kept: the next search, from just past the unit start found, reads
   // the file only past them.
   std::optional<std::uint64_t> find_unit_start(std::uint64_t from) {
-    const std::string_view magic = comp == Compression::gzip
-                                       ? std::string_view("\x1f\x8b\x08", 3)
-                                       : std::string_view("\x28\xb5\x2f\xfd", 4);
+    static constexpr std::string_view kPlainStart = "\r\n\r\nWARC/1.";
+    const std::string_view magic = comp == Compression::gzip ? std::string_view("\x1f\x8b\x08", 3)
+                                   : comp == Compression::zstd
+                                       ? std::string_view("\x28\xb5\x2f\xfd", 4)
+                                       : kPlainStart;
+    const std::uint64_t skip = comp == Compression::none ? 4 : 0;  // the CRLF CRLF
+    if (from >= skip) from -= skip;
     if (search_buf.size() < kReadSize) search_buf.resize(kReadSize);
     while (from < file_size && file_size - from >= magic.size()) {
       if (from < search_from || from + magic.size() > search_from + search_len) {
@@ -728,7 +740,7 @@ struct ReaderCore {
       }
       const std::string_view view(search_buf.data() + (from - search_from),
                                   search_len - static_cast<std::size_t>(from - search_from));
-      if (std::size_t at = view.find(magic); at != std::string_view::npos) return from + at;
+      if (std::size_t at = view.find(magic); at != std::string_view::npos) return from + at + skip;
       from += view.size() - (magic.size() - 1);
     }
     return std::nullopt;
@@ -752,20 +764,26 @@ struct ReaderCore {
   std::optional<std::uint64_t> resynchronise() {
     if (!failure || gave_up) return std::nullopt;
     std::uint64_t from = failure->offset() + 1;
-    if (comp == Compression::none) from = file_size;  // not searched
     while (auto at = find_unit_start(from)) {
       in.seek(*at, file_size);
       pending_pos = pending_end = 0;
       dec->abandon_unit();
       dec->range_name = "the file";
       measured_start = kNoOffset;
+      plain_next = *at;
+      from = *at + 1;  // unless this is the start of an intact record
       try {
         resumed = read_next(false);
         if (!resumed) break;
+        // A plain record has no checksum of its own: its block digest stands in for one, so
+        // that text in a block that merely looks like a record is not taken for one.
+        if (comp == Compression::none && !block_digest_holds(*resumed)) {
+          resumed.reset();
+          continue;
+        }
         failure.reset();
         return *at;
       } catch (const WarcFormatError&) {
-        from = *at + 1;  // not the start of an intact record
       }
     }
     gave_up = true;

@@ -39,8 +39,9 @@ class WarcReader {
   // After next() threw: looks past the damage for the next gzip member or zstd frame that
   // decodes (checksum included) to one whole, well-formed record, and continues there; the next
   // call to next() returns that record. Returns its offset, or nullopt when there is none (next()
-  // then reports the end of the file). Plain files are not searched: a record's block may hold
-  // text that looks like the start of a record.
+  // then reports the end of the file). In a plain file the record looked for starts right after
+  // a CRLF CRLF and, having no checksum, must declare a WARC-Block-Digest that its block
+  // matches: text in a block that only looks like a record is passed over.
   std::optional<std::uint64_t> resynchronise();
   // Location of the record the last next() returned.
   RecordLocation last_location() const;

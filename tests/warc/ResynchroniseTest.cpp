@@ -1,6 +1,9 @@
 // WarcReader::resynchronise: after damage in a compressed file, reading goes on at the next
-// gzip member or zstd frame that holds a whole record; plain files are not searched.
+// gzip member or zstd frame that holds a whole record, and in a plain file at the next record
+// whose block digest holds.
 #include <zstd.h>
+
+#include <functional>
 
 #include "warc/WarcTestSupport.h"
 
@@ -125,22 +128,87 @@ INSTANTIATE_TEST_SUITE_P(Compressions, Resynchronise,
                                            Case{"zstd_dict", Compression::zstd, true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST(Resynchronise, PlainFilesAreNotSearched) {
+// A plain file has no frames: reading goes on at the next version line right after a CRLF CRLF
+// whose record reads whole and matches its block digest. Damage to a header (the version line, a
+// Content-Length made longer or shorter) hides no record after it.
+TEST(Resynchronise, PlainFilesGoOnAtTheNextRecordWhoseDigestHolds) {
+  struct Harm {
+    const char* name;
+    std::function<void(std::string& data, const RecordLocation& at)> apply;
+  };
+  auto content_length = [](std::string& data, const RecordLocation& at) {
+    return data.find("Content-Length: ", static_cast<std::size_t>(at.offset)) + 16;
+  };
+  const std::vector<Harm> harms = {
+      {"version line", [](std::string& d, const RecordLocation& at) { d[at.offset] = 'X'; }},
+      {"Content-Length longer",
+       [&](std::string& d, const RecordLocation& at) { d.insert(content_length(d, at), "1"); }},
+      {"Content-Length shorter",
+       [&](std::string& d, const RecordLocation& at) { d.erase(content_length(d, at), 1); }},
+  };
+  for (const auto& harm : harms) {
+    SCOPED_TRACE(harm.name);
+    TempDir dir("warc-resync");
+    auto records = sample_records(3);
+    EncoderOptions o;
+    o.compression = Compression::none;
+    WrittenFile w = write_warc(dir / "ok.warc", o, records);
+    std::string data = read_file(w.path);
+    harm.apply(data, w.locations[3]);
+    const std::int64_t moved = static_cast<std::int64_t>(data.size()) -
+                               static_cast<std::int64_t>(read_file(w.path).size());
+    auto f = dir / "bad.warc";
+    write_file(f, data);
+    WarcReader reader(f);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next());
+    EXPECT_THROW(reader.next(), WarcFormatError);
+    auto resumed = reader.resynchronise();
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ(static_cast<std::int64_t>(*resumed),
+              static_cast<std::int64_t>(w.locations[4].offset) + moved);
+    for (std::size_t i = 4; i < records.size(); ++i) {
+      auto rec = reader.next();
+      ASSERT_TRUE(rec) << i;
+      EXPECT_EQ(rec->record_id(), records[i].record_id());
+    }
+    EXPECT_FALSE(reader.next());
+  }
+}
+
+// Text in a plain record's block that looks like a record (a WARC file served as a page, or a
+// forged one) is not one unless its digest holds; a tail cut short has nothing after it.
+TEST(Resynchronise, PlainFilesPassOverRecordLookalikesInABlock) {
   TempDir dir("warc-resync");
-  auto records = sample_records(2);
+  auto fake = make_record("response", {{"WARC-Target-URI", "http://forged.example/"}}, "forged");
+  fake.set("WARC-Block-Digest", vellum::util::warc_sha1(std::string("something else")));
+  auto records = sample_records(1);
+  records.push_back(response_record("http://example.com/warc", "\r\n\r\n" + fake.serialize()));
+  records.push_back(request_record("http://example.com/after"));
   EncoderOptions o;
   o.compression = Compression::none;
   WrittenFile w = write_warc(dir / "ok.warc", o, records);
   std::string data = read_file(w.path);
-  data[w.locations[2].offset] = 'X';  // "WARC/1.1" becomes "XARC/1.1"
+  data[w.locations[3].offset] = 'X';  // the record holding the lookalike
   auto f = dir / "bad.warc";
   write_file(f, data);
   WarcReader reader(f);
-  ASSERT_TRUE(reader.next());
-  ASSERT_TRUE(reader.next());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next());
   EXPECT_THROW(reader.next(), WarcFormatError);
-  EXPECT_FALSE(reader.resynchronise());
+  auto resumed = reader.resynchronise();
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(*resumed, w.locations[4].offset) << "the forged record inside the block is skipped";
+  auto rec = reader.next();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->record_id(), records[4].record_id());
   EXPECT_FALSE(reader.next());
+
+  // Cut in the middle of the last record: no record follows, so none is found.
+  write_file(f, read_file(w.path).substr(0, w.locations[4].offset + w.locations[4].length / 2));
+  WarcReader cut(f);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(cut.next());
+  EXPECT_THROW(cut.next(), WarcFormatError);
+  EXPECT_FALSE(cut.resynchronise());
+  EXPECT_FALSE(cut.next());
 }
 
 namespace {
