@@ -128,6 +128,37 @@ INSTANTIATE_TEST_SUITE_P(Compressions, Resynchronise,
                                            Case{"zstd_dict", Compression::zstd, true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
+namespace {
+
+// `records` written uncompressed to ok.warc, then a copy changed by `harm` as bad.warc.
+struct PlainDamage {
+  WrittenFile written;
+  std::filesystem::path damaged;
+  std::int64_t moved = 0;  // bytes the harm added (or, negative, removed)
+};
+
+PlainDamage damaged_plain_file(const TempDir& dir, const std::vector<WarcRecord>& records,
+                               const std::function<void(std::string&, const WrittenFile&)>& harm) {
+  EncoderOptions o;
+  o.compression = Compression::none;
+  PlainDamage out{write_warc(dir / "ok.warc", o, records), dir / "bad.warc"};
+  std::string data = read_file(out.written.path);
+  const auto size = static_cast<std::int64_t>(data.size());
+  harm(data, out.written);
+  out.moved = static_cast<std::int64_t>(data.size()) - size;
+  write_file(out.damaged, data);
+  return out;
+}
+
+// Reads `good` records, then expects the damage, and resynchronises.
+std::optional<std::uint64_t> resume_after_damage(WarcReader& reader, int good) {
+  for (int i = 0; i < good; ++i) EXPECT_TRUE(reader.next()) << i;
+  EXPECT_THROW(reader.next(), WarcFormatError);
+  return reader.resynchronise();
+}
+
+}  // namespace
+
 // A plain file has no frames: reading goes on at the next version line right after a CRLF CRLF
 // whose record reads whole and matches its block digest. Damage to a header (the version line, a
 // Content-Length made longer or shorter) hides no record after it.
@@ -150,22 +181,14 @@ TEST(Resynchronise, PlainFilesGoOnAtTheNextRecordWhoseDigestHolds) {
     SCOPED_TRACE(harm.name);
     TempDir dir("warc-resync");
     auto records = sample_records(3);
-    EncoderOptions o;
-    o.compression = Compression::none;
-    WrittenFile w = write_warc(dir / "ok.warc", o, records);
-    std::string data = read_file(w.path);
-    harm.apply(data, w.locations[3]);
-    const std::int64_t moved = static_cast<std::int64_t>(data.size()) -
-                               static_cast<std::int64_t>(read_file(w.path).size());
-    auto f = dir / "bad.warc";
-    write_file(f, data);
-    WarcReader reader(f);
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next());
-    EXPECT_THROW(reader.next(), WarcFormatError);
-    auto resumed = reader.resynchronise();
+    PlainDamage d = damaged_plain_file(dir, records, [&](std::string& data, const WrittenFile& w) {
+      harm.apply(data, w.locations[3]);
+    });
+    WarcReader reader(d.damaged);
+    auto resumed = resume_after_damage(reader, 3);
     ASSERT_TRUE(resumed);
     EXPECT_EQ(static_cast<std::int64_t>(*resumed),
-              static_cast<std::int64_t>(w.locations[4].offset) + moved);
+              static_cast<std::int64_t>(d.written.locations[4].offset) + d.moved);
     for (std::size_t i = 4; i < records.size(); ++i) {
       auto rec = reader.next();
       ASSERT_TRUE(rec) << i;
@@ -184,17 +207,12 @@ TEST(Resynchronise, PlainFilesPassOverRecordLookalikesInABlock) {
   auto records = sample_records(1);
   records.push_back(response_record("http://example.com/warc", "\r\n\r\n" + fake.serialize()));
   records.push_back(request_record("http://example.com/after"));
-  EncoderOptions o;
-  o.compression = Compression::none;
-  WrittenFile w = write_warc(dir / "ok.warc", o, records);
-  std::string data = read_file(w.path);
-  data[w.locations[3].offset] = 'X';  // the record holding the lookalike
-  auto f = dir / "bad.warc";
-  write_file(f, data);
-  WarcReader reader(f);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next());
-  EXPECT_THROW(reader.next(), WarcFormatError);
-  auto resumed = reader.resynchronise();
+  PlainDamage d = damaged_plain_file(dir, records, [](std::string& data, const WrittenFile& w) {
+    data[w.locations[3].offset] = 'X';  // the record holding the lookalike
+  });
+  const WrittenFile& w = d.written;
+  WarcReader reader(d.damaged);
+  auto resumed = resume_after_damage(reader, 3);
   ASSERT_TRUE(resumed);
   EXPECT_EQ(*resumed, w.locations[4].offset) << "the forged record inside the block is skipped";
   auto rec = reader.next();
@@ -203,11 +221,10 @@ TEST(Resynchronise, PlainFilesPassOverRecordLookalikesInABlock) {
   EXPECT_FALSE(reader.next());
 
   // Cut in the middle of the last record: no record follows, so none is found.
-  write_file(f, read_file(w.path).substr(0, w.locations[4].offset + w.locations[4].length / 2));
-  WarcReader cut(f);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(cut.next());
-  EXPECT_THROW(cut.next(), WarcFormatError);
-  EXPECT_FALSE(cut.resynchronise());
+  write_file(d.damaged,
+             read_file(w.path).substr(0, w.locations[4].offset + w.locations[4].length / 2));
+  WarcReader cut(d.damaged);
+  EXPECT_FALSE(resume_after_damage(cut, 4));
   EXPECT_FALSE(cut.next());
 }
 
