@@ -854,17 +854,23 @@ struct Daemon::Impl {
       std::size_t want = frontier.queued() + frontier.in_flight() + kRefillBatch;
       for (const auto& u : state->due_urls_by_source(now, want)) push_page(u);
     }
-    auto next = state->next_due();
+    arm_refill(now);
+    pump();
+  }
+
+  // Due URLs beyond what the frontier holds are picked up as it empties (item_done); the timer
+  // covers URLs that become due later: it is set for the earliest next visit still ahead, again
+  // whenever a URL's next visit may have moved (each item done), since one still due now (in
+  // the frontier, or in flight) says nothing of when the others are.
+  void arm_refill(Millis now) {
     refill_timer.cancel();
-    // Due URLs beyond what the frontier holds are picked up as it empties (see on_stored); the
-    // timer covers URLs that become due later.
-    if (next && *next > now) {
+    if (draining) return;
+    if (auto next = state->next_due_after(now)) {
       refill_timer.expires_after(milliseconds(*next - now));
       refill_timer.async_wait([this](const boost::system::error_code& ec) {
         if (!ec) refill();
       });
     }
-    pump();
   }
 
   // A URL just added to the state (never captured, no failed tries) joins the frontier at once.
@@ -923,9 +929,16 @@ struct Daemon::Impl {
 
   void item_done(const FrontierItem& item) {
     frontier.done(item, SteadyClock::now());
+    after_item();
+  }
+
+  // An item left the frontier (or went back into it to be retried): its URL's next visit may
+  // have moved.
+  void after_item() {
     if (frontier.queued() < kRefillLow / 2 && !draining) {
       refill();
     } else {
+      arm_refill(unix_millis_now());
       pump();
     }
     check_drained();
@@ -1188,8 +1201,7 @@ struct Daemon::Impl {
         state->mark_given_up(item.url, reason + "; " + d.reason, visit_after_failure(item.url));
       });
     }
-    pump();
-    check_drained();
+    after_item();
   }
 
   std::vector<milliseconds> revisit_plan(const std::string& source) const {
@@ -1199,13 +1211,16 @@ struct Daemon::Impl {
     return it->second->cfg.revisit.value_or(cfg.schedule.revisit);
   }
 
-  // When to capture a URL again after a capture at `when` (its visits not yet counted).
+  // When to capture a URL again after a capture at `when` (its visits not yet counted): the
+  // next visit of the plan still ahead. Those whose time passed meanwhile (the daemon was down,
+  // the queue long) are skipped: one capture stands for them, rather than one each in a row.
   std::optional<Millis> next_visit_after(const UrlState& u, Millis when) const {
     auto plan = revisit_plan(u.source);
-    std::size_t done = static_cast<std::size_t>(u.visits);  // captures before this one
-    if (done >= plan.size()) return std::nullopt;
     Millis first = u.first_capture ? u.first_capture : when;
-    return first + plan[done].count();
+    // plan[visits - 1] was the visit this capture made; a first capture made none of the plan.
+    for (auto i = static_cast<std::size_t>(u.visits); i < plan.size(); ++i)
+      if (first + plan[i].count() > when) return first + plan[i].count();
+    return std::nullopt;
   }
 
   void store(FrontierItem item, fetch::FetchResult r) {

@@ -292,8 +292,9 @@ std::vector<UrlState> StateStore::due_urls_by_source(Millis now, std::size_t lim
   return out;
 }
 
-std::optional<Millis> StateStore::next_due() {
-  Stmt s(db_, "SELECT MIN(next_visit) FROM urls WHERE next_visit IS NOT NULL");
+std::optional<Millis> StateStore::next_due_after(Millis after) {
+  Stmt s(db_, "SELECT MIN(next_visit) FROM urls WHERE next_visit IS NOT NULL AND next_visit > ?");
+  s.bind(1, after);
   if (!s.step()) return std::nullopt;
   return s.maybe(0);
 }

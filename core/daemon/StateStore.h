@@ -97,8 +97,8 @@ class StateStore {
   // first, the sources taking turns), so that one source with thousands due does not hold back
   // the others' few.
   std::vector<UrlState> due_urls_by_source(Millis now, std::size_t limit);
-  // The earliest next visit of any URL; nullopt when nothing is due ever.
-  std::optional<Millis> next_due();
+  // The earliest next visit of any URL after `after`; nullopt when none is due later.
+  std::optional<Millis> next_due_after(Millis after);
   // A capture of `url` was stored at `when`; `next_visit` is when to capture it again.
   void mark_captured(const std::string& url, Millis when, std::optional<Millis> next_visit);
   // A try failed; `retry_at` is when to try again (nullopt: give up).

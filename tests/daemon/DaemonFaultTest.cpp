@@ -790,6 +790,56 @@ TEST(DaemonSources, ArticlesAreRevisitedOnTheirScheduleThenLeftAlone) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// Revisits missed while the daemon was down are made up by one capture, not one each in a row.
+TEST(DaemonSources, RevisitsMissedWhileStoppedAreMadeUpOnce) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/story")}), "application/rss+xml"));
+  server.on("/story", Reply::ok(page("Story"), "text/html"));
+  DaemonHarness d("vd-missed");
+  d.write_config(d.config(source("f", server.url("/feed.xml"), "feed",
+                                 "revisit = [\"1s\", \"2s\", \"3s\", \"100d\"]\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  ASSERT_EQ(server.requests_for("/story").size(), 1u) << d.log();
+  std::this_thread::sleep_for(3500ms);  // the three short revisits all pass
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json&) { return server.requests_for("/story").size() >= 2; }))
+      << d.log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(server.requests_for("/story").size(), 2u)
+      << "each missed revisit was made, one after the other\n"
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// A URL giving up after its retries moves its next visit; the URLs due after it are still
+// fetched when due, with nothing else (a source run, an enqueue) to wake the daemon.
+TEST(DaemonSources, AUrlThatGivesUpHoldsBackNoRevisitAfterIt) {
+  TestHttpServer server;
+  server.on("/feed.xml",
+            Reply::ok(rss_of({server.url("/ok"), server.url("/fails")}), "application/rss+xml"));
+  server.on("/ok", Reply::ok(page("Fine"), "text/html"));
+  std::atomic<int> tries{0};
+  server.on("/fails", [&](const ReceivedRequest&) {
+    if (++tries == 1) return Reply::ok(page("Soon gone"), "text/html");
+    return Reply::raw(http_response(500, "broken", {}));
+  });
+  DaemonHarness d("vd-give-up");
+  d.write_config(
+      d.config(source("f", server.url("/feed.xml"), "feed", "revisit = [\"1s\", \"4s\", \"6s\"]\n"),
+               "retries = 1\n"));
+  d.start();
+  // /ok: captured at 0, 1, 4 and 6 s; /fails: captured, then fails at 1 s (and its retry at 2 s,
+  // then gives up), at 4 s, and at 6 s.
+  EXPECT_TRUE(d.wait_for([&](const json&) { return server.requests_for("/ok").size() >= 4; },
+                         std::chrono::seconds(15)))
+      << "after /fails gave up, /ok's revisits were fetched "
+      << server.requests_for("/ok").size() - 1 << " times of 3\n"
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
 // Receives the datagrams vellumd sends to $NOTIFY_SOCKET.
 class NotifySocket {
  public:
