@@ -678,9 +678,11 @@ struct Daemon::Impl {
       if (!s.conditional_next) {
         st.etag.clear();
         st.last_modified.clear();
-      } else if (!s.etag.empty() || !s.last_modified.empty()) {
+      } else if (s.status != 304) {
+        // The document as answered now: its validators, or none when it came without them.
         st.etag = s.etag;
         st.last_modified = s.last_modified;
+        st.validators_url = s.cfg.url;
       }
     } else {
       st.failures += 1;
@@ -1065,7 +1067,7 @@ struct Daemon::Impl {
       if (item.priority == kDiscovery) {
         req.max_body_bytes = cfg.fetch.max_document_size;
         if (item.url == sc.url) {  // conditional GET of the source document
-          if (auto st = state->source(sc.name); st) {
+          if (auto st = state->source(sc.name); st && st->validators_url == sc.url) {
             if (!st->etag.empty()) req.headers.emplace_back("If-None-Match", st->etag);
             if (!st->last_modified.empty())
               req.headers.emplace_back("If-Modified-Since", st->last_modified);

@@ -13,7 +13,7 @@ namespace {
 // 2: validators (etag, last_modified) are kept only for runs that read their whole source;
 // those of version 1 are dropped once, as they may stand for a sitemap index whose sitemaps
 // were never read again.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // One prepared statement, finalised on scope exit; bind() by position from 1.
 class Stmt {
@@ -121,7 +121,16 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         " last_run INTEGER NOT NULL DEFAULT 0, etag TEXT NOT NULL DEFAULT '',"
         " last_modified TEXT NOT NULL DEFAULT '', last_status INTEGER NOT NULL DEFAULT 0,"
         " last_error TEXT NOT NULL DEFAULT '', runs INTEGER NOT NULL DEFAULT 0,"
-        " failures INTEGER NOT NULL DEFAULT 0, links_found INTEGER NOT NULL DEFAULT 0)");
+        " failures INTEGER NOT NULL DEFAULT 0, links_found INTEGER NOT NULL DEFAULT 0,"
+        " validators_url TEXT NOT NULL DEFAULT '')");
+    // Version 3 notes the URL the validators came from (version 2 sent a source's validators to
+    // its new URL after the URL changed); older validators, of no known URL, are not sent again.
+    bool has_url = false;
+    {
+      Stmt c(db_, "SELECT 1 FROM pragma_table_info('sources') WHERE name = 'validators_url'");
+      has_url = c.step();
+    }
+    if (!has_url) exec("ALTER TABLE sources ADD COLUMN validators_url TEXT NOT NULL DEFAULT ''");
     exec(
         "CREATE TABLE IF NOT EXISTS urls ("
         " url TEXT PRIMARY KEY, source TEXT NOT NULL, discovered INTEGER NOT NULL,"
@@ -174,7 +183,7 @@ void StateStore::Transaction::commit() {
 std::optional<SourceState> StateStore::source(const std::string& name) {
   Stmt s(db_,
          "SELECT name, next_run, last_run, etag, last_modified, last_status, last_error, runs,"
-         " failures, links_found FROM sources WHERE name = ?");
+         " failures, links_found, validators_url FROM sources WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
   SourceState st;
@@ -188,13 +197,15 @@ std::optional<SourceState> StateStore::source(const std::string& name) {
   st.runs = s.integer(7);
   st.failures = s.integer(8);
   st.links_found = s.integer(9);
+  st.validators_url = s.text(10);
   return st;
 }
 
 void StateStore::put_source(const SourceState& st) {
   Stmt s(db_,
          "INSERT OR REPLACE INTO sources (name, next_run, last_run, etag, last_modified,"
-         " last_status, last_error, runs, failures, links_found) VALUES (?,?,?,?,?,?,?,?,?,?)");
+         " last_status, last_error, runs, failures, links_found, validators_url)"
+         " VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, st.name)
       .bind(2, st.next_run)
       .bind(3, st.last_run)
@@ -204,7 +215,8 @@ void StateStore::put_source(const SourceState& st) {
       .bind(7, st.last_error)
       .bind(8, st.runs)
       .bind(9, st.failures)
-      .bind(10, st.links_found);
+      .bind(10, st.links_found)
+      .bind(11, st.validators_url);
   s.step();
 }
 

@@ -25,8 +25,9 @@ struct SourceState {
   std::string name;
   Millis next_run = 0;  // 0: run at once
   Millis last_run = 0;
-  std::string etag;           // validators for a conditional GET of the source URL
-  std::string last_modified;  //
+  std::string etag;            // validators for a conditional GET of the source URL
+  std::string last_modified;   //
+  std::string validators_url;  // the URL they came with: another source URL gets none
   int last_status = 0;
   std::string last_error;  // empty after a successful run
   std::int64_t runs = 0;

@@ -200,6 +200,57 @@ TEST(DaemonFault, ConditionalGetSendsTheFeedsValidators) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// Validators belong to the document they came with: a source whose URL changes asks for the
+// new one unconditionally, and a document answered without validators clears the old ones.
+TEST(DaemonFault, ValidatorsAreSentOnlyToTheUrlTheyCameFrom) {
+  TestHttpServer server;
+  std::atomic<bool> a_has_validators{true};
+  server.on("/a.xml", [&](const ReceivedRequest& r) {
+    if (!r.header("If-None-Match").empty()) return Reply::raw(http_response(304, ""));
+    std::vector<std::string> headers;
+    if (a_has_validators)
+      headers = {"ETag: \"a1\"", "Last-Modified: Sun, 15 Jun 2025 10:00:00 GMT"};
+    return Reply::ok(rss_of({server.url("/x")}), "application/rss+xml", headers);
+  });
+  server.on("/b.xml", [&](const ReceivedRequest& r) {
+    if (!r.header("If-None-Match").empty() || !r.header("If-Modified-Since").empty())
+      return Reply::raw(http_response(304, ""));
+    return Reply::ok(rss_of({server.url("/y")}), "application/rss+xml");
+  });
+  server.on("/x", Reply::ok(page("X"), "text/html"));
+  server.on("/y", Reply::ok(page("Y"), "text/html"));
+  auto feed = [&](const std::string& path) {
+    return "[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"" + server.url(path) +
+           "\"\ninterval = \"1s\"\n";
+  };
+  DaemonHarness d("vd-validators");
+  d.write_config(d.config(feed("/a.xml")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json& s) { return runs(s, "f") >= 2; })) << d.log();
+  ASSERT_FALSE(server.requests_for("/a.xml").back().header("If-None-Match").empty())
+      << "the second run of /a.xml was not conditional\n"
+      << d.log();
+  d.write_config(d.config(feed("/b.xml")));
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([&](const json& s) { return s["captures"].get<int>() >= 2; }))
+      << "/b.xml's item was never found: its first request carried /a.xml's validators\n"
+      << d.log();
+  for (const auto& r : server.requests_for("/b.xml"))
+    EXPECT_EQ(r.header("If-Modified-Since"), "") << "sent /a.xml's Last-Modified to /b.xml";
+  // Back to /a.xml, now answered without validators: the next run asks unconditionally.
+  a_has_validators = false;
+  d.write_config(d.config(feed("/a.xml")));
+  d.signal(SIGHUP);
+  const std::size_t before = server.requests_for("/a.xml").size();
+  ASSERT_TRUE(d.wait_for([&](const json&) {
+    return server.requests_for("/a.xml").size() >= before + 2;
+  })) << d.log();
+  const auto a = server.requests_for("/a.xml");
+  EXPECT_EQ(a[before].header("If-None-Match"), "") << "the old URL's validators came back";
+  EXPECT_EQ(a[before + 1].header("If-None-Match"), "") << "a 200 without an ETag kept the old one";
+  EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(DaemonFault, PrivateAddressesAreRefusedUnlessAllowed) {
   TestHttpServer server;
   server.on("/inside", Reply::ok(page("Inside"), "text/html"));

@@ -134,5 +134,39 @@ TEST(StateStore, ValidatorsOfAnOlderStateAreDroppedOnce) {
   EXPECT_EQ(st.source("map")->etag, "\"v2\"");
 }
 
+// A state written by version 2, whose sources table has no validators_url: the column is
+// added, and the validators it holds (of no known URL) stay, but match no source URL.
+TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrl) {
+  test::TempDir dir("state");
+  const auto file = dir / "state.sqlite3";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE sources (name TEXT PRIMARY KEY, next_run INTEGER NOT NULL "
+                         "DEFAULT 0, last_run INTEGER NOT NULL DEFAULT 0, etag TEXT NOT NULL "
+                         "DEFAULT '', last_modified TEXT NOT NULL DEFAULT '', last_status "
+                         "INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', runs "
+                         "INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, "
+                         "links_found INTEGER NOT NULL DEFAULT 0);"
+                         "INSERT INTO sources (name, etag, runs) VALUES ('f', '\"v1\"', 4);"
+                         "PRAGMA user_version=2;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    StateStore st(file);
+    auto src = st.source("f");
+    ASSERT_TRUE(src);
+    EXPECT_EQ(src->runs, 4);
+    EXPECT_EQ(src->etag, "\"v1\"");
+    EXPECT_EQ(src->validators_url, "");
+    SourceState again = *src;
+    again.validators_url = "https://news.example/feed.xml";
+    st.put_source(again);
+  }
+  StateStore st(file);
+  EXPECT_EQ(st.source("f")->validators_url, "https://news.example/feed.xml");
+}
+
 }  // namespace
 }  // namespace vellum::daemon
