@@ -40,8 +40,7 @@ std::string unreadable_original(const ArchiveDir& dir, const index::CaptureRow& 
         warc::read_record_at(dir.warc_path(original.file), {original.offset, original.length});
     if (rec.record_id() != original.record_id)
       return "found record " + rec.record_id() + " where the index says " + original.record_id;
-    if (const std::string* bd = rec.field("WARC-Block-Digest");
-        bd && util::warc_digest_matches(*bd, rec.block) == false)
+    if (warc::block_digest_matches(rec) == false)
       return "its block digest does not match its bytes";
     const auto head = warc::parse_http_head(rec.block);
     if (!head) return "it has no HTTP head";

@@ -150,8 +150,7 @@ class FileImport {
       refuse(r, why);
       return std::nullopt;
     }
-    const std::string* bd = r.field("WARC-Block-Digest");
-    return !bd || !util::warc_digest_matches(*bd, r.block).has_value();
+    return !warc::block_digest_matches(r).has_value();
   }
 
   void take(warc::WarcRecord rec) {

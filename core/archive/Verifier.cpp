@@ -82,7 +82,7 @@ std::vector<std::string> digest_problems(const warc::WarcRecord& rec) {
   std::vector<std::string> problems;
   // Digests in a form Vellum cannot compute (another algorithm) are left unchecked.
   if (const std::string* bd = rec.field("WARC-Block-Digest");
-      bd && util::warc_digest_matches(*bd, rec.block) == false)
+      bd && warc::block_digest_matches(rec) == false)
     problems.push_back("block digest is " + util::warc_sha1(rec.block) + ", the record says " +
                        *bd);
   if (rec.type() != "response") return problems;

@@ -202,7 +202,7 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     int damaged = 0;
     auto add = [&](const warc::WarcRecord& rec) {
       if (const std::string* bd = rec.field("WARC-Block-Digest");
-          bd && util::warc_digest_matches(*bd, rec.block) == false) {
+          bd && warc::block_digest_matches(rec) == false) {
         spdlog::error(
             "capture {}: the {} record {} has block digest {}, the record says {}; it "
             "is written as stored, damaged",

@@ -439,12 +439,6 @@ std::shared_ptr<const ZstdDictionary> shared_dictionary(std::string raw) {
   return made;
 }
 
-// Whether `r` declares a WARC-Block-Digest and its block matches it.
-bool block_digest_holds(const WarcRecord& r) {
-  const std::string* declared = r.field("WARC-Block-Digest");
-  return declared && util::warc_digest_matches(*declared, r.block) == true;
-}
-
 // The reading machinery shared by WarcReader and read_record_at.
 struct ReaderCore {
   std::string name;
@@ -777,7 +771,7 @@ struct ReaderCore {
         if (!resumed) break;
         // A plain record has no checksum of its own: its block digest stands in for one, so
         // that text in a block that merely looks like a record is not taken for one.
-        if (comp == Compression::none && !block_digest_holds(*resumed)) {
+        if (comp == Compression::none && block_digest_matches(*resumed) != true) {
           resumed.reset();
           continue;
         }

@@ -1,5 +1,6 @@
 #include "warc/WarcRecord.h"
 
+#include "util/Digest.h"
 #include "util/Text.h"
 
 #include <algorithm>
@@ -229,6 +230,16 @@ WarcRecord parse_record(std::string_view data, const std::string& file, std::uin
                               " more bytes after the record, expected exactly one record");
   record.block.assign(data.substr(head, length));
   return record;
+}
+
+std::optional<bool> block_digest_matches(const WarcRecord& record) {
+  const std::string* declared = record.field("WARC-Block-Digest");
+  if (!declared) return std::nullopt;
+  static constexpr std::string_view kSha1OfNothing = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ";
+  if (!record.block.empty() && record.type() == "revisit" &&
+      util::same_warc_sha1(*declared, kSha1OfNothing))
+    return std::nullopt;
+  return util::warc_digest_matches(*declared, record.block);
 }
 
 }  // namespace vellum::warc

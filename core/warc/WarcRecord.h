@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -67,5 +68,11 @@ std::size_t header_length(std::string_view data);
 // but `block`. Returns the Content-Length it declares. Throws WarcFormatError.
 std::uint64_t parse_header(std::string_view header, WarcRecord& out, const std::string& file,
                            std::uint64_t offset);
+
+// Whether the block matches the WARC-Block-Digest the record declares: nullopt when it declares
+// none, one Vellum cannot compute (another algorithm), or the SHA-1 of an empty block on a
+// revisit whose block is not empty. wget (1.x) writes that digest for every revisit it makes
+// with --warc-dedup, whatever the response head in the block; it describes no bytes there are.
+std::optional<bool> block_digest_matches(const WarcRecord& record);
 
 }  // namespace vellum::warc

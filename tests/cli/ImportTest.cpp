@@ -227,6 +227,40 @@ TEST_F(ImportTest, WgetWarcRestoresByteIdenticalWithArticlesAndVerifies) {
   EXPECT_EQ(capture_count(archive()), kPages);
 }
 
+// wget --warc-dedup writes revisits whose WARC-Block-Digest is the SHA-1 of an empty block
+// while the block holds the response head: they are imported, restore the page, and verify.
+TEST_F(ImportTest, WgetDedupRevisitsImportRestoreAndVerify) {
+  std::string urls;
+  for (std::size_t i : {0, 7, 14}) urls += " " + shell_quote(url(i));
+  const std::string dir = shell_quote(tmp_.path().string());
+  auto [rc, log] = shell("cd " + dir + " && wget -q --warc-file=first --warc-cdx -O /dev/null" +
+                         urls + " && wget -q --warc-file=second --warc-dedup=first.cdx -O " +
+                         "/dev/null" + urls + " 2>&1");
+  ASSERT_EQ(rc, 0) << log;
+  std::size_t revisits = 0;
+  for (const auto& r : read_records(tmp_ / "second.warc.gz")) revisits += r.type == "revisit";
+  ASSERT_EQ(revisits, 3u) << "wget wrote no revisits to test with";
+
+  CliRun r = cli({"--archive", archive(), "--json", "import", (tmp_ / "first.warc.gz").string(),
+                  (tmp_ / "second.warc.gz").string()});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[1]["captures_imported"], 3) << lines[1].dump();
+  EXPECT_EQ(lines[1]["refused"], 0) << lines[1].dump();
+
+  CliRun history = cli({"--archive", archive(), "--json", "history", url(7)});
+  ASSERT_EQ(history.rc, 0) << history.err;
+  auto rows = json_lines(history.out);
+  ASSERT_EQ(rows.size(), 2u) << history.out;
+  EXPECT_EQ(rows[1]["type"], "revisit") << history.out;
+  CliRun restored = cli({"--archive", archive(), "restore", url(7), "--format", "html"});
+  ASSERT_EQ(restored.rc, 0) << restored.err;
+  EXPECT_EQ(restored.out, read_file(pages_[7].file));
+  CliRun verify = cli({"--archive", archive(), "verify"});
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+}
+
 TEST_F(ImportTest, NoExtractStoresCapturesWithoutArticles) {
   fs::path source = wget_warc(3, "plain", false);
   CliRun r = cli({"--archive", archive(), "--json", "import", "--no-extract", source.string()});
