@@ -36,6 +36,7 @@
 #include "sources/FeedParser.h"
 #include "sources/LinkFinder.h"
 #include "sources/Robots.h"
+#include "util/Text.h"
 #include "util/Time.h"
 #include "util/Url.h"
 #include "warc/Compression.h"
@@ -811,7 +812,13 @@ struct Daemon::Impl {
       return;
     }
     SourceRun& s = *it->second;
-    for (const auto& w : found.warnings) spdlog::warn("source {}: {}", name, w);
+    // What a document says reaches the log with its control characters escaped, and its links
+    // the state in the form they are requested and recorded in: a link with a line break in it
+    // can then write no line of its own into the log.
+    for (const auto& w : found.warnings)
+      spdlog::warn("source {}: {}", name, util::terminal_safe(w));
+    for (auto& link : found.links) link.url = request_form(link.url);
+    for (auto& child : found.sitemaps) child = request_form(child);
     Millis now = unix_millis_now();
     s.listed += static_cast<std::int64_t>(found.links.size());
     std::vector<std::string> added;
@@ -1124,6 +1131,13 @@ struct Daemon::Impl {
     push_new_page(stop.target, item.source, item.plugin);
   }
 
+  // `url` as it is requested and recorded (WARC-Target-URI); unchanged when it is not an http(s)
+  // URL (the state then notes why it cannot be fetched).
+  static std::string request_form(const std::string& url) {
+    auto u = util::parse_request_url(url);
+    return u ? u->str() : url;
+  }
+
   // A fetcher error with the private-network guard's refusal explained.
   static std::string explain(const fetch::FetchResult& r) {
     if (r.failure != fetch::FetchResult::Failure::kRefused) return r.error;
@@ -1397,6 +1411,7 @@ struct Daemon::Impl {
             {{"url", url}, {"error", why.empty() ? "not an absolute http(s) URL" : why}});
         continue;
       }
+      url = u->str();  // as it is requested and recorded
       if (!state->add_url(url, "", now, now, plugin)) state->set_next_visit(url, now);
       accepted.push_back(url);
       spdlog::info("enqueued {}", url);

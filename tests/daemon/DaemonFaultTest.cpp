@@ -251,6 +251,30 @@ TEST(DaemonFault, ValidatorsAreSentOnlyToTheUrlTheyCameFrom) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A feed's link holding a line break writes no line of its own into the log: the URL is taken
+// in the form it is requested and recorded, and logged so.
+TEST(DaemonFault, AFeedCannotWriteLinesIntoTheLog) {
+  TestHttpServer server;
+  const std::string forged = "2026-01-01 00:00:00.000 error FORGED LINE";
+  server.on("/feed.xml",
+            Reply::ok(rss_of({server.url("/story") + "&#10;" + forged}), "application/rss+xml"));
+  server.on("/story*", Reply::ok(page("Story"), "text/html"));
+  DaemonHarness d("vd-log-forge");
+  d.write_config(d.config(source("f", server.url("/feed.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  const std::string log = d.log();
+  EXPECT_EQ(log.find("\n" + forged), std::string::npos) << log;
+  const std::string stored =
+      server.url("/story") + "2026-01-01%2000:00:00.000%20error%20FORGED%20LINE";
+  EXPECT_NE(log.find(" " + stored), std::string::npos) << "the log names the URL as stored\n"
+                                                       << log;
+  std::string list;
+  EXPECT_EQ(run_vellum({"--archive", d.archive().string(), "--json", "list"}, &list), 0);
+  EXPECT_NE(list.find(stored), std::string::npos) << list;
+}
+
 TEST(DaemonFault, PrivateAddressesAreRefusedUnlessAllowed) {
   TestHttpServer server;
   server.on("/inside", Reply::ok(page("Inside"), "text/html"));
