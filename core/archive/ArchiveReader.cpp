@@ -195,6 +195,19 @@ index::CaptureRow original_of(index::Index& index, const index::CaptureRow& revi
 RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   warc::WarcRecord rec = read_response(row);
   auto head = warc::parse_http_head(rec.block);
+  // A revisit recorded without the response head (WARC allows an empty block): the page is the
+  // original's, head and all.
+  if (!head && row.record_type == "revisit" && rec.block.empty()) {
+    const index::CaptureRow target = original_of(*index_, row);
+    RestoredPayload out = payload(target);
+    const std::string expected = rec.field_or("WARC-Payload-Digest");
+    if (!expected.empty() && !target.payload_digest.empty() &&
+        !util::same_warc_sha1(expected, target.payload_digest))
+      throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
+                               target.payload_digest + " (of capture " + target.capture_id +
+                               "), the revisit says " + expected);
+    return out;
+  }
   if (!head) {
     // A response of another protocol (an imported dns: lookup as text/dns): its payload is its
     // whole block.

@@ -373,6 +373,28 @@ TEST(Importer, ARevisitOfARevisitIsFollowedToTheResponse) {
   EXPECT_EQ(reader.payload(now).entity, "hello");
 }
 
+// A revisit recorded with an empty block (no response head, as WARC allows), with and without
+// WARC-Refers-To: the page restores as its original's, head and payload.
+TEST(Importer, ARevisitWithoutAResponseHeadRestoresTheOriginal) {
+  vellum::test::TempDir tmp("importer-headless");
+  auto headless = [](const std::string& id, int day, const std::string& refers_to) {
+    const std::string h = header_of(revisit(id, day, refers_to));  // Content-Length comes last
+    return h.substr(0, h.find("Content-Length: ")) + "Content-Length: 0\r\n\r\n\r\n\r\n";
+  };
+  fs::path dir = import_revisits(tmp.path(), {headless(kB, 2, kA), headless(kC, 3, "")});
+  archive::ArchiveReader reader(dir);
+  for (const std::string& id : {kB, kC}) {
+    index::CaptureRow row = reader.index().by_record_id(id).value();
+    ASSERT_EQ(row.record_type, "revisit");
+    ASSERT_TRUE(reader.read_response(row).block.empty()) << id;
+    const archive::RestoredPayload p = reader.payload(row);
+    EXPECT_EQ(p.entity, "hello") << id;
+    EXPECT_EQ(p.head.status, 200) << id;
+  }
+  const archive::VerifyReport report = archive::verify_archive(reader);
+  EXPECT_TRUE(report.ok()) << all_problems(report);
+}
+
 // Links that go round in a circle, or end at a record that is not there, or a revisit whose
 // digest is not its original's: restore and verify say which, and a new capture of the URL is
 // stored whole instead of referring into the broken links.
