@@ -641,9 +641,9 @@ void ArchiveWriter::store_imported(const std::vector<ImportedCapture>& captures)
     append_and_commit(bytes, std::move(rows), std::move(articles), std::move(article_json));
 }
 
-bool ArchiveWriter::has_capture(const std::string& record_id) {
+std::optional<index::CaptureRow> ArchiveWriter::capture_by_record_id(const std::string& record_id) {
   std::lock_guard lk(index_mu_);
-  return index_->by_record_id(record_id).has_value();
+  return index_->by_record_id(record_id);
 }
 
 void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {

@@ -108,8 +108,8 @@ class ArchiveWriter {
   // article's metadata record right after it. Durable and indexed on return, like store().
   void store_imported(const std::vector<ImportedCapture>& captures);
 
-  // Whether the index holds a capture whose response/revisit record has this WARC-Record-ID.
-  bool has_capture(const std::string& record_id);
+  // The capture the index holds whose response/revisit record has this WARC-Record-ID.
+  std::optional<index::CaptureRow> capture_by_record_id(const std::string& record_id);
 
   // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
   void close();

@@ -245,13 +245,32 @@ class FileImport {
 
   void emit(Taken response, std::optional<Taken> request) {
     const std::string id = response.record.record_id();
-    if (imported_.count(id) || writer_.has_capture(id)) {
-      ++report_.duplicates;
-      return;
-    }
     auto row = row_from_record(response.record);
     if (!row) return;  // (only responses and revisits come here)
-    imported_.insert(id);
+    std::optional<index::CaptureRow> there;
+    if (auto it = imported_.find(id); it != imported_.end())
+      there = it->second;
+    else
+      there = writer_.capture_by_record_id(id);
+    if (there) {
+      // The same record again (the file imported before, or a record repeated in it) adds
+      // nothing; another record under an ID already taken cannot be stored, since the archive
+      // finds captures by it.
+      if (there->record_type == row->record_type && there->url == row->url &&
+          there->date == row->date && there->payload_digest == row->payload_digest) {
+        ++report_.duplicates;
+        return;
+      }
+      // Not refuse(): the ID stays the stored record's, which what refers to it may use.
+      ++report_.refused;
+      report_.errors.push_back(describe(response.record, response.at) +
+                               ": its WARC-Record-ID is already that of another record in the "
+                               "archive (a " +
+                               there->record_type + " of " + there->url + " at " + there->date +
+                               "); expected an ID of its own; not imported");
+      return;
+    }
+    imported_.emplace(id, *row);
     if (row->record_type == "response") imported_payloads_.insert(payload_key(response.record));
     ImportedCapture capture;
     capture.row = std::move(*row);
@@ -302,7 +321,7 @@ class FileImport {
     batch_undigested_ = 0;
     batch_.clear();
     pending_bytes_ = 0;
-    // Stored, the batch's captures are found by writer_.has_capture: the set need only hold the
+    // Stored, the batch's captures are found by capture_by_record_id: the map need only hold the
     // next batch's (a file of a million records held every id).
     imported_.clear();
   }
@@ -321,7 +340,8 @@ class FileImport {
   std::deque<Taken> requests_;
   std::map<std::string, RecordLink> other_uri_;  // request id -> the response of another URI
   std::optional<Taken> waiting_response_;
-  std::set<std::string> imported_;  // response/revisit record ids of the batch not yet stored
+  // Response/revisit record ids of the batch not yet stored, with their rows.
+  std::map<std::string, index::CaptureRow> imported_;
   Importer::Refused& refused_;
   std::set<std::string> imported_payloads_;  // payload_key() of responses imported
   std::vector<ImportedCapture> batch_;

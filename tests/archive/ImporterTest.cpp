@@ -373,6 +373,40 @@ TEST(Importer, ARevisitOfARevisitIsFollowedToTheResponse) {
   EXPECT_EQ(reader.payload(now).entity, "hello");
 }
 
+// A record whose WARC-Record-ID another, different record already has (in the archive, or
+// earlier in the file) is refused with both named; the same record again is a duplicate.
+TEST(Importer, AnIdTakenByAnotherRecordIsRefusedNotSkipped) {
+  vellum::test::TempDir tmp("importer-id-clash");
+  auto response = [](const std::string& path, const std::string& body) {
+    return record({"WARC-Type: response", "WARC-Record-ID: " + kA,
+                   "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: http://example.com/" + path,
+                   "Content-Type: application/http; msgtype=response"},
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + body);
+  };
+  archive::ImportReport report;
+  fs::path dir = import_warc(
+      tmp.path(), response("first", "one") + response("first", "one") + response("second", "two"),
+      &report);
+  EXPECT_EQ(report.captures, 1u);
+  EXPECT_EQ(report.duplicates, 1u);
+  EXPECT_EQ(report.refused, 1u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find("http://example.com/second: its WARC-Record-ID is already that "
+                                  "of another record in the archive (a response of "
+                                  "http://example.com/first at 2020-05-01T10:00:00.000000Z)"),
+            std::string::npos)
+      << report.errors[0];
+  // Against the archive, in a later import.
+  vellum::test::write_file(tmp.path() / "again.warc", response("second", "two"));
+  archive::WriterOptions wo;
+  wo.dir = dir;
+  auto writer = archive::ArchiveWriter::open(wo);
+  report =
+      archive::Importer(*writer, archive::ImportOptions{}).import_file(tmp.path() / "again.warc");
+  EXPECT_EQ(report.refused, 1u);
+  EXPECT_EQ(report.duplicates, 0u);
+}
+
 // A revisit recorded with an empty block (no response head, as WARC allows), with and without
 // WARC-Refers-To: the page restores as its original's, head and payload.
 TEST(Importer, ARevisitWithoutAResponseHeadRestoresTheOriginal) {
