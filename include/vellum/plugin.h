@@ -87,7 +87,7 @@ struct PluginDescriptor {
 }  // namespace vellum
 
 #define VELLUM_HOSTS(...) \
-  { __VA_ARGS__, nullptr }
+  { __VA_ARGS__ __VA_OPT__(, ) nullptr }
 #define VELLUM_PATTERNS(...) \
   { __VA_ARGS__ __VA_OPT__(, ) nullptr }
 
