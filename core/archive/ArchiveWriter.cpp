@@ -268,6 +268,17 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     end = loc.offset + loc.length;
     if (progress) progress(end);
     if (loc.offset < from) continue;
+    // A compressed record's damage fails its checksum above; an uncompressed one has only its
+    // block digest. Such a record is indexed all the same (restoring it as WARC may salvage it),
+    // and its damage reported.
+    if (damage && reader.compression() == warc::Compression::none &&
+        warc::block_digest_matches(*rec) == false)
+      damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) +
+                        ": found a block whose digest is " + util::warc_sha1(rec->block) +
+                        ", expected the WARC-Block-Digest the record declares, " +
+                        rec->field_or("WARC-Block-Digest") +
+                        " (an uncompressed record has no other check; `vellum verify` names its "
+                        "capture)");
     std::string type = rec->type();
     if (type == "request") {
       Request request{loc, link_of(*rec)};
@@ -1010,17 +1021,23 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
       auto size = fs::file_size(e.path, ec);
       before += ec ? end : size;
     }
-    // A file gone from warc/ (or cut short) takes its captures out of the rebuilt index: said
-    // aloud (unless its damage was), since the captures may be on a disk not mounted or in a file
-    // moved by mistake.
+    // A file gone from warc/ (or cut short, or damaged) takes its captures out of the rebuilt
+    // index: said aloud with how many, since the captures may be on a disk not mounted or in a
+    // file moved by mistake, and damage that hid some is worth a count as well as an offset.
     const auto after_counts = idx->captures_per_file();
     for (const auto& [file_name, had] : before_counts) {
       const std::string& name = file_name;  // a structured binding cannot be captured (clang)
       auto it = after_counts.find(name);
       const std::uint64_t has = it == after_counts.end() ? 0 : it->second;
-      if (has >= had || damaged.count(name)) continue;
+      if (has >= had) continue;
       const bool present = std::any_of(files.begin(), files.end(),
                                        [&](const ArchiveDir::Entry& e) { return e.name == name; });
+      if (present && damaged.count(name)) {
+        report.problems.push_back(name + ": the index held " + std::to_string(had) +
+                                  " captures in it, the damage named above leaves " +
+                                  std::to_string(has) + " that can be read");
+        continue;
+      }
       report.problems.push_back(
           name + ": the index held " + std::to_string(had) + " captures in it, " +
           (present ? "the file now holds " + std::to_string(has)

@@ -987,14 +987,49 @@ TEST(Archive, ReindexGoesOnPastADamagedRecord) {
   damage(tmp / "warc" / victim.file, victim.offset, victim.length);
   auto report = archive::reindex(tmp.path());
   EXPECT_EQ(report.captures, 9u);
-  ASSERT_EQ(report.problems.size(), 1u);
+  ASSERT_EQ(report.problems.size(), 2u);
   EXPECT_NE(report.problems[0].find("offset " + std::to_string(victim.offset)), std::string::npos)
       << report.problems[0];
+  // And what it cost, counted.
+  EXPECT_EQ(report.problems[1], victim.file +
+                                    ": the index held 10 captures in it, the damage named above "
+                                    "leaves 9 that can be read");
   for (int i = 0; i < 10; ++i) {
     if (i == 4) continue;
     EXPECT_EQ(restore_html(tmp.path(), "http://example.test/o" + std::to_string(i)),
               "page " + std::to_string(i));
   }
+}
+
+// In an uncompressed file a changed byte in a body breaks no frame: reindex finds it by the
+// block digest, reports it, and still indexes the capture (its record may be salvaged).
+TEST(Archive, ReindexNamesDamageInsideAnUncompressedBlock) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.encoder.compression = warc::Compression::none;
+  {
+    auto w = archive::ArchiveWriter::open(o);
+    for (int i = 0; i < 5; ++i)
+      w->store(one(make_hop("http://example.test/u" + std::to_string(i), 200,
+                            "page " + std::to_string(i) + std::string(100, '.'))));
+  }
+  index::CaptureRow victim;
+  {
+    archive::ArchiveReader reader(tmp.path());
+    victim = reader.resolve("http://example.test/u2");
+  }
+  {
+    std::fstream f(tmp / "warc" / victim.file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(victim.offset + victim.length - 30));
+    f.write("!", 1);
+  }
+  auto report = archive::reindex(tmp.path());
+  EXPECT_EQ(report.captures, 5u);
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_NE(report.problems[0].find("offset " + std::to_string(victim.offset) +
+                                    ": found a block whose digest is "),
+            std::string::npos)
+      << report.problems[0];
 }
 
 // The index is derived data, so a damaged one must never lock the captures away: readers say
