@@ -522,7 +522,8 @@ struct Daemon::Impl {
     wake.cancel();
     refill_timer.cancel();
     space_timer.cancel();
-    if (control) control->close();
+    // The control socket stays open while the work in flight finishes: `vellum status` shows
+    // the drain ("draining": true), and enqueue is refused with the reason.
     drain_timer.expires_after(cfg.daemon.drain_timeout);
     drain_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || finished) return;

@@ -460,7 +460,14 @@ TEST(DaemonFault, SigtermFinishesTheCaptureInFlightBeforeExiting) {
     return s["queue"]["in_flight"].get<int>() == 1 && !server.requests_for("/slow").empty();
   })) << d.log();
   EXPECT_EQ(d.status()["captures"].get<int>(), 0) << "the page arrived before the test could stop";
-  EXPECT_EQ(d.stop(SIGTERM), 0) << d.log();
+  d.signal(SIGTERM);
+  // While it drains, the daemon still answers, and says so.
+  EXPECT_TRUE(
+      d.wait_for([](const json& s) { return s["draining"].get<bool>(); }, std::chrono::seconds(5)))
+      << d.log();
+  json refused = d.request({{"command", "enqueue"}, {"urls", {server.url("/other")}}});
+  EXPECT_EQ(refused["ok"], false) << refused.dump();
+  EXPECT_EQ(d.wait_exit(), 0) << d.log();
   std::string out;
   ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "restore", server.url("/slow"),
                         "--format", "html"},

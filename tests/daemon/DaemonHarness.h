@@ -118,6 +118,11 @@ class DaemonHarness {
   // Sends `sig` and waits for the exit status.
   int stop(int sig = SIGTERM) {
     proc_->kill(sig);
+    return wait_exit();
+  }
+
+  // Waits for the daemon to exit (after a signal sent with signal()); its exit status.
+  int wait_exit() {
     int rc = proc_->wait();
     proc_.reset();
     return rc;
