@@ -229,7 +229,10 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   std::string body = std::move(p.entity);
   if (const std::string ce = warc::body_codings(p.head.headers); !ce.empty()) {
     std::string error;
-    auto decoded = warc::decode_content(body, ce, kMaxDecoded, &error);
+    // A capture cut at the size limit ends inside its coded data: what decodes is its start.
+    bool partial = false;
+    auto decoded =
+        warc::decode_content(body, ce, kMaxDecoded, &error, p.complete ? nullptr : &partial);
     if (!decoded)
       throw std::runtime_error("capture " + row.capture_id +
                                ": cannot decode its content coding '" + ce + "': " + error);

@@ -91,9 +91,8 @@ TEST(CliFaults, EachFailureHasItsReasonAndGoodCapturesAreKept) {
 
 namespace {
 
-// A gzip stream that inflates to `megabytes` MiB of spaces inside an HTML page: a small
-// transfer that would become a huge page if decoding were not capped.
-std::string gzip_bomb(int megabytes) {
+// A gzip stream of `pieces`, each (text, how many times) in turn.
+std::string gzip_of(const std::vector<std::pair<std::string, int>>& pieces) {
   z_stream zs{};
   EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out;
@@ -108,12 +107,19 @@ std::string gzip_bomb(int megabytes) {
       out.append(buf, sizeof buf - zs.avail_out);
     } while (zs.avail_out == 0);
   };
-  pump("<html><head><title>bomb</title></head><body><p>", Z_NO_FLUSH);
-  std::string spaces(1 << 20, ' ');
-  for (int i = 0; i < megabytes; ++i) pump(spaces, Z_NO_FLUSH);
-  pump("</p></body></html>", Z_FINISH);
+  for (const auto& [text, times] : pieces)
+    for (int i = 0; i < times; ++i) pump(text, Z_NO_FLUSH);
+  pump("", Z_FINISH);
   deflateEnd(&zs);
   return out;
+}
+
+// A gzip stream that inflates to `megabytes` MiB of spaces inside an HTML page: a small
+// transfer that would become a huge page if decoding were not capped.
+std::string gzip_bomb(int megabytes) {
+  return gzip_of({{"<html><head><title>bomb</title></head><body><p>", 1},
+                  {std::string(1 << 20, ' '), megabytes},
+                  {"</p></body></html>", 1}});
 }
 
 }  // namespace
@@ -278,4 +284,27 @@ TEST(CliPages, CommentsInAUrlListAreSkipped) {
   }
   std::sort(urls.begin(), urls.end());
   EXPECT_EQ(urls, (std::vector<std::string>{server.url("/c.html"), server.url("/d.html")}));
+}
+
+// A gzip-encoded page cut at --max-size restores as far as its coded data goes, with a warning,
+// instead of nothing.
+TEST(CliFaults, ATruncatedGzipPageRestoresItsStart) {
+  std::string html = "<html><head><title>Long</title></head><body>";
+  for (int i = 0; i < 4000; ++i)
+    html += "<p>Paragraph " + std::to_string(i * 7919 % 10007) + "</p>";
+  html += "</body></html>";
+  TestHttpServer server;
+  server.on("/long", Reply::ok(gzip_of({{html, 1}}), "text/html", {"Content-Encoding: gzip"}));
+  TempDir tmp("cut-gzip");
+  const std::string archive = (tmp / "archive").string();
+  ASSERT_EQ(run_vellum({"--archive", archive, "archive", "--no-extract", "--max-size", "4000",
+                        server.url("/long")}),
+            0);
+  std::string out;
+  ASSERT_EQ(
+      run_vellum({"--archive", archive, "restore", server.url("/long"), "--format", "html"}, &out),
+      0);
+  ASSERT_GT(out.size(), 4000u) << "the start that decodes, larger than its coded bytes";
+  EXPECT_LT(out.size(), html.size());
+  EXPECT_EQ(out, html.substr(0, out.size()));
 }
