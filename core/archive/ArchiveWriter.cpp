@@ -31,27 +31,24 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Why the response record `original` cannot stand for its payload again (empty when it can): a
-// revisit written against a record that is gone or damaged would keep only a pointer to bytes
-// no one can read, and the page just fetched would be lost.
-std::string unreadable_original(const ArchiveDir& dir, const index::CaptureRow& original) {
-  try {
-    const warc::WarcRecord rec =
-        warc::read_record_at(dir.warc_path(original.file), {original.offset, original.length});
-    if (rec.record_id() != original.record_id)
-      return "found record " + rec.record_id() + " where the index says " + original.record_id;
-    if (warc::block_digest_matches(rec) == false)
-      return "its block digest does not match its bytes";
-    const auto head = warc::parse_http_head(rec.block);
-    if (!head) return "it has no HTTP head";
-    const std::string_view body =
-        std::string_view(rec.block).substr(std::min(head->head_length, rec.block.size()));
-    if (warc::payload_digest_matches(body, *head, original.payload_digest) == false)
-      return "its payload digest does not match its body";
-    return {};
-  } catch (const std::exception& e) {
-    return e.what();
-  }
+// Why the response record `original` in `path` cannot stand for its payload again (empty when
+// it can): a revisit written against a record that is gone or damaged would keep only a pointer
+// to bytes no one can read, and the page just fetched would be lost. A compressed record that
+// decodes has passed its frame's checksum; an uncompressed one has only its digests.
+std::string record_unreadable(const fs::path& path, const index::CaptureRow& original) {
+  const warc::WarcRecord rec = warc::read_record_at(path, {original.offset, original.length});
+  if (rec.record_id() != original.record_id)
+    return "found record " + rec.record_id() + " where the index says " + original.record_id;
+  const auto head = warc::parse_http_head(rec.block);
+  if (!head) return "it has no HTTP head";
+  if (!original.file.ends_with(".warc")) return {};
+  if (const auto block = warc::block_digest_matches(rec))
+    return *block ? std::string() : "its block digest does not match its bytes";
+  const std::string_view body =
+      std::string_view(rec.block).substr(std::min(head->head_length, rec.block.size()));
+  if (warc::payload_digest_matches(body, *head, original.payload_digest) == false)
+    return "its payload digest does not match its body";
+  return {};
 }
 
 // Takes the archive's writer lock, waiting for another writer to finish.
@@ -562,7 +559,7 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
     }
     ExchangeRecords recs = build_exchange_records(hop, previous);
     if (recs.row.record_type == "revisit")
-      if (const std::string why = unreadable_original(dir_, *previous); !why.empty()) {
+      if (const std::string why = unreadable_original(*previous); !why.empty()) {
         spdlog::warn(
             "{}: the capture it repeats ({}, {} at offset {}) cannot be read back ({}); storing "
             "the page whole instead of a revisit (`vellum verify` names the damage)",
@@ -650,6 +647,39 @@ void ArchiveWriter::store_imported(const std::vector<ImportedCapture>& captures)
   }
   if (!rows.empty())
     append_and_commit(bytes, std::move(rows), std::move(articles), std::move(article_json));
+}
+
+std::string ArchiveWriter::unreadable_original(const index::CaptureRow& original) {
+  {
+    std::lock_guard lk(originals_mu_);
+    if (originals_whole_.count(original.record_id)) return {};
+  }
+  std::string why;
+  // A file renamed from ".open" between finding its name and opening it is looked for again.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      why = record_unreadable(dir_.warc_path(original.file), original);
+      break;
+    } catch (const std::system_error& e) {
+      why = e.what();
+      if (e.code() != std::errc::no_such_file_or_directory) break;
+    } catch (const std::exception& e) {
+      why = e.what();
+      break;
+    }
+  }
+  if (why.empty()) {
+    std::lock_guard lk(originals_mu_);
+    constexpr std::size_t kRemembered = 4096;
+    if (originals_whole_.insert(original.record_id).second) {
+      originals_order_.push_back(original.record_id);
+      if (originals_order_.size() > kRemembered) {
+        originals_whole_.erase(originals_order_.front());
+        originals_order_.pop_front();
+      }
+    }
+  }
+  return why;
 }
 
 std::optional<index::CaptureRow> ArchiveWriter::capture_by_record_id(const std::string& record_id) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,14 @@ class ArchiveWriter {
 
   std::mutex index_mu_;  // guards index_
   std::unique_ptr<index::Index> index_;
+
+  // Whether the response `original` reads back whole, for a revisit to refer to it: empty when
+  // it does, else why not. The record IDs last found whole are remembered (unchanged pages are
+  // revisited again and again), so each is read once in a while, not at every revisit.
+  std::string unreadable_original(const index::CaptureRow& original);
+  std::mutex originals_mu_;  // guards the two below
+  std::deque<std::string> originals_order_;
+  std::set<std::string> originals_whole_;
 
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
