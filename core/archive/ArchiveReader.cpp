@@ -18,7 +18,8 @@ namespace vellum::archive {
 
 Reference parse_reference(const std::string& text) {
   Reference ref;
-  if (text.find("://") == std::string::npos) {
+  // A record ID in angle brackets may hold "://" too (`<http://...>`): it is not a URL.
+  if (text.find("://") == std::string::npos || (text.starts_with("<") && text.ends_with(">"))) {
     ref.capture_id = util::capture_id_from_user(text);
     return ref;
   }

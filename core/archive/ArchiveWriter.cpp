@@ -682,9 +682,11 @@ std::string ArchiveWriter::unreadable_original(const index::CaptureRow& original
   return why;
 }
 
-std::optional<index::CaptureRow> ArchiveWriter::capture_by_record_id(const std::string& record_id) {
+std::optional<index::CaptureRow> ArchiveWriter::stored_capture(const std::string& record_id,
+                                                               const std::string& capture_id) {
   std::lock_guard lk(index_mu_);
-  return index_->by_record_id(record_id);
+  if (auto row = index_->by_record_id(record_id)) return row;
+  return index_->by_capture_id(capture_id);
 }
 
 void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {

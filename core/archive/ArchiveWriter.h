@@ -109,8 +109,10 @@ class ArchiveWriter {
   // article's metadata record right after it. Durable and indexed on return, like store().
   void store_imported(const std::vector<ImportedCapture>& captures);
 
-  // The capture the index holds whose response/revisit record has this WARC-Record-ID.
-  std::optional<index::CaptureRow> capture_by_record_id(const std::string& record_id);
+  // The capture the index holds whose response/revisit record has this WARC-Record-ID, else
+  // the one with this capture id (another record ID that gives the same one: util::capture_id_of).
+  std::optional<index::CaptureRow> stored_capture(const std::string& record_id,
+                                                  const std::string& capture_id);
 
   // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
   void close();

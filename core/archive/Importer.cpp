@@ -13,6 +13,7 @@
 #include "util/Digest.h"
 #include "util/Text.h"
 #include "util/Time.h"
+#include "util/Uuid.h"
 #include "warc/HttpMessage.h"
 #include "warc/WarcReader.h"
 
@@ -248,29 +249,32 @@ class FileImport {
     auto row = row_from_record(response.record);
     if (!row) return;  // (only responses and revisits come here)
     std::optional<index::CaptureRow> there;
-    if (auto it = imported_.find(id); it != imported_.end())
+    if (auto it = imported_.find(row->capture_id); it != imported_.end())
       there = it->second;
     else
-      there = writer_.capture_by_record_id(id);
+      there = writer_.stored_capture(id, row->capture_id);
     if (there) {
       // The same record again (the file imported before, or a record repeated in it) adds
-      // nothing; another record under an ID already taken cannot be stored, since the archive
-      // finds captures by it.
-      if (there->record_type == row->record_type && there->url == row->url &&
-          there->date == row->date && there->payload_digest == row->payload_digest) {
+      // nothing; another record under an ID already taken (or one giving the same capture id,
+      // in another case) cannot be stored, since the archive finds captures by it.
+      if (there->record_id == id && there->record_type == row->record_type &&
+          there->url == row->url && there->date == row->date &&
+          there->payload_digest == row->payload_digest) {
         ++report_.duplicates;
         return;
       }
       // Not refuse(): the ID stays the stored record's, which what refers to it may use.
       ++report_.refused;
-      report_.errors.push_back(describe(response.record, response.at) +
-                               ": its WARC-Record-ID is already that of another record in the "
-                               "archive (a " +
-                               there->record_type + " of " + there->url + " at " + there->date +
-                               "); expected an ID of its own; not imported");
+      report_.errors.push_back(describe(response.record, response.at) + ": its WARC-Record-ID " +
+                               (there->record_id == id
+                                    ? std::string("is already that of another record")
+                                    : "gives the capture id " + row->capture_id +
+                                          ", already that of record " + there->record_id) +
+                               " in the archive (a " + there->record_type + " of " + there->url +
+                               " at " + there->date + "); expected an ID of its own; not imported");
       return;
     }
-    imported_.emplace(id, *row);
+    imported_.emplace(row->capture_id, *row);
     if (row->record_type == "response") imported_payloads_.insert(payload_key(response.record));
     ImportedCapture capture;
     capture.row = std::move(*row);
@@ -321,7 +325,7 @@ class FileImport {
     batch_undigested_ = 0;
     batch_.clear();
     pending_bytes_ = 0;
-    // Stored, the batch's captures are found by capture_by_record_id: the map need only hold the
+    // Stored, the batch's captures are found by stored_capture: the map need only hold the
     // next batch's (a file of a million records held every id).
     imported_.clear();
   }
@@ -340,7 +344,7 @@ class FileImport {
   std::deque<Taken> requests_;
   std::map<std::string, RecordLink> other_uri_;  // request id -> the response of another URI
   std::optional<Taken> waiting_response_;
-  // Response/revisit record ids of the batch not yet stored, with their rows.
+  // The captures of the batch not yet stored, by capture id.
   std::map<std::string, index::CaptureRow> imported_;
   Importer::Refused& refused_;
   std::set<std::string> imported_payloads_;  // payload_key() of responses imported

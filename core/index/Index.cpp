@@ -14,6 +14,7 @@
 #include "util/Idna.h"
 #include "util/Text.h"
 #include "util/Url.h"
+#include "util/Uuid.h"
 
 namespace vellum::index {
 
@@ -79,7 +80,9 @@ constexpr const char* kDamagedHint =
 // 3: full-text search (articles_text).
 // 4: articles no longer keep the article JSON (read from its metadata record instead).
 // 5: captures.original_uri (where a revisit without WARC-Refers-To finds its original).
-constexpr int kSchemaVersion = 5;
+// 6: every capture id a lower-case UUID (util::capture_id_of): one a record ID of another form
+//    or an upper-case UUID gave before is recomputed.
+constexpr int kSchemaVersion = 6;
 // The oldest version a reader takes as it is: a version 4 index lacks only original_uri, which
 // reads as empty there (the revisit's own URI) as every earlier version of Vellum read it.
 constexpr int kOldestReadable = 4;
@@ -428,6 +431,7 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
         if (had_json && version < 3) idx->exec(kFillText);
         if (had_json) idx->exec(kDropJson);
         if (!idx->has_column("captures", "original_uri")) idx->exec(kAddOriginalUri);
+        if (version >= 1 && version < 6) idx->canonicalise_capture_ids();
         idx->exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         idx->commit();
         // The space the JSON took goes back to the file system. Best effort: should another
@@ -484,6 +488,35 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
     throw;
   }
   return idx;
+}
+
+void Index::canonicalise_capture_ids() {
+  // Only ids with something but lower-case hex digits and dashes, or of another length, can
+  // differ from what capture_id_of gives; the others are left alone without a look.
+  std::vector<std::pair<std::string, std::string>> changes;  // old id, new id
+  {
+    Stmt st{
+        prepare("SELECT capture_id, record_id FROM captures"
+                " WHERE length(capture_id) != 36 OR capture_id GLOB '*[^0-9a-f-]*'")};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      std::string old_id = text(st, 0), new_id = util::capture_id_of(text(st, 1));
+      if (new_id != old_id) changes.emplace_back(std::move(old_id), std::move(new_id));
+    }
+  }
+  // Two records whose ids differ only in case or brackets would share an id: the second keeps
+  // its old one (OR IGNORE), and its article with it.
+  Stmt captures{prepare("UPDATE OR IGNORE captures SET capture_id = ?2 WHERE capture_id = ?1")};
+  Stmt articles{prepare("UPDATE OR IGNORE articles SET capture_id = ?2 WHERE capture_id = ?1")};
+  auto run = [&](sqlite3_stmt* st, const std::string& old_id, const std::string& new_id) {
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, old_id.data(), static_cast<int>(old_id.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, new_id.data(), static_cast<int>(new_id.size()), SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+      throw std::runtime_error(std::string("index: ") + sqlite3_errmsg(db_));
+    return sqlite3_changes(db_) > 0;
+  };
+  for (const auto& [old_id, new_id] : changes)
+    if (run(captures, old_id, new_id)) run(articles, old_id, new_id);
 }
 
 Index::Index(sqlite3* db) : db_(db), version_(kSchemaVersion), columns_(kColumns) {}

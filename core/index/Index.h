@@ -199,6 +199,9 @@ class Index {
   int step(sqlite3_stmt* st, const char* what);
   [[noreturn]] void fail(const std::string& what);
   bool has_column(const char* table, const char* column);
+  // Schema 6: capture ids an earlier build took from a record ID of another form (or in upper
+  // case) recomputed with util::capture_id_of, in captures and articles alike.
+  void canonicalise_capture_ids();
   // Why the full-text index cannot be searched; nullopt when it can.
   std::optional<std::string> full_text_damage();
   // SQLite's own check of the full-text index, and that it holds one text per article; nullopt

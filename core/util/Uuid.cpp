@@ -106,8 +106,9 @@ std::string capture_id_of(std::string_view record_id) {
 }
 
 std::string capture_id_from_user(std::string_view text) {
+  // A record ID as `vellum show` prints it, in its angle brackets, whatever its form.
+  if (text.size() >= 2 && text.front() == '<' && text.back() == '>') return capture_id_of(text);
   std::string_view t = text;
-  if (t.size() >= 2 && t.front() == '<' && t.back() == '>') t = t.substr(1, t.size() - 2);
   if (starts_with_nocase(t, kUrnUuid)) t.remove_prefix(kUrnUuid.size());
   return uuid_shaped(t) ? lowered(t) : std::string(text);
 }

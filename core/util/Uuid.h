@@ -22,8 +22,9 @@ bool is_capture_id(std::string_view text);
 // in the URL namespace, so the id is always a UUID and the same whenever the record is indexed.
 std::string capture_id_of(std::string_view record_id);
 
-// A capture id as a person may write it: "UUID", "urn:uuid:UUID" or "<urn:uuid:UUID>", in any
-// case; the canonical id, or the text unchanged (a prefix, or not an id) when it is not one.
+// A capture id as a person may write it: "UUID" or "urn:uuid:UUID" in any case, or the record
+// ID in its angle brackets ("<urn:uuid:UUID>", "<http://...>", as `vellum show` prints it); the
+// capture id, or the text unchanged (a prefix, or not an id) when it is none of these.
 std::string capture_id_from_user(std::string_view text);
 
 }  // namespace vellum::util

@@ -405,6 +405,20 @@ TEST(Importer, AnIdTakenByAnotherRecordIsRefusedNotSkipped) {
       archive::Importer(*writer, archive::ImportOptions{}).import_file(tmp.path() / "again.warc");
   EXPECT_EQ(report.refused, 1u);
   EXPECT_EQ(report.duplicates, 0u);
+  // An ID that differs only in case gives the same capture id: refused too, the one it clashes
+  // with named.
+  std::string upper = response("third", "three");
+  upper.replace(upper.find("0a0a0a0a"), 8, "0A0A0A0A");
+  vellum::test::write_file(tmp.path() / "upper.warc", upper);
+  report =
+      archive::Importer(*writer, archive::ImportOptions{}).import_file(tmp.path() / "upper.warc");
+  EXPECT_EQ(report.refused, 1u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find("gives the capture id 0a0a0a0a-0000-4000-8000-00000000000a, "
+                                  "already that of record " +
+                                  kA),
+            std::string::npos)
+      << report.errors[0];
 }
 
 // A revisit recorded with an empty block (no response head, as WARC allows), with and without

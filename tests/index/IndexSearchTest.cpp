@@ -26,13 +26,30 @@ class IndexSearchTest : public ::testing::Test {
   void SetUp() override { idx_ = Index::open(file(), true); }
   std::filesystem::path file() const { return tmp_ / "index.sqlite3"; }
 
+  // Capture ids are UUIDs: the short names the tests use ("c1") are kept in their last digits.
+  static std::string cid(const std::string& name) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char ch : name) hex += std::string{kHex[ch >> 4], kHex[ch & 15]};
+    return "00000000-0000-4000-8000-" + std::string(12 - hex.size(), '0') + hex;
+  }
+  static std::string rid(const std::string& name) { return "<urn:uuid:" + cid(name) + ">"; }
+  static std::string short_name(const std::string& id) {
+    std::string hex = id.substr(24), out;
+    hex.erase(0, hex.find_first_not_of('0'));
+    if (hex.size() % 2) hex.insert(0, "0");
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+      out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+  }
+
   // A capture of `url` at `date` ("2026-01-0xT00:00:00.000000Z") with an article.
   void add(const std::string& id, const std::string& url, const std::string& date,
            const std::string& title, const std::string& body, const std::string& lead = {},
            const std::string& file = "a.warc.zst", std::uint64_t offset = 0) {
     CaptureRow c;
-    c.capture_id = id;
-    c.record_id = "<urn:uuid:" + id + ">";
+    c.capture_id = cid(id);
+    c.record_id = rid(id);
     c.record_type = "response";
     c.url = url;
     c.surt = vellum::util::surt(url);
@@ -50,7 +67,7 @@ class IndexSearchTest : public ::testing::Test {
                    const std::string& body, const std::string& lead = {},
                    const std::string& file = "a.warc.zst", std::uint64_t offset = 10) {
     ArticleRow a;
-    a.capture_id = id;
+    a.capture_id = cid(id);
     a.record_id = "<urn:uuid:meta-" + id + date + ">";
     a.file = file;
     a.offset = offset;
@@ -65,7 +82,7 @@ class IndexSearchTest : public ::testing::Test {
   std::vector<std::string> ids(const std::string& text, SearchQuery q = {}) {
     q.text = text;
     std::vector<std::string> out;
-    for (const auto& h : idx_->search(q)) out.push_back(h.capture.capture_id);
+    for (const auto& h : idx_->search(q)) out.push_back(short_name(h.capture.capture_id));
     return out;
   }
   using V = std::vector<std::string>;
@@ -180,7 +197,7 @@ TEST_F(IndexSearchTest, DomainInAnyFormTheHostCanBeWritten) {
     f.domain = domain;
     auto rows = idx_->list(f);
     ASSERT_EQ(rows.size(), 1u) << domain;
-    EXPECT_EQ(rows[0].capture_id, "c1");
+    EXPECT_EQ(short_name(rows[0].capture_id), "c1");
   }
   for (const char* typed : {"NEWS.Example", " .news.example. ", "news.example."}) {
     ListFilter f;
@@ -200,7 +217,7 @@ TEST_F(IndexSearchTest, DomainInAnyFormTheHostCanBeWritten) {
     f.domain = typed;
     auto rows = idx_->list(f);
     ASSERT_EQ(rows.size(), 1u) << typed;
-    EXPECT_EQ(rows[0].capture_id, "c3");
+    EXPECT_EQ(short_name(rows[0].capture_id), "c3");
   }
   for (const char* part : {"0.0.1", "1"}) {
     ListFilter f;
@@ -310,7 +327,7 @@ TEST_F(IndexSearchTest, OlderIndexIsUpgradedOnWritableOpen) {
     FAIL() << "a read-only open of an older index must fail";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(
-        std::string(e.what()).find("has schema version 2, expected 4 or 5; run `vellum reindex`"),
+        std::string(e.what()).find("has schema version 2, expected 4 to 6; run `vellum reindex`"),
         std::string::npos)
         << e.what();
   }
@@ -367,7 +384,7 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
     Index::open(file(), false);
     ADD_FAILURE() << "a version 3 index was opened for reading";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4 or 5"),
+    EXPECT_NE(std::string(e.what()).find("has schema version 3, expected 4 to 6"),
               std::string::npos)
         << e.what();
   }
@@ -376,15 +393,15 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
   auto busy = [&](const std::string& what) { told.push_back(what); };
   idx_ = Index::open(file(), true, busy);
   ASSERT_FALSE(told.empty());
-  EXPECT_EQ(told.front(), "upgrading the index from schema 3 to 5");
+  EXPECT_EQ(told.front(), "upgrading the index from schema 3 to 6");
   add("c2", "https://news.example/b", kDay1, "Story", "About otters too.");
   EXPECT_EQ(ids("otters"), (V{"c1", "c2"}));
   // Opening an index that is up to date has nothing long to tell.
   told.clear();
   idx_ = Index::open(file(), true, busy);
   EXPECT_TRUE(told.empty()) << told.front();
-  ASSERT_TRUE(idx_->article("c1"));
-  EXPECT_EQ(idx_->article_text("c1")->body, "About otters.");
+  ASSERT_TRUE(idx_->article(cid("c1")));
+  EXPECT_EQ(idx_->article_text(cid("c1"))->body, "About otters.");
   idx_.reset();
   with_db([&](sqlite3* db) {
     EXPECT_EQ(count(db, "SELECT count(*) FROM articles_text"), 2);
@@ -394,7 +411,7 @@ TEST_F(IndexSearchTest, AnIndexOfVersion3IsUpgradedInPlace) {
               0);
     EXPECT_EQ(count(db, "SELECT count(*) FROM pragma_table_info('articles') WHERE name = 'json'"),
               0);
-    EXPECT_EQ(count(db, "PRAGMA user_version"), 5);
+    EXPECT_EQ(count(db, "PRAGMA user_version"), 6);
   });
 }
 
@@ -416,7 +433,7 @@ TEST_F(IndexSearchTest, AnIndexOfVersion4IsReadAndUpgraded) {
   exec("ALTER TABLE captures DROP COLUMN original_uri; PRAGMA user_version = 4;");
   {
     auto reader = Index::open(file(), false);
-    auto c1 = reader->by_record_id("<urn:uuid:c1>");
+    auto c1 = reader->by_record_id(rid("c1"));
     ASSERT_TRUE(c1);
     EXPECT_EQ(c1->url, "https://news.example/a");
     EXPECT_EQ(c1->original_uri, "");
@@ -427,28 +444,27 @@ TEST_F(IndexSearchTest, AnIndexOfVersion4IsReadAndUpgraded) {
     EXPECT_EQ(reader->search(q)[0].title, "Story");
   }
   idx_ = Index::open(file(), true);
-  CaptureRow revisit = idx_->by_record_id("<urn:uuid:c1>").value();
-  revisit.capture_id = "c2";
-  revisit.record_id = "<urn:uuid:c2>";
+  CaptureRow revisit = idx_->by_record_id(rid("c1")).value();
+  revisit.capture_id = cid("c2");
+  revisit.record_id = rid("c2");
   revisit.record_type = "revisit";
   revisit.original_uri = "https://news.example/elsewhere";
   idx_->add_capture(revisit);
-  EXPECT_EQ(idx_->by_record_id("<urn:uuid:c2>").value().original_uri,
-            "https://news.example/elsewhere");
-  EXPECT_EQ(idx_->by_record_id("<urn:uuid:c1>").value().original_uri, "");
+  EXPECT_EQ(idx_->by_record_id(rid("c2")).value().original_uri, "https://news.example/elsewhere");
+  EXPECT_EQ(idx_->by_record_id(rid("c1")).value().original_uri, "");
   idx_.reset();
-  EXPECT_EQ(Index::open(file(), false)->by_record_id("<urn:uuid:c2>").value().original_uri,
+  EXPECT_EQ(Index::open(file(), false)->by_record_id(rid("c2")).value().original_uri,
             "https://news.example/elsewhere");
 
-  exec("PRAGMA user_version = 6;");
+  exec("PRAGMA user_version = 7;");
   for (bool writable : {false, true}) {
     try {
       Index::open(file(), writable);
-      ADD_FAILURE() << "a version 6 index was opened, writable: " << writable;
+      ADD_FAILURE() << "a version 7 index was opened, writable: " << writable;
     } catch (const std::runtime_error& e) {
       EXPECT_NE(
           std::string(e.what()).find(
-              "has schema version 6, expected 5 or older; a newer version of Vellum wrote it"),
+              "has schema version 7, expected 6 or older; a newer version of Vellum wrote it"),
           std::string::npos)
           << e.what();
     }
@@ -459,9 +475,47 @@ TEST_F(IndexSearchTest, AnIndexOfVersion4IsReadAndUpgraded) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 7);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+// Version 5 took a record ID of another form than urn:uuid, or an upper-case UUID, as the
+// capture id; opening it for writing gives those captures, and their articles, the UUID
+// util::capture_id_of gives, and leaves the others alone.
+TEST_F(IndexSearchTest, AnIndexOfVersion5GetsUuidCaptureIds) {
+  add("c1", "https://news.example/a", kDay1, "Story", "About otters.");
+  CaptureRow foreign = idx_->by_record_id(rid("c1")).value();
+  foreign.record_id = "<http://example.com/rec/1>";
+  foreign.capture_id = foreign.record_id;
+  foreign.url = foreign.surt = "https://news.example/b";
+  idx_->add_capture(foreign);
+  CaptureRow upper = foreign;
+  upper.record_id = "<urn:uuid:0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9>";
+  upper.capture_id = "0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9";
+  upper.url = upper.surt = "https://news.example/c";
+  idx_->add_capture(upper);
+  ArticleRow a = idx_->article(cid("c1")).value();
+  a.capture_id = foreign.capture_id;
+  a.record_id = "<urn:uuid:meta-foreign>";
+  a.title = "Foreign";
+  idx_->add_article(a);
+  idx_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 5;", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  idx_ = Index::open(file(), true);
+  EXPECT_EQ(idx_->by_record_id("<http://example.com/rec/1>").value().capture_id,
+            "84671b94-41c0-5f9f-9a98-361e3fef2695");
+  EXPECT_EQ(idx_->article("84671b94-41c0-5f9f-9a98-361e3fef2695").value().title, "Foreign");
+  EXPECT_FALSE(idx_->article(foreign.capture_id));
+  EXPECT_EQ(idx_->by_record_id(upper.record_id).value().capture_id,
+            "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+  EXPECT_EQ(idx_->by_record_id(rid("c1")).value().capture_id, cid("c1"));
+  EXPECT_EQ(idx_->article(cid("c1")).value().title, "Story");
 }
 
 TEST_F(IndexSearchTest, MalformedQueriesAreRefusedBeforeSqlite) {
@@ -577,7 +631,7 @@ TEST_F(IndexSearchTest, ADamagedIndexIsNeverTakenForAMissingRow) {
   };
   expect_damaged([&] { reader->file("a.warc.zst"); }, "file");
   expect_damaged([&] { reader->files(); }, "files");
-  expect_damaged([&] { reader->article("c1"); }, "article");
+  expect_damaged([&] { reader->article(cid("c1")); }, "article");
   expect_damaged([&] { reader->capture_count(); }, "capture_count");
-  expect_damaged([&] { reader->by_record_id("<urn:uuid:c1>"); }, "by_record_id");
+  expect_damaged([&] { reader->by_record_id(rid("c1")); }, "by_record_id");
 }
