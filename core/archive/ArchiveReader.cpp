@@ -202,8 +202,9 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
     const index::CaptureRow target = original_of(*index_, row);
     RestoredPayload out = payload(target);
     const std::string expected = rec.field_or("WARC-Payload-Digest");
-    if (!expected.empty() && !target.payload_digest.empty() &&
-        !util::same_warc_sha1(expected, target.payload_digest))
+    const auto mine = util::canonical_warc_sha1(expected);
+    const auto theirs = util::canonical_warc_sha1(target.payload_digest);
+    if (mine && theirs && *mine != *theirs)
       throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
                                target.payload_digest + " (of capture " + target.capture_id +
                                "), the revisit says " + expected);

@@ -31,6 +31,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// How index_warc_file names an uncompressed record whose block does not match its digest.
+constexpr std::string_view kBlockDigestDamage = "found a block whose digest is ";
+
 // Why the response record `original` in `path` cannot stand for its payload again (empty when
 // it can): a revisit written against a record that is gone or damaged would keep only a pointer
 // to bytes no one can read, and the page just fetched would be lost. A compressed record that
@@ -270,8 +273,8 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
     // and its damage reported.
     if (damage && reader.compression() == warc::Compression::none &&
         warc::block_digest_matches(*rec) == false)
-      damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) +
-                        ": found a block whose digest is " + util::warc_sha1(rec->block) +
+      damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) + ": " +
+                        std::string(kBlockDigestDamage) + util::warc_sha1(rec->block) +
                         ", expected the WARC-Block-Digest the record declares, " +
                         rec->field_or("WARC-Block-Digest") +
                         " (an uncompressed record has no other check; `vellum verify` names its "
@@ -429,8 +432,12 @@ void ArchiveWriter::recover() {
         recovery_.messages.push_back(e.name + ": cannot be read, left as it is: " + err.what());
       }
       for (const auto& d : damage)
-        recovery_.messages.push_back(e.name + ": skipped a damaged record; what reads after it " +
-                                     "is indexed: " + d);
+        recovery_.messages.push_back(
+            e.name +
+            (d.find(kBlockDigestDamage) != std::string::npos
+                 ? ": indexed a record whose block does not match its digest (kept for salvage): "
+                 : ": skipped a damaged record; what reads after it is indexed: ") +
+            d);
       index_->set_file({e.name, std::max(from, end), true});
       index_->commit();
       recovery_.captures_indexed += n;

@@ -125,6 +125,7 @@ struct SourceRun {
   std::string error;                // first problem of this run
   int status = 0;                   // HTTP status of the source URL in this run
   std::string etag, last_modified;  // validators to keep when the run succeeds
+  std::string validators_url;       // the URL they came with (a reload may change cfg.url)
   // Whether the next run may ask for the source URL only if it changed: not when this run
   // stopped at max_new_per_run (the rest of the list is still to be read) or read a sitemap
   // index (its sitemaps change behind an unchanged index).
@@ -684,7 +685,7 @@ struct Daemon::Impl {
         // The document as answered now: its validators, or none when it came without them.
         st.etag = s.etag;
         st.last_modified = s.last_modified;
-        st.validators_url = s.cfg.url;
+        st.validators_url = s.validators_url;
       }
     } else {
       st.failures += 1;
@@ -693,7 +694,7 @@ struct Daemon::Impl {
     update_state([&] { state->put_source(st); });
     std::string next = ms_text(milliseconds(st.next_run - now));
     if (!s.error.empty()) {
-      spdlog::warn("source {}: {}; next try in {}", s.cfg.name, s.error, next);
+      spdlog::warn("source {}: {}; next try in {}", s.cfg.name, util::terminal_safe(s.error), next);
     } else if (s.cfg.kind == "url") {
       spdlog::info("source {}: page queued for capture; next run in {}", s.cfg.name, next);
     } else if (s.status == 304) {
@@ -704,6 +705,7 @@ struct Daemon::Impl {
     }
     s.etag.clear();
     s.last_modified.clear();
+    s.validators_url.clear();
     if (!draining && s.cfg.enabled) arm_source(s, st.next_run);
   }
 
@@ -745,6 +747,7 @@ struct Daemon::Impl {
     }
     if (root) {
       s.etag = header_of(hop, "ETag");
+      s.validators_url = item.url;
       s.last_modified = header_of(hop, "Last-Modified");
     }
     // Parsing a large document runs on the pool; its links come back to the loop.
@@ -818,8 +821,22 @@ struct Daemon::Impl {
     // can then write no line of its own into the log.
     for (const auto& w : found.warnings)
       spdlog::warn("source {}: {}", name, util::terminal_safe(w));
-    for (auto& link : found.links) link.url = request_form(link.url);
-    for (auto& child : found.sitemaps) child = request_form(child);
+    std::size_t unfetchable = 0;
+    std::string first_unfetchable;
+    auto to_request_form = [&](std::string& url) {
+      std::string why;
+      if (auto u = util::parse_request_url(url, &why)) {
+        url = u->str();
+        return false;
+      }
+      if (unfetchable++ == 0) first_unfetchable = util::terminal_safe(url) + " (" + why + ")";
+      return true;
+    };
+    std::erase_if(found.links, [&](sources::DiscoveredLink& l) { return to_request_form(l.url); });
+    std::erase_if(found.sitemaps, to_request_form);
+    if (unfetchable)
+      spdlog::warn("source {}: {} links cannot be fetched and were left out, the first: {}", name,
+                   unfetchable, first_unfetchable);
     Millis now = unix_millis_now();
     s.listed += static_cast<std::int64_t>(found.links.size());
     std::vector<std::string> added;
@@ -1130,13 +1147,6 @@ struct Daemon::Impl {
     if (!added) return;
     spdlog::info("{}: redirect to {} queued as a URL of its own", item.url, stop.target);
     push_new_page(stop.target, item.source, item.plugin);
-  }
-
-  // `url` as it is requested and recorded (WARC-Target-URI); unchanged when it is not an http(s)
-  // URL (the state then notes why it cannot be fetched).
-  static std::string request_form(const std::string& url) {
-    auto u = util::parse_request_url(url);
-    return u ? u->str() : url;
   }
 
   // A fetcher error with the private-network guard's refusal explained.

@@ -256,8 +256,10 @@ TEST(DaemonFault, ValidatorsAreSentOnlyToTheUrlTheyCameFrom) {
 TEST(DaemonFault, AFeedCannotWriteLinesIntoTheLog) {
   TestHttpServer server;
   const std::string forged = "2026-01-01 00:00:00.000 error FORGED LINE";
-  server.on("/feed.xml",
-            Reply::ok(rss_of({server.url("/story") + "&#10;" + forged}), "application/rss+xml"));
+  // The second link cannot be fetched at all (a '%' in its host that starts no escape).
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/story") + "&#10;" + forged,
+                                           "http://ex%zz.example/a&#13;&#10;" + forged + " 2"}),
+                                   "application/rss+xml"));
   server.on("/story*", Reply::ok(page("Story"), "text/html"));
   DaemonHarness d("vd-log-forge");
   d.write_config(d.config(source("f", server.url("/feed.xml"))));
@@ -266,6 +268,11 @@ TEST(DaemonFault, AFeedCannotWriteLinesIntoTheLog) {
   EXPECT_EQ(d.stop(), 0);
   const std::string log = d.log();
   EXPECT_EQ(log.find("\n" + forged), std::string::npos) << log;
+  EXPECT_NE(log.find("1 links cannot be fetched and were left out, the first: "
+                     "http://ex%zz.example/a%0D%0A" +
+                     forged),
+            std::string::npos)
+      << log;
   const std::string stored =
       server.url("/story") + "2026-01-01%2000:00:00.000%20error%20FORGED%20LINE";
   EXPECT_NE(log.find(" " + stored), std::string::npos) << "the log names the URL as stored\n"
