@@ -30,15 +30,26 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
   return out;
 }
 
-// Text that Markdown shows as written: the characters that would start emphasis, code, a
-// link or image, or raw HTML are escaped with a backslash.
+// Text that Markdown shows as written: the characters that would start emphasis, code (a "~~~"
+// fence too), strikethrough, a link or image, raw HTML or an entity ("&copy;") are escaped with
+// a backslash.
 std::string md_inline(const std::string& text) {
   std::string out;
   out.reserve(text.size() + text.size() / 16);
   for (char c : text) {
-    if (c != '\0' && std::strchr("\\`*_[]<", c) != nullptr) out += '\\';
+    if (c != '\0' && std::strchr("\\`*_[]<~&", c) != nullptr) out += '\\';
     out += c;
   }
+  return out;
+}
+
+// A heading's text: as md_inline, and '#'s at its end after a space escaped, which Markdown
+// would otherwise take for the heading's closing sequence and drop ("Ranked #"; "C#" stays).
+std::string md_heading(const std::string& text) {
+  std::string out = md_inline(text);
+  if (!out.ends_with('#')) return out;
+  const auto before = out.find_last_not_of('#');
+  if (before == std::string::npos || out[before] == ' ') out.insert(before + 1, "\\");
   return out;
 }
 
@@ -194,6 +205,10 @@ std::string article_text(const nlohmann::json& j) {
   std::string domain = str(j, "source_domain");
   if (!domain.empty()) out += "Source Domain: " + domain + "\n\n";
   std::string body = a.body_text();
+  // The lead (standfirst, or the first paragraph a site plugin keeps apart) opens the text,
+  // unless the body opens with it already.
+  if (!a.lead.empty() && !body.starts_with(a.lead))
+    out += a.lead + "\n" + (body.empty() ? "" : "\n");
   if (!body.empty()) out += body + "\n";
   if (!a.key_points.empty()) {
     out += "\nKey Points:\n";
@@ -204,7 +219,7 @@ std::string article_text(const nlohmann::json& j) {
 
 std::string article_markdown(const nlohmann::json& j) {
   Article a = article_from_json(j);
-  std::string out = a.title.empty() ? std::string() : "# " + md_inline(a.title) + "\n\n";
+  std::string out = a.title.empty() ? std::string() : "# " + md_heading(a.title) + "\n\n";
   std::string url = str(j, "final_url");
   if (url.empty()) url = str(j, "url");
   std::string meta = "<" + url + ">";
@@ -217,7 +232,7 @@ std::string article_markdown(const nlohmann::json& j) {
   out += meta + "\n\n";
   if (!a.lead.empty()) out += "> " + md_inline(a.lead) + "\n\n";
   for (const auto& s : a.sections) {
-    if (!s.heading.empty()) out += "## " + md_inline(s.heading) + "\n\n";
+    if (!s.heading.empty()) out += "## " + md_heading(s.heading) + "\n\n";
     for (const auto& p : s.paragraphs) out += md_block(p) + "\n\n";
   }
   if (!a.key_points.empty()) {

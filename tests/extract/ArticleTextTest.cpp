@@ -105,6 +105,39 @@ TEST(ArticleText, MarkdownEscapesTextAndUnknownTitlesPrintNothing) {
   EXPECT_EQ(article_markdown(untitled).rfind("<https://x.example/a>", 0), 0u);
 }
 
+// More of what Markdown would read as markup: a "~~~" fence (the rest of the article would be
+// code), entities (shown as the characters they name), a heading's trailing '#' (its closing
+// sequence, dropped).
+TEST(ArticleText, MarkdownEscapesFencesEntitiesAndClosingHashes) {
+  using namespace vellum::extract;
+  nlohmann::json j = {
+      {"title", "C# or F#"},
+      {"url", "https://x.example/a"},
+      {"sections",
+       {{{"heading", "Ranked #"},
+         {"paragraphs", {"~~~ tilde line", "Text &copy; &#169; &amp; ~~struck~~"}}}}}};
+  const std::string md = article_markdown(j);
+  EXPECT_EQ(md.substr(0, md.find('\n')), "# C# or F#");
+  for (const char* part : {"\n## Ranked \\#\n", "\n\\~\\~\\~ tilde line\n",
+                           "\nText \\&copy; \\&#169; \\&amp; \\~\\~struck\\~\\~"})
+    EXPECT_NE(md.find(part), std::string::npos) << part << " in\n" << md;
+}
+
+// The lead (a standfirst, or the opening paragraph a site plugin keeps apart from the body)
+// opens the text, once.
+TEST(ArticleText, TheLeadOpensTheTextOnce) {
+  using namespace vellum::extract;
+  nlohmann::json j = {{"title", "T"},
+                      {"url", "https://x.example/a"},
+                      {"lead", "KATHMANDU (Reuters) - The lead."},
+                      {"sections", {{{"paragraphs", {"Second paragraph."}}}}}};
+  EXPECT_EQ(article_text(j),
+            "T\n\nhttps://x.example/a\n\nKATHMANDU (Reuters) - The lead.\n\nSecond paragraph.\n");
+  j["sections"] = {{{"paragraphs", {"KATHMANDU (Reuters) - The lead.", "Second paragraph."}}}};
+  EXPECT_EQ(article_text(j),
+            "T\n\nhttps://x.example/a\n\nKATHMANDU (Reuters) - The lead.\n\nSecond paragraph.\n");
+}
+
 // What a plugin returns gets the same treatment before it is stored: no control characters
 // but newlines and tabs, in any field.
 TEST(ArticleText, ControlCharactersAreDroppedFromAPluginsArticle) {
