@@ -42,6 +42,16 @@ TEST(PageBuilder, Latin1FromHeader) {
   EXPECT_EQ(h1_of(p), "Caf\xC3\xA9 cr\xC3\xA8me");
 }
 
+// References to 128..159 name windows-1252's characters, as in browsers; the empty positions
+// of that charset, other references and text are left as they are.
+TEST(PageBuilder, NumericReferencesInTheC1RangeAreWindows1252) {
+  auto p = build_page(
+      input("<html><body><h1 title='&#147;t&#148;'>it&#146;s &#x93;q&#X94; &#150; &#0133; &#128;5 "
+            "&#129;|&#146 &#8217; &#1460;</h1></body></html>"));
+  EXPECT_EQ(h1_of(p), "it\u2019s \u201Cq\u201D \u2013 \u2026 \u20AC5 \u0081|\u2019 \u2019 \u05B4");
+  EXPECT_EQ(p.document->xpath_first("//h1").attr("title"), "\u201Ct\u201D");
+}
+
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
   auto p =
       build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
