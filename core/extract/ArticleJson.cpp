@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "extract/DateParser.h"
 #include "extract/TextUtil.h"
 #include "util/Url.h"
 
@@ -146,8 +147,8 @@ nlohmann::json article_json(const Article& a, const CaptureFacts& c, const Extra
   return j;
 }
 
-void drop_control_characters(Article& a) {
-  auto clean = [](std::string& s) { s = printable(s); };
+void tidy_plugin_article(Article& a) {
+  auto clean = [](std::string& s) { s = printable(validate_utf8(s)); };
   auto clean_all = [&](std::vector<std::string>& v) {
     for (auto& s : v) clean(s);
   };
@@ -166,6 +167,8 @@ void drop_control_characters(Article& a) {
     clean(image.caption);
     clean(image.credit);
   }
+  for (std::string* date : {&a.published, &a.modified})
+    if (!date->empty()) *date = normalize_date(*date);
 }
 
 Article article_from_json(const nlohmann::json& j) {

@@ -36,9 +36,11 @@ nlohmann::json article_json(const Article& article, const CaptureFacts& capture,
 // Back from JSON (as stored) to the fields the text layouts need.
 Article article_from_json(const nlohmann::json& j);
 
-// Removes control characters other than newline and tab from every text field: what a plugin
-// returns is stored and printed like what the generic extractor returns.
-void drop_control_characters(Article& article);
+// What a plugin returns, made to hold what the generic extractor's articles hold, so that it is
+// stored and printed alike: every text field valid UTF-8 (bad bytes U+FFFD) without control
+// characters other than newline and tab, and the dates in UTC ISO 8601 ("2026-04-08T16:09:31Z";
+// one that reads as no date is dropped).
+void tidy_plugin_article(Article& article);
 
 // The plain text layout of `vellum restore --format text`: title, URL, "Publish Date:" (UTC),
 // "Source Domain:", body paragraphs, "Key Points:" with "– " bullets when there are any.

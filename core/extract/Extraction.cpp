@@ -11,7 +11,7 @@ ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin)
     try {
       if (auto a = plugin->extract(page)) {
         r.article = std::move(*a);
-        drop_control_characters(*r.article);
+        tidy_plugin_article(*r.article);
         r.extractor = {plugin->info().name, plugin->info().version, {}};
         return r;
       }

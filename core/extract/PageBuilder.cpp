@@ -217,66 +217,6 @@ std::string canonical_charset(const std::string& cs) {
   return c;
 }
 
-std::size_t utf8_sequence_length(const unsigned char* p, std::size_t n) {
-  unsigned char c = p[0];
-  std::size_t len;
-  std::uint32_t min;
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (n < len) return 0;
-  std::uint32_t cp = c & (0xFF >> (len + 1));
-  for (std::size_t i = 1; i < len; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-std::string validate_utf8(std::string_view in) {
-  std::string out;
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  std::size_t i = 0, n = in.size(), run = 0;
-  while (i < n) {
-    // Eight ASCII bytes at a time while none has its high bit set and none is NUL.
-    constexpr std::uint64_t kHigh = 0x8080808080808080ULL, kOnes = 0x0101010101010101ULL;
-    for (std::uint64_t v; i + 8 <= n; i += 8) {
-      std::memcpy(&v, p + i, 8);
-      if ((v & kHigh) != 0 || ((v - kOnes) & ~v & kHigh) != 0) break;
-    }
-    if (i == n) break;
-    unsigned char c = p[i];
-    if (c < 0x80 && c != 0) {
-      ++i;
-      continue;
-    }
-    // A NUL byte would cut the document short in libxml2: replace it too.
-    std::size_t len = c == 0 ? 0 : utf8_sequence_length(p + i, n - i);
-    if (len) {
-      i += len;
-      continue;
-    }
-    if (out.empty()) out.reserve(n + 16);
-    out.append(in.data() + run, i - run);
-    out += kReplacement;
-    run = ++i;
-  }
-  if (run == 0) return std::string(in);
-  out.append(in.data() + run, n - run);
-  return out;
-}
-
 // Whether bytes that declare no charset are in a legacy 8-bit one rather than UTF-8: more of
 // them fail to be UTF-8 than form UTF-8 sequences of two bytes or more. One stray byte in a
 // UTF-8 page does not make it Latin-1, nor does one pair that happens to be valid UTF-8 ("Â©")

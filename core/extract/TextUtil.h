@@ -25,6 +25,14 @@ std::string clean_pre_lines(std::string_view s);
 // been stored before clean_text dropped them.
 std::string printable(std::string_view s);
 
+// Length of the well-formed UTF-8 sequence at `p` (of `n` bytes left): 1 to 4, or 0 when the
+// bytes there are not one (overlong, surrogate, past U+10FFFF, cut short).
+std::size_t utf8_sequence_length(const unsigned char* p, std::size_t n);
+
+// `in` as valid UTF-8: every byte that starts no well-formed sequence, and every NUL, replaced
+// by U+FFFD.
+std::string validate_utf8(std::string_view in);
+
 // Length of the control character at `i` (1 for C0 and DEL, 2 for a C1 in UTF-8), or 0.
 std::size_t control_char(std::string_view s, std::size_t i);
 

@@ -139,7 +139,7 @@ TEST(ArticleText, TheLeadOpensTheTextOnce) {
 }
 
 // What a plugin returns gets the same treatment before it is stored: no control characters
-// but newlines and tabs, in any field.
+// but newlines and tabs, in any field; valid UTF-8; dates in UTC.
 TEST(ArticleText, ControlCharactersAreDroppedFromAPluginsArticle) {
   using namespace vellum::extract;
   Article a;
@@ -150,10 +150,19 @@ TEST(ArticleText, ControlCharactersAreDroppedFromAPluginsArticle) {
        "ead",
        {"Line one\nline\ttwo\x1b[31m"}}};
   a.images = {{"https://x.example/i.jpg", "Cap\xC2\x9Btion", ""}};
-  drop_control_characters(a);
+  tidy_plugin_article(a);
   EXPECT_EQ(a.title, "T[2Jitle");
   EXPECT_EQ(a.authors[0], "Ann");
   EXPECT_EQ(a.sections[0].heading, "H]0;xead");
   EXPECT_EQ(a.sections[0].paragraphs[0], "Line one\nline\ttwo[31m");
   EXPECT_EQ(a.images[0].caption, "Caption");
+
+  Article dated;
+  dated.title = "Bad \xff\xfe bytes";
+  dated.published = "2024-01-01T10:00:00+05:00";
+  dated.modified = "yesterday";
+  tidy_plugin_article(dated);
+  EXPECT_EQ(dated.title, "Bad \uFFFD\uFFFD bytes");
+  EXPECT_EQ(dated.published, "2024-01-01T05:00:00Z");
+  EXPECT_EQ(dated.modified, "") << "not a date: dropped";
 }
