@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "util/Url.h"
+
 namespace vellum::daemon {
 
 namespace {
@@ -147,10 +149,59 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         " origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL,"
         " fetched INTEGER NOT NULL)");
     if (version == 1) exec("UPDATE sources SET etag = '', last_modified = ''");
+    if (version >= 1 && version < 3) {
+      exec("BEGIN IMMEDIATE");
+      try {
+        urls_in_request_form();
+        exec("COMMIT");
+      } catch (...) {
+        exec("ROLLBACK");
+        throw;
+      }
+    }
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);
     throw;
+  }
+}
+
+// Version 3 keeps URLs in the form they are requested in (util::parse_request_url); a URL an
+// older state holds in another spelling takes that form, and where both are held (the newer
+// daemon found it again), the two rows become one: the earliest first capture, the latest last
+// one, the most visits, the next visit the later row plans.
+void StateStore::urls_in_request_form() {
+  std::vector<std::pair<std::string, std::string>> changes;  // held, request form
+  {
+    Stmt s(db_, "SELECT url FROM urls");
+    while (s.step()) {
+      std::string url = s.text(0);
+      if (auto u = util::parse_request_url(url); u && u->str() != url)
+        changes.emplace_back(std::move(url), u->str());
+    }
+  }
+  Stmt rename(db_, "UPDATE OR IGNORE urls SET url = ?2 WHERE url = ?1");
+  Stmt merge(db_,
+             "UPDATE urls SET"
+             " first_capture = CASE WHEN o.first_capture = 0 THEN urls.first_capture"
+             "   WHEN urls.first_capture = 0 THEN o.first_capture"
+             "   ELSE min(urls.first_capture, o.first_capture) END,"
+             " last_capture = max(urls.last_capture, o.last_capture),"
+             " visits = max(urls.visits, o.visits),"
+             " discovered = min(urls.discovered, o.discovered)"
+             " FROM (SELECT * FROM urls WHERE url = ?1) AS o WHERE urls.url = ?2");
+  Stmt drop(db_, "DELETE FROM urls WHERE url = ?1");
+  for (const auto& [held, form] : changes) {
+    rename.reset();
+    rename.bind(1, held).bind(2, form);
+    rename.step();
+    if (sqlite3_changes(db_) > 0) continue;
+    merge.reset();
+    merge.bind(1, held).bind(2, form);
+    merge.step();
+    drop.reset();
+    drop.bind(1, held);
+    drop.step();
   }
 }
 

@@ -121,6 +121,7 @@ class StateStore {
 
  private:
   void exec(const char* sql);
+  void urls_in_request_form();
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
 };

@@ -135,8 +135,9 @@ TEST(StateStore, ValidatorsOfAnOlderStateAreDroppedOnce) {
 }
 
 // A state written by version 2, whose sources table has no validators_url: the column is
-// added, and the validators it holds (of no known URL) stay, but match no source URL.
-TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrl) {
+// added, and the validators it holds (of no known URL) stay, but match no source URL. Its URLs,
+// held as found, take the form they are requested in.
+TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrlAndUrlsInRequestForm) {
   test::TempDir dir("state");
   const auto file = dir / "state.sqlite3";
   sqlite3* db = nullptr;
@@ -149,6 +150,19 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrl) {
                          "INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, "
                          "links_found INTEGER NOT NULL DEFAULT 0);"
                          "INSERT INTO sources (name, etag, runs) VALUES ('f', '\"v1\"', 4);"
+                         "CREATE TABLE urls (url TEXT PRIMARY KEY, source TEXT NOT NULL, "
+                         "discovered INTEGER NOT NULL, first_capture INTEGER NOT NULL DEFAULT 0, "
+                         "last_capture INTEGER NOT NULL DEFAULT 0, next_visit INTEGER, visits "
+                         "INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, "
+                         "last_error TEXT NOT NULL DEFAULT '', plugin TEXT NOT NULL DEFAULT '');"
+                         // Held as found (a space, a non-ASCII path), one of them found again
+                         // in request form by a newer daemon before the upgrade.
+                         "INSERT INTO urls (url, source, discovered, first_capture, "
+                         "last_capture, next_visit, visits) VALUES "
+                         "('https://a.example/x y', 'f', 10, 100, 200, 300, 2),"
+                         "('https://a.example/m\xC3\xBCll', 'f', 10, 100, 100, 150, 1),"
+                         "('https://a.example/m%C3%BCll', 'f', 50, 0, 0, 60, 0),"
+                         "('https://a.example/plain', 'f', 10, 0, 0, 20, 0);"
                          "PRAGMA user_version=2;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -166,6 +180,19 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrl) {
   }
   StateStore st(file);
   EXPECT_EQ(st.source("f")->validators_url, "https://news.example/feed.xml");
+  // The URLs in the form they are requested in, the two spellings of one made one row.
+  EXPECT_FALSE(st.url("https://a.example/x y"));
+  auto spaced = st.url("https://a.example/x%20y");
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(spaced->visits, 2);
+  EXPECT_EQ(spaced->next_visit, 300);
+  EXPECT_FALSE(st.url("https://a.example/m\xC3\xBCll"));
+  auto merged = st.url("https://a.example/m%C3%BCll");
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(merged->first_capture, 100);
+  EXPECT_EQ(merged->visits, 1);
+  EXPECT_EQ(merged->discovered, 10);
+  EXPECT_TRUE(st.url("https://a.example/plain"));
 }
 
 }  // namespace
