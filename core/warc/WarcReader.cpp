@@ -755,30 +755,82 @@ struct ReaderCore {
     measured_start = kNoOffset;
   }
 
+  // Where the plain record at `offset` says it ends (its header read again: Content-Length),
+  // when its header reads.
+  std::optional<std::uint64_t> declared_plain_end(std::uint64_t offset) {
+    std::string head(
+        static_cast<std::size_t>(std::min<std::uint64_t>(64 << 10, file_size - offset)), '\0');
+    const ssize_t got = ::pread(fd, head.data(), head.size(), static_cast<off_t>(offset));
+    if (got <= 0) return std::nullopt;
+    head.resize(static_cast<std::size_t>(got));
+    const std::size_t n = header_length(head);
+    if (n == 0) return std::nullopt;
+    try {
+      WarcRecord scratch;
+      return offset + n + parse_header(std::string_view(head).substr(0, n), scratch, name, offset) +
+             4;
+    } catch (const WarcFormatError&) {
+      return std::nullopt;
+    }
+  }
+
+  // Whether a whole, well-formed record starts at `at` (in a plain file, one whose block digest
+  // holds: text in a block that merely looks like a record is not one); it is then `resumed`.
+  bool intact_record_at(std::uint64_t at) {
+    in.seek(at, file_size);
+    pending_pos = pending_end = 0;
+    dec->abandon_unit();
+    dec->range_name = "the file";
+    measured_start = kNoOffset;
+    plain_next = at;
+    try {
+      resumed = read_next(false);
+      if (resumed && comp == Compression::none && block_digest_matches(*resumed) != true)
+        resumed.reset();
+    } catch (const WarcFormatError&) {
+      resumed.reset();
+    }
+    return resumed.has_value();
+  }
+
+  // Whether the plain file from `at` on is whole records to its end.
+  bool whole_to_the_end(std::uint64_t at) {
+    try {
+      WarcReader rest(name, at, file_size);
+      while (rest.next()) {
+      }
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
   std::optional<std::uint64_t> resynchronise() {
     if (!failure || gave_up) return std::nullopt;
     std::uint64_t from = failure->offset() + 1;
-    while (auto at = find_unit_start(from)) {
-      in.seek(*at, file_size);
-      pending_pos = pending_end = 0;
-      dec->abandon_unit();
-      dec->range_name = "the file";
-      measured_start = kNoOffset;
-      plain_next = *at;
-      from = *at + 1;  // unless this is the start of an intact record
-      try {
-        resumed = read_next(false);
-        if (!resumed) break;
-        // A plain record has no checksum of its own: its block digest stands in for one, so
-        // that text in a block that merely looks like a record is not taken for one.
-        if (comp == Compression::none && block_digest_matches(*resumed) != true) {
-          resumed.reset();
-          continue;
+    // A plain record whose header still reads is looked for first where it says it ends. One
+    // that says it runs past the end of the file (a torn last record, or a Content-Length
+    // damaged larger) may hold records of its own in its block (a WARC file captured as a
+    // page): a record found inside it counts only when whole records follow it to the end.
+    bool whole_tail_needed = false;
+    if (comp == Compression::none) {
+      if (auto end = declared_plain_end(failure->offset())) {
+        if (*end < file_size && intact_record_at(*end)) {
+          failure.reset();
+          return *end;
         }
-        failure.reset();
-        return *at;
-      } catch (const WarcFormatError&) {
+        whole_tail_needed = *end > file_size;
       }
+    }
+    while (auto at = find_unit_start(from)) {
+      from = *at + 1;  // unless this is the start of an intact record
+      if (!intact_record_at(*at)) continue;
+      if (whole_tail_needed && !whole_to_the_end(*at)) {
+        resumed.reset();
+        continue;
+      }
+      failure.reset();
+      return *at;
     }
     gave_up = true;
     return std::nullopt;

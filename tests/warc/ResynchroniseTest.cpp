@@ -228,6 +228,37 @@ TEST(Resynchronise, PlainFilesPassOverRecordLookalikesInABlock) {
   EXPECT_FALSE(cut.next());
 }
 
+// A page that is itself a WARC file holds records whose digests hold. In the last record of a
+// file, cut short (a torn tail), they are not taken for records of the file; after a record
+// whose Content-Length was damaged to run past the end, the real records are found again.
+TEST(Resynchronise, PlainFilesTakeNoRecordFromInsideATornLastRecord) {
+  TempDir dir("warc-resync");
+  const auto inner = make_record("response", {{"WARC-Target-URI", "http://inner.example/"}},
+                                 "a whole record, digest and all");
+  auto records = sample_records(1);
+  records.push_back(response_record("http://example.com/file.warc",
+                                    "\r\n\r\n" + inner.serialize() + std::string(200, '.')));
+  PlainDamage d = damaged_plain_file(dir, records, [](std::string& data, const WrittenFile& w) {
+    data.resize(w.locations[3].offset + w.locations[3].length - 100);  // the inner record stays
+  });
+  WarcReader torn(d.damaged);
+  EXPECT_FALSE(resume_after_damage(torn, 3)) << "a record inside the torn one was taken";
+
+  records.push_back(request_record("http://example.com/after"));
+  TempDir dir2("warc-resync");
+  d = damaged_plain_file(dir2, records, [](std::string& data, const WrittenFile& w) {
+    const auto at = data.find("Content-Length: ", w.locations[3].offset) + 16;
+    data.insert(at, "99");  // now past the end of the file
+  });
+  WarcReader longer(d.damaged);
+  auto resumed = resume_after_damage(longer, 3);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(*resumed, d.written.locations[4].offset + 2);
+  auto rec = longer.next();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->record_id(), records[4].record_id());
+}
+
 namespace {
 
 std::string zstd_frame(std::string_view data) {
