@@ -2,7 +2,9 @@
 // control socket.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -71,7 +73,8 @@ void read_url_list(const std::string& input, std::vector<std::string>& out) {
     if (std::filesystem::is_directory(input, ec))
       throw UsageError("-i " + input + ": found a directory, expected a file of URLs, one a line");
     file.open(input);
-    if (!file) throw std::runtime_error("cannot read URL list " + input);
+    if (!file)
+      throw std::runtime_error("cannot read URL list " + input + ": " + std::strerror(errno));
   }
   std::istream& in = input == "-" ? std::cin : file;
   std::string line;

@@ -241,6 +241,18 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   if (!p.complete)
     spdlog::warn("capture {} was cut at the size limit when captured; this is its first {} bytes",
                  row.capture_id, body.size());
+  if (!o.no_follow && (row.status == 301 || row.status == 302 || row.status == 303 ||
+                       row.status == 307 || row.status == 308)) {
+    std::string location;
+    for (const auto& [name, value] : p.head.headers)
+      if (util::iequals(name, "Location")) location = value;
+    spdlog::warn("capture {} is an HTTP {} redirect {}; this is the redirect's own body ({} bytes)",
+                 row.capture_id, row.status,
+                 location.empty()
+                     ? std::string("naming no Location")
+                     : "to " + util::terminal_safe(location) + ", which was not captured",
+                 body.size());
+  }
   write_output(o.output, body, g.archive);
   report_restored(g, o, row, body.size());
   return 0;

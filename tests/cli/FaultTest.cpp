@@ -308,3 +308,21 @@ TEST(CliFaults, ATruncatedGzipPageRestoresItsStart) {
   EXPECT_LT(out.size(), html.size());
   EXPECT_EQ(out, html.substr(0, out.size()));
 }
+
+// A redirect whose target could not be captured restores as the redirect's own (empty) body,
+// and says so instead of writing nothing without a word.
+TEST(CliFaults, ARedirectWhoseTargetWasNotCapturedSaysSo) {
+  TestHttpServer server;
+  server.on("/moved", Reply::redirect(302, "http://127.0.0.1:1/gone"));
+  TempDir tmp("uncaptured-target");
+  const std::string archive = (tmp / "archive").string();
+  EXPECT_NE(run_vellum({"--archive", archive, "archive", "--no-extract", server.url("/moved")}), 0);
+  auto [rc, out] =
+      shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive) + " restore " +
+            shell_quote(server.url("/moved")) + " --format html 2>&1 >/dev/null");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("is an HTTP 302 redirect to http://127.0.0.1:1/gone, which was not captured; "
+                     "this is the redirect's own body (0 bytes)"),
+            std::string::npos)
+      << out;
+}
