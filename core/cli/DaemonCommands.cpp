@@ -72,9 +72,12 @@ void read_url_list(const std::string& input, std::vector<std::string>& out) {
     std::error_code ec;
     if (std::filesystem::is_directory(input, ec))
       throw UsageError("-i " + input + ": found a directory, expected a file of URLs, one a line");
+    errno = 0;
     file.open(input);
+    const int err = errno;
     if (!file)
-      throw std::runtime_error("cannot read URL list " + input + ": " + std::strerror(errno));
+      throw std::runtime_error("cannot read URL list " + input + ": " +
+                               (err ? std::strerror(err) : "it cannot be opened"));
   }
   std::istream& in = input == "-" ? std::cin : file;
   std::string line;

@@ -19,6 +19,7 @@
 #include "util/OutputPath.h"
 #include "util/Text.h"
 #include "util/Time.h"
+#include "util/Url.h"
 #include "warc/HttpMessage.h"
 
 namespace vellum::cli {
@@ -246,10 +247,16 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
     std::string location;
     for (const auto& [name, value] : p.head.headers)
       if (util::iequals(name, "Location")) location = value;
+    // follow_redirects also stops at a loop and after ten hops, with the target captured.
+    const std::string target = location.empty() ? location : util::resolve_url(row.url, location);
+    const bool captured = !target.empty() && reader.index().latest(util::surt(target));
     spdlog::warn("capture {} is an HTTP {} redirect {}; this is the redirect's own body ({} bytes)",
                  row.capture_id, row.status,
-                 location.empty()
-                     ? std::string("naming no Location")
+                 location.empty() ? std::string("naming no Location")
+                 : captured
+                     ? "to " + util::terminal_safe(location) +
+                           ", which is captured but not reached from here (a redirect loop, or "
+                           "more than ten redirects)"
                      : "to " + util::terminal_safe(location) + ", which was not captured",
                  body.size());
   }

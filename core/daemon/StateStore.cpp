@@ -15,7 +15,7 @@ namespace {
 // 2: validators (etag, last_modified) are kept only for runs that read their whole source;
 // those of version 1 are dropped once, as they may stand for a sitemap index whose sitemaps
 // were never read again.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // One prepared statement, finalised on scope exit; bind() by position from 1.
 class Stmt {
@@ -149,7 +149,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         " origin TEXT PRIMARY KEY, status INTEGER NOT NULL, body BLOB NOT NULL,"
         " fetched INTEGER NOT NULL)");
     if (version == 1) exec("UPDATE sources SET etag = '', last_modified = ''");
-    if (version >= 1 && version < 3) {
+    if (version >= 1 && version < 4) {
       exec("BEGIN IMMEDIATE");
       try {
         urls_in_request_form();
@@ -166,7 +166,7 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
   }
 }
 
-// Version 3 keeps URLs in the form they are requested in (util::parse_request_url); a URL an
+// Version 4 keeps URLs in the form they are requested in (util::parse_request_url); a URL an
 // older state holds in another spelling takes that form, and where both are held (the newer
 // daemon found it again), the two rows become one: the earliest first capture, the latest last
 // one, the most visits, the next visit the later row plans.

@@ -50,7 +50,8 @@ std::string md_heading(const std::string& text) {
   std::string out = md_inline(text);
   if (!out.ends_with('#')) return out;
   const auto before = out.find_last_not_of('#');
-  if (before == std::string::npos || out[before] == ' ') out.insert(before + 1, "\\");
+  if (before == std::string::npos || out[before] == ' ' || out[before] == '\t')
+    out.insert(before + 1, "\\");
   return out;
 }
 
@@ -148,7 +149,7 @@ nlohmann::json article_json(const Article& a, const CaptureFacts& c, const Extra
 }
 
 void tidy_plugin_article(Article& a) {
-  auto clean = [](std::string& s) { s = printable(validate_utf8(s)); };
+  auto clean = [](std::string& s) { s = validate_utf8(printable(s)); };
   auto clean_all = [&](std::vector<std::string>& v) {
     for (auto& s : v) clean(s);
   };
@@ -168,7 +169,7 @@ void tidy_plugin_article(Article& a) {
     clean(image.credit);
   }
   for (std::string* date : {&a.published, &a.modified})
-    if (!date->empty()) *date = normalize_date(*date);
+    if (!date->empty()) *date = normalize_date(*date, writes_day_first(a.language));
 }
 
 Article article_from_json(const nlohmann::json& j) {
@@ -210,7 +211,7 @@ std::string article_text(const nlohmann::json& j) {
   std::string body = a.body_text();
   // The lead (standfirst, or the first paragraph a site plugin keeps apart) opens the text,
   // unless the body opens with it already.
-  if (!a.lead.empty() && !body.starts_with(a.lead))
+  if (!a.lead.empty() && body != a.lead && !body.starts_with(a.lead + "\n\n"))
     out += a.lead + "\n" + (body.empty() ? "" : "\n");
   if (!body.empty()) out += body + "\n";
   if (!a.key_points.empty()) {

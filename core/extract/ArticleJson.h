@@ -43,7 +43,8 @@ Article article_from_json(const nlohmann::json& j);
 void tidy_plugin_article(Article& article);
 
 // The plain text layout of `vellum restore --format text`: title, URL, "Publish Date:" (UTC),
-// "Source Domain:", body paragraphs, "Key Points:" with "– " bullets when there are any.
+// "Source Domain:", the lead (unless the body opens with it), body paragraphs, "Key Points:"
+// with "– " bullets when there are any.
 std::string article_text(const nlohmann::json& j);
 
 // Markdown: "# title", a metadata line, "## " sub-headings, "> " lead, "- " key points.

@@ -584,17 +584,16 @@ namespace {
 // Numeric character references to 128..159 ("&#146;", "&#x92;") name the windows-1252
 // characters in HTML (WHATWG HTML, "numeric character reference end state"), as pages written
 // for that charset use them; libxml2 reads them as C1 control characters, which text drops. They
-// are written out as the characters they name before the page is parsed (the five positions
-// windows-1252 leaves empty stay as they are).
-std::string with_cp1252_references(std::string html) {
+// are written out as the characters they name in the copy of the page that is parsed (the five
+// positions windows-1252 leaves empty stay as they are); nullopt when there are none.
+std::optional<std::string> with_cp1252_references(std::string_view html) {
   static constexpr char16_t kCp1252[32] = {
       0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
       0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
       0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
   std::size_t at = html.find("&#");
-  if (at == std::string::npos) return html;
+  if (at == std::string::npos) return std::nullopt;
   std::string out;
-  out.reserve(html.size());
   std::size_t copied = 0;
   for (; at != std::string::npos; at = html.find("&#", at + 2)) {
     std::size_t i = at + 2;
@@ -612,20 +611,21 @@ std::string with_cp1252_references(std::string html) {
     }
     if (i == digits || value < 0x80 || value > 0x9F || !kCp1252[value - 0x80]) continue;
     if (i < html.size() && html[i] == ';') ++i;
-    out.append(html, copied, at - copied);
+    if (out.empty()) out.reserve(html.size());
+    out.append(html.substr(copied, at - copied));
     util::append_utf8(out, kCp1252[value - 0x80]);
     copied = i;
   }
-  if (copied == 0) return html;
-  out.append(html, copied, std::string::npos);
+  if (copied == 0) return std::nullopt;
+  out.append(html.substr(copied));
   return out;
 }
 
 Page finish(Page page, DomScope scope = DomScope::full) {
-  page.html = with_cp1252_references(std::move(page.html));
-  page.document = scope == DomScope::full
-                      ? Document::parse(page.html, page.final_url)
-                      : Document::parse(without_raw_text(page.html), page.final_url);
+  const auto mapped = with_cp1252_references(page.html);
+  const std::string& html = mapped ? *mapped : page.html;
+  page.document = scope == DomScope::full ? Document::parse(html, page.final_url)
+                                          : Document::parse(without_raw_text(html), page.final_url);
   if (page.document && page.document->raw()) fill_from_document(page);
   return page;
 }

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <vector>
 
@@ -767,8 +768,11 @@ struct ReaderCore {
     if (n == 0) return std::nullopt;
     try {
       WarcRecord scratch;
-      return offset + n + parse_header(std::string_view(head).substr(0, n), scratch, name, offset) +
-             4;
+      const std::uint64_t length =
+          parse_header(std::string_view(head).substr(0, n), scratch, name, offset);
+      // Past the end of the file, however large (no sum that wraps around).
+      if (length > file_size - offset - n || file_size - offset - n - length < 4) return UINT64_MAX;
+      return offset + n + length + 4;
     } catch (const WarcFormatError&) {
       return std::nullopt;
     }
@@ -793,17 +797,22 @@ struct ReaderCore {
     return resumed.has_value();
   }
 
-  // Whether the plain file from `at` on is whole records to its end.
+  // Whether the plain file from `at` on is whole records to its end. The records a chain that
+  // breaks passes through are remembered: each would break the same way, so a torn block full
+  // of records (a WARC file captured as a page) is read once, not once for each of them.
   bool whole_to_the_end(std::uint64_t at) {
+    if (broken_chain.count(at)) return false;
+    std::vector<std::uint64_t> starts{at};
     try {
       WarcReader rest(name, at, file_size);
-      while (rest.next()) {
-      }
+      while (rest.next()) starts.push_back(rest.last_location().offset);
       return true;
     } catch (const std::exception&) {
+      broken_chain.insert(starts.begin(), starts.end());
       return false;
     }
   }
+  std::set<std::uint64_t> broken_chain;
 
   std::optional<std::uint64_t> resynchronise() {
     if (!failure || gave_up) return std::nullopt;
@@ -815,7 +824,7 @@ struct ReaderCore {
     bool whole_tail_needed = false;
     if (comp == Compression::none) {
       if (auto end = declared_plain_end(failure->offset())) {
-        if (*end < file_size && intact_record_at(*end)) {
+        if (*end > failure->offset() && *end < file_size && intact_record_at(*end)) {
           failure.reset();
           return *end;
         }

@@ -133,6 +133,11 @@ TEST(ArticleText, TheLeadOpensTheTextOnce) {
                       {"sections", {{{"paragraphs", {"Second paragraph."}}}}}};
   EXPECT_EQ(article_text(j),
             "T\n\nhttps://x.example/a\n\nKATHMANDU (Reuters) - The lead.\n\nSecond paragraph.\n");
+  // A lead that is only the first word of the body is still printed.
+  j["lead"] = "Police";
+  j["sections"] = {{{"paragraphs", {"Police said."}}}};
+  EXPECT_EQ(article_text(j), "T\n\nhttps://x.example/a\n\nPolice\n\nPolice said.\n");
+  j["lead"] = "KATHMANDU (Reuters) - The lead.";
   j["sections"] = {{{"paragraphs", {"KATHMANDU (Reuters) - The lead.", "Second paragraph."}}}};
   EXPECT_EQ(article_text(j),
             "T\n\nhttps://x.example/a\n\nKATHMANDU (Reuters) - The lead.\n\nSecond paragraph.\n");
@@ -161,8 +166,10 @@ TEST(ArticleText, ControlCharactersAreDroppedFromAPluginsArticle) {
   dated.title = "Bad \xff\xfe bytes";
   dated.published = "2024-01-01T10:00:00+05:00";
   dated.modified = "yesterday";
+  dated.lead = std::string("Foo\0Bar", 7);
   tidy_plugin_article(dated);
   EXPECT_EQ(dated.title, "Bad \uFFFD\uFFFD bytes");
   EXPECT_EQ(dated.published, "2024-01-01T05:00:00Z");
   EXPECT_EQ(dated.modified, "") << "not a date: dropped";
+  EXPECT_EQ(dated.lead, "FooBar");
 }

@@ -176,6 +176,12 @@ TEST(Resynchronise, PlainFilesGoOnAtTheNextRecordWhoseDigestHolds) {
        [&](std::string& d, const RecordLocation& at) { d.insert(content_length(d, at), "1"); }},
       {"Content-Length shorter",
        [&](std::string& d, const RecordLocation& at) { d.erase(content_length(d, at), 1); }},
+      // So large that the record's end, summed, would wrap around to the file's start.
+      {"Content-Length wrapping",
+       [&](std::string& d, const RecordLocation& at) {
+         const auto from = content_length(d, at);
+         d.replace(from, d.find('\r', from) - from, "18446744073709550412");
+       }},
   };
   for (const auto& harm : harms) {
     SCOPED_TRACE(harm.name);
