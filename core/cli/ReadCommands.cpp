@@ -242,14 +242,11 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
   if (!p.complete)
     spdlog::warn("capture {} was cut at the size limit when captured; this is its first {} bytes",
                  row.capture_id, body.size());
-  if (!o.no_follow && (row.status == 301 || row.status == 302 || row.status == 303 ||
-                       row.status == 307 || row.status == 308)) {
-    std::string location;
-    for (const auto& [name, value] : p.head.headers)
-      if (util::iequals(name, "Location")) location = value;
-    // follow_redirects also stops at a loop and after ten hops, with the target captured.
-    const std::string target = location.empty() ? location : util::resolve_url(row.url, location);
-    const bool captured = !target.empty() && reader.index().latest(util::surt(target));
+  if (!o.no_follow && warc::is_redirect_status(row.status)) {
+    // The index holds the Location, made absolute. follow_redirects also stops at a loop and
+    // after ten hops, with the target captured.
+    const std::string& location = row.location;
+    const bool captured = !location.empty() && reader.index().latest(util::surt(location));
     spdlog::warn("capture {} is an HTTP {} redirect {}; this is the redirect's own body ({} bytes)",
                  row.capture_id, row.status,
                  location.empty() ? std::string("naming no Location")

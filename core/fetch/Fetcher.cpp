@@ -445,7 +445,7 @@ struct Fetcher::Impl {
         status = head->status;
         error = check_framing(*head, hop->ex);
         ok = error.empty();
-        if (is_redirect(head->status))
+        if (warc::is_redirect_status(head->status))
           if (const std::string* l = head->header("Location")) location = *l;
       }
     }
@@ -505,11 +505,6 @@ struct Fetcher::Impl {
       return;
     }
     start_hop(job, next);
-  }
-
-  // Statuses a browser follows a Location of (Fetch, "redirect status"): not 300 or 304.
-  static bool is_redirect(int status) {
-    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
   }
 
   // What a response's framing breaks that libcurl lets through, as one line (empty when

@@ -76,6 +76,11 @@ Payload http_payload(std::string_view block, const HttpHead& head);
 // True when the last transfer coding is chunked.
 bool is_chunked(const HttpHead& head);
 
+// Statuses a browser follows a Location of (Fetch, "redirect status"): not 300 or 304.
+inline bool is_redirect_status(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 // WARC-Payload-Digest ("sha1:...") of a response body (the bytes after the head), without
 // copying it. `complete`, when given, is set to false when chunked framing ends early (the
 // digest is then of the part that decoded).
