@@ -150,14 +150,9 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
         " fetched INTEGER NOT NULL)");
     if (version == 1) exec("UPDATE sources SET etag = '', last_modified = ''");
     if (version >= 1 && version < 4) {
-      exec("BEGIN IMMEDIATE");
-      try {
-        urls_in_request_form();
-        exec("COMMIT");
-      } catch (...) {
-        exec("ROLLBACK");
-        throw;
-      }
+      Transaction tx(*this);
+      urls_in_request_form();
+      tx.commit();
     }
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
