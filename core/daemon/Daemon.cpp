@@ -143,7 +143,7 @@ struct RedirectStop {
 
 struct RobotsEntry {
   sources::RobotsRules rules;
-  Millis expires = 0;
+  Millis fetched = 0;  // trusted until fetch.robots_cache after this, as configured now
 };
 
 struct Daemon::Impl {
@@ -1016,7 +1016,9 @@ struct Daemon::Impl {
   // database), else null.
   const RobotsEntry* fresh_robots(const std::string& origin) {
     auto it = robots.find(origin);
-    if (it != robots.end() && it->second.expires > unix_millis_now()) return &it->second;
+    if (it != robots.end() &&
+        it->second.fetched + cfg.fetch.robots_cache.count() > unix_millis_now())
+      return &it->second;
     if (!load_cached_robots(origin)) return nullptr;
     return &robots.find(origin)->second;
   }
@@ -1030,7 +1032,7 @@ struct Daemon::Impl {
 
   void install_robots(const std::string& origin, const RobotsState& st) {
     RobotsEntry e{sources::RobotsRules::from_response(st.status, st.body, kRobotsToken),
-                  st.fetched + cfg.fetch.robots_cache.count()};
+                  st.fetched};
     // A Crawl-delay raises the host's delay; a robots.txt without one clears an older one.
     if (auto u = util::parse_request_url(origin + "/"))
       frontier.set_host_delay(host_key(*u), e.rules.crawl_delay().value_or(milliseconds(0)));
@@ -1062,7 +1064,20 @@ struct Daemon::Impl {
       RobotsState st{origin, status, body, unix_millis_now()};
       update_state([&] { state->put_robots(st); });
       install_robots(origin, st);
-      for (auto& item : waiting) start_item(std::move(item));
+      // robots.txt was a request to the host like any other: the pages that waited for it
+      // wait the host's delay (now with its Crawl-delay) before theirs.
+      auto now = SteadyClock::now();
+      for (auto& item : waiting) {
+        frontier.done(item, now);
+        if (draining || frontier.push(item, now)) continue;
+        // The queue is full: a page stays due in the state store for a later refill; a
+        // source's document is not kept there, so its run ends with the reason.
+        auto it = sources.find(item.source);
+        if (item.priority == kDiscovery && it != sources.end())
+          source_doc_done(*it->second, item.url + ": not fetched, the fetch queue is full");
+      }
+      pump();
+      check_drained();
     });
   }
 

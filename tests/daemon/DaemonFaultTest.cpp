@@ -10,11 +10,14 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "daemon/DaemonHarness.h"
 #include "support/Nginx.h"
@@ -143,6 +146,86 @@ TEST(DaemonFault, RobotsTxtIsHonouredAndRetryAfterIsWaitedFor) {
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(server.request_count(), before) << "a restart fetched again what was not due";
   EXPECT_EQ(d.stop(), 0);
+}
+
+// Fetching robots.txt is a request to the host: the first page waits the host's delay after
+// it, and the Crawl-delay robots.txt asks for, like every later one.
+TEST(DaemonFault, TheRequestAfterRobotsTxtWaitsTheHostsDelay) {
+  std::mutex mu;
+  std::map<std::string, std::chrono::steady_clock::time_point> seen;
+  TestHttpServer server;
+  auto timed = [&](Reply reply) {
+    return [&, reply](const ReceivedRequest& r) {
+      std::lock_guard lk(mu);
+      seen.emplace(r.target, std::chrono::steady_clock::now());
+      return reply;
+    };
+  };
+  server.on("/robots.txt", timed(Reply::ok("User-agent: *\nCrawl-delay: 1\n")));
+  server.on("/feed.xml", timed(Reply::ok(rss_of({server.url("/a")}), "application/rss+xml")));
+  server.on("/a", timed(Reply::ok(page("A"), "text/html")));
+  DaemonHarness d("vd-robots-delay");
+  d.write_config(d.config(source("f", server.url("/feed.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  std::lock_guard lk(mu);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_GE(seen["/feed.xml"] - seen["/robots.txt"], 1s) << "the feed came right after robots.txt";
+  EXPECT_GE(seen["/a"] - seen["/feed.xml"], 1s);
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// The same with the configured delay and no Crawl-delay.
+TEST(DaemonFault, TheRequestAfterRobotsTxtWaitsPerHostDelay) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> seen;
+  TestHttpServer server;
+  server.on("/*", [&](const ReceivedRequest& r) {
+    {
+      std::lock_guard lk(mu);
+      seen.emplace_back(r.target, std::chrono::steady_clock::now());
+    }
+    if (r.target == "/robots.txt") return Reply::ok("User-agent: *\nDisallow: /private/\n");
+    if (r.target == "/feed.xml")
+      return Reply::ok(rss_of({server.url("/a")}), "application/rss+xml");
+    return Reply::ok(page("A"), "text/html");
+  });
+  DaemonHarness d("vd-robots-host-delay");
+  d.write_config(d.config(source("f", server.url("/feed.xml")), "per_host_delay = \"700ms\"\n"));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  std::lock_guard lk(mu);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].first, "/robots.txt");
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    EXPECT_GE(seen[i].second - seen[i - 1].second, 700ms) << seen[i].first;
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// A shorter fetch.robots_cache applies on reload to the robots.txt files already held.
+TEST(DaemonFault, AShorterRobotsCacheOnReloadExpiresHeldRobotsTxt) {
+  TestHttpServer server;
+  server.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  server.on("/b", Reply::ok(page("B"), "text/html"));
+  DaemonHarness d("vd-robots-cache");
+  d.write_config(d.config("", "robots_cache = \"1h\"\n"));
+  d.start();
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/a")}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(server.requests_for("/robots.txt").size(), 1u);
+
+  d.write_config(d.config("", "robots_cache = \"1s\"\n"));
+  d.signal(SIGHUP);
+  ASSERT_TRUE(d.wait_for([&](const json&) {
+    return d.log().find("reloaded") != std::string::npos;
+  })) << d.log();
+  std::this_thread::sleep_for(1200ms);
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/b")}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 2; })) << d.log();
+  EXPECT_EQ(server.requests_for("/robots.txt").size(), 2u)
+      << "robots.txt was trusted for the old hour";
+  EXPECT_EQ(d.stop(), 0) << d.log();
 }
 
 TEST(DaemonFault, ARedirectIsFollowedOnlyWhereRobotsTxtAllows) {

@@ -42,8 +42,8 @@ class DaemonHarness {
   const std::filesystem::path& config_file() const { return config_; }
 
   // A configuration for tests: archive and socket in the scratch directory, loopback allowed,
-  // no delays between requests to one host; `extra` is appended (sources, overrides in new
-  // sections). `fetch_extra` lines go into [fetch].
+  // no delays between requests to one host (unless `fetch_extra` sets one); `extra` is appended
+  // (sources, overrides in new sections). `fetch_extra` lines go into [fetch].
   std::string config(const std::string& extra, const std::string& fetch_extra = {},
                      bool allow_private = true) const {
     std::string c;
@@ -51,7 +51,8 @@ class DaemonHarness {
     c += "[plugins]\ndirs = [" + quoted(VELLUM_PLUGIN_BUILD_DIR) + "]\n\n";
     c += "[fetch]\n";
     c += std::string("allow_private_networks = ") + (allow_private ? "true" : "false") + "\n";
-    c += "per_host_delay = \"0s\"\nper_host_concurrency = 8\nconcurrency = 8\n";
+    if (fetch_extra.find("per_host_delay =") == std::string::npos) c += "per_host_delay = \"0s\"\n";
+    c += "per_host_concurrency = 8\nconcurrency = 8\n";
     if (fetch_extra.find("\ntimeout =") == std::string::npos && fetch_extra.rfind("timeout =", 0))
       c += "timeout = \"20s\"\n";
     c += "backoff_initial = \"1s\"\n";
