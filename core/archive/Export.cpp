@@ -612,10 +612,13 @@ CdxjLine cdxj_line(const index::CaptureRow& row, const Copied& at) {
   j["url"] = row.url;
   j["mime"] = row.record_type == "revisit" ? "warc/revisit" : (row.mime.empty() ? "unk" : row.mime);
   if (row.status > 0) j["status"] = std::to_string(row.status);
-  // CDX tradition: a SHA-1 digest is its base32 form alone.
-  if (!row.payload_digest.empty())
-    j["digest"] =
-        row.payload_digest.starts_with("sha1:") ? row.payload_digest.substr(5) : row.payload_digest;
+  // CDX tradition: a SHA-1 digest is its base32 form alone, also where the record (imported)
+  // gives it in hexadecimal; another algorithm's stays as declared.
+  if (!row.payload_digest.empty()) {
+    const std::string d =
+        util::canonical_warc_sha1(row.payload_digest).value_or(row.payload_digest);
+    j["digest"] = d.starts_with("sha1:") ? d.substr(5) : d;
+  }
   j["length"] = std::to_string(at.length);
   j["offset"] = std::to_string(at.offset);
   j["filename"] = std::string(kWaczWarcName);

@@ -525,7 +525,9 @@ std::string alpha_reorder_query(std::string_view q) {
 
 std::string cdx_surt(std::string_view url) {
   auto parsed = parse_request_url(url);
-  if (!parsed) return std::string(url);
+  // dns:, urn: and the like (and http URLs no fetcher takes) are kept as they are, but for what
+  // would break the line a key is written on: controls, spaces and bytes past ASCII.
+  if (!parsed) return percent_encode(url, [](unsigned char c) { return c <= 0x20 || c >= 0x7F; });
   const Url& u = *parsed;
 
   std::string host = u.host;

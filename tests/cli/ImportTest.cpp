@@ -23,6 +23,7 @@
 #include "support/TempDir.h"
 #include "support/Tools.h"
 #include "util/Digest.h"
+#include "warc/HttpMessage.h"
 #include "warc/WarcReader.h"
 
 using namespace vellum;
@@ -259,6 +260,47 @@ TEST_F(ImportTest, WgetDedupRevisitsImportRestoreAndVerify) {
   EXPECT_EQ(restored.out, read_file(pages_[7].file));
   CliRun verify = cli({"--archive", archive(), "verify"});
   EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+}
+
+// Some crawlers write their SHA-1 digests in hexadecimal. An export's CDXJ gives every SHA-1 in
+// base32, as CDX readers (pywb) compare them, whatever form the imported record used.
+TEST_F(ImportTest, HexadecimalDigestsAreExportedInBase32) {
+  ASSERT_TRUE(on_path("python3")) << "python3 is needed for this test (scripts/dev.sh installs it)";
+  fs::path source = wget_warc(3, "hex", false);
+  std::string text = read_file(source);
+  std::set<std::string> base32;
+  warc::WarcReader reader(source);
+  while (auto rec = reader.next()) {
+    if (rec->type() != "response") continue;
+    auto head = warc::parse_http_head(rec->block);
+    ASSERT_TRUE(head);
+    util::Sha1 sha;
+    sha.update(warc::http_payload(rec->block, *head).bytes);
+    const auto digest = sha.finish();
+    std::string hex = "sha1:";
+    for (std::uint8_t b : digest)
+      hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+    const std::string b32 = util::warc_sha1(digest);
+    ASSERT_EQ(rec->field_or("WARC-Payload-Digest"), b32);
+    for (std::size_t at; (at = text.find("WARC-Payload-Digest: " + b32)) != std::string::npos;)
+      text.replace(at + 21, b32.size(), hex);
+    base32.insert(b32.substr(5));
+  }
+  ASSERT_EQ(base32.size(), 3u);
+  write_file(source, text);
+  CliRun imported = cli({"--archive", archive(), "--json", "import", source.string()});
+  ASSERT_EQ(imported.rc, 0) << imported.out << imported.err;
+
+  const fs::path wacz = tmp_ / "hex.wacz";
+  CliRun exported = cli({"--archive", archive(), "export", "-o", wacz.string()});
+  ASSERT_EQ(exported.rc, 0) << exported.out << exported.err;
+  auto [rc, out] = shell("python3 " + shell_quote(VELLUM_SOURCE_DIR "/tests/cli/check_wacz.py") +
+                         " " + shell_quote(wacz.string()) + " 2>&1");
+  ASSERT_EQ(rc, 0) << out;
+  std::set<std::string> listed;
+  const json found = json::parse(out);
+  for (const auto& c : found["cdxj"]) listed.insert(c["digest"].get<std::string>());
+  EXPECT_EQ(listed, base32) << out;
 }
 
 TEST_F(ImportTest, NoExtractStoresCapturesWithoutArticles) {

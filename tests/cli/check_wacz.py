@@ -5,9 +5,11 @@ reader that shares no code with Vellum would, and prints what it found as one JS
 
 Exits 1 with a message naming the first problem found."""
 
+import base64
 import gzip
 import hashlib
 import json
+import string
 import struct
 import sys
 import zipfile
@@ -143,7 +145,10 @@ def main(path):
                     fail(f"{where}: filename {entry['filename']} is not in archive/")
                 start = data_offset(warc) + int(entry["offset"])
                 fields, _ = one_record(raw[start:start + int(entry["length"])], where)
-                if fields.get("warc-target-uri") != entry["url"]:
+                uri = fields.get("warc-target-uri", "")
+                if uri.startswith("<") and uri.endswith(">"):
+                    uri = uri[1:-1]  # as WARC/1.0 drafts wrote it (wget does), readers accept it
+                if uri != entry["url"]:
                     fail(f"{where}: record URI {fields.get('warc-target-uri')!r}, "
                          f"line says {entry['url']!r}")
                 date_digits = "".join(c for c in fields.get("warc-date", "") if c.isdigit())
@@ -152,6 +157,8 @@ def main(path):
                 digest = fields.get("warc-payload-digest", "")
                 if digest.startswith("sha1:"):
                     digest = digest[5:]  # CDX digests: SHA-1 in base32 alone
+                    if len(digest) == 40 and all(c in string.hexdigits for c in digest):
+                        digest = base64.b32encode(bytes.fromhex(digest)).decode()
                 if digest != entry["digest"]:
                     fail(f"{where}: record digest {fields.get('warc-payload-digest')!r}, "
                          f"line says {entry['digest']!r}")
@@ -162,7 +169,7 @@ def main(path):
                     fail(f"{where}: a {kind} record with mime {entry['mime']!r}")
                 cdxj.append({"url": entry["url"], "key": key, "timestamp": ts, "type": kind,
                              "record_id": fields.get("warc-record-id"),
-                             "status": entry.get("status")})
+                             "status": entry.get("status"), "digest": entry["digest"]})
             if keys != sorted(keys):
                 fail(f"{index}: lines are not sorted by key, then timestamp")
 

@@ -49,6 +49,11 @@ TEST(Surt, CdxKeysAreTheOnesPywbLooksUp) {
       "com,yahoo,webhosting,visit)/visit.gif?&b=netscape%205.0%20(windows;%20en-us)&c=24&j=true&"
       "o=win32&r=http://web.archive.org/web/20090517140029/http://"
       "anthonystewarthead.electric-chi.com/&s=1366x768&v=1.2");
+  // A URL that is not one to fetch keeps its text, but never a space or line break (the key
+  // ends at the first space of a CDXJ line).
+  EXPECT_EQ(cdx_surt("dns:archive.org"), "dns:archive.org");
+  EXPECT_EQ(cdx_surt("http://a b/x\ny"), "http://a%20b/x%0Ay");
+  EXPECT_EQ(cdx_surt("urn:x:\xC3\xA9\t"), "urn:x:%C3%A9%09");
   // Escapes undone and redone; dot segments and doubled slashes resolved.
   EXPECT_EQ(cdx_surt("http://host/%25%32%35"), "host)/%25");
   EXPECT_EQ(cdx_surt("http://host/%%%25%32%35asd%%"), "host)/%25%25%25asd%25%25");
