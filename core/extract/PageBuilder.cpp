@@ -581,12 +581,14 @@ std::string without_raw_text(std::string_view html) {
 
 namespace {
 
-// Numeric character references to 128..159 ("&#146;", "&#x92;") name the windows-1252
-// characters in HTML (WHATWG HTML, "numeric character reference end state"), as pages written
-// for that charset use them; libxml2 reads them as C1 control characters, which text drops. They
-// are written out as the characters they name in the copy of the page that is parsed (the five
-// positions windows-1252 leaves empty stay as they are); nullopt when there are none.
-std::optional<std::string> with_cp1252_references(std::string_view html) {
+// Numeric character references that HTML reads otherwise than libxml2 (WHATWG HTML, "numeric
+// character reference end state"): 128..159 ("&#146;", "&#x92;") name the windows-1252
+// characters, as pages written for that charset use them, where libxml2 reads C1 control
+// characters, which text drops; 0, a surrogate or a number past U+10FFFF name U+FFFD, where
+// libxml2 ends the attribute or text at the reference (an og:title cut short). They are written
+// out as the characters they name in the copy of the page that is parsed (the five positions
+// windows-1252 leaves empty stay as they are); nullopt when there are none.
+std::optional<std::string> with_browser_references(std::string_view html) {
   static constexpr char16_t kCp1252[32] = {
       0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
       0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
@@ -600,20 +602,26 @@ std::optional<std::string> with_cp1252_references(std::string_view html) {
     const bool hex = i < html.size() && (html[i] == 'x' || html[i] == 'X');
     if (hex) ++i;
     const std::size_t digits = i;
-    unsigned long value = 0;
-    while (i < html.size() && value < 0x100 &&
-           (hex ? std::isxdigit(static_cast<unsigned char>(html[i]))
-                : std::isdigit(static_cast<unsigned char>(html[i])))) {
+    unsigned long value = 0;  // held at 0x110000 once past it
+    while (i < html.size() && (hex ? std::isxdigit(static_cast<unsigned char>(html[i]))
+                                   : std::isdigit(static_cast<unsigned char>(html[i])))) {
       const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(html[i])));
-      value =
-          value * (hex ? 16 : 10) + static_cast<unsigned long>(c <= '9' ? c - '0' : c - 'a' + 10);
+      value = std::min<unsigned long>(
+          value * (hex ? 16 : 10) + static_cast<unsigned long>(c <= '9' ? c - '0' : c - 'a' + 10),
+          0x110000);
       ++i;
     }
-    if (i == digits || value < 0x80 || value > 0x9F || !kCp1252[value - 0x80]) continue;
+    if (i == digits) continue;
+    char32_t named = 0;
+    if (value >= 0x80 && value <= 0x9F)
+      named = kCp1252[value - 0x80];
+    else if (value == 0 || (value >= 0xD800 && value <= 0xDFFF) || value > 0x10FFFF)
+      named = 0xFFFD;
+    if (!named) continue;
     if (i < html.size() && html[i] == ';') ++i;
     if (out.empty()) out.reserve(html.size());
     out.append(html.substr(copied, at - copied));
-    util::append_utf8(out, kCp1252[value - 0x80]);
+    util::append_utf8(out, named);
     copied = i;
   }
   if (copied == 0) return std::nullopt;
@@ -622,7 +630,7 @@ std::optional<std::string> with_cp1252_references(std::string_view html) {
 }
 
 Page finish(Page page, DomScope scope = DomScope::full) {
-  const auto mapped = with_cp1252_references(page.html);
+  const auto mapped = with_browser_references(page.html);
   const std::string& html = mapped ? *mapped : page.html;
   page.document = scope == DomScope::full ? Document::parse(html, page.final_url)
                                           : Document::parse(without_raw_text(html), page.final_url);

@@ -52,6 +52,18 @@ TEST(PageBuilder, NumericReferencesInTheC1RangeAreWindows1252) {
   EXPECT_EQ(p.document->xpath_first("//h1").attr("title"), "\u201Ct\u201D");
 }
 
+// A reference to 0, to a surrogate or past U+10FFFF names U+FFFD, as in browsers; libxml2 ends
+// the attribute or the text there (a title cut short at "&#0;").
+TEST(PageBuilder, ReferencesToNoCharacterAreTheReplacementCharacter) {
+  auto p = build_page(
+      input("<html><head><meta property='og:title' content='Alpha &#0; Beta &#xD800; Gamma'></head>"
+            "<body><h1 title='a&#x110000;b&#99999999999999999999;c'>Alpha &#00; Beta &#55296; "
+            "Gamma &#x0000000041; end</h1></body></html>"));
+  EXPECT_EQ(h1_of(p), "Alpha \uFFFD Beta \uFFFD Gamma A end");
+  EXPECT_EQ(p.document->xpath_first("//h1").attr("title"), "a\uFFFDb\uFFFDc");
+  EXPECT_EQ(p.meta_value("og:title"), "Alpha \uFFFD Beta \uFFFD Gamma");
+}
+
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
   auto p =
       build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
