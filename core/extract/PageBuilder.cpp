@@ -336,6 +336,46 @@ bool looks_like_html(std::string_view body) {
          head.find("<title") != std::string::npos;
 }
 
+// The value of the four hex digits at `at`, or -1.
+long hex4_at(std::string_view s, std::size_t at) {
+  if (at + 4 > s.size()) return -1;
+  long v = 0;
+  for (std::size_t i = at; i < at + 4; ++i) {
+    const int d = util::hex_value(s[i]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// A "\u" escape of a surrogate that is not half of a pair ("\ud800" alone, as pages cut a
+// string in the middle of an emoji) makes the whole block JSON no parser takes; it is read as
+// U+FFFD, as a browser's JSON.parse keeps the block.
+void replace_lone_surrogates(std::string& s) {
+  bool in = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!in || s[i] == '"') {
+      in = s[i] == '"' ? !in : in;
+      continue;
+    }
+    if (s[i] != '\\') continue;
+    if (i + 1 >= s.size() || s[i + 1] != 'u') {
+      ++i;  // the escaped character
+      continue;
+    }
+    const long unit = hex4_at(s, i + 2);
+    if (unit >= 0xD800 && unit <= 0xDBFF && s.compare(i + 6, 2, "\\u") == 0) {
+      const long low = hex4_at(s, i + 8);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        i += 11;
+        continue;
+      }
+    }
+    if (unit >= 0xD800 && unit <= 0xDFFF) s.replace(i + 2, 4, "FFFD");
+    i += 5;
+  }
+}
+
 // Strips HTML comment / CDATA wrappers some sites put around JSON-LD.
 std::string clean_json_text(std::string s) {
   s = trim(s);
@@ -357,6 +397,7 @@ std::string clean_json_text(std::string s) {
   util::JsonStringTracker strings;
   for (char& c : s)
     if (strings.inside(c) && static_cast<unsigned char>(c) < 0x20) c = ' ';
+  replace_lone_surrogates(s);
   return s;
 }
 

@@ -314,6 +314,20 @@ TEST(PageBuilder, CollectsJsonLdFlatteningGraphs) {
   EXPECT_EQ(p.json_ld[4]["@type"], "BreadcrumbList");
 }
 
+// A surrogate escape that is not half of a pair does not cost the block: it reads as U+FFFD.
+// Pairs, escaped backslashes and text outside strings are left alone.
+TEST(PageBuilder, JsonLdWithALoneSurrogateIsKept) {
+  std::string html = R"(<html><head>
+<script type="application/ld+json">{"@type":"NewsArticle","headline":"Cut \ud83d here \udc00",
+"alternativeHeadline":"\ud83d\ude00 and \\ud800 \"\ud800\"","x\uDBFF":1}</script>
+</head><body></body></html>)";
+  auto p = build_page_from_html(html, "https://x.example/");
+  ASSERT_EQ(p.json_ld.size(), 1u);
+  EXPECT_EQ(p.json_ld[0]["headline"], "Cut \uFFFD here \uFFFD");
+  EXPECT_EQ(p.json_ld[0]["alternativeHeadline"], "\U0001F600 and \\ud800 \"\uFFFD\"");
+  EXPECT_TRUE(p.json_ld[0].contains("x\uFFFD"));
+}
+
 TEST(PageBuilder, CollectsMetaTags) {
   std::string html = R"(<html><head>
 <meta property="og:title" content="OG title">
