@@ -1,6 +1,6 @@
 #include "extract/MetadataExtractor.h"
 
-#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +11,7 @@
 #include "extract/AuthorCleaner.h"
 #include "extract/ContentExtractor.h"
 #include "extract/DateParser.h"
+#include "extract/HtmlEntities.h"
 #include "extract/TextUtil.h"
 #include "util/Text.h"
 #include "util/Url.h"
@@ -318,7 +319,7 @@ std::string decode_entities(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     if (s[i] == '&') {
       auto semi = s.find(';', i);
-      if (semi != std::string_view::npos && semi - i <= 10) {
+      if (semi != std::string_view::npos && semi - i <= 33) {
         std::string_view ent = s.substr(i + 1, semi - i - 1);
         bool done = false;
         if (!ent.empty() && ent[0] == '#') {
@@ -333,18 +334,11 @@ std::string decode_entities(std::string_view s) {
               done = true;
             }
           }
-        } else if (ent == "apos") {  // XML's, not in HTML 4
-          out += '\'';
+        } else if (const HtmlEntity* e = find_html_entity(s.substr(i + 1, semi - i))) {
+          // Every name HTML gives (&uuml;, &euro;, &check;…), with its semicolon.
+          util::append_utf8(out, e->first);
+          if (e->second) util::append_utf8(out, e->second);
           done = true;
-        } else if (!ent.empty()) {
-          // Every entity HTML 4 names (&uuml;, &eacute;, &euro;…), as libxml2 decodes them in
-          // the page's text.
-          const std::string name(ent);
-          if (const htmlEntityDesc* e =
-                  htmlEntityLookup(reinterpret_cast<const xmlChar*>(name.c_str()))) {
-            util::append_utf8(out, e->value);
-            done = true;
-          }
         }
         if (done) {
           i = semi + 1;

@@ -2,13 +2,18 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <libxml/HTMLparser.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
+#include "extract/HtmlEntities.h"
 #include "extract/TextUtil.h"
 #include "util/Json.h"
 #include "util/Text.h"
@@ -622,48 +627,98 @@ std::string without_raw_text(std::string_view html) {
 
 namespace {
 
-// Numeric character references that HTML reads otherwise than libxml2 (WHATWG HTML, "numeric
-// character reference end state"): 128..159 ("&#146;", "&#x92;") name the windows-1252
-// characters, as pages written for that charset use them, where libxml2 reads C1 control
-// characters, which text drops; 0, a surrogate or a number past U+10FFFF name U+FFFD, where
-// libxml2 ends the attribute or text at the reference (an og:title cut short). They are written
-// out as the characters they name in the copy of the page that is parsed (the five positions
-// windows-1252 leaves empty stay as they are); nullopt when there are none.
-std::optional<std::string> with_browser_references(std::string_view html) {
+// "&#x2713;": a reference libxml2 reads as the browser reads the one it stands for.
+std::string fmt_reference(char32_t c) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = ";";
+  for (; c; c >>= 4) out.insert(out.begin(), kHex[c & 15]);
+  return "&#x" + out;
+}
+
+// The code point a numeric character reference at `at` ("&#146;", "&#x92") names where HTML
+// reads it otherwise than libxml2 (WHATWG HTML, "numeric character reference end state"), and
+// the end of the reference; 0 where they agree. 128..159 name the windows-1252 characters, as
+// pages written for that charset use them, where libxml2 reads C1 control characters, which
+// text drops (the five positions windows-1252 leaves empty are left alone); 0, a surrogate or
+// a number past U+10FFFF name U+FFFD, where libxml2 ends the attribute or text at the
+// reference (an og:title cut short).
+std::pair<char32_t, std::size_t> numeric_reference_at(std::string_view html, std::size_t at) {
   static constexpr char16_t kCp1252[32] = {
       0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
       0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
       0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
-  std::size_t at = html.find("&#");
-  if (at == std::string::npos) return std::nullopt;
+  std::size_t i = at + 2;
+  const bool hex = i < html.size() && (html[i] == 'x' || html[i] == 'X');
+  if (hex) ++i;
+  const std::size_t digits = i;
+  unsigned long value = 0;  // held at 0x110000 once past it
+  while (i < html.size() && (hex ? std::isxdigit(static_cast<unsigned char>(html[i]))
+                                 : std::isdigit(static_cast<unsigned char>(html[i])))) {
+    const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(html[i])));
+    value = std::min<unsigned long>(
+        value * (hex ? 16 : 10) + static_cast<unsigned long>(c <= '9' ? c - '0' : c - 'a' + 10),
+        0x110000);
+    ++i;
+  }
+  if (i == digits) return {0, 0};
+  char32_t named = 0;
+  if (value >= 0x80 && value <= 0x9F)
+    named = kCp1252[value - 0x80];
+  else if (value == 0 || (value >= 0xD800 && value <= 0xDFFF) || value > 0x10FFFF)
+    named = 0xFFFD;
+  if (i < html.size() && html[i] == ';') ++i;
+  return {named, i};
+}
+
+bool is_ascii_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+
+// The named character reference at `at` ("&check;", "&copy 2024") where HTML reads it and
+// libxml2 does not, and its end; null where they agree. libxml2 knows HTML 4's names, each
+// with its semicolon; HTML has 2,231, and reads the 106 older ones without a semicolon too,
+// except, as in an attribute, before a letter, digit or '=' ("?a=1&copy=2" stays as it is).
+std::pair<const HtmlEntity*, std::size_t> named_reference_at(std::string_view html,
+                                                             std::size_t at) {
+  std::size_t i = at + 1;
+  while (i < html.size() && i - at <= 32 && is_ascii_alnum(html[i])) ++i;
+  if (i == at + 1) return {nullptr, 0};
+  if (i < html.size() && html[i] == ';') {
+    if (const HtmlEntity* e = find_html_entity(html.substr(at + 1, i - at))) {
+      const std::string name(html.substr(at + 1, i - at - 1));
+      if (htmlEntityLookup(reinterpret_cast<const xmlChar*>(name.c_str()))) return {nullptr, 0};
+      return {e, i + 1};
+    }
+  }
+  const HtmlEntity* e = longest_legacy_entity(html.substr(at + 1, i - at - 1));
+  if (!e) return {nullptr, 0};
+  const std::size_t end = at + 1 + e->name.size();
+  if (end < html.size() && (is_ascii_alnum(html[end]) || html[end] == '=')) return {nullptr, 0};
+  return {e, end};
+}
+
+// The page with the character references libxml2 would read otherwise than a browser written
+// out as references it reads the same (numeric, in hexadecimal), for the copy that is parsed;
+// nullopt when there are none.
+std::optional<std::string> with_browser_references(std::string_view html) {
   std::string out;
   std::size_t copied = 0;
-  for (; at != std::string::npos; at = html.find("&#", at + 2)) {
-    std::size_t i = at + 2;
-    const bool hex = i < html.size() && (html[i] == 'x' || html[i] == 'X');
-    if (hex) ++i;
-    const std::size_t digits = i;
-    unsigned long value = 0;  // held at 0x110000 once past it
-    while (i < html.size() && (hex ? std::isxdigit(static_cast<unsigned char>(html[i]))
-                                   : std::isdigit(static_cast<unsigned char>(html[i])))) {
-      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>(html[i])));
-      value = std::min<unsigned long>(
-          value * (hex ? 16 : 10) + static_cast<unsigned long>(c <= '9' ? c - '0' : c - 'a' + 10),
-          0x110000);
-      ++i;
-    }
-    if (i == digits) continue;
-    char32_t named = 0;
-    if (value >= 0x80 && value <= 0x9F)
-      named = kCp1252[value - 0x80];
-    else if (value == 0 || (value >= 0xD800 && value <= 0xDFFF) || value > 0x10FFFF)
-      named = 0xFFFD;
-    if (!named) continue;
-    if (i < html.size() && html[i] == ';') ++i;
-    if (out.empty()) out.reserve(html.size());
+  auto put = [&](std::size_t at, std::size_t end, std::initializer_list<char32_t> chars) {
+    if (out.empty()) out.reserve(html.size() + 64);
     out.append(html.substr(copied, at - copied));
-    util::append_utf8(out, named);
-    copied = i;
+    for (char32_t c : chars)
+      if (c) out += fmt_reference(c);
+    copied = end;
+  };
+  for (std::size_t at = html.find('&'); at != std::string_view::npos; at = html.find('&', at + 1)) {
+    if (at + 1 >= html.size()) break;
+    if (html[at + 1] == '#') {
+      const auto [named, end] = numeric_reference_at(html, at);
+      if (named) put(at, end, {named});
+    } else if (std::isalpha(static_cast<unsigned char>(html[at + 1]))) {
+      const auto [e, end] = named_reference_at(html, at);
+      if (e) put(at, end, {e->first, e->second});
+    }
   }
   if (copied == 0) return std::nullopt;
   out.append(html.substr(copied));

@@ -745,6 +745,10 @@ TEST(ContentHelpers, UiTextAndCredits) {
   }
   EXPECT_EQ(decode_entities("Tom &amp; Jerry&#8217;s &#x27;show&#39; &bogus;"),
             "Tom & Jerry\xE2\x80\x99s 'show' &bogus;");
+  // Every name HTML has, not only HTML 4's; one that names two code points gives both.
+  EXPECT_EQ(
+      decode_entities("&check; &apos;x&apos; &NotEqualTilde; &CounterClockwiseContourIntegral;"),
+      "\u2713 'x' \u2242\u0338 \u2233");
 }
 
 }  // namespace

@@ -64,6 +64,20 @@ TEST(PageBuilder, ReferencesToNoCharacterAreTheReplacementCharacter) {
   EXPECT_EQ(p.meta_value("og:title"), "Alpha \uFFFD Beta \uFFFD Gamma");
 }
 
+// Named references as browsers read them: HTML's names beyond HTML 4's, and the older names
+// without their semicolon, except before a letter, digit or '=' (where an attribute keeps them,
+// "?a=1&copy=2"); what libxml2 reads already, and what names nothing, stay as they are.
+TEST(PageBuilder, NamedReferencesAreReadAsBrowsersReadThem) {
+  auto p = build_page(input(
+      "<html><head><meta name='description' content='&check; &copy 2024 a=1&copy=2&copyx &QUOT;'>"
+      "</head><body><h1 title='&QUOT;q&QUOT; &lt &amp;lt;'>&check; &copy 2024 &amp x &Amp; "
+      "&fjlig; &NotEqualTilde; &bogus; &amp;check; AT&T &lt;b&gt; &eacute;</h1></body></html>"));
+  EXPECT_EQ(h1_of(p),
+            "\u2713 \u00A9 2024 & x &Amp; fj \u2242\u0338 &bogus; &check; AT&T <b> \u00E9");
+  EXPECT_EQ(p.document->xpath_first("//h1").attr("title"), "\"q\" < &lt;");
+  EXPECT_EQ(p.meta_value("description"), "\u2713 \u00A9 2024 a=1&copy=2&copyx \"");
+}
+
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
   auto p =
       build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
