@@ -193,8 +193,13 @@ Check valid_regex() {
 }
 
 Check http_url() {
-  return {"an absolute http:// or https:// URL",
-          [](const Value& v) { return util::parse_url(std::get<std::string>(v)) ? kPass : kFail; }};
+  // As the fetcher will read it: a host with a space or one IDNA cannot convert is refused now,
+  // not at the first fetch.
+  return {"an absolute http:// or https:// URL", [](const Value& v) {
+            std::string why;
+            if (util::parse_request_url(std::get<std::string>(v), &why)) return kPass;
+            return why.empty() ? kFail : std::optional<std::string>(why);
+          }};
 }
 
 bool is_port(std::string_view s) {

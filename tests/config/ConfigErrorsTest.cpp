@@ -231,6 +231,10 @@ TEST(ConfigErrors, SourcesNeedNameKindAndAnHttpUrl) {
   EXPECT_EQ(error_of("[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"news.example.com/rss\"\n"),
             "test.toml:4:7: source.url: found \"news.example.com/rss\", expected an absolute "
             "http:// or https:// URL");
+  // Read as the fetcher reads it: a host it cannot send is refused here, with the reason.
+  EXPECT_EQ(error_of("[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"http://a b/\"\n"),
+            "test.toml:4:7: source.url: found \"http://a b/\", expected an absolute http:// or "
+            "https:// URL (the host name holds a space or a control character)");
   EXPECT_EQ(error_of("[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = "
                      "\"https://news.example.com/rss\"\ninterval = \"500ms\"\n"),
             "test.toml:5:12: source.interval: found \"500ms\", expected at least 1s");
