@@ -626,7 +626,8 @@ std::vector<SectionSpec> build_schema() {
        .type = K::string,
        .default_toml = R"("")",
        .description = "Plugin that extracts this source's pages, by name. Empty: the plugin "
-                      "that claims each page's URL, else the generic extractor.",
+                      "that claims each page's URL, else the generic extractor. A plugin not "
+                      "loaded is named in the log, and the generic extractor takes the pages.",
        .store = in_source(&SourceConfig::plugin)},
       {.key = "robots",
        .type = K::boolean,

@@ -357,6 +357,14 @@ struct Daemon::Impl {
     return {cfg.fetch.retries, cfg.fetch.backoff_initial, cfg.fetch.backoff_max};
   }
 
+  // "a, b" for the plugins `h` holds; "none".
+  static std::string plugin_names(const plugins::PluginHost* h) {
+    std::string names;
+    if (h)
+      for (const auto& p : h->plugins()) names += (names.empty() ? "" : ", ") + p->info().name;
+    return names.empty() ? "none" : names;
+  }
+
   void load_plugins() {
     plugins::HostOptions ho;
     ho.dirs = cfg.plugins.dirs;
@@ -384,6 +392,12 @@ struct Daemon::Impl {
       names += (names.empty() ? "" : ", ") + p->info().name + " " + p->info().version;
     spdlog::info("plugins: {}{}", names.empty() ? std::string("none") : names,
                  cfg.plugins.isolate ? " (isolated in worker processes)" : " (in this process)");
+    for (const auto& s : cfg.sources)
+      if (!s.plugin.empty() && !h->by_name(s.plugin))
+        spdlog::warn(
+            "source {}: plugin '{}' is not loaded (loaded: {}); its pages get the "
+            "generic extractor",
+            s.name, s.plugin, plugin_names(h.get()));
     std::lock_guard lk(host_mu);
     host = std::move(h);
   }
@@ -1428,6 +1442,13 @@ struct Daemon::Impl {
     json accepted = json::array(), rejected = json::array();
     Millis now = unix_millis_now();
     std::string plugin = req.value("plugin", "");
+    if (!plugin.empty()) {
+      std::shared_ptr<plugins::PluginHost> h = current_host();
+      if (!h || !h->by_name(plugin))
+        return {{"ok", false},
+                {"error", "no plugin named '" + plugin + "' is loaded (loaded: " +
+                              plugin_names(h.get()) + "); nothing was queued"}};
+    }
     for (const auto& v : req["urls"]) {
       std::string url = v.is_string() ? v.get<std::string>() : v.dump();
       std::string why;

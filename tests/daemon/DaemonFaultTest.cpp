@@ -892,6 +892,20 @@ TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A source that forces a plugin the daemon did not load is named in the log at start-up; its
+// pages get the generic extractor.
+TEST(DaemonSources, ASourceForcingAPluginNotLoadedIsNamed) {
+  TestHttpServer server;
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-no-plugin");
+  d.write_config(d.config(source("f", server.url("/a"), "url", "plugin = \"nosuch\"\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_NE(d.log().find("source f: plugin 'nosuch' is not loaded (loaded: "), std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
 TEST(DaemonSources, ASourceThatAsksForRobotsGetsItWhereFetchRobotsIsOff) {
   TestHttpServer server;
   server.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));

@@ -160,6 +160,14 @@ TEST_F(DaemonTest, CliTalksToTheDaemonAndArchiveWaitsForTheWriterLock) {
       << out;
   EXPECT_NE(out.find("queued  " + nginx.url(pages[0].path)), std::string::npos) << out;
   EXPECT_NE(out.find("refused ftp://nope"), std::string::npos) << out;
+  // A plugin the daemon has not loaded is refused, and nothing is queued for it.
+  auto [refused_rc, refused] =
+      shell(shell_quote(VELLUM_CLI_PATH) + " --socket " + shell_quote(sock) +
+            " enqueue --plugin nosuch " + shell_quote(nginx.url(pages[2].path)) + " 2>&1");
+  EXPECT_NE(refused_rc, 0);
+  EXPECT_NE(refused.find("no plugin named 'nosuch' is loaded (loaded: "), std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("apnews"), std::string::npos) << refused;
   ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
 
   ASSERT_EQ(run_vellum({"--socket", sock, "status"}, &out), 0) << out;
