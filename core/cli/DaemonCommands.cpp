@@ -54,8 +54,10 @@ void print_sources(const json& list) {
     if (s.contains("last_run") && !s["last_run"].is_null()) {
       std::cout << "    last run " << text(s, "last_run") << ": ";
       std::string err = s.value("last_error", std::string());
-      if (err.empty())
+      if (err.empty() && s.contains("last_status") && s["last_status"].is_number())
         std::cout << "ok, HTTP " << text(s, "last_status");
+      else if (err.empty())
+        std::cout << "ok";
       else
         std::cout << err;
       std::cout << "; " << text(s, "urls_found") << " URLs found in " << text(s, "runs")

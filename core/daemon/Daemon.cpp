@@ -1389,7 +1389,8 @@ struct Daemon::Impl {
       j["last_run"] = st->last_run
                           ? json(util::warc_date(util::TimePoint(milliseconds(st->last_run))))
                           : json();
-      j["last_status"] = st->last_status;
+      // A url source fetches no document of its own (its page is a capture like any other).
+      j["last_status"] = st->last_status ? json(st->last_status) : json();
       j["last_error"] = st->last_error;
       j["runs"] = st->runs;
       j["failures"] = st->failures;

@@ -906,6 +906,25 @@ TEST(DaemonSources, ASourceForcingAPluginNotLoadedIsNamed) {
   EXPECT_EQ(d.stop(), 0) << d.log();
 }
 
+// A url source fetches no document of its own: its runs report no HTTP status (not "HTTP 0").
+TEST(DaemonSources, AUrlSourceReportsNoDocumentStatus) {
+  TestHttpServer server;
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-url-status");
+  d.write_config(d.config(source("u", server.url("/a"), "url")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  json sources = d.request({{"command", "sources"}});
+  ASSERT_EQ(sources["sources"].size(), 1u) << sources.dump();
+  EXPECT_TRUE(sources["sources"][0]["last_status"].is_null()) << sources.dump();
+  auto [rc, out] = shell(shell_quote(VELLUM_CLI_PATH) + " --socket " +
+                         shell_quote(d.socket().string()) + " sources 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find(": ok; "), std::string::npos) << out;
+  EXPECT_EQ(out.find("HTTP"), std::string::npos) << out;
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
 TEST(DaemonSources, ASourceThatAsksForRobotsGetsItWhereFetchRobotsIsOff) {
   TestHttpServer server;
   server.on("/robots.txt", Reply::ok("User-agent: *\nDisallow: /private/\n"));
