@@ -488,19 +488,21 @@ struct Fetcher::Impl {
       finish(job, "");
       return;
     }
+    // The whole chain, from the URL asked for: at most fetch.max_redirects (50) hops.
+    auto chain = [&] {
+      std::string text;
+      for (const auto& h : job->result.hops) text += h.url + " -> ";
+      return text + next;
+    };
     std::string key = normalised(next);
     for (const auto& seen : job->chain) {
       if (seen == key) {
-        std::string chain;
-        for (const auto& h : job->result.hops) chain += h.url + " -> ";
-        finish(job, "redirect loop: " + chain + next, FetchResult::Failure::kPermanent);
+        finish(job, "redirect loop: " + chain(), FetchResult::Failure::kPermanent);
         return;
       }
     }
     if (job->result.hops.size() > static_cast<std::size_t>(std::max(opts.max_redirects, 0))) {
-      finish(job,
-             "too many redirects (" + std::to_string(opts.max_redirects) +
-                 "): " + job->result.hops.back().url + " -> " + next,
+      finish(job, "too many redirects (" + std::to_string(opts.max_redirects) + "): " + chain(),
              FetchResult::Failure::kPermanent);
       return;
     }

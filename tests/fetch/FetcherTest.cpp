@@ -301,7 +301,10 @@ TEST(Fetcher, TooManyRedirects) {
   o.max_redirects = 3;
   auto r = fetch_one(server.url("/n/0"), o);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->error.rfind("too many redirects (3)", 0), 0u) << r->error;
+  // The message names the whole chain, from the URL asked for.
+  EXPECT_EQ(r->error, "too many redirects (3): " + server.url("/n/0") + " -> " +
+                          server.url("/n/1") + " -> " + server.url("/n/2") + " -> " +
+                          server.url("/n/3") + " -> " + server.url("/n/4"));
   EXPECT_EQ(r->failure, FetchResult::Failure::kPermanent);
   EXPECT_EQ(r->hops.size(), 4u);  // the first request and three redirects followed
   EXPECT_EQ(server.request_count(), 4u);
