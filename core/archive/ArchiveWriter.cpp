@@ -781,27 +781,38 @@ void add_response_location(nlohmann::json& j, const index::CaptureRow& response)
                {"payload_digest", response.payload_digest}};
 }
 
-void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
-                           const index::ArticleRow& article, const index::CaptureRow& response) {
+nlohmann::json sidecar_json(nlohmann::json j, const index::ArticleRow& article,
+                            const index::CaptureRow& response) {
   add_response_location(j, response);
   j["warc"]["article_record"] = {{"file", article.file},
                                  {"offset", article.offset},
                                  {"length", article.length},
                                  {"record_id", article.record_id}};
+  return j;
+}
+
+fs::path article_sidecar_path(const ArchiveDir& dir, const index::ArticleRow& article) {
   // The file's name is the capture id: only an id in its own form (hex digits and dashes) names
   // a file, so no record read from elsewhere can place one outside the folder.
   if (!util::is_capture_id(article.capture_id))
-    throw std::runtime_error("cannot write the article sidecar of capture '" + article.capture_id +
+    throw std::runtime_error("no article sidecar can be named after capture '" +
+                             article.capture_id +
                              "': expected a capture id of the form "
                              "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx");
   std::string domain = article.source_domain.empty() ? "unknown" : article.source_domain;
   for (char& c : domain)
     if (c == '/' || c == '\\' || c == '\0') c = '_';
   if (domain == "." || domain == "..") domain = "_";
-  fs::path folder = dir.articles_dir() / domain;
-  fs::create_directories(folder);
-  fs::path target = folder / (article.capture_id + ".json");
-  fs::path tmp = folder / (article.capture_id + ".json.tmp");
+  return dir.articles_dir() / domain / (article.capture_id + ".json");
+}
+
+void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
+                           const index::ArticleRow& article, const index::CaptureRow& response) {
+  j = sidecar_json(std::move(j), article, response);
+  const fs::path target = article_sidecar_path(dir, article);
+  fs::create_directories(target.parent_path());
+  fs::path tmp = target;
+  tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -204,6 +204,15 @@ void add_response_location(nlohmann::json& article, const index::CaptureRow& res
 // "database or disk is full". Such a failure goes away once there is room again.
 bool out_of_space(const std::exception& e);
 
+// A capture's article sidecar as it is written: the article JSON with "warc" set to where the
+// capture's response lies and, in it, "article_record" to where the article record lies.
+nlohmann::json sidecar_json(nlohmann::json article_json, const index::ArticleRow& article,
+                            const index::CaptureRow& response);
+
+// Where a capture's article sidecar is: articles/<source domain>/<capture id>.json. Throws
+// when the capture id is not in its own form (it could name a file elsewhere).
+std::filesystem::path article_sidecar_path(const ArchiveDir& dir, const index::ArticleRow& article);
+
 // Writes a capture's article JSON as a plain file, articles/<domain>/<capture id>.json,
 // with its WARC location added (atomically: temporary file, then rename).
 void write_article_sidecar(const ArchiveDir& dir, nlohmann::json article_json,

@@ -1,13 +1,20 @@
 #include "archive/Verifier.h"
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
+#include <utility>
 
+#include "archive/ArchiveWriter.h"
 #include "archive/RecordBuilder.h"
 #include "archive/SeenRecords.h"
 #include "util/Digest.h"
+#include "util/Json.h"
 #include "util/Text.h"
 #include "warc/WarcReader.h"
 
@@ -181,6 +188,68 @@ std::optional<std::filesystem::path> locate(const ArchiveDir& dir, const Archive
   return std::nullopt;
 }
 
+// Sidecars found wrong that a full verify looks at again before it names them (a writer may have
+// been about to put them in place); beyond these, they are named at once.
+constexpr std::size_t kSidecarRechecks = 1000;
+
+// The article record the index names, read once more; nullopt when it does not read (which
+// the reading of the files names).
+std::optional<warc::WarcRecord> article_record_at(ArchiveReader& reader,
+                                                  const index::ArticleRow& art) {
+  try {
+    return warc::read_record_at(reader.dir().warc_path(art.file), {art.offset, art.length});
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Whether the capture's article sidecar is there and holds what its records say (the article
+// record's JSON, and where that record and the response lie).
+void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record,
+                   const index::ArticleRow& article, const index::CaptureRow& capture,
+                   std::vector<std::string>& problems) {
+  const auto from_record = article_of_record(article_record);
+  if (!from_record) return;  // not an article record: compare_article has named it
+  std::filesystem::path path;
+  try {
+    path = article_sidecar_path(reader.dir(), article);
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+    return;
+  }
+  const std::string name = std::filesystem::relative(path, reader.dir().root()).generic_string();
+  const std::string remedy = "; `vellum reindex` writes it again from the WARC files";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    problems.push_back(name + ": the article sidecar of capture " + capture.capture_id +
+                       " is missing" + remedy);
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  const nlohmann::json found = util::parse_json(
+      std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+  if (found.is_discarded() || !found.is_object()) {
+    problems.push_back(name + ": found no JSON object, expected the article of capture " +
+                       capture.capture_id + remedy);
+    return;
+  }
+  if (found == sidecar_json(from_record->second, article, capture)) return;
+  // Superseded since the index was read (`vellum reextract` beside verify): the index as it is
+  // now decides.
+  const std::string named =
+      found.contains("warc") && found["warc"].is_object()
+          ? found["warc"].value(nlohmann::json::json_pointer("/article_record/record_id"),
+                                std::string())
+          : std::string();
+  if (named != article.record_id) {
+    const auto now = reader.index().article(capture.capture_id);
+    if (now && now->record_id == named && !named.empty()) return;
+  }
+  problems.push_back(name + ": the article sidecar of capture " + capture.capture_id +
+                     " differs from its article record at " + article.file + ": offset " +
+                     std::to_string(article.offset) + remedy);
+}
+
 }  // namespace
 
 VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progress) {
@@ -193,6 +262,7 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
   // Response and revisit records and metadata records by record id, request records by
   // "file:offset", and the index rows.
   SeenRecords seen;
+  std::vector<std::pair<index::ArticleRow, index::CaptureRow>> recheck;  // sidecars found wrong
   // The index as it stood at one moment, read in one transaction before any file is scanned (a
   // writer may run meanwhile: every row read this way names a record already in a file), and
   // kept in the temporary database. An index that cannot be read leaves the files to check; the
@@ -349,14 +419,32 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
                                     a->file + ": offset " + std::to_string(a->offset) +
                                     ", the index says " + art->file + ": offset " +
                                     std::to_string(art->offset));
-        else
+        else {
           compare_article(a->fields.refers_to, a->fields.date, *art, row, report.problems);
+          // The sidecar, against the record read once more (a damaged one was named when the
+          // files were read).
+          std::vector<std::string> wrong;
+          if (auto rec = article_record_at(reader, *art))
+            check_sidecar(reader, *rec, *art, row, wrong);
+          if (!wrong.empty() && recheck.size() < kSidecarRechecks)
+            recheck.emplace_back(*art, row);
+          else
+            report.problems.insert(report.problems.end(), wrong.begin(), wrong.end());
+        }
       }
     });
   } catch (const std::exception& e) {
     report.problems.push_back(std::string(e.what()) +
                               "; the index rows were not all compared with the WARC files");
     return report;
+  }
+  // A writer puts a capture's sidecar in place just after the index names its article: the
+  // sidecars found wrong are looked at again after a moment.
+  if (!recheck.empty()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    for (const auto& [art, row] : recheck)
+      if (auto rec = article_record_at(reader, art))
+        check_sidecar(reader, *rec, art, row, report.problems);
   }
   // A record the rows lack may have been stored by a writer since they were read: the index as it
   // is now decides.
@@ -411,6 +499,7 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
         compare_article(rec.field_or("WARC-Refers-To"), rec.field_or("WARC-Date"), *art, row,
                         report.problems);
       check_record(rec, at, report.problems);
+      check_sidecar(reader, rec, *art, row, report.problems);
     }
   } catch (const std::exception& e) {
     report.problems.push_back(e.what());

@@ -403,6 +403,55 @@ TEST_F(ArticleCliTest, VerifyNamesDamageReadsPastItAndChecksArticlesAndTheIndex)
   EXPECT_NE(report.find("`vellum reindex`"), std::string::npos) << report;
 }
 
+// The sidecars are what people read without Vellum: verify says when one is missing or no longer
+// holds what its records say, and reindex writes them again.
+TEST_F(ArticleCliTest, VerifyChecksArticleSidecarsAndReindexRewritesThem) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", url_}, &out), 0) << out;
+  const std::string id = json::parse(out)["capture_id"];
+  const fs::path archive = tmp_ / "archive";
+  std::vector<fs::path> sidecars;
+  for (const auto& e : fs::recursive_directory_iterator(archive / "articles"))
+    if (e.is_regular_file()) sidecars.push_back(e.path());
+  ASSERT_EQ(sidecars.size(), 1u);
+  const fs::path sidecar = sidecars[0];
+  ASSERT_EQ(sidecar.filename(), id + ".json");
+  const std::string name = fs::relative(sidecar, archive).generic_string();
+  const std::string intact = read_file(sidecar);
+  auto run = [&](const std::string& args) {
+    return shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive.string()) +
+                 " " + args + " 2>&1");
+  };
+  auto [rc, report] = run("verify");
+  EXPECT_EQ(rc, 0) << report;
+
+  // Edited (its title), emptied, removed: each is named, by the whole verify and by verify REF.
+  json edited = json::parse(intact);
+  edited["title"] = "Something else";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {edited.dump(2), name + ": the article sidecar of capture " + id + " differs from its " +
+                           "article record at "},
+      {"", name + ": found no JSON object, expected the article of capture " + id},
+      {"-", name + ": the article sidecar of capture " + id + " is missing"}};
+  for (const auto& [content, message] : cases) {
+    if (content == "-")
+      fs::remove(sidecar);
+    else
+      write_file(sidecar, content);
+    for (const std::string& args : {std::string("verify"), "verify " + id}) {
+      std::tie(rc, report) = run(args);
+      EXPECT_EQ(rc, 1) << args << ": " << report;
+      EXPECT_NE(report.find(message), std::string::npos) << args << ": " << report;
+      EXPECT_NE(report.find("`vellum reindex` writes it again"), std::string::npos) << report;
+    }
+  }
+  std::tie(rc, report) = run("reindex");
+  ASSERT_EQ(rc, 0) << report;
+  EXPECT_EQ(read_file(sidecar), intact);
+  std::tie(rc, report) = run("verify");
+  EXPECT_EQ(rc, 0) << report;
+}
+
 // The stored article record damaged (a bad sector, say): `restore --format text` extracts the
 // article again from the stored page, which reads, and says so, instead of failing.
 TEST_F(ArticleCliTest, ADamagedArticleRecordIsExtractedAgainOnRestore) {
