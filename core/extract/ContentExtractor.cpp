@@ -1204,6 +1204,9 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     if (!quoted && in_link_cluster(b)) continue;
     if (is_ui_text(b.text)) continue;
     if (b.text == last) continue;
+    // The headline again, set as a paragraph above the text (`<p class="headline">`): the title
+    // has it already.
+    if (!seen_para && !title_l.empty() && util::to_lower(b.text) == title_l) continue;
     // Bylines and datelines above the text; a sentence that starts with "By" or holds a date
     // ("By the time police arrived, …", "The vote is set for March 3, 2027.") is text.
     if (!seen_para && b.chars < 60 && !ends_sentence(b.text) &&

@@ -258,6 +258,20 @@ TEST(GenericExtractor, OpeningSentencesAreNotTakenForBylines) {
   }
 }
 
+// The headline set again as a paragraph above the text is the title, not the body's opening;
+// the same words later in the text stay.
+TEST(GenericExtractor, TheHeadlineRepeatedAboveTheTextIsNotAParagraph) {
+  const std::string title = "Council approves the new transit plan";
+  auto a = GenericExtractor().extract(build_page_from_html(
+      "<html><head><meta property='og:title' content='" + title + "'></head><body><article>" +
+          "<p class='headline'>" + title + "</p><p>" + kPara1 + "</p><p>" + title + "</p><p>" +
+          kPara2 + "</p></article></body></html>",
+      "https://x.example/a"));
+  EXPECT_EQ(a.title, title);
+  ASSERT_FALSE(a.sections.empty());
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1, title, kPara2}));
+}
+
 // Markup nested hundreds deep (unclosed <div>s) is read to its end without exhausting the
 // stack, here and under the sanitizers.
 TEST(GenericExtractor, DeeplyNestedMarkupIsExtracted) {
