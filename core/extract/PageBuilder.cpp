@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "extract/HtmlEntities.h"
 #include "extract/TextUtil.h"
 #include "util/Json.h"
@@ -300,13 +302,14 @@ std::string binary_kind(std::string_view body) {
     if (body.starts_with(m.bytes)) return m.kind;
   if (body.size() >= 12 && body.substr(0, 4) == "RIFF" && body.substr(8, 4) == "WEBP")
     return "a WebP image";
-  // JSON: an object or array first, and no markup near the start.
+  // JSON: an object or array first, not the start of an HTML document, and no markup near the
+  // start or the whole of it JSON (an API's answer that carries rendered HTML in its strings).
   std::size_t i = 0;
   while (i < body.size() && i < 64 &&
          (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
     ++i;
   if (i < body.size() && (body[i] == '{' || body[i] == '[') && !looks_like_html(body) &&
-      body.substr(0, 1024).find('<') == std::string_view::npos)
+      (body.substr(0, 1024).find('<') == std::string_view::npos || nlohmann::json::accept(body)))
     return "JSON";
   return {};
 }

@@ -446,7 +446,9 @@ TEST(PageBuilder, BinaryDataServedAsHtmlIsRefusedWithWhatItIs) {
   const std::pair<std::string, std::string> cases[] = {
       {"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj", "PDF data"},
       {std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "a PNG image"},
-      {"  {\"items\": [1, 2, 3]}", "JSON"}};
+      {"  {\"items\": [1, 2, 3]}", "JSON"},
+      {"{\"html\": \"<div class=\\\"story\\\"><p>Rendered text</p></div>\", \"n\": 1}", "JSON"},
+      {"[{\"teaser\": \"<p>One</p>\"}, {\"teaser\": \"<p>Two</p>\"}]", "JSON"}};
   for (const auto& [body, kind] : cases) {
     try {
       build_page(input(body, "text/html; charset=utf-8"));
