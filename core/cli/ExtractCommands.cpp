@@ -20,6 +20,7 @@
 #include "extract/Extraction.h"
 #include "extract/PageBuilder.h"
 #include "plugins/PluginHost.h"
+#include "util/Text.h"
 
 namespace vellum::cli {
 
@@ -75,10 +76,16 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
   std::string html = read_input(o.file);
   const std::string source = o.file == "-" ? std::string("standard input") : o.file;
   {
-    // As at capture: what is not HTML gets no article, and says why.
+    // As at capture: what is not HTML gets no article, and says why. A file named as HTML is
+    // taken as a server takes it, as text/html (a fragment without <html> or <head> is still a
+    // page; binary data is not); other files and standard input by their markup.
     extract::PageInput probe;
     probe.body = html;
-    if (!extract::skip_reason(probe).empty()) {
+    const std::string ext = util::to_lower(std::filesystem::path(o.file).extension().string());
+    if (o.file != "-" && (ext == ".html" || ext == ".htm" || ext == ".xhtml"))
+      probe.headers.emplace_back("Content-Type", "text/html");
+    if (html.empty() || !extract::skip_reason(probe).empty() ||
+        (!probe.headers.empty() && !extract::non_html_kind(html).empty())) {
       const std::string kind = extract::non_html_kind(html);
       throw std::runtime_error(source + ": " +
                                (html.empty() ? std::string("found an empty file")

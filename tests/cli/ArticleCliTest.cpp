@@ -268,6 +268,8 @@ TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
            text = tmp_ / "notes.txt";
   write_file(empty, "");
   write_file(binary, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  const fs::path named_html = tmp_ / "image.html";
+  write_file(named_html, std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
   write_file(text, "Notes for Monday: call the printer.\n");
   std::string tags = "<html><body>";
   for (int i = 0; i < 600'000; ++i) tags += "<b>x</b>";
@@ -276,6 +278,7 @@ TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
       {tmp_.path(), ": found a directory, expected an HTML file"},
       {empty, ": found an empty file, expected an HTML page"},
       {binary, ": found a PNG image, expected an HTML page"},
+      {named_html, ": found a PNG image, expected an HTML page"},
       {text,
        ": found no HTML markup near its start (no <html>, <head>, <body>, <title> or <meta>), "
        "expected an HTML page"},
@@ -286,6 +289,30 @@ TEST_F(ArticleCliTest, ExtractRefusesWhatIsNotAnHtmlPage) {
                            " 2>&1 >/dev/null");
     EXPECT_EQ(rc, 1) << file;
     EXPECT_NE(err.find(file.string() + expect), std::string::npos) << err;
+  }
+}
+
+// A file named as HTML is a page, as a server would serve it, even when it is a fragment
+// without <html>, <head> or <body>; the same text under another name, or on standard input, is
+// not taken for one.
+TEST_F(ArticleCliTest, ExtractTakesAFileNamedAsHtmlForAPage) {
+  const std::string fragment =
+      "<h1>Harbour reopens</h1><p>The harbour reopened on Monday after three weeks of repairs "
+      "to the sea wall, the port authority said in a statement.</p>";
+  for (const char* name : {"fragment.html", "fragment.HTM", "fragment.xhtml"}) {
+    const fs::path file = tmp_ / name;
+    write_file(file, fragment);
+    std::string out;
+    ASSERT_EQ(vellum({"extract", file.string()}, &out), 0) << name << ": " << out;
+    EXPECT_EQ(json::parse(out)["title"], "Harbour reopens") << out;
+  }
+  const fs::path other = tmp_ / "fragment.txt";
+  write_file(other, fragment);
+  for (const std::string& args :
+       {shell_quote(other.string()), std::string("- <") + shell_quote(other.string())}) {
+    auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " extract " + args + " 2>&1 >/dev/null");
+    EXPECT_EQ(rc, 1) << args;
+    EXPECT_NE(err.find("found no HTML markup near its start"), std::string::npos) << err;
   }
 }
 
