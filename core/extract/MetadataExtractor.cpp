@@ -521,9 +521,18 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   if (m.authors.empty() && doc) {
     // The byline as the page shows it ("By Jane Doe and John Roe | May 1, 2024"): its parts
     // without digits, which are dates and times, not names.
-    for (const Node& n : doc->xpath("//*[contains(@class,'byline') or contains(@class,"
-                                    "'author-name') or contains(@class,'article-author')]")) {
+    // Also an element of class "author" alone among its classes' words (WordPress's
+    // `<span class="author vcard">`), not "author-bio" or "comment-author", and short: a box
+    // with the author's biography is no byline.
+    for (const Node& n :
+         doc->xpath("//*[contains(@class,'byline') or contains(@class,'author-name') or "
+                    "contains(@class,'article-author') or "
+                    "contains(concat(' ',normalize-space(@class),' '),' author ')]")) {
       if (in_teaser(n.raw())) continue;
+      const std::string cls = n.attr("class");
+      if (cls.find("byline") == std::string::npos && cls.find("author-name") == std::string::npos &&
+          cls.find("article-author") == std::string::npos && n.text().size() > 200)
+        continue;
       raw.clear();
       std::string line = text_lines(n, true);
       for (const char* sep : {" | ", " \xE2\x80\xA2 ", " \xC2\xB7 ", "\n"})

@@ -724,6 +724,28 @@ TEST(GenericExtractor, LineBreaksInHeadlinesAndBylinesSeparate) {
   EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
 }
 
+// A byline in an element whose class is "author" among its words (as WordPress themes write
+// it) names the authors; "author-bio", "comment-author" and a long biography do not.
+TEST(GenericExtractor, AnAuthorClassBylineNamesTheAuthors) {
+  auto authors = [](const std::string& byline) {
+    const std::string html = "<html><body><article><h1>Plan</h1>" + byline + "<p>" + kPara1 +
+                             "</p><p>" + kPara2 + "</p></article></body></html>";
+    return GenericExtractor().extract(build_page_from_html(html, "https://x.example/a")).authors;
+  };
+  EXPECT_EQ(authors("<span class='author vcard'><a class='url fn n' href='/a/jd'>Jane Doe</a>"
+                    "</span>"),
+            (std::vector<std::string>{"Jane Doe"}));
+  EXPECT_EQ(authors("<div class='meta'><span class=author>By Jane Doe and John Roe</span></div>"),
+            (std::vector<std::string>{"Jane Doe", "John Roe"}));
+  EXPECT_TRUE(authors("<div class='author-bio'>Jane Doe</div>").empty());
+  EXPECT_TRUE(authors("<div class='comment-author'>Bob Reader</div>").empty());
+  EXPECT_TRUE(authors("<div class='author'>Jane Doe has covered city hall for the paper since "
+                      "2009, and before that wrote about schools, transport and housing for two "
+                      "regional dailies; she lives in the city with her family and a rather old "
+                      "dog.</div>")
+                  .empty());
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
