@@ -250,10 +250,18 @@ Articles articles_of(index::Index& idx, const Item& it, const index::CaptureRow&
   Articles a;
   if (!it.selected) return a;
   a.title_from = idx.article(row.capture_id);
-  if (!a.title_from && it.revisit && !it.payload_from.empty())
-    a.title_from = idx.article(util::capture_id_of(it.payload_from));
-  else if (it.with_article)
-    a.own = a.title_from;
+  if (a.title_from) {
+    if (it.with_article) a.own = a.title_from;
+    return a;
+  }
+  // A revisit of a revisit: the first capture along the way that has an article.
+  std::string from = it.revisit ? it.payload_from : std::string();
+  for (int hop = 0; !from.empty() && hop < kMaxRevisitHops; ++hop) {
+    if ((a.title_from = idx.article(util::capture_id_of(from)))) break;
+    auto original = idx.by_record_id(from);
+    if (!original || original->record_type != "revisit") break;
+    from = make_item(idx, *original, false).payload_from;
+  }
   return a;
 }
 

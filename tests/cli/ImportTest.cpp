@@ -99,6 +99,18 @@ class ImportTest : public ::testing::Test {
 
   CliRun cli(const std::vector<std::string>& args) { return vellum_cli(args, tmp_.path()); }
 
+  // The archive exported as a WACZ file `name`, as the independent check (check_wacz.py)
+  // reads it; null after a failed assertion.
+  json exported_wacz(const std::string& name) {
+    const fs::path wacz = tmp_ / name;
+    CliRun exported = cli({"--archive", archive(), "export", "-o", wacz.string()});
+    EXPECT_EQ(exported.rc, 0) << exported.out << exported.err;
+    auto [rc, out] = shell("python3 " + shell_quote(VELLUM_SOURCE_DIR "/tests/cli/check_wacz.py") +
+                           " " + shell_quote(wacz.string()) + " 2>&1");
+    EXPECT_EQ(rc, 0) << out;
+    return rc == 0 ? json::parse(out) : json();
+  }
+
   std::size_t capture_count(const std::string& dir) {
     CliRun r = cli({"--archive", dir, "--json", "list"});
     EXPECT_EQ(r.rc, 0) << r.err;
@@ -291,16 +303,65 @@ TEST_F(ImportTest, HexadecimalDigestsAreExportedInBase32) {
   CliRun imported = cli({"--archive", archive(), "--json", "import", source.string()});
   ASSERT_EQ(imported.rc, 0) << imported.out << imported.err;
 
-  const fs::path wacz = tmp_ / "hex.wacz";
-  CliRun exported = cli({"--archive", archive(), "export", "-o", wacz.string()});
-  ASSERT_EQ(exported.rc, 0) << exported.out << exported.err;
-  auto [rc, out] = shell("python3 " + shell_quote(VELLUM_SOURCE_DIR "/tests/cli/check_wacz.py") +
-                         " " + shell_quote(wacz.string()) + " 2>&1");
-  ASSERT_EQ(rc, 0) << out;
+  const json found = exported_wacz("hex.wacz");
+  ASSERT_TRUE(found.is_object());
   std::set<std::string> listed;
-  const json found = json::parse(out);
   for (const auto& c : found["cdxj"]) listed.insert(c["digest"].get<std::string>());
-  EXPECT_EQ(listed, base32) << out;
+  EXPECT_EQ(listed, base32) << found.dump();
+}
+
+// A revisit of a revisit (another crawler's deduplication chained) is named in a WACZ's
+// pages by the article of the capture at the end of the chain, as a revisit of a response is.
+TEST_F(ImportTest, ARevisitOfARevisitIsAPageWithItsOriginalsTitle) {
+  ASSERT_TRUE(on_path("python3")) << "python3 is needed for this test (scripts/dev.sh installs it)";
+  const fs::path original = wget_warc(1, "original", false);
+  std::string response_id, uri, digest, head;
+  {
+    warc::WarcReader reader(original);
+    while (auto rec = reader.next())
+      if (rec->type() == "response") {
+        response_id = rec->record_id();
+        uri = rec->field_or("WARC-Target-URI");
+        digest = rec->field_or("WARC-Payload-Digest");
+        head = rec->block.substr(0, rec->block.find("\r\n\r\n") + 4);
+      }
+  }
+  ASSERT_FALSE(response_id.empty());
+  const std::string b = "<urn:uuid:0b0b0b0b-0000-4000-8000-00000000000b>";
+  const std::string c = "<urn:uuid:0c0c0c0c-0000-4000-8000-00000000000c>";
+  auto revisit = [&](const std::string& id, const std::string& refers_to, const char* date) {
+    return "WARC/1.1\r\nWARC-Type: revisit\r\nWARC-Record-ID: " + id + "\r\nWARC-Date: " + date +
+           "\r\nWARC-Target-URI: " + uri + "\r\nWARC-Refers-To: " + refers_to +
+           "\r\nWARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+           "\r\nWARC-Payload-Digest: " +
+           digest + "\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: " +
+           std::to_string(head.size()) + "\r\n\r\n" + head + "\r\n\r\n";
+  };
+  const fs::path revisits = tmp_ / "revisits.warc";
+  write_file(revisits, revisit(b, response_id, "2031-01-01T00:00:00Z") +
+                           revisit(c, b, "2032-01-01T00:00:00Z"));
+  CliRun imported =
+      cli({"--archive", archive(), "--json", "import", original.string(), revisits.string()});
+  ASSERT_EQ(imported.rc, 0) << imported.out << imported.err;
+  CliRun listed = cli({"--archive", archive(), "--json", "list"});
+  std::string title;
+  for (const auto& row : json_lines(listed.out))
+    if (row["type"] == "response") {
+      CliRun article = cli({"--archive", archive(), "restore", row["capture_id"].get<std::string>(),
+                            "--format", "json"});
+      ASSERT_EQ(article.rc, 0) << article.err;
+      title = json::parse(article.out)["title"];
+    }
+  ASSERT_FALSE(title.empty()) << listed.out;
+
+  const json found = exported_wacz("chain.wacz");
+  ASSERT_TRUE(found.is_object());
+  const std::string out = found.dump();
+  std::map<std::string, std::string> titles;
+  for (const auto& p : found["pages"]) titles[p["id"]] = p.value("title", "");
+  ASSERT_EQ(titles.size(), 3u) << out;
+  EXPECT_EQ(titles["0b0b0b0b-0000-4000-8000-00000000000b"], title) << out;
+  EXPECT_EQ(titles["0c0c0c0c-0000-4000-8000-00000000000c"], title) << out;
 }
 
 TEST_F(ImportTest, NoExtractStoresCapturesWithoutArticles) {
