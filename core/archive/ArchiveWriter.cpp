@@ -791,6 +791,10 @@ nlohmann::json sidecar_json(nlohmann::json j, const index::ArticleRow& article,
   return j;
 }
 
+std::string sidecar_text(const nlohmann::json& sidecar) {
+  return sidecar.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 fs::path article_sidecar_path(const ArchiveDir& dir, const index::ArticleRow& article) {
   // The file's name is the capture id: only an id in its own form (hex digits and dashes) names
   // a file, so no record read from elsewhere can place one outside the folder.
@@ -815,7 +819,7 @@ void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    out << sidecar_text(j);
     if (!out) throw std::runtime_error("cannot write " + tmp.string());
   }
   fs::rename(tmp, target);

@@ -209,6 +209,9 @@ bool out_of_space(const std::exception& e);
 nlohmann::json sidecar_json(nlohmann::json article_json, const index::ArticleRow& article,
                             const index::CaptureRow& response);
 
+// The bytes of a sidecar file holding `sidecar` (indented JSON and a line end).
+std::string sidecar_text(const nlohmann::json& sidecar);
+
 // Where a capture's article sidecar is: articles/<source domain>/<capture id>.json. Throws
 // when the capture id is not in its own form (it could name a file elsewhere).
 std::filesystem::path article_sidecar_path(const ArchiveDir& dir, const index::ArticleRow& article);
