@@ -488,6 +488,33 @@ void ArchiveWriter::recover_torn_file(const ArchiveDir::Entry& e, std::uint64_t 
     throw;
   }
   ++recovery_.files_recovered;
+  if (scan.records) write_missing_sidecars(e.name);
+}
+
+// A process that stops between committing captures and writing their sidecars leaves those
+// sidecars unwritten: they are written from the article records of the file it left open.
+void ArchiveWriter::write_missing_sidecars(const std::string& file) {
+  std::size_t written = 0;
+  for (const index::ArticleRow& a : index_->articles_in_file(file)) {
+    try {
+      std::error_code ec;
+      if (fs::exists(article_sidecar_path(dir_, a), ec)) continue;
+      const auto capture = index_->by_capture_id(a.capture_id);
+      if (!capture) continue;
+      auto article =
+          article_of_record(warc::read_record_at(dir_.warc_path(file), {a.offset, a.length}));
+      if (!article) continue;
+      write_article_sidecar(dir_, std::move(article->second), a, *capture);
+      ++written;
+    } catch (const std::exception& e) {
+      // The article is safe in the WARC file; `vellum reindex` writes the sidecar again.
+      recovery_.messages.push_back(file + ": cannot write the article sidecar of capture " +
+                                   a.capture_id + ": " + e.what());
+    }
+  }
+  if (written)
+    recovery_.messages.push_back(file + ": wrote " + std::to_string(written) +
+                                 " article sidecars the stopped process had not written");
 }
 
 void ArchiveWriter::close_damaged_open_file(const ArchiveDir::Entry& e, std::uint64_t from,

@@ -156,6 +156,12 @@ class FileImport {
 
   void take(warc::WarcRecord rec) {
     const std::string type = rec.type();
+    if (type.empty()) {
+      refuse(rec,
+             "it has no WARC-Type, expected one (a record of every type must say which it is; "
+             "request, response and revisit are imported)");
+      return;
+    }
     if (type != "request" && type != "response" && type != "revisit") {
       ++report_.skipped;
       return;

@@ -85,8 +85,29 @@ void check_revisit_chain(const index::CaptureRow& row, SeenRecords& seen, index:
 
 }  // namespace
 
+namespace {
+
+// Whether a declared digest names SHA-1 ("sha1:", any case) but holds no SHA-1 in a form any
+// tool writes.
+bool malformed_sha1(std::string_view declared) {
+  const std::size_t colon = declared.find(':');
+  return colon != std::string_view::npos &&
+         util::iequals(declared.substr(0, colon), std::string_view("sha1")) &&
+         !util::warc_digest_matches(declared, std::string_view()).has_value();
+}
+
+}  // namespace
+
 std::vector<std::string> digest_problems(const warc::WarcRecord& rec) {
   std::vector<std::string> problems;
+  // A SHA-1 that is none ("sha1:xyz"): a damaged header, or a digest nothing can check.
+  for (const char* name : {"WARC-Block-Digest", "WARC-Payload-Digest"})
+    if (const std::string* d = rec.field(name); d && malformed_sha1(*d))
+      problems.push_back(
+          std::string(name == std::string_view("WARC-Block-Digest") ? "block" : "payload") +
+          " digest '" + util::terminal_safe(*d) +
+          "' is no SHA-1, expected sha1: and 32 base32 or 40 hexadecimal digits");
+  if (!problems.empty()) return problems;
   // Digests in a form Vellum cannot compute (another algorithm) are left unchecked.
   if (const std::string* bd = rec.field("WARC-Block-Digest");
       bd && warc::block_digest_matches(rec) == false)
@@ -221,6 +242,10 @@ void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record
   const std::string remedy = "; `vellum reindex` writes it again from the WARC files";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
+    // A file still open is being written (its writer puts the sidecars of each commit in
+    // place just after it), or was left by a writer that stopped: the next to open the archive
+    // writes the sidecars that one had not.
+    if (std::filesystem::exists(reader.dir().warc_dir() / (article.file + ".open"), ec)) return;
     problems.push_back(name + ": the article sidecar of capture " + capture.capture_id +
                        " is missing" + remedy);
     return;

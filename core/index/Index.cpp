@@ -753,12 +753,13 @@ void Index::add_article(const ArticleRow& r) {
   step(text, "cannot add article text");
 }
 
-std::optional<ArticleRow> Index::article(const std::string& capture_id) {
-  Stmt st{prepare(
-      "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
-      "extractor FROM articles WHERE capture_id = ?")};
-  bind_value(st, 1, capture_id);
-  if (step(st, "cannot read article") != SQLITE_ROW) return std::nullopt;
+namespace {
+
+constexpr const char* kArticleColumns =
+    "SELECT capture_id, record_id, file, offset, length, date, title, published, source_domain, "
+    "extractor FROM articles ";
+
+ArticleRow article_row(sqlite3_stmt* st) {
   ArticleRow r;
   r.capture_id = text(st, 0);
   r.record_id = text(st, 1);
@@ -771,6 +772,23 @@ std::optional<ArticleRow> Index::article(const std::string& capture_id) {
   r.source_domain = text(st, 8);
   r.extractor = text(st, 9);
   return r;
+}
+
+}  // namespace
+
+std::optional<ArticleRow> Index::article(const std::string& capture_id) {
+  Stmt st{prepare((std::string(kArticleColumns) + "WHERE capture_id = ?").c_str())};
+  bind_value(st, 1, capture_id);
+  if (step(st, "cannot read article") != SQLITE_ROW) return std::nullopt;
+  return article_row(st);
+}
+
+std::vector<ArticleRow> Index::articles_in_file(const std::string& file) {
+  Stmt st{prepare((std::string(kArticleColumns) + "WHERE file = ? ORDER BY offset").c_str())};
+  bind_value(st, 1, file);
+  std::vector<ArticleRow> out;
+  while (step(st, "cannot read articles") == SQLITE_ROW) out.push_back(article_row(st));
+  return out;
 }
 
 std::optional<Index::ArticleText> Index::article_text(const std::string& capture_id) {

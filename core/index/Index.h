@@ -167,6 +167,8 @@ class Index {
   // Replaces the article of the same capture when this one is at least as new.
   void add_article(const ArticleRow& row);
   std::optional<ArticleRow> article(const std::string& capture_id);
+  // Every article whose record is in `file`, by offset (recovery writes their sidecars).
+  std::vector<ArticleRow> articles_in_file(const std::string& file);
   // An article's title and body text as the full-text index holds them.
   struct ArticleText {
     std::string title;

@@ -556,6 +556,39 @@ TEST(Importer, RefusesAnHttpResponseWithoutItsHead) {
   EXPECT_TRUE(one.ok()) << all_problems(one);
 }
 
+// A record without WARC-Type, and one whose SHA-1 is none ("sha1:xyz", a damaged header), are
+// refused with the reason; they were skipped, and imported unchecked, without a word.
+TEST(Importer, ARecordWithoutATypeOrWithAMalformedDigestIsRefused) {
+  vellum::test::TempDir tmp("importer-malformed");
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string untyped = record(
+      {"WARC-Record-ID: " + kA, "WARC-Date: 2020-05-01T10:00:00Z",
+       "WARC-Target-URI: http://example.com/a", "Content-Type: application/http; msgtype=response"},
+      block);
+  const std::string bad_block =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kB, "WARC-Date: 2020-05-01T10:00:01Z",
+              "WARC-Target-URI: http://example.com/b", "WARC-Block-Digest: sha1:xyz"},
+             block);
+  const std::string bad_payload =
+      record({"WARC-Type: response", "WARC-Record-ID: " + kD, "WARC-Date: 2020-05-01T10:00:02Z",
+              "WARC-Target-URI: http://example.com/d", "WARC-Payload-Digest: SHA1:"},
+             block);
+  archive::ImportReport report;
+  import_warc(tmp.path(), untyped + bad_block + bad_payload, &report);
+  EXPECT_EQ(report.captures, 0u);
+  EXPECT_EQ(report.refused, 3u);
+  ASSERT_EQ(report.errors.size(), 3u);
+  EXPECT_NE(report.errors[0].find("it has no WARC-Type, expected one"), std::string::npos)
+      << report.errors[0];
+  EXPECT_NE(report.errors[1].find("its block digest 'sha1:xyz' is no SHA-1, expected sha1: and "
+                                  "32 base32 or 40 hexadecimal digits"),
+            std::string::npos)
+      << report.errors[1];
+  EXPECT_NE(report.errors[2].find("its payload digest 'SHA1:' is no SHA-1"), std::string::npos)
+      << report.errors[2];
+}
+
 // A revisit that names no original (WARC allows it) repeats the latest earlier response of its
 // URL with its payload digest: restore, verify and export find that one.
 TEST(Importer, ARevisitWithoutRefersToIsResolvedByUrlAndDigest) {
