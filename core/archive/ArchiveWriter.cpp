@@ -287,6 +287,9 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
       continue;
     }
     if (auto article = article_of_record(*rec)) {
+      // An article whose block fails its digest (uncompressed: nothing else checks it) is not
+      // taken: restore extracts the page again, and its sidecar, perhaps the intact copy, stays.
+      if (warc::block_digest_matches(*rec) == false) continue;
       auto& [row, json] = *article;
       row.file = name;
       row.offset = loc.offset;
@@ -296,8 +299,12 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
         try {
           write_article_sidecar(ArchiveDir(path.parent_path().parent_path()), std::move(json), row,
                                 *response);
-        } catch (const std::exception&) {
-          // Sidecars are a convenience copy; the record in the WARC file is what counts.
+        } catch (const std::exception& e) {
+          // The record in the WARC file is what counts; reindex says what it could not write.
+          if (damage)
+            damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) +
+                              ": cannot write the article sidecar of capture " + row.capture_id +
+                              ": " + e.what());
         }
       }
       continue;
@@ -844,12 +851,18 @@ void write_article_sidecar(const ArchiveDir& dir, nlohmann::json j,
   fs::create_directories(target.parent_path());
   fs::path tmp = target;
   tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << sidecar_text(j);
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  try {
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << sidecar_text(j);
+      if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::rename(tmp, target);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);  // no half-written file left beside the sidecar
+    throw;
   }
-  fs::rename(tmp, target);
 }
 
 void ArchiveWriter::mark_broken_locked(const std::shared_ptr<OpenFile>& f,

@@ -1,7 +1,9 @@
 #include "archive/Verifier.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "archive/RecordBuilder.h"
 #include "archive/SeenRecords.h"
 #include "util/Digest.h"
+#include "util/FileType.h"
 #include "util/Json.h"
 #include "util/Text.h"
 #include "warc/WarcReader.h"
@@ -224,24 +227,14 @@ std::optional<warc::WarcRecord> article_record_at(ArchiveReader& reader,
   }
 }
 
-// Whether the capture's article sidecar is there and holds what its records say (the article
-// record's JSON, and where that record and the response lie).
-void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record,
-                   const index::ArticleRow& article, const index::CaptureRow& capture,
-                   std::vector<std::string>& problems) {
-  const auto from_record = article_of_record(article_record);
-  if (!from_record) return;  // not an article record: compare_article has named it
-  std::filesystem::path path;
-  try {
-    path = article_sidecar_path(reader.dir(), article);
-  } catch (const std::exception& e) {
-    problems.push_back(e.what());
-    return;
-  }
-  const std::string name = std::filesystem::relative(path, reader.dir().root()).generic_string();
+void check_sidecar_file(ArchiveReader& reader, const nlohmann::json& article_json,
+                        const std::filesystem::path& path, const std::string& name,
+                        const index::ArticleRow& article, const index::CaptureRow& capture,
+                        std::vector<std::string>& problems) {
   const std::string remedy = "; `vellum reindex` writes it again from the WARC files";
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  const auto status = std::filesystem::symlink_status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
     // A file still open is being written (its writer puts the sidecars of each commit in
     // place just after it), or was left by a writer that stopped: the next to open the archive
     // writes the sidecars that one had not.
@@ -250,9 +243,26 @@ void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record
                        " is missing" + remedy);
     return;
   }
+  if (ec) {
+    problems.push_back(name + ": cannot look at the article sidecar of capture " +
+                       capture.capture_id + ": " + ec.message());
+    return;
+  }
+  // Only a plain file is read (a named pipe would block, a link could lead anywhere).
+  if (status.type() != std::filesystem::file_type::regular) {
+    problems.push_back(name + ": found " + util::file_type_name(status.type()) +
+                       ", expected the article sidecar of capture " + capture.capture_id +
+                       " (a file)" + remedy);
+    return;
+  }
   std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    problems.push_back(name + ": cannot read the article sidecar of capture " + capture.capture_id +
+                       ": " + std::strerror(errno));
+    return;
+  }
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  const nlohmann::json expected = sidecar_json(from_record->second, article, capture);
+  const nlohmann::json expected = sidecar_json(article_json, article, capture);
   // As written (the common case, read without parsing the file), else equal as JSON.
   if (text == sidecar_text(expected)) return;
   const nlohmann::json found = util::parse_json(text);
@@ -276,6 +286,32 @@ void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record
   problems.push_back(name + ": the article sidecar of capture " + capture.capture_id +
                      " differs from its article record at " + article.file + ": offset " +
                      std::to_string(article.offset) + remedy);
+}
+
+// Whether the capture's article sidecar is there and holds what its records say (the article
+// record's JSON, and where that record and the response lie).
+void check_sidecar(ArchiveReader& reader, const warc::WarcRecord& article_record,
+                   const index::ArticleRow& article, const index::CaptureRow& capture,
+                   std::vector<std::string>& problems) {
+  // A record that fails its digest is named as damaged; the sidecar may be the intact copy of
+  // the article, which reindex must not be sent to overwrite.
+  if (warc::block_digest_matches(article_record) == false) return;
+  const auto from_record = article_of_record(article_record);
+  if (!from_record) return;  // not an article record: compare_article has named it
+  std::filesystem::path path;
+  try {
+    path = article_sidecar_path(reader.dir(), article);
+  } catch (const std::exception& e) {
+    problems.push_back(e.what());
+    return;
+  }
+  const std::string name = path.lexically_relative(reader.dir().root()).generic_string();
+  try {
+    check_sidecar_file(reader, from_record->second, path, name, article, capture, problems);
+  } catch (const std::exception& e) {
+    problems.push_back(name + ": cannot check the article sidecar of capture " +
+                       capture.capture_id + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -396,6 +432,11 @@ VerifyReport verify_archive(ArchiveReader& reader, const VerifyProgress& progres
       }
     } catch (const warc::WarcFormatError& err) {
       if (err.offset() < limit) report.problems.push_back(err.what());
+    } catch (const std::system_error& err) {
+      // A file that cannot be opened or read (permissions, an I/O error) is one problem; the
+      // other files are still checked.
+      report.problems.push_back(e.path.filename().string() + ": cannot be read: " + err.what() +
+                                "; the records after that point were not checked");
     }
     done += size;
     if (progress) progress(done, total);

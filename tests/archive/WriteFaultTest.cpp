@@ -316,3 +316,25 @@ TEST_F(WriteFaults, ReadingCommandsWorkOnAFullDisk) {
   for (const auto& [u, body] : bodies_) EXPECT_NE(listed.find(u), std::string::npos) << u;
   EXPECT_EQ(run("verify").first, 0) << test::read_file(err);
 }
+
+// A WARC file that cannot be read (an I/O error) is one problem of verify, named with the
+// reason; the other files are still checked and the summary still printed. It ended verify
+// with the error alone, dropping what the other files had shown.
+TEST_F(WriteFaults, AnUnreadableFileIsOneProblemOfVerify) {
+  ASSERT_EQ(archive({}).status, 0);
+  ASSERT_EQ(archive({}).status, 0);  // a second file, of revisits
+  const auto files = warc_files();
+  ASSERT_EQ(files.size(), 2u);
+  const std::string unreadable = files[1].filename().string();
+  fs::path log = tmp_ / "injected-verify";
+  auto [status, report] =
+      shell("env " + fault_env({{"CALLS", "pread"}, {"PATH", unreadable}, {"COUNT", "0"}}, log) +
+            " " + shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive_.string()) +
+            " verify 2>&1");
+  EXPECT_TRUE(fs::exists(log)) << "no failure was injected";
+  EXPECT_EQ(status, 1) << report;
+  EXPECT_NE(report.find(unreadable + ": cannot be read: "), std::string::npos) << report;
+  EXPECT_NE(report.find("Input/output error"), std::string::npos) << report;
+  EXPECT_NE(report.find("FAILED: "), std::string::npos) << report;
+  EXPECT_NE(report.find("in 2 files"), std::string::npos) << report;
+}

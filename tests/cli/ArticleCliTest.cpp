@@ -2,9 +2,11 @@
 // indexed, restored as text/markdown/json, rebuilt by reindex, redone by reextract; plugins
 // routed, forced, and contained when they fail.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -472,6 +474,34 @@ TEST_F(ArticleCliTest, VerifyChecksArticleSidecarsAndReindexRewritesThem) {
       EXPECT_NE(report.find("`vellum reindex` writes it again"), std::string::npos) << report;
     }
   }
+  // Something other than a file in its place is named, never read (a named pipe would block
+  // verify, a link lead anywhere), and the other checks go on.
+  const std::vector<std::pair<std::function<void()>, std::string>> entries{
+      {[&] { fs::create_directory(sidecar); }, "a directory"},
+      {[&] { ASSERT_EQ(mkfifo(sidecar.c_str(), 0600), 0); }, "a named pipe"},
+      {[&] { fs::create_symlink("/etc/hostname", sidecar); }, "a symbolic link"}};
+  for (const auto& [make, kind] : entries) {
+    fs::remove(sidecar);
+    make();
+    std::tie(rc, report) = shell("timeout 20 " + shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                                 shell_quote(archive.string()) + " verify 2>&1");
+    EXPECT_EQ(rc, 1) << kind << ": " << report;
+    EXPECT_NE(report.find(name + ": found " + kind + ", expected the article sidecar of capture " +
+                          id + " (a file)"),
+              std::string::npos)
+        << report;
+    EXPECT_NE(report.find("1 captures checked, 1 problems"), std::string::npos) << report;
+  }
+  // reindex says what it could not write, and leaves no half-written file beside it.
+  fs::remove(sidecar);
+  fs::create_directory(sidecar);
+  std::tie(rc, report) = run("reindex");
+  EXPECT_EQ(rc, 1) << report;
+  EXPECT_NE(report.find("cannot write the article sidecar of capture " + id), std::string::npos)
+      << report;
+  EXPECT_FALSE(fs::exists(sidecar.string() + ".tmp"));
+  fs::remove(sidecar);
+
   std::tie(rc, report) = run("reindex");
   ASSERT_EQ(rc, 0) << report;
   EXPECT_EQ(read_file(sidecar), intact);
@@ -496,6 +526,46 @@ TEST_F(ArticleCliTest, VerifyChecksArticleSidecarsAndReindexRewritesThem) {
   EXPECT_EQ(read_file(sidecar), intact);
   std::tie(rc, report) = run("verify");
   EXPECT_EQ(rc, 0) << report;
+}
+
+// In an uncompressed file nothing but its digest guards an article record: a damaged one is
+// named, and reindex neither indexes it nor rewrites the sidecar (the intact copy) from it.
+TEST_F(ArticleCliTest, ReindexKeepsTheSidecarOfADamagedArticleRecord) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", "--compression", "none", url_}, &out), 0) << out;
+  const std::string id = json::parse(out)["capture_id"];
+  const std::string title = json::parse(out)["title"];
+  const fs::path archive = tmp_ / "archive";
+  const auto files = archive::ArchiveDir(archive).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  std::string bytes = read_file(files[0].path);
+  const std::size_t article = bytes.find("WARC-Type: metadata");
+  ASSERT_NE(article, std::string::npos);
+  const std::size_t at = bytes.find("\"title\":\"" + title, article);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 9] = bytes[at + 9] == 'X' ? 'Y' : 'X';  // the title's first letter
+  write_file(files[0].path, bytes);
+  fs::path sidecar;
+  for (const auto& e : fs::recursive_directory_iterator(archive / "articles"))
+    if (e.is_regular_file()) sidecar = e.path();
+  const std::string intact = read_file(sidecar);
+  ASSERT_NE(intact.find(title), std::string::npos);
+
+  auto run = [&](const std::string& args) {
+    return shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive.string()) +
+                 " " + args + " 2>&1");
+  };
+  auto [rc, report] = run("verify");
+  EXPECT_EQ(rc, 1) << report;
+  EXPECT_NE(report.find("block digest is"), std::string::npos) << report;
+  EXPECT_EQ(report.find("reindex` writes it again"), std::string::npos) << report;
+  std::tie(rc, report) = run("reindex");
+  EXPECT_EQ(rc, 1) << report;
+  EXPECT_EQ(read_file(sidecar), intact);
+  // restore extracts the stored page again, which reads.
+  std::tie(rc, report) = run("restore " + id + " --format json");
+  EXPECT_EQ(rc, 0) << report;
+  EXPECT_NE(report.find(title), std::string::npos) << report;
 }
 
 // The stored article record damaged (a bad sector, say): `restore --format text` extracts the
