@@ -304,12 +304,15 @@ std::string binary_kind(std::string_view body) {
     return "a WebP image";
   // JSON: an object or array first, not the start of an HTML document, and no markup near the
   // start or the whole of it JSON (an API's answer that carries rendered HTML in its strings).
-  std::size_t i = 0;
+  // A JSON document that is whole is JSON whatever its strings hold (a whole HTML page, even).
+  std::size_t i = body.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  const std::string_view json = body.substr(i);
   while (i < body.size() && i < 64 &&
          (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
     ++i;
-  if (i < body.size() && (body[i] == '{' || body[i] == '[') && !looks_like_html(body) &&
-      (body.substr(0, 1024).find('<') == std::string_view::npos || nlohmann::json::accept(body)))
+  if (i < body.size() && (body[i] == '{' || body[i] == '[') &&
+      ((!looks_like_html(body) && body.substr(0, 1024).find('<') == std::string_view::npos) ||
+       nlohmann::json::accept(json)))
     return "JSON";
   return {};
 }

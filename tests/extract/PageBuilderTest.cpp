@@ -448,7 +448,10 @@ TEST(PageBuilder, BinaryDataServedAsHtmlIsRefusedWithWhatItIs) {
       {std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), "a PNG image"},
       {"  {\"items\": [1, 2, 3]}", "JSON"},
       {"{\"html\": \"<div class=\\\"story\\\"><p>Rendered text</p></div>\", \"n\": 1}", "JSON"},
-      {"[{\"teaser\": \"<p>One</p>\"}, {\"teaser\": \"<p>Two</p>\"}]", "JSON"}};
+      {"[{\"teaser\": \"<p>One</p>\"}, {\"teaser\": \"<p>Two</p>\"}]", "JSON"},
+      {"{\"ok\":true,\"page\":\"<!DOCTYPE html><html><body><p>Para one</p></body></html>\"}",
+       "JSON"},
+      {"\xEF\xBB\xBF{\"items\": [1, 2]}", "JSON"}};
   for (const auto& [body, kind] : cases) {
     try {
       build_page(input(body, "text/html; charset=utf-8"));
