@@ -212,15 +212,97 @@ std::string xml_declared_charset(std::string_view b) {
   return decl.substr(at + 1, end - at - 1);
 }
 
-// Names browsers treat as windows-1252 (a superset that never rejects a byte in the range).
+// A charset label as browsers read it (WHATWG Encoding, "labels"), as the iconv name of the
+// decoder they use: Latin-1 and ASCII are windows-1252, Shift_JIS is Microsoft's CP932, EUC-KR
+// is CP949, the GB2312 family is GB18030, Big5 is Big5-HKSCS, ISO-8859-9 is windows-1254, each
+// the superset pages written for the older name use. Other labels go to iconv as they are.
 std::string canonical_charset(const std::string& cs) {
+  struct Label {
+    std::string_view label, decoder;
+  };
+  static constexpr Label kLabels[] = {
+      {"utf8", "utf-8"},
+      {"unicode-1-1-utf-8", "utf-8"},
+      {"x-unicode20utf8", "utf-8"},
+      {"unicode11utf8", "utf-8"},
+      {"unicode20utf8", "utf-8"},
+      {"ansi_x3.4-1968", "windows-1252"},
+      {"ascii", "windows-1252"},
+      {"cp1252", "windows-1252"},
+      {"cp819", "windows-1252"},
+      {"csisolatin1", "windows-1252"},
+      {"ibm819", "windows-1252"},
+      {"iso-8859-1", "windows-1252"},
+      {"iso-ir-100", "windows-1252"},
+      {"iso8859-1", "windows-1252"},
+      {"iso88591", "windows-1252"},
+      {"iso_8859-1", "windows-1252"},
+      {"iso_8859-1:1987", "windows-1252"},
+      {"l1", "windows-1252"},
+      {"latin1", "windows-1252"},
+      {"latin-1", "windows-1252"},
+      {"us-ascii", "windows-1252"},
+      {"x-cp1252", "windows-1252"},
+      {"csisolatin5", "windows-1254"},
+      {"iso-8859-9", "windows-1254"},
+      {"iso-ir-148", "windows-1254"},
+      {"iso8859-9", "windows-1254"},
+      {"iso88599", "windows-1254"},
+      {"iso_8859-9", "windows-1254"},
+      {"iso_8859-9:1989", "windows-1254"},
+      {"l5", "windows-1254"},
+      {"latin5", "windows-1254"},
+      {"x-cp1254", "windows-1254"},
+      {"dos-874", "cp874"},
+      {"iso-8859-11", "cp874"},
+      {"iso8859-11", "cp874"},
+      {"iso885911", "cp874"},
+      {"tis-620", "cp874"},
+      {"windows-874", "cp874"},
+      {"csshiftjis", "cp932"},
+      {"ms932", "cp932"},
+      {"ms_kanji", "cp932"},
+      {"shift-jis", "cp932"},
+      {"shift_jis", "cp932"},
+      {"sjis", "cp932"},
+      {"windows-31j", "cp932"},
+      {"x-sjis", "cp932"},
+      {"cseucpkdfmtjapanese", "euc-jp"},
+      {"x-euc-jp", "euc-jp"},
+      {"cseuckr", "cp949"},
+      {"csksc56011987", "cp949"},
+      {"euc-kr", "cp949"},
+      {"iso-ir-149", "cp949"},
+      {"korean", "cp949"},
+      {"ks_c_5601-1987", "cp949"},
+      {"ks_c_5601-1989", "cp949"},
+      {"ksc5601", "cp949"},
+      {"ksc_5601", "cp949"},
+      {"windows-949", "cp949"},
+      {"chinese", "gb18030"},
+      {"csgb2312", "gb18030"},
+      {"csiso58gb231280", "gb18030"},
+      {"gb2312", "gb18030"},
+      {"gb_2312", "gb18030"},
+      {"gb_2312-80", "gb18030"},
+      {"gbk", "gb18030"},
+      {"iso-ir-58", "gb18030"},
+      {"x-gbk", "gb18030"},
+      {"big5", "big5-hkscs"},
+      {"cn-big5", "big5-hkscs"},
+      {"csbig5", "big5-hkscs"},
+      {"x-x-big5", "big5-hkscs"},
+      {"utf-16", "utf-16le"},
+      {"csunicode", "utf-16le"},
+      {"iso-10646-ucs-2", "utf-16le"},
+      {"ucs-2", "utf-16le"},
+      {"unicode", "utf-16le"},
+      {"unicodefeff", "utf-16le"},
+      {"unicodefffe", "utf-16be"},
+  };
   std::string c = util::to_lower(trim(cs));
-  if (c == "utf8" || c == "unicode-1-1-utf-8" || c == "x-unicode20utf8") return "utf-8";
-  if (c == "iso-8859-1" || c == "latin1" || c == "latin-1" || c == "us-ascii" || c == "ascii" ||
-      c == "iso8859-1" || c == "l1" || c == "cp1252" || c == "x-cp1252")
-    return "windows-1252";
-  if (c == "gb2312" || c == "x-gbk") return "gbk";
-  if (c == "utf-16") return "utf-16le";
+  for (const Label& l : kLabels)
+    if (c == l.label) return std::string(l.decoder);
   return c;
 }
 

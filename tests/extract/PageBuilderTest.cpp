@@ -78,6 +78,29 @@ TEST(PageBuilder, NamedReferencesAreReadAsBrowsersReadThem) {
   EXPECT_EQ(p.meta_value("description"), "\u2713 \u00A9 2024 a=1&copy=2&copyx \"");
 }
 
+// Charset labels read as browsers read them (WHATWG Encoding): the Korean, Japanese and Latin-1
+// labels pages use, each by the decoder browsers use for it (CP949 for EUC-KR, CP932 for
+// Shift_JIS), which know the characters the older standards lack.
+TEST(PageBuilder, CharsetLabelsAreReadAsBrowsersReadThem) {
+  const std::string korean = "\x8c\x63\xb9\xe6\xb0\xa2\xc7\xcf";  // 똠방각하 in CP949
+  for (const char* label : {"ks_c_5601-1987", "euc-kr", "windows-949", "KS_C_5601-1987"}) {
+    auto p = build_page(input("<html><body><h1>" + korean + "</h1></body></html>",
+                              std::string("text/html; charset=") + label));
+    EXPECT_EQ(h1_of(p), "\uB620\uBC29\uAC01\uD558") << label;
+  }
+  const std::string japanese = "\x87\x40\xee\xe0\x8b\xb4";  // ①髙橋 in CP932
+  for (const char* label : {"shift_jis", "x-sjis", "ms_kanji", "windows-31j"}) {
+    auto p = build_page(input("<html><head><meta charset=\"" + std::string(label) +
+                              "\"></head><body><h1>" + japanese + "</h1></body></html>"));
+    EXPECT_EQ(h1_of(p), "\u2460\u9AD9\u6A4B") << label;
+  }
+  for (const char* label : {"ISO_8859-1", "iso88591", "csisolatin1", "cp819"}) {
+    auto p = build_page(input("<html><body><h1>caf\xE9 \x93q\x94</h1></body></html>",
+                              std::string("text/html; charset=") + label));
+    EXPECT_EQ(h1_of(p), "caf\u00E9 \u201Cq\u201D") << label;
+  }
+}
+
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
   auto p =
       build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
