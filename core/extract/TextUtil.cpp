@@ -11,6 +11,7 @@ namespace {
 std::size_t unicode_space(std::string_view s, std::size_t i) {
   auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   if (b(i) == 0xC2 && i + 1 < s.size() && b(i + 1) == 0xA0) return 2;  // NBSP
+  if (b(i) == 0xC2 && i + 1 < s.size() && b(i + 1) == 0xAD) return 2;  // soft hyphen: drop
   if (b(i) == 0xE2 && i + 2 < s.size() && b(i + 1) == 0x80) {
     unsigned char c = b(i + 2);
     // U+2000..U+200B spaces and zero width space, U+202F narrow NBSP
@@ -66,10 +67,12 @@ std::string clean_text(std::string_view s) {
     if (static_cast<unsigned char>(c) >= 0xC2) {
       std::size_t n = unicode_space(s, i);
       if (n) {
-        // zero-width characters vanish, others are spaces
-        bool zero_width = n == 3 && static_cast<unsigned char>(s[i]) == 0xE2 &&
-                          (static_cast<unsigned char>(s[i + 2]) >= 0x8B &&
-                           static_cast<unsigned char>(s[i + 2]) <= 0x8D);
+        // zero-width characters vanish (a soft hyphen too: a word split by it is one word, as
+        // it is read and searched), others are spaces
+        bool zero_width = (n == 3 && static_cast<unsigned char>(s[i]) == 0xE2 &&
+                           (static_cast<unsigned char>(s[i + 2]) >= 0x8B &&
+                            static_cast<unsigned char>(s[i + 2]) <= 0x8D)) ||
+                          (n == 2 && static_cast<unsigned char>(s[i + 1]) == 0xAD);
         if (!zero_width && !(static_cast<unsigned char>(s[i]) == 0xEF)) space = true;
         i += n;
         continue;

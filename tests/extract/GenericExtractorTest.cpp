@@ -746,6 +746,24 @@ TEST(GenericExtractor, AnAuthorClassBylineNamesTheAuthors) {
                   .empty());
 }
 
+// A soft hyphen (&shy;) is invisible on the page and splits no word: it is left out of the
+// title and the text, where it kept a word from being found by search.
+TEST(GenericExtractor, SoftHyphensAreLeftOut) {
+  const std::string html =
+      "<html><head><title>Bundes&shy;verfassungs&shy;gericht urteilt</title></head><body>"
+      "<article><h1>Bundes&shy;verfassungs&shy;gericht urteilt</h1><p>Das Bundes\xC2\xAD"
+      "verfassungs&shy;gericht hat am Dienstag ein Urteil gesprochen, das viele Menschen "
+      "betrifft.</p><p>" +
+      std::string(kPara1) + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  EXPECT_EQ(a.title, "Bundesverfassungsgericht urteilt");
+  ASSERT_FALSE(a.sections.empty());
+  ASSERT_FALSE(a.sections[0].paragraphs.empty());
+  EXPECT_EQ(a.sections[0].paragraphs[0],
+            "Das Bundesverfassungsgericht hat am Dienstag ein Urteil gesprochen, das viele "
+            "Menschen betrifft.");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
