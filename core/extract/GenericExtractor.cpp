@@ -180,11 +180,15 @@ Article GenericExtractor::extract(const Page& page) const {
   if (!m.description.empty()) {
     std::string d = squash(m.description);
     bool repeated = false;
-    if (!a.sections.empty() && !a.sections.front().paragraphs.empty()) {
-      std::string p = squash(a.sections.front().paragraphs.front());
-      // descriptions are often the first paragraph cut short ("...")
-      std::string dcut = d.substr(0, std::min<std::size_t>(d.size(), 60));
-      repeated = !dcut.empty() && p.rfind(dcut, 0) == 0;
+    if (!a.sections.empty()) {
+      // Descriptions are often the first paragraph cut short ("..."), after a dateline that
+      // the paragraph has and the description not ("WASHINGTON (AP) — "), or the second.
+      const std::string dcut = d.substr(0, std::min<std::size_t>(d.size(), 60));
+      const auto& paragraphs = a.sections.front().paragraphs;
+      for (std::size_t i = 0; i < paragraphs.size() && i < 2 && !repeated; ++i) {
+        const std::size_t at = squash(paragraphs[i]).find(dcut);
+        repeated = !dcut.empty() && at != std::string::npos && at <= 40;
+      }
     }
     if (!repeated && describes_article(m.description, a)) a.lead = m.description;
   }

@@ -1041,6 +1041,14 @@ TEST(GenericExtractor, SiteWideDescriptionIsNotTheLead) {
       "Three new bus lines and a tram to the airport, paid for by dearer parking.";
   EXPECT_EQ(lead_of(standfirst, body), standfirst);
   EXPECT_EQ(lead_of(site, std::string("<p>") + kPara1 + "</p>"), site);
+  // A description that repeats the first paragraph after its dateline, or the second one, is
+  // not printed again as the lead.
+  const std::string opening =
+      "The council approved the new transit plan late on Tuesday after "
+      "a debate that ran for nine hours.";
+  EXPECT_EQ(lead_of(opening, "<p>NORTHSHIRE (AP) \xE2\x80\x94 " + opening + "</p>" + body), "");
+  EXPECT_EQ(lead_of(opening, "<p>" + std::string(kPara1) + "</p><p>" + opening + "</p>" + body),
+            "");
 }
 
 }  // namespace
