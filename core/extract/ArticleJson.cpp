@@ -234,14 +234,14 @@ std::string article_markdown(const nlohmann::json& j) {
   }
   if (!a.published.empty()) meta += " · " + publish_date_text(a.published) + " UTC";
   out += meta + "\n\n";
-  if (!a.lead.empty()) out += "> " + md_inline(a.lead) + "\n\n";
+  if (!a.lead.empty()) out += "> " + md_line(a.lead) + "\n\n";
   for (const auto& s : a.sections) {
     if (!s.heading.empty()) out += "## " + md_heading(s.heading) + "\n\n";
     for (const auto& p : s.paragraphs) out += md_block(p) + "\n\n";
   }
   if (!a.key_points.empty()) {
     out += "## Key Points\n\n";
-    for (const auto& k : a.key_points) out += "- " + md_inline(k) + "\n";
+    for (const auto& k : a.key_points) out += "- " + md_line(k) + "\n";
     out += "\n";
   }
   while (out.size() > 1 && out.ends_with("\n\n")) out.pop_back();

@@ -121,6 +121,18 @@ TEST(ArticleText, MarkdownEscapesFencesEntitiesAndClosingHashes) {
   for (const char* part : {"\n## Ranked \\#\n", "\n\\~\\~\\~ tilde line\n",
                            "\nText \\&copy; \\&#169; \\&amp; \\~\\~struck\\~\\~"})
     EXPECT_NE(md.find(part), std::string::npos) << part << " in\n" << md;
+
+  // The lead and the key points are escaped as lines too: none becomes a heading or a list.
+  nlohmann::json marked = {
+      {"url", "https://x.example/a"},
+      {"lead", "# of cases rose 40%"},
+      {"key_points", {"# of cases rose", "1. priority is testing", "+ plus here", "- minus"}},
+      {"sections", {{{"paragraphs", {"Text."}}}}}};
+  const std::string points = article_markdown(marked);
+  for (const char* part :
+       {"\n> \\# of cases rose 40%\n", "\n- \\# of cases rose\n", "\n- 1\\. priority is testing\n",
+        "\n- \\+ plus here\n", "\n- \\- minus\n"})
+    EXPECT_NE(points.find(part), std::string::npos) << part << " in\n" << points;
 }
 
 // The lead (a standfirst, or the opening paragraph a site plugin keeps apart from the body)
