@@ -813,8 +813,70 @@ std::optional<std::string> with_browser_references(std::string_view html) {
   return out;
 }
 
+// Whether `text` at `at` starts with `word` in any case.
+bool has_word_ci(std::string_view text, std::size_t at, std::string_view word) {
+  if (at + word.size() > text.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[at + i])) != word[i]) return false;
+  return true;
+}
+
+// A page without a <body> tag whose content starts with an element libxml2 2.9 does not know
+// (HTML5's <article>, <main>, <section>, <header>...; minifiers drop the optional tags): libxml2
+// keeps it inside the implied <head>, where no text is read, while an HTML parser opens the
+// body at the first element a head cannot hold. The copy that is parsed gets a <body> tag
+// there; nullopt when the page has one, or when nothing outside a head's elements starts.
+std::optional<std::string> with_implied_body(std::string_view html) {
+  for (std::size_t at = html.find('<'); at != std::string_view::npos; at = html.find('<', at + 1))
+    if (has_word_ci(html, at + 1, "body")) return std::nullopt;
+  static constexpr std::string_view kHeadElements[] = {
+      "html",  "head",   "meta",     "link",     "title",    "base",
+      "style", "script", "noscript", "template", "basefont", "bgsound"};
+  std::size_t at = 0;
+  while ((at = html.find('<', at)) != std::string_view::npos) {
+    if (html.compare(at, 4, "<!--") == 0) {
+      const std::size_t end = html.find("-->", at + 4);
+      if (end == std::string_view::npos) return std::nullopt;
+      at = end + 3;
+      continue;
+    }
+    if (at + 1 >= html.size() || !std::isalpha(static_cast<unsigned char>(html[at + 1]))) {
+      const std::size_t end = html.find('>', at + 1);  // </x>, <!doctype>, <?xml?>
+      if (end == std::string_view::npos) return std::nullopt;
+      at = end + 1;
+      continue;
+    }
+    std::size_t e = at + 1;
+    while (e < html.size() && (std::isalnum(static_cast<unsigned char>(html[e])) || html[e] == '-'))
+      ++e;
+    std::string name(html.substr(at + 1, e - at - 1));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::find(std::begin(kHeadElements), std::end(kHeadElements), name) ==
+        std::end(kHeadElements)) {
+      std::string out;
+      out.reserve(html.size() + 6);
+      out.append(html.substr(0, at)).append("<body>").append(html.substr(at));
+      return out;
+    }
+    // Raw text (a script's, a title's) to its end tag, else the tag itself.
+    if (name == "script" || name == "style" || name == "title" || name == "noscript" ||
+        name == "template") {
+      std::size_t end = e;
+      while ((end = html.find("</", end)) != std::string_view::npos &&
+             !has_word_ci(html, end + 2, name))
+        end += 2;
+      if (end == std::string_view::npos) return std::nullopt;
+      at = end + 2;
+    } else {
+      at = e;
+    }
+  }
+  return std::nullopt;
+}
+
 Page finish(Page page, DomScope scope = DomScope::full) {
-  const auto mapped = with_browser_references(page.html);
+  auto mapped = with_browser_references(page.html);
+  if (auto bodied = with_implied_body(mapped ? *mapped : page.html)) mapped = std::move(bodied);
   const std::string& html = mapped ? *mapped : page.html;
   page.document = scope == DomScope::full ? Document::parse(html, page.final_url)
                                           : Document::parse(without_raw_text(html), page.final_url);

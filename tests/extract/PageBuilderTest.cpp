@@ -101,6 +101,26 @@ TEST(PageBuilder, CharsetLabelsAreReadAsBrowsersReadThem) {
   }
 }
 
+// A page with no <body> tag whose text starts in an HTML5 element libxml2 does not know is read
+// as a browser reads it: the body opens at the first element a head cannot hold. A page with a
+// <body> tag, and head elements before the text, are left as they are.
+TEST(PageBuilder, TheBodyOpensAtTheFirstElementAHeadCannotHold) {
+  for (const std::string tag : {"article", "main", "section", "header", "figure"}) {
+    auto p = build_page(
+        input("<!doctype html><html lang=en><meta charset=utf-8><title>T</title><!-- <x> -->"
+              "<script>var s = '<article>';</script><link rel=icon href=/i><" +
+              tag + "><h1>Minister quits</h1><p>Text</p></" + tag + ">"));
+    ASSERT_TRUE(p.document) << tag;
+    EXPECT_EQ(p.document->xpath("//body//h1").size(), 1u) << tag;
+    EXPECT_EQ(p.document->xpath("//head//h1").size(), 0u) << tag;
+    EXPECT_EQ(p.document->xpath_first("//head/title").text(), "T") << tag;
+    EXPECT_EQ(p.document->xpath("//head/link").size(), 1u) << tag;
+  }
+  auto p = build_page(input("<html><head></head><BODY class=x><main><p>a</p></main></BODY>"));
+  EXPECT_EQ(p.document->xpath("//body").size(), 1u);
+  EXPECT_EQ(p.document->xpath_first("//body").attr("class"), "x");
+}
+
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
   auto p =
       build_page(input("<html><head><meta charset=\"utf-8\"></head><body><h1>\xE9t\xE9</h1>"
