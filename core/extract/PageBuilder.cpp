@@ -494,6 +494,45 @@ std::string clean_json_text(std::string s) {
   return s;
 }
 
+// JSON-LD as the slips pages make leave it readable (search engines' tools read it so): the
+// comments a template leaves, a comma before a closing bracket, a ';' after the object.
+std::string without_json_slips(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      out += c;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '/' && i + 1 < s.size() && (s[i + 1] == '*' || s[i + 1] == '/')) {
+      const std::size_t end = s[i + 1] == '*' ? s.find("*/", i + 2) : s.find('\n', i + 2);
+      if (end == std::string_view::npos) break;
+      i = s[i + 1] == '*' ? end + 1 : end - 1;
+      out += ' ';
+      continue;
+    } else if (c == ',') {
+      std::size_t j = i + 1;
+      while (j < s.size() && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) ++j;
+      if (j < s.size() && (s[j] == '}' || s[j] == ']')) continue;
+    }
+    out += c;
+  }
+  while (!out.empty() && (out.back() == ';' || out.back() == ' ' || out.back() == '\n' ||
+                          out.back() == '\r' || out.back() == '\t'))
+    out.pop_back();
+  return out;
+}
+
 void collect_json_ld(const nlohmann::json& j, std::vector<nlohmann::json>& out, int depth = 0) {
   if (depth > 8) return;
   if (j.is_array()) {
@@ -523,7 +562,9 @@ void fill_from_document(Page& page) {
   for (const Node& s : doc.xpath("//script[@type]")) {
     std::string type = util::to_lower(s.attr("type"));
     if (type.find("ld+json") == std::string::npos) continue;
-    auto j = util::parse_json(clean_json_text(s.raw_text()));
+    const std::string text = clean_json_text(s.raw_text());
+    auto j = util::parse_json(text);
+    if (j.is_discarded()) j = util::parse_json(without_json_slips(text));
     if (j.is_discarded()) continue;
     collect_json_ld(j, page.json_ld);
   }

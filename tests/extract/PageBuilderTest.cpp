@@ -385,6 +385,21 @@ TEST(PageBuilder, JsonLdWithALoneSurrogateIsKept) {
   EXPECT_TRUE(p.json_ld[0].contains("x\uFFFD"));
 }
 
+// The slips pages make in JSON-LD do not cost the block: comments, a comma before a closing
+// bracket, a ';' after it. What is in strings stays as it is.
+TEST(PageBuilder, JsonLdWithCommonSlipsIsRead) {
+  std::string html = R"(<html><head>
+<script type="application/ld+json">/* seo */ {"@type":"NewsArticle", // the type
+"headline":"A /* kept */ headline, // kept too","keywords":["a","b",],
+"datePublished":"2024-03-15T10:00:00Z",};</script>
+</head><body></body></html>)";
+  auto p = build_page_from_html(html, "https://x.example/");
+  ASSERT_EQ(p.json_ld.size(), 1u);
+  EXPECT_EQ(p.json_ld[0]["headline"], "A /* kept */ headline, // kept too");
+  EXPECT_EQ(p.json_ld[0]["keywords"], nlohmann::json::array({"a", "b"}));
+  EXPECT_EQ(p.json_ld[0]["datePublished"], "2024-03-15T10:00:00Z");
+}
+
 TEST(PageBuilder, CollectsMetaTags) {
   std::string html = R"(<html><head>
 <meta property="og:title" content="OG title">
