@@ -124,6 +124,20 @@ int month_from_name(std::string_view w) {
                 {"gennaio", 1},
                 {"janeiro", 1},
                 {"januari", 1},
+                {"j\xC3\xA4n", 1},
+                {"ene", 1},
+                {"gen", 1},
+                {"fev", 2},
+                {"m\xC3\xA4r", 3},
+                {"mrt", 3},
+                {"abr", 4},
+                {"mag", 5},
+                {"giu", 6},
+                {"lug", 7},
+                {"okt", 10},
+                {"ott", 10},
+                {"dez", 12},
+                {"dic", 12},
                 {"februar", 2},
                 {"f\xC3\xA9vrier", 2},
                 {"f\xC3\xA9vr", 2},
@@ -332,8 +346,9 @@ std::string parse_free(std::string_view s, bool day_first) {
     if (std::isdigit(c)) {
       std::size_t j = i;
       while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
-      // time hh:mm[:ss]
-      if (!have_time && j < s.size() && s[j] == ':' && j - i <= 2 && digits(s, j + 1, 2)) {
+      // time hh:mm[:ss], or French hh"h"mm ("10h30")
+      if (!have_time && j < s.size() && (s[j] == ':' || s[j] == 'h') && j - i <= 2 &&
+          digits(s, j + 1, 2) && (s[j] == ':' || !digits(s, j + 3, 1))) {
         p.hour = num(s, i, j - i);
         p.minute = num(s, j + 1, 2);
         j += 3;
@@ -473,6 +488,14 @@ std::string normalize_date(std::string_view text, bool day_first) {
   std::string_view s = text.substr(a, b - a);
   if (s.empty() || s.size() > 200) return {};
   if (auto r = parse_iso(s)) return *r;
+  // ISO 8601's basic format, "20240315T100000Z" or with "+0100": the extended one read.
+  if (s.size() >= 15 && digits(s, 0, 8) && (s[8] == 'T' || s[8] == 't') && digits(s, 9, 6)) {
+    std::string extended = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" +
+                           std::string(s.substr(6, 2)) + "T" + std::string(s.substr(9, 2)) + ":" +
+                           std::string(s.substr(11, 2)) + ":" + std::string(s.substr(13, 2)) +
+                           std::string(s.substr(15));
+    if (auto r = parse_iso(extended)) return *r;
+  }
   // Unix time in seconds or milliseconds.
   if (digits(s, 0, s.size()) && (s.size() == 10 || s.size() == 13)) {
     std::int64_t v = std::stoll(std::string(s));

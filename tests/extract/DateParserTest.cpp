@@ -96,6 +96,20 @@ TEST(DateParser, OtherLanguagesAndDayFirst) {
        "1\xE6\x97\xA5 14:03",
        "2024-05-01T14:03:00Z"},
       {"2024\xEB\x85\x84 5\xEC\x9B\x94 1\xEC\x9D\xBC", "2024-05-01T00:00:00Z"},
+      // Abbreviated months of German, Spanish, Italian, Dutch and Portuguese pages; French
+      // times written "10h30"; ISO 8601's basic format.
+      {"12. Okt. 2024, 14:30 Uhr", "2024-10-12T14:30:00Z"},
+      {"3. Dez. 2024", "2024-12-03T00:00:00Z"},
+      {"5. J\xC3\xA4n. 2024", "2024-01-05T00:00:00Z"},
+      {"1 ene. 2024", "2024-01-01T00:00:00Z"},
+      {"15 ott 2024", "2024-10-15T00:00:00Z"},
+      {"4 giu 2024", "2024-06-04T00:00:00Z"},
+      {"15 okt. 2024", "2024-10-15T00:00:00Z"},
+      {"2 mrt 2024", "2024-03-02T00:00:00Z"},
+      {"9 fev 2024", "2024-02-09T00:00:00Z"},
+      {"15 f\xC3\xA9vr. 2024 \xC3\xA0 10h30", "2024-02-15T10:30:00Z"},
+      {"20240315T100000Z", "2024-03-15T10:00:00Z"},
+      {"20240315T100000+0100", "2024-03-15T09:00:00Z"},
   };
   for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
   EXPECT_EQ(normalize_date("01/05/2024"), "2024-01-05T00:00:00Z");
@@ -115,6 +129,8 @@ TEST(DateParser, RejectsNonDates) {
   EXPECT_EQ(normalize_date("2023-02-30"), "");
   EXPECT_EQ(normalize_date("2023-13-01T00:00:00Z"), "");
   EXPECT_EQ(normalize_date("Breaking news"), "");
+  EXPECT_EQ(normalize_date("3 hours ago"), "");
+  EXPECT_EQ(normalize_date("20240315T10"), "");
 }
 
 }  // namespace
