@@ -19,18 +19,20 @@ bool is_url(std::string_view s) {
 
 // Removes a leading "By" / "Written by" / "Author:".
 std::string strip_by(std::string s) {
-  static const char* prefixes[] = {"written by ", "posted by ", "reported by ", "words by ",
-                                   "by: ",        "by ",        "author: ",     "authors: ",
-                                   "von ",        "par "};
+  static const char* prefixes[] = {"written by ", "posted by ", "reported by ", "words by ", "by: ",
+                                   "by ",         "author: ",   "authors: ",    "von ",      "par ",
+                                   "por ",        "di ",        "door "};
   bool again = true;
   while (again) {
     again = false;
     for (const char* p : prefixes) {
       if (!istarts_with(s, p)) continue;
       std::string rest = trim_ascii(std::string_view(s).substr(std::string_view(p).size()));
-      // German "Von" and French "Par" start names too ("Von Miller"): a byline has a name
-      // with at least two words after them.
-      const bool particle = std::string_view(p) == "von " || std::string_view(p) == "par ";
+      // German "Von", French "Par", Spanish "Por", Italian "Di", Dutch "Door" start names too
+      // ("Von Miller", "Di Maria"): a byline has a name with at least two words after them.
+      const std::string_view pv = p;
+      const bool particle =
+          pv == "von " || pv == "par " || pv == "por " || pv == "di " || pv == "door ";
       if (particle && rest.find(' ') == std::string::npos) continue;
       s = std::move(rest);
       again = true;

@@ -924,6 +924,20 @@ std::size_t text_chars(const ExtractedContent& c) {
 
 }  // namespace
 
+namespace {
+
+// The length of "By " (or "Von ", "Par ", "Por ", "Di ", "Door ") at the start of `text` when a
+// capitalised word follows, as a byline has it; else 0.
+std::size_t byline_prefix(const std::string& text) {
+  for (std::string_view p : {"by ", "von ", "par ", "por ", "di ", "door "})
+    if (istarts_with(text, p) && text.size() > p.size() &&
+        std::isupper(static_cast<unsigned char>(text[p.size()])))
+      return p.size();
+  return 0;
+}
+
+}  // namespace
+
 ExtractedContent ContentExtractor::extract(const Document& doc, const std::string& base_url,
                                            const std::string& title) const {
   // The reading below recurses once per level of nesting; a parsed Document nests no deeper
@@ -1209,11 +1223,15 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     if (!seen_para && !title_l.empty() && util::to_lower(b.text) == title_l) continue;
     // Bylines and datelines above the text; a sentence that starts with "By" or holds a date
     // ("By the time police arrived, …", "The vote is set for March 3, 2027.") is text.
-    if (!seen_para && b.chars < 60 && !ends_sentence(b.text) &&
-        ((istarts_with(b.text, "by ") && b.text.size() > 3 &&
-          std::isupper(static_cast<unsigned char>(b.text[3]))) ||
-         (b.chars < 45 && !normalize_date(b.text).empty())))
-      continue;
+    // "By" in other languages too (Von, Par, Por, Di, Door); the byline is kept for the
+    // authors when nothing else names them.
+    if (!seen_para && b.chars < 60 && !ends_sentence(b.text)) {
+      const bool byline = byline_prefix(b.text) > 0;
+      if (byline || (b.chars < 45 && !normalize_date(b.text).empty())) {
+        if (byline && out.byline.empty()) out.byline = b.text;
+        continue;
+      }
+    }
     // A short run of text with no sentence in it is a label ("Share", "Menu"); "No!" and
     // "Why cooking?" are answers and questions.
     if (b.kind == Kind::Run && b.chars < 25 && b.text.find('.') == std::string::npos &&

@@ -16,6 +16,7 @@ struct ExtractedContent {
   std::vector<ArticleSection> sections;
   std::vector<std::string> key_points;
   std::vector<ArticleImage> images;  // figures inside the content, in order
+  std::string byline;                // a "By ..." line above the text, left out of it
 };
 
 class ContentExtractor {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "extract/AuthorCleaner.h"
 #include "extract/ContentExtractor.h"
 #include "extract/MetadataExtractor.h"
 #include "extract/TextUtil.h"
@@ -159,6 +160,8 @@ Article GenericExtractor::extract(const Page& page) const {
       *page.document, document_base_url(*page.document, page.final_url), a.title);
   a.sections = std::move(c.sections);
   a.key_points = std::move(c.key_points);
+  // A byline set as text above the article, when nothing else names the authors.
+  if (a.authors.empty() && !c.byline.empty()) a.authors = clean_authors({c.byline});
   if (!a.sections.empty() && a.sections.front().heading.empty()) {
     auto& first = a.sections.front().paragraphs;
     if (first.size() > 1 && is_byline_line(first.front(), a.authors)) first.erase(first.begin());

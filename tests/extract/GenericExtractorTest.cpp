@@ -764,6 +764,35 @@ TEST(GenericExtractor, SoftHyphensAreLeftOut) {
             "Menschen betrifft.");
 }
 
+// A byline set as a paragraph above the text ("By Jane Doe", "Von Hans M\u00fcller und Petra
+// Schmidt") is left out of the body and names the authors when nothing else does; "By" in
+// other languages is read in meta bylines too.
+TEST(GenericExtractor, ABylineAboveTheTextNamesTheAuthors) {
+  auto extract = [](const std::string& head, const std::string& byline) {
+    const std::string html = "<html><head>" + head + "</head><body><article><h1>Plan</h1><p>" +
+                             byline + "</p><p>" + kPara1 + "</p><p>" + kPara2 +
+                             "</p></article></body></html>";
+    return GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  };
+  auto a = extract("", "By Jane Doe");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jane Doe"}));
+  ASSERT_FALSE(a.sections.empty());
+  EXPECT_EQ(a.sections[0].paragraphs.front(), kPara1);
+  a = extract("", "Von Hans M\xC3\xBCller und Petra Schmidt");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Hans M\xC3\xBCller", "Petra Schmidt"}));
+  EXPECT_EQ(a.sections[0].paragraphs.front(), kPara1);
+  a = extract(
+      "<meta name=author content='Por Juan P\xC3\xA9rez y Mar\xC3\xAD"
+      "a L\xC3\xB3pez'>",
+      "Text that is a sentence of the article, not a byline at all.");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Juan P\xC3\xA9rez",
+                                                 "Mar\xC3\xAD"
+                                                 "a L\xC3\xB3pez"}));
+  a = extract("<meta name=author content='Door Jan de Vries'>", "Di Mario Rossi");
+  EXPECT_EQ(a.authors, (std::vector<std::string>{"Jan de Vries"}));
+  EXPECT_EQ(a.sections[0].paragraphs.front(), kPara1);
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
