@@ -255,6 +255,25 @@ bool in_teaser(xmlNodePtr n) {
   return false;
 }
 
+// Whether a <time> gives when the article was changed, not published: itemprop dateModified, a
+// class saying so, or the word right before it ("Updated", "Aktualisiert", "Mis à jour").
+bool is_modified_time(const Node& n) {
+  if (util::iequals(n.attr("itemprop"), "dateModified")) return true;
+  const std::string cls = util::to_lower(n.attr("class"));
+  if (cls.find("updated") != std::string::npos || cls.find("modified") != std::string::npos)
+    return true;
+  std::string before;
+  for (xmlNodePtr prev = n.raw()->prev; prev && before.empty(); prev = prev->prev)
+    if (prev->type != XML_COMMENT_NODE) before = util::to_lower(clean_text(Node(prev).text()));
+  while (!before.empty() && (before.back() == ':' || before.back() == ' ')) before.pop_back();
+  for (std::string_view word : {"updated", "update", "modified", "aktualisiert", "actualizado",
+                                "aggiornato", "bijgewerkt", "atualizado", "mis \xC3\xA0 jour"})
+    if (before.size() >= word.size() &&
+        before.compare(before.size() - word.size(), word.size(), word) == 0)
+      return true;
+  return false;
+}
+
 // The text below `n` as lines: a line feed where a <br> or an element laid out as a block (<p>,
 // <div>, <li>…) breaks it, and every line feed of the source a space, as a browser shows it.
 // xmlNodeGetContent joins "Headline<br>Subtitle" into "HeadlineSubtitle". With `parts`, an
@@ -608,11 +627,17 @@ ArticleMetadata MetadataExtractor::extract(const Page& page) const {
   if (m.published.empty() && doc) {
     // The first <time> of the article, not one of a teaser, a comment or the sidebar; its
     // datetime attribute, else its text.
+    // One that says when the article was changed is its modification time, not its date.
     for (const char* path : {"//article//time", "//main//time", "//time"}) {
       for (const Node& n : doc->xpath(path)) {
         if (in_teaser(n.raw())) continue;
-        m.published = date(n.has_attr("datetime") ? n.attr("datetime") : n.text());
-        if (!m.published.empty()) break;
+        const std::string when = date(n.has_attr("datetime") ? n.attr("datetime") : n.text());
+        if (when.empty()) continue;
+        if (!is_modified_time(n)) {
+          m.published = when;
+          break;
+        }
+        if (m.modified.empty()) m.modified = when;
       }
       if (!m.published.empty()) break;
     }

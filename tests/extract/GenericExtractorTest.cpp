@@ -793,6 +793,26 @@ TEST(GenericExtractor, ABylineAboveTheTextNamesTheAuthors) {
   EXPECT_EQ(a.sections[0].paragraphs.front(), kPara1);
 }
 
+// A <time> that says when the article was updated gives its modification time, not its date.
+TEST(GenericExtractor, AnUpdateTimeIsNotThePublicationDate) {
+  auto extract = [](const std::string& dates) {
+    const std::string html = "<html><body><article><h1>Plan</h1><div class=meta>" + dates +
+                             "</div><p>" + kPara1 + "</p><p>" + kPara2 +
+                             "</p></article></body></html>";
+    return GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  };
+  auto a = extract(
+      "Updated <time itemprop=dateModified datetime='2024-03-20T09:00:00Z'>20 March</time> "
+      "Published <time datetime='2024-03-01T09:00:00Z'>1 March</time>");
+  EXPECT_EQ(a.published, "2024-03-01T09:00:00Z");
+  EXPECT_EQ(a.modified, "2024-03-20T09:00:00Z");
+  a = extract("<span>Last updated:</span> <time datetime='2024-03-20T09:00:00Z'>20 March</time>");
+  EXPECT_EQ(a.published, "");
+  EXPECT_EQ(a.modified, "2024-03-20T09:00:00Z");
+  a = extract("<time class='post-date' datetime='2024-03-01T09:00:00Z'>1 March</time>");
+  EXPECT_EQ(a.published, "2024-03-01T09:00:00Z");
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
