@@ -802,10 +802,11 @@ std::size_t trailing_name_slash_agency(std::string_view caption) {
 
 }  // namespace
 
-// The largest image of a srcset ("\n  /img/a.jpg 300w, /img/b.jpg 600w"; "a.jpg, b.jpg 2x"):
+// The largest image of a srcset ("\n  /img/a.jpg 300w, /img/b.jpg 600w"; "a.jpg, b.jpg 2x")
+// and its size (a width, or a density times 1000; 0 when none is given, -1 for no candidate):
 // each candidate's URL runs from its first non-space to the next whitespace, without a comma
 // that ends it, and a width or density follows it; the first wins a tie.
-std::string best_srcset_url(const std::string& set) {
+std::pair<std::string, double> best_srcset(const std::string& set) {
   std::string best;
   double best_size = -1;
   std::size_t i = 0;
@@ -831,7 +832,7 @@ std::string best_srcset_url(const std::string& set) {
       best_size = size;
     }
   }
-  return best;
+  return {best, best_size};
 }
 
 // A stand-in shown until the real image loads: a data: URL, or a file named for it.
@@ -847,18 +848,27 @@ std::string image_url(const Node& img) {
   // Lazy loading keeps the real image in a data- attribute and a stand-in in src.
   for (const char* a : {"data-src", "data-original", "data-lazy-src", "data-url"})
     if (std::string v = trim_ascii(img.attr(a)); !placeholder_image(v)) return v;
-  if (std::string v = trim_ascii(img.attr("src")); !placeholder_image(v)) return v;
-  for (const char* a : {"srcset", "data-srcset"})
-    if (std::string v = best_srcset_url(img.attr(a)); !placeholder_image(v)) return v;
-  // <picture><source srcset=...><img></picture> (libxml2 nests the <img> in the <source>).
+  // The largest candidate of the image's srcset and of the <source>s of its <picture>
+  // (libxml2 nests the <img> in the <source>), else its src.
+  std::string best;
+  double best_size = -1;
+  auto consider = [&](const std::string& set) {
+    auto [url, size] = best_srcset(set);
+    if (!placeholder_image(url) && size > best_size) {
+      best = std::move(url);
+      best_size = size;
+    }
+  };
+  for (const char* a : {"srcset", "data-srcset"}) consider(img.attr(a));
   int depth = 0;
   for (xmlNodePtr a = img.raw()->parent; a && a->type == XML_ELEMENT_NODE && depth < 3;
        a = a->parent, ++depth) {
     if (!tag_is(a, "picture")) continue;
-    for (const Node& source : Node(a).xpath(".//source[@srcset]"))
-      if (std::string v = best_srcset_url(source.attr("srcset")); !placeholder_image(v)) return v;
+    for (const Node& source : Node(a).xpath(".//source[@srcset]")) consider(source.attr("srcset"));
     break;
   }
+  if (!best.empty()) return best;
+  if (std::string v = trim_ascii(img.attr("src")); !placeholder_image(v)) return v;
   return {};
 }
 

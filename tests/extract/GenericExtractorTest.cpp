@@ -214,7 +214,10 @@ TEST(GenericExtractor, ImagesHoweverThePageWritesThem) {
       "chamber.</figcaption></figure><div class='wp-caption alignnone'><img src='/img/d.jpg'>"
       "<p class=wp-caption-text>Maria Lopez at the meeting.</p></div><p>" +
       kPara3 + "</p><p><img src='/img/e.jpg' alt='The old bridge'></p><p>" + kPara4 +
-      "</p></div></article></body></html>";
+      "</p><figure><picture><source srcset='/img/f-1600.jpg 1600w'><img src='/img/f-400.jpg' "
+      "srcset='/img/f-400.jpg 400w, /img/f-1200.jpg 1200w'></picture><figcaption>Largest of "
+      "all.</figcaption></figure><figure><img src='/img/g.jpg' srcset='/img/g@2x.jpg 2x'>"
+      "<figcaption>Sharper.</figcaption></figure></div></article></body></html>";
   auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/news/a"));
   std::vector<std::string> urls, captions;
   for (const auto& im : a.images) {
@@ -224,10 +227,11 @@ TEST(GenericExtractor, ImagesHoweverThePageWritesThem) {
   EXPECT_EQ(urls, (std::vector<std::string>{
                       "https://x.example/img/a-1200.webp", "https://x.example/img/b.jpg",
                       "https://x.example/img/c.jpg", "https://x.example/img/d.jpg",
-                      "https://x.example/img/e.jpg"}));
+                      "https://x.example/img/e.jpg", "https://x.example/img/f-1600.jpg",
+                      "https://x.example/img/g@2x.jpg"}));
   EXPECT_EQ(captions, (std::vector<std::string>{"The bridge at dusk.", "Council members vote.",
                                                 "The chamber.", "Maria Lopez at the meeting.",
-                                                "The old bridge"}));
+                                                "The old bridge", "Largest of all.", "Sharper."}));
   ASSERT_FALSE(a.images.empty());
   EXPECT_EQ(a.images[0].credit, "AP Photo/Evan Vucci");
   ASSERT_EQ(a.sections.size(), 1u);
