@@ -202,7 +202,9 @@ class Checker {
     fail("found " + describe(*t) + " after " + describe(*before) + ", expected " + kOperand);
   }
 
-  static constexpr int kMaxNesting = 100;
+  // SQLite's FTS5 query parser has a stack of 100 entries, and a level of parentheses with an
+  // operator in it takes three: deeper than 30 levels, a query could fail in SQLite's words.
+  static constexpr int kMaxNesting = 30;
   int depth_ = 0;
   std::string_view query_;
   const std::vector<QueryToken>& tokens_;
