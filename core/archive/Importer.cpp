@@ -228,7 +228,7 @@ class FileImport {
     if (!options_.log) return;
     std::string why = ": no response for this request in the file; skipped";
     if (response_refused(r.record))
-      why = ": its response was refused (see above); skipped";
+      why = ": its response was refused (named with the refusals of this file); skipped";
     else if (auto other = other_uri_.find(r.record.record_id()); other != other_uri_.end())
       why = ": it is linked to the response " + other->second.record_id + ", which is of " +
             other->second.uri + "; expected a request of the same WARC-Target-URI; skipped";

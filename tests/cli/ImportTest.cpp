@@ -639,7 +639,8 @@ TEST_F(ImportTest, WhatRefersToARefusedResponseIsNotImported) {
   CliRun r = cli(args);
   EXPECT_EQ(r.rc, 1) << r.err;
   EXPECT_NE(r.err.find("block digest is sha1:"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("its response was refused (see above); skipped"), std::string::npos)
+  EXPECT_NE(r.err.find("its response was refused (named with the refusals of this file); skipped"),
+            std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("revisit record"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("which was refused above"), std::string::npos) << r.err;
