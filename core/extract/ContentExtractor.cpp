@@ -1223,7 +1223,13 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
       continue;
     }
     bool quoted = in_quote(b.node);
-    if (!quoted && (b.kind == Kind::Item ? ld > 0.35 : ld > 0.5)) continue;
+    // Mostly links: a list of links, not text. A sentence of the article whose words are mostly
+    // a link ("The minister <a>resigned on Tuesday after the report</a>.") is text: some words
+    // of its own, eight or more in all, and it ends as a sentence does.
+    if (!quoted && (b.kind == Kind::Item ? ld > 0.35 : ld > 0.5) &&
+        !(b.kind != Kind::Item && ld < 0.8 && ends_sentence(b.text) &&
+          std::count(b.text.begin(), b.text.end(), ' ') >= 7))
+      continue;
     if (quoted && ld > 0.9) continue;
     if (!quoted && in_link_cluster(b)) continue;
     if (is_ui_text(b.text)) continue;

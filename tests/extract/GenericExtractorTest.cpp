@@ -817,6 +817,23 @@ TEST(GenericExtractor, AnUpdateTimeIsNotThePublicationDate) {
   EXPECT_EQ(a.published, "2024-03-01T09:00:00Z");
 }
 
+// A sentence of the article whose words are mostly one link is text; a line of links is not.
+TEST(GenericExtractor, ASentenceThatIsMostlyALinkIsText) {
+  const std::string sentence =
+      "The minister <a href='/resign'>resigned on Tuesday after the report was published</a>.";
+  const std::string html = "<html><body><article><h1>Plan</h1><p>" + std::string(kPara1) +
+                           "</p><p>" + sentence +
+                           "</p><p><a href='/a'>Other story one</a> "
+                           "<a href='/b'>Other story two</a>.</p><p>" +
+                           kPara2 + "</p></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://x.example/a"));
+  ASSERT_EQ(a.sections.size(), 1u);
+  EXPECT_EQ(
+      a.sections[0].paragraphs,
+      (std::vector<std::string>{
+          kPara1, "The minister resigned on Tuesday after the report was published.", kPara2}));
+}
+
 TEST(ContentHelpers, UiTextAndCredits) {
   EXPECT_TRUE(is_ui_text("Advertisement"));
   EXPECT_TRUE(is_ui_text("Read more: council news"));
