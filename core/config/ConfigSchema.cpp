@@ -262,14 +262,19 @@ bool is_token_char(char c) {
 Check header_fields() {
   return {"header names that are HTTP tokens (no spaces or ':') and values on one line",
           [](const Value& v) -> std::optional<std::string> {
+            // Every field that is wrong, not only the first: one edit mends them all.
+            std::string wrong;
+            auto add = [&](const std::string& what) {
+              wrong += (wrong.empty() ? "" : "; ") + what;
+            };
             for (const auto& [name, value] : std::get<Headers>(v)) {
               bool name_ok = !name.empty();
               for (char c : name) name_ok = name_ok && is_token_char(c);
-              if (!name_ok) return "header name '" + name + "'";
+              if (!name_ok) add("header name '" + name + "'");
               if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-                return "the value of header '" + name + "' holds a line break or NUL";
+                add("the value of header '" + name + "' holds a line break or NUL");
             }
-            return kPass;
+            return wrong.empty() ? kPass : std::optional<std::string>(wrong);
           }};
 }
 

@@ -243,6 +243,17 @@ TEST(ConfigErrors, SourcesNeedNameKindAndAnHttpUrl) {
             "brackets)");
 }
 
+// Every header field that is wrong is named at once, not only the first.
+TEST(ConfigErrors, EveryBadHeaderFieldIsNamed) {
+  const std::string e = error_of(
+      "[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"https://example.com/feed\"\n"
+      "[source.headers]\n\"Bad Name\" = \"x\"\n\"X-Ok\" = \"line\\nbreak\"\n\"X:y\" = \"z\"\n");
+  EXPECT_NE(e.find("header name 'Bad Name'; the value of header 'X-Ok' holds a line break or NUL; "
+                   "header name 'X:y'"),
+            std::string::npos)
+      << e;
+}
+
 TEST(ConfigErrors, MetricsListenOnlyOnLoopback) {
   EXPECT_EQ(error_of("[metrics]\nlisten = \"0.0.0.0:9464\"\n"),
             "test.toml:2:10: metrics.listen: found \"0.0.0.0:9464\", expected a loopback address "
