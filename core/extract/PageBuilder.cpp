@@ -826,6 +826,58 @@ std::pair<const HtmlEntity*, std::size_t> named_reference_at(std::string_view ht
   return {e, end};
 }
 
+// Whether `text` at `at` starts with `word` in any case.
+bool has_word_ci(std::string_view text, std::size_t at, std::string_view word) {
+  if (at + word.size() > text.size()) return false;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[at + i])) != word[i]) return false;
+  return true;
+}
+
+// Just past the '>' that ends the tag whose attributes start at `at`, quoted values skipped
+// whole; npos when the page ends first.
+std::size_t tag_end(std::string_view html, std::size_t at) {
+  while (at < html.size()) {
+    const char c = html[at];
+    if (c == '>') return at + 1;
+    if (c == '"' || c == '\'') {
+      const std::size_t close = html.find(c, at + 1);
+      if (close == std::string_view::npos) return std::string_view::npos;
+      at = close + 1;
+      continue;
+    }
+    ++at;
+  }
+  return std::string_view::npos;
+}
+
+// Where the text of the next <script> or <style> element at or after `from` starts (just past its
+// start tag); npos when there is none.
+std::size_t find_raw_text(std::string_view html, std::size_t from) {
+  for (std::size_t at = html.find('<', from); at != std::string_view::npos;
+       at = html.find('<', at + 1)) {
+    for (std::string_view name : {"script", "style"}) {
+      const std::size_t after = at + 1 + name.size();
+      if (!has_word_ci(html, at + 1, name) || after >= html.size()) continue;
+      const char next = html[after];
+      if (next != '>' && next != ' ' && next != '\t' && next != '\n' && next != '\r' && next != '/')
+        continue;
+      const std::size_t end = tag_end(html, after);
+      return end == std::string_view::npos ? html.size() : end;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Where the raw text starting at `from` ends: its element's end tag ("</script", "</style", any
+// case), or the page's end.
+std::size_t raw_text_end(std::string_view html, std::size_t from) {
+  for (std::size_t at = html.find("</", from); at != std::string_view::npos;
+       at = html.find("</", at + 2))
+    if (has_word_ci(html, at + 2, "script") || has_word_ci(html, at + 2, "style")) return at;
+  return html.size();
+}
+
 // The page with the character references libxml2 would read otherwise than a browser written
 // out as references it reads the same (numeric, in hexadecimal), for the copy that is parsed;
 // nullopt when there are none.
@@ -839,7 +891,17 @@ std::optional<std::string> with_browser_references(std::string_view html) {
       if (c) out += fmt_reference(c);
     copied = end;
   };
-  for (std::size_t at = html.find('&'); at != std::string_view::npos; at = html.find('&', at + 1)) {
+  // The text of <script> and <style> is raw: browsers read no reference in it (a JSON-LD URL's
+  // "&copy=1" stays as written); the scan jumps over it.
+  std::size_t raw_from = find_raw_text(html, 0);
+  std::size_t at = html.find('&');
+  while (at != std::string_view::npos) {
+    if (raw_from <= at) {  // npos never is
+      const std::size_t raw_end = raw_text_end(html, raw_from);
+      raw_from = find_raw_text(html, raw_end);
+      if (raw_end > at) at = html.find('&', raw_end);
+      continue;
+    }
     if (at + 1 >= html.size()) break;
     if (html[at + 1] == '#') {
       const auto [named, end] = numeric_reference_at(html, at);
@@ -848,18 +910,11 @@ std::optional<std::string> with_browser_references(std::string_view html) {
       const auto [e, end] = named_reference_at(html, at);
       if (e) put(at, end, {e->first, e->second});
     }
+    at = html.find('&', at + 1);
   }
   if (copied == 0) return std::nullopt;
   out.append(html.substr(copied));
   return out;
-}
-
-// Whether `text` at `at` starts with `word` in any case.
-bool has_word_ci(std::string_view text, std::size_t at, std::string_view word) {
-  if (at + word.size() > text.size()) return false;
-  for (std::size_t i = 0; i < word.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(text[at + i])) != word[i]) return false;
-  return true;
 }
 
 // A page without a <body> tag whose content starts with an element libxml2 2.9 does not know
@@ -899,6 +954,9 @@ std::optional<std::string> with_implied_body(std::string_view html) {
       out.append(html.substr(0, at)).append("<body>").append(html.substr(at));
       return out;
     }
+    // Past the tag, its quoted attribute values whole ("x<y" in a content is no tag).
+    e = tag_end(html, e);
+    if (e == std::string_view::npos) return std::nullopt;
     // Raw text (a script's, a title's) to its end tag, else the tag itself.
     if (name == "script" || name == "style" || name == "title" || name == "noscript" ||
         name == "template") {

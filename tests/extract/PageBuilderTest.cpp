@@ -116,9 +116,33 @@ TEST(PageBuilder, TheBodyOpensAtTheFirstElementAHeadCannotHold) {
     EXPECT_EQ(p.document->xpath_first("//head/title").text(), "T") << tag;
     EXPECT_EQ(p.document->xpath("//head/link").size(), 1u) << tag;
   }
+  // A '<' inside a quoted attribute value starts no element.
+  auto quoted = build_page(input(
+      "<html><head><meta property='og:title' content=\"Why x<y matters\"><title a='<b'>T</title>"
+      "</head><article><p>Text</p></article></html>"));
+  EXPECT_EQ(quoted.meta_value("og:title"), "Why x<y matters");
+  EXPECT_EQ(quoted.document->xpath("//body//p").size(), 1u);
   auto p = build_page(input("<html><head></head><BODY class=x><main><p>a</p></main></BODY>"));
   EXPECT_EQ(p.document->xpath("//body").size(), 1u);
   EXPECT_EQ(p.document->xpath_first("//body").attr("class"), "x");
+}
+
+// The text of <script> and <style> is raw: no reference in it is read (a JSON-LD URL keeps its
+// "&copy"), while the same text in the page is read as a browser reads it.
+TEST(PageBuilder, ReferencesInScriptsAndStylesAreLeftAsWritten) {
+  auto p = build_page(input(
+      "<html><head><script type='application/ld+json'>{\"url\":\"https://e.example/a?x=1&copy\","
+      "\"image\":\"https://e.example/i.jpg?w=1&para&#0;\"}</"
+      "script><STYLE>p:after{content:'&check;'}"
+      "</STYLE><script src=a.js></script></head><body><h1>&copy 2024 &check;</h1>"
+      "<script>var t = 'a&copy b';</script><p>after &para x</p></body></html>"));
+  ASSERT_EQ(p.json_ld.size(), 1u);
+  EXPECT_EQ(p.json_ld[0]["url"], "https://e.example/a?x=1&copy");
+  EXPECT_EQ(p.json_ld[0]["image"], "https://e.example/i.jpg?w=1&para&#0;");
+  EXPECT_EQ(h1_of(p), "\u00A9 2024 \u2713");
+  EXPECT_EQ(p.document->xpath_first("//p").text(), "after \u00B6 x");
+  EXPECT_NE(p.document->xpath_first("//body/script").raw_text().find("a&copy b"),
+            std::string::npos);
 }
 
 TEST(PageBuilder, HeaderCharsetWinsOverMeta) {
