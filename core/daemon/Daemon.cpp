@@ -1012,6 +1012,9 @@ struct Daemon::Impl {
     if (item.respect_robots && u) {
       std::string origin = origin_of(*u);
       const RobotsEntry* rules = fresh_robots(origin);
+      if (!rules && item.robots_just_fetched)
+        if (auto it = robots.find(origin); it != robots.end()) rules = &it->second;
+      item.robots_just_fetched = false;
       if (!rules) {
         auto& waiting = robots_waiting[origin];
         waiting.push_back(std::move(item));
@@ -1083,12 +1086,15 @@ struct Daemon::Impl {
       auto now = SteadyClock::now();
       for (auto& item : waiting) {
         frontier.done(item, now);
+        item.robots_just_fetched = true;
         if (draining || frontier.push(item, now)) continue;
-        // The queue is full: a page stays due in the state store for a later refill; a
-        // source's document is not kept there, so its run ends with the reason.
+        // Not queued again (the queue is full, or the URL was queued meanwhile): a page stays
+        // due in the state store for a later refill; a source's document is not kept there,
+        // so its run ends with the reason.
         auto it = sources.find(item.source);
         if (item.priority == kDiscovery && it != sources.end())
-          source_doc_done(*it->second, item.url + ": not fetched, the fetch queue is full");
+          source_doc_done(*it->second,
+                          item.url + ": not fetched, the fetch queue is full or holds it already");
       }
       pump();
       check_drained();

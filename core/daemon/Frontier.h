@@ -34,7 +34,10 @@ struct FrontierItem {
   int priority = 0;    // higher first within a host: 1 = new article, 0 = revisit or refresh
   int attempt = 0;     // 0 for the first try; the daemon counts retries here
   bool respect_robots = true;
-  std::string plugin;    // plugin forced for this page; empty: routed by URL
+  std::string plugin;  // plugin forced for this page; empty: routed by URL
+  // Its robots.txt was fetched for it just now: the rules held are used even when they have
+  // expired meanwhile (a host delay longer than fetch.robots_cache would refetch for ever).
+  bool robots_just_fetched = false;
   std::uint64_t id = 0;  // assigned by Frontier::push
 };
 

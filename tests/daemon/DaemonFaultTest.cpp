@@ -202,6 +202,22 @@ TEST(DaemonFault, TheRequestAfterRobotsTxtWaitsPerHostDelay) {
   EXPECT_EQ(d.stop(), 0) << d.log();
 }
 
+// A Crawl-delay longer than fetch.robots_cache: the page that waited for robots.txt is fetched
+// by the rules just read, not sent to fetch robots.txt again for ever.
+TEST(DaemonFault, ACrawlDelayLongerThanTheRobotsCacheStillLetsThePageBeFetched) {
+  TestHttpServer server;
+  server.on("/robots.txt", Reply::ok("User-agent: *\nCrawl-delay: 2\n"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  DaemonHarness d("vd-robots-expire");
+  d.write_config(d.config("", "robots_cache = \"1s\"\n"));
+  d.start();
+  d.request({{"command", "enqueue"}, {"urls", {server.url("/a")}}});
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(server.requests_for("/robots.txt").size(), 1u);
+  EXPECT_EQ(server.requests_for("/a").size(), 1u);
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
 // A shorter fetch.robots_cache applies on reload to the robots.txt files already held.
 TEST(DaemonFault, AShorterRobotsCacheOnReloadExpiresHeldRobotsTxt) {
   TestHttpServer server;
