@@ -936,12 +936,50 @@ std::size_t text_chars(const ExtractedContent& c) {
 
 namespace {
 
-// The length of "By " (or "Von ", "Par ", "Por ", "Di ", "Door ") at the start of `text` when a
-// capitalised word follows, as a byline has it; else 0.
+// Whether `text` reads as the names of a byline: names of two or three capitalised words (a
+// particle such as "de" or "van" between them), joined by commas or a word for "and". "County
+// Wineries Thrive Again" and "Berlin nach Paris" do not.
+bool reads_as_names(std::string_view text) {
+  static constexpr std::string_view kJoins[] = {" and ", " und ", " et ", " y ",
+                                                " e ",   " en ",  " & ",  ", "};
+  static constexpr std::string_view kParticles[] = {"de",  "van", "von", "der", "den", "da",  "di",
+                                                    "del", "la",  "le",  "du",  "ten", "ter", "zu"};
+  std::size_t names = 0;
+  while (!text.empty()) {
+    std::size_t cut = text.size(), skip = 0;
+    for (std::string_view j : kJoins)
+      if (const std::size_t at = text.find(j); at < cut) {
+        cut = at;
+        skip = j.size();
+      }
+    std::string_view name = text.substr(0, cut);
+    text.remove_prefix(std::min(text.size(), cut + skip));
+    std::size_t capitals = 0;
+    while (!name.empty()) {
+      const std::size_t space = name.find(' ');
+      const std::string_view word = name.substr(0, space);
+      name.remove_prefix(space == std::string_view::npos ? name.size() : space + 1);
+      if (word.empty()) continue;
+      const auto first = static_cast<unsigned char>(word.front());
+      if (std::isupper(first) || first >= 0xC3)
+        ++capitals;
+      else if (std::find(std::begin(kParticles), std::end(kParticles), word) ==
+               std::end(kParticles))
+        return false;
+    }
+    if (capitals < 2 || capitals > 3) return false;
+    ++names;
+  }
+  return names > 0 && names <= 4;
+}
+
+// The length of "By " at the start of `text` when a capitalised word follows, as a byline has
+// it, or of "Von ", "Par ", "Por ", "Di ", "Door " when names follow; else 0.
 std::size_t byline_prefix(const std::string& text) {
   for (std::string_view p : {"by ", "von ", "par ", "por ", "di ", "door "})
     if (istarts_with(text, p) && text.size() > p.size() &&
-        std::isupper(static_cast<unsigned char>(text[p.size()])))
+        std::isupper(static_cast<unsigned char>(text[p.size()])) &&
+        (p == "by " || reads_as_names(std::string_view(text).substr(p.size()))))
       return p.size();
   return 0;
 }

@@ -259,7 +259,10 @@ bool in_teaser(xmlNodePtr n) {
 // class saying so, or the word right before it ("Updated", "Aktualisiert", "Mis à jour").
 bool is_modified_time(const Node& n) {
   if (util::iequals(n.attr("itemprop"), "dateModified")) return true;
+  if (util::iequals(n.attr("itemprop"), "datePublished")) return false;
   const std::string cls = util::to_lower(n.attr("class"));
+  // WordPress marks the publication time "entry-date published updated": published wins.
+  if (cls.find("published") != std::string::npos) return false;
   if (cls.find("updated") != std::string::npos || cls.find("modified") != std::string::npos)
     return true;
   std::string before;

@@ -795,6 +795,12 @@ TEST(GenericExtractor, ABylineAboveTheTextNamesTheAuthors) {
   a = extract("<meta name=author content='Door Jan de Vries'>", "Di Mario Rossi");
   EXPECT_EQ(a.authors, (std::vector<std::string>{"Jan de Vries"}));
   EXPECT_EQ(a.sections[0].paragraphs.front(), kPara1);
+  // A heading or kicker that starts with one of those words is text, and names nobody.
+  for (const std::string line : {"Door County Wineries Thrive Again", "Von Berlin nach Paris"}) {
+    a = extract("", line);
+    EXPECT_TRUE(a.authors.empty()) << line;
+    EXPECT_EQ(a.sections[0].paragraphs.front(), line);
+  }
 }
 
 // A <time> that says when the article was updated gives its modification time, not its date.
@@ -815,6 +821,11 @@ TEST(GenericExtractor, AnUpdateTimeIsNotThePublicationDate) {
   EXPECT_EQ(a.modified, "2024-03-20T09:00:00Z");
   a = extract("<time class='post-date' datetime='2024-03-01T09:00:00Z'>1 March</time>");
   EXPECT_EQ(a.published, "2024-03-01T09:00:00Z");
+  // WordPress marks a post never edited "published updated".
+  a = extract(
+      "<time class='entry-date published updated' datetime='2024-03-05T09:00:00+00:00'>"
+      "5 March</time>");
+  EXPECT_EQ(a.published, "2024-03-05T09:00:00Z");
 }
 
 // A sentence of the article whose words are mostly one link is text; a line of links is not.
