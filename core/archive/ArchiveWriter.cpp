@@ -33,6 +33,8 @@ namespace {
 
 // How index_warc_file names an uncompressed record whose block does not match its digest.
 constexpr std::string_view kBlockDigestDamage = "found a block whose digest is ";
+// How a sidecar that could not be written is named among a file's damage (it is none).
+constexpr std::string_view kSidecarFailure = "cannot write the article sidecar of capture ";
 
 // Why the response record `original` in `path` cannot stand for its payload again (empty when
 // it can): a revisit written against a record that is gone or damaged would keep only a pointer
@@ -287,8 +289,9 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
       continue;
     }
     if (auto article = article_of_record(*rec)) {
-      // An article whose block fails its digest (uncompressed: nothing else checks it) is not
-      // taken: restore extracts the page again, and its sidecar, perhaps the intact copy, stays.
+      // An article whose block fails its digest (in an uncompressed file nothing else checks
+      // it; a compressed one fails its frame's checksum first) is not taken: restore extracts
+      // the page again, and its sidecar, perhaps the intact copy, stays.
       if (warc::block_digest_matches(*rec) == false) continue;
       auto& [row, json] = *article;
       row.file = name;
@@ -302,9 +305,8 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
         } catch (const std::exception& e) {
           // The record in the WARC file is what counts; reindex says what it could not write.
           if (damage)
-            damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) +
-                              ": cannot write the article sidecar of capture " + row.capture_id +
-                              ": " + e.what());
+            damage->push_back(path.string() + ": offset " + std::to_string(loc.offset) + ": " +
+                              std::string(kSidecarFailure) + row.capture_id + ": " + e.what());
         }
       }
       continue;
@@ -383,6 +385,7 @@ void ArchiveWriter::recover() {
   std::set<std::string> closed;
   for (const auto& e : entries)
     if (!e.open) closed.insert(e.name);
+  std::vector<std::string> damaged_open;  // left open by a process that stopped, damaged inside
   for (ArchiveDir::Entry e : entries) {
     if (e.open && closed.count(e.name)) {
       // Not a file this archive left open: its closed name is taken (a copy put back, say).
@@ -419,6 +422,7 @@ void ArchiveWriter::recover() {
       close_damaged_open_file(e, from, scan);
       e.path = dir_.warc_dir() / e.name;
       e.open = false;
+      damaged_open.push_back(e.name);  // its sidecars once it is indexed, below
     }
     std::uint64_t size = fs::file_size(e.path);
     if (known && known->closed && known->indexed_to == size) continue;
@@ -440,11 +444,14 @@ void ArchiveWriter::recover() {
       }
       for (const auto& d : damage)
         recovery_.messages.push_back(
-            e.name +
-            (d.find(kBlockDigestDamage) != std::string::npos
-                 ? ": indexed a record whose block does not match its digest (kept for salvage): "
-                 : ": skipped a damaged record; what reads after it is indexed: ") +
-            d);
+            d.find(kSidecarFailure) != std::string::npos
+                ? d
+                : e.name +
+                      (d.find(kBlockDigestDamage) != std::string::npos
+                           ? ": indexed a record whose block does not match its digest (kept for "
+                             "salvage): "
+                           : ": skipped a damaged record; what reads after it is indexed: ") +
+                      d);
       index_->set_file({e.name, std::max(from, end), true});
       index_->commit();
       recovery_.captures_indexed += n;
@@ -454,6 +461,7 @@ void ArchiveWriter::recover() {
       throw;
     }
   }
+  for (const auto& name : damaged_open) write_missing_sidecars(name);
   if (log_)
     for (const auto& m : recovery_.messages) log_(m);
 }
@@ -1109,7 +1117,11 @@ ReindexReport reindex(const fs::path& dir, ArchiveWriter::Logger log,
         report.problems.push_back(err.what());  // the file's start cannot be read
         end = err.offset();
       }
-      if (report.problems.size() > problems_before) damaged.insert(e.name);
+      if (std::any_of(report.problems.begin() + static_cast<std::ptrdiff_t>(problems_before),
+                      report.problems.end(), [](const std::string& p) {
+                        return p.find(kSidecarFailure) == std::string::npos;
+                      }))
+        damaged.insert(e.name);
       idx->set_file({e.name, end, !e.open});
       std::error_code ec;
       auto size = fs::file_size(e.path, ec);

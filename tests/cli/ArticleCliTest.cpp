@@ -528,6 +528,43 @@ TEST_F(ArticleCliTest, VerifyChecksArticleSidecarsAndReindexRewritesThem) {
   EXPECT_EQ(rc, 0) << report;
 }
 
+// A writer killed before writing a sidecar, in a file that is also damaged inside (not a torn
+// tail): recovery closes the file with every byte kept and still writes the sidecar.
+TEST_F(ArticleCliTest, RecoveryWritesTheSidecarsOfADamagedFileLeftOpen) {
+  std::string out;
+  ASSERT_EQ(vellum({"--json", "archive", url_}, &out), 0) << out;
+  const fs::path archive = tmp_ / "archive";
+  fs::path sidecar;
+  for (const auto& e : fs::recursive_directory_iterator(archive / "articles"))
+    if (e.is_regular_file()) sidecar = e.path();
+  const std::string intact = read_file(sidecar);
+  fs::remove(sidecar);
+  const auto files = archive::ArchiveDir(archive).warc_files();
+  ASSERT_EQ(files.size(), 1u);
+  std::uint64_t response = 0;
+  {
+    warc::WarcReader reader(files[0].path);
+    while (auto r = reader.next())
+      if (r->type() == "response") response = reader.last_location().offset;
+  }
+  ASSERT_GT(response, 0u);
+  std::string bytes = read_file(files[0].path);
+  bytes[response + 40] = static_cast<char>(bytes[response + 40] ^ 0x55);  // inside its frame
+  const fs::path open = files[0].path.string() + ".open";
+  write_file(open, bytes);
+  fs::remove(files[0].path);
+  auto [rc, report] =
+      shell(shell_quote(VELLUM_CLI_PATH) + " --archive " + shell_quote(archive.string()) +
+            " archive " + shell_quote(url_) + " 2>&1");
+  EXPECT_EQ(rc, 0) << report;
+  EXPECT_NE(report.find("not a torn tail"), std::string::npos) << report;
+  EXPECT_NE(report.find("wrote 1 article sidecars the stopped process had not written"),
+            std::string::npos)
+      << report;
+  ASSERT_TRUE(fs::exists(sidecar)) << report;
+  EXPECT_EQ(read_file(sidecar), intact);
+}
+
 // In an uncompressed file nothing but its digest guards an article record: a damaged one is
 // named, and reindex neither indexes it nor rewrites the sidecar (the intact copy) from it.
 TEST_F(ArticleCliTest, ReindexKeepsTheSidecarOfADamagedArticleRecord) {
