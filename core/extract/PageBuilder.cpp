@@ -166,7 +166,20 @@ std::vector<std::pair<std::string, std::string>> tag_attributes(std::string_view
 // (never from the text of another, such as a description that mentions "charset="), and not
 // inside comments.
 std::string meta_charset(std::string_view b) {
-  const std::string_view h = b.substr(0, kSniffBytes);
+  // The HTML prescan reads the first bytes; a browser that meets a <meta charset> later in the
+  // head (after kilobytes of inline script) decodes the page again with it. So: the head, up to
+  // 64 KiB, and at least the first 4 KiB.
+  constexpr std::size_t kHeadBytes = 64 * 1024;
+  std::size_t head_end = std::min(b.size(), kHeadBytes);
+  for (std::size_t at = b.find('<'); at != std::string_view::npos && at < head_end;
+       at = b.find('<', at + 1)) {
+    const std::string_view tag = b.substr(at + 1, 5);
+    if (util::iequals(tag, "/head") || util::iequals(tag.substr(0, 4), "body")) {
+      head_end = at;
+      break;
+    }
+  }
+  const std::string_view h = b.substr(0, std::max(head_end, kSniffBytes));
   std::size_t pos = 0;
   while ((pos = h.find('<', pos)) != std::string_view::npos) {
     if (h.substr(pos).starts_with("<!--")) {

@@ -94,6 +94,12 @@ TEST(PageBuilder, CharsetLabelsAreReadAsBrowsersReadThem) {
                               "\"></head><body><h1>" + japanese + "</h1></body></html>"));
     EXPECT_EQ(h1_of(p), "\u2460\u9AD9\u6A4B") << label;
   }
+  // A <meta charset> after kilobytes of inline script in the head counts, as a browser that
+  // meets it decodes the page again.
+  auto late = build_page(input("<html><head><script>" + std::string(6000, ' ') +
+                               "var a = 1;</script><meta charset=\"shift_jis\"></head><body><h1>" +
+                               japanese + "</h1></body></html>"));
+  EXPECT_EQ(h1_of(late), "\u2460\u9AD9\u6A4B");
   for (const char* label : {"ISO_8859-1", "iso88591", "csisolatin1", "cp819"}) {
     auto p = build_page(input("<html><body><h1>caf\xE9 \x93q\x94</h1></body></html>",
                               std::string("text/html; charset=") + label));
