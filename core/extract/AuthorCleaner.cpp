@@ -226,8 +226,9 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
           first.find(' ') == std::string::npos &&
           std::isupper(static_cast<unsigned char>(last[0])) &&
           std::isupper(static_cast<unsigned char>(first[0])) && util::to_lower(first) != "jr" &&
-          !(last.size() > 2 && all_upper(last)))
-        s = first + " " + last;
+          !(last.size() > 2 && all_upper(last)) && !is_agency_or_credential(last) &&
+          !is_agency_or_credential(first))
+        s = first + " " + last;  // not "Reuters, Bloomberg": two agencies
     }
     std::vector<std::string> parts;
     split_into(s, parts);

@@ -18,6 +18,8 @@ TEST(AuthorCleaner, Table) {
       {{"https://example.com/authors/jane-doe", "Jane Doe"}, {"Jane Doe"}},
       {{"Jane Doe", "jane doe", "Jane Doe"}, {"Jane Doe"}},
       {{"Doe, Jane"}, {"Jane Doe"}},
+      // two agencies are not "Last, First"
+      {{"Reuters, Bloomberg"}, {"Reuters", "Bloomberg"}},
       {{"Written by Mary-Ann O'Neil"}, {"Mary-Ann O'Neil"}},
       {{"", "  ", "www.example.com"}, {}},
       {{"(Image: Getty Images)"}, {}},
