@@ -199,6 +199,25 @@ bool all_upper(std::string_view s) {
   return true;
 }
 
+// Without social-media handles written beside the name ("Jane Doe @janedoe"), which made the
+// whole value look like an address.
+std::string without_handles(const std::string& s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t end = s.find(' ', i);
+    if (end == std::string::npos) end = s.size();
+    const std::string_view word = std::string_view(s).substr(i, end - i);
+    const bool handle =
+        word.size() > 1 && word[0] == '@' && std::all_of(word.begin() + 1, word.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+        });
+    if (!handle && !word.empty()) out += (out.empty() ? "" : " ") + std::string(word);
+    i = end + 1;
+  }
+  return out;
+}
+
 bool has_letter(std::string_view s) {
   for (char c : s)
     if (std::isalpha(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0xC0)
@@ -213,7 +232,7 @@ std::vector<std::string> clean_authors(const std::vector<std::string>& raw) {
   std::vector<std::string> seen;
   for (const auto& r : raw) {
     if (out.size() >= kMaxAuthors) break;
-    std::string s = clean_text(r);
+    std::string s = without_handles(clean_text(r));
     if (s.empty() || is_url(s)) continue;
     s = strip_by(s);
     s = strip_suffix(s);

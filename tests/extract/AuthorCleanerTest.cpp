@@ -20,6 +20,10 @@ TEST(AuthorCleaner, Table) {
       {{"Doe, Jane"}, {"Jane Doe"}},
       // two agencies are not "Last, First"
       {{"Reuters, Bloomberg"}, {"Reuters", "Bloomberg"}},
+      // a handle beside the name is not part of it; an address alone is no name
+      {{"Jane Doe @janedoe"}, {"Jane Doe"}},
+      {{"@janedoe"}, {}},
+      {{"jane@example.com"}, {}},
       {{"Written by Mary-Ann O'Neil"}, {"Mary-Ann O'Neil"}},
       {{"", "  ", "www.example.com"}, {}},
       {{"(Image: Getty Images)"}, {}},
