@@ -511,8 +511,11 @@ std::string clean_json_text(std::string s) {
 // comments a template leaves, a comma before a closing bracket, a ';' after the object.
 std::string without_json_slips(std::string_view s) {
   std::string out;
-  out.reserve(s.size());
+  out.reserve(s.size() + 2);
   bool in_string = false, escaped = false;
+  int depth = 0;          // of objects and arrays, outside strings
+  bool several = false;   // two values one after the other ("{...}{...}"): read as an array
+  bool one_done = false;  // a value at the top has closed
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (in_string) {
@@ -537,13 +540,24 @@ std::string without_json_slips(std::string_view s) {
       std::size_t j = i + 1;
       while (j < s.size() && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')) ++j;
       if (j < s.size() && (s[j] == '}' || s[j] == ']')) continue;
+    } else if (c == '{' || c == '[') {
+      if (depth == 0 && one_done) {
+        while (!out.empty() && (out.back() == ';' || out.back() == ',' || out.back() == ' ' ||
+                                out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
+          out.pop_back();
+        out += ',';
+        several = true;
+      }
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) one_done = true;
     }
     out += c;
   }
   while (!out.empty() && (out.back() == ';' || out.back() == ' ' || out.back() == '\n' ||
                           out.back() == '\r' || out.back() == '\t'))
     out.pop_back();
-  return out;
+  return several ? "[" + out + "]" : out;
 }
 
 void collect_json_ld(const nlohmann::json& j, std::vector<nlohmann::json>& out, int depth = 0) {

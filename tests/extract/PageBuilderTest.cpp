@@ -428,6 +428,13 @@ TEST(PageBuilder, JsonLdWithCommonSlipsIsRead) {
   EXPECT_EQ(p.json_ld[0]["headline"], "A /* kept */ headline, // kept too");
   EXPECT_EQ(p.json_ld[0]["keywords"], nlohmann::json::array({"a", "b"}));
   EXPECT_EQ(p.json_ld[0]["datePublished"], "2024-03-15T10:00:00Z");
+  // Two objects one after the other in one script are two items.
+  auto two = build_page_from_html(
+      R"(<html><head><script type="application/ld+json">{"@type":"WebSite","name":"S"}
+{"@type":"NewsArticle","headline":"H"};</script></head><body></body></html>)",
+      "https://x.example/");
+  ASSERT_EQ(two.json_ld.size(), 2u);
+  EXPECT_EQ(two.json_ld[1]["headline"], "H");
 }
 
 TEST(PageBuilder, CollectsMetaTags) {
