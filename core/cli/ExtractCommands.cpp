@@ -96,6 +96,11 @@ int run_extract(const GlobalOptions& g, const ExtractOptions& o) {
                                ", expected an HTML page");
     }
   }
+  // A file is at its file: URL; a page on standard input has none to take.
+  if (o.url.empty() && o.file == "-")
+    throw UsageError(
+        "found no --url for the page on standard input, expected --url URL: the address it was "
+        "served at (routing, relative links and the source domain depend on it)");
   std::string url = o.url.empty() ? "file://" + std::filesystem::absolute(o.file).string() : o.url;
   Page page;
   try {

@@ -310,6 +310,20 @@ TEST_F(ArticleCliTest, ExtractTakesAFileNamedAsHtmlForAPage) {
   }
   const fs::path other = tmp_ / "fragment.txt";
   write_file(other, fragment);
+  // A page on standard input has no address of its own: --url is asked for.
+  const fs::path page = tmp_ / "full.html";
+  write_file(page, "<html><head><title>Harbour reopens</title></head><body>" + fragment +
+                       "</body></html>");
+  auto [stdin_rc, stdin_err] = shell(shell_quote(VELLUM_CLI_PATH) + " extract - < " +
+                                     shell_quote(page.string()) + " 2>&1 >/dev/null");
+  EXPECT_EQ(stdin_rc, 2) << stdin_err;
+  EXPECT_NE(stdin_err.find("found no --url for the page on standard input"), std::string::npos)
+      << stdin_err;
+  auto [piped_rc, piped] =
+      shell(shell_quote(VELLUM_CLI_PATH) + " extract - --url https://x.example/a < " +
+            shell_quote(page.string()) + " 2>&1");
+  ASSERT_EQ(piped_rc, 0) << piped;
+  EXPECT_EQ(json::parse(piped)["url"], "https://x.example/a");
   for (const std::string& args :
        {shell_quote(other.string()), std::string("- <") + shell_quote(other.string())}) {
     auto [rc, err] = shell(shell_quote(VELLUM_CLI_PATH) + " extract " + args + " 2>&1 >/dev/null");
