@@ -305,8 +305,10 @@ std::optional<std::string> parse_iso(std::string_view s) {
   p.month = num(s, 5, 2);
   p.day = num(s, 8, 2);
   std::size_t pos = 10;
+  // hh:mm, or hh"h"mm after a space ("2024-03-15 10h30", as French pages write the time)
   if (pos < s.size() && (s[pos] == 'T' || s[pos] == 't' || s[pos] == ' ') &&
-      digits(s, pos + 1, 2) && pos + 3 < s.size() && s[pos + 3] == ':' && digits(s, pos + 4, 2)) {
+      digits(s, pos + 1, 2) && pos + 3 < s.size() &&
+      (s[pos + 3] == ':' || (s[pos] == ' ' && s[pos + 3] == 'h')) && digits(s, pos + 4, 2)) {
     p.hour = num(s, pos + 1, 2);
     p.minute = num(s, pos + 4, 2);
     pos += 6;

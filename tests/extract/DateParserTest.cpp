@@ -109,6 +109,7 @@ TEST(DateParser, OtherLanguagesAndDayFirst) {
       {"9 fev 2024", "2024-02-09T00:00:00Z"},
       {"15 f\xC3\xA9vr. 2024 \xC3\xA0 10h30", "2024-02-15T10:30:00Z"},
       {"20240315T100000Z", "2024-03-15T10:00:00Z"},
+      {"2024-03-15 10h30", "2024-03-15T10:30:00Z"},
       {"20240315T100000+0100", "2024-03-15T09:00:00Z"},
   };
   for (const auto& c : cases) EXPECT_EQ(normalize_date(c.in), c.want) << "input: " << c.in;
