@@ -461,7 +461,7 @@ void ArchiveWriter::recover() {
       throw;
     }
   }
-  for (const auto& name : damaged_open) write_missing_sidecars(name);
+  for (const auto& name : damaged_open) write_missing_sidecars(name, recovery_.messages);
   if (log_)
     for (const auto& m : recovery_.messages) log_(m);
 }
@@ -503,12 +503,14 @@ void ArchiveWriter::recover_torn_file(const ArchiveDir::Entry& e, std::uint64_t 
     throw;
   }
   ++recovery_.files_recovered;
-  if (scan.records) write_missing_sidecars(e.name);
+  if (scan.records) write_missing_sidecars(e.name, recovery_.messages);
 }
 
-// A process that stops between committing captures and writing their sidecars leaves those
-// sidecars unwritten: they are written from the article records of the file it left open.
-void ArchiveWriter::write_missing_sidecars(const std::string& file) {
+// The sidecars of `file` that are not there, written from its article records: those a process
+// that stopped between a commit and its sidecars left unwritten (recovery), and those a full
+// disk kept from being written (when the file is closed). What it did goes to `messages`.
+void ArchiveWriter::write_missing_sidecars(const std::string& file,
+                                           std::vector<std::string>& messages) {
   std::size_t written = 0;
   for (const index::ArticleRow& a : index_->articles_in_file(file)) {
     try {
@@ -523,13 +525,13 @@ void ArchiveWriter::write_missing_sidecars(const std::string& file) {
       ++written;
     } catch (const std::exception& e) {
       // The article is safe in the WARC file; `vellum reindex` writes the sidecar again.
-      recovery_.messages.push_back(file + ": cannot write the article sidecar of capture " +
-                                   a.capture_id + ": " + e.what());
+      messages.push_back(file + ": cannot write the article sidecar of capture " + a.capture_id +
+                         ": " + e.what());
     }
   }
   if (written)
-    recovery_.messages.push_back(file + ": wrote " + std::to_string(written) +
-                                 " article sidecars the stopped process had not written");
+    messages.push_back(file + ": wrote " + std::to_string(written) +
+                       " article sidecars that were missing");
 }
 
 void ArchiveWriter::close_damaged_open_file(const ArchiveDir::Entry& e, std::uint64_t from,
@@ -1015,8 +1017,15 @@ void ArchiveWriter::close_file(OpenFile& f) {
            " bytes after it held only captures that were reported as failed");
   }
   f.file->close_and_rename(dir_.warc_dir() / f.name);
-  std::lock_guard ilk(index_mu_);
-  index_->set_file({f.name, f.indexed_to, true});
+  std::vector<std::string> messages;
+  {
+    std::lock_guard ilk(index_mu_);
+    index_->set_file({f.name, f.indexed_to, true});
+    // Sidecars a full disk kept from being written, now that the file is done.
+    write_missing_sidecars(f.name, messages);
+  }
+  if (log_)
+    for (const auto& m : messages) log_(m);
 }
 
 void ArchiveWriter::close() {

@@ -152,7 +152,7 @@ class ArchiveWriter {
   void lead(std::deque<Pending*>& batch, std::vector<std::shared_ptr<OpenFile>>& retired);
   // Stops new records going to `file` after a write or sync error; see OpenFile::broken.
   void mark_broken_locked(const std::shared_ptr<OpenFile>& file, std::exception_ptr error);
-  void write_missing_sidecars(const std::string& file);
+  void write_missing_sidecars(const std::string& file, std::vector<std::string>& messages);
   void write_sidecars(const std::vector<index::ArticleRow>& articles,
                       std::vector<nlohmann::json>& article_json,
                       const std::vector<index::CaptureRow>& rows);

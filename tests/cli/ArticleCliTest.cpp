@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -533,9 +534,7 @@ TEST_F(ArticleCliTest, VerifyChecksArticleSidecarsAndReindexRewritesThem) {
   EXPECT_EQ(rc, 0) << report;
   std::tie(rc, report) = run("archive " + shell_quote(url_));
   ASSERT_EQ(rc, 0) << report;
-  EXPECT_NE(report.find("wrote 1 article sidecars the stopped process had not written"),
-            std::string::npos)
-      << report;
+  EXPECT_NE(report.find("wrote 1 article sidecars that were missing"), std::string::npos) << report;
   ASSERT_TRUE(fs::exists(sidecar));
   EXPECT_EQ(read_file(sidecar), intact);
   std::tie(rc, report) = run("verify");
@@ -572,11 +571,31 @@ TEST_F(ArticleCliTest, RecoveryWritesTheSidecarsOfADamagedFileLeftOpen) {
             " archive " + shell_quote(url_) + " 2>&1");
   EXPECT_EQ(rc, 0) << report;
   EXPECT_NE(report.find("not a torn tail"), std::string::npos) << report;
-  EXPECT_NE(report.find("wrote 1 article sidecars the stopped process had not written"),
-            std::string::npos)
-      << report;
+  EXPECT_NE(report.find("wrote 1 article sidecars that were missing"), std::string::npos) << report;
   ASSERT_TRUE(fs::exists(sidecar)) << report;
   EXPECT_EQ(read_file(sidecar), intact);
+}
+
+// A sidecar that could not be written while the capture was stored (a full disk) is written
+// when its WARC file is closed, so that the archive verifies.
+TEST_F(ArticleCliTest, ASidecarAFullDiskKeptOutIsWrittenWhenTheFileCloses) {
+  const fs::path archive = tmp_ / "archive";
+  const fs::path log = tmp_ / "injected";
+  auto [rc, out] = shell("env " +
+                         fault_env({{"CALLS", "write"},
+                                    {"PATH", "/articles/"},
+                                    {"COUNT", "1"},
+                                    {"ERRNO", std::to_string(ENOSPC)}},
+                                   log) +
+                         " " + shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                         shell_quote(archive.string()) + " archive " + shell_quote(url_) + " 2>&1");
+  EXPECT_EQ(rc, 0) << out;
+  ASSERT_TRUE(fs::exists(log)) << "no failure was injected: " << out;
+  EXPECT_NE(out.find("cannot write the article sidecar"), std::string::npos) << out;
+  EXPECT_NE(out.find("wrote 1 article sidecars that were missing"), std::string::npos) << out;
+  std::tie(rc, out) = shell(shell_quote(VELLUM_CLI_PATH) + " --archive " +
+                            shell_quote(archive.string()) + " verify 2>&1");
+  EXPECT_EQ(rc, 0) << out;
 }
 
 // In an uncompressed file nothing but its digest guards an article record: a damaged one is

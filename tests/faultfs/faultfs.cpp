@@ -2,7 +2,8 @@
 // real `vellum` and `vellumd` programs into write and sync errors a healthy disk never gives
 // (EIO from fdatasync, a short write, a read that fails). Configured from the environment:
 //
-//   VELLUM_FAULT_CALLS  comma-separated calls to fail: write, pwrite, fsync, fdatasync, pread
+//   VELLUM_FAULT_CALLS  comma-separated calls to fail: write (and writev), pwrite, fsync,
+//                       fdatasync, pread
 //   VELLUM_FAULT_PATH   only on descriptors whose path contains this text; with a '$' at its
 //                       end, whose path ends with it ("/warc$": the directory, not its files)
 //   VELLUM_FAULT_SKIP   matching calls that succeed before the first failure (default 0)
@@ -16,6 +17,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -146,6 +148,25 @@ extern "C" {
 ssize_t write(int fd, const void* buf, size_t n) {
   static auto real = next<ssize_t (*)(int, const void*, size_t)>("write");
   return write_call(kWrite, real, fd, buf, n);
+}
+
+// std::ofstream writes a large block with the buffer before it in one writev: a "write" too.
+ssize_t writev(int fd, const struct iovec* iov, int count) {
+  static auto real = next<ssize_t (*)(int, const struct iovec*, int)>("writev");
+  switch (inject(kWrite, fd)) {
+    case Fault::kFail:
+      return -1;
+    case Fault::kShort:
+      if (count > 0) {
+        struct iovec half = iov[0];
+        half.iov_len /= 2;
+        return real(fd, &half, 1);
+      }
+      break;
+    case Fault::kNone:
+      break;
+  }
+  return real(fd, iov, count);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
