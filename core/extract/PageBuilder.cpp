@@ -512,25 +512,17 @@ std::string clean_json_text(std::string s) {
 std::string without_json_slips(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  bool in_string = false, escaped = false;
+  util::JsonStringTracker strings;
   int depth = 0;          // of objects and arrays, outside strings
   bool several = false;   // two values one after the other ("{...}{...}"): read as an array
   bool one_done = false;  // a value at the top has closed
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (in_string) {
+    if (strings.inside(c)) {
       out += c;
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '/' && i + 1 < s.size() && (s[i + 1] == '*' || s[i + 1] == '/')) {
+    if (c == '/' && i + 1 < s.size() && (s[i + 1] == '*' || s[i + 1] == '/')) {
       const std::size_t end = s[i + 1] == '*' ? s.find("*/", i + 2) : s.find('\n', i + 2);
       if (end == std::string_view::npos) break;
       i = s[i + 1] == '*' ? end + 1 : end - 1;
@@ -853,31 +845,6 @@ std::pair<const HtmlEntity*, std::size_t> named_reference_at(std::string_view ht
   return {e, end};
 }
 
-// Whether `text` at `at` starts with `word` in any case.
-bool has_word_ci(std::string_view text, std::size_t at, std::string_view word) {
-  if (at + word.size() > text.size()) return false;
-  for (std::size_t i = 0; i < word.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(text[at + i])) != word[i]) return false;
-  return true;
-}
-
-// Just past the '>' that ends the tag whose attributes start at `at`, quoted values skipped
-// whole; npos when the page ends first.
-std::size_t tag_end(std::string_view html, std::size_t at) {
-  while (at < html.size()) {
-    const char c = html[at];
-    if (c == '>') return at + 1;
-    if (c == '"' || c == '\'') {
-      const std::size_t close = html.find(c, at + 1);
-      if (close == std::string_view::npos) return std::string_view::npos;
-      at = close + 1;
-      continue;
-    }
-    ++at;
-  }
-  return std::string_view::npos;
-}
-
 // Where the text of the next <script> or <style> element at or after `from` starts (just past its
 // start tag); npos when there is none.
 std::size_t find_raw_text(std::string_view html, std::size_t from) {
@@ -885,12 +852,13 @@ std::size_t find_raw_text(std::string_view html, std::size_t from) {
        at = html.find('<', at + 1)) {
     for (std::string_view name : {"script", "style"}) {
       const std::size_t after = at + 1 + name.size();
-      if (!has_word_ci(html, at + 1, name) || after >= html.size()) continue;
+      if (!has_word_at(html, at + 1, name) || after >= html.size()) continue;
       const char next = html[after];
       if (next != '>' && next != ' ' && next != '\t' && next != '\n' && next != '\r' && next != '/')
         continue;
-      const std::size_t end = tag_end(html, after);
-      return end == std::string_view::npos ? html.size() : end;
+      bool empty_element = false, irregular = false;
+      const std::size_t end = start_tag_end(html, after, empty_element, irregular);
+      return end == kNone ? html.size() : end;
     }
   }
   return std::string_view::npos;
@@ -901,7 +869,7 @@ std::size_t find_raw_text(std::string_view html, std::size_t from) {
 std::size_t raw_text_end(std::string_view html, std::size_t from) {
   for (std::size_t at = html.find("</", from); at != std::string_view::npos;
        at = html.find("</", at + 2))
-    if (has_word_ci(html, at + 2, "script") || has_word_ci(html, at + 2, "style")) return at;
+    if (has_word_at(html, at + 2, "script") || has_word_at(html, at + 2, "style")) return at;
   return html.size();
 }
 
@@ -951,7 +919,7 @@ std::optional<std::string> with_browser_references(std::string_view html) {
 // there; nullopt when the page has one, or when nothing outside a head's elements starts.
 std::optional<std::string> with_implied_body(std::string_view html) {
   for (std::size_t at = html.find('<'); at != std::string_view::npos; at = html.find('<', at + 1))
-    if (has_word_ci(html, at + 1, "body")) return std::nullopt;
+    if (has_word_at(html, at + 1, "body")) return std::nullopt;
   static constexpr std::string_view kHeadElements[] = {
       "html",  "head",   "meta",     "link",     "title",    "base",
       "style", "script", "noscript", "template", "basefont", "bgsound"};
@@ -982,14 +950,15 @@ std::optional<std::string> with_implied_body(std::string_view html) {
       return out;
     }
     // Past the tag, its quoted attribute values whole ("x<y" in a content is no tag).
-    e = tag_end(html, e);
-    if (e == std::string_view::npos) return std::nullopt;
+    bool empty_element = false, irregular = false;
+    e = start_tag_end(html, e, empty_element, irregular);
+    if (e == kNone) return std::nullopt;
     // Raw text (a script's, a title's) to its end tag, else the tag itself.
     if (name == "script" || name == "style" || name == "title" || name == "noscript" ||
         name == "template") {
       std::size_t end = e;
       while ((end = html.find("</", end)) != std::string_view::npos &&
-             !has_word_ci(html, end + 2, name))
+             !has_word_at(html, end + 2, name))
         end += 2;
       if (end == std::string_view::npos) return std::nullopt;
       at = end + 2;
