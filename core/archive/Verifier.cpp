@@ -96,7 +96,7 @@ bool malformed_sha1(std::string_view declared) {
   const std::size_t colon = declared.find(':');
   return colon != std::string_view::npos &&
          util::iequals(declared.substr(0, colon), std::string_view("sha1")) &&
-         !util::warc_digest_matches(declared, std::string_view()).has_value();
+         !util::canonical_warc_sha1(declared).has_value();
 }
 
 }  // namespace
