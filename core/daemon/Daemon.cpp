@@ -1033,16 +1033,20 @@ struct Daemon::Impl {
   // database), else null.
   const RobotsEntry* fresh_robots(const std::string& origin) {
     auto it = robots.find(origin);
-    if (it != robots.end() &&
-        it->second.fetched + cfg.fetch.robots_cache.count() > unix_millis_now())
-      return &it->second;
+    if (it != robots.end() && robots_fresh(it->second.fetched)) return &it->second;
     if (!load_cached_robots(origin)) return nullptr;
     return &robots.find(origin)->second;
   }
 
+  // Whether a robots.txt fetched at `fetched` is still trusted (fetch.robots_cache as it is
+  // configured now).
+  bool robots_fresh(Millis fetched) const {
+    return fetched + cfg.fetch.robots_cache.count() > unix_millis_now();
+  }
+
   bool load_cached_robots(const std::string& origin) {
     auto st = state->robots(origin);
-    if (!st || st->fetched + cfg.fetch.robots_cache.count() <= unix_millis_now()) return false;
+    if (!st || !robots_fresh(st->fetched)) return false;
     install_robots(origin, *st);
     return true;
   }
