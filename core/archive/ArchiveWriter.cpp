@@ -265,6 +265,9 @@ std::uint64_t index_warc_file(index::Index& idx, const fs::path& path, const std
       return ec ? err.offset() : std::min(size, until);
     }
     if (!rec) break;
+    // A record in a unit of several that is cut short after it (a whole file compressed as one
+    // gzip member, never written by Vellum) ends no valid prefix: reading on reaches the damage.
+    if (reader.last_in_damaged_unit()) continue;
     warc::RecordLocation loc = reader.last_location();
     if (loc.offset >= until) break;
     end = loc.offset + loc.length;

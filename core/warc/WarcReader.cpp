@@ -459,6 +459,9 @@ struct ReaderCore {
   std::optional<WarcRecord> resumed;  // read by resynchronise(), returned by the next next()
   bool gave_up = false;               // resynchronise() found nothing more to read
   std::uint64_t measured_start = kNoOffset, measured_end = 0;
+  // unit_end found the unit starting at measured_start cut short or damaged past its records.
+  bool measured_damaged = false;
+  bool last_in_damaged_unit = false;  // the record `last` is in such a unit
 
   explicit ReaderCore(const std::filesystem::path& file) : name(file.string()), in(-1, 0, 0) {
     // Not blocking: a named pipe put where a WARC file should be would wait for a writer forever.
@@ -572,7 +575,9 @@ struct ReaderCore {
   }
 
   // Ends of the unit starting at `start`, found by decoding it again (a unit holding several
-  // records: other tools write whole files as one gzip member).
+  // records: other tools write whole files as one gzip member). A unit cut short or damaged
+  // further on is taken to run to the end of the range, and `measured_damaged` is set: the
+  // records before the damage still read whole, and reading on reaches the damage and throws.
   std::uint64_t unit_end(std::uint64_t start, std::uint64_t error_offset) {
     if (start == measured_start) return measured_end;
     RawInput again(fd, start, in.limit(), name);
@@ -582,9 +587,15 @@ struct ReaderCore {
     d.error_offset = error_offset;
     d.start_unit(false);
     std::vector<char> scratch(kChunk);
-    while (d.in_unit()) d.decode(scratch.data(), scratch.size());
+    measured_damaged = false;
+    try {
+      while (d.in_unit()) d.decode(scratch.data(), scratch.size());
+      measured_end = again.pos();
+    } catch (const WarcFormatError&) {
+      measured_damaged = true;
+      measured_end = in.limit();
+    }
     measured_start = start;
-    measured_end = again.pos();
     return measured_end;
   }
 
@@ -670,11 +681,13 @@ struct ReaderCore {
     // Decode on to the end of the unit (verifying its checksum) unless it holds more data.
     while (pending_left() == 0 && dec->in_unit()) pull(false);
     std::uint64_t end;
+    last_in_damaged_unit = false;
     if (pending_left() == 0) {
       end = in.pos();
     } else {
       if (single) dec->fail(extra_bytes_message());
       end = unit_end(dec->unit_start(), rec_start);
+      last_in_damaged_unit = measured_damaged;
     }
     last = {rec_start, end - rec_start};
     if (single && end != in.limit()) dec->fail(extra_bytes_message());
@@ -865,6 +878,9 @@ std::optional<WarcRecord> WarcReader::next() {
 RecordLocation WarcReader::last_location() const {
   return impl_->last;
 }
+bool WarcReader::last_in_damaged_unit() const {
+  return impl_->last_in_damaged_unit;
+}
 Compression WarcReader::compression() const {
   return impl_->comp;
 }
@@ -939,6 +955,7 @@ ScanResult scan_valid_prefix(const std::filesystem::path& file) {
     return result;
   }
   result.valid_end = reader->data_start();
+  bool damaged_unit = false;  // the records since valid_end are in a unit that does not end well
   for (;;) {
     try {
       if (!reader->next()) break;
@@ -947,10 +964,18 @@ ScanResult scan_valid_prefix(const std::filesystem::path& file) {
       result.resumes_at = reader->resynchronise();
       break;
     }
+    // Reading goes on to the damage, which throws: the unit ends no record.
+    if (damaged_unit || reader->last_in_damaged_unit()) {
+      damaged_unit = true;
+      continue;
+    }
     RecordLocation loc = reader->last_location();
     result.valid_end = loc.offset + loc.length;
     ++result.records;
   }
+  if (damaged_unit && !result.error)
+    result.error = file.string() + ": offset " + std::to_string(result.valid_end) +
+                   ": found a damaged unit holding several records, expected it to end whole";
   return result;
 }
 

@@ -45,6 +45,11 @@ class WarcReader {
   std::optional<std::uint64_t> resynchronise();
   // Location of the record the last next() returned.
   RecordLocation last_location() const;
+  // Whether that record lies in a gzip member or zstd frame holding several records (as tools
+  // that compress a whole file write) that is cut short or damaged after it: the record read
+  // whole, its location runs from the unit's start to the end of the file, and reading on
+  // reaches the damage and throws.
+  bool last_in_damaged_unit() const;
   Compression compression() const;
   // Offset of the first record (after any dictionary frame).
   std::uint64_t data_start() const;

@@ -17,6 +17,7 @@
 #include "util/Digest.h"
 #include "util/Time.h"
 #include "warc/WarcReader.h"
+#include "warc/WarcWriter.h"
 
 using namespace vellum;
 namespace fs = std::filesystem;
@@ -827,4 +828,43 @@ TEST(Importer, ARecordRepeatedInTheSameFileIsImportedOnce) {
   EXPECT_EQ(report.duplicates, 2u);
   archive::ArchiveReader reader(tmp / "archive");
   EXPECT_EQ(reader.index().capture_count(), 3u);
+}
+
+// A whole file compressed as one gzip member (`gzip file.warc`) and cut short, as a download
+// that stopped leaves it: the captures whole before the cut are imported, the torn one is named.
+TEST(Importer, AWholeFileGzipMemberCutShortGivesTheCapturesBeforeTheCut) {
+  vellum::test::TempDir tmp("importer-torn-member");
+  auto response = [](const std::string& id, const std::string& path, const std::string& body) {
+    const std::string block = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+    return record({"WARC-Type: response", "WARC-Record-ID: " + id,
+                   "WARC-Date: 2020-05-01T10:00:00Z", "WARC-Target-URI: http://example.com" + path,
+                   "WARC-Block-Digest: " + util::warc_sha1(block)},
+                  block);
+  };
+  const std::string plain = response(kA, "/a", "first page") + response(kB, "/b", "second page") +
+                            response(kD, "/d", std::string(4000, 'x'));
+  const std::string member =
+      warc::RecordEncoder({warc::Compression::gzip, 6, nullptr, true}).encode(plain);
+  fs::path source = tmp / "whole.warc.gz";
+  vellum::test::write_file(source, member.substr(0, member.size() - 20));
+  archive::WriterOptions wo;
+  wo.dir = tmp / "archive";
+  auto writer = archive::ArchiveWriter::open(wo);
+  const archive::ImportReport report = archive::Importer(*writer, {}).import_file(source);
+  writer->close();
+  EXPECT_EQ(report.records, 2u);
+  EXPECT_EQ(report.captures, 2u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find("into a gzip member, expected the rest of it"), std::string::npos)
+      << report.errors[0];
+  EXPECT_NE(report.errors[0].find("the 2 records before it were read and their captures imported"),
+            std::string::npos)
+      << report.errors[0];
+  archive::ArchiveReader reader(tmp / "archive");
+  EXPECT_EQ(reader.payload(reader.resolve("http://example.com/a")).entity, "first page");
+  EXPECT_EQ(reader.payload(reader.resolve("http://example.com/b")).entity, "second page");
+  EXPECT_THROW(reader.resolve("http://example.com/d"), std::runtime_error);
+  const auto verified = archive::verify_archive(reader);
+  EXPECT_TRUE(verified.ok()) << all_problems(verified);
 }

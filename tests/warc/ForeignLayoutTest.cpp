@@ -114,6 +114,33 @@ TEST(ForeignLayout, WholeFileAsOneGzipMember) {
   for (const auto& r : records) expected.push_back({r, {0, member.size()}});
   expect_file(path, expected);
   EXPECT_EQ(scan_valid_prefix(path).valid_end, member.size());
+
+  // Cut short inside its last record (a download that stopped): the records before the cut
+  // still read whole, each known to be in a damaged unit, and the torn one is the error.
+  auto torn = dir / "torn.warc.gz";
+  write_file(torn, member.substr(0, member.size() - 10));
+  WarcReader reader(torn);
+  for (std::size_t i = 0; i + 1 < records.size(); ++i) {
+    SCOPED_TRACE("record " + std::to_string(i));
+    auto got = reader.next();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->serialize(), records[i].serialize());
+    EXPECT_TRUE(reader.last_in_damaged_unit());
+    EXPECT_EQ(reader.last_location().offset, 0u);
+  }
+  try {
+    reader.next();
+    ADD_FAILURE() << "the torn record read";
+  } catch (const WarcFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("into a gzip member, expected the rest of it"),
+              std::string::npos)
+        << e.what();
+  }
+  // No record of the member ends a valid prefix: a writer recovering the file would cut it all.
+  ScanResult scan = scan_valid_prefix(torn);
+  EXPECT_TRUE(scan.error);
+  EXPECT_EQ(scan.valid_end, 0u);
+  EXPECT_EQ(scan.records, 0u);
 }
 
 TEST(ForeignLayout, ZstdFramesWithoutContentSizeOrChecksumAndExtensionFrames) {
