@@ -743,6 +743,12 @@ std::optional<index::CaptureRow> ArchiveWriter::stored_capture(const std::string
   return index_->by_capture_id(capture_id);
 }
 
+std::optional<index::CaptureRow> ArchiveWriter::stored_original_by_payload(
+    const index::CaptureRow& revisit) {
+  std::lock_guard lk(index_mu_);
+  return original_by_payload(*index_, revisit);
+}
+
 void ArchiveWriter::store_article(const index::CaptureRow& response, const nlohmann::json& j) {
   warc::WarcRecord meta = build_article_record(response, j.dump());
   auto article = article_row_from_record(meta, j);

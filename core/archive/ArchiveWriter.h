@@ -114,6 +114,9 @@ class ArchiveWriter {
   std::optional<index::CaptureRow> stored_capture(const std::string& record_id,
                                                   const std::string& capture_id);
 
+  // The stored response a revisit without WARC-Refers-To restores (original_by_payload).
+  std::optional<index::CaptureRow> stored_original_by_payload(const index::CaptureRow& revisit);
+
   // Closes the current file (sync, rename away ".open") and releases the lock. Idempotent.
   void close();
 

@@ -127,9 +127,11 @@ class FileImport {
     std::string uri = revisit.field_or("WARC-Refers-To-Target-URI");
     if (uri.empty()) uri = revisit.field_or("WARC-Target-URI");
     std::string key = uri + " " + revisit.field_or("WARC-Payload-Digest");
-    if (refused_.payloads.count(key) && !imported_payloads_.count(key))
-      return "the response of " + uri;
-    return std::nullopt;
+    if (!refused_.payloads.count(key) || imported_payloads_.count(key)) return std::nullopt;
+    // A response with that payload stored before (an intact copy) is the one it restores.
+    if (auto row = row_from_record(revisit); row && writer_.stored_original_by_payload(*row))
+      return std::nullopt;
+    return "the response of " + uri;
   }
 
   // A record read, with whether it carries a block digest Vellum could check.

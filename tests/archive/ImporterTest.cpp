@@ -636,6 +636,37 @@ TEST(Importer, ARevisitWithoutRefersToMatchesOnlyItsOwnPayload) {
       << problems;
 }
 
+// A bad copy of a response refused by an import does not take a revisit without WARC-Refers-To
+// with it when the archive holds an intact response with that payload, which it restores.
+TEST(Importer, ARevisitWithoutRefersToIsKeptWhenAnIntactOriginalIsStored) {
+  vellum::test::TempDir tmp("importer-bydigest-badcopy");
+  fs::path dir = import_revisits(tmp.path(), {});  // A: "hello" at example.com/r
+  const std::string block =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string bad_copy = record(
+      {"WARC-Type: response", "WARC-Record-ID: " + kD, "WARC-Date: 2020-05-01T11:00:00Z",
+       "WARC-Target-URI: http://example.com/r", "WARC-Payload-Digest: " + util::warc_sha1("hello"),
+       "WARC-Block-Digest: " + util::warc_sha1(block + "!")},
+      block);
+  fs::path source = tmp / "second.warc";
+  vellum::test::write_file(source, bad_copy + revisit(kB, 2, ""));
+  archive::WriterOptions wo;
+  wo.dir = dir;
+  auto writer = archive::ArchiveWriter::open(wo);
+  const archive::ImportReport report = archive::Importer(*writer, {}).import_file(source);
+  writer->close();
+  EXPECT_EQ(report.refused, 1u);  // the bad copy
+  EXPECT_EQ(report.captures, 1u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_NE(report.errors[0].find(kD), std::string::npos) << report.errors[0];
+  archive::ArchiveReader reader(dir);
+  index::CaptureRow b = reader.index().by_record_id(kB).value();
+  EXPECT_EQ(reader.payload(b).entity, "hello");
+  EXPECT_EQ(archive::original_of(reader.index(), b).record_id, kA);
+  const archive::VerifyReport verified = archive::verify_archive(reader);
+  EXPECT_TRUE(verified.ok()) << all_problems(verified);
+}
+
 namespace {
 
 // A revisit of example.com/<path> with no WARC-Refers-To that names `target` (with the angle
