@@ -231,9 +231,10 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   out.head = *head;
   const warc::WarcRecord* source = &rec;
   warc::WarcRecord original;
+  index::CaptureRow target;  // of a revisit: the capture whose record holds the payload
   bool cut = row.truncated;
   if (row.record_type == "revisit") {
-    const index::CaptureRow target = original_of(*index_, row);
+    target = original_of(*index_, row);
     original = read_response(target);
     source = &original;
     cut = target.truncated;
@@ -244,10 +245,23 @@ RestoredPayload ArchiveReader::payload(const index::CaptureRow& row) {
   std::string expected = rec.field_or("WARC-Payload-Digest");
   std::string_view body = std::string_view(source->block)
                               .substr(std::min(source_head->head_length, source->block.size()));
-  if (!expected.empty() && warc::payload_digest_matches(body, *source_head, expected) == false)
-    throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
-                             util::warc_sha1(p.bytes) + ", the record says " + expected +
-                             "; the stored data is damaged");
+  if (!expected.empty() && warc::payload_digest_matches(body, *source_head, expected) == false) {
+    if (source == &rec)
+      throw std::runtime_error("capture " + row.capture_id + ": payload digest is " +
+                               util::warc_sha1(p.bytes) + ", the record says " + expected +
+                               "; the stored data is damaged");
+    // A revisit: the damage is in the record it takes its payload from, unless that record's
+    // payload is the one it declares itself (then the revisit names another payload).
+    const std::string own = original.field_or("WARC-Payload-Digest");
+    const bool original_intact =
+        !own.empty() && warc::payload_digest_matches(body, *source_head, own) == true;
+    throw std::runtime_error(
+        "capture " + row.capture_id + " is a revisit of capture " + target.capture_id + " (" +
+        target.file + ": offset " + std::to_string(target.offset) + "), whose payload digest is " +
+        util::warc_sha1(p.bytes) + "; the revisit says " + expected +
+        (original_intact ? ", the original " + own + ": the revisit names another payload"
+                         : "; the stored data of the original is damaged"));
+  }
   out.entity = std::move(p.bytes);
   out.complete = p.complete && !cut;
   return out;

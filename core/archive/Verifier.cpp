@@ -544,14 +544,17 @@ VerifyReport verify_capture(ArchiveReader& reader, const index::CaptureRow& row)
   try {
     warc::WarcRecord resp = reader.read_response(row);
     ++report.records;
+    const std::size_t before = report.problems.size();
     check_record(resp, where(row.offset), report.problems);
+    // A response whose digests were found wrong above is not named again by restoring it.
+    const bool damage_named = report.problems.size() > before && row.record_type == "response";
     if (auto fields = row_from_record(resp)) compare_with_index(*fields, row, report.problems);
     if (auto req = reader.read_request(row)) {
       ++report.records;
       check_record(*req, where(row.request_offset), report.problems);
       check_request_of(*req, resp, where(row.request_offset), report.problems);
     }
-    reader.payload(row);  // checks the payload digest, through revisits
+    if (!damage_named) reader.payload(row);  // checks the payload digest, through revisits
   } catch (const std::exception& e) {
     report.problems.push_back(e.what());
   }

@@ -69,6 +69,16 @@ archive::WriterOptions opts(const fs::path& dir) {
   return o;
 }
 
+// Damages an uncompressed file where `word` first appears; false when it does not.
+bool capitalise_first(const fs::path& file, const std::string& word) {
+  std::string data = test::read_file(file);
+  const auto pos = data.find(word);
+  if (pos == std::string::npos) return false;
+  data[pos] = static_cast<char>(data[pos] - 'a' + 'A');
+  test::write_file(file, data);
+  return true;
+}
+
 std::string restore_html(const fs::path& dir, const std::string& ref) {
   archive::ArchiveReader reader(dir);
   return reader.payload(reader.resolve(ref)).entity;
@@ -1123,11 +1133,7 @@ TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
     w->store(one(make_hop("http://example.test/d", 200, "precious words")));
   }
   auto files = archive::ArchiveDir(tmp.path()).warc_files();
-  std::string data = test::read_file(files[0].path);
-  auto pos = data.find("precious");
-  ASSERT_NE(pos, std::string::npos);
-  data[pos] = 'P';
-  test::write_file(files[0].path, data);
+  ASSERT_TRUE(capitalise_first(files[0].path, "precious"));
   archive::ArchiveReader reader(tmp.path());
   auto report = archive::verify_archive(reader);
   ASSERT_FALSE(report.ok());
@@ -1135,6 +1141,41 @@ TEST(Archive, VerifyReportsDamageWithFileAndOffset) {
       << report.problems[0];
   EXPECT_NE(report.problems[0].find("digest"), std::string::npos) << report.problems[0];
   EXPECT_THROW(reader.payload(reader.resolve("http://example.test/d")), std::runtime_error);
+}
+
+// `vellum verify REF` names damage once: a damaged response by its two digests (not a third
+// time by restoring it), and a revisit of it by the original it cannot restore from.
+TEST(Archive, VerifyOfOneCaptureNamesTheDamageOnceAndWhereItIs) {
+  test::TempDir tmp("arch");
+  auto o = opts(tmp.path());
+  o.encoder.compression = warc::Compression::none;
+  std::string first_id, revisit_id;
+  {
+    auto w = archive::ArchiveWriter::open(o);
+    first_id =
+        w->store(one(make_hop("http://example.test/d", 200, "precious words"))).hops[0].capture_id;
+    auto again = w->store(one(make_hop("http://example.test/d", 200, "precious words")));
+    ASSERT_TRUE(again.hops[0].revisit);
+    revisit_id = again.hops[0].capture_id;
+  }
+  auto files = archive::ArchiveDir(tmp.path()).warc_files();
+  ASSERT_TRUE(capitalise_first(files[0].path, "precious"));
+  archive::ArchiveReader reader(tmp.path());
+  const index::CaptureRow first = reader.resolve(first_id);
+  const archive::VerifyReport damaged = archive::verify_capture(reader, first);
+  ASSERT_EQ(damaged.problems.size(), 2u);
+  EXPECT_NE(damaged.problems[0].find("block digest is"), std::string::npos);
+  EXPECT_NE(damaged.problems[1].find("payload digest is"), std::string::npos);
+  const archive::VerifyReport revisit = archive::verify_capture(reader, reader.resolve(revisit_id));
+  ASSERT_EQ(revisit.problems.size(), 1u);
+  EXPECT_NE(revisit.problems[0].find("capture " + revisit_id + " is a revisit of capture " +
+                                     first_id + " (" + first.file + ": offset " +
+                                     std::to_string(first.offset) + "), whose payload digest is "),
+            std::string::npos)
+      << revisit.problems[0];
+  EXPECT_NE(revisit.problems[0].find("the stored data of the original is damaged"),
+            std::string::npos)
+      << revisit.problems[0];
 }
 
 // Every way the index and the files can disagree is named, each in its own line: a row whose
