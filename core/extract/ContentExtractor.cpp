@@ -1254,10 +1254,7 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
       if (b.level == 1 || util::to_lower(b.text) == title_l) continue;
       if (ld > 0.5 || b.chars > 200) continue;
       if (is_ui_text(b.text)) continue;
-      if (out.sections.back().paragraphs.empty() && !out.sections.back().heading.empty())
-        out.sections.back().heading = b.text;
-      else
-        out.sections.push_back(ArticleSection{b.text, {}});
+      out.sections.push_back(ArticleSection{b.text, {}});
       continue;
     }
     bool quoted = in_quote(b.node);
@@ -1295,10 +1292,16 @@ ExtractedContent ContentExtractor::extract_pass(const Document& doc, const std::
     seen_para = true;
     out.sections.back().paragraphs.push_back(b.text);
   }
-  // Drop sections left without text (trailing "Related" headings and the like).
+  // Drop sections left without text (trailing "Related" headings and the like); a heading
+  // right above another one over text ("Part two", then "The trial") is kept.
   std::vector<ArticleSection> kept;
-  for (auto& s : out.sections)
-    if (!s.paragraphs.empty()) kept.push_back(std::move(s));
+  for (std::size_t i = out.sections.size(); i-- > 0;) {
+    ArticleSection& s = out.sections[i];
+    const bool heads_text = !s.heading.empty() && !kept.empty() &&
+                            !kept.back().paragraphs.empty() && !kept.back().heading.empty();
+    if (!s.paragraphs.empty() || heads_text) kept.push_back(std::move(s));
+  }
+  std::reverse(kept.begin(), kept.end());
   out.sections = std::move(kept);
 
   // Figures inside the content, and a lead figure above it in the same article (<article>,

@@ -102,6 +102,22 @@ TEST(GenericExtractor, BodySectionsKeyPointsAndBoilerplate) {
     EXPECT_EQ(body.find(junk), std::string::npos) << junk;
 }
 
+// A heading right above another heading over text is the article's too ("Part two" over "The
+// vote"); one over nothing (a trailing "Related") is not.
+TEST(GenericExtractor, AHeadingAboveAnotherHeadingIsKept) {
+  const std::string html =
+      std::string("<html><body><article><h1>Council approves transit plan</h1>") + "<p>" + kPara1 +
+      "</p><h2>Part two</h2><h3>The vote</h3><p>" + kPara2 + "</p><p>" + kPara3 +
+      "</p><h2>Related</h2></article></body></html>";
+  auto a = GenericExtractor().extract(build_page_from_html(html, "https://news.example/a"));
+  ASSERT_EQ(a.sections.size(), 3u);
+  EXPECT_EQ(a.sections[0].paragraphs, (std::vector<std::string>{kPara1}));
+  EXPECT_EQ(a.sections[1].heading, "Part two");
+  EXPECT_TRUE(a.sections[1].paragraphs.empty());
+  EXPECT_EQ(a.sections[2].heading, "The vote");
+  EXPECT_EQ(a.sections[2].paragraphs, (std::vector<std::string>{kPara2, kPara3}));
+}
+
 TEST(GenericExtractor, ImagesWithCaptionsAndCredits) {
   auto page = build_page_from_html(article_page(), "https://news.example/news/transit-plan");
   auto a = GenericExtractor().extract(page);
