@@ -21,6 +21,7 @@
 #include "util/Time.h"
 #include "util/Url.h"
 #include "warc/HttpMessage.h"
+#include "warc/WarcReader.h"
 
 namespace vellum::cli {
 
@@ -212,8 +213,29 @@ int run_restore(const GlobalOptions& g, const RestoreOptions& o) {
       }
       out += rec.as_read();  // an imported record as its source wrote it
     };
-    if (auto req = reader.read_request(row)) add(*req);
-    add(reader.read_response(row));
+    // A record that does not read whole (a compressed one failing its checksum, or cut short)
+    // is written as far as its stored bytes decode, checksums unchecked.
+    auto add_salvaged = [&](const char* what, warc::RecordLocation loc, auto read) {
+      try {
+        if (auto rec = read()) add(*rec);
+        return;
+      } catch (const warc::WarcFormatError&) {
+      }
+      std::string damage;
+      const std::string bytes =
+          warc::salvage_record_bytes_at(reader.dir().warc_path(row.file), loc, damage);
+      spdlog::error(
+          "capture {}: its {} record does not read whole ({}); the {} bytes it decodes "
+          "to are written as they are",
+          row.capture_id, what, damage, bytes.size());
+      ++damaged;
+      out += bytes;
+    };
+    if (row.request_length > 0)
+      add_salvaged("request", {row.request_offset, row.request_length},
+                   [&] { return reader.read_request(row); });
+    add_salvaged(row.record_type.c_str(), {row.offset, row.length},
+                 [&] { return std::optional<warc::WarcRecord>(reader.read_response(row)); });
     write_output(o.output, out, g.archive);
     report_restored(g, o, row, out.size());
     return damaged ? kExitFailure : kExitOk;

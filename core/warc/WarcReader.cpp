@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+// For ZSTD_d_forceIgnoreChecksum alone (salvaging a damaged record), a parameter set through the
+// stable ZSTD_DCtx_setParameter.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -238,6 +241,8 @@ class UnitDecoder {
   std::uint64_t unit_start() const { return unit_start_; }
   void abandon_unit() { in_unit_ = false; }
 
+  // Salvaging: checksums are not checked (the data they cover is kept, damaged or not).
+  bool salvage = false;
   // Errors name this offset: the start of the record being read.
   std::uint64_t error_offset = 0;
   // What the readable range is called in errors.
@@ -275,6 +280,8 @@ class UnitDecoder {
       if (magic == kZstdFrameMagic) {
         check_dictionary_id();
         ZSTD_DCtx_reset(dctx_, ZSTD_reset_session_only);
+        if (salvage)
+          ZSTD_DCtx_setParameter(dctx_, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum);
         begin(at);
         return true;
       }
@@ -367,7 +374,11 @@ class UnitDecoder {
       int rc = inflate(&zs_, Z_NO_FLUSH);
       in_.consume(in_now - zs_.avail_in);
       std::size_t produced = out_before - zs_.avail_out;
-      if (rc == Z_STREAM_END) {
+      // The trailer's CRC-32 or length not matching comes after all the member's data.
+      const bool check_failed = rc == Z_DATA_ERROR && zs_.msg &&
+                                (std::strcmp(zs_.msg, "incorrect data check") == 0 ||
+                                 std::strcmp(zs_.msg, "incorrect length check") == 0);
+      if (rc == Z_STREAM_END || (salvage && check_failed)) {
         in_unit_ = false;
         return produced;
       }
@@ -941,6 +952,32 @@ std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocati
   if (impl.in.ensure(1)) dec.fail(impl.extra_bytes_message());
   // Exactly one whole record: header, the block its Content-Length declares, CRLF CRLF.
   parse_record(bytes, impl.name, loc.offset);
+  return bytes;
+}
+
+std::string salvage_record_bytes_at(const std::filesystem::path& file, RecordLocation loc,
+                                    std::string& damage) {
+  damage.clear();
+  try {
+    return read_record_bytes_at(file, loc);
+  } catch (const WarcFormatError& e) {
+    damage = e.what();
+  }
+  ReaderCore impl(file);
+  seek_record(impl, loc);
+  UnitDecoder& dec = *impl.dec;
+  dec.salvage = true;
+  std::string bytes;
+  std::size_t filled = 0;
+  try {
+    while (dec.in_unit() || dec.start_unit(false)) {
+      if (bytes.size() - filled < kChunk) bytes.resize(filled + kChunk);
+      filled += dec.decode(bytes.data() + filled, bytes.size() - filled);
+    }
+  } catch (const WarcFormatError&) {
+    // Damage past the checksums: what decoded before it is what there is.
+  }
+  bytes.resize(filled);
   return bytes;
 }
 

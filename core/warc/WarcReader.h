@@ -69,6 +69,12 @@ WarcRecord read_record_at(const std::filesystem::path& file, RecordLocation loc)
 // WarcFormatError otherwise.
 std::string read_record_bytes_at(const std::filesystem::path& file, RecordLocation loc);
 
+// For salvaging a damaged record: the record's bytes as read_record_bytes_at gives them when it
+// reads whole (`damage` empty), else its stored bytes decoded as far as they go, with no
+// checksum checked, and in `damage` what read_record_bytes_at found wrong. May be empty.
+std::string salvage_record_bytes_at(const std::filesystem::path& file, RecordLocation loc,
+                                    std::string& damage);
+
 // Result of checking a file from the start: where the last complete, valid record ends.
 struct ScanResult {
   std::uint64_t valid_end = 0;  // offset just past the last good record (or the preamble)

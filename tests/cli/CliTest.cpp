@@ -420,6 +420,48 @@ TEST_F(CliTest, RestoreAsWarcOfADamagedRecordSaysSoAndFails) {
   EXPECT_FALSE(fs::exists(tmp_ / "page.html"));
 }
 
+// In a compressed archive a record failing its checksum does not read; `restore --format warc`
+// still writes it as its stored bytes decode (all there may be to salvage), says so, exits 1.
+TEST_F(CliTest, RestoreAsWarcSalvagesACompressedRecordThatFailsItsChecksum) {
+  const std::string url = nginx_->url(pages_[0].path);
+  const std::string v = shell_quote(VELLUM_CLI_PATH);
+  for (const std::string compression : {"zstd", "gzip"}) {
+    SCOPED_TRACE(compression);
+    const std::string dir = (tmp_ / ("salvage-" + compression)).string();
+    ASSERT_EQ(run_vellum(
+                  {"--archive", dir, "archive", "--compression", compression, "--no-extract", url}),
+              0);
+    const fs::path intact = tmp_ / ("intact-" + compression + ".warc");
+    ASSERT_EQ(
+        run_vellum({"--archive", dir, "restore", url, "--format", "warc", "-o", intact.string()}),
+        0);
+    auto [shown_rc, shown] =
+        shell(v + " --archive " + shell_quote(dir) + " --json show " + shell_quote(url));
+    ASSERT_EQ(shown_rc, 0) << shown;
+    const nlohmann::json where = nlohmann::json::parse(shown)["warc"];
+    const fs::path file = fs::path(dir) / "warc" / where["file"].get<std::string>();
+    // The checksum closes the record's stored bytes: zstd's four, or gzip's CRC-32 before the
+    // length.
+    const std::uint64_t end =
+        where["offset"].get<std::uint64_t>() + where["length"].get<std::uint64_t>();
+    const std::uint64_t at = compression == "zstd" ? end - 2 : end - 6;
+    std::string data = read_file(file);
+    data[at] = static_cast<char>(data[at] ^ 0x01);
+    write_file(file, data);
+
+    const fs::path out = tmp_ / ("salvaged-" + compression + ".warc");
+    auto [rc, err] = shell(v + " --archive " + shell_quote(dir) + " restore " + shell_quote(url) +
+                           " --format warc -o " + shell_quote(out.string()) + " 2>&1");
+    EXPECT_EQ(rc, 1) << err;
+    EXPECT_NE(err.find("its response record does not read whole"), std::string::npos) << err;
+    EXPECT_EQ(read_file(out), read_file(intact));
+    // The page is refused: its checksum does not hold.
+    EXPECT_EQ(run_vellum({"--archive", dir, "restore", url, "--format", "html", "-o",
+                          (tmp_ / "page.html").string()}),
+              1);
+  }
+}
+
 // Long work draws a progress bar on a terminal and prints nothing of the kind into a pipe.
 TEST_F(CliTest, ProgressBarOnlyOnATerminal) {
   if (!on_path("script")) GTEST_SKIP() << "script(1) is needed to give the command a terminal";
