@@ -1,5 +1,6 @@
 // `vellum search` (full text over the articles) and `vellum history` (every capture of a URL).
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <optional>
@@ -99,12 +100,25 @@ int run_history(const GlobalOptions& g, const std::string& ref_text) {
   f.newest_first = false;
   auto rows = idx.list(f);
   // The captures of this page: a server that tells case apart serves another at /A.html, which
-  // has the same canonical key. Without any of this page, those of the key.
-  const std::string page = util::page_key(url);
-  std::vector<index::CaptureRow> of_page;
-  for (const auto& r : rows)
-    if (util::page_key(r.url) == page) of_page.push_back(r);
-  if (!of_page.empty()) rows = std::move(of_page);
+  // has the same canonical key. Without any of this page, those of the page `show` and
+  // `restore` take instead: the one of the key captured last.
+  std::string page = util::page_key(url);
+  auto of_page = [&] {
+    std::vector<index::CaptureRow> found;
+    for (const auto& r : rows)
+      if (util::page_key(r.url) == page) found.push_back(r);
+    return found;
+  };
+  if (auto found = of_page(); !found.empty()) {
+    rows = std::move(found);
+  } else if (!rows.empty()) {
+    page = util::page_key(rows.back().url);
+    rows = of_page();
+    spdlog::warn("no capture of {} itself{}; these are of {}, whose canonical key is the same",
+                 util::terminal_safe(url),
+                 ref.at_or_before.empty() ? "" : " at or before " + ref.at_or_before,
+                 util::terminal_safe(rows.back().url));
+  }
   if (rows.empty())
     throw std::runtime_error("no capture of " + url + " in " + g.archive.string() +
                              (ref.at_or_before.empty() ? "" : " at or before " + ref.at_or_before) +

@@ -383,6 +383,21 @@ bool Index::checkpoint(const std::filesystem::path& file) {
   return done;
 }
 
+namespace {
+
+// vellum_page_key(url) in SQL: util::page_key, which tells apart the pages of one canonical key
+// that differ in case ("/A.html" and "/a.html").
+void page_key_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* text = sqlite3_value_text(argv[0]);
+  const std::string key =
+      util::page_key(text ? std::string_view(reinterpret_cast<const char*>(text),
+                                             static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
+                          : std::string_view());
+  sqlite3_result_text(ctx, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
 std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool writable,
                                       bool immutable, const BusyHook& busy) {
   sqlite3* db = nullptr;
@@ -400,6 +415,8 @@ std::unique_ptr<Index> Index::open_as(const std::filesystem::path& file, bool wr
   }
   std::unique_ptr<Index> idx(new Index(db));
   sqlite3_busy_timeout(db, 10000);
+  sqlite3_create_function(db, "vellum_page_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                          &page_key_function, nullptr, nullptr);
   auto user_version = [&] {
     Stmt st{idx->prepare("PRAGMA user_version")};
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -813,15 +830,17 @@ void Index::clear() {
 
 std::vector<SearchHit> Index::search(const SearchQuery& q) {
   std::string match = fts5_match(parse_search_query(q.text));
-  // Every matching article with its score; per canonical URL only the newest matching capture
-  // is kept; the snippets are made afterwards for the hits that are returned.
+  // Every matching article with its score; per page (canonical key, and path in its case) only
+  // the newest matching capture is kept; the snippets are made afterwards for the hits that are
+  // returned.
   std::string sql =
       "WITH matched AS (SELECT rowid AS text_id, bm25(articles_text, " + std::string(kTextWeights) +
       ") AS score FROM articles_text WHERE articles_text MATCH ?1), "
       "hits AS (SELECT " +
       columns_of(version_, "c") +
       ", a.title AS title, a.published AS published, m.text_id AS text_id, m.score AS score, "
-      "row_number() OVER (PARTITION BY c.surt ORDER BY c.date DESC, c.rowid DESC) AS nth "
+      "row_number() OVER (PARTITION BY c.surt, vellum_page_key(c.url) ORDER BY c.date DESC, "
+      "c.rowid DESC) AS nth "
       "FROM matched m JOIN articles a ON a.rowid = m.text_id "
       "JOIN captures c ON c.capture_id = a.capture_id WHERE 1";
   if (!q.domain.empty()) sql += " AND (c.host = ?2 OR c.host LIKE '%.' || ?2)";

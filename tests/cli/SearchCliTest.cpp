@@ -488,3 +488,33 @@ TEST_F(HistoryCliTest, TextIsUnknownWithoutArticle) {
   EXPECT_TRUE(rows[0]["text_digest"].is_null());
   EXPECT_TRUE(rows[0]["text_changed"].is_null());
 }
+
+// A server that tells case apart serves two pages at /Bridge.html and /bridge.html, which share a
+// canonical key: search gives each its hit, history keeps them apart, and a spelling captured as
+// neither gets the history of the one `show` would pick, with a warning.
+TEST_F(HistoryCliTest, PagesWhoseUrlsDifferInCaseAreKeptApart) {
+  write_file(site_ / "Bridge.html", article_html("slate grey"));
+  const std::string upper = nginx_->url("/Bridge.html");
+  std::string out;
+  ASSERT_EQ(vellum({"archive", upper}, &out), 0) << out;
+  const std::string lower = capture();
+  auto hits = search({"harbour"});
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_NE(hits[0]["url"], hits[1]["url"]);
+  ASSERT_EQ(vellum({"--json", "history", upper}, &out), 0) << out;
+  auto rows = json_lines(out);
+  ASSERT_EQ(rows.size(), 1u) << out;
+  EXPECT_EQ(rows[0]["url"], upper);
+  std::string err;
+  ASSERT_EQ(vellum_stderr({"--json", "history", nginx_->url("/BRIDGE.html")}, &err), 0);
+  EXPECT_NE(
+      err.find("no capture of " + nginx_->url("/BRIDGE.html") + " itself; these are of " + url_),
+      std::string::npos)
+      << err;
+  ASSERT_EQ(vellum({"--json", "history", nginx_->url("/BRIDGE.html")}, &out), 0) << out;
+  rows = json_lines(out);
+  ASSERT_EQ(rows.size(), 1u) << out;
+  EXPECT_EQ(rows[0]["capture_id"], lower);
+  ASSERT_EQ(vellum({"--json", "show", nginx_->url("/BRIDGE.html")}, &out), 0) << out;
+  EXPECT_EQ(json::parse(out)["capture_id"], lower);
+}
