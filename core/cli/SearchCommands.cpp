@@ -70,10 +70,16 @@ int run_search(const GlobalOptions& g, const SearchOptions& o) {
     ++rank;
     const auto& c = h.capture;
     if (g.json) {
-      nlohmann::json j = {{"rank", rank},     {"score", h.score},    {"capture_id", c.capture_id},
-                          {"url", c.url},     {"date", c.date},      {"status", c.status},
-                          {"title", h.title}, {"snippet", h.snippet}};
-      if (!h.published.empty()) j["published"] = h.published;
+      nlohmann::json j = {
+          {"rank", rank},
+          {"score", h.score},
+          {"capture_id", c.capture_id},
+          {"url", c.url},
+          {"date", c.date},
+          {"status", c.status},
+          {"title", h.title},
+          {"published", h.published.empty() ? nlohmann::json() : nlohmann::json(h.published)},
+          {"snippet", h.snippet}};
       print_json_line(j);
       continue;
     }
@@ -139,16 +145,17 @@ int run_history(const GlobalOptions& g, const std::string& ref_text) {
     std::optional<bool> text_changed;
     if (text && last_text) text_changed = text->digest != *last_text;
     if (g.json) {
-      nlohmann::json j = {{"capture_id", row.capture_id},
-                          {"url", row.url},
-                          {"date", row.date},
-                          {"status", row.status},
-                          {"type", row.record_type},
-                          {"payload_digest", row.payload_digest},
-                          {"payload_changed", optional_bool(payload_changed)},
-                          {"text_digest", text ? nlohmann::json(text->digest) : nullptr},
-                          {"text_changed", optional_bool(text_changed)}};
-      if (text && !text->title.empty()) j["title"] = text->title;
+      nlohmann::json j = {
+          {"capture_id", row.capture_id},
+          {"url", row.url},
+          {"date", row.date},
+          {"status", row.status},
+          {"type", row.record_type},
+          {"payload_digest", row.payload_digest},
+          {"payload_changed", optional_bool(payload_changed)},
+          {"text_digest", text ? nlohmann::json(text->digest) : nullptr},
+          {"text_changed", optional_bool(text_changed)},
+          {"title", text && !text->title.empty() ? nlohmann::json(text->title) : nlohmann::json()}};
       print_json_line(j);
     } else {
       std::cout << fmt::format("{:<20}  {:<6}  {:<8}  {:<9}  {:<9}  {}\n", short_date(row.date),

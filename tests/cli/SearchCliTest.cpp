@@ -487,6 +487,23 @@ TEST_F(HistoryCliTest, TextIsUnknownWithoutArticle) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_TRUE(rows[0]["text_digest"].is_null());
   EXPECT_TRUE(rows[0]["text_changed"].is_null());
+  // Every documented key is there, null when not known, for scripts that read it.
+  ASSERT_TRUE(rows[0].contains("title"));
+  EXPECT_TRUE(rows[0]["title"].is_null());
+}
+
+TEST_F(HistoryCliTest, SearchGivesPublishedAsNullForAnArticleWithoutDate) {
+  std::string page = article_html("oxblood red");
+  page.erase(
+      page.find("<meta property=\"article:published_time\""),
+      std::string("<meta property=\"article:published_time\" content=\"2026-03-02T08:00:00Z\">")
+          .size());
+  write_file(site_ / "bridge.html", page);
+  capture();
+  auto hits = search({"oxblood"});
+  ASSERT_EQ(hits.size(), 1u);
+  ASSERT_TRUE(hits[0].contains("published"));
+  EXPECT_TRUE(hits[0]["published"].is_null());
 }
 
 // A server that tells case apart serves two pages at /Bridge.html and /bridge.html, which share a
