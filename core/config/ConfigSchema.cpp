@@ -650,7 +650,8 @@ std::vector<SectionSpec> build_schema() {
       {.key = "headers",
        .type = K::headers,
        .default_toml = "{}",
-       .description = "Extra request headers for this source, sent in the order written.",
+       .description = "Extra request headers for this source, sent in the order written, to the "
+                      "source's own origin only (scheme, host and port).",
        .checks = {header_fields()},
        .example_toml = R"({ "Accept-Language" = "en" })",
        .store = in_source(&SourceConfig::headers)},

@@ -70,6 +70,11 @@ std::string origin_of(const util::Url& u) {
   return o;
 }
 
+bool same_origin(const std::string& a, const std::string& b) {
+  const auto x = util::parse_request_url(a), y = util::parse_request_url(b);
+  return x && y && origin_of(*x) == origin_of(*y);
+}
+
 std::string host_key(const util::Url& u) {
   return u.host + ":" + std::to_string(u.effective_port());
 }
@@ -1126,7 +1131,10 @@ struct Daemon::Impl {
     auto sit = sources.find(item.source);
     if (sit != sources.end()) {
       const auto& sc = sit->second->cfg;
-      req.headers = sc.headers;
+      // The source's headers are for its own origin: not for a page it lists on another site,
+      // nor for a redirect's target queued as a URL of its own. (The cookie file scopes each
+      // cookie to its domain itself, as a browser's does.)
+      if (same_origin(item.url, sc.url)) req.headers = sc.headers;
       req.cookie_file = sc.cookie_file.string();
       if (item.priority == kDiscovery) {
         req.max_body_bytes = cfg.fetch.max_document_size;

@@ -639,6 +639,40 @@ TEST(DaemonFault, SourceHeadersAndCookiesAreSentButNeverLogged) {
   EXPECT_EQ(d.log().find("c00kie-value"), std::string::npos) << "a cookie was logged";
 }
 
+// A source's headers go to its own origin only: not to a page it lists on another site, nor to
+// the target of a redirect queued as a URL of its own (its site's robots.txt not yet read).
+// Another port is another origin.
+TEST(DaemonFault, SourceHeadersGoToTheSourcesOriginOnly) {
+  TestHttpServer server, other, third;
+  server.on("/feed.xml",
+            Reply::ok(rss_of({server.url("/own"), other.url("/listed"), server.url("/moved")}),
+                      "application/rss+xml"));
+  server.on("/own", Reply::ok(page("Own"), "text/html"));
+  server.on("/moved", Reply::redirect(301, third.url("/target")));
+  other.on("/listed", Reply::ok(page("Listed"), "text/html"));
+  third.on("/target", Reply::ok(page("Target"), "text/html"));
+  DaemonHarness d("vd-origin");
+  d.write_config(d.config(source("members", server.url("/feed.xml"), "feed",
+                                 "headers = { \"X-Token\" = \"s3cret-token\" }\n")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json& s) {
+    return s["captures"].get<int>() >= 4 && s["queue"]["queued"].get<int>() == 0 &&
+           s["queue"]["in_flight"].get<int>() == 0;
+  })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_NE(d.log().find("queued as a URL of its own"), std::string::npos) << d.log();
+  for (const char* target : {"/feed.xml", "/own", "/moved"}) {
+    auto reqs = server.requests_for(target);
+    ASSERT_FALSE(reqs.empty()) << target;
+    EXPECT_EQ(reqs[0].header("X-Token"), "s3cret-token") << target;
+  }
+  for (const auto& [site, target] : {std::pair{&other, "/listed"}, std::pair{&third, "/target"}}) {
+    auto reqs = site->requests_for(target);
+    ASSERT_FALSE(reqs.empty()) << target;
+    for (const auto& r : reqs) EXPECT_EQ(r.header("X-Token"), "") << target;
+  }
+}
+
 TEST(DaemonFault, ServesPrometheusMetricsOnLoopback) {
   if (!on_path("curl")) GTEST_SKIP() << "curl is not installed";
   TestHttpServer server;
