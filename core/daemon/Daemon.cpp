@@ -1231,18 +1231,21 @@ struct Daemon::Impl {
     item_done(item);
   }
 
-  // The visit after one that failed for good: the next of the revisit plan, for a URL
-  // captured before; none for a URL never captured.
+  // The visit after one that failed for good: the next of the revisit plan, counted from the
+  // first capture, or for a URL never captured from when it was found (a new article whose site
+  // was down is tried again an hour later, then a day, ..., not lost); none past the plan's end.
   // The visit of the plan that was pending counts when it is still ahead (a visit asked for by
   // hand failed); one already past (the daemon was down, the queue long) is skipped: the URL
   // would be due again at once, and fail again.
   std::optional<Millis> visit_after_failure(const std::string& url) {
     auto u = state->url(url);
-    if (!u || u->visits == 0) return std::nullopt;
+    if (!u) return std::nullopt;
     const auto plan = revisit_plan(u->source);
     const Millis now = unix_millis_now();
-    const Millis first = u->first_capture ? u->first_capture : u->last_capture;
-    for (auto i = static_cast<std::size_t>(u->visits) - 1; i < plan.size(); ++i)
+    Millis first = u->first_capture ? u->first_capture : u->last_capture;
+    if (u->visits == 0) first = u->discovered ? u->discovered : now;
+    const auto from = static_cast<std::size_t>(std::max(u->visits - 1, 0));
+    for (auto i = from; i < plan.size(); ++i)
       if (first + plan[i].count() > now) return first + plan[i].count();
     return std::nullopt;
   }

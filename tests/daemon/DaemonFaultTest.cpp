@@ -1095,6 +1095,35 @@ TEST(DaemonSources, AUrlThatGivesUpHoldsBackNoRevisitAfterIt) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A new article whose first fetch gives up (its site was down) is tried again on the revisit
+// plan, counted from when it was found, and captured once the site is back: not lost.
+TEST(DaemonSources, ANewUrlThatGivesUpIsTriedAgainOnThePlan) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/flaky")}), "application/rss+xml"));
+  std::atomic<int> tries{0};
+  server.on("/flaky", [&](const ReceivedRequest&) {
+    if (++tries <= 2) return Reply::raw(http_response(500, "down", {}));
+    return Reply::ok(page("Back again"), "text/html");
+  });
+  DaemonHarness d("vd-new-fails");
+  d.write_config(d.config(source("f", server.url("/feed.xml"), "feed", "revisit = [\"2s\"]\n"),
+                          "retries = 1\n"));
+  d.start();
+  // /flaky: fails at 0 s and on its retry (gives up), then is tried at 2 s and captured.
+  EXPECT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; },
+                         std::chrono::seconds(15)))
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_NE(d.log().find("giving up"), std::string::npos) << d.log();
+  EXPECT_EQ(server.requests_for("/flaky").size(), 3u) << d.log();
+  std::string out;
+  ASSERT_EQ(run_vellum({"--archive", d.archive().string(), "restore", server.url("/flaky"),
+                        "--format", "html"},
+                       &out),
+            0);
+  EXPECT_EQ(out, page("Back again"));
+}
+
 // Receives the datagrams vellumd sends to $NOTIFY_SOCKET.
 class NotifySocket {
  public:
