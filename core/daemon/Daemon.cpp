@@ -137,8 +137,36 @@ struct SourceRun {
   bool conditional_next = true;
   std::set<std::string> documents;  // discovery documents of this run, each read once
   Millis next_run = 0;
-  int failing = 0;  // runs in a row that failed: the next try comes sooner than the interval
+  int failing = 0;      // runs in a row that failed: the next try comes sooner than the interval
+  std::string ran_for;  // planned_for() of the configuration this run started with
 };
+
+// What a source's next run is planned for: its kind, interval and URL ("feed 900000 http://…").
+std::string planned_for(const config::SourceConfig& c) {
+  return c.kind + " " + std::to_string(c.interval.count()) + " " + c.url;
+}
+
+// Whether two planned_for() keys read the same document (kind and URL; the interval aside).
+bool same_document(const std::string& a, const std::string& b) {
+  const auto without_interval = [](const std::string& key) {
+    const auto kind_end = key.find(' ');
+    const auto interval_end =
+        key.find(' ', kind_end == std::string::npos ? kind_end : kind_end + 1);
+    return interval_end == std::string::npos ? key
+                                             : key.substr(0, kind_end) + key.substr(interval_end);
+  };
+  return without_interval(a) == without_interval(b);
+}
+
+// When a source is due, from its state: the run planned, or at once when its kind or URL changed
+// since then (as a reload does), or after its new interval when that is shorter.
+Millis planned_due(const config::SourceConfig& c, const std::optional<SourceState>& st) {
+  if (!st) return 0;
+  const std::string now_for = planned_for(c);
+  if (st->planned_for.empty() || st->planned_for == now_for) return st->next_run;
+  if (!same_document(st->planned_for, now_for)) return 0;
+  return st->last_run ? std::min(st->next_run, st->last_run + c.interval.count()) : st->next_run;
+}
 
 // A redirect a page's fetch did not follow, and why.
 struct RedirectStop {
@@ -514,8 +542,7 @@ struct Daemon::Impl {
         } else if (moved && !it->second->running) {
           arm_source(*it->second, unix_millis_now());
         } else if (enabled_now && !it->second->running) {
-          auto st = state->source(name);
-          arm_source(*it->second, st ? st->next_run : 0);
+          arm_source(*it->second, planned_due(*s, state->source(name)));
         }
       }
     }
@@ -579,8 +606,7 @@ struct Daemon::Impl {
 
   void add_source(const config::SourceConfig& s) {
     auto run = std::make_unique<SourceRun>(io, s);
-    auto st = state->source(s.name);
-    Millis due = st ? st->next_run : 0;
+    const Millis due = planned_due(s, state->source(s.name));
     auto& ref = *run;
     sources[s.name] = std::move(run);
     if (!s.enabled) return;
@@ -622,6 +648,7 @@ struct Daemon::Impl {
     s.status = 0;
     s.conditional_next = true;
     s.documents.clear();
+    s.ran_for = planned_for(s.cfg);
     ++source_runs;
     spdlog::debug("source {}: run ({})", s.cfg.name, s.cfg.url);
     if (s.cfg.kind == "url") {
@@ -683,7 +710,15 @@ struct Daemon::Impl {
     SourceState st = state->source(s.cfg.name).value_or(SourceState{});
     st.name = s.cfg.name;
     st.last_run = now;
-    if (s.error.empty()) {
+    // A reload that changed the source's URL or kind while this run read the old one: the new
+    // one is read at once, as when the reload comes between runs.
+    const bool changed = !same_document(s.ran_for, planned_for(s.cfg));
+    st.planned_for = planned_for(s.cfg);
+    if (changed) {
+      st.next_run = now;
+      spdlog::info("source {}: changed while this run read {}; running again", s.cfg.name,
+                   util::terminal_safe(s.ran_for.substr(s.ran_for.rfind(' ') + 1)));
+    } else if (s.error.empty()) {
       s.failing = 0;
       st.next_run = now + jittered(s.cfg.interval);
     } else {

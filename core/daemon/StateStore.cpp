@@ -15,7 +15,7 @@ namespace {
 // 2: validators (etag, last_modified) are kept only for runs that read their whole source;
 // those of version 1 are dropped once, as they may stand for a sitemap index whose sitemaps
 // were never read again.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // One prepared statement, finalised on scope exit; bind() by position from 1.
 class Stmt {
@@ -133,6 +133,12 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
       has_url = c.step();
     }
     if (!has_url) exec("ALTER TABLE sources ADD COLUMN validators_url TEXT NOT NULL DEFAULT ''");
+    // Version 5 notes what each source's next run was planned for: a source whose URL or kind
+    // changed while the daemon was stopped runs at once when it starts, as after a reload.
+    {
+      Stmt c(db_, "SELECT 1 FROM pragma_table_info('sources') WHERE name = 'planned_for'");
+      if (!c.step()) exec("ALTER TABLE sources ADD COLUMN planned_for TEXT NOT NULL DEFAULT ''");
+    }
     exec(
         "CREATE TABLE IF NOT EXISTS urls ("
         " url TEXT PRIMARY KEY, source TEXT NOT NULL, discovered INTEGER NOT NULL,"
@@ -229,7 +235,7 @@ void StateStore::Transaction::commit() {
 std::optional<SourceState> StateStore::source(const std::string& name) {
   Stmt s(db_,
          "SELECT name, next_run, last_run, etag, last_modified, last_status, last_error, runs,"
-         " failures, links_found, validators_url FROM sources WHERE name = ?");
+         " failures, links_found, validators_url, planned_for FROM sources WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
   SourceState st;
@@ -244,14 +250,15 @@ std::optional<SourceState> StateStore::source(const std::string& name) {
   st.failures = s.integer(8);
   st.links_found = s.integer(9);
   st.validators_url = s.text(10);
+  st.planned_for = s.text(11);
   return st;
 }
 
 void StateStore::put_source(const SourceState& st) {
   Stmt s(db_,
          "INSERT OR REPLACE INTO sources (name, next_run, last_run, etag, last_modified,"
-         " last_status, last_error, runs, failures, links_found, validators_url)"
-         " VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+         " last_status, last_error, runs, failures, links_found, validators_url, planned_for)"
+         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(1, st.name)
       .bind(2, st.next_run)
       .bind(3, st.last_run)
@@ -262,7 +269,8 @@ void StateStore::put_source(const SourceState& st) {
       .bind(8, st.runs)
       .bind(9, st.failures)
       .bind(10, st.links_found)
-      .bind(11, st.validators_url);
+      .bind(11, st.validators_url)
+      .bind(12, st.planned_for);
   s.step();
 }
 

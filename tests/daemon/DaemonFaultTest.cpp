@@ -942,6 +942,60 @@ TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A source changed while the daemon was stopped is planned anew when it starts, as a reload
+// would: a new URL is read at once, a shorter interval counts from the last run.
+TEST(DaemonSources, ASourceChangedWhileStoppedIsPlannedAnewAtStart) {
+  TestHttpServer server;
+  server.on("/feed.xml", Reply::ok(rss_of({server.url("/a")}), "application/rss+xml"));
+  server.on("/feed2.xml", Reply::ok(rss_of({server.url("/b")}), "application/rss+xml"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  server.on("/b", Reply::ok(page("B"), "text/html"));
+  DaemonHarness d("vd-changed-stopped");
+  d.write_config(d.config(source("f", server.url("/feed.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  d.write_config(d.config(source("f", server.url("/feed2.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 1; }))
+      << "the new URL waited for the old one's hour\n"
+      << d.log();
+  EXPECT_EQ(server.requests_for("/feed2.xml").size(), 1u);
+  EXPECT_EQ(d.stop(), 0);
+  std::string faster = source("f", server.url("/feed2.xml"));
+  faster.replace(faster.find("\"1h\""), 4, "\"1s\"");
+  d.write_config(d.config(faster));
+  d.start();
+  EXPECT_TRUE(d.wait_for([&](const json&) { return server.requests_for("/feed2.xml").size() >= 2; },
+                         std::chrono::seconds(10)))
+      << "the interval of 1 s waited for the old hour\n"
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+// A reload that changes a source's URL while a run reads the old one: the new URL is read as
+// soon as that run ends, not an interval later.
+TEST(DaemonSources, AUrlChangedByAReloadDuringARunIsReadWhenItEnds) {
+  TestHttpServer server;
+  Reply slow = Reply::ok(rss_of({server.url("/a")}), "application/rss+xml");
+  slow.delay = 1500ms;
+  server.on("/old.xml", slow);
+  server.on("/new.xml", Reply::ok(rss_of({server.url("/b")}), "application/rss+xml"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  server.on("/b", Reply::ok(page("B"), "text/html"));
+  DaemonHarness d("vd-changed-running");
+  d.write_config(d.config(source("f", server.url("/old.xml"))));
+  d.start();
+  ASSERT_TRUE(d.wait_for([&](const json&) { return !server.requests_for("/old.xml").empty(); }))
+      << d.log();
+  d.write_config(d.config(source("f", server.url("/new.xml"))));
+  d.signal(SIGHUP);
+  EXPECT_TRUE(d.wait_for([&](const json&) { return !server.requests_for("/new.xml").empty(); },
+                         std::chrono::seconds(10)))
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
 // A source that forces a plugin the daemon did not load is named in the log at start-up; its
 // pages get the generic extractor.
 TEST(DaemonSources, ASourceForcingAPluginNotLoadedIsNamed) {

@@ -174,12 +174,15 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrlAndUrlsInRequestForm) {
     EXPECT_EQ(src->runs, 4);
     EXPECT_EQ(src->etag, "\"v1\"");
     EXPECT_EQ(src->validators_url, "");
+    EXPECT_EQ(src->planned_for, "");  // version 5: not known, so the run planned stands
     SourceState again = *src;
     again.validators_url = "https://news.example/feed.xml";
+    again.planned_for = "feed 900000 https://news.example/feed.xml";
     st.put_source(again);
   }
   StateStore st(file);
   EXPECT_EQ(st.source("f")->validators_url, "https://news.example/feed.xml");
+  EXPECT_EQ(st.source("f")->planned_for, "feed 900000 https://news.example/feed.xml");
   // The URLs in the form they are requested in, the two spellings of one made one row.
   EXPECT_FALSE(st.url("https://a.example/x y"));
   auto spaced = st.url("https://a.example/x%20y");
