@@ -160,6 +160,13 @@ StateStore::StateStore(const std::filesystem::path& file) : file_(file) {
       urls_in_request_form();
       tx.commit();
     }
+    // Before version 5 a URL whose first fetch failed for good was not tried again: each is
+    // due once more, and after that on the revisit plan counted from when it was found.
+    if (version >= 1 && version < 5) {
+      Stmt due(db_, "UPDATE urls SET next_visit = ? WHERE visits = 0 AND next_visit IS NULL");
+      due.bind(1, unix_millis_now());
+      due.step();
+    }
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
   } catch (...) {
     sqlite3_close(db_);

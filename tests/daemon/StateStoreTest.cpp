@@ -162,7 +162,9 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrlAndUrlsInRequestForm) {
                          "('https://a.example/x y', 'f', 10, 100, 200, 300, 2),"
                          "('https://a.example/m\xC3\xBCll', 'f', 10, 100, 100, 150, 1),"
                          "('https://a.example/m%C3%BCll', 'f', 50, 0, 0, 60, 0),"
-                         "('https://a.example/plain', 'f', 10, 0, 0, 20, 0);"
+                         "('https://a.example/plain', 'f', 10, 0, 0, 20, 0),"
+                         // Given up before its first capture: not tried again before version 5.
+                         "('https://a.example/lost', 'f', 10, 0, 0, NULL, 0);"
                          "PRAGMA user_version=2;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -196,6 +198,11 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrlAndUrlsInRequestForm) {
   EXPECT_EQ(merged->visits, 1);
   EXPECT_EQ(merged->discovered, 10);
   EXPECT_TRUE(st.url("https://a.example/plain"));
+  auto lost = st.url("https://a.example/lost");
+  ASSERT_TRUE(lost);
+  ASSERT_TRUE(lost->next_visit);
+  EXPECT_GT(*lost->next_visit, 20);
+  EXPECT_EQ(st.url("https://a.example/plain")->next_visit, 20);
 }
 
 }  // namespace
