@@ -806,21 +806,21 @@ struct Daemon::Impl {
     }
     // Parsing a large document runs on the pool; its links come back to the loop.
     ++stores_pending;
-    asio::post(
-        workers(), [this, source = s.cfg, type = header_of(hop, "Content-Type"), url = r.final_url,
-                    body = std::move(*body), cap = cfg.fetch.max_document_size]() {
-          sources::Discovery found;
-          std::string problem;
-          try {
-            found = discover(source, url, type, body, cap);
-          } catch (const std::exception& e) {
-            problem = url + ": " + e.what();
-          }
-          asio::post(io, [this, name = source.name, found = std::move(found), problem]() mutable {
-            --stores_pending;
-            on_links(name, std::move(found), problem);
-          });
-        });
+    asio::post(workers(), [this, source = s.cfg, type = header_of(hop, "Content-Type"),
+                           url = r.final_url, body = std::move(*body),
+                           cap = cfg.fetch.max_document_size]() {
+      sources::Discovery found;
+      std::string problem;
+      try {
+        found = discover(source, url, type, body, cap);
+      } catch (const std::exception& e) {
+        problem = url + ": " + e.what();
+      }
+      asio::post(io, [this, name = source.name, url, found = std::move(found), problem]() mutable {
+        --stores_pending;
+        on_links(name, url, std::move(found), problem);
+      });
+    });
   }
 
   // The URLs a source's document leads to. For a listing page the site's plugin knows its
@@ -862,7 +862,9 @@ struct Daemon::Impl {
     }
   }
 
-  void on_links(const std::string& name, sources::Discovery found, const std::string& problem) {
+  // The links `document` gave (its URL, after redirects), for the source named `name`.
+  void on_links(const std::string& name, const std::string& document, sources::Discovery found,
+                const std::string& problem) {
     auto it = sources.find(name);
     if (it == sources.end()) {  // removed by a reload; its parse freed a store slot all the same
       pump();
@@ -874,7 +876,8 @@ struct Daemon::Impl {
     // the state in the form they are requested and recorded in: a link with a line break in it
     // can then write no line of its own into the log.
     for (const auto& w : found.warnings)
-      spdlog::warn("source {}: {}", name, util::terminal_safe(w));
+      spdlog::warn("source {}: {}: {}", name, util::terminal_safe(document),
+                   util::terminal_safe(w));
     std::size_t unfetchable = 0;
     std::string first_unfetchable;
     auto to_request_form = [&](std::string& url) {

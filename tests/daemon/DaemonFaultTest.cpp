@@ -942,6 +942,33 @@ TEST(DaemonSources, ASourceEnabledByAReloadRuns) {
   EXPECT_EQ(d.stop(), 0);
 }
 
+// A sitemap of an index that breaks off is named in the warning, among the index's others.
+TEST(DaemonSources, ADocumentThatBreaksOffIsNamedInItsWarning) {
+  TestHttpServer server;
+  const std::string ns = "xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"";
+  server.on("/index.xml",
+            Reply::ok("<?xml version=\"1.0\"?><sitemapindex " + ns + "><sitemap><loc>" +
+                          server.url("/good.xml") + "</loc></sitemap><sitemap><loc>" +
+                          server.url("/bad.xml") + "</loc></sitemap></sitemapindex>",
+                      "application/xml"));
+  server.on("/good.xml", Reply::ok("<?xml version=\"1.0\"?><urlset " + ns + "><url><loc>" +
+                                       server.url("/a") + "</loc></url></urlset>",
+                                   "application/xml"));
+  server.on("/bad.xml", Reply::ok("<?xml version=\"1.0\"?><urlset " + ns + "><url><loc>" +
+                                      server.url("/b") + "</loc></url>\n<url><loc>x<loc></url>",
+                                  "application/xml"));
+  server.on("/a", Reply::ok(page("A"), "text/html"));
+  server.on("/b", Reply::ok(page("B"), "text/html"));
+  DaemonHarness d("vd-broken-doc");
+  d.write_config(d.config(source("map", server.url("/index.xml"), "sitemap")));
+  d.start();
+  ASSERT_TRUE(d.wait_for([](const json& s) { return s["captures"].get<int>() >= 2; })) << d.log();
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_NE(d.log().find("source map: " + server.url("/bad.xml") + ": the document breaks off"),
+            std::string::npos)
+      << d.log();
+}
+
 // A source changed while the daemon was stopped is planned anew when it starts, as a reload
 // would: a new URL is read at once, a shorter interval counts from the last run.
 TEST(DaemonSources, ASourceChangedWhileStoppedIsPlannedAnewAtStart) {
