@@ -31,7 +31,7 @@ std::vector<char*>& vellum::cli::original_argv() {
 // --config: the daemon's archive directory, plugin directories and their configuration tables,
 // and socket become the defaults.
 static void apply_config(GlobalOptions& g, bool archive_given, bool timeout_given) {
-  auto cfg = vellum::config::load_config(g.config);
+  auto cfg = vellum::config::load_config(g.config, vellum::config::Reader::settings);
   if (!archive_given) g.archive = cfg.archive.dir;
   if (g.plugin_dirs.empty()) g.plugin_dirs = cfg.plugins.dirs;
   if (g.socket.empty()) g.socket = vellum::daemon::control_socket_path(cfg);

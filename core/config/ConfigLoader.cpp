@@ -720,7 +720,9 @@ Config load_config(const fs::path& main_file, Reader reader) {
   const fs::path& configured = loader.config().daemon.sources_dir;
   fs::path dir = configured.empty() ? main_file.parent_path() / "sources.d" : configured;
   std::vector<fs::path> sources;
-  if (fs::is_directory(dir, ec)) {
+  if (reader == Reader::settings) {
+    // The main file's settings alone.
+  } else if (fs::is_directory(dir, ec)) {
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
       if (entry.path().extension() == ".toml" && entry.is_regular_file(ec))
         sources.push_back(entry.path());

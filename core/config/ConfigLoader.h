@@ -16,8 +16,11 @@ namespace vellum::config {
 inline constexpr const char* kDefaultConfigFile = "/etc/vellum/vellum.toml";
 
 // Who reads the configuration: vellumd itself also checks the files it will open (a cookie
-// file, CA certificates) exist and are readable by it; the CLI only wants its settings.
-enum class Reader { cli, daemon };
+// file, CA certificates) exist and are readable by it; `cli` reads the same files without those
+// checks (for checking a configuration); `settings` is what the `vellum` CLI reads for its
+// defaults: the main file alone, since a source file with an error, which vellumd reports and
+// keeps running past on a reload, must not keep the CLI from reaching the daemon.
+enum class Reader { cli, daemon, settings };
 
 // Reads `main_file` and the sources directory (daemon.sources_dir, or sources.d beside the main
 // file; a missing default sources.d is no error). Throws ConfigError; a missing main file is an

@@ -133,6 +133,23 @@ TEST(ConfigErrors, DurationsNeedAUnit) {
             std::chrono::hours(24 * 36500));
 }
 
+// The `vellum` CLI takes its defaults from the main file alone: a source file with an error
+// (which vellumd reports, keeping its running configuration) does not keep it from the daemon.
+TEST(ConfigErrors, TheCliSettingsAreReadPastASourceFileWithAnError) {
+  TempDir dir("cfg-settings");
+  const auto file = dir / "vellum.toml";
+  write_file(file, "[archive]\ndir = \"/srv/news-archive\"\n");
+  std::filesystem::create_directories(dir / "sources.d");
+  write_file(dir / "sources.d" / "typo.toml",
+             "[[source]]\nname = \"f\"\nkind = \"feed\"\nurl = \"https://a.example/f\"\n"
+             "interval = 15\n");
+  EXPECT_THROW(load_config(file, Reader::daemon), ConfigError);
+  EXPECT_THROW(load_config(file, Reader::cli), ConfigError);
+  const Config c = load_config(file, Reader::settings);
+  EXPECT_EQ(c.archive.dir, "/srv/news-archive");
+  EXPECT_TRUE(c.sources.empty());
+}
+
 TEST(ConfigErrors, ACookieOrCaFileVellumdCannotReadIsAnErrorForVellumd) {
   TempDir dir("cfg-files");
   write_file(dir / "cookies.txt", "# Netscape HTTP Cookie File\n");
