@@ -102,7 +102,7 @@ CLI::Validator number_from(double min, double max) {
 }
 
 // A whole number from `min` to `max`, digits only ("-1" would otherwise wrap around to the
-// largest unsigned number).
+// largest unsigned number), in decimal ("010" is ten).
 CLI::Validator whole_number(std::uint64_t min,
                             std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
   return CLI::Validator(
@@ -114,6 +114,8 @@ CLI::Validator whole_number(std::uint64_t min,
         if (!digits || error != std::errc() || end != v.data() + v.size() || n < min || n > max)
           return "found '" + v + "', expected a whole number from " + std::to_string(min) + " to " +
                  std::to_string(max);
+        // In decimal whatever it starts with: CLI11 reads "010" as octal, and refuses "08".
+        v = std::to_string(n);
         return {};
       },
       "N");
@@ -228,7 +230,7 @@ int main(int argc, char** argv) {
   archive
       ->add_option("--max-size", ao.max_size,
                    "Largest body kept, in bytes; longer ones are cut and marked truncated")
-      ->check(whole_number(1))
+      ->transform(whole_number(1))
       ->capture_default_str();
   archive->add_option("--max-redirects", ao.max_redirects, "Redirects followed")
       ->check(CLI::Range(0, 50))
@@ -238,7 +240,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   archive->add_option("--level", ao.level, "Compression level")->capture_default_str();
   archive->add_option("--rotate-size", ao.rotate_size, "Start a new WARC file at this size")
-      ->check(whole_number(1))
+      ->transform(whole_number(1))
       ->capture_default_str();
   archive->add_option("--user-agent", ao.user_agent, "User-Agent header to send");
   archive
@@ -267,7 +269,8 @@ int main(int argc, char** argv) {
   list->add_option("--until", lo.until, "Captured at or before");
   // The limits are signed (-1: none).
   constexpr auto kMaxLimit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  list->add_option("--limit", lo.limit, "At most N captures")->check(whole_number(1, kMaxLimit));
+  list->add_option("--limit", lo.limit, "At most N captures")
+      ->transform(whole_number(1, kMaxLimit));
 
   SearchOptions so;
   auto* search = app.add_subcommand("search", "Full-text search over article titles and bodies");
@@ -276,7 +279,7 @@ int main(int argc, char** argv) {
                    "Words (all must occur), \"exact phrase\", prefix*, AND, OR, NOT, ( )")
       ->required();
   search->add_option("--limit", so.limit, "At most N hits")
-      ->check(whole_number(1, kMaxLimit))
+      ->transform(whole_number(1, kMaxLimit))
       ->capture_default_str();
   search->add_option("--domain", so.domain, "Only this host and its subdomains")
       ->check(host_name());
@@ -308,7 +311,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   import_cmd->add_option("--level", imo.level, "Compression level")->capture_default_str();
   import_cmd->add_option("--rotate-size", imo.rotate_size, "Start a new WARC file at this size")
-      ->check(whole_number(1))
+      ->transform(whole_number(1))
       ->capture_default_str();
 
   ExtractOptions eo;

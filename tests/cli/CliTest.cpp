@@ -97,6 +97,11 @@ TEST_F(CliTest, ArchiveRestoreVerifyCorpusByteIdentical) {
 
   ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "list", "--limit", "5"}, &out), 0);
   EXPECT_EQ(json_lines(out).size(), 5u);
+  // A count is decimal whatever it starts with: "010" is ten (not eight), "08" is eight.
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "list", "--limit", "010"}, &out), 0);
+  EXPECT_EQ(json_lines(out).size(), 10u);
+  ASSERT_EQ(run_vellum({"--archive", archive_dir(), "--json", "list", "--limit", "08"}, &out), 0);
+  EXPECT_EQ(json_lines(out).size(), 8u);
   ASSERT_EQ(run_vellum({"--archive", archive_dir(), "show", ids.begin()->first}, &out), 0);
   EXPECT_NE(out.find(ids.begin()->second), std::string::npos);
 }
