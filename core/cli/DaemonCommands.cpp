@@ -120,8 +120,8 @@ int run_status(const GlobalOptions& g) {
             << " fetching, " << text(q, "storing") << " storing, " << text(q, "due")
             << " due, over " << text(q, "hosts") << " hosts\n"
             << "this run: " << text(r, "captures") << " captures (" << text(r, "revisits")
-            << " unchanged), " << text(r, "errors") << " errors, " << text(r, "robots_refused")
-            << " refused by robots.txt\n"
+            << " unchanged), " << text(r, "errors") << " failed attempts (retries counted), "
+            << text(r, "robots_refused") << " refused by robots.txt\n"
             << "known URLs: " << text(r["urls"], "known") << ", captured "
             << text(r["urls"], "captured") << ", given up " << text(r["urls"], "given_up")
             << "\n\nsources:\n";

@@ -172,6 +172,8 @@ TEST_F(DaemonTest, CliTalksToTheDaemonAndArchiveWaitsForTheWriterLock) {
 
   ASSERT_EQ(run_vellum({"--socket", sock, "status"}, &out), 0) << out;
   EXPECT_NE(out.find("1 captures"), std::string::npos) << out;
+  // Failed attempts are counted as such, retries included: not as URLs that failed.
+  EXPECT_NE(out.find(" failed attempts (retries counted), "), std::string::npos) << out;
   EXPECT_NE(out.find("corpus  feed  " + nginx.url("/feed.xml")), std::string::npos) << out;
   ASSERT_EQ(run_vellum({"--socket", sock, "--json", "sources"}, &out), 0) << out;
   EXPECT_EQ(json::parse(out)["name"], "corpus");
