@@ -57,6 +57,11 @@ index::CaptureRow ArchiveReader::resolve(const std::string& text) {
                                (ids.size() > 3 ? " (" + listed + ", …)" : listed) +
                                "; expected one that names a single capture: give more of it");
     }
+    if (auto ids = index_->capture_ids_starting(ref.capture_id, 1);
+        !ids.empty() && ref.capture_id.size() < 8)
+      throw std::runtime_error("capture id prefix '" + ref.capture_id + "' (of " + ids.front() +
+                               ") is shorter than 8 characters; expected at least 8 characters "
+                               "of a capture id, or all of it");
     throw std::runtime_error("no capture with id '" + ref.capture_id +
                              "' (expected a capture id, a unique prefix of one of at least 8 "
                              "characters, a URL, or URL@TIMESTAMP)");

@@ -121,6 +121,17 @@ CLI::Validator whole_number(std::uint64_t min,
       "N");
 }
 
+// A capture reference (REF): not empty.
+CLI::Validator reference() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.find_first_not_of(" \t") == std::string::npos)
+          return "found '" + v + "', expected a capture id, a URL, or URL@TIMESTAMP";
+        return {};
+      },
+      "");
+}
+
 // A host name for --domain: no spaces or control characters.
 CLI::Validator host_name() {
   return CLI::Validator(
@@ -250,7 +261,9 @@ int main(int argc, char** argv) {
 
   RestoreOptions ro;
   auto* restore = app.add_subcommand("restore", "Write out an archived capture");
-  restore->add_option("ref", ro.ref, "Capture id, URL, or URL@TIMESTAMP")->required();
+  restore->add_option("ref", ro.ref, "Capture id, URL, or URL@TIMESTAMP")
+      ->required()
+      ->check(reference());
   restore
       ->add_option("--format", ro.format,
                    "text, markdown, json: the article; html: the payload as served; warc: the "
@@ -287,15 +300,19 @@ int main(int argc, char** argv) {
   search->add_option("--until", so.until, "Captured at or before");
   std::string history_ref;
   auto* history = app.add_subcommand("history", "Every capture of a URL and what changed");
-  history->add_option("url", history_ref, "URL (or a capture id of it)")->required();
+  history->add_option("url", history_ref, "URL (or a capture id of it)")
+      ->required()
+      ->check(reference());
 
   std::string show_ref;
   auto* show = app.add_subcommand("show", "Show what is stored for a capture");
-  show->add_option("ref", show_ref, "Capture id, URL, or URL@TIMESTAMP")->required();
+  show->add_option("ref", show_ref, "Capture id, URL, or URL@TIMESTAMP")
+      ->required()
+      ->check(reference());
 
   std::string verify_ref;
   auto* verify = app.add_subcommand("verify", "Recompute digests and check the index");
-  verify->add_option("ref", verify_ref, "Check only this capture");
+  verify->add_option("ref", verify_ref, "Check only this capture")->check(reference());
 
   auto* reindex = app.add_subcommand("reindex", "Rebuild the index from the WARC files");
 

@@ -927,7 +927,7 @@ std::vector<CaptureRow> Index::query_rows(sqlite3_stmt* st) {
 }
 
 std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
-  if (id.size() < 8) return std::nullopt;
+  if (id.empty()) return std::nullopt;
   std::string sql =
       "SELECT " + columns_ + " FROM captures WHERE capture_id >= ? AND capture_id < ? LIMIT 2";
   Stmt st{prepare(sql.c_str())};
@@ -937,7 +937,8 @@ std::optional<CaptureRow> Index::by_capture_id(const std::string& id) {
   // An id in full is that capture, even when it begins another's (imported ids need not be
   // UUIDs); a prefix must name one capture alone.
   if (!rows.empty() && rows.front().capture_id == id) return rows.front();
-  if (rows.size() != 1) return std::nullopt;
+  // A prefix of fewer than 8 characters names nothing: it would name another capture tomorrow.
+  if (rows.size() != 1 || id.size() < 8) return std::nullopt;
   return rows.front();
 }
 

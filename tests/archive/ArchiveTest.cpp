@@ -1113,6 +1113,18 @@ TEST(Archive, ReferencesByUrlAndTime) {
   EXPECT_EQ(reader.resolve("http://example.test/a@" + digits).capture_id, a.capture_id);
   EXPECT_EQ(reader.resolve("http://example.test/t?tag=@2019").url,
             "http://example.test/t?tag=@2019");
+  // A capture id by 8 characters or more of it; fewer are named as too short, not as unknown.
+  EXPECT_EQ(reader.resolve(a.capture_id.substr(0, 8)).capture_id, a.capture_id);
+  try {
+    reader.resolve(a.capture_id.substr(0, 6));
+    ADD_FAILURE() << "a prefix of 6 characters resolved";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("capture id prefix '" + a.capture_id.substr(0, 6) + "' (of " +
+                                   a.capture_id + ") is shorter than 8 characters"),
+        std::string::npos)
+        << e.what();
+  }
   try {
     reader.resolve("http://example.test/a@notatime");
     ADD_FAILURE() << "resolved";
