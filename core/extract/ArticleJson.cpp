@@ -5,6 +5,7 @@
 
 #include "extract/DateParser.h"
 #include "extract/TextUtil.h"
+#include "util/Text.h"
 #include "util/Url.h"
 
 namespace vellum::extract {
@@ -198,13 +199,25 @@ Article article_from_json(const nlohmann::json& j) {
   return a;
 }
 
+namespace {
+
+// The page's URL for text and Markdown: a control character in it (an imported record may hold
+// one) written as %XX, as `list` and `show` print it, not dropped.
+std::string printable_url(const nlohmann::json& j) {
+  for (const char* key : {"final_url", "url"})
+    if (auto it = j.find(key);
+        it != j.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+      return printable(util::terminal_safe(it->get<std::string>()));
+  return {};
+}
+
+}  // namespace
+
 std::string article_text(const nlohmann::json& j) {
   Article a = article_from_json(j);
   std::string out;
   if (!a.title.empty()) out += a.title + "\n\n";  // only what is known
-  std::string url = str(j, "final_url");
-  if (url.empty()) url = str(j, "url");
-  out += url + "\n\n";
+  out += printable_url(j) + "\n\n";
   if (!a.published.empty()) out += "Publish Date: " + publish_date_text(a.published) + "\n\n";
   std::string domain = str(j, "source_domain");
   if (!domain.empty()) out += "Source Domain: " + domain + "\n\n";
@@ -224,9 +237,7 @@ std::string article_text(const nlohmann::json& j) {
 std::string article_markdown(const nlohmann::json& j) {
   Article a = article_from_json(j);
   std::string out = a.title.empty() ? std::string() : "# " + md_heading(a.title) + "\n\n";
-  std::string url = str(j, "final_url");
-  if (url.empty()) url = str(j, "url");
-  std::string meta = "<" + url + ">";
+  std::string meta = "<" + printable_url(j) + ">";
   if (!a.authors.empty()) {
     meta += " · ";
     for (std::size_t i = 0; i < a.authors.size(); ++i)

@@ -62,11 +62,13 @@ TEST(ArticleText, ControlCharactersNeverReachTheOutput) {
   EXPECT_EQ(a.authors[0], "Ann [1mLee");
 
   nlohmann::json j = {{"title", "Stored\x07 \x1b\xC2\x9Btitle"},
-                      {"url", "https://x.example/a"},
+                      {"url", "https://x.example/a\x1b[31mred"},
                       {"sections", {{{"paragraphs", {"One\x1b]0;x\x07 paragraph."}}}}}};
   for (const std::string& out : {article_text(j), article_markdown(j)}) {
     for (char c : out) EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << out;
     EXPECT_NE(out.find("Stored title"), std::string::npos) << out;
+    // The URL as list and show print it: the control character as %XX, not dropped.
+    EXPECT_NE(out.find("https://x.example/a%1B[31mred"), std::string::npos) << out;
   }
 }
 
