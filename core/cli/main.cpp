@@ -121,6 +121,16 @@ CLI::Validator whole_number(std::uint64_t min,
       "N");
 }
 
+// A path given with -o: not empty (standard output is had by leaving -o out).
+CLI::Validator non_empty_path() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty()) return "found an empty path, expected a file to write (or no -o for stdout)";
+        return {};
+      },
+      "");
+}
+
 // A capture reference (REF): not empty.
 CLI::Validator reference() {
   return CLI::Validator(
@@ -271,7 +281,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "markdown", "json", "html", "warc"}))
       ->capture_default_str();
   restore->add_option("-o,--output", ro.output, "Write to PATH instead of stdout")
-      ->type_name("PATH");
+      ->type_name("PATH")
+      ->check(non_empty_path());
   restore->add_flag("--no-follow", ro.no_follow,
                     "For a redirect, restore the redirect itself, not the page it leads to");
 

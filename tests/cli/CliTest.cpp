@@ -349,6 +349,8 @@ TEST_F(CliTest, UsageErrorsSayWhatWasFoundAndExitTwo) {
        "--level: found 10, expected 1 to 9 for --compression gzip"},
       {" import --rotate-size -1 x.warc", "--rotate-size: found '-1', expected a whole number"},
       {" show ''", "ref: found '', expected a capture id, a URL, or URL@TIMESTAMP"},
+      {" restore http://a.test/ -o ''",
+       "--output: found an empty path, expected a file to write (or no -o for stdout)"},
       {" restore ' '", "ref: found ' ', expected a capture id, a URL, or URL@TIMESTAMP"},
       {" list --limit 0", "--limit: found '0', expected a whole number from 1"},
       {" list --limit -5", "--limit: found '-5', expected a whole number from 1"},
