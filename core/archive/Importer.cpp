@@ -65,6 +65,14 @@ class FileImport {
       ++report_.records;
       const warc::RecordLocation loc = reader->last_location();
       at_ = file.string() + ": offset " + std::to_string(loc.offset);
+      // The checksum of a unit cut short or damaged further on cannot vouch for the records in
+      // it: only one whose block digest can be checked is taken (check_digests checks it).
+      if (reader->last_in_damaged_unit() && !rec->field("WARC-Block-Digest")) {
+        refuse(*rec,
+               "it lies in a gzip member or zstd frame of several records that is damaged or cut "
+               "short further on, and has no WARC-Block-Digest to show that it is whole");
+        continue;
+      }
       take(std::move(*rec));
       if (options_.progress) options_.progress(loc.offset + loc.length, size);
     }

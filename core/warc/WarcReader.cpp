@@ -379,6 +379,11 @@ class UnitDecoder {
                                 (std::strcmp(zs_.msg, "incorrect data check") == 0 ||
                                  std::strcmp(zs_.msg, "incorrect length check") == 0);
       if (rc == Z_STREAM_END || (salvage && check_failed)) {
+        // A failed CRC-32 leaves the length after it unread: the next member starts past it.
+        if (rc != Z_STREAM_END && std::strcmp(zs_.msg, "incorrect data check") == 0) {
+          in_.ensure(4);
+          in_.consume(std::min<std::size_t>(4, in_.avail()));
+        }
         in_unit_ = false;
         return produced;
       }
@@ -815,6 +820,8 @@ struct ReaderCore {
       resumed = read_next(false);
       if (resumed && comp == Compression::none && block_digest_matches(*resumed) != true)
         resumed.reset();
+      // A unit of several records that does not end well is not whole: the search goes on.
+      if (resumed && last_in_damaged_unit) resumed.reset();
     } catch (const WarcFormatError&) {
       resumed.reset();
     }
@@ -969,10 +976,13 @@ std::string salvage_record_bytes_at(const std::filesystem::path& file, RecordLoc
   dec.salvage = true;
   std::string bytes;
   std::size_t filled = 0;
+  // Decoded a little at a time: a call that meets damage throws away what it decoded, so each
+  // call decodes at most this much (zstd hands out the blocks decoded before a corrupt one).
+  constexpr std::size_t kSalvageStep = 512;
   try {
     while (dec.in_unit() || dec.start_unit(false)) {
-      if (bytes.size() - filled < kChunk) bytes.resize(filled + kChunk);
-      filled += dec.decode(bytes.data() + filled, bytes.size() - filled);
+      if (bytes.size() - filled < kSalvageStep) bytes.resize(filled + kChunk);
+      filled += dec.decode(bytes.data() + filled, kSalvageStep);
     }
   } catch (const WarcFormatError&) {
     // Damage past the checksums: what decoded before it is what there is.

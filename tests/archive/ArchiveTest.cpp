@@ -1190,6 +1190,35 @@ TEST(Archive, VerifyOfOneCaptureNamesTheDamageOnceAndWhereItIs) {
       << revisit.problems[0];
 }
 
+// A file compressed whole as one gzip member and cut short (never written by Vellum, put among
+// its files): verify names the tear once and, like reindex, indexes none of the member's
+// records, so it asks for no reindex that would not help.
+TEST(Archive, VerifyOfATornMultiRecordMemberNamesTheTearAlone) {
+  test::TempDir tmp("arch");
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    w->store(one(make_hop("http://example.test/kept", 200, "kept")));
+  }
+  std::string all;
+  for (const char* path : {"/one", "/two", "/three"}) {
+    const auto exchange = archive::build_exchange_records(
+        make_hop(std::string("http://example.test") + path, 200, path), std::nullopt);
+    std::string header;
+    for (auto part : exchange.response_parts(header)) all += part;
+  }
+  const std::string member =
+      warc::RecordEncoder({warc::Compression::gzip, 6, nullptr, true}).encode(all);
+  test::write_file(tmp / "warc" / "vellum-20200101000000000-00009-other.warc.gz",
+                   member.substr(0, member.size() - 20));
+  archive::ArchiveReader reader(tmp.path());
+  const archive::VerifyReport report = archive::verify_archive(reader);
+  std::string all_problems;
+  for (const auto& p : report.problems) all_problems += p + "\n";
+  EXPECT_EQ(all_problems.find("not in the index"), std::string::npos) << all_problems;
+  EXPECT_NE(all_problems.find("into a gzip member, expected the rest of it"), std::string::npos)
+      << all_problems;
+}
+
 // Every way the index and the files can disagree is named, each in its own line: a row whose
 // record is gone, a record no row names, a row whose request is not where it says, a row whose
 // fields differ from its record's, and a record ID used twice (a file copied back beside itself).

@@ -873,8 +873,12 @@ TEST(Importer, AWholeFileGzipMemberCutShortGivesTheCapturesBeforeTheCut) {
                    "WARC-Block-Digest: " + util::warc_sha1(block)},
                   block);
   };
+  // C declares no block digest: nothing shows that it is whole.
+  std::string undigested = response(kCReq, "/c", "third page");
+  const auto field = undigested.find("WARC-Block-Digest");
+  undigested.erase(field, undigested.find("\r\n", field) + 2 - field);
   const std::string plain = response(kA, "/a", "first page") + response(kB, "/b", "second page") +
-                            response(kD, "/d", std::string(4000, 'x'));
+                            undigested + response(kD, "/d", std::string(4000, 'x'));
   const std::string member =
       warc::RecordEncoder({warc::Compression::gzip, 6, nullptr, true}).encode(plain);
   fs::path source = tmp / "whole.warc.gz";
@@ -884,17 +888,23 @@ TEST(Importer, AWholeFileGzipMemberCutShortGivesTheCapturesBeforeTheCut) {
   auto writer = archive::ArchiveWriter::open(wo);
   const archive::ImportReport report = archive::Importer(*writer, {}).import_file(source);
   writer->close();
-  EXPECT_EQ(report.records, 2u);
+  EXPECT_EQ(report.records, 3u);
   EXPECT_EQ(report.captures, 2u);
-  ASSERT_EQ(report.errors.size(), 1u);
-  EXPECT_NE(report.errors[0].find("into a gzip member, expected the rest of it"), std::string::npos)
-      << report.errors[0];
-  EXPECT_NE(report.errors[0].find("the 2 records before it were read and their captures imported"),
+  EXPECT_EQ(report.refused, 1u);
+  ASSERT_EQ(report.errors.size(), 2u);
+  EXPECT_NE(report.errors[0].find(kCReq + " of http://example.com/c: it lies in a gzip member or "
+                                          "zstd frame of several records that is damaged"),
             std::string::npos)
       << report.errors[0];
+  EXPECT_NE(report.errors[1].find("into a gzip member, expected the rest of it"), std::string::npos)
+      << report.errors[1];
+  EXPECT_NE(report.errors[1].find("the 3 records before it were read and their captures imported"),
+            std::string::npos)
+      << report.errors[1];
   archive::ArchiveReader reader(tmp / "archive");
   EXPECT_EQ(reader.payload(reader.resolve("http://example.com/a")).entity, "first page");
   EXPECT_EQ(reader.payload(reader.resolve("http://example.com/b")).entity, "second page");
+  EXPECT_THROW(reader.resolve("http://example.com/c"), std::runtime_error);
   EXPECT_THROW(reader.resolve("http://example.com/d"), std::runtime_error);
   const auto verified = archive::verify_archive(reader);
   EXPECT_TRUE(verified.ok()) << all_problems(verified);

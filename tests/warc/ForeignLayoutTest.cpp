@@ -143,6 +143,44 @@ TEST(ForeignLayout, WholeFileAsOneGzipMember) {
   EXPECT_EQ(scan.records, 0u);
 }
 
+// Looking past damage for the next intact record does not stop at a unit of several records
+// that is cut short: its first record reads, but the unit is not whole.
+TEST(ForeignLayout, ResynchronisingPassesOverATornMultiRecordMember) {
+  TempDir dir("warc-foreign");
+  auto records = sample_records(2);
+  std::string bad = gzip_member(records[0].serialize());
+  bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0xff);
+  bad[bad.size() / 2 + 1] = static_cast<char>(bad[bad.size() / 2 + 1] ^ 0xff);
+  const std::string torn =
+      gzip_member(records[1].serialize() + records[2].serialize() + records[3].serialize());
+  auto path = dir / "bad-then-torn.warc.gz";
+  write_file(path, bad + torn.substr(0, torn.size() - 10));
+  WarcReader reader(path);
+  EXPECT_THROW(reader.next(), WarcFormatError);
+  EXPECT_FALSE(reader.resynchronise());
+}
+
+// Salvaging a damaged record gives what decodes before the damage: a record of several zstd
+// blocks damaged in its last one keeps the blocks before it.
+TEST(ForeignLayout, SalvageKeepsWhatDecodesBeforeTheDamage) {
+  TempDir dir("warc-foreign");
+  std::string body;
+  for (int i = 0; body.size() < 300'000; ++i)
+    body += "<p>Paragraph " + std::to_string(i * 7919 % 100003) + " of a long page.</p>\n";
+  const WarcRecord record = response_record("http://example.com/long", body, "text/html");
+  const std::string serialized = record.serialize();
+  std::string frame = RecordEncoder({Compression::zstd, 3, nullptr, true}).encode(serialized);
+  const std::size_t at = frame.size() - frame.size() / 20;
+  for (std::size_t i = at; i < at + 8; ++i) frame[i] = static_cast<char>(frame[i] ^ 0x5a);
+  auto path = dir / "damaged.warc.zst";
+  write_file(path, frame);
+  std::string damage;
+  const std::string got = salvage_record_bytes_at(path, {0, frame.size()}, damage);
+  EXPECT_FALSE(damage.empty());
+  ASSERT_GE(got.size(), std::size_t{128} << 10);
+  EXPECT_EQ(got.substr(0, 128 << 10), serialized.substr(0, 128 << 10));
+}
+
 TEST(ForeignLayout, ZstdFramesWithoutContentSizeOrChecksumAndExtensionFrames) {
   TempDir dir("warc-foreign");
   auto records = sample_records(2);
