@@ -1,12 +1,14 @@
 // `vellum archive`: fetch URLs on an Asio loop, store each capture on a worker thread.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -119,8 +121,12 @@ int run_archive(const GlobalOptions& g, const ArchiveOptions& o) {
 
   fetch::FetchOptions fo;
   fo.concurrency = o.concurrency;
-  fo.connect_timeout = std::chrono::milliseconds(static_cast<long>(o.connect_timeout * 1000));
-  fo.total_timeout = std::chrono::milliseconds(static_cast<long>(o.timeout * 1000));
+  // Whole milliseconds, at least one: 0 would mean no limit at all to libcurl.
+  const auto millis = [](double seconds) {
+    return std::chrono::milliseconds(std::max(1L, std::lround(std::ceil(seconds * 1000))));
+  };
+  fo.connect_timeout = millis(o.connect_timeout);
+  fo.total_timeout = millis(o.timeout);
   fo.max_body_bytes = o.max_size;
   fo.max_redirects = o.max_redirects;
   fo.resolve = o.resolve;

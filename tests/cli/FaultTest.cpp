@@ -127,6 +127,22 @@ std::string gzip_bomb(int megabytes) {
 // The rest of the bad-server list: each URL ends with its own one-line error or a stored
 // capture (marked truncated where it was cut), the run neither crashes nor stalls, every
 // output line is valid JSON even when the server sent invalid UTF-8, and the archive verifies.
+// A timeout under a millisecond is a millisecond, not none (0 ms means no limit to libcurl).
+TEST(CliFaults, ATimeoutUnderAMillisecondStillTimesOut) {
+  TestHttpServer server;
+  Reply slow = Reply::ok("<html>late</html>", "text/html");
+  slow.delay = std::chrono::milliseconds(1500);
+  server.on("/slow", slow);
+  TempDir tmp("faults-timeout");
+  std::string out;
+  EXPECT_EQ(run_vellum({"--archive", (tmp / "archive").string(), "--json", "archive", "--timeout",
+                        "0.0005", server.url("/slow")},
+                       &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("timed out"), std::string::npos) << out;
+}
+
 TEST(CliFaults, BadServersNeverCrashOrStallTheCapture) {
   TestHttpServer server;
   std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n";
