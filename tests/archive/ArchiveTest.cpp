@@ -1201,8 +1201,8 @@ TEST(Archive, VerifyOfATornMultiRecordMemberNamesTheTearAlone) {
   }
   std::string all;
   for (const char* path : {"/one", "/two", "/three"}) {
-    const auto exchange = archive::build_exchange_records(
-        make_hop(std::string("http://example.test") + path, 200, path), std::nullopt);
+    const fetch::Exchange hop = make_hop(std::string("http://example.test") + path, 200, path);
+    const auto exchange = archive::build_exchange_records(hop, std::nullopt);  // views into hop
     std::string header;
     for (auto part : exchange.response_parts(header)) all += part;
   }
