@@ -836,6 +836,13 @@ struct Fetcher::Impl {
           std::min<std::uint64_t>({static_cast<std::uint64_t>(length), cap, 64ull << 20})));
   }
 
+  // Whether the response's Content-Length says its body is longer than `cap`.
+  static bool announced_beyond(Hop& hop, std::uint64_t cap) {
+    curl_off_t length = -1;
+    return curl_easy_getinfo(hop.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+           length > 0 && static_cast<std::uint64_t>(length) > cap;
+  }
+
   static std::size_t write_cb(char* data, std::size_t size, std::size_t n, void* userp) {
     auto* hop = static_cast<Hop*>(userp);
     const std::size_t len = size * n;
@@ -850,6 +857,12 @@ struct Fetcher::Impl {
         return 0;  // stops the transfer (CURLE_WRITE_ERROR), kept as a success
       }
       body.append(data, len);
+      // The limit reached with more announced: cut here, not waiting for a byte that would be
+      // thrown away (a server stalling or closing after exactly the limit would fail the fetch).
+      if (body.size() == cap && announced_beyond(*hop, cap)) {
+        hop->ex.truncated = true;
+        return 0;
+      }
       return len;
     } catch (...) {
       hop->internal_error = "out of memory storing the response body";

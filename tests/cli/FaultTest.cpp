@@ -127,6 +127,32 @@ std::string gzip_bomb(int megabytes) {
 // The rest of the bad-server list: each URL ends with its own one-line error or a stored
 // capture (marked truncated where it was cut), the run neither crashes nor stalls, every
 // output line is valid JSON even when the server sent invalid UTF-8, and the archive verifies.
+// A body announced longer than --max-size, of which exactly that much arrives before the server
+// stalls or closes: the capture is cut at the limit and stored, not failed.
+TEST(CliFaults, ExactlyTheLimitOfALongerBodyIsStoredCut) {
+  TestHttpServer server;
+  server.on("/stall", Reply::partial(100000, std::string(50000, 's'), Reply::Then::kStall));
+  server.on("/close", Reply::partial(100000, std::string(50000, 'c'), Reply::Then::kClose));
+  TempDir tmp("faults-exact");
+  const std::string archive = (tmp / "archive").string();
+  std::string out;
+  EXPECT_EQ(run_vellum({"--archive", archive, "--json", "archive", "--timeout", "3", "--max-size",
+                        "50000", server.url("/stall"), server.url("/close")},
+                       &out),
+            0)
+      << out;
+  for (const auto& j : json_lines(out)) {
+    EXPECT_FALSE(j.contains("error")) << j.dump();
+    EXPECT_TRUE(j.value("truncated", false)) << j.dump();
+  }
+  for (const char* p : {"/stall", "/close"}) {
+    ASSERT_EQ(
+        run_vellum({"--archive", archive, "restore", server.url(p), "--format", "html"}, &out), 0)
+        << p;
+    EXPECT_EQ(out.size(), 50000u) << p;
+  }
+}
+
 // A timeout under a millisecond is a millisecond, not none (0 ms means no limit to libcurl).
 TEST(CliFaults, ATimeoutUnderAMillisecondStillTimesOut) {
   TestHttpServer server;
