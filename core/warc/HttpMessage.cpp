@@ -144,6 +144,8 @@ bool brotli_all(std::string_view in, std::uint64_t max_output, std::string& out,
       case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
         break;
       case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+        // The input is all there is; what it decoded to may not all have fit in the buffer.
+        if (avail_out == 0 || BrotliDecoderHasMoreOutput(state.get())) break;
         return ends_early("br", partial, error);
       case BROTLI_DECODER_RESULT_ERROR:
         return set_error(
