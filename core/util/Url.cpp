@@ -584,13 +584,29 @@ std::string resolve_url(const std::string& base, const std::string& ref_text) {
   while (!ref.empty() && std::isspace(static_cast<unsigned char>(ref.back()))) ref.remove_suffix(1);
   if (auto hash = ref.find('#'); hash != std::string_view::npos) ref = ref.substr(0, hash);
   auto b = parse_url(base);
-  // A reference with a scheme stands alone.
+  // A reference with a scheme stands alone, except one of the base's own http(s) scheme without
+  // "//" ("http:/page", "http:page"), which a browser reads relative to the base (WHATWG URL,
+  // "special relative or authority state"); with the other http(s) scheme, the host follows
+  // whatever slashes there are ("special authority ignore slashes state").
   auto colon = ref.find(':');
   auto first_delim = ref.find_first_of("/?#");
   if (colon != std::string_view::npos && colon > 0 &&
       (first_delim == std::string_view::npos || colon < first_delim)) {
-    auto u = parse_url(ref);
-    return u ? u->str() : std::string();
+    const std::string scheme = to_lower(ref.substr(0, colon));
+    std::string_view rest = ref.substr(colon + 1);
+    const bool special = scheme == "http" || scheme == "https";
+    if (special && !rest.starts_with("//") && b && scheme == b->scheme) {
+      ref = rest;
+    } else {
+      // Another http(s) scheme without "//": what follows the slashes is the host.
+      std::string absolute(ref);
+      if (special && !rest.starts_with("//")) {
+        while (rest.starts_with('/')) rest.remove_prefix(1);
+        absolute = scheme + "://" + std::string(rest);
+      }
+      auto u = parse_url(absolute);
+      return u ? u->str() : std::string();
+    }
   }
   if (!b) return {};
   if (ref.starts_with("//")) {

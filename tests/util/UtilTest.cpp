@@ -229,6 +229,12 @@ TEST(Url, ResolvesRelativeLocations) {
   EXPECT_EQ(resolve_url("http://a.example/x/y?q", "../z"), "http://a.example/z");
   EXPECT_EQ(resolve_url("http://a.example/x", "https://b.example/"), "https://b.example/");
   EXPECT_EQ(resolve_url("http://a.example/x", "/abs"), "http://a.example/abs");
+  // The base's own scheme without "//" is relative to the base, as browsers read it; another
+  // scheme, or "//", stands alone.
+  EXPECT_EQ(resolve_url("http://a.example/x/y", "http:/page"), "http://a.example/page");
+  EXPECT_EQ(resolve_url("http://a.example/x/y", "HTTP:page"), "http://a.example/x/page");
+  EXPECT_EQ(resolve_url("http://a.example/x/y", "http://b.example/p"), "http://b.example/p");
+  EXPECT_EQ(resolve_url("https://a.example/x/y", "http:/page"), "http://page/");
 }
 
 TEST(Time, WarcDateHasMicrosecondsAndRoundTrips) {
