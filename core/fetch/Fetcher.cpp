@@ -509,16 +509,22 @@ struct Fetcher::Impl {
     start_hop(job, next);
   }
 
-  // What a response's framing breaks that libcurl lets through, as one line (empty when
-  // nothing): Content-Length fields that disagree, which RFC 9112 (6.3) makes an unrecoverable
-  // error, as libcurl silently takes the last. Bytes after the end of a chunked body are not
-  // the response's (libcurl hands them on when it does not decode the chunks): they are cut.
-  static std::string check_framing(const warc::HttpHead& head, Exchange& ex) {
+  // Content-Length fields that disagree, as one line; empty when they do not.
+  static std::string conflicting_lengths(const warc::HttpHead& head) {
     const std::vector<std::string> lengths = warc::split_list(head.combined("Content-Length"));
     for (const std::string& length : lengths)
       if (length != lengths.front())
         return "conflicting Content-Length fields: " + lengths.front() + " and " + length +
                " (a response must give one length)";
+    return {};
+  }
+
+  // What a response's framing breaks that libcurl lets through, as one line (empty when
+  // nothing): Content-Length fields that disagree, which RFC 9112 (6.3) makes an unrecoverable
+  // error, as libcurl silently takes the last. Bytes after the end of a chunked body are not
+  // the response's (libcurl hands them on when it does not decode the chunks): they are cut.
+  static std::string check_framing(const warc::HttpHead& head, Exchange& ex) {
+    if (std::string conflict = conflicting_lengths(head); !conflict.empty()) return conflict;
     if (!ex.truncated && warc::is_chunked(head))
       if (auto length = warc::chunked_length(ex.response_body);
           length && *length < ex.response_body.size())
@@ -819,7 +825,16 @@ struct Fetcher::Impl {
         return len;  // trailers are not part of the head
       }
       hop->ex.response_head.append(line);
-      if (line == "\r\n" || line == "\n") hop->head_done = true;
+      if (line == "\r\n" || line == "\n") {
+        hop->head_done = true;
+        // A length the head gives two ways fails the hop now, not after waiting for a body
+        // that one of them says is longer than it is.
+        if (auto head = warc::parse_http_head(hop->ex.response_head))
+          if (std::string conflict = conflicting_lengths(*head); !conflict.empty()) {
+            hop->internal_error = std::move(conflict);
+            return 0;
+          }
+      }
       return len;
     } catch (...) {
       hop->internal_error = "out of memory storing the response head";

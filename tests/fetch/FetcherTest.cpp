@@ -722,6 +722,17 @@ TEST(Fetcher, ConflictingContentLengthsAreAnError) {
   auto same = fetch_one(server.url("/same"));
   ASSERT_TRUE(same);
   EXPECT_TRUE(same->ok()) << same->error;
+  // The first length's worth sent, then the connection kept open: failed at the head, with its
+  // reason, not after waiting out the timeout for the longer length.
+  server.on("/wait", Reply::raw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n"
+                                "hello",
+                                Reply::Then::kStall));
+  const auto started = std::chrono::steady_clock::now();
+  auto wait = fetch_one(server.url("/wait"));
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(wait->error,
+            "conflicting Content-Length fields: 5 and 7 (a response must give one length)");
+  EXPECT_LT(seconds_since(started), 1.5) << "waited for the timeout (2 s)";
 }
 
 // A Location is resolved as a browser resolves it: a space in the query is %20 (not '+'), a
