@@ -250,7 +250,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   archive
       ->add_option("--max-size", ao.max_size,
-                   "Largest body kept, in bytes; longer ones are cut and marked truncated")
+                   "Largest body kept, in bytes as received (chunk framing counted); longer ones "
+                   "are cut and marked truncated")
       ->transform(whole_number(1))
       ->capture_default_str();
   archive->add_option("--max-redirects", ao.max_redirects, "Redirects followed")
