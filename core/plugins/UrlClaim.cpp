@@ -15,9 +15,14 @@ UrlClaim::UrlClaim(std::vector<std::string> hosts, std::vector<std::string> url_
 
 int UrlClaim::score(const std::string& url) const {
   int best = 0;
-  for (std::size_t i = 0; i < patterns_.size(); ++i)
-    if (std::regex_match(url, patterns_[i]))
-      best = std::max(best, 3000 + static_cast<int>(pattern_texts_[i].size()));
+  for (std::size_t i = 0; i < patterns_.size() && url.size() <= kMaxPatternUrl; ++i) {
+    bool matched = false;
+    try {
+      matched = std::regex_match(url, patterns_[i]);
+    } catch (const std::regex_error&) {  // too complex for the matcher: no claim
+    }
+    if (matched) best = std::max(best, 3000 + static_cast<int>(pattern_texts_[i].size()));
+  }
   auto u = util::parse_url(url);
   if (!u) return best;
   for (const auto& host : hosts_) {

@@ -18,6 +18,10 @@ class UrlClaim {
   // www. form (2000 + host length), which beats a parent domain (1000 + host length).
   int score(const std::string& url) const;
 
+  // Longest URL matched against the URL patterns; a longer one is scored by its host alone
+  // (std::regex matches by recursion, one level per character).
+  static constexpr std::size_t kMaxPatternUrl = 4096;
+
  private:
   std::vector<std::string> hosts_;  // lower-cased
   std::vector<std::string> pattern_texts_;
