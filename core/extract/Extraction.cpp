@@ -2,8 +2,21 @@
 
 #include "extract/ArticleJson.h"
 #include "extract/GenericExtractor.h"
+#include "extract/TextUtil.h"
 
 namespace vellum::extract {
+
+namespace {
+
+// What a plugin says (its name, version, an exception's message, which may quote the page) as
+// stored and printed: one line, no control characters, valid UTF-8.
+std::string plugin_text(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+  return validate_utf8(printable(s));
+}
+
+}  // namespace
 
 ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin) {
   ExtractionResult r;
@@ -12,12 +25,13 @@ ExtractionResult run_extraction(const Page& page, plugins::LoadedPlugin* plugin)
       if (auto a = plugin->extract(page)) {
         r.article = std::move(*a);
         tidy_plugin_article(*r.article);
-        r.extractor = {plugin->info().name, plugin->info().version, {}};
+        r.extractor = {plugin_text(plugin->info().name), plugin_text(plugin->info().version), {}};
         return r;
       }
-      r.extractor.plugin_error = "plugin '" + plugin->info().name + "' declined the page";
+      r.extractor.plugin_error =
+          plugin_text("plugin '" + plugin->info().name + "' declined the page");
     } catch (const std::exception& e) {
-      r.extractor.plugin_error = e.what();
+      r.extractor.plugin_error = plugin_text(e.what());
     }
   }
   if (page.document) {

@@ -192,6 +192,9 @@ TEST_F(ArticleCliTest, FailingPluginFallsBackAndTheCaptureIsKept) {
   std::string why = j["extractor"]["plugin_error"];
   EXPECT_NE(why.find("extract_throws"), std::string::npos) << why;
   EXPECT_NE(why.find("boom: layout changed"), std::string::npos) << why;
+  // The message quoted the page's escape sequence: stored as one line without control characters.
+  EXPECT_NE(why.find("near <h1>]0;owned[2J </h1>"), std::string::npos) << why;
+  for (char c : why) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << why;
   ASSERT_EQ(vellum({"restore", url, "--format", "html"}, &out), 0);
   EXPECT_EQ(out, read_file(page_.file));
 }
