@@ -233,7 +233,11 @@ int run_plugins(const GlobalOptions& g, const std::string& check_file) {
       std::cout << i.name << "  " << i.version << "  " << i.file.string() << "  " << hosts << "\n";
     }
   }
-  for (const auto& p : problems) std::cerr << "vellum: plugin refused: " << p << "\n";
+  for (const auto& p : problems) {
+    std::cerr << "vellum: plugin refused: " << p << "\n";
+    // A script reading standard output sees why the command fails, as for every command.
+    if (g.json) print_json_line({{"error", "plugin refused: " + p}});
+  }
   if (host.plugins().empty() && !g.json) {
     std::cerr << "vellum: no plugins in";
     for (const auto& d : dirs) std::cerr << " " << d.string();

@@ -673,3 +673,32 @@ TEST_F(ArticleCliTest, ADamagedArticleRecordIsExtractedAgainOnRestore) {
   EXPECT_EQ(said.find("cannot be read", first + 1), std::string::npos) << said;
   EXPECT_EQ(said.find("stored without an article"), std::string::npos) << said;
 }
+
+// `vellum plugins` lists what loads and names what is refused, also to a script reading --json;
+// `--check FILE` says ok or why not.
+TEST(PluginsCli, ListsPluginsNamesRefusalsAndChecksAFile) {
+  TempDir dir("plugins-cli");
+  const fs::path fixtures = VELLUM_TEST_PLUGIN_DIR;
+  for (const char* name : {"hello.so", "wrong_abi.so"}) fs::copy_file(fixtures / name, dir / name);
+  const std::string v = shell_quote(VELLUM_CLI_PATH) + " --plugin-dir " + shell_quote(dir.path());
+  auto [rc, out] = shell(v + " plugins 2>/dev/null");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("hello  "), std::string::npos) << out;
+  auto [json_rc, json_out] = shell(v + " --json plugins 2>/dev/null");
+  EXPECT_EQ(json_rc, 1);
+  bool listed = false, refused = false;
+  for (const auto& j : json_lines(json_out)) {
+    listed = listed || j.value("name", "") == "hello";
+    refused = refused || j.value("error", "").find("wrong_abi.so") != std::string::npos;
+  }
+  EXPECT_TRUE(listed) << json_out;
+  EXPECT_TRUE(refused) << "the refusal is on standard output too: " << json_out;
+  auto [check_rc, check] = shell(shell_quote(VELLUM_CLI_PATH) + " plugins --check " +
+                                 shell_quote((dir / "wrong_abi.so").string()) + " 2>&1");
+  EXPECT_EQ(check_rc, 1) << check;
+  EXPECT_NE(check.find("expected"), std::string::npos) << check;
+  auto [ok_rc, ok] = shell(shell_quote(VELLUM_CLI_PATH) + " plugins --check " +
+                           shell_quote((dir / "hello.so").string()));
+  EXPECT_EQ(ok_rc, 0) << ok;
+  EXPECT_EQ(ok.rfind("ok: hello ", 0), 0u) << ok;
+}
