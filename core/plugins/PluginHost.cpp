@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <new>
 #include <regex>
+#include <string_view>
 
 #include "plugins/UrlClaim.h"
 #include "plugins/WorkerPool.h"
@@ -219,6 +221,21 @@ std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool 
       throw PluginError(file.string() + ": URL pattern " + util::quote(p, 200) +
                         " is not a valid regular expression: " + e.what());
     }
+  }
+
+  // A host claim is compared with the host of each URL: one that is no host name (a wildcard,
+  // a port, a URL) would never match, and the plugin would silently never run.
+  for (const auto& h : info.hosts) {
+    const bool usable = !h.empty() && h.front() != '.' && h.back() != '.' &&
+                        std::none_of(h.begin(), h.end(), [](char c) {
+                          return static_cast<unsigned char>(c) <= 0x20 ||
+                                 static_cast<unsigned char>(c) == 0x7F ||
+                                 std::string_view("*:/@?#[]\\%").find(c) != std::string_view::npos;
+                        });
+    if (!usable)
+      throw PluginError(file.string() + ": found the host " + util::quote(h, 200) +
+                        ", expected a host name such as example.com (which claims example.com, "
+                        "www.example.com and every subdomain; no scheme, port, path or wildcard)");
   }
 
   auto services = std::make_shared<HostServices>();

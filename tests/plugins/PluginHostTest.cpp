@@ -103,6 +103,21 @@ TEST(PluginHost, ContainsAThrowingFactory) {
       << msg;
 }
 
+// A host claim that is no host name (a wildcard, here) could never match: the plugin is refused
+// with what was found, before it is created.
+TEST(PluginHost, RefusesAHostClaimThatIsNoHostName) {
+  PluginHost host({});
+  try {
+    host.load_file(fixture("bad_host"), true);
+    FAIL() << "a wildcard host claim was accepted";
+  } catch (const PluginError& e) {
+    EXPECT_NE(std::string(e.what()).find("found the host '*.example.com', expected a host name "
+                                         "such as example.com"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PluginHost, ContainsAThrowingExtract) {
   PluginHost host({});
   auto p = host.load_file(fixture("extract_throws"), true);
