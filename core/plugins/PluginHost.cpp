@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <regex>
 #include <string_view>
 
@@ -43,8 +44,42 @@ std::vector<std::string> string_list(const char* const* items) {
   return out;
 }
 
-// Refuses anything that is not an ELF shared object exporting the entry point, without
-// running any of its code.
+// What an ELF header says a file is built for: its class (32 or 64 bits), byte order and machine.
+struct ElfTarget {
+  unsigned char elf_class = 0, data = 0;
+  unsigned machine = 0;
+  bool operator==(const ElfTarget&) const = default;
+  std::string describe() const {
+    static const std::map<unsigned, const char*> kNames = {{3, "x86"},      {40, "ARM"},
+                                                           {62, "x86-64"},  {183, "AArch64"},
+                                                           {243, "RISC-V"}, {21, "PowerPC64"}};
+    const auto name = kNames.find(machine);
+    return std::string(elf_class == 2   ? "64-bit"
+                       : elf_class == 1 ? "32-bit"
+                                        : "unknown class") +
+           (data == 2 ? " big-endian " : " ") +
+           (name != kNames.end() ? name->second : "machine " + std::to_string(machine));
+  }
+};
+
+std::optional<ElfTarget> elf_target(const fs::path& file) {
+  unsigned char h[20] = {};
+  std::ifstream in(file, std::ios::binary);
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  if (in.gcount() != sizeof h || std::memcmp(h,
+                                             "\x7f"
+                                             "ELF",
+                                             4) != 0)
+    return std::nullopt;
+  ElfTarget t;
+  t.elf_class = h[4];
+  t.data = h[5];
+  t.machine = t.data == 2 ? (h[18] << 8 | h[19]) : (h[19] << 8 | h[18]);
+  return t;
+}
+
+// Refuses anything that is not an ELF shared object for this machine exporting the entry point,
+// without running any of its code.
 void check_file(const fs::path& file) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec))
@@ -61,6 +96,13 @@ void check_file(const fs::path& file) {
     throw PluginError(file.string() + ": found " +
                       util::quote(std::string_view(magic, in.gcount())) +
                       " at the start, expected an ELF shared library");
+  // Built for another machine: said as such (reading its symbol table as this machine's would
+  // misread it, and the loader's own refusal names no machine).
+  static const std::optional<ElfTarget> self = elf_target("/proc/self/exe");
+  if (const auto target = elf_target(file); self && target && !(*target == *self))
+    throw PluginError(file.string() + ": found an ELF file for " + target->describe() +
+                      ", expected an ELF shared library built for this machine (" +
+                      self->describe() + ")");
   std::vector<std::string> symbols;
   try {
     boost::dll::library_info info(file, /*throw_if_not_native=*/true);

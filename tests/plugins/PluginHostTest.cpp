@@ -143,6 +143,28 @@ TEST(PluginHost, RefusesAFileThatIsNotElf) {
   EXPECT_NE(refusal(host, tmp / "missing.so").find("found nothing"), std::string::npos);
 }
 
+// An ELF file built for another machine is named as such, before its symbols are read.
+TEST(PluginHost, RefusesAnElfFileForAnotherMachine) {
+  test::TempDir tmp("plug");
+  fs::path other = tmp / "i386.so";
+  std::string header(64, '\0');
+  header.replace(0, 4,
+                 "\x7f"
+                 "ELF");
+  header[4] = 1;   // 32-bit
+  header[5] = 1;   // little-endian
+  header[6] = 1;   // ELF version
+  header[16] = 3;  // a shared object
+  header[18] = 3;  // for x86 (i386)
+  test::write_file(other, header);
+  PluginHost host({});
+  const std::string msg = refusal(host, other);
+  EXPECT_NE(msg.find("found an ELF file for 32-bit x86, expected an ELF shared library built for "
+                     "this machine ("),
+            std::string::npos)
+      << msg;
+}
+
 TEST(PluginHost, LoadsOnlyFromPluginDirectories) {
   PluginHost host({{fs::path(VELLUM_TEST_PLUGIN_DIR) / "elsewhere"}, {}, {}});
   try {
