@@ -6,6 +6,7 @@
 #include <map>
 #include <new>
 
+#include "extract/ArticleJson.h"
 #include "plugins/PluginHost.h"
 #include "plugins/WorkerProtocol.h"
 
@@ -96,6 +97,9 @@ int run_extract_worker(int fd) {
         if (what == "find_links") {
           reply = {{"type", "links"}, {"links", plugin->find_links(page)}};
         } else if (auto article = plugin->extract(page)) {
+          // Tidied as the host tidies an article made in its own process (bytes that are not
+          // UTF-8 replaced the same way), so that isolation does not change what is stored.
+          extract::tidy_plugin_article(*article);
           reply = {{"type", "article"}, {"article", wire::article_to_json(*article)}};
         } else {
           reply = {{"type", "declined"}};

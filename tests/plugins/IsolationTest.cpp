@@ -207,6 +207,27 @@ TEST(IsolatedPluginHost, RoutesConfiguresAndLogsAsInProcess) {
   EXPECT_EQ(logs.back(), "plugin.specific: extracting https://example.com/special/2");
 }
 
+// What a plugin returns is tidied the same way in a worker as in the host's process: bytes that
+// are not UTF-8 become the same U+FFFD characters either way.
+TEST(IsolatedPluginHost, AnArticleIsStoredTheSameIsolatedOrNot) {
+  auto o = isolated_options();
+  o.config = [](const std::string&) { return nlohmann::json{{"bad_utf8", true}}; };
+  PluginHost isolated(o);
+  isolated.load_all();
+  HostOptions in_process_options{{VELLUM_TEST_PLUGIN_DIR}, {}, {}};
+  in_process_options.config = o.config;
+  PluginHost in_process(in_process_options);
+  in_process.load_all();
+  const extract::PageInput in = page_input("https://example.com/special/2");
+  const auto a = extract::run_extraction(in, &isolated);
+  const auto b = extract::run_extraction(in, &in_process);
+  ASSERT_TRUE(a.article && b.article);
+  ASSERT_EQ(a.extractor.name, "specific");
+  EXPECT_EQ(a.article->authors, b.article->authors);
+  ASSERT_EQ(b.article->authors.size(), 1u);
+  EXPECT_EQ(b.article->authors[0].find("Au\xEF\xBF\xBD"), 0u) << b.article->authors[0];
+}
+
 TEST(IsolatedPluginHost, EachFaultCostsOnePageAndTheWorkerIsReplaced) {
   auto o = isolated_options();
   PluginHost host(o);
