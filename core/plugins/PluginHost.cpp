@@ -284,7 +284,10 @@ std::shared_ptr<LoadedPlugin> PluginHost::load_file(const fs::path& given, bool 
   std::string logger = "plugin." + info.name;
   if (impl_->options.log) {
     auto log = impl_->options.log;
-    services->log = [log, logger](LogLevel l, const std::string& m) { log(l, logger, m); };
+    // A plugin's message may quote a page: its control characters are written as %XX.
+    services->log = [log, logger](LogLevel l, const std::string& m) {
+      log(l, logger, util::terminal_safe(m));
+    };
   } else {
     services->log = [](LogLevel, const std::string&) {};
   }

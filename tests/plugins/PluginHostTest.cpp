@@ -263,6 +263,9 @@ TEST(PluginHost, MostSpecificClaimWins) {
   EXPECT_EQ(a->title, "S:https://example.com/special/2");
   ASSERT_FALSE(logs.empty());
   EXPECT_EQ(logs.back(), "plugin.specific: extracting https://example.com/special/2");
+  // What a plugin logs may quote a page: its control characters reach the log as %XX.
+  host.by_name("specific")->extract(page_for("https://example.com/special/\x1b[2J", "<p/>"));
+  EXPECT_EQ(logs.back(), "plugin.specific: extracting https://example.com/special/%1B[2J");
 }
 
 // A plugin directory the user named (--plugin-dir, plugins.dirs, VELLUM_PLUGIN_PATH) that is
