@@ -585,6 +585,32 @@ StoreResult ArchiveWriter::store(const fetch::FetchResult& result) {
   StoreResult out;
   if (result.hops.empty()) return out;
 
+  // One store at a time per canonical key (stores run on several threads): the same URL twice
+  // in one run is found by its second store, not stored whole twice. All the keys of the
+  // capture are taken at once, so no two stores wait for each other.
+  std::set<std::string> keys;
+  if (options_.dedup)
+    for (const fetch::Exchange& hop : result.hops) keys.insert(util::surt(hop.url));
+  {
+    std::unique_lock lk(storing_mu_);
+    storing_cv_.wait(lk, [&] {
+      return std::none_of(keys.begin(), keys.end(),
+                          [&](const std::string& k) { return storing_.count(k) > 0; });
+    });
+    storing_.insert(keys.begin(), keys.end());
+  }
+  struct Release {
+    ArchiveWriter& w;
+    const std::set<std::string>& keys;
+    ~Release() {
+      {
+        std::lock_guard lk(w.storing_mu_);
+        for (const auto& k : keys) w.storing_.erase(k);
+      }
+      w.storing_cv_.notify_all();
+    }
+  } release{*this, keys};
+
   // Build and compress every record of the capture on this thread.
   std::string bytes;
   std::vector<index::CaptureRow> rows;

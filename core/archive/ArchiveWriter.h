@@ -180,6 +180,12 @@ class ArchiveWriter {
   std::deque<std::string> originals_order_;
   std::set<std::string> originals_whole_;
 
+  // The canonical keys of the captures being stored: a second store of one of them waits until
+  // the first is indexed, so that it finds it (and is stored as a revisit when unchanged).
+  std::mutex storing_mu_;
+  std::condition_variable storing_cv_;
+  std::set<std::string> storing_;
+
   std::mutex mu_;  // guards everything below
   std::condition_variable cv_;
   std::shared_ptr<OpenFile> current_;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -469,6 +470,31 @@ TEST(Archive, ConcurrentStoresAreAllDurableAndIndexed) {
   auto report = archive::verify_archive(reader);
   EXPECT_TRUE(report.ok()) << (report.problems.empty() ? "" : report.problems[0]);
   EXPECT_EQ(report.records, 201u);
+}
+
+// The same unchanged page stored by two threads at once (a URL given twice to one `vellum
+// archive` run): one stores the page, the other finds it and stores a revisit.
+TEST(Archive, TheSamePageStoredTwiceAtOnceIsStoredOnceAndRevisited) {
+  test::TempDir tmp("arch");
+  constexpr int kPages = 20;
+  std::vector<std::array<bool, 2>> revisit(kPages);
+  {
+    auto w = archive::ArchiveWriter::open(opts(tmp.path()));
+    std::vector<std::thread> threads;
+    for (int copy = 0; copy < 2; ++copy)
+      threads.emplace_back([&, copy] {
+        for (int i = 0; i < kPages; ++i) {
+          const std::string u = "http://example.test/same/" + std::to_string(i);
+          revisit[i][copy] =
+              w->store(one(make_hop(u, 200, std::string(20000, 'x') + u))).hops[0].revisit;
+        }
+      });
+    for (auto& th : threads) th.join();
+  }
+  for (int i = 0; i < kPages; ++i)
+    EXPECT_NE(revisit[i][0], revisit[i][1]) << "page " << i << ": one store, one revisit";
+  archive::ArchiveReader reader(tmp.path());
+  EXPECT_TRUE(archive::verify_archive(reader).ok());
 }
 
 TEST(Archive, RecoversFilesLeftByAKilledWriter) {
