@@ -141,21 +141,15 @@ struct SourceRun {
   std::string ran_for;  // planned_for() of the configuration this run started with
 };
 
-// What a source's next run is planned for: its kind, interval and URL ("feed 900000 http://…").
+// What a source's next run is planned for: its kind, URL and interval ("feed http://… 900000";
+// a source URL holds no space).
 std::string planned_for(const config::SourceConfig& c) {
-  return c.kind + " " + std::to_string(c.interval.count()) + " " + c.url;
+  return c.kind + " " + c.url + " " + std::to_string(c.interval.count());
 }
 
 // Whether two planned_for() keys read the same document (kind and URL; the interval aside).
 bool same_document(const std::string& a, const std::string& b) {
-  const auto without_interval = [](const std::string& key) {
-    const auto kind_end = key.find(' ');
-    const auto interval_end =
-        key.find(' ', kind_end == std::string::npos ? kind_end : kind_end + 1);
-    return interval_end == std::string::npos ? key
-                                             : key.substr(0, kind_end) + key.substr(interval_end);
-  };
-  return without_interval(a) == without_interval(b);
+  return a.substr(0, a.rfind(' ')) == b.substr(0, b.rfind(' '));
 }
 
 // When a source is due, from its state: the run planned, or at once when its kind or URL changed
@@ -716,8 +710,9 @@ struct Daemon::Impl {
     st.planned_for = planned_for(s.cfg);
     if (changed) {
       st.next_run = now;
+      const std::string ran = s.ran_for.substr(0, s.ran_for.rfind(' '));
       spdlog::info("source {}: changed while this run read {}; running again", s.cfg.name,
-                   util::terminal_safe(s.ran_for.substr(s.ran_for.rfind(' ') + 1)));
+                   util::terminal_safe(ran.substr(ran.find(' ') + 1)));
     } else if (s.error.empty()) {
       s.failing = 0;
       st.next_run = now + jittered(s.cfg.interval);

@@ -28,7 +28,7 @@ struct SourceState {
   std::string etag;            // validators for a conditional GET of the source URL
   std::string last_modified;   //
   std::string validators_url;  // the URL they came with: another source URL gets none
-  std::string planned_for;     // "<kind> <interval ms> <url>" when next_run was set
+  std::string planned_for;     // "<kind> <url> <interval ms>" when next_run was set
   int last_status = 0;
   std::string last_error;  // empty after a successful run
   std::int64_t runs = 0;

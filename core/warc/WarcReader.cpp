@@ -375,12 +375,14 @@ class UnitDecoder {
       in_.consume(in_now - zs_.avail_in);
       std::size_t produced = out_before - zs_.avail_out;
       // The trailer's CRC-32 or length not matching comes after all the member's data.
-      const bool check_failed = rc == Z_DATA_ERROR && zs_.msg &&
-                                (std::strcmp(zs_.msg, "incorrect data check") == 0 ||
-                                 std::strcmp(zs_.msg, "incorrect length check") == 0);
-      if (rc == Z_STREAM_END || (salvage && check_failed)) {
+      const auto failed_check = [&](const char* which) {
+        return rc == Z_DATA_ERROR && zs_.msg && std::strcmp(zs_.msg, which) == 0;
+      };
+      const bool crc_failed = failed_check("incorrect data check");
+      if (rc == Z_STREAM_END ||
+          (salvage && (crc_failed || failed_check("incorrect length check")))) {
         // A failed CRC-32 leaves the length after it unread: the next member starts past it.
-        if (rc != Z_STREAM_END && std::strcmp(zs_.msg, "incorrect data check") == 0) {
+        if (crc_failed) {
           in_.ensure(4);
           in_.consume(std::min<std::size_t>(4, in_.avail()));
         }

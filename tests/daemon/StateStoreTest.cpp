@@ -179,12 +179,12 @@ TEST(StateStore, AVersionTwoStateGainsTheValidatorsUrlAndUrlsInRequestForm) {
     EXPECT_EQ(src->planned_for, "");  // version 5: not known, so the run planned stands
     SourceState again = *src;
     again.validators_url = "https://news.example/feed.xml";
-    again.planned_for = "feed 900000 https://news.example/feed.xml";
+    again.planned_for = "feed https://news.example/feed.xml 900000";
     st.put_source(again);
   }
   StateStore st(file);
   EXPECT_EQ(st.source("f")->validators_url, "https://news.example/feed.xml");
-  EXPECT_EQ(st.source("f")->planned_for, "feed 900000 https://news.example/feed.xml");
+  EXPECT_EQ(st.source("f")->planned_for, "feed https://news.example/feed.xml 900000");
   // The URLs in the form they are requested in, the two spellings of one made one row.
   EXPECT_FALSE(st.url("https://a.example/x y"));
   auto spaced = st.url("https://a.example/x%20y");
